@@ -1,6 +1,6 @@
 # Sourced by ./mvnw and ./hearth (POSIX sh). Picks a JDK 25 or newer without any setup by hand:
 # JAVA_HOME when it is new enough, else the newest JDK under /usr/lib/jvm. Exits with one line
-# saying what to install when there is none.
+# saying what to install when there is none. HEARTH_JVM_ROOT replaces /usr/lib/jvm (for tests).
 hearth_java_feature() {
   # Prints the feature release of the JDK at $1 (25 for "25.0.1"), or nothing.
   [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
@@ -20,7 +20,7 @@ hearth_find_jdk() {
   # mvnw runs with `set -f`; the glob below needs expansion.
   case $- in *f*) _noglob=1 ;; *) _noglob="" ;; esac
   set +f
-  for _d in /usr/lib/jvm/*; do
+  for _d in "${HEARTH_JVM_ROOT:-/usr/lib/jvm}"/*; do
     [ -d "$_d" ] || continue
     _f=$(hearth_java_feature "$_d")
     if [ -n "$_f" ] && [ "$_f" -ge "$_min" ] && [ "$_f" -gt "$_bestf" ]; then
@@ -30,7 +30,7 @@ hearth_find_jdk() {
   done
   [ -z "$_noglob" ] || set -f
   if [ -z "$_best" ]; then
-    echo "hearth: no JDK $_min or newer found (JAVA_HOME=${JAVA_HOME:-unset}, none under /usr/lib/jvm); install one, e.g. Temurin 25 (temurin-25-jdk), and retry" >&2
+    echo "hearth: no JDK $_min or newer found (JAVA_HOME=${JAVA_HOME:-unset}, none under ${HEARTH_JVM_ROOT:-/usr/lib/jvm}); install one, e.g. Temurin 25 (temurin-25-jdk), and retry" >&2
     exit 1
   fi
   JAVA_HOME=$_best
