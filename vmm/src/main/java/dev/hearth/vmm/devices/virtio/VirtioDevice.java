@@ -2,8 +2,9 @@ package dev.hearth.vmm.devices.virtio;
 
 /**
  * A virtio device model, independent of its transport and of how events reach it. The transport
- * serialises all calls (register accesses from vCPU threads, notifications from the event loop), so
- * a device needs no locking of its own unless it has threads of its own.
+ * calls it holding the device's own monitor ({@code synchronized (device)}), from vCPU threads
+ * (registers) and the event loop (notifications). Work a device receives from elsewhere (a refill
+ * timer, a backend becoming readable) must synchronise on the device too.
  */
 public interface VirtioDevice {
 

@@ -25,7 +25,9 @@ import java.util.concurrent.Executor;
  *
  * <p>Threads: vCPU threads call {@link #read}/{@link #write}; the VM's event loop calls {@link
  * #queueNotify} when a queue's ioeventfd fires. A QueueNotify write that reaches the bus (no
- * ioeventfd) is handed to {@code notifyExecutor}. All of it is serialised on this transport.
+ * ioeventfd) is handed to {@code notifyExecutor}. All of it is serialised on the device object's
+ * monitor, which the device also holds for work from its own sources (refill timers, backend
+ * readiness), so there is one lock and no lock-order inversion.
  */
 public final class MmioTransport implements BusDevice {
   private static final System.Logger LOG = System.getLogger(MmioTransport.class.getName());
@@ -41,6 +43,7 @@ public final class MmioTransport implements BusDevice {
   private final Executor notifyExecutor;
   private final long offeredFeatures;
   private final Virtqueue[] queues;
+  private final Object lock;
 
   private int deviceFeaturesSel;
   private int driverFeaturesSel;
@@ -63,6 +66,7 @@ public final class MmioTransport implements BusDevice {
   public MmioTransport(
       VirtioDevice device, GuestMemory memory, InterruptLine interrupt, Executor notifyExecutor) {
     this.device = Objects.requireNonNull(device, "device");
+    this.lock = device;
     this.memory = Objects.requireNonNull(memory, "memory");
     this.interrupt = Objects.requireNonNull(interrupt, "interrupt");
     this.notifyExecutor = Objects.requireNonNull(notifyExecutor, "notifyExecutor");
@@ -75,12 +79,16 @@ public final class MmioTransport implements BusDevice {
     return device;
   }
 
-  public synchronized int status() {
-    return status;
+  public int status() {
+    synchronized (lock) {
+      return status;
+    }
   }
 
-  public synchronized int interruptStatus() {
-    return interruptStatus;
+  public int interruptStatus() {
+    synchronized (lock) {
+      return interruptStatus;
+    }
   }
 
   /** Number of queues (the ioeventfds the VM registers, datamatch 0..n-1). */
@@ -89,87 +97,93 @@ public final class MmioTransport implements BusDevice {
   }
 
   /** The event loop saw queue {@code index} notified. Ignored unless the device is running. */
-  public synchronized void queueNotify(int index) {
-    if (context == null || context.broken || index < 0 || index >= queues.length) {
-      return;
-    }
-    try {
-      device.queueNotified(index);
-    } catch (RuntimeException e) {
-      // A device bug must not take the event loop down; the device is unusable until reset.
-      context.markBroken("device failed processing queue " + index + ": " + e);
+  public void queueNotify(int index) {
+    synchronized (lock) {
+      if (context == null || context.broken || index < 0 || index >= queues.length) {
+        return;
+      }
+      try {
+        device.queueNotified(index);
+      } catch (RuntimeException e) {
+        // A device bug must not take the event loop down; the device is unusable until reset.
+        context.markBroken("device failed processing queue " + index + ": " + e);
+      }
     }
   }
 
   @Override
-  public synchronized void read(long offset, byte[] data) {
-    if (offset >= CONFIG) {
-      long off = offset - CONFIG;
-      if (off + data.length <= device.configSize()) {
-        device.readConfig((int) off, data);
-      } else {
-        Arrays.fill(data, (byte) 0xff);
-      }
-      return;
-    }
-    if (data.length != 4 || offset % 4 != 0) {
-      Arrays.fill(data, (byte) 0xff);
-      return;
-    }
-    int v =
-        switch ((int) offset) {
-          case MAGIC_VALUE -> MAGIC;
-          case VERSION -> 2;
-          case DEVICE_ID -> device.deviceType();
-          case VENDOR_ID -> VENDOR;
-          case DEVICE_FEATURES ->
-              deviceFeaturesSel == 0
-                  ? (int) offeredFeatures
-                  : deviceFeaturesSel == 1 ? (int) (offeredFeatures >>> 32) : 0;
-          case QUEUE_NUM_MAX -> selected() == null ? 0 : selected().maxSize();
-          case QUEUE_READY -> selected() != null && selected().ready() ? 1 : 0;
-          case INTERRUPT_STATUS -> interruptStatus;
-          case STATUS -> status;
-          case CONFIG_GENERATION -> configGeneration;
-          default -> -1;
-        };
-    putInt(data, v);
-  }
-
-  @Override
-  public synchronized void write(long offset, byte[] data) {
-    if (offset >= CONFIG) {
-      long off = offset - CONFIG;
-      if (off + data.length <= device.configSize() && (status & DeviceStatus.FAILED) == 0) {
-        device.writeConfig((int) off, data);
-      }
-      return;
-    }
-    if (data.length != 4 || offset % 4 != 0) {
-      return;
-    }
-    int v = getInt(data);
-    switch ((int) offset) {
-      case DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
-      case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
-      case DRIVER_FEATURES -> writeDriverFeatures(v);
-      case QUEUE_SEL -> queueSel = v;
-      case QUEUE_NUM -> withQueueConfig(q -> q.setSize(v));
-      case QUEUE_READY -> withQueueConfig(q -> q.setReady(v == 1));
-      case QUEUE_DESC_LOW -> withQueueConfig(q -> q.setDescTable(low(q.descTable(), v)));
-      case QUEUE_DESC_HIGH -> withQueueConfig(q -> q.setDescTable(high(q.descTable(), v)));
-      case QUEUE_DRIVER_LOW -> withQueueConfig(q -> q.setAvailRing(low(q.availRing(), v)));
-      case QUEUE_DRIVER_HIGH -> withQueueConfig(q -> q.setAvailRing(high(q.availRing(), v)));
-      case QUEUE_DEVICE_LOW -> withQueueConfig(q -> q.setUsedRing(low(q.usedRing(), v)));
-      case QUEUE_DEVICE_HIGH -> withQueueConfig(q -> q.setUsedRing(high(q.usedRing(), v)));
-      case QUEUE_NOTIFY -> {
-        if (context != null && v >= 0 && v < queues.length) {
-          notifyExecutor.execute(() -> queueNotify(v));
+  public void read(long offset, byte[] data) {
+    synchronized (lock) {
+      if (offset >= CONFIG) {
+        long off = offset - CONFIG;
+        if (off + data.length <= device.configSize()) {
+          device.readConfig((int) off, data);
+        } else {
+          Arrays.fill(data, (byte) 0xff);
         }
+        return;
       }
-      case INTERRUPT_ACK -> interruptStatus &= ~v;
-      case STATUS -> writeStatus(v);
-      default -> {}
+      if (data.length != 4 || offset % 4 != 0) {
+        Arrays.fill(data, (byte) 0xff);
+        return;
+      }
+      int v =
+          switch ((int) offset) {
+            case MAGIC_VALUE -> MAGIC;
+            case VERSION -> 2;
+            case DEVICE_ID -> device.deviceType();
+            case VENDOR_ID -> VENDOR;
+            case DEVICE_FEATURES ->
+                deviceFeaturesSel == 0
+                    ? (int) offeredFeatures
+                    : deviceFeaturesSel == 1 ? (int) (offeredFeatures >>> 32) : 0;
+            case QUEUE_NUM_MAX -> selected() == null ? 0 : selected().maxSize();
+            case QUEUE_READY -> selected() != null && selected().ready() ? 1 : 0;
+            case INTERRUPT_STATUS -> interruptStatus;
+            case STATUS -> status;
+            case CONFIG_GENERATION -> configGeneration;
+            default -> -1;
+          };
+      putInt(data, v);
+    }
+  }
+
+  @Override
+  public void write(long offset, byte[] data) {
+    synchronized (lock) {
+      if (offset >= CONFIG) {
+        long off = offset - CONFIG;
+        if (off + data.length <= device.configSize() && (status & DeviceStatus.FAILED) == 0) {
+          device.writeConfig((int) off, data);
+        }
+        return;
+      }
+      if (data.length != 4 || offset % 4 != 0) {
+        return;
+      }
+      int v = getInt(data);
+      switch ((int) offset) {
+        case DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
+        case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
+        case DRIVER_FEATURES -> writeDriverFeatures(v);
+        case QUEUE_SEL -> queueSel = v;
+        case QUEUE_NUM -> withQueueConfig(q -> q.setSize(v));
+        case QUEUE_READY -> withQueueConfig(q -> q.setReady(v == 1));
+        case QUEUE_DESC_LOW -> withQueueConfig(q -> q.setDescTable(low(q.descTable(), v)));
+        case QUEUE_DESC_HIGH -> withQueueConfig(q -> q.setDescTable(high(q.descTable(), v)));
+        case QUEUE_DRIVER_LOW -> withQueueConfig(q -> q.setAvailRing(low(q.availRing(), v)));
+        case QUEUE_DRIVER_HIGH -> withQueueConfig(q -> q.setAvailRing(high(q.availRing(), v)));
+        case QUEUE_DEVICE_LOW -> withQueueConfig(q -> q.setUsedRing(low(q.usedRing(), v)));
+        case QUEUE_DEVICE_HIGH -> withQueueConfig(q -> q.setUsedRing(high(q.usedRing(), v)));
+        case QUEUE_NOTIFY -> {
+          if (context != null && v >= 0 && v < queues.length) {
+            notifyExecutor.execute(() -> queueNotify(v));
+          }
+        }
+        case INTERRUPT_ACK -> interruptStatus &= ~v;
+        case STATUS -> writeStatus(v);
+        default -> {}
+      }
     }
   }
 
@@ -319,7 +333,7 @@ public final class MmioTransport implements BusDevice {
 
     @Override
     public void signalUsed(int queue) {
-      synchronized (MmioTransport.this) {
+      synchronized (lock) {
         if (context != this || broken) {
           return;
         }
@@ -335,7 +349,7 @@ public final class MmioTransport implements BusDevice {
 
     @Override
     public void signalConfigChange() {
-      synchronized (MmioTransport.this) {
+      synchronized (lock) {
         if (context != this) {
           return;
         }
@@ -346,7 +360,7 @@ public final class MmioTransport implements BusDevice {
 
     @Override
     public void markBroken(String reason) {
-      synchronized (MmioTransport.this) {
+      synchronized (lock) {
         if (context != this || broken) {
           return;
         }
@@ -363,7 +377,7 @@ public final class MmioTransport implements BusDevice {
 
     @Override
     public boolean broken() {
-      synchronized (MmioTransport.this) {
+      synchronized (lock) {
         return broken;
       }
     }

@@ -186,7 +186,7 @@ public final class Virtqueue {
    * @throws InvalidChainException if the chain is malformed: the caller returns its head as used
    * @throws QueueBrokenException if the ring is: the device must stop using the queue
    */
-  public DescriptorChain pop() throws VirtqueueException {
+  public DescriptorChain pop() throws InvalidChainException, QueueBrokenException {
     if (pendingCount() == 0) {
       return null;
     }
