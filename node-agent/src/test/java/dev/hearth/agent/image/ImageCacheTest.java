@@ -83,11 +83,14 @@ class ImageCacheTest {
   }
 
   private ImageCache cache(long maxBytes) {
+    return cache(maxBytes, Duration.ofSeconds(10));
+  }
+
+  private ImageCache cache(long maxBytes, Duration readTimeout) {
     return new ImageCache(
         dir.resolve("cache"),
         maxBytes,
-        new ImageCache.Timeouts(
-            Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofSeconds(5)),
+        new ImageCache.Timeouts(Duration.ofSeconds(10), readTimeout, Duration.ofSeconds(20)),
         registry);
   }
 
@@ -146,7 +149,7 @@ class ImageCacheTest {
 
   @Test
   void aStalledDownloadTimesOutAndLeavesNoPartialFile() throws Exception {
-    ImageCache cache = cache(1 << 20);
+    ImageCache cache = cache(1 << 20, Duration.ofMillis(300));
     var src = new ImageSource.Remote(url("/stall"), sha(new byte[1000]));
     assertThatThrownBy(() -> cache.resolve(src, "vm"))
         .isInstanceOf(ImageException.Timeout.class)
