@@ -116,18 +116,43 @@ public final class NestedKvm {
    */
   public NestedRun runJUnit(Class<?> testClass, NestedJob settings)
       throws IOException, InterruptedException {
+    return runConsoleLauncher(List.of("--select-class=" + testClass.getName()), settings);
+  }
+
+  /**
+   * Like {@link #runJUnit}, for every test class under {@code testClasses} whose name matches
+   * {@code include} and not {@code exclude}: one L1 boot for a whole suite.
+   */
+  public NestedRun runJUnitSuite(
+      Path testClasses, String include, String exclude, NestedJob settings)
+      throws IOException, InterruptedException {
+    return runConsoleLauncher(
+        List.of(
+            "--scan-class-path=" + testClasses.toAbsolutePath().normalize(),
+            "--include-classname=" + include,
+            "--exclude-classname=" + exclude),
+        settings);
+  }
+
+  private NestedRun runConsoleLauncher(List<String> selectors, NestedJob settings)
+      throws IOException, InterruptedException {
     List<Path> classPath = testClassPath();
     List<String> command = new ArrayList<>();
     command.add("java");
     command.add("--enable-native-access=ALL-UNNAMED");
+    // L1 runs under software emulation: C1 alone warms up far sooner than C2 there.
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-XX:+UseSerialGC");
+    command.addAll(forwardedProperties());
     command.add("-cp");
     command.add(String.join(File.pathSeparator, classPath.stream().map(Path::toString).toList()));
     command.add("org.junit.platform.console.ConsoleLauncher");
     command.add("execute");
     command.add("--disable-banner");
+    command.add("--disable-ansi-colors");
     command.add("--details=tree");
     command.add("--fail-if-no-tests");
-    command.add("--select-class=" + testClass.getName());
+    command.addAll(selectors);
     NestedJob job =
         new NestedJob(
                 command,
@@ -140,6 +165,21 @@ public final class NestedKvm {
                 settings.cpus())
             .withAdds(classPath);
     return run(job);
+  }
+
+  /**
+   * The {@code hearth.*} system properties the build gave this JVM (where the test guests are, for
+   * one), as {@code -D} flags for the JVM inside L1; the paths they name are added there too.
+   */
+  private static List<String> forwardedProperties() {
+    List<String> flags = new ArrayList<>();
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith("hearth.") && !name.equals(SCRIPT_PROPERTY)) {
+        flags.add("-D" + name + "=" + System.getProperty(name));
+      }
+    }
+    flags.sort(null);
+    return flags;
   }
 
   /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * /dev/kvm} is not used (L1 runs in QEMU's software emulation), so this runs wherever the harness
  * can be built; a harness that cannot run fails these tests.
  */
-class NestedHarnessKvmIT {
+class NestedHarnessIT {
   private static NestedKvm harness;
 
   @BeforeAll
