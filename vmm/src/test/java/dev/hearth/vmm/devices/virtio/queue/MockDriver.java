@@ -170,6 +170,11 @@ public final class MockDriver {
     mem.writeShort(GuestAddress.of(avail + 4 + 2L * size), (short) idx);
   }
 
+  /** The buffer address in descriptor {@code index} of the table. */
+  public long descriptorAddr(int index) {
+    return mem.readLong(GuestAddress.of(desc + 16L * index));
+  }
+
   public int availEvent() {
     return mem.readShort(GuestAddress.of(used + 4 + 8L * size)) & 0xffff;
   }
