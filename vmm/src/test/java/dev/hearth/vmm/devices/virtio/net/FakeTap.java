@@ -15,9 +15,15 @@ public final class FakeTap implements NetBackend {
   public int tunFlags = -1;
   public boolean failWrites;
 
+  /** Where frames come from once {@link #inbound} is empty; null for none. */
+  public java.util.function.Supplier<byte[]> source;
+
   @Override
   public int read(ByteBuffer dst) {
     byte[] f = inbound.poll();
+    if (f == null && source != null) {
+      f = source.get();
+    }
     if (f == null) {
       return 0;
     }
