@@ -1,0 +1,249 @@
+package dev.hearth.agent.image;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Kernels, initrds and disk images for the node's VMs. Remote images land in a content-addressed
+ * cache ({@code <root>/sha256/<hex>}) shared by all VMs: a download goes to a temp file, is hashed
+ * while it streams, and only a verified file is renamed into place, so a failed or tampered
+ * download can never be booted. Each owner (a VM) holds references; unreferenced entries are
+ * evicted least-recently-used first once the cache exceeds its size.
+ *
+ * <p>Cached files are shared and must be used read-only; a VM that writes its disk gets its own
+ * copy through {@link WritableCopy}.
+ */
+public final class ImageCache {
+  private final Path blobs;
+  private final Path tmp;
+  private final long maxBytes;
+  private final HttpDownloader downloader;
+  private final Map<String, Set<String>> ownersByDigest = new HashMap<>();
+  private final Map<String, Object> downloadLocks = new ConcurrentHashMap<>();
+  private final Counter hits;
+  private final Counter misses;
+
+  public ImageCache(Path root, long maxBytes, Timeouts timeouts, MeterRegistry registry) {
+    this.blobs = root.resolve("sha256");
+    this.tmp = root.resolve("tmp");
+    this.maxBytes = maxBytes;
+    this.downloader =
+        new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), maxBytes);
+    try {
+      Files.createDirectories(blobs);
+      Files.createDirectories(tmp);
+      clearPartialDownloads();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare image cache " + root, e);
+    }
+    this.hits = counter(registry, "hit");
+    this.misses = counter(registry, "miss");
+    Gauge.builder("hearth.image.cache.size", this, ImageCache::sizeBytes)
+        .baseUnit("bytes")
+        .description("Bytes held by the node's image cache")
+        .register(registry);
+  }
+
+  /** How long a download may take to connect, between reads, and in all. */
+  public record Timeouts(Duration connect, Duration read, Duration total) {
+    public static final Timeouts DEFAULT =
+        new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(10));
+  }
+
+  /**
+   * A readable path for {@code source}, held for {@code owner} until {@link #release}. A node file
+   * is used in place (and checked when it declares a digest); a remote image is served from the
+   * cache, downloading it first on a miss.
+   */
+  public Path resolve(ImageSource source, String owner) throws ImageException {
+    return switch (source) {
+      case ImageSource.NodeFile f -> checkNodeFile(f);
+      case ImageSource.Remote r -> acquire(r, owner);
+    };
+  }
+
+  /** Drops every reference {@code owner} holds; its images become evictable. */
+  public synchronized void release(String owner) {
+    ownersByDigest.values().forEach(owners -> owners.remove(owner));
+    ownersByDigest.values().removeIf(Set::isEmpty);
+  }
+
+  /** Drops references of owners not in {@code liveOwners} (after a crash) and evicts. */
+  public synchronized void reconcile(Set<String> liveOwners) {
+    ownersByDigest.values().forEach(owners -> owners.retainAll(liveOwners));
+    ownersByDigest.values().removeIf(Set::isEmpty);
+    evictLocked();
+  }
+
+  public synchronized Set<String> owners(String sha256) {
+    return Set.copyOf(ownersByDigest.getOrDefault(sha256, Set.of()));
+  }
+
+  public long sizeBytes() {
+    return entries().stream().mapToLong(Entry::size).sum();
+  }
+
+  private Path acquire(ImageSource.Remote source, String owner) throws ImageException {
+    String digest = source.sha256();
+    Path blob = blobs.resolve(digest);
+    if (holdIfCached(blob, digest, owner)) {
+      hits.increment();
+      return blob;
+    }
+    synchronized (downloadLocks.computeIfAbsent(digest, d -> new Object())) {
+      if (holdIfCached(blob, digest, owner)) {
+        hits.increment(); // another VM downloaded it while we waited
+        return blob;
+      }
+      misses.increment();
+      Path part = tmp.resolve(digest + ".part");
+      try {
+        Files.deleteIfExists(part);
+        String actual = downloader.download(source.uri(), part);
+        if (!actual.equals(digest)) {
+          throw new ImageException.ChecksumMismatch(
+              source.uri() + " has sha256 " + actual + " but the spec expects " + digest);
+        }
+        synchronized (this) {
+          Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
+          ownersByDigest.computeIfAbsent(digest, d -> new HashSet<>()).add(owner);
+          evictLocked();
+        }
+        return blob;
+      } catch (IOException e) {
+        throw new ImageException.FetchFailed("cannot store " + source.uri() + ": " + e, e);
+      } finally {
+        deleteQuietly(part);
+      }
+    }
+  }
+
+  private synchronized boolean holdIfCached(Path blob, String digest, String owner) {
+    if (!Files.exists(blob)) {
+      return false;
+    }
+    try {
+      Files.setLastModifiedTime(blob, FileTime.from(Instant.now())); // LRU clock, kept on disk
+    } catch (IOException e) {
+      // Only the eviction order suffers.
+    }
+    ownersByDigest.computeIfAbsent(digest, d -> new HashSet<>()).add(owner);
+    return true;
+  }
+
+  private void evictLocked() {
+    List<Entry> all = entries();
+    long total = all.stream().mapToLong(Entry::size).sum();
+    List<Entry> candidates = new ArrayList<>();
+    for (Entry e : all) {
+      if (!ownersByDigest.containsKey(e.digest())) {
+        candidates.add(e);
+      }
+    }
+    candidates.sort(Comparator.comparing(Entry::lastUsed));
+    for (Entry e : candidates) {
+      if (total <= maxBytes) {
+        break;
+      }
+      deleteQuietly(blobs.resolve(e.digest()));
+      total -= e.size();
+    }
+  }
+
+  private record Entry(String digest, long size, FileTime lastUsed) {}
+
+  private List<Entry> entries() {
+    List<Entry> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(blobs)) {
+      for (Path p : files.toList()) {
+        try {
+          out.add(
+              new Entry(p.getFileName().toString(), Files.size(p), Files.getLastModifiedTime(p)));
+        } catch (IOException e) {
+          // Evicted concurrently.
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list image cache " + blobs, e);
+    }
+    return out;
+  }
+
+  private static Path checkNodeFile(ImageSource.NodeFile file) throws ImageException {
+    Path p = file.path();
+    if (!Files.isRegularFile(p)) {
+      throw new ImageException.NotFound("node file " + p + " does not exist or is not a file");
+    }
+    if (!Files.isReadable(p)) {
+      throw new ImageException.FetchFailed("node file " + p + " is not readable", null);
+    }
+    if (file.sha256().isPresent()) {
+      String actual = sha256Of(p);
+      if (!actual.equals(file.sha256().get())) {
+        throw new ImageException.ChecksumMismatch(
+            "node file "
+                + p
+                + " has sha256 "
+                + actual
+                + " but the spec expects "
+                + file.sha256().get());
+      }
+    }
+    return p;
+  }
+
+  static String sha256Of(Path p) throws ImageException {
+    MessageDigest sha = HttpDownloader.sha256();
+    try (InputStream in = Files.newInputStream(p)) {
+      byte[] buf = new byte[64 * 1024];
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        sha.update(buf, 0, n);
+      }
+    } catch (IOException e) {
+      throw new ImageException.FetchFailed("cannot read node file " + p + ": " + e, e);
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private void clearPartialDownloads() throws IOException {
+    try (Stream<Path> files = Files.list(tmp)) {
+      files.forEach(ImageCache::deleteQuietly);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // Retried by the next start's clean-up.
+    }
+  }
+
+  private static Counter counter(MeterRegistry registry, String result) {
+    return Counter.builder("hearth.image.cache.requests")
+        .description("Image requests served from the cache (hit) or downloaded (miss)")
+        .tag("result", result)
+        .register(registry);
+  }
+}

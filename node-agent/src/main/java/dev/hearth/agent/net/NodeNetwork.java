@@ -1,0 +1,181 @@
+package dev.hearth.agent.net;
+
+import dev.hearth.agent.ipam.Ipam;
+import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The node's guest network: bridge {@code hearth0} holding the subnet's gateway address, one tap
+ * per guest interface on it, addresses from {@link Ipam}, and {@link FirewallRules}. Everything
+ * {@link #attach} creates, {@link #detach} removes; {@link #reconcile} removes what a crash left.
+ */
+public final class NodeNetwork {
+  private final CommandRunner commands;
+  private final TapFactory taps;
+  private final Ipam ipam;
+  private final String bridge;
+  private final FirewallRules firewall;
+  private final Map<String, Attachment> live = new HashMap<>();
+
+  public NodeNetwork(CommandRunner commands, TapFactory taps, Ipam ipam, String bridge) {
+    this.commands = commands;
+    this.taps = taps;
+    this.ipam = ipam;
+    this.bridge = bridge;
+    this.firewall = new FirewallRules(commands, bridge, ipam.subnet());
+  }
+
+  /** One interface a VM asks for: its guest-side name and an optional fixed MAC. */
+  public record InterfaceRequest(String name, java.util.Optional<String> mac) {}
+
+  public static String owner(String vmUid, String iface) {
+    return vmUid + "/" + iface;
+  }
+
+  /** Creates the bridge (if missing), gives it the gateway address, enables forwarding and NAT. */
+  public synchronized void setUp() {
+    if (!linkExists(bridge)) {
+      commands.run("ip", "link", "add", "name", bridge, "type", "bridge");
+    }
+    commands.run(
+        "ip",
+        "addr",
+        "replace",
+        ipam.gateway().getHostAddress() + "/" + ipam.subnet().prefixLength(),
+        "dev",
+        bridge);
+    commands.run("ip", "link", "set", "dev", bridge, "up");
+    commands.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+    firewall.apply(live.values());
+  }
+
+  /**
+   * Wires every interface of a VM: an address, a tap on the bridge, anti-spoofing rules. Calling it
+   * again for a VM whose taps exist (after an agent restart) re-uses them. On failure nothing of
+   * this call is left behind.
+   */
+  public synchronized List<Attachment> attach(String vmUid, List<InterfaceRequest> interfaces) {
+    List<Attachment> made = new ArrayList<>();
+    try {
+      for (InterfaceRequest req : interfaces) {
+        String owner = owner(vmUid, req.name());
+        Inet4Address ip = ipam.allocate(owner);
+        String tap = InterfaceNames.tapName(owner);
+        String mac = req.mac().orElseGet(() -> InterfaceNames.mac(owner));
+        Attachment a =
+            new Attachment(req.name(), owner, tap, mac, ip, ipam.subnet(), ipam.gateway());
+        made.add(a);
+        if (!linkExists(tap)) {
+          taps.create(tap);
+        }
+        commands.run("ip", "link", "set", "dev", tap, "master", bridge, "up");
+        live.put(owner, a);
+      }
+      firewall.apply(live.values());
+      return List.copyOf(made);
+    } catch (RuntimeException e) {
+      for (Attachment a : made) {
+        removeQuietly(a.owner(), e);
+      }
+      firewall.apply(live.values());
+      throw e;
+    }
+  }
+
+  /** Removes the VM's taps, rules and addresses. */
+  public synchronized void detach(String vmUid) {
+    Set<String> owners = new TreeSet<>();
+    for (String owner : ipam.allocations().keySet()) {
+      if (owner.startsWith(vmUid + "/")) {
+        owners.add(owner);
+      }
+    }
+    for (String owner : live.keySet()) {
+      if (owner.startsWith(vmUid + "/")) {
+        owners.add(owner);
+      }
+    }
+    for (String owner : owners) {
+      live.remove(owner);
+      taps.delete(InterfaceNames.tapName(owner));
+      ipam.release(owner);
+    }
+    firewall.apply(live.values());
+  }
+
+  /**
+   * After a crash: keeps the interfaces of {@code liveOwners} ({@code <uid>/<iface>} keys) and
+   * removes every other Hearth tap, address and rule. Returns the taps it deleted.
+   */
+  public synchronized Set<String> reconcile(Set<String> liveOwners) {
+    Set<String> keepTaps = new TreeSet<>();
+    liveOwners.forEach(o -> keepTaps.add(InterfaceNames.tapName(o)));
+    Set<String> deleted = new TreeSet<>();
+    for (String link : hearthLinks()) {
+      if (!keepTaps.contains(link)) {
+        taps.delete(link);
+        deleted.add(link);
+      }
+    }
+    ipam.reconcile(liveOwners);
+    live.keySet().retainAll(liveOwners);
+    firewall.apply(live.values());
+    return deleted;
+  }
+
+  /** Removes the bridge and rules (the node is leaving Hearth); taps must be detached first. */
+  public synchronized void tearDown() {
+    firewall.remove();
+    if (linkExists(bridge)) {
+      commands.run("ip", "link", "del", "dev", bridge);
+    }
+  }
+
+  public synchronized Collection<Attachment> attachments() {
+    return List.copyOf(live.values());
+  }
+
+  /** Network devices whose names carry Hearth's tap prefix. */
+  public Set<String> hearthLinks() {
+    Set<String> out = new TreeSet<>();
+    for (String line : commands.run("ip", "-br", "link", "show").split("\n")) {
+      String name = line.strip().split("\\s+")[0];
+      int at = name.indexOf('@');
+      if (at >= 0) {
+        name = name.substring(0, at);
+      }
+      if (name.startsWith(InterfaceNames.TAP_PREFIX)) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  private boolean linkExists(String name) {
+    try {
+      commands.run("ip", "link", "show", "dev", name);
+      return true;
+    } catch (NetworkException e) {
+      if (e.getMessage().contains("does not exist")) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void removeQuietly(String owner, RuntimeException cause) {
+    live.remove(owner);
+    try {
+      taps.delete(InterfaceNames.tapName(owner));
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+    ipam.release(owner);
+  }
+}

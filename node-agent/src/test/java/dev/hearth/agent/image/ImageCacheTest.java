@@ -1,0 +1,259 @@
+package dev.hearth.agent.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageCacheTest {
+  @TempDir Path dir;
+  private HttpServer server;
+  private final Map<String, byte[]> served = new ConcurrentHashMap<>();
+  private final Map<String, Integer> requests = new ConcurrentHashMap<>();
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeEach
+  void serve() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          requests.merge(path, 1, Integer::sum);
+          if (path.equals("/stall")) {
+            ex.sendResponseHeaders(200, 1000);
+            ex.getResponseBody().write(new byte[10]);
+            ex.getResponseBody().flush();
+            awaitQuietly();
+            ex.close();
+            return;
+          }
+          byte[] body = served.get(path);
+          if (body == null) {
+            ex.sendResponseHeaders(404, -1);
+          } else {
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          }
+          ex.close();
+        });
+    server.start();
+  }
+
+  private void awaitQuietly() {
+    try {
+      release.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    release.countDown();
+    server.stop(0);
+  }
+
+  private URI url(String path) {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+  }
+
+  private ImageCache cache(long maxBytes) {
+    return cache(maxBytes, Duration.ofSeconds(10));
+  }
+
+  private ImageCache cache(long maxBytes, Duration readTimeout) {
+    return new ImageCache(
+        dir.resolve("cache"),
+        maxBytes,
+        new ImageCache.Timeouts(Duration.ofSeconds(10), readTimeout, Duration.ofSeconds(20)),
+        registry);
+  }
+
+  private static String sha(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  private ImageSource.Remote publish(String path, String content) throws Exception {
+    byte[] b = content.getBytes(StandardCharsets.UTF_8);
+    served.put(path, b);
+    return new ImageSource.Remote(url(path), sha(b));
+  }
+
+  private double count(String result) {
+    return registry.get("hearth.image.cache.requests").tag("result", result).counter().count();
+  }
+
+  @Test
+  void aDownloadIsVerifiedCachedAndSharedByContent() throws Exception {
+    ImageCache cache = cache(1 << 20);
+    ImageSource.Remote kernel = publish("/vmlinux", "kernel bytes");
+    Path first = cache.resolve(kernel, "vm-a");
+    Path second = cache.resolve(kernel, "vm-b");
+    assertThat(first).isEqualTo(second).hasContent("kernel bytes");
+    assertThat(first.getFileName().toString()).isEqualTo(kernel.sha256());
+    assertThat(requests.get("/vmlinux")).isEqualTo(1);
+    assertThat(count("miss")).isEqualTo(1);
+    assertThat(count("hit")).isEqualTo(1);
+    assertThat(cache.owners(kernel.sha256())).containsExactlyInAnyOrder("vm-a", "vm-b");
+  }
+
+  @Test
+  void aChecksumMismatchIsItsOwnErrorAndLeavesNoFile() throws Exception {
+    ImageCache cache = cache(1 << 20);
+    served.put("/tampered", "evil".getBytes(StandardCharsets.UTF_8));
+    var src =
+        new ImageSource.Remote(url("/tampered"), sha("good".getBytes(StandardCharsets.UTF_8)));
+    assertThatThrownBy(() -> cache.resolve(src, "vm"))
+        .isInstanceOf(ImageException.ChecksumMismatch.class)
+        .hasMessageContaining(
+            "/tampered has sha256 " + sha("evil".getBytes(StandardCharsets.UTF_8)))
+        .extracting(e -> ((ImageException) e).reason())
+        .isEqualTo("ImageChecksumMismatch");
+    assertNoFilesUnder(dir.resolve("cache"));
+  }
+
+  @Test
+  void aMissingUrlIsNotFound() throws Exception {
+    ImageCache cache = cache(1 << 20);
+    var src = new ImageSource.Remote(url("/nope"), sha(new byte[0]));
+    assertThatThrownBy(() -> cache.resolve(src, "vm"))
+        .isInstanceOf(ImageException.NotFound.class)
+        .hasMessageContaining("/nope answered HTTP 404");
+    assertNoFilesUnder(dir.resolve("cache"));
+  }
+
+  @Test
+  void aStalledDownloadTimesOutAndLeavesNoPartialFile() throws Exception {
+    ImageCache cache = cache(1 << 20, Duration.ofMillis(300));
+    var src = new ImageSource.Remote(url("/stall"), sha(new byte[1000]));
+    assertThatThrownBy(() -> cache.resolve(src, "vm"))
+        .isInstanceOf(ImageException.Timeout.class)
+        .extracting(e -> ((ImageException) e).reason())
+        .isEqualTo("ImageDownloadTimeout");
+    assertNoFilesUnder(dir.resolve("cache"));
+  }
+
+  @Test
+  void unreferencedImagesAreEvictedLeastRecentlyUsedFirst() throws Exception {
+    ImageCache cache = cache(25); // room for two 10-byte images
+    var a = publish("/a", "aaaaaaaaaa");
+    var b = publish("/b", "bbbbbbbbbb");
+    var c = publish("/c", "cccccccccc");
+    Path pa = cache.resolve(a, "vm-1");
+    Path pb = cache.resolve(b, "vm-2");
+    Files.setLastModifiedTime(pa, java.nio.file.attribute.FileTime.fromMillis(1_000));
+    cache.release("vm-1");
+    cache.release("vm-2");
+    cache.resolve(c, "vm-3");
+    assertThat(pa).doesNotExist(); // least recently used, unreferenced
+    assertThat(pb).exists();
+    cache.resolve(a, "vm-4"); // downloaded again; b is the only unreferenced entry
+    assertThat(pb).doesNotExist();
+    assertThat(cache.sizeBytes()).isEqualTo(20);
+    assertThat(requests.get("/a")).isEqualTo(2);
+  }
+
+  @Test
+  void referencedImagesAreNeverEvicted() throws Exception {
+    ImageCache cache = cache(15);
+    Path pa = cache.resolve(publish("/a", "aaaaaaaaaa"), "vm-1");
+    Path pb = cache.resolve(publish("/b", "bbbbbbbbbb"), "vm-2");
+    assertThat(pa).exists();
+    assertThat(pb).exists();
+    cache.reconcile(java.util.Set.of("vm-2"));
+    assertThat(pa).doesNotExist();
+    assertThat(pb).exists();
+  }
+
+  @Test
+  void aPartialDownloadFromACrashIsRemovedOnStart() throws Exception {
+    Path part = dir.resolve("cache/tmp/abc.part");
+    Files.createDirectories(part.getParent());
+    Files.writeString(part, "half");
+    cache(100);
+    assertThat(part).doesNotExist();
+  }
+
+  @Test
+  void nodeFilesAreUsedInPlaceAndCheckedWhenTheyDeclareADigest() throws Exception {
+    ImageCache cache = cache(100);
+    Path kernel = Files.writeString(dir.resolve("vmlinux"), "k");
+    assertThat(cache.resolve(new ImageSource.NodeFile(kernel, Optional.empty()), "vm"))
+        .isEqualTo(kernel);
+    assertThat(
+            cache.resolve(
+                new ImageSource.NodeFile(
+                    kernel, Optional.of(sha("k".getBytes(StandardCharsets.UTF_8)))),
+                "vm"))
+        .isEqualTo(kernel);
+    assertThatThrownBy(
+            () ->
+                cache.resolve(
+                    new ImageSource.NodeFile(kernel, Optional.of(sha(new byte[0]))), "vm"))
+        .isInstanceOf(ImageException.ChecksumMismatch.class);
+    assertThatThrownBy(
+            () ->
+                cache.resolve(
+                    new ImageSource.NodeFile(dir.resolve("none"), Optional.empty()), "vm"))
+        .isInstanceOf(ImageException.NotFound.class)
+        .hasMessageContaining("none does not exist");
+  }
+
+  @Test
+  void sourcesRejectBadDigestsAndSchemes() {
+    assertThatThrownBy(() -> new ImageSource.Remote(URI.create("ftp://x/y"), "0".repeat(64)))
+        .hasMessageContaining("not http(s)");
+    assertThatThrownBy(() -> new ImageSource.Remote(URI.create("http://x/y"), "abc"))
+        .hasMessageContaining("not a sha256 digest");
+    assertThat(
+            new ImageSource.Remote(URI.create("http://x/y"), "sha256:" + "A".repeat(64)).sha256())
+        .isEqualTo("a".repeat(64));
+  }
+
+  @Test
+  void eachVmWritesItsOwnCopy() throws Exception {
+    Path base = Files.writeString(dir.resolve("rootfs.ext4"), "pristine");
+    Path one = dir.resolve("vms/1/rootfs.ext4");
+    Path two = dir.resolve("vms/2/rootfs.ext4");
+    WritableCopy.create(base, one);
+    WritableCopy.create(base, two);
+    Files.writeString(one, "written by vm 1");
+    assertThat(base).hasContent("pristine");
+    assertThat(two).hasContent("pristine");
+    assertThatThrownBy(() -> WritableCopy.create(dir.resolve("missing"), dir.resolve("x")))
+        .isInstanceOf(ImageException.class)
+        .hasMessageContaining("cannot copy");
+    assertThat(dir.resolve(".x.part")).doesNotExist();
+  }
+
+  private static void assertNoFilesUnder(Path root) throws IOException {
+    try (var files = Files.walk(root)) {
+      assertThat(files.filter(Files::isRegularFile)).isEmpty();
+    }
+  }
+}

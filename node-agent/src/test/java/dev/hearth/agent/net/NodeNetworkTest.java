@@ -1,0 +1,152 @@
+package dev.hearth.agent.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.ipam.Ipam;
+import dev.hearth.vmm.testing.RequiresRoot;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real bridges, taps and nftables rules, inside a network namespace of the test's own. */
+@RequiresRoot
+class NodeNetworkTest {
+  private static final List<NodeNetwork.InterfaceRequest> ETH0 =
+      List.of(new NodeNetwork.InterfaceRequest("eth0", Optional.empty()));
+
+  @TempDir Path dir;
+  private final String netns = "hth-test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final CommandRunner host = HostCommands.host();
+  private CommandRunner ns;
+  private Ipam ipam;
+  private NodeNetwork network;
+
+  @BeforeAll
+  static void tools() throws Exception {
+    HostTools.ensureInstalled();
+  }
+
+  @BeforeEach
+  void createNamespace() {
+    host.run("ip", "netns", "add", netns);
+    ns = HostCommands.inNamespace(netns);
+    ipam = new Ipam(Cidr.parse("10.77.0.0/24"), dir.resolve("ipam"));
+    network = new NodeNetwork(ns, new IpTuntapFactory(ns), ipam, "hearth0");
+    network.setUp();
+  }
+
+  @AfterEach
+  void deleteNamespace() {
+    try {
+      for (String link : network.hearthLinks()) {
+        ns.run("ip", "link", "del", "dev", link);
+      }
+    } finally {
+      host.run("ip", "netns", "del", netns);
+    }
+  }
+
+  @Test
+  void setUpGivesTheBridgeTheGatewayAndEnablesNat() {
+    assertThat(ns.run("ip", "-br", "addr", "show", "dev", "hearth0")).contains("10.77.0.1/24");
+    assertThat(ns.run("cat", "/proc/sys/net/ipv4/ip_forward").strip()).isEqualTo("1");
+    assertThat(ns.run("nft", "list", "table", "ip", "hearth"))
+        .contains("ip saddr 10.77.0.0/24 ip daddr != 10.77.0.0/24 masquerade");
+    network.setUp(); // idempotent
+    assertThat(ns.run("nft", "list", "tables")).contains("table ip hearth", "table bridge hearth");
+  }
+
+  @Test
+  void attachWiresATapOnTheBridgeAndDetachRemovesEverything() {
+    Attachment a = network.attach("uid-a", ETH0).getFirst();
+    Attachment b = network.attach("uid-b", ETH0).getFirst();
+    assertThat(a.ip().getHostAddress()).isEqualTo("10.77.0.2");
+    assertThat(b.ip().getHostAddress()).isEqualTo("10.77.0.3");
+    assertThat(a.tap()).startsWith("hth").hasSize(13);
+    String details = ns.run("ip", "-d", "link", "show", "dev", a.tap());
+    assertThat(details).contains("master hearth0", "tun type tap", "vnet_hdr on", "persist on");
+    assertThat(ns.run("nft", "list", "table", "bridge", "hearth"))
+        .contains("iifname \"" + a.tap() + "\" ip saddr != 10.77.0.2 drop")
+        .contains("iifname \"" + b.tap() + "\" ether saddr != " + b.mac() + " drop");
+
+    network.detach("uid-a");
+    assertThat(network.hearthLinks()).containsExactly(b.tap());
+    assertThat(ipam.allocations()).containsOnlyKeys("uid-b/eth0");
+    assertThat(ns.run("nft", "list", "table", "bridge", "hearth")).doesNotContain(a.tap());
+  }
+
+  @Test
+  void reattachingAfterARestartKeepsTheTapAndAddress() {
+    Attachment before = network.attach("uid-a", ETH0).getFirst();
+    NodeNetwork restarted =
+        new NodeNetwork(
+            ns, new IpTuntapFactory(ns), new Ipam(ipam.subnet(), dir.resolve("ipam")), "hearth0");
+    restarted.setUp();
+    assertThat(restarted.attach("uid-a", ETH0).getFirst()).isEqualTo(before);
+  }
+
+  @Test
+  void reconcileRemovesOrphanTapsAddressesAndRules() {
+    Attachment keep = network.attach("live", ETH0).getFirst();
+    Attachment gone = network.attach("gone", ETH0).getFirst();
+    ns.run("ip", "tuntap", "add", "dev", "hth0000000000", "mode", "tap");
+    ns.run("ip", "link", "add", "other0", "type", "bridge"); // not ours: untouched
+
+    NodeNetwork restarted =
+        new NodeNetwork(
+            ns, new IpTuntapFactory(ns), new Ipam(ipam.subnet(), dir.resolve("ipam")), "hearth0");
+    assertThat(restarted.reconcile(Set.of("live/eth0")))
+        .containsExactlyInAnyOrder(gone.tap(), "hth0000000000");
+    assertThat(restarted.hearthLinks()).containsExactly(keep.tap());
+    assertThat(ns.run("ip", "-br", "link", "show")).contains("other0");
+    assertThat(new Ipam(ipam.subnet(), dir.resolve("ipam")).allocations())
+        .containsOnlyKeys("live/eth0");
+    assertThat(ns.run("nft", "list", "table", "bridge", "hearth")).doesNotContain(gone.tap());
+  }
+
+  @Test
+  void aFailedAttachLeavesNothingBehind() {
+    TapFactory failsOnSecond =
+        new TapFactory() {
+          final TapFactory real = new IpTuntapFactory(ns);
+          int created;
+
+          @Override
+          public void create(String name) {
+            if (++created == 2) {
+              throw new NetworkException("injected: cannot create " + name);
+            }
+            real.create(name);
+          }
+
+          @Override
+          public void delete(String name) {
+            real.delete(name);
+          }
+        };
+    NodeNetwork flaky = new NodeNetwork(ns, failsOnSecond, ipam, "hearth0");
+    var two =
+        List.of(
+            new NodeNetwork.InterfaceRequest("eth0", Optional.empty()),
+            new NodeNetwork.InterfaceRequest("eth1", Optional.empty()));
+    assertThatThrownBy(() -> flaky.attach("uid", two)).hasMessageContaining("injected");
+    assertThat(flaky.hearthLinks()).isEmpty();
+    assertThat(ipam.allocations()).isEmpty();
+  }
+
+  @Test
+  void tearDownRemovesTheBridgeAndTables() {
+    network.tearDown();
+    assertThat(ns.run("ip", "-br", "link", "show")).doesNotContain("hearth0");
+    assertThat(ns.run("nft", "list", "tables")).doesNotContain("hearth");
+  }
+}
