@@ -71,4 +71,14 @@ app.kubernetes.io/component: {{ .component }}
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+# Agents keep their node Leases in the release namespace, where the operator reads them.
+- name: HEARTH_LEASE_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- end }}
+
+{{/* The operator's leader-election Lease, named by the operator (HearthApi.OPERATOR_LEADER_LEASE). */}}
+{{- define "hearth.leaderLease" -}}
+hearth-operator-leader
 {{- end }}

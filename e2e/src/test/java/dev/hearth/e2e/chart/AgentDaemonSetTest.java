@@ -41,12 +41,9 @@ class AgentDaemonSetTest {
     PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
     assertThat(pod.getHostNetwork()).isTrue();
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
-    EnvVar node =
-        chart.agentContainer().getEnv().stream()
-            .filter(e -> e.getName().equals("HEARTH_NODE_NAME"))
-            .findFirst()
-            .orElseThrow();
-    assertThat(node.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("spec.nodeName");
+    assertThat(downwardApi(chart.agentContainer()))
+        .containsEntry("HEARTH_NODE_NAME", "spec.nodeName")
+        .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
     assertThat(chart.agentContainer().getArgs()).containsExactly("agent");
     assertThat(chart.agentContainer().getImage()).isEqualTo("hearth/agent:0.1.0");
   }
@@ -119,6 +116,14 @@ class AgentDaemonSetTest {
     assertThat(volume).as("a volume for %s", path).isNotNull();
     assertThat(volume.getHostPath().getPath()).isEqualTo(path);
     assertThat(volume.getHostPath().getType()).isEqualTo(type);
+  }
+
+  /** Variables set from the downward API, to the field they read. */
+  static Map<String, String> downwardApi(Container c) {
+    return c.getEnv().stream()
+        .filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
+        .collect(
+            Collectors.toMap(EnvVar::getName, e -> e.getValueFrom().getFieldRef().getFieldPath()));
   }
 
   static Map<String, String> env(Container c) {

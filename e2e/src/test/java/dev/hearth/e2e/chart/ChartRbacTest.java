@@ -60,16 +60,12 @@ class ChartRbacTest {
         .anySatisfy(
             r -> {
               assertThat(r.getResources()).containsExactly("leases");
-              assertThat(r.getResourceNames()).containsExactly("hearth-operator");
+              // HearthApi.OPERATOR_LEADER_LEASE
+              assertThat(r.getResourceNames()).containsExactly("hearth-operator-leader");
               assertThat(r.getVerbs()).containsExactly("update");
             })
         .hasSize(2);
     assertThat(grants(role.getRules())).containsOnlyKeys("coordination.k8s.io/leases");
-
-    Role renamed =
-        Helm.render("--set", "operator.leaderElection.leaseName=other")
-            .one(Role.class, "hearth-operator");
-    assertThat(renamed.getRules().get(1).getResourceNames()).containsExactly("other");
   }
 
   @Test

@@ -15,19 +15,26 @@ class OperatorDeploymentTest {
 
   @Test
   void runsWithLeaderElectionProbesAndResources() {
-    Rendered chart = Helm.render("--set", "operator.replicas=2");
+    Rendered chart =
+        Helm.render(
+            "--set", "operator.replicas=2",
+            "--set", "operator.watchNamespaces={team-a,team-b}",
+            "--set", "operator.scheduling.strategy=pack");
     assertThat(chart.operator().getSpec().getReplicas()).isEqualTo(2);
     Container op = chart.operatorContainer();
+    // The names OperatorConfig reads.
     assertThat(AgentDaemonSetTest.env(op))
         .containsEntry("HEARTH_LEADER_ELECTION", "true")
-        .containsEntry("HEARTH_LEADER_ELECTION_LEASE", "hearth-operator")
-        .containsEntry("HEARTH_SCHEDULER_STRATEGY", "spread");
-    assertThat(op.getEnv())
-        .anySatisfy(
-            e -> {
-              assertThat(e.getName()).isEqualTo("HEARTH_POD_NAME");
-              assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
-            });
+        .containsEntry("HEARTH_SCHEDULING_STRATEGY", "pack")
+        .containsEntry("HEARTH_NODE_GRACE_SECONDS", "60")
+        .containsEntry("HEARTH_METRICS_PORT", "8080")
+        .containsEntry("HEARTH_WATCH_NAMESPACES", "team-a,team-b");
+    assertThat(AgentDaemonSetTest.downwardApi(op))
+        .containsEntry("HEARTH_POD_NAME", "metadata.name")
+        .containsEntry("HEARTH_LEADER_NAMESPACE", "metadata.namespace")
+        .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
+    assertThat(AgentDaemonSetTest.env(Helm.render().operatorContainer()))
+        .doesNotContainKey("HEARTH_WATCH_NAMESPACES");
     assertThat(op.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(op.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(op.getResources().getRequests()).containsKeys("cpu", "memory");
