@@ -1,7 +1,7 @@
 package dev.hearth.agent.run;
 
-/** A MicroVM manifest that {@code hearth run} cannot use; the message names file and field. */
-public class ManifestException extends Exception {
+/** A MicroVM manifest that {@code hearth run} cannot use; the message names file or field. */
+public class ManifestException extends RunException {
   public ManifestException(String message) {
     super(message);
   }
