@@ -46,17 +46,17 @@ fi
 say "Loading the images into the nodes"
 kind load docker-image --name "$cluster" "$operator_image" "$agent_image"
 
-# Kernel and disk paths in a MicroVM name files on the node, read by the agent under its data
-# directory (/var/lib/hearth, also its working directory for relative paths such as hello.yaml's).
+# Kernel and disk paths in a MicroVM are absolute paths on the node, which the agent reads under
+# its data directory, /var/lib/hearth.
 say "Copying guest images into the workers' /var/lib/hearth"
 hello="$root/vmm/target/guests/hello.elf"
 kernel=${HEARTH_KERNEL:-}
 rootfs=${HEARTH_ROOTFS:-}
 for node in $(kind get nodes --name "$cluster"); do
   case "$node" in *control-plane*) continue ;; esac
-  docker exec "$node" mkdir -p /var/lib/hearth/images /var/lib/hearth/vmm/target/guests
+  docker exec "$node" mkdir -p /var/lib/hearth/images
   if [ -f "$hello" ]; then
-    docker cp "$hello" "$node:/var/lib/hearth/vmm/target/guests/hello.elf"
+    docker cp "$hello" "$node:/var/lib/hearth/images/hello.elf"
   fi
   if [ -n "$kernel" ] && [ -n "$rootfs" ]; then
     docker cp "$kernel" "$node:/var/lib/hearth/images/vmlinux"
@@ -76,7 +76,16 @@ say "Installing the chart into $namespace"
   --wait --timeout 5m
 
 say "Applying examples/"
-"$kubectl" --context "$context" apply -f "$root/examples/"
+# hello.yaml names its kernel relative to itself, for `hearth run`; in the cluster it is the node
+# path the guest was copied to above. The other examples use node paths already.
+for example in "$root"/examples/*.yaml; do
+  if [ "$(basename "$example")" = hello.yaml ]; then
+    sed 's|path: \.\./vmm/target/guests/hello\.elf|path: /var/lib/hearth/images/hello.elf|' "$example" |
+      "$kubectl" --context "$context" apply -f -
+  else
+    "$kubectl" --context "$context" apply -f "$example"
+  fi
+done
 
 say "Hearth is up"
 "$kubectl" --context "$context" get microvmnodes
