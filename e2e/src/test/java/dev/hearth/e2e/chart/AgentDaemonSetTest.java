@@ -3,7 +3,6 @@ package dev.hearth.e2e.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
@@ -31,7 +30,8 @@ class AgentDaemonSetTest {
     assertHostPath(volumes.get(mounts.get("/dev/kvm")), "/dev/kvm", "CharDevice");
     assertHostPath(volumes.get(mounts.get("/dev/net/tun")), "/dev/net/tun", "CharDevice");
     assertHostPath(volumes.get(mounts.get("/var/lib/hearth")), "/srv/hearth", "DirectoryOrCreate");
-    assertThat(env(chart.agentContainer())).containsEntry("HEARTH_DATA_DIR", "/var/lib/hearth");
+    assertThat(Rendered.env(chart.agentContainer()))
+        .containsEntry("HEARTH_DATA_DIR", "/var/lib/hearth");
   }
 
   @Test
@@ -40,7 +40,7 @@ class AgentDaemonSetTest {
     PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
     assertThat(pod.getHostNetwork()).isTrue();
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
-    assertThat(downwardApi(chart.agentContainer()))
+    assertThat(Rendered.downwardApi(chart.agentContainer()))
         .containsEntry("HEARTH_NODE_NAME", "spec.nodeName")
         .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
     assertThat(chart.agentContainer().getArgs()).containsExactly("agent");
@@ -108,26 +108,12 @@ class AgentDaemonSetTest {
     assertThat(agent.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(agent.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(agent.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
-    assertThat(env(agent)).containsEntry("HEARTH_HTTP_PORT", "9999");
+    assertThat(Rendered.env(agent)).containsEntry("HEARTH_HTTP_PORT", "9999");
   }
 
   private static void assertHostPath(Volume volume, String path, String type) {
     assertThat(volume).as("a volume for %s", path).isNotNull();
     assertThat(volume.getHostPath().getPath()).isEqualTo(path);
     assertThat(volume.getHostPath().getType()).isEqualTo(type);
-  }
-
-  /** Variables set from the downward API, to the field they read. */
-  static Map<String, String> downwardApi(Container c) {
-    return c.getEnv().stream()
-        .filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
-        .collect(
-            Collectors.toMap(EnvVar::getName, e -> e.getValueFrom().getFieldRef().getFieldPath()));
-  }
-
-  static Map<String, String> env(Container c) {
-    return c.getEnv().stream()
-        .filter(e -> e.getValue() != null)
-        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
   }
 }

@@ -23,17 +23,17 @@ class OperatorDeploymentTest {
     assertThat(chart.operator().getSpec().getReplicas()).isEqualTo(2);
     Container op = chart.operatorContainer();
     // The names OperatorConfig reads.
-    assertThat(AgentDaemonSetTest.env(op))
+    assertThat(Rendered.env(op))
         .containsEntry("HEARTH_LEADER_ELECTION", "true")
         .containsEntry("HEARTH_SCHEDULING_STRATEGY", "pack")
         .containsEntry("HEARTH_NODE_GRACE_SECONDS", "60")
         .containsEntry("HEARTH_METRICS_PORT", "8080")
         .containsEntry("HEARTH_WATCH_NAMESPACES", "team-a,team-b");
-    assertThat(AgentDaemonSetTest.downwardApi(op))
+    assertThat(Rendered.downwardApi(op))
         .containsEntry("HEARTH_POD_NAME", "metadata.name")
         .containsEntry("HEARTH_LEADER_NAMESPACE", "metadata.namespace")
         .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
-    assertThat(AgentDaemonSetTest.env(Helm.render().operatorContainer()))
+    assertThat(Rendered.env(Helm.render().operatorContainer()))
         .doesNotContainKey("HEARTH_WATCH_NAMESPACES");
     assertThat(op.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(op.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");

@@ -3,10 +3,13 @@ package dev.hearth.e2e.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The objects one {@code helm template} run rendered, with finders for the chart's workloads. */
 record Rendered(List<HasMetadata> objects) {
@@ -47,5 +50,20 @@ record Rendered(List<HasMetadata> objects) {
 
   Container agentContainer() {
     return agent().getSpec().getTemplate().getSpec().getContainers().getFirst();
+  }
+
+  /** Variables set from the downward API, to the field they read. */
+  static Map<String, String> downwardApi(Container c) {
+    return c.getEnv().stream()
+        .filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
+        .collect(
+            Collectors.toMap(EnvVar::getName, e -> e.getValueFrom().getFieldRef().getFieldPath()));
+  }
+
+  /** Variables with a literal value, to that value. */
+  static Map<String, String> env(Container c) {
+    return c.getEnv().stream()
+        .filter(e -> e.getValue() != null)
+        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
   }
 }
