@@ -36,12 +36,12 @@ class ChartRbacTest {
         .containsExactlyInAnyOrderEntriesOf(
             Map.of(
                 "hearth.dev/microvms", Set.of("get", "list", "watch", "create", "delete", "patch"),
-                "hearth.dev/microvms/status", Set.of("patch"),
+                "hearth.dev/microvms/status", Set.of("patch", "update"),
                 "hearth.dev/microvmsets", Set.of("get", "list", "watch"),
                 "hearth.dev/microvmsets/status", Set.of("patch"),
                 "hearth.dev/microvmsets/finalizers", Set.of("update"),
                 "hearth.dev/microvmnodes", Set.of("get", "list", "watch"),
-                "hearth.dev/microvmnodes/status", Set.of("patch"),
+                "hearth.dev/microvmnodes/status", Set.of("patch", "update"),
                 "core/nodes", Set.of("get", "list", "watch"),
                 "core/events", Set.of("create", "patch")));
   }
