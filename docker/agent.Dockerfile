@@ -17,6 +17,6 @@ COPY node-agent/target/hearth.jar /opt/hearth/hearth.jar
 
 # Runs as root: it opens /dev/kvm and /dev/net/tun and changes the node's network (the chart
 # grants it NET_ADMIN, or privileged where no device plugin hands out /dev/kvm).
-EXPOSE 9470
+EXPOSE 9940
 ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "-jar", "/opt/hearth/hearth.jar"]
 CMD ["agent"]
