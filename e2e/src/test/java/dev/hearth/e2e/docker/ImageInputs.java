@@ -33,11 +33,6 @@ final class ImageInputs {
     this.ignoreRules = ignoreRules(context, dockerfile.path());
   }
 
-  /** The context-relative paths the COPY instructions read (files and directories). */
-  List<String> sources() {
-    return dockerfile.copies().stream().flatMap(c -> c.sources().stream()).toList();
-  }
-
   /** What would break `docker build` or the container's start; empty when nothing would. */
   List<String> problems() throws IOException {
     List<String> problems = new ArrayList<>();
