@@ -1,0 +1,105 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.util.Objects;
+
+/** An extra virtio-blk disk, attached after the rootfs in list order. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class DriveSpec {
+
+  /** Name of the drive, a DNS label unique within the VM. */
+  @JsonPropertyDescription(
+      "Name of the drive: a DNS label (lowercase alphanumerics and '-'), unique within the VM, not 'rootfs'.")
+  @Required
+  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+  @Size(min = 1, max = 63)
+  private String name;
+
+  /** Where the disk image comes from. */
+  @JsonPropertyDescription("Where the disk image comes from.")
+  @Required
+  private ImageSource source;
+
+  /** Attach the disk read-only. */
+  @JsonPropertyDescription("Attach the disk read-only.")
+  @Default("false")
+  private Boolean readOnly = false;
+
+  /** virtio-blk serial the guest sees (at most 20 characters). */
+  @JsonPropertyDescription(
+      "virtio-blk serial number the guest sees (/sys/block/*/serial): at most 20 characters of [A-Za-z0-9._-].")
+  @Pattern("^[A-Za-z0-9._-]*$")
+  @Size(max = 20)
+  private String serial;
+
+  /** I/O limits on this disk. */
+  @JsonPropertyDescription("I/O limits on this disk; can be changed while the VM runs.")
+  private RateLimiter rateLimiter;
+
+  public DriveSpec() {}
+
+  public DriveSpec(String name, ImageSource source) {
+    this.name = name;
+    this.source = source;
+  }
+
+  public String getName() {
+    return name;
+  }
+
+  public void setName(String name) {
+    this.name = name;
+  }
+
+  public ImageSource getSource() {
+    return source;
+  }
+
+  public void setSource(ImageSource source) {
+    this.source = source;
+  }
+
+  public Boolean getReadOnly() {
+    return readOnly;
+  }
+
+  public void setReadOnly(Boolean readOnly) {
+    this.readOnly = readOnly;
+  }
+
+  public String getSerial() {
+    return serial;
+  }
+
+  public void setSerial(String serial) {
+    this.serial = serial;
+  }
+
+  public RateLimiter getRateLimiter() {
+    return rateLimiter;
+  }
+
+  public void setRateLimiter(RateLimiter rateLimiter) {
+    this.rateLimiter = rateLimiter;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof DriveSpec d
+        && Objects.equals(name, d.name)
+        && Objects.equals(source, d.source)
+        && Objects.equals(readOnly, d.readOnly)
+        && Objects.equals(serial, d.serial)
+        && Objects.equals(rateLimiter, d.rateLimiter);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, source, readOnly, serial, rateLimiter);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.Objects;
+
+/** Why the guest last stopped. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ExitStatus {
+
+  /** Machine-readable reason, such as Shutdown, Reset, InternalError or NodeLost. */
+  @JsonPropertyDescription(
+      "CamelCase reason the guest last stopped, such as Shutdown, Reset, InternalError, BootFailed or NodeLost.")
+  private String reason;
+
+  /** Human-readable detail. */
+  @JsonPropertyDescription("Human-readable detail about the exit.")
+  private String message;
+
+  public ExitStatus() {}
+
+  public ExitStatus(String reason, String message) {
+    this.reason = reason;
+    this.message = message;
+  }
+
+  public String getReason() {
+    return reason;
+  }
+
+  public void setReason(String reason) {
+    this.reason = reason;
+  }
+
+  public String getMessage() {
+    return message;
+  }
+
+  public void setMessage(String message) {
+    this.message = message;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ExitStatus e
+        && Objects.equals(reason, e.reason)
+        && Objects.equals(message, e.message);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(reason, message);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.hearth.api.v1alpha1;
+
+/**
+ * Names shared by the operator, the node agent, {@code hearth run} and the Helm chart.
+ *
+ * <h2>Node Leases</h2>
+ *
+ * <p>Each node agent holds a {@code coordination.k8s.io/v1} Lease named {@link #leaseName(String)
+ * hearth-node-&lt;node&gt;} in the namespace the agent runs in (the chart's release namespace;
+ * {@link #DEFAULT_LEASE_NAMESPACE} when unset). The agent sets {@code spec.holderIdentity} to its
+ * node name, {@code spec.leaseDurationSeconds} (default {@link #DEFAULT_LEASE_DURATION_SECONDS})
+ * and renews {@code spec.renewTime} well within that duration (every third of it). The operator
+ * reads Leases in the same namespace: a node whose Lease is missing or whose {@code renewTime +
+ * leaseDurationSeconds} lies in the past is NotReady.
+ */
+public final class HearthApi {
+  private HearthApi() {}
+
+  /** The API group. */
+  public static final String GROUP = "hearth.dev";
+
+  /** The API version within {@link #GROUP}. */
+  public static final String VERSION = "v1alpha1";
+
+  /** {@code apiVersion} as it appears in manifests. */
+  public static final String API_VERSION = GROUP + "/" + VERSION;
+
+  /**
+   * Label the operator puts on a MicroVM when it binds it; its value is the node name. Each agent
+   * watches only MicroVMs with {@code hearth.dev/node=<its node>}.
+   */
+  public static final String NODE_LABEL = "hearth.dev/node";
+
+  /**
+   * Finalizer the operator adds at binding. The agent of the bound node removes it once the VM is
+   * stopped and its tap, IP and cache references are freed; the operator removes it only for a node
+   * that is gone (its Lease expired past the grace period).
+   */
+  public static final String AGENT_FINALIZER = "hearth.dev/agent";
+
+  /** Label on a MicroVM created by a MicroVMSet, holding the set's name. */
+  public static final String SET_LABEL = "hearth.dev/set";
+
+  /** Namespace of node Leases when the deployment does not say otherwise. */
+  public static final String DEFAULT_LEASE_NAMESPACE = "hearth-system";
+
+  /** Lease duration an agent should use unless configured otherwise. */
+  public static final int DEFAULT_LEASE_DURATION_SECONDS = 40;
+
+  /** Prefix of every node Lease name. */
+  public static final String LEASE_NAME_PREFIX = "hearth-node-";
+
+  /** Name of the Lease the agent on {@code nodeName} renews. */
+  public static String leaseName(String nodeName) {
+    return LEASE_NAME_PREFIX + nodeName;
+  }
+
+  /** Name of the operator's leader-election Lease (in the operator's namespace). */
+  public static final String OPERATOR_LEADER_LEASE = "hearth-operator-leader";
+
+  /** Condition types used in MicroVM and MicroVMNode status. */
+  public static final class Conditions {
+    private Conditions() {}
+
+    /** MicroVM: the operator bound it to a node (True) or could not (False, with a reason). */
+    public static final String SCHEDULED = "Scheduled";
+
+    /** MicroVM: the guest runs. MicroVMNode: the agent's Lease is current. */
+    public static final String READY = "Ready";
+
+    /** MicroVM: the agent is restarting the VM (spec change or restart policy). */
+    public static final String RESTARTING = "Restarting";
+
+    /** Condition status values. */
+    public static final String TRUE = "True";
+
+    public static final String FALSE = "False";
+    public static final String UNKNOWN = "Unknown";
+  }
+
+  /** Condition reasons the operator writes. */
+  public static final class Reasons {
+    private Reasons() {}
+
+    public static final String BOUND = "Bound";
+    public static final String UNSCHEDULABLE = "Unschedulable";
+    public static final String NODE_NOT_FOUND = "NodeNotFound";
+    public static final String NODE_LOST = "NodeLost";
+    public static final String RESCHEDULED = "Rescheduled";
+    public static final String LEASE_CURRENT = "LeaseCurrent";
+    public static final String LEASE_EXPIRED = "LeaseExpired";
+    public static final String RECONCILE_ERROR = "ReconcileError";
+  }
+}

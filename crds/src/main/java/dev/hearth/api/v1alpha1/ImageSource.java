@@ -1,0 +1,103 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.Objects;
+
+/**
+ * Where an image (kernel, initrd, disk) comes from: a file on the node, or an http(s) URL that the
+ * agent downloads, checks against its sha256 and caches.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "has(self.path) != has(self.url)",
+    message = "exactly one of path or url must be set")
+@ValidationRule(
+    value = "!has(self.url) || has(self.sha256)",
+    message = "a url source requires sha256")
+@ValidationRule(
+    value = "!has(self.sha256) || has(self.url)",
+    message = "sha256 is only used with a url source")
+public class ImageSource {
+
+  /** Absolute path of a file on the node. */
+  @JsonPropertyDescription("Absolute path of a file on the node. Exactly one of path and url.")
+  @Pattern("^/.*$")
+  @Size(min = 1, max = 4096)
+  private String path;
+
+  /** http(s) URL the agent downloads once and caches by sha256. */
+  @JsonPropertyDescription(
+      "http(s) URL the agent downloads once and caches, keyed by sha256. Exactly one of path and url; requires sha256.")
+  @Pattern("^https?://[^\\s]+$")
+  @Size(min = 1, max = 2048)
+  private String url;
+
+  /** Lowercase hex SHA-256 of the content at url. */
+  @JsonPropertyDescription(
+      "Lowercase hex SHA-256 of the content at url (64 characters). The download is rejected when it differs.")
+  @Pattern("^[0-9a-f]{64}$")
+  private String sha256;
+
+  public ImageSource() {}
+
+  /** A file on the node. */
+  public static ImageSource ofPath(String path) {
+    ImageSource s = new ImageSource();
+    s.path = path;
+    return s;
+  }
+
+  /** A URL checked against its sha256. */
+  public static ImageSource ofUrl(String url, String sha256) {
+    ImageSource s = new ImageSource();
+    s.url = url;
+    s.sha256 = sha256;
+    return s;
+  }
+
+  public String getPath() {
+    return path;
+  }
+
+  public void setPath(String path) {
+    this.path = path;
+  }
+
+  public String getUrl() {
+    return url;
+  }
+
+  public void setUrl(String url) {
+    this.url = url;
+  }
+
+  public String getSha256() {
+    return sha256;
+  }
+
+  public void setSha256(String sha256) {
+    this.sha256 = sha256;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ImageSource s
+        && Objects.equals(path, s.path)
+        && Objects.equals(url, s.url)
+        && Objects.equals(sha256, s.sha256);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(path, url, sha256);
+  }
+
+  @Override
+  public String toString() {
+    return path != null ? "path:" + path : "url:" + url + "@sha256:" + sha256;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Taint;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Scheduling knobs of a MicroVMNode. The scheduler also honours the labels, taints and {@code
+ * unschedulable} flag of the core/v1 Node of the same name, when one exists.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MicroVMNodeSpec {
+
+  /** Taints on this node for MicroVMs, in addition to the core Node's taints. */
+  @JsonPropertyDescription(
+      "Taints that MicroVMs must tolerate to be placed here, in addition to those of the core Node of the same name.")
+  private List<Taint> taints = new ArrayList<>();
+
+  /** Cordon: no new MicroVMs are placed here. */
+  @JsonPropertyDescription(
+      "When true no new MicroVMs are placed here (cordon); running ones stay. The core Node's spec.unschedulable has the same effect.")
+  private Boolean unschedulable;
+
+  public MicroVMNodeSpec() {}
+
+  public List<Taint> getTaints() {
+    return taints;
+  }
+
+  public void setTaints(List<Taint> taints) {
+    this.taints = taints;
+  }
+
+  public Boolean getUnschedulable() {
+    return unschedulable;
+  }
+
+  public void setUnschedulable(Boolean unschedulable) {
+    this.unschedulable = unschedulable;
+  }
+}

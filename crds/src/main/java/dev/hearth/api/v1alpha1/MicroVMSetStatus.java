@@ -1,0 +1,79 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observed state of a MicroVMSet. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MicroVMSetStatus {
+
+  /** How many MicroVMs the set owns now. */
+  @JsonPropertyDescription("How many MicroVMs the set owns now (not being deleted).")
+  @StatusReplicas
+  private Integer replicas;
+
+  /** How many of them are Running. */
+  @JsonPropertyDescription("How many of them are Running.")
+  private Integer readyReplicas;
+
+  /** The selector in string form, for the scale subresource (and so for an HPA). */
+  @JsonPropertyDescription(
+      "The selector as a label-selector string, read by the scale subresource (kubectl scale, HPA).")
+  @LabelSelector
+  private String labelSelector;
+
+  /** The metadata.generation this status describes. */
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  private Long observedGeneration;
+
+  /** Latest observations, metav1.Condition-shaped. */
+  @JsonPropertyDescription("Latest observations of the set, shaped like metav1.Condition.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  public MicroVMSetStatus() {}
+
+  public Integer getReplicas() {
+    return replicas;
+  }
+
+  public void setReplicas(Integer replicas) {
+    this.replicas = replicas;
+  }
+
+  public Integer getReadyReplicas() {
+    return readyReplicas;
+  }
+
+  public void setReadyReplicas(Integer readyReplicas) {
+    this.readyReplicas = readyReplicas;
+  }
+
+  public String getLabelSelector() {
+    return labelSelector;
+  }
+
+  public void setLabelSelector(String labelSelector) {
+    this.labelSelector = labelSelector;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+}

@@ -1,0 +1,249 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Toleration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** The desired microVM: its size, kernel, disks, network and placement. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "!has(self.drives) || self.drives.all(d, d.name != 'rootfs')",
+    message = "drive name 'rootfs' is reserved for spec.rootfs")
+public class MicroVMSpec {
+
+  /** Number of virtual CPUs. */
+  @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
+  @Min(1)
+  @Max(32)
+  @Default("1")
+  private Integer vcpus = 1;
+
+  /** Guest memory in MiB. */
+  @JsonPropertyDescription("Guest memory in MiB, 16 to 262144 (256 GiB).")
+  @Min(16)
+  @Max(262144)
+  @Default("128")
+  private Integer memoryMiB = 128;
+
+  /** The guest kernel and its extra command-line arguments. */
+  @JsonPropertyDescription("The guest kernel and its extra command-line arguments.")
+  @Required
+  private KernelSpec kernel;
+
+  /** An initial ramdisk loaded next to the kernel. */
+  @JsonPropertyDescription("An initial ramdisk (initramfs) loaded next to the kernel.")
+  private ImageSource initrd;
+
+  /** The root disk, attached as the first virtio-blk device. */
+  @JsonPropertyDescription("The root disk, attached as the first virtio-blk device (/dev/vda).")
+  private RootfsSpec rootfs;
+
+  /** Extra disks, attached after the rootfs in list order. */
+  @JsonPropertyDescription(
+      "Extra virtio-blk disks, attached after the rootfs in list order. Names are unique. At most 16.")
+  @Size(max = 16)
+  @ValidationRule(
+      value = "self.all(d, self.exists_one(e, e.name == d.name))",
+      message = "drive names must be unique")
+  private List<DriveSpec> drives = new ArrayList<>();
+
+  /** Network interfaces, each a tap on the node's bridge. */
+  @JsonPropertyDescription(
+      "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are unique. At most 8.")
+  @Size(max = 8)
+  @ValidationRule(
+      value = "self.all(n, self.exists_one(e, e.name == n.name))",
+      message = "network interface names must be unique")
+  @ValidationRule(
+      value =
+          "self.all(n, !has(n.macAddress) || self.exists_one(e, has(e.macAddress) && e.macAddress.lowerAscii() == n.macAddress.lowerAscii()))",
+      message = "network interface MAC addresses must be unique")
+  private List<NetworkInterfaceSpec> network = new ArrayList<>();
+
+  /** A virtio-vsock device. */
+  @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
+  private VsockSpec vsock;
+
+  /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
+  @JsonPropertyDescription(
+      "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have room. Immutable once set.")
+  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+  @Size(max = 253)
+  @ValidationRule(value = "self == oldSelf", message = "nodeName is immutable")
+  private String nodeName;
+
+  /** Labels a node must have for the VM to be placed there. */
+  @JsonPropertyDescription(
+      "Labels a node must carry (all of them, with these values) for the VM to be placed there.")
+  private Map<String, String> nodeSelector = new LinkedHashMap<>();
+
+  /** Node taints this VM tolerates. */
+  @JsonPropertyDescription(
+      "Node taints this VM tolerates, with the same meaning as a Pod's tolerations.")
+  private List<Toleration> tolerations = new ArrayList<>();
+
+  /** What the agent does when the guest exits. */
+  @JsonPropertyDescription(
+      "What happens when the guest exits: Always restarts, OnFailure restarts after a failure, Never leaves it stopped. VMs with Always or OnFailure are rescheduled when their node is lost.")
+  @Default("Always")
+  private RestartPolicy restartPolicy = RestartPolicy.Always;
+
+  public MicroVMSpec() {}
+
+  public Integer getVcpus() {
+    return vcpus;
+  }
+
+  public void setVcpus(Integer vcpus) {
+    this.vcpus = vcpus;
+  }
+
+  public Integer getMemoryMiB() {
+    return memoryMiB;
+  }
+
+  public void setMemoryMiB(Integer memoryMiB) {
+    this.memoryMiB = memoryMiB;
+  }
+
+  public KernelSpec getKernel() {
+    return kernel;
+  }
+
+  public void setKernel(KernelSpec kernel) {
+    this.kernel = kernel;
+  }
+
+  public ImageSource getInitrd() {
+    return initrd;
+  }
+
+  public void setInitrd(ImageSource initrd) {
+    this.initrd = initrd;
+  }
+
+  public RootfsSpec getRootfs() {
+    return rootfs;
+  }
+
+  public void setRootfs(RootfsSpec rootfs) {
+    this.rootfs = rootfs;
+  }
+
+  public List<DriveSpec> getDrives() {
+    return drives;
+  }
+
+  public void setDrives(List<DriveSpec> drives) {
+    this.drives = drives;
+  }
+
+  public List<NetworkInterfaceSpec> getNetwork() {
+    return network;
+  }
+
+  public void setNetwork(List<NetworkInterfaceSpec> network) {
+    this.network = network;
+  }
+
+  public VsockSpec getVsock() {
+    return vsock;
+  }
+
+  public void setVsock(VsockSpec vsock) {
+    this.vsock = vsock;
+  }
+
+  public String getNodeName() {
+    return nodeName;
+  }
+
+  public void setNodeName(String nodeName) {
+    this.nodeName = nodeName;
+  }
+
+  public Map<String, String> getNodeSelector() {
+    return nodeSelector;
+  }
+
+  public void setNodeSelector(Map<String, String> nodeSelector) {
+    this.nodeSelector = nodeSelector;
+  }
+
+  public List<Toleration> getTolerations() {
+    return tolerations;
+  }
+
+  public void setTolerations(List<Toleration> tolerations) {
+    this.tolerations = tolerations;
+  }
+
+  public RestartPolicy getRestartPolicy() {
+    return restartPolicy;
+  }
+
+  public void setRestartPolicy(RestartPolicy restartPolicy) {
+    this.restartPolicy = restartPolicy;
+  }
+
+  /** vCPUs with the schema default applied (the API server defaults it; a test client may not). */
+  public int vcpusOrDefault() {
+    return vcpus == null ? 1 : vcpus;
+  }
+
+  /** Memory in MiB with the schema default applied. */
+  public int memoryMiBOrDefault() {
+    return memoryMiB == null ? 128 : memoryMiB;
+  }
+
+  /** Restart policy with the schema default applied. */
+  public RestartPolicy restartPolicyOrDefault() {
+    return restartPolicy == null ? RestartPolicy.Always : restartPolicy;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof MicroVMSpec s
+        && Objects.equals(vcpus, s.vcpus)
+        && Objects.equals(memoryMiB, s.memoryMiB)
+        && Objects.equals(kernel, s.kernel)
+        && Objects.equals(initrd, s.initrd)
+        && Objects.equals(rootfs, s.rootfs)
+        && Objects.equals(drives, s.drives)
+        && Objects.equals(network, s.network)
+        && Objects.equals(vsock, s.vsock)
+        && Objects.equals(nodeName, s.nodeName)
+        && Objects.equals(nodeSelector, s.nodeSelector)
+        && Objects.equals(tolerations, s.tolerations)
+        && Objects.equals(restartPolicy, s.restartPolicy);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        vcpus,
+        memoryMiB,
+        kernel,
+        initrd,
+        rootfs,
+        drives,
+        network,
+        vsock,
+        nodeName,
+        nodeSelector,
+        tolerations,
+        restartPolicy);
+  }
+}

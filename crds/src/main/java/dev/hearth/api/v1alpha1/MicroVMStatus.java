@@ -1,0 +1,155 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.PrinterColumn;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Observed state. The operator writes phase Pending/Scheduled, nodeName and the Scheduled
+ * condition; the agent writes the runtime fields. Both patch status only.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MicroVMStatus {
+
+  /** Where the VM is in its life. */
+  @JsonPropertyDescription(
+      "Where the VM is in its life: Pending, Scheduled, Starting, Running, Succeeded, Failed or Unknown.")
+  @PrinterColumn(name = "Phase")
+  private MicroVMPhase phase;
+
+  /** Latest observations (Scheduled, Ready, Restarting), metav1.Condition-shaped. */
+  @JsonPropertyDescription(
+      "Latest observations of the VM's state (types Scheduled, Ready, Restarting), shaped like metav1.Condition.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  /** The metadata.generation of the spec this status describes. */
+  @JsonPropertyDescription("The metadata.generation that the agent last acted on.")
+  private Long observedGeneration;
+
+  /** The node the VM is bound to. */
+  @JsonPropertyDescription("The node the operator bound the VM to.")
+  @PrinterColumn(name = "Node")
+  private String nodeName;
+
+  /** Addresses and devices of each interface. */
+  @JsonPropertyDescription("Address, MAC and tap of each network interface.")
+  private List<NetworkInterfaceStatus> network = new ArrayList<>();
+
+  /** Milliseconds from VM start to the guest's boot-complete signal. */
+  @JsonPropertyDescription(
+      "Milliseconds from the VM's start to the guest's boot-complete signal (the boot-timer device).")
+  private Long bootTimeMillis;
+
+  /** When the VM last started (RFC 3339). */
+  @JsonPropertyDescription("When the VM last started (RFC 3339).")
+  private String startTime;
+
+  /** How many times the agent restarted the VM. */
+  @JsonPropertyDescription("How many times the agent has restarted the VM.")
+  private Integer restartCount;
+
+  /** Why the guest last stopped. */
+  @JsonPropertyDescription("Why the guest last stopped.")
+  private ExitStatus exit;
+
+  public MicroVMStatus() {}
+
+  public MicroVMPhase getPhase() {
+    return phase;
+  }
+
+  public void setPhase(MicroVMPhase phase) {
+    this.phase = phase;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+
+  public String getNodeName() {
+    return nodeName;
+  }
+
+  public void setNodeName(String nodeName) {
+    this.nodeName = nodeName;
+  }
+
+  public List<NetworkInterfaceStatus> getNetwork() {
+    return network;
+  }
+
+  public void setNetwork(List<NetworkInterfaceStatus> network) {
+    this.network = network;
+  }
+
+  public Long getBootTimeMillis() {
+    return bootTimeMillis;
+  }
+
+  public void setBootTimeMillis(Long bootTimeMillis) {
+    this.bootTimeMillis = bootTimeMillis;
+  }
+
+  public String getStartTime() {
+    return startTime;
+  }
+
+  public void setStartTime(String startTime) {
+    this.startTime = startTime;
+  }
+
+  public Integer getRestartCount() {
+    return restartCount;
+  }
+
+  public void setRestartCount(Integer restartCount) {
+    this.restartCount = restartCount;
+  }
+
+  public ExitStatus getExit() {
+    return exit;
+  }
+
+  public void setExit(ExitStatus exit) {
+    this.exit = exit;
+  }
+
+  /** The condition of this type, if present. */
+  public Optional<Condition> condition(String type) {
+    if (conditions == null) {
+      return Optional.empty();
+    }
+    return conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+  }
+
+  /**
+   * Sets a condition, replacing one of the same type. lastTransitionTime changes only when the
+   * status value changes, as metav1.Condition requires.
+   */
+  public void putCondition(Condition condition) {
+    Conditions.put(conditionsOrNew(), condition);
+  }
+
+  private List<Condition> conditionsOrNew() {
+    if (conditions == null) {
+      conditions = new ArrayList<>();
+    }
+    return conditions;
+  }
+}

@@ -1,0 +1,37 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+
+/** What each MicroVM of a set looks like. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MicroVMTemplate {
+
+  /** Labels and annotations of each created MicroVM. */
+  @JsonPropertyDescription("Labels and annotations of each created MicroVM.")
+  private TemplateMetadata metadata = new TemplateMetadata();
+
+  /** The spec of each created MicroVM. */
+  @JsonPropertyDescription("The spec of each created MicroVM.")
+  @Required
+  private MicroVMSpec spec;
+
+  public MicroVMTemplate() {}
+
+  public TemplateMetadata getMetadata() {
+    return metadata;
+  }
+
+  public void setMetadata(TemplateMetadata metadata) {
+    this.metadata = metadata;
+  }
+
+  public MicroVMSpec getSpec() {
+    return spec;
+  }
+
+  public void setSpec(MicroVMSpec spec) {
+    this.spec = spec;
+  }
+}

@@ -1,0 +1,81 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.Objects;
+
+/** What the agent wired for one interface. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class NetworkInterfaceStatus {
+
+  /** Name of the interface, as in spec.network. */
+  @JsonPropertyDescription("Name of the interface, as in spec.network.")
+  private String name;
+
+  /** Guest IPv4 address from the node's subnet. */
+  @JsonPropertyDescription("Guest IPv4 address, allocated from the node's subnet.")
+  private String ip;
+
+  /** Guest MAC address in use. */
+  @JsonPropertyDescription("Guest MAC address in use.")
+  private String mac;
+
+  /** Name of the tap device on the node. */
+  @JsonPropertyDescription("Name of the tap device on the node.")
+  private String tap;
+
+  public NetworkInterfaceStatus() {}
+
+  public NetworkInterfaceStatus(String name, String ip, String mac, String tap) {
+    this.name = name;
+    this.ip = ip;
+    this.mac = mac;
+    this.tap = tap;
+  }
+
+  public String getName() {
+    return name;
+  }
+
+  public void setName(String name) {
+    this.name = name;
+  }
+
+  public String getIp() {
+    return ip;
+  }
+
+  public void setIp(String ip) {
+    this.ip = ip;
+  }
+
+  public String getMac() {
+    return mac;
+  }
+
+  public void setMac(String mac) {
+    this.mac = mac;
+  }
+
+  public String getTap() {
+    return tap;
+  }
+
+  public void setTap(String tap) {
+    this.tap = tap;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof NetworkInterfaceStatus n
+        && Objects.equals(name, n.name)
+        && Objects.equals(ip, n.ip)
+        && Objects.equals(mac, n.mac)
+        && Objects.equals(tap, n.tap);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, ip, mac, tap);
+  }
+}

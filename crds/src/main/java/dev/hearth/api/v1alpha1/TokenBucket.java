@@ -1,0 +1,86 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.Objects;
+
+/**
+ * A token bucket with Firecracker's semantics: {@code size} tokens refill over {@code
+ * refillTimeMs}; {@code oneTimeBurst} extra tokens are available once. A size or refill time of 0
+ * disables the bucket.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value =
+        "!has(self.oneTimeBurst) || self.oneTimeBurst == 0 || (has(self.size) && self.size > 0)",
+    message = "oneTimeBurst requires a non-zero size")
+@ValidationRule(
+    value =
+        "(has(self.size) && self.size > 0) == (has(self.refillTimeMs) && self.refillTimeMs > 0)",
+    message = "size and refillTimeMs must both be set (non-zero) or both be 0")
+public class TokenBucket {
+
+  /** Bucket capacity in tokens (bytes or operations); 0 disables the bucket. */
+  @JsonPropertyDescription(
+      "Bucket capacity in tokens (bytes for bandwidth, operations for ops). 0 disables the bucket.")
+  @Min(0)
+  private Long size;
+
+  /** Milliseconds to refill an empty bucket to size; 0 disables the bucket. */
+  @JsonPropertyDescription(
+      "Milliseconds it takes to refill an empty bucket to size. 0 disables the bucket.")
+  @Min(0)
+  private Long refillTimeMs;
+
+  /** Extra tokens usable once, on top of size; requires size. */
+  @JsonPropertyDescription(
+      "Extra tokens available once at start, on top of size; they do not refill. Requires size.")
+  @Min(0)
+  private Long oneTimeBurst;
+
+  public TokenBucket() {}
+
+  public TokenBucket(long size, long refillTimeMs) {
+    this.size = size;
+    this.refillTimeMs = refillTimeMs;
+  }
+
+  public Long getSize() {
+    return size;
+  }
+
+  public void setSize(Long size) {
+    this.size = size;
+  }
+
+  public Long getRefillTimeMs() {
+    return refillTimeMs;
+  }
+
+  public void setRefillTimeMs(Long refillTimeMs) {
+    this.refillTimeMs = refillTimeMs;
+  }
+
+  public Long getOneTimeBurst() {
+    return oneTimeBurst;
+  }
+
+  public void setOneTimeBurst(Long oneTimeBurst) {
+    this.oneTimeBurst = oneTimeBurst;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TokenBucket t
+        && Objects.equals(size, t.size)
+        && Objects.equals(refillTimeMs, t.refillTimeMs)
+        && Objects.equals(oneTimeBurst, t.oneTimeBurst);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(size, refillTimeMs, oneTimeBurst);
+  }
+}

@@ -1,0 +1,45 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import java.util.Objects;
+
+/** A virtio-vsock device. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class VsockSpec {
+
+  /** The guest's context ID: 3 or more (0-2 are reserved), below 2^32-1. */
+  @JsonPropertyDescription(
+      "The guest's vsock context ID: at least 3 (0, 1 and 2 are reserved) and at most 4294967294.")
+  @Required
+  @Min(3)
+  @Max(4294967294L)
+  private Long cid;
+
+  public VsockSpec() {}
+
+  public VsockSpec(long cid) {
+    this.cid = cid;
+  }
+
+  public Long getCid() {
+    return cid;
+  }
+
+  public void setCid(Long cid) {
+    this.cid = cid;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof VsockSpec v && Objects.equals(cid, v.cid);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hashCode(cid);
+  }
+}

@@ -1,0 +1,80 @@
+package dev.hearth.vmm.devices.virtio;
+
+import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
+import dev.hearth.vmm.devices.virtio.queue.InvalidChainException;
+import dev.hearth.vmm.devices.virtio.queue.QueueBrokenException;
+import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
+
+/**
+ * The loop every request queue runs: pop chains, let the device serve each one, return it to the
+ * used ring, and interrupt the driver once at the end if it wants. A malformed chain is returned
+ * with length 0 (that request fails); a broken ring marks the device DEVICE_NEEDS_RESET.
+ */
+public final class QueueDrain {
+  private static final System.Logger LOG = System.getLogger(QueueDrain.class.getName());
+
+  /** What a handler returns to put the chain back and stop (e.g. a rate limiter said no). */
+  public static final int STOP = -1;
+
+  /** Serves one chain. */
+  @FunctionalInterface
+  public interface Handler {
+    /**
+     * Serves {@code chain}; returns the bytes written into it, or {@link #STOP} to leave it queued
+     * and stop for now.
+     */
+    int serve(DescriptorChain chain);
+  }
+
+  private QueueDrain() {}
+
+  /**
+   * Serves the chains available on queue {@code index} until it is empty or the handler stops.
+   * Returns true when it stopped early (chains are still waiting).
+   */
+  public static boolean drain(DeviceContext ctx, int index, Handler handler) {
+    Virtqueue q = ctx.queue(index);
+    if (ctx.broken() || !q.active()) {
+      return false;
+    }
+    boolean used = false;
+    boolean stopped = false;
+    try {
+      while (true) {
+        DescriptorChain chain;
+        try {
+          chain = q.pop();
+        } catch (InvalidChainException e) {
+          LOG.log(System.Logger.Level.DEBUG, "queue {0}: {1}", index, e.getMessage());
+          q.addUsed(e.head(), 0);
+          used = true;
+          continue;
+        }
+        if (chain == null) {
+          if (q.enableNotification()) {
+            continue;
+          }
+          break;
+        }
+        int written = handler.serve(chain);
+        if (written == STOP) {
+          q.undoPop();
+          stopped = true;
+          break;
+        }
+        q.addUsed(chain.head(), written);
+        used = true;
+        if (ctx.broken()) {
+          break;
+        }
+      }
+    } catch (QueueBrokenException e) {
+      ctx.markBroken("queue " + index + ": " + e.getMessage());
+      return false;
+    }
+    if (used) {
+      ctx.signalUsed(index);
+    }
+    return stopped;
+  }
+}

@@ -1,0 +1,390 @@
+package dev.hearth.vmm.devices.virtio.queue;
+
+import dev.hearth.vmm.memory.GuestAddress;
+import dev.hearth.vmm.memory.GuestMemory;
+import dev.hearth.vmm.memory.GuestMemoryException;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The device side of one split virtqueue (virtio 1.x, section 2.7), with indirect descriptors and
+ * VIRTIO_F_EVENT_IDX. It knows nothing about devices: the transport configures it, a device pops
+ * chains and returns them to the used ring.
+ *
+ * <p>Everything in the rings is hostile. A malformed chain fails that chain ({@link
+ * InvalidChainException}); a broken ring fails the queue ({@link QueueBrokenException}). Only the
+ * device's event-loop thread uses an activated queue; the transport configures it only while the
+ * device is not running.
+ *
+ * <p>Ordering with the guest: the available index is read before the ring entries it covers
+ * (acquire), used elements are written before the used index (release), and a full fence separates
+ * publishing the used index from reading {@code used_event} (and publishing {@code avail_event}
+ * from re-reading the available index), as the spec's notification-suppression protocol requires.
+ */
+public final class Virtqueue {
+  static final int DESC_SIZE = 16;
+  static final int F_NEXT = 1;
+  static final int F_WRITE = 2;
+  static final int F_INDIRECT = 4;
+  static final int AVAIL_F_NO_INTERRUPT = 1;
+  static final int USED_F_NO_NOTIFY = 1;
+
+  private final int maxSize;
+  private int size;
+  private boolean ready;
+  private long descTable;
+  private long availRing;
+  private long usedRing;
+
+  private GuestMemory mem;
+  private boolean eventIdx;
+  private boolean indirect;
+  private int nextAvail;
+  private int nextUsed;
+  private int signalledUsed;
+  private boolean signalledValid;
+
+  /** A queue whose size the driver may set up to {@code maxSize} (a power of two, up to 32768). */
+  public Virtqueue(int maxSize) {
+    if (maxSize <= 0 || maxSize > 32768 || Integer.bitCount(maxSize) != 1) {
+      throw new IllegalArgumentException(
+          "queue max size must be a power of two up to 32768: " + maxSize);
+    }
+    this.maxSize = maxSize;
+    this.size = maxSize;
+  }
+
+  public int maxSize() {
+    return maxSize;
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** QueueNum. Any value is stored; {@link #validate} rejects sizes that are not usable. */
+  public void setSize(int size) {
+    this.size = size;
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  public void setReady(boolean ready) {
+    this.ready = ready;
+  }
+
+  public long descTable() {
+    return descTable;
+  }
+
+  public void setDescTable(long addr) {
+    this.descTable = addr;
+  }
+
+  public long availRing() {
+    return availRing;
+  }
+
+  public void setAvailRing(long addr) {
+    this.availRing = addr;
+  }
+
+  public long usedRing() {
+    return usedRing;
+  }
+
+  public void setUsedRing(long addr) {
+    this.usedRing = addr;
+  }
+
+  /** Back to the state after device reset: not ready, maximum size, no rings. */
+  public void reset() {
+    size = maxSize;
+    ready = false;
+    descTable = 0;
+    availRing = 0;
+    usedRing = 0;
+    mem = null;
+    nextAvail = 0;
+    nextUsed = 0;
+    signalledValid = false;
+  }
+
+  /**
+   * Why this queue's configuration cannot be used with {@code memory}, or null if it can: size a
+   * power of two up to the maximum, rings aligned and wholly inside guest memory.
+   */
+  public String validate(GuestMemory memory) {
+    if (size <= 0 || size > maxSize || Integer.bitCount(size) != 1) {
+      return "queue size " + size + " is not a power of two in [1, " + maxSize + "]";
+    }
+    if (descTable % 16 != 0 || availRing % 2 != 0 || usedRing % 4 != 0) {
+      return "misaligned rings: desc "
+          + hex(descTable)
+          + " avail "
+          + hex(availRing)
+          + " used "
+          + hex(usedRing);
+    }
+    if (!memory.isValid(GuestAddress.of(descTable), (long) DESC_SIZE * size)) {
+      return "descriptor table at " + hex(descTable) + " is outside guest memory";
+    }
+    if (!memory.isValid(GuestAddress.of(availRing), 6L + 2L * size)) {
+      return "available ring at " + hex(availRing) + " is outside guest memory";
+    }
+    if (!memory.isValid(GuestAddress.of(usedRing), 6L + 8L * size)) {
+      return "used ring at " + hex(usedRing) + " is outside guest memory";
+    }
+    return null;
+  }
+
+  /**
+   * Starts using the queue (the driver set DRIVER_OK).
+   *
+   * @throws QueueBrokenException if {@link #validate} objects
+   */
+  public void activate(GuestMemory memory, boolean eventIdx, boolean indirect)
+      throws QueueBrokenException {
+    String problem = validate(memory);
+    if (problem != null) {
+      throw new QueueBrokenException(problem);
+    }
+    this.mem = memory;
+    this.eventIdx = eventIdx;
+    this.indirect = indirect;
+    this.nextAvail = 0;
+    this.nextUsed = 0;
+    this.signalledValid = false;
+  }
+
+  /** Whether {@link #activate} succeeded and the queue has not been reset since. */
+  public boolean active() {
+    return mem != null;
+  }
+
+  /** The next available-ring position the device will take; it wraps at 2^16. */
+  public int nextAvail() {
+    return nextAvail;
+  }
+
+  /** The next used-ring position the device will fill; it wraps at 2^16. */
+  public int nextUsed() {
+    return nextUsed;
+  }
+
+  /** Whether the driver has made chains available that the device has not popped. */
+  public boolean hasAvailable() throws QueueBrokenException {
+    return pendingCount() > 0;
+  }
+
+  /**
+   * Takes the next available chain, or returns null when there is none.
+   *
+   * @throws InvalidChainException if the chain is malformed: the caller returns its head as used
+   * @throws QueueBrokenException if the ring is: the device must stop using the queue
+   */
+  public DescriptorChain pop() throws InvalidChainException, QueueBrokenException {
+    if (pendingCount() == 0) {
+      return null;
+    }
+    try {
+      int slot = nextAvail & (size - 1);
+      int head = mem.readShort(GuestAddress.of(availRing + 4 + 2L * slot)) & 0xffff;
+      if (head >= size) {
+        throw new QueueBrokenException(
+            "available ring slot " + slot + " names descriptor " + head + " of a queue of " + size);
+      }
+      nextAvail = (nextAvail + 1) & 0xffff;
+      return new DescriptorChain(head, walk(head));
+    } catch (GuestMemoryException e) {
+      throw new QueueBrokenException("ring access failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Puts back the chain the last {@link #pop} returned, e.g. when a rate limiter refused it. */
+  public void undoPop() {
+    nextAvail = (nextAvail - 1) & 0xffff;
+  }
+
+  /**
+   * Returns chain {@code head} to the driver, saying the device wrote {@code len} bytes into it.
+   */
+  public void addUsed(int head, int len) throws QueueBrokenException {
+    requireActive();
+    try {
+      long elem = usedRing + 4 + 8L * (nextUsed & (size - 1));
+      mem.writeInt(GuestAddress.of(elem), head);
+      mem.writeInt(GuestAddress.of(elem + 4), len);
+      nextUsed = (nextUsed + 1) & 0xffff;
+      VarHandle.releaseFence();
+      mem.writeShort(GuestAddress.of(usedRing + 2), (short) nextUsed);
+    } catch (GuestMemoryException e) {
+      throw new QueueBrokenException("used ring access failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether the driver wants an interrupt for the chains used since the last time this returned
+   * true: with EVENT_IDX, whether the used index passed {@code used_event}; without it, whether the
+   * driver left VIRTQ_AVAIL_F_NO_INTERRUPT clear.
+   */
+  public boolean needsNotification() throws QueueBrokenException {
+    requireActive();
+    VarHandle.fullFence();
+    try {
+      if (!eventIdx) {
+        return (mem.readShort(GuestAddress.of(availRing)) & AVAIL_F_NO_INTERRUPT) == 0;
+      }
+      int usedEvent = mem.readShort(GuestAddress.of(availRing + 4 + 2L * size)) & 0xffff;
+      int old = signalledUsed;
+      boolean first = !signalledValid;
+      signalledUsed = nextUsed;
+      signalledValid = true;
+      if (first) {
+        return true;
+      }
+      return ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
+    } catch (GuestMemoryException e) {
+      throw new QueueBrokenException("available ring access failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Asks the driver to notify the device when it adds chains (after the device drained the queue),
+   * and returns whether chains arrived meanwhile, in which case the device keeps going.
+   */
+  public boolean enableNotification() throws QueueBrokenException {
+    requireActive();
+    try {
+      if (eventIdx) {
+        mem.writeShort(GuestAddress.of(usedRing + 4 + 8L * size), (short) nextAvail);
+      } else {
+        mem.writeShort(GuestAddress.of(usedRing), (short) 0);
+      }
+    } catch (GuestMemoryException e) {
+      throw new QueueBrokenException("used ring access failed: " + e.getMessage(), e);
+    }
+    VarHandle.fullFence();
+    return hasAvailable();
+  }
+
+  /** Tells the driver it need not notify the device (without EVENT_IDX; a hint only). */
+  public void disableNotification() throws QueueBrokenException {
+    requireActive();
+    if (!eventIdx) {
+      try {
+        mem.writeShort(GuestAddress.of(usedRing), (short) USED_F_NO_NOTIFY);
+      } catch (GuestMemoryException e) {
+        throw new QueueBrokenException("used ring access failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private int pendingCount() throws QueueBrokenException {
+    requireActive();
+    int availIdx;
+    try {
+      availIdx = mem.readShort(GuestAddress.of(availRing + 2)) & 0xffff;
+    } catch (GuestMemoryException e) {
+      throw new QueueBrokenException("available ring access failed: " + e.getMessage(), e);
+    }
+    // The ring entries up to availIdx must be read after availIdx itself.
+    VarHandle.acquireFence();
+    int pending = (availIdx - nextAvail) & 0xffff;
+    if (pending > size) {
+      throw new QueueBrokenException(
+          "available index "
+              + availIdx
+              + " is "
+              + pending
+              + " ahead of "
+              + nextAvail
+              + " in a queue of "
+              + size);
+    }
+    return pending;
+  }
+
+  private void requireActive() throws QueueBrokenException {
+    if (mem == null) {
+      throw new QueueBrokenException("queue is not active");
+    }
+  }
+
+  private List<Descriptor> walk(int head) throws InvalidChainException {
+    List<Descriptor> out = new ArrayList<>();
+    long table = descTable;
+    int tableSize = size;
+    int index = head;
+    int visited = 0;
+    boolean inIndirect = false;
+    boolean sawWritable = false;
+    long total = 0;
+    while (true) {
+      if (visited++ >= tableSize) {
+        throw new InvalidChainException(
+            head, "longer than its table of " + tableSize + " (a loop?)");
+      }
+      long at = table + (long) DESC_SIZE * index;
+      long addr = mem.readLong(GuestAddress.of(at));
+      long len = mem.readInt(GuestAddress.of(at + 8)) & 0xffffffffL;
+      int flags = mem.readShort(GuestAddress.of(at + 12)) & 0xffff;
+      int next = mem.readShort(GuestAddress.of(at + 14)) & 0xffff;
+      if ((flags & F_INDIRECT) != 0) {
+        if (!indirect) {
+          throw new InvalidChainException(
+              head, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+        }
+        if (inIndirect) {
+          throw new InvalidChainException(head, "indirect descriptor inside an indirect table");
+        }
+        if ((flags & F_NEXT) != 0) {
+          throw new InvalidChainException(head, "indirect descriptor with NEXT set");
+        }
+        if (len == 0 || len % DESC_SIZE != 0 || len / DESC_SIZE > size) {
+          throw new InvalidChainException(head, "indirect table of " + len + " bytes");
+        }
+        if (!mem.isValid(GuestAddress.of(addr), len)) {
+          throw new InvalidChainException(
+              head,
+              "indirect table at " + hex(addr) + " (" + len + " bytes) is outside guest memory");
+        }
+        table = addr;
+        tableSize = (int) (len / DESC_SIZE);
+        index = 0;
+        visited = 0;
+        inIndirect = true;
+        continue;
+      }
+      boolean writable = (flags & F_WRITE) != 0;
+      if (!writable && sawWritable) {
+        throw new InvalidChainException(head, "device-readable descriptor after a writable one");
+      }
+      sawWritable |= writable;
+      total += len;
+      if (total > Integer.MAX_VALUE) {
+        throw new InvalidChainException(head, "buffers total more than 2 GiB");
+      }
+      if (!mem.isValid(GuestAddress.of(addr), len)) {
+        throw new InvalidChainException(
+            head, "buffer at " + hex(addr) + " (" + len + " bytes) is outside guest memory");
+      }
+      out.add(new Descriptor(GuestAddress.of(addr), (int) len, writable));
+      if ((flags & F_NEXT) == 0) {
+        return out;
+      }
+      if (next >= tableSize) {
+        throw new InvalidChainException(
+            head, "next index " + next + " is outside a table of " + tableSize);
+      }
+      index = next;
+    }
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+}

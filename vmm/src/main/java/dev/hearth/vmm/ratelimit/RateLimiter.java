@@ -1,0 +1,120 @@
+package dev.hearth.vmm.ratelimit;
+
+import java.util.Objects;
+
+/**
+ * Firecracker's rate limiter: a bandwidth bucket and an ops bucket, either of which may be
+ * disabled. A device asks {@link #consume} before each request. When a bucket runs dry the limiter
+ * blocks: it arms its {@link RefillTimer} for the moment enough tokens will have refilled, and
+ * refuses every request until the timer has fired and {@link #onTimerExpired()} was called. A
+ * request larger than a whole bucket is let through once and blocks the limiter for as long as it
+ * overdrew.
+ *
+ * <p>Thread-safe: a device consumes on its event-loop thread while the agent may {@link #update}
+ * the buckets at any time.
+ */
+public final class RateLimiter {
+  private final Clock clock;
+  private final RefillTimer timer;
+  private TokenBucket bandwidth;
+  private TokenBucket ops;
+  private boolean blocked;
+
+  /**
+   * A limiter with {@code config}'s buckets.
+   *
+   * @param timer armed when the limiter blocks; the device retries when it fires
+   */
+  public RateLimiter(RateLimiterConfig config, Clock clock, RefillTimer timer) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.timer = Objects.requireNonNull(timer, "timer");
+    this.bandwidth = bucket(config.bandwidth());
+    this.ops = bucket(config.ops());
+  }
+
+  /**
+   * Takes {@code tokens} from the {@code type} bucket. Returns false, taking nothing, when the
+   * limiter is blocked or the bucket lacks them; the device then leaves the request queued until
+   * its refill timer fires.
+   */
+  public synchronized boolean consume(long tokens, TokenType type) {
+    if (blocked) {
+      return false;
+    }
+    TokenBucket bucket = type == TokenType.BYTES ? bandwidth : ops;
+    if (bucket == null) {
+      return true;
+    }
+    return switch (bucket.reduce(tokens)) {
+      case TokenBucket.Success s -> true;
+      case TokenBucket.Failure f -> {
+        block(f.waitNanos());
+        yield false;
+      }
+      case TokenBucket.OverConsumption o -> {
+        block(o.waitNanos());
+        yield true;
+      }
+    };
+  }
+
+  /**
+   * Gives back {@code tokens} to the {@code type} bucket, e.g. the op a request took before its
+   * bytes were refused.
+   */
+  public synchronized void replenish(long tokens, TokenType type) {
+    TokenBucket bucket = type == TokenType.BYTES ? bandwidth : ops;
+    if (bucket != null) {
+      bucket.replenish(tokens);
+    }
+  }
+
+  /** Whether requests are refused until the refill timer fires. */
+  public synchronized boolean isBlocked() {
+    return blocked;
+  }
+
+  /** The refill timer fired: requests may be tried again. */
+  public synchronized void onTimerExpired() {
+    blocked = false;
+  }
+
+  /**
+   * Updates the buckets while the device runs. A replaced bucket starts full; a kept bucket keeps
+   * its budget. When no bucket is left enabled the limiter stops blocking at once.
+   */
+  public synchronized void update(BucketUpdate bandwidthUpdate, BucketUpdate opsUpdate) {
+    if (bandwidthUpdate instanceof BucketUpdate.Set(TokenBucketConfig c)) {
+      bandwidth = bucket(c);
+    }
+    if (opsUpdate instanceof BucketUpdate.Set(TokenBucketConfig c)) {
+      ops = bucket(c);
+    }
+    if (blocked && bandwidth == null && ops == null) {
+      timer.disarm();
+      blocked = false;
+    }
+  }
+
+  /** The current configuration of both buckets. */
+  public synchronized RateLimiterConfig config() {
+    return new RateLimiterConfig(
+        bandwidth == null ? TokenBucketConfig.DISABLED : bandwidth.config(),
+        ops == null ? TokenBucketConfig.DISABLED : ops.config());
+  }
+
+  /** Tokens left in the {@code type} bucket's budget (plus burst), or -1 when it is disabled. */
+  public synchronized long available(TokenType type) {
+    TokenBucket bucket = type == TokenType.BYTES ? bandwidth : ops;
+    return bucket == null ? -1 : bucket.budget() + bucket.oneTimeBurst();
+  }
+
+  private void block(long waitNanos) {
+    blocked = true;
+    timer.arm(Math.max(1, waitNanos));
+  }
+
+  private TokenBucket bucket(TokenBucketConfig config) {
+    return config.enabled() ? new TokenBucket(config, clock) : null;
+  }
+}
