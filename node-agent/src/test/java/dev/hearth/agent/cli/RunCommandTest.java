@@ -10,8 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+/** What a user sees from {@code hearth run} when something is wrong: one line, no trace. */
 class RunCommandTest {
 
+  @TempDir Path dir;
   private final StringWriter err = new StringWriter();
 
   private int hearth(String... args) {
@@ -21,16 +23,77 @@ class RunCommandTest {
     return cmd.execute(args);
   }
 
+  private Path manifest(String spec) throws Exception {
+    Path file = dir.resolve("vm.yaml");
+    Files.writeString(
+        file,
+        "apiVersion: hearth.dev/v1alpha1\nkind: MicroVM\nmetadata: {name: t}\nspec:\n"
+            + spec.indent(2));
+    return file;
+  }
+
+  private Path kernel() throws Exception {
+    return Files.write(dir.resolve("kernel.elf"), new byte[] {0x7f, 'E', 'L', 'F'});
+  }
+
   @Test
   void aMissingManifestIsOneClearLine() {
-    int status = hearth("run", "does/not/exist.yaml");
-    assertThat(status).isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(hearth("run", "does/not/exist.yaml")).isEqualTo(UserFacingException.BAD_INPUT);
     assertThat(err.toString()).isEqualTo("hearth: does/not/exist.yaml: no such manifest file\n");
   }
 
   @Test
-  void noArgumentsIsAUsageError(@TempDir Path dir) throws Exception {
-    Files.writeString(dir.resolve("x"), "");
+  void tooManyVcpusNamesTheField() throws Exception {
+    Path m = manifest("vcpus: 33\nkernel: {source: {path: /k}}");
+    assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(err.toString())
+        .isEqualTo("hearth: " + m + ": spec.vcpus: 33 is above the maximum 32\n");
+  }
+
+  @Test
+  void anUnreadableKernelNamesTheField() throws Exception {
+    Path m = manifest("kernel: {source: {path: missing.elf}}");
+    assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(err.toString())
+        .startsWith("hearth: spec.kernel.source: ")
+        .contains(dir.resolve("missing.elf").toString())
+        .doesNotContain("Exception")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void devicesThisBuildCannotAttachAreNamed() throws Exception {
+    kernel();
+    Path m = manifest("kernel: {source: {path: kernel.elf}}\nvsock: {cid: 3}");
+    assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(err.toString()).startsWith("hearth: spec.vsock: ").hasLineCount(1);
+  }
+
+  @Test
+  void missingKvmIsOneLineWithItsOwnStatus() throws Exception {
+    kernel();
+    Path m = manifest("kernel: {source: {path: kernel.elf}}");
+    int status = hearth("run", "--kvm", dir.resolve("no-kvm").toString(), m.toString());
+    assertThat(status).isEqualTo(UserFacingException.UNAVAILABLE);
+    assertThat(err.toString())
+        .isEqualTo(
+            "hearth: KVM is missing: "
+                + dir.resolve("no-kvm")
+                + " does not exist; Hearth needs a host with KVM (load kvm_intel or kvm_amd)\n");
+  }
+
+  @Test
+  void aKvmDeviceThatCannotBeOpenedIsNotPermitted() throws Exception {
+    kernel();
+    Path m = manifest("kernel: {source: {path: kernel.elf}}");
+    Path notADevice = Files.createDirectory(dir.resolve("kvm-dir"));
+    assertThat(hearth("run", "--kvm", notADevice.toString(), m.toString()))
+        .isEqualTo(UserFacingException.UNAVAILABLE);
+    assertThat(err.toString()).startsWith("hearth: KVM is not permitted: cannot open ");
+  }
+
+  @Test
+  void noArgumentsIsAUsageError() {
     assertThat(hearth("run")).isEqualTo(CommandLine.ExitCode.USAGE);
     assertThat(err.toString()).contains("Missing required parameter: 'MANIFEST'");
   }

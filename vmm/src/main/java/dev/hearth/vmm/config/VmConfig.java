@@ -1,0 +1,54 @@
+package dev.hearth.vmm.config;
+
+import java.util.Objects;
+
+/**
+ * Everything that describes one microVM, immutable and checked when made: a value out of range
+ * fails with a {@link ConfigException} naming the field.
+ *
+ * @param name a label for logs and thread names (letters, digits, '.', '_' and '-')
+ * @param vcpus how many vCPUs, 1 to {@value #MAX_VCPUS}
+ * @param memoryMiB guest RAM in MiB, at least {@value #MIN_MEMORY_MIB}
+ * @param boot what the guest boots
+ * @param consoleBufferBytes how much console output the VM keeps for later reading
+ */
+public record VmConfig(
+    String name, int vcpus, long memoryMiB, BootSource boot, int consoleBufferBytes) {
+  public static final int MAX_VCPUS = 32;
+  public static final long MIN_MEMORY_MIB = 4;
+  public static final long MAX_MEMORY_MIB = 1L << 20;
+  public static final int DEFAULT_CONSOLE_BUFFER = 64 * 1024;
+
+  public VmConfig {
+    if (name == null || name.isEmpty() || !name.matches("[A-Za-z0-9._-]{1,63}")) {
+      throw new ConfigException(
+          "name", "'" + name + "' must be 1 to 63 letters, digits, '.', '_' or '-'");
+    }
+    if (vcpus < 1 || vcpus > MAX_VCPUS) {
+      throw new ConfigException("vcpus", vcpus + " is out of range 1.." + MAX_VCPUS);
+    }
+    if (memoryMiB < MIN_MEMORY_MIB) {
+      throw new ConfigException(
+          "memoryMiB", memoryMiB + " MiB is below the minimum of " + MIN_MEMORY_MIB + " MiB");
+    }
+    if (memoryMiB > MAX_MEMORY_MIB) {
+      throw new ConfigException(
+          "memoryMiB", memoryMiB + " MiB is above the maximum of " + MAX_MEMORY_MIB + " MiB");
+    }
+    Objects.requireNonNull(boot, "boot");
+    if (consoleBufferBytes < 1024 || consoleBufferBytes > (64 << 20)) {
+      throw new ConfigException(
+          "consoleBufferBytes", consoleBufferBytes + " is out of range 1 KiB..64 MiB");
+    }
+  }
+
+  /** A config with the default console buffer. */
+  public static VmConfig of(String name, int vcpus, long memoryMiB, BootSource boot) {
+    return new VmConfig(name, vcpus, memoryMiB, boot, DEFAULT_CONSOLE_BUFFER);
+  }
+
+  /** Guest RAM in bytes. */
+  public long memoryBytes() {
+    return memoryMiB << 20;
+  }
+}

@@ -1,0 +1,153 @@
+package dev.hearth.vmm.kvm;
+
+import static dev.hearth.vmm.kvm.KvmIoctls.*;
+
+import dev.hearth.vmm.sys.LibC;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.OptionalLong;
+
+/** A KVM VM: its memory slots, interrupt controller, PIT, eventfd wiring and vCPUs. */
+public final class VmFd implements AutoCloseable {
+  private final int fd;
+  private final int vcpuMmapSize;
+  private volatile boolean closed;
+
+  VmFd(int fd, int vcpuMmapSize) {
+    this.fd = fd;
+    this.vcpuMmapSize = vcpuMmapSize;
+  }
+
+  /** The file descriptor. */
+  public int fd() {
+    return fd;
+  }
+
+  /** {@code KVM_SET_TSS_ADDR}: three pages of guest-physical space KVM needs on Intel. */
+  public void setTssAddress(long address) {
+    LibC.ioctl(fd, KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
+  }
+
+  /** {@code KVM_CREATE_IRQCHIP}: in-kernel PIC, IOAPIC and per-vCPU LAPICs. */
+  public void createIrqchip() {
+    LibC.ioctl(fd, KVM_CREATE_IRQCHIP, 0L, "KVM_CREATE_IRQCHIP");
+  }
+
+  /** {@code KVM_CREATE_PIT2}: an in-kernel i8254 PIT with a dummy speaker port. */
+  public void createPit2() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment config = arena.allocate(64, 8);
+      config.set(ValueLayout.JAVA_INT, 0, KVM_PIT_SPEAKER_DUMMY);
+      LibC.ioctl(fd, KVM_CREATE_PIT2, config, "KVM_CREATE_PIT2");
+    }
+  }
+
+  /**
+   * {@code KVM_SET_USER_MEMORY_REGION}: maps {@code host} at guest-physical {@code guestAddress} in
+   * memory slot {@code slot}. {@code host} must be page-aligned host memory that outlives the VM's
+   * use of it.
+   */
+  public void setUserMemoryRegion(int slot, long guestAddress, MemorySegment host) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment region = arena.allocate(32, 8);
+      region.set(ValueLayout.JAVA_INT, 0, slot);
+      region.set(ValueLayout.JAVA_INT, 4, 0);
+      region.set(ValueLayout.JAVA_LONG, 8, guestAddress);
+      region.set(ValueLayout.JAVA_LONG, 16, host.byteSize());
+      region.set(ValueLayout.JAVA_LONG, 24, host.address());
+      LibC.ioctl(fd, KVM_SET_USER_MEMORY_REGION, region, "KVM_SET_USER_MEMORY_REGION");
+    }
+  }
+
+  /** {@code KVM_IRQ_LINE}: sets interrupt line {@code irq} to {@code level}. */
+  public void irqLine(int irq, boolean level) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(8, 4);
+      s.set(ValueLayout.JAVA_INT, 0, irq);
+      s.set(ValueLayout.JAVA_INT, 4, level ? 1 : 0);
+      LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+    }
+  }
+
+  /**
+   * {@code KVM_IRQFD}: a write to eventfd {@code eventFd} raises an edge on GSI {@code gsi} without
+   * leaving the kernel.
+   */
+  public void registerIrqfd(int eventFd, int gsi) {
+    irqfd(eventFd, gsi, 0);
+  }
+
+  /** Undoes {@link #registerIrqfd}. */
+  public void unregisterIrqfd(int eventFd, int gsi) {
+    irqfd(eventFd, gsi, KVM_IRQFD_FLAG_DEASSIGN);
+  }
+
+  /**
+   * {@code KVM_IOEVENTFD}: a guest write of {@code length} bytes to {@code address} (an MMIO
+   * address, or an I/O port when {@code pio}) signals eventfd {@code eventFd} instead of exiting to
+   * the VMM; with {@code datamatch}, only a write of that value does.
+   */
+  public void registerIoeventfd(
+      int eventFd, long address, int length, OptionalLong datamatch, boolean pio) {
+    ioeventfd(eventFd, address, length, datamatch, pio ? KVM_IOEVENTFD_FLAG_PIO : 0);
+  }
+
+  /** Undoes {@link #registerIoeventfd} (same arguments). */
+  public void unregisterIoeventfd(
+      int eventFd, long address, int length, OptionalLong datamatch, boolean pio) {
+    ioeventfd(
+        eventFd,
+        address,
+        length,
+        datamatch,
+        KVM_IOEVENTFD_FLAG_DEASSIGN | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0));
+  }
+
+  /** {@code KVM_CREATE_VCPU} with id {@code id}, and its {@code kvm_run} mapping. */
+  public VcpuFd createVcpu(int id) {
+    int vcpuFd = LibC.ioctl(fd, KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
+    try {
+      return new VcpuFd(vcpuFd, id, vcpuMmapSize);
+    } catch (RuntimeException e) {
+      LibC.close(vcpuFd);
+      throw e;
+    }
+  }
+
+  private void irqfd(int eventFd, int gsi, int flags) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(32, 8);
+      s.set(ValueLayout.JAVA_INT, 0, eventFd);
+      s.set(ValueLayout.JAVA_INT, 4, gsi);
+      s.set(ValueLayout.JAVA_INT, 8, flags);
+      LibC.ioctl(fd, KVM_IRQFD, s, "KVM_IRQFD");
+    }
+  }
+
+  private void ioeventfd(int eventFd, long address, int length, OptionalLong datamatch, int flags) {
+    if (length != 0 && length != 1 && length != 2 && length != 4 && length != 8) {
+      throw new IllegalArgumentException("ioeventfd length must be 0, 1, 2, 4 or 8: " + length);
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(64, 8);
+      s.set(ValueLayout.JAVA_LONG, 0, datamatch.orElse(0));
+      s.set(ValueLayout.JAVA_LONG, 8, address);
+      s.set(ValueLayout.JAVA_INT, 16, length);
+      s.set(ValueLayout.JAVA_INT, 20, eventFd);
+      s.set(
+          ValueLayout.JAVA_INT,
+          24,
+          flags | (datamatch.isPresent() ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0));
+      LibC.ioctl(fd, KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      LibC.close(fd);
+    }
+  }
+}

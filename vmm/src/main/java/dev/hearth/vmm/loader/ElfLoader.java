@@ -1,0 +1,110 @@
+package dev.hearth.vmm.loader;
+
+import dev.hearth.vmm.arch.x86_64.X86Layout;
+import dev.hearth.vmm.memory.GuestAddress;
+import dev.hearth.vmm.memory.GuestMemory;
+import dev.hearth.vmm.memory.GuestMemoryException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Optional;
+
+/**
+ * Loads an ELF64 x86_64 executable (a {@code vmlinux}, or a test guest) by copying each {@code
+ * PT_LOAD} segment to its physical address and zero-filling the rest of its memory size. Entry is
+ * {@code e_entry}, in 64-bit mode. Every header field is checked against the file and guest memory.
+ */
+final class ElfLoader {
+  private static final int PT_LOAD = 1;
+  private static final int EM_X86_64 = 62;
+
+  private ElfLoader() {}
+
+  static boolean isElf(byte[] image) {
+    return image.length >= 4
+        && image[0] == 0x7f
+        && image[1] == 'E'
+        && image[2] == 'L'
+        && image[3] == 'F';
+  }
+
+  static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
+    ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+    if (image.length < 64) {
+      throw new LoaderException(name + ": ELF header truncated");
+    }
+    if (image[4] != 2 || image[5] != 1) {
+      throw new LoaderException(name + ": not a little-endian 64-bit ELF");
+    }
+    if (b.getShort(18) != EM_X86_64) {
+      throw new LoaderException(name + ": ELF machine " + b.getShort(18) + " is not x86_64");
+    }
+    long entry = b.getLong(24);
+    long phoff = b.getLong(32);
+    int phentsize = Short.toUnsignedInt(b.getShort(54));
+    int phnum = Short.toUnsignedInt(b.getShort(56));
+    if (phentsize < 56
+        || phoff < 0
+        || phoff > image.length
+        || (long) phentsize * phnum > image.length - phoff) {
+      throw new LoaderException(name + ": program headers lie outside the file");
+    }
+    long end = 0;
+    int loaded = 0;
+    for (int i = 0; i < phnum; i++) {
+      int ph = (int) (phoff + (long) i * phentsize);
+      if (b.getInt(ph) != PT_LOAD) {
+        continue;
+      }
+      long offset = b.getLong(ph + 8);
+      long paddr = b.getLong(ph + 24);
+      long filesz = b.getLong(ph + 32);
+      long memsz = b.getLong(ph + 40);
+      if (offset < 0 || filesz < 0 || offset > image.length || filesz > image.length - offset) {
+        throw new LoaderException(name + ": segment " + i + " lies outside the file");
+      }
+      if (memsz < filesz) {
+        throw new LoaderException(name + ": segment " + i + " has memsz below filesz");
+      }
+      if (Long.compareUnsigned(paddr, X86Layout.HIMEM_START) < 0) {
+        throw new LoaderException(
+            name
+                + ": segment "
+                + i
+                + " loads at 0x"
+                + Long.toHexString(paddr)
+                + ", below 0x"
+                + Long.toHexString(X86Layout.HIMEM_START));
+      }
+      GuestAddress at = GuestAddress.of(paddr);
+      if (memsz > 0 && !memory.isValid(at, memsz)) {
+        throw new LoaderException(
+            name
+                + ": segment "
+                + i
+                + " ("
+                + memsz
+                + " bytes at "
+                + at
+                + ") does not fit in guest memory");
+      }
+      try {
+        memory.write(at, image, (int) offset, (int) filesz);
+        if (memsz > filesz) {
+          memory.slice(at.plus(filesz), memsz - filesz).fill((byte) 0);
+        }
+      } catch (GuestMemoryException e) {
+        throw new LoaderException(name + ": segment " + i + ": " + e.getMessage(), e);
+      }
+      end = Math.max(end, paddr + memsz);
+      loaded++;
+    }
+    if (loaded == 0) {
+      throw new LoaderException(name + ": no loadable segments");
+    }
+    if (!memory.isValid(GuestAddress.of(entry), 1)) {
+      throw new LoaderException(
+          name + ": entry point 0x" + Long.toHexString(entry) + " is not in guest memory");
+    }
+    return new LoadedKernel(entry, end, Optional.empty(), X86Layout.MMIO_GAP_START - 1);
+  }
+}

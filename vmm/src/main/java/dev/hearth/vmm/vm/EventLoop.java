@@ -1,0 +1,114 @@
+package dev.hearth.vmm.vm;
+
+import dev.hearth.vmm.sys.Epoll;
+import dev.hearth.vmm.sys.EventFd;
+import dev.hearth.vmm.sys.LibC;
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One thread per VM that waits on epoll over the fds devices register (ioeventfds, timerfds, tap
+ * fds) and calls each fd's handler when it is ready. A handler that throws is unregistered and
+ * logged: one failing device must not stop the others or the VM.
+ */
+public final class EventLoop implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+
+  /** Called on the event-loop thread when a registered fd is ready. */
+  @FunctionalInterface
+  public interface Handler {
+    /** {@code events} holds the ready bits ({@link LibC#EPOLLIN}, ...). */
+    void onReady(int events) throws Exception;
+  }
+
+  private final Epoll epoll = new Epoll(64);
+  private final EventFd wake = new EventFd();
+  private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
+  private final Thread thread;
+  private volatile boolean stopping;
+
+  /** A loop whose thread is named {@code name}; it runs once {@link #start}ed. */
+  public EventLoop(String name) {
+    epoll.add(wake.fd(), LibC.EPOLLIN);
+    thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+  }
+
+  /** Starts the loop's thread. */
+  public void start() {
+    thread.start();
+  }
+
+  /**
+   * Calls {@code handler} whenever {@code fd} has any of {@code events}. The fd stays the caller's
+   * to close, after {@link #unregister}.
+   */
+  public void register(int fd, int events, Handler handler) {
+    if (handlers.putIfAbsent(fd, handler) != null) {
+      throw new IllegalStateException("fd " + fd + " is already registered with the event loop");
+    }
+    try {
+      epoll.add(fd, events);
+    } catch (RuntimeException e) {
+      handlers.remove(fd);
+      throw e;
+    }
+  }
+
+  /** Changes which events of {@code fd} are watched. */
+  public void modify(int fd, int events) {
+    epoll.modify(fd, events);
+  }
+
+  /** Stops watching {@code fd}. */
+  public void unregister(int fd) {
+    if (handlers.remove(fd) != null) {
+      epoll.remove(fd);
+    }
+  }
+
+  /** Whether the calling thread is this loop's. */
+  public boolean inLoop() {
+    return Thread.currentThread() == thread;
+  }
+
+  private void run() {
+    while (!stopping) {
+      int n = epoll.await(-1);
+      for (int i = 0; i < n && !stopping; i++) {
+        int fd = epoll.readyFd(i);
+        if (fd == wake.fd()) {
+          wake.drain();
+          continue;
+        }
+        Handler h = handlers.get(fd);
+        if (h == null) {
+          continue;
+        }
+        try {
+          h.onReady(epoll.readyEvents(i));
+        } catch (Exception | AssertionError e) {
+          LOG.log(Level.ERROR, "event handler for fd " + fd + " failed; unregistering it", e);
+          unregister(fd);
+        }
+      }
+    }
+  }
+
+  /** Stops the thread, waits for it, and releases the epoll and wake fds. */
+  @Override
+  public void close() {
+    stopping = true;
+    if (thread.isAlive()) {
+      wake.signal();
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    handlers.clear();
+    epoll.close();
+    wake.close();
+  }
+}

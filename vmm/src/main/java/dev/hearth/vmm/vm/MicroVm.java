@@ -1,0 +1,325 @@
+package dev.hearth.vmm.vm;
+
+import dev.hearth.vmm.config.VmConfig;
+import dev.hearth.vmm.devices.bus.BusDevice;
+import dev.hearth.vmm.devices.bus.MmioBus;
+import dev.hearth.vmm.devices.bus.PioBus;
+import dev.hearth.vmm.devices.legacy.ConsoleOutput;
+import dev.hearth.vmm.devices.legacy.Serial16550;
+import dev.hearth.vmm.kvm.VcpuFd;
+import dev.hearth.vmm.kvm.VmFd;
+import dev.hearth.vmm.memory.GuestMemory;
+import dev.hearth.vmm.sys.ThreadSignals;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * One microVM: guest memory, a KVM VM with its in-kernel irqchip and PIT, the legacy devices
+ * (serial console, i8042, boot timer), one platform thread per vCPU and one event-loop thread.
+ *
+ * <p>Lifecycle: {@link #create} loads the kernel and prepares every vCPU; devices may then be added
+ * ({@link #addVirtioMmioDevice}); {@link #start} writes the boot parameters and runs the vCPUs;
+ * {@link #waitForExit} returns how the guest ended; {@link #close} releases every fd, mapping and
+ * thread. {@link #pause}, {@link #resume} and {@link #stop} may be called from any thread.
+ *
+ * <pre>{@code
+ * VmConfig config = VmConfig.of("hello", 1, 16, BootSource.of(kernel, "console=ttyS0"));
+ * try (MicroVm vm = MicroVm.create(config, System.out)) {
+ *   vm.start();
+ *   VmExit exit = vm.waitForExit();
+ * }
+ * }</pre>
+ */
+public final class MicroVm implements AutoCloseable {
+  /** Where the VM is in its life. */
+  public enum State {
+    CREATED,
+    RUNNING,
+    PAUSED,
+    EXITED,
+    CLOSED
+  }
+
+  private final VmConfig config;
+  private final VmParts parts;
+  private final List<VcpuRunner> runners = new ArrayList<>();
+  private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+  private final Object pauseLock = new Object();
+  private volatile State state = State.CREATED;
+  private volatile boolean stopRequested;
+  private volatile boolean pauseRequested;
+  private int pausedRunners;
+  private long startNanos;
+
+  private MicroVm(VmConfig config, VmParts parts) {
+    this.config = config;
+    this.parts = parts;
+  }
+
+  /**
+   * Creates a VM from {@code config}: maps its memory, loads its kernel (and initrd), and sets up
+   * its vCPUs and legacy devices. Console output goes to the VM's ring buffer and to {@code
+   * consoleSink} (may be null).
+   *
+   * @throws dev.hearth.vmm.kvm.KvmException if KVM is missing or refuses
+   * @throws dev.hearth.vmm.loader.LoaderException if the kernel or initrd cannot be loaded
+   */
+  public static MicroVm create(VmConfig config, OutputStream consoleSink) {
+    MicroVm[] self = new MicroVm[1];
+    VmParts parts =
+        VmParts.build(
+            config,
+            consoleSink,
+            () -> self[0].guestEnded(exitOf(self[0], ExitReason.RESET, "the guest reset itself")));
+    self[0] = new MicroVm(config, parts);
+    return self[0];
+  }
+
+  /** The config this VM was made from. */
+  public VmConfig config() {
+    return config;
+  }
+
+  /** Where the VM is in its life. */
+  public State state() {
+    return state;
+  }
+
+  /** The console's output so far (the last {@link VmConfig#consoleBufferBytes} bytes). */
+  public ConsoleOutput console() {
+    return parts.console();
+  }
+
+  /** The serial port, to feed the guest console input ({@link Serial16550#enqueueInput}). */
+  public Serial16550 serial() {
+    return parts.serial();
+  }
+
+  /** The boot time the guest signalled through the boot timer, once it has. */
+  public Optional<Duration> bootTime() {
+    return parts.bootTimer().bootTime();
+  }
+
+  /** The guest's memory, for devices. */
+  public GuestMemory memory() {
+    return parts.memory().memory();
+  }
+
+  /** The KVM VM, for devices that register ioeventfds and irqfds. */
+  public VmFd vmFd() {
+    return parts.vm();
+  }
+
+  /** The VM's event loop, on which devices register their fds. */
+  public EventLoop eventLoop() {
+    return parts.eventLoop();
+  }
+
+  /** The PIO bus. */
+  public PioBus pioBus() {
+    return parts.pio();
+  }
+
+  /** The MMIO bus. */
+  public MmioBus mmioBus() {
+    return parts.mmio();
+  }
+
+  /**
+   * Gives a virtio-mmio device the next MMIO slot and GSI, puts it on the MMIO bus, and announces
+   * it on the kernel command line ({@code virtio_mmio.device=4K@0x...:gsi}). Only before {@link
+   * #start}.
+   *
+   * @param factory makes the device, given its slot and interrupt line
+   */
+  public synchronized MmioSlot addVirtioMmioDevice(
+      String name, Function<MmioSlot, BusDevice> factory) {
+    if (state != State.CREATED) {
+      throw new VmException("devices can only be added before the VM starts (it is " + state + ")");
+    }
+    return parts.addVirtioMmio(name, factory);
+  }
+
+  /** Writes the boot parameters and starts every vCPU. */
+  public synchronized void start() {
+    if (state != State.CREATED) {
+      throw new VmException("the VM can only be started once (it is " + state + ")");
+    }
+    parts.writeBootParameters();
+    for (VcpuFd vcpu : parts.vcpus()) {
+      runners.add(
+          new VcpuRunner(
+              vcpu, parts.pio(), parts.mmio(), owner, "vcpu-" + config.name() + "-" + vcpu.id()));
+    }
+    parts.eventLoop().start();
+    startNanos = System.nanoTime();
+    parts.bootTimer().markStart();
+    state = State.RUNNING;
+    runners.forEach(VcpuRunner::start);
+  }
+
+  /** Pauses every vCPU and returns once none is running guest code. */
+  public void pause() throws InterruptedException {
+    synchronized (pauseLock) {
+      if (state != State.RUNNING) {
+        return;
+      }
+      pauseRequested = true;
+      runners.forEach(VcpuRunner::kick);
+      while (pausedRunners < liveRunners() && !stopRequested) {
+        pauseLock.wait(100);
+      }
+      if (!stopRequested) {
+        state = State.PAUSED;
+      }
+    }
+  }
+
+  /** Resumes a paused VM. */
+  public void resume() {
+    synchronized (pauseLock) {
+      if (state != State.PAUSED) {
+        return;
+      }
+      pauseRequested = false;
+      state = State.RUNNING;
+      pauseLock.notifyAll();
+    }
+  }
+
+  /** Stops the guest (exit reason {@link ExitReason#STOPPED} unless it already ended). */
+  public void stop() {
+    guestEnded(exitOf(this, ExitReason.STOPPED, "stopped by the host"));
+  }
+
+  /** Waits for the guest to end and for every vCPU thread to finish; returns how it ended. */
+  public VmExit waitForExit() throws InterruptedException {
+    try {
+      VmExit e = exit.get();
+      joinRunners();
+      return e;
+    } catch (ExecutionException e) {
+      throw new VmException("waiting for the VM failed", e.getCause());
+    }
+  }
+
+  /**
+   * Like {@link #waitForExit()}, but gives up after {@code timeout}.
+   *
+   * @return the exit, or empty if the guest is still running
+   */
+  public Optional<VmExit> waitForExit(Duration timeout) throws InterruptedException {
+    try {
+      VmExit e = exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      joinRunners();
+      return Optional.of(e);
+    } catch (TimeoutException e) {
+      return Optional.empty();
+    } catch (ExecutionException e) {
+      throw new VmException("waiting for the VM failed", e.getCause());
+    }
+  }
+
+  /** Stops the guest if it runs, then releases every thread, fd and mapping. */
+  @Override
+  public synchronized void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    if (state != State.CREATED) {
+      stop();
+    }
+    try {
+      joinRunners();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    parts.close();
+    state = State.CLOSED;
+  }
+
+  private void joinRunners() throws InterruptedException {
+    for (VcpuRunner r : runners) {
+      r.join();
+    }
+  }
+
+  private int liveRunners() {
+    int n = 0;
+    for (VcpuRunner r : runners) {
+      if (r.isAlive()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void guestEnded(VmExit e) {
+    if (!exit.complete(e)) {
+      return;
+    }
+    state = State.EXITED;
+    stopRequested = true;
+    synchronized (pauseLock) {
+      pauseLock.notifyAll();
+    }
+    runners.forEach(VcpuRunner::kick);
+    parts.console().flush();
+  }
+
+  private static VmExit exitOf(MicroVm vm, ExitReason reason, String message) {
+    long up = vm.startNanos == 0 ? 0 : System.nanoTime() - vm.startNanos;
+    return new VmExit(reason, message, Optional.empty(), new byte[0], Duration.ofNanos(up));
+  }
+
+  private final VcpuRunner.Owner owner =
+      new VcpuRunner.Owner() {
+        @Override
+        public void guestEnded(VmExit e) {
+          MicroVm.this.guestEnded(e);
+        }
+
+        @Override
+        public long uptimeNanos() {
+          return System.nanoTime() - startNanos;
+        }
+
+        @Override
+        public void awaitUnpaused(VcpuRunner runner) throws InterruptedException {
+          synchronized (pauseLock) {
+            pausedRunners++;
+            pauseLock.notifyAll();
+            try {
+              while (pauseRequested && !stopRequested) {
+                pauseLock.wait();
+              }
+            } finally {
+              pausedRunners--;
+            }
+          }
+        }
+
+        @Override
+        public boolean stopRequested() {
+          return stopRequested;
+        }
+
+        @Override
+        public boolean pauseRequested() {
+          return pauseRequested;
+        }
+      };
+
+  static {
+    // Install the vCPU kick handler before any vCPU thread exists.
+    ThreadSignals.currentThreadId();
+  }
+}

@@ -1,0 +1,217 @@
+package dev.hearth.vmm.vm;
+
+import dev.hearth.vmm.devices.bus.Bus;
+import dev.hearth.vmm.kvm.KvmIoctls;
+import dev.hearth.vmm.kvm.VcpuExit;
+import dev.hearth.vmm.kvm.VcpuFd;
+import dev.hearth.vmm.sys.ThreadSignals;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * The platform thread that runs one vCPU: KVM_RUN, then dispatch of the exit to the buses, until
+ * the guest ends or the VM stops it. Stopping and pausing use {@code immediate_exit} plus a signal,
+ * so that a vCPU blocked in the kernel (halted, waiting for an interrupt) comes back at once.
+ */
+final class VcpuRunner {
+  /** What the runner reports to its VM. */
+  interface Owner {
+    void guestEnded(VmExit exit);
+
+    long uptimeNanos();
+
+    /** Blocks while the VM is paused; returns at once otherwise. */
+    void awaitUnpaused(VcpuRunner runner) throws InterruptedException;
+
+    boolean stopRequested();
+
+    boolean pauseRequested();
+  }
+
+  private final VcpuFd vcpu;
+  private final Bus pio;
+  private final Bus mmio;
+  private final Owner owner;
+  private final Thread thread;
+  private final Object kickLock = new Object();
+  private long pthreadId;
+  private boolean alive;
+
+  VcpuRunner(VcpuFd vcpu, Bus pio, Bus mmio, Owner owner, String name) {
+    this.vcpu = vcpu;
+    this.pio = pio;
+    this.mmio = mmio;
+    this.owner = owner;
+    this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  void join() throws InterruptedException {
+    thread.join();
+  }
+
+  boolean isAlive() {
+    return thread.isAlive();
+  }
+
+  /** Makes the vCPU leave KVM_RUN soon, wherever it is. */
+  void kick() {
+    vcpu.setImmediateExit(true);
+    synchronized (kickLock) {
+      if (alive) {
+        ThreadSignals.kick(pthreadId);
+      }
+    }
+  }
+
+  private void run() {
+    synchronized (kickLock) {
+      pthreadId = ThreadSignals.currentThreadId();
+      alive = true;
+    }
+    try {
+      loop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      owner.guestEnded(
+          exit(ExitReason.VMM_ERROR, "vCPU " + vcpu.id() + " failed: " + e, null, new byte[0]));
+    } finally {
+      synchronized (kickLock) {
+        alive = false;
+      }
+    }
+  }
+
+  private void loop() throws InterruptedException {
+    while (true) {
+      // Clear immediate_exit before reading the flags: a stop or pause that comes after the read
+      // sets it again, and KVM_RUN then returns at once.
+      vcpu.setImmediateExit(false);
+      if (owner.stopRequested()) {
+        return;
+      }
+      if (owner.pauseRequested()) {
+        owner.awaitUnpaused(this);
+        continue;
+      }
+      VcpuExit exit = vcpu.run();
+      if (!handle(exit)) {
+        return;
+      }
+    }
+  }
+
+  /** Handles one exit; returns false when the guest has ended. */
+  private boolean handle(VcpuExit exit) {
+    switch (exit) {
+      case VcpuExit.IoIn in -> {
+        byte[] buf = new byte[in.size()];
+        for (int i = 0; i < in.count(); i++) {
+          pio.read(in.port(), buf);
+          MemorySegment.copy(
+              buf, 0, in.data(), ValueLayout.JAVA_BYTE, (long) i * in.size(), buf.length);
+        }
+      }
+      case VcpuExit.IoOut out -> {
+        for (int i = 0; i < out.count(); i++) {
+          byte[] chunk = new byte[out.size()];
+          System.arraycopy(out.data(), i * out.size(), chunk, 0, out.size());
+          pio.write(out.port(), chunk);
+        }
+      }
+      case VcpuExit.MmioRead r -> {
+        byte[] buf = new byte[(int) r.data().byteSize()];
+        mmio.read(r.address(), buf);
+        MemorySegment.copy(buf, 0, r.data(), ValueLayout.JAVA_BYTE, 0, buf.length);
+      }
+      case VcpuExit.MmioWrite w -> mmio.write(w.address(), w.data());
+      case VcpuExit.Interrupted i -> {}
+      case VcpuExit.Hlt h -> {
+        return end(exit(ExitReason.HALTED, "vCPU " + vcpu.id() + " halted", null, new byte[0]));
+      }
+      case VcpuExit.Shutdown s -> {
+        return end(
+            exit(ExitReason.CRASHED, "vCPU " + vcpu.id() + " triple-faulted", dump(), new byte[0]));
+      }
+      case VcpuExit.SystemEvent e -> {
+        return end(
+            switch (e.type()) {
+              case KvmIoctls.KVM_SYSTEM_EVENT_RESET ->
+                  exit(ExitReason.RESET, "the guest reset itself", null, new byte[0]);
+              case KvmIoctls.KVM_SYSTEM_EVENT_SHUTDOWN ->
+                  exit(ExitReason.SHUTDOWN, "the guest powered off", null, new byte[0]);
+              default ->
+                  exit(
+                      ExitReason.CRASHED,
+                      "system event " + e.type() + " on vCPU " + vcpu.id(),
+                      dump(),
+                      new byte[0]);
+            });
+      }
+      case VcpuExit.InternalError e -> {
+        if (e.isEmulationFailure()) {
+          return end(
+              exit(
+                  ExitReason.EMULATION_FAILURE,
+                  "KVM could not emulate an instruction on vCPU " + vcpu.id(),
+                  dump(),
+                  e.instructionBytes()));
+        }
+        return end(
+            exit(
+                ExitReason.CRASHED,
+                "KVM internal error, suberror " + e.suberror() + ", on vCPU " + vcpu.id(),
+                dump(),
+                new byte[0]));
+      }
+      case VcpuExit.FailEntry f -> {
+        return end(
+            exit(
+                ExitReason.CRASHED,
+                "KVM could not enter the guest on vCPU "
+                    + vcpu.id()
+                    + " (hardware reason 0x"
+                    + Long.toHexString(f.hardwareReason())
+                    + ")",
+                dump(),
+                new byte[0]));
+      }
+      case VcpuExit.Other o -> {
+        return end(
+            exit(
+                ExitReason.CRASHED,
+                "unhandled KVM exit reason " + o.reason() + " on vCPU " + vcpu.id(),
+                dump(),
+                new byte[0]));
+      }
+    }
+    return true;
+  }
+
+  private boolean end(VmExit exit) {
+    owner.guestEnded(exit);
+    return false;
+  }
+
+  private RegisterDump dump() {
+    try {
+      return new RegisterDump(vcpu.id(), vcpu.getRegs(), vcpu.getSregs());
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private VmExit exit(ExitReason reason, String message, RegisterDump regs, byte[] insn) {
+    return new VmExit(
+        reason,
+        message,
+        Optional.ofNullable(regs),
+        insn,
+        java.time.Duration.ofNanos(owner.uptimeNanos()));
+  }
+}
