@@ -220,8 +220,8 @@ final class VmSupervisor {
   }
 
   private void booted(long id, Duration d) {
-    if (id != runId || running == null) {
-      return;
+    if (id != runId) {
+      return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
     patch(s -> s.setBootTimeMillis(d.toMillis()));
