@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * per guest interface on it, addresses from {@link Ipam}, and {@link FirewallRules}. Everything
  * {@link #attach} creates, {@link #detach} removes; {@link #reconcile} removes what a crash left.
  */
-public final class NodeNetwork {
+public final class NodeNetwork implements GuestNetwork {
   private final CommandRunner commands;
   private final TapFactory taps;
   private final Ipam ipam;
@@ -60,6 +60,7 @@ public final class NodeNetwork {
    * again for a VM whose taps exist (after an agent restart) re-uses them. On failure nothing of
    * this call is left behind.
    */
+  @Override
   public synchronized List<Attachment> attach(String vmUid, List<InterfaceRequest> interfaces) {
     List<Attachment> made = new ArrayList<>();
     try {
@@ -89,6 +90,7 @@ public final class NodeNetwork {
   }
 
   /** Removes the VM's taps, rules and addresses. */
+  @Override
   public synchronized void detach(String vmUid) {
     Set<String> owners = new TreeSet<>();
     for (String owner : ipam.allocations().keySet()) {
@@ -113,6 +115,7 @@ public final class NodeNetwork {
    * After a crash: keeps the interfaces of {@code liveOwners} ({@code <uid>/<iface>} keys) and
    * removes every other Hearth tap, address and rule. Returns the taps it deleted.
    */
+  @Override
   public synchronized Set<String> reconcile(Set<String> liveOwners) {
     Set<String> keepTaps = new TreeSet<>();
     liveOwners.forEach(o -> keepTaps.add(InterfaceNames.tapName(o)));

@@ -1,0 +1,106 @@
+package dev.hearth.agent.console;
+
+import java.io.OutputStream;
+import java.time.Duration;
+
+/**
+ * The recent serial output of one VM, bounded to {@code capacity} bytes (older bytes are dropped).
+ * Positions are absolute byte offsets since the VM's first output, so a follower that fell behind
+ * learns how much it missed instead of reading garbage.
+ */
+public final class ConsoleBuffer {
+  private final byte[] ring;
+  private long end; // total bytes ever written
+  private boolean closed;
+
+  public ConsoleBuffer(int capacity) {
+    if (capacity <= 0) {
+      throw new IllegalArgumentException("console buffer capacity must be positive: " + capacity);
+    }
+    this.ring = new byte[capacity];
+  }
+
+  /** Bytes from {@code from} (or the oldest still held) up to the end; see {@link Chunk}. */
+  public record Chunk(byte[] data, long next, long dropped, boolean closed) {}
+
+  public synchronized void write(byte[] b, int off, int len) {
+    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    if (closed || len == 0) {
+      return;
+    }
+    if (len >= ring.length) { // only the last capacity bytes can survive
+      off += len - ring.length;
+      end += len - ring.length;
+      len = ring.length;
+    }
+    int at = (int) (end % ring.length);
+    int first = Math.min(len, ring.length - at);
+    System.arraycopy(b, off, ring, at, first);
+    System.arraycopy(b, off + first, ring, 0, len - first);
+    end += len;
+    notifyAll();
+  }
+
+  /**
+   * What a serial device writes into; closing it is a no-op (the VM's removal closes the buffer).
+   */
+  public OutputStream asOutputStream() {
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        ConsoleBuffer.this.write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        ConsoleBuffer.this.write(b, off, len);
+      }
+    };
+  }
+
+  /** No more output will come (the VM is gone); followers finish. */
+  public synchronized void close() {
+    closed = true;
+    notifyAll();
+  }
+
+  public synchronized long end() {
+    return end;
+  }
+
+  /** Everything still held. */
+  public Chunk tail() {
+    return readFrom(0);
+  }
+
+  public synchronized Chunk readFrom(long from) {
+    long start = Math.max(0, end - ring.length);
+    long dropped = Math.max(0, start - from);
+    long begin = Math.max(from, start);
+    if (begin >= end) {
+      return new Chunk(new byte[0], end, dropped, closed);
+    }
+    int len = (int) (end - begin);
+    byte[] out = new byte[len];
+    int at = (int) (begin % ring.length);
+    int first = Math.min(len, ring.length - at);
+    System.arraycopy(ring, at, out, 0, first);
+    System.arraycopy(ring, 0, out, first, len - first);
+    return new Chunk(out, end, dropped, closed);
+  }
+
+  /**
+   * Waits up to {@code timeout} for output beyond {@code from}, then reads like {@link #readFrom}.
+   */
+  public synchronized Chunk awaitFrom(long from, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (end <= from && !closed) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      wait(Math.max(1, left / 1_000_000));
+    }
+    return readFrom(from);
+  }
+}

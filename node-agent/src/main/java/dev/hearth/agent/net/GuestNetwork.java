@@ -1,0 +1,18 @@
+package dev.hearth.agent.net;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Guest interfaces as the agent's reconcile logic sees them; {@link NodeNetwork} is the real one.
+ */
+public interface GuestNetwork {
+  /** Wires the VM's interfaces (idempotent for a VM already wired). */
+  List<Attachment> attach(String vmUid, List<NodeNetwork.InterfaceRequest> interfaces);
+
+  /** Frees everything of the VM: taps, rules, addresses. */
+  void detach(String vmUid);
+
+  /** Keeps only {@code liveOwners} ({@code <uid>/<iface>}); returns what it removed. */
+  Set<String> reconcile(Set<String> liveOwners);
+}

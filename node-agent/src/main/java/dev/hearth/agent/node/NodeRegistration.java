@@ -1,0 +1,96 @@
+package dev.hearth.agent.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hearth.api.v1alpha1.KvmInfo;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMNodeSpec;
+import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
+import dev.hearth.api.v1alpha1.NodeResources;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.List;
+
+/**
+ * Creates the node's {@code MicroVMNode} and keeps the agent's part of its status current:
+ * capacity, allocatable (capacity less reservations), KVM facts, agent version and subnet. The spec
+ * (taints, cordon) belongs to the cluster admin and is never written; the Ready condition belongs
+ * to the operator and is left alone.
+ */
+public final class NodeRegistration {
+  private static final List<String> AGENT_FIELDS =
+      List.of("capacity", "allocatable", "kvm", "agentVersion", "subnet");
+
+  /** What the host keeps for itself. */
+  public record Reservations(int vcpus, long memoryMiB) {
+    public Reservations {
+      if (vcpus < 0 || memoryMiB < 0) {
+        throw new IllegalArgumentException("reservations cannot be negative");
+      }
+    }
+  }
+
+  private final KubernetesClient client;
+  private final String nodeName;
+  private final ObjectMapper json = Serialization.jsonMapper();
+
+  public NodeRegistration(KubernetesClient client, String nodeName) {
+    this.client = client;
+    this.nodeName = nodeName;
+  }
+
+  public static NodeResources allocatable(NodeResources capacity, Reservations reserved) {
+    return new NodeResources(
+        Math.max(0, capacity.getVcpus() - reserved.vcpus()),
+        Math.max(0, capacity.getMemoryMiB() - reserved.memoryMiB()));
+  }
+
+  /** Creates the MicroVMNode if missing, then writes the agent's status fields. */
+  public MicroVMNode register(
+      NodeResources capacity, Reservations reserved, KvmInfo kvm, String version, String subnet) {
+    var nodes = client.resources(MicroVMNode.class);
+    MicroVMNode current = nodes.withName(nodeName).get();
+    if (current == null) {
+      MicroVMNode fresh = new MicroVMNode();
+      fresh.setMetadata(new ObjectMetaBuilder().withName(nodeName).build());
+      fresh.setSpec(new MicroVMNodeSpec());
+      try {
+        current = nodes.resource(fresh).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        current = nodes.withName(nodeName).get(); // created concurrently (a previous run)
+      }
+    }
+    MicroVMNodeStatus status = new MicroVMNodeStatus();
+    status.setCapacity(capacity);
+    status.setAllocatable(allocatable(capacity, reserved));
+    status.setKvm(kvm);
+    status.setAgentVersion(version);
+    status.setSubnet(subnet);
+    ObjectNode values = json.valueToTree(status);
+    ArrayNode ops = json.createArrayNode();
+    if (current.getStatus() == null) {
+      ops.add(
+          json.createObjectNode()
+              .put("op", "add")
+              .put("path", "/status")
+              .set("value", json.createObjectNode()));
+    }
+    for (String field : AGENT_FIELDS) {
+      ObjectNode op = json.createObjectNode().put("op", "add").put("path", "/status/" + field);
+      op.set("value", values.get(field));
+      ops.add(op);
+    }
+    return nodes
+        .withName(nodeName)
+        .subresource("status")
+        .patch(PatchContext.of(PatchType.JSON), ops.toString());
+  }
+}

@@ -1,0 +1,36 @@
+package dev.hearth.agent.reconcile;
+
+import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.lifecycle.RestartBackoff;
+import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.net.GuestNetwork;
+import dev.hearth.agent.runtime.VmRuntime;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+
+/**
+ * What the agent's reconcile logic works with.
+ *
+ * @param stateDir per-VM working files live under {@code stateDir/vms/<uid>/}
+ * @param stopGrace how long a VM gets to shut down before it is stopped hard
+ */
+public record AgentContext(
+    String nodeName,
+    KubernetesClient client,
+    VmRuntime runtime,
+    GuestNetwork network,
+    ImageCache images,
+    ConsoleRegistry consoles,
+    AgentMetrics metrics,
+    Path stateDir,
+    RestartBackoff.Config backoff,
+    Duration stopGrace,
+    InstantSource clock) {
+
+  public Path vmDir(String uid) {
+    return stateDir.resolve("vms").resolve(uid);
+  }
+}

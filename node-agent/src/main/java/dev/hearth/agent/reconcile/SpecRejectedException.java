@@ -1,0 +1,21 @@
+package dev.hearth.agent.reconcile;
+
+/**
+ * A spec the agent will not run: {@code InvalidSpec} (the schema or its CEL rules should have
+ * refused it) or {@code UnsupportedSpec} (valid, but this node's VMM cannot do it).
+ */
+public class SpecRejectedException extends Exception {
+  public static final String INVALID = "InvalidSpec";
+  public static final String UNSUPPORTED = "UnsupportedSpec";
+
+  private final String reason;
+
+  public SpecRejectedException(String reason, String message) {
+    super(message);
+    this.reason = reason;
+  }
+
+  public String reason() {
+    return reason;
+  }
+}

@@ -1,0 +1,15 @@
+package dev.hearth.agent.runtime;
+
+/** The runtime could not boot a VM; {@code reason} is CamelCase for the status condition. */
+public class VmStartException extends Exception {
+  private final String reason;
+
+  public VmStartException(String reason, String message, Throwable cause) {
+    super(message, cause);
+    this.reason = reason;
+  }
+
+  public String reason() {
+    return reason;
+  }
+}

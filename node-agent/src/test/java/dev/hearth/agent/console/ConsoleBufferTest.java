@@ -1,0 +1,78 @@
+package dev.hearth.agent.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class ConsoleBufferTest {
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String s(ConsoleBuffer.Chunk c) {
+    return new String(c.data(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void keepsOnlyTheMostRecentBytesAcrossTheWrap() {
+    ConsoleBuffer buf = new ConsoleBuffer(8);
+    buf.write(b("hello "), 0, 6);
+    buf.write(b("world"), 0, 5);
+    ConsoleBuffer.Chunk tail = buf.tail();
+    assertThat(s(tail)).isEqualTo("lo world");
+    assertThat(tail.dropped()).isEqualTo(3);
+    assertThat(tail.next()).isEqualTo(11);
+  }
+
+  @Test
+  void aWriteLargerThanTheBufferKeepsItsEnd() {
+    ConsoleBuffer buf = new ConsoleBuffer(4);
+    buf.write(b("abcdefghij"), 0, 10);
+    assertThat(s(buf.tail())).isEqualTo("ghij");
+    assertThat(buf.end()).isEqualTo(10);
+  }
+
+  @Test
+  void readingFromAPositionReturnsOnlyNewerBytes() throws Exception {
+    ConsoleBuffer buf = new ConsoleBuffer(64);
+    buf.asOutputStream().write('a');
+    long pos = buf.end();
+    buf.write(b("bc"), 0, 2);
+    ConsoleBuffer.Chunk c = buf.readFrom(pos);
+    assertThat(s(c)).isEqualTo("bc");
+    assertThat(c.dropped()).isZero();
+    assertThat(buf.readFrom(c.next()).data()).isEmpty();
+  }
+
+  @Test
+  void aFollowerWakesOnNewOutputAndEndsOnClose() throws Exception {
+    ConsoleBuffer buf = new ConsoleBuffer(64);
+    CompletableFuture<ConsoleBuffer.Chunk> waiting =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return buf.awaitFrom(0, Duration.ofSeconds(30));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(50);
+    buf.write(b("boot"), 0, 4);
+    assertThat(s(waiting.get())).isEqualTo("boot");
+    buf.close();
+    ConsoleBuffer.Chunk last = buf.awaitFrom(4, Duration.ofSeconds(30));
+    assertThat(last.closed()).isTrue();
+    assertThat(last.data()).isEmpty();
+  }
+
+  @Test
+  void aFollowerTimesOutWithNothing() throws Exception {
+    ConsoleBuffer buf = new ConsoleBuffer(64);
+    ConsoleBuffer.Chunk c = buf.awaitFrom(0, Duration.ofMillis(20));
+    assertThat(c.data()).isEmpty();
+    assertThat(c.closed()).isFalse();
+  }
+}

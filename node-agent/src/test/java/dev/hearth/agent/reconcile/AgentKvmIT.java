@@ -1,0 +1,207 @@
+package dev.hearth.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.ipam.Ipam;
+import dev.hearth.agent.lifecycle.RestartBackoff;
+import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.vmm.testing.RequiresKvm;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent with the real embedded VMM on /dev/kvm, against the mock API server: tiny guests from
+ * the vmm module's test build, booted from MicroVMs.
+ */
+@RequiresKvm
+class AgentKvmIT {
+  private static KubernetesMockServer server;
+  private static KubernetesClient client;
+
+  @TempDir Path state;
+  private final String ns = "kvm";
+  private final String node = "node-kvm";
+  private final ConsoleRegistry consoles = new ConsoleRegistry(16 * 1024);
+  private final AgentMetrics metrics = new AgentMetrics();
+  private NodeAgent agent;
+
+  @BeforeAll
+  static void apiServer() {
+    server = MockApiServer.start();
+    client = server.createClient();
+  }
+
+  @AfterAll
+  static void stopApiServer() {
+    client.close();
+    server.destroy();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    AgentContext ctx =
+        new AgentContext(
+            node,
+            client,
+            new VmmRuntime(),
+            new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
+            new ImageCache(
+                state.resolve("images"),
+                1 << 20,
+                ImageCache.Timeouts.DEFAULT,
+                new SimpleMeterRegistry()),
+            consoles,
+            metrics,
+            state,
+            new RestartBackoff.Config(
+                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
+            Duration.ofSeconds(2),
+            InstantSource.system());
+    agent = new NodeAgent(ctx);
+    agent.start(Duration.ofSeconds(30));
+  }
+
+  @AfterEach
+  void stop() {
+    agent.close();
+  }
+
+  private static Path guest(String name) {
+    return Path.of(System.getProperty("hearth.guests", "../vmm/target/guests"), name + ".elf")
+        .toAbsolutePath();
+  }
+
+  private void create(String name, String guest, UnaryOperator<MicroVMSpec> customize) {
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(guest(guest).toString())));
+    spec.setMemoryMiB(16);
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName(name)
+            .withLabels(Map.of(HearthApi.NODE_LABEL, node))
+            .withFinalizers(HearthApi.AGENT_FINALIZER)
+            .build());
+    vm.setSpec(customize.apply(spec));
+    client.resource(vm).create();
+  }
+
+  private MicroVM get(String name) {
+    return client.resources(MicroVM.class).inNamespace(ns).withName(name).get();
+  }
+
+  private void awaitPhase(String name, MicroVMPhase phase) {
+    await()
+        .atMost(60, TimeUnit.SECONDS)
+        .until(() -> get(name).getStatus() != null && get(name).getStatus().getPhase() == phase);
+  }
+
+  /** Fds on KVM objects (/dev/kvm, anon_inode:kvm-vm, kvm-vcpu): what a leaked VM would hold. */
+  private static long kvmFds() throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).toString().contains("kvm");
+                } catch (IOException e) {
+                  return false; // closed while listing
+                }
+              })
+          .count();
+    }
+  }
+
+  private static long vcpuThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("vcpu-"))
+        .count();
+  }
+
+  @Test
+  void bootsAGuestReportsRunningAndDeletionLeavesNoThreadOrFd() throws Exception {
+    long fdsBefore = kvmFds();
+    create("ticker", "ticker", s -> s);
+    awaitPhase("ticker", MicroVMPhase.Running);
+    await()
+        .atMost(60, TimeUnit.SECONDS)
+        .until(
+            () ->
+                new String(
+                        consoles.find(ns, "ticker").orElseThrow().tail().data(),
+                        StandardCharsets.UTF_8)
+                    .contains("tick 1\n"));
+    assertThat(vcpuThreads()).isEqualTo(1);
+    assertThat(kvmFds()).isGreaterThan(fdsBefore);
+
+    client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
+    await().atMost(60, TimeUnit.SECONDS).until(() -> get("ticker") == null);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> vcpuThreads() == 0);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> kvmFds() == fdsBefore);
+    assertThat(agent.runningVms()).isEmpty();
+  }
+
+  @Test
+  void aGuestThatEndsIsReportedWithItsBootTimeAndExitReason() {
+    create(
+        "probe",
+        "probe",
+        s -> {
+          s.setRestartPolicy(RestartPolicy.Never);
+          return s;
+        });
+    awaitPhase("probe", MicroVMPhase.Succeeded);
+    MicroVM vm = get("probe");
+    assertThat(vm.getStatus().getExit().getReason()).isEqualTo("Reset");
+    assertThat(vm.getStatus().getBootTimeMillis()).isNotNull();
+    assertThat(
+            new String(
+                consoles.find(ns, "probe").orElseThrow().tail().data(), StandardCharsets.UTF_8))
+        .contains("boot timer signalled");
+  }
+
+  @Test
+  void aSpecTheVmmCannotRunIsRejectedWithACondition() {
+    create(
+        "disk",
+        "ticker",
+        s -> {
+          s.setRootfs(new RootfsSpec(ImageSource.ofPath(guest("ticker").toString())));
+          return s;
+        });
+    awaitPhase("disk", MicroVMPhase.Failed);
+    assertThat(get("disk").getStatus().condition("Ready").orElseThrow().getReason())
+        .isEqualTo("UnsupportedSpec");
+  }
+}

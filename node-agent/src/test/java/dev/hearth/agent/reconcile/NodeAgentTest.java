@@ -1,0 +1,405 @@
+package dev.hearth.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.ipam.Ipam;
+import dev.hearth.agent.lifecycle.RestartBackoff;
+import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.api.v1alpha1.TokenBucket;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent's reconcile loop against the fabric8 mock API server, with a fake VM runtime. */
+class NodeAgentTest {
+  private static KubernetesMockServer server;
+  private static KubernetesClient client;
+
+  @BeforeAll
+  static void apiServer() {
+    server = MockApiServer.start();
+    client = server.createClient();
+  }
+
+  @AfterAll
+  static void stopApiServer() {
+    client.close();
+    server.destroy();
+  }
+
+  @TempDir Path state;
+  private final String ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+  private final String node = "node-" + ns; // each test's agent sees only its own VMs
+  private final FakeVmRuntime runtime = new FakeVmRuntime();
+  private final ConsoleRegistry consoles = new ConsoleRegistry(4096);
+  private final AgentMetrics metrics = new AgentMetrics();
+  private FakeGuestNetwork network;
+  private Path kernel;
+  private Path rootfs;
+  private NodeAgent agent;
+
+  @BeforeEach
+  void start() throws Exception {
+    kernel = Files.writeString(state.resolve("vmlinux"), "kernel");
+    rootfs = Files.writeString(state.resolve("rootfs.ext4"), "pristine");
+    network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
+    agent = newAgent();
+    agent.start(Duration.ofSeconds(20));
+  }
+
+  private NodeAgent newAgent() {
+    AgentContext ctx =
+        new AgentContext(
+            node,
+            client,
+            runtime,
+            network,
+            new ImageCache(
+                state.resolve("images"),
+                1 << 20,
+                ImageCache.Timeouts.DEFAULT,
+                new SimpleMeterRegistry()),
+            consoles,
+            metrics,
+            state,
+            new RestartBackoff.Config(
+                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
+            Duration.ofSeconds(1),
+            InstantSource.system());
+    return new NodeAgent(ctx);
+  }
+
+  @AfterEach
+  void stop() {
+    agent.close();
+  }
+
+  private MicroVM create(String name, UnaryOperator<MicroVMSpec> customize) {
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+    spec.setRootfs(new RootfsSpec(ImageSource.ofPath(rootfs.toString())));
+    spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName(name)
+            .withLabels(Map.of(HearthApi.NODE_LABEL, node))
+            .withFinalizers(HearthApi.AGENT_FINALIZER)
+            .build());
+    vm.setSpec(customize.apply(spec));
+    return client.resource(vm).create();
+  }
+
+  private MicroVM get(String name) {
+    return client.resources(MicroVM.class).inNamespace(ns).withName(name).get();
+  }
+
+  private void awaitPhase(String name, MicroVMPhase phase) {
+    await()
+        .atMost(20, TimeUnit.SECONDS)
+        .until(() -> get(name).getStatus() != null && get(name).getStatus().getPhase() == phase);
+  }
+
+  /** The Ready condition as first seen with {@code reason} (retries may replace it soon after). */
+  private Condition awaitReadyReason(String name, String reason) {
+    Condition[] seen = new Condition[1];
+    await()
+        .atMost(20, TimeUnit.SECONDS)
+        .until(
+            () -> {
+              MicroVM vm = get(name);
+              seen[0] =
+                  vm.getStatus() == null ? null : vm.getStatus().condition("Ready").orElse(null);
+              return seen[0] != null && reason.equals(seen[0].getReason());
+            });
+    return seen[0];
+  }
+
+  private Condition condition(String name, String type) {
+    return get(name).getStatus().condition(type).orElseThrow();
+  }
+
+  private void edit(String name, UnaryOperator<MicroVMSpec> change) {
+    client
+        .resources(MicroVM.class)
+        .inNamespace(ns)
+        .withName(name)
+        .edit(
+            vm -> {
+              vm.setSpec(change.apply(vm.getSpec()));
+              return vm;
+            });
+  }
+
+  @Test
+  void bootsAMicroVmAndReportsItRunning() throws Exception {
+    MicroVM created = create("web", s -> s);
+    awaitPhase("web", MicroVMPhase.Running);
+    MicroVM vm = get("web");
+    var nic = vm.getStatus().getNetwork().getFirst();
+    assertThat(nic.getName()).isEqualTo("eth0");
+    assertThat(nic.getIp()).isEqualTo("10.88.0.2");
+    assertThat(nic.getTap()).startsWith("hth");
+    assertThat(nic.getMac()).startsWith("02:");
+    assertThat(vm.getStatus().getStartTime()).isNotNull();
+    assertThat(vm.getStatus().getObservedGeneration())
+        .isEqualTo(created.getMetadata().getGeneration());
+    assertThat(condition("web", "Ready").getStatus()).isEqualTo("True");
+    assertThat(vm.getSpec()).isEqualTo(created.getSpec()); // status patches never touch spec
+
+    VmLaunch launch = runtime.last().launch;
+    assertThat(launch.cmdline())
+        .isEqualTo(
+            "console=ttyS0 reboot=k panic=1 root=/dev/vda rw ip=10.88.0.2::10.88.0.1:255.255.255.0:web:eth0:off");
+    assertThat(launch.kernel()).isEqualTo(kernel);
+    Path disk = launch.disks().getFirst().path();
+    assertThat(disk).startsWith(state.resolve("vms")).hasContent("pristine").isNotEqualTo(rootfs);
+    assertThat(launch.nics().getFirst().tap()).isEqualTo(nic.getTap());
+    assertThat(
+            new String(
+                consoles.find(ns, "web").orElseThrow().tail().data(), StandardCharsets.UTF_8))
+        .isEqualTo("booting " + ns + "/web\n");
+
+    runtime.last().booted.complete(Duration.ofMillis(123));
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .until(() -> Long.valueOf(123).equals(get("web").getStatus().getBootTimeMillis()));
+    assertThat(metrics.scrape())
+        .contains("hearth_vms{phase=\"Running\"} 1.0", "hearth_vm_boot_seconds_count 1");
+  }
+
+  @Test
+  void rateLimitChangesApplyLiveWithoutARestart() throws Exception {
+    create("db", s -> s);
+    awaitPhase("db", MicroVMPhase.Running);
+    var first = runtime.last();
+    edit(
+        "db",
+        s -> {
+          RateLimiter r = new RateLimiter(new TokenBucket(1_000_000, 100), null);
+          s.getRootfs().setRateLimiter(r);
+          return s;
+        });
+    await().atMost(10, TimeUnit.SECONDS).until(() -> !first.limitUpdates.isEmpty());
+    assertThat(first.limitUpdates.getLast().disks().get("rootfs").bandwidth())
+        .contains(new VmLaunch.Bucket(1_000_000, 100, 0));
+    assertThat(runtime.started).hasSize(1);
+    assertThat(first.exit).isNotDone();
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .until(
+            () ->
+                get("db")
+                    .getStatus()
+                    .getObservedGeneration()
+                    .equals(get("db").getMetadata().getGeneration()));
+  }
+
+  @Test
+  void otherSpecChangesRestartTheVmAndSaySo() throws Exception {
+    create("app", s -> s);
+    awaitPhase("app", MicroVMPhase.Running);
+    var first = runtime.last();
+    edit(
+        "app",
+        s -> {
+          s.setMemoryMiB(256);
+          return s;
+        });
+    await().atMost(10, TimeUnit.SECONDS).until(() -> runtime.started.size() == 2);
+    assertThat(first.stopReason).isEqualTo("spec changed");
+    assertThat(runtime.last().launch.memoryMiB()).isEqualTo(256);
+    awaitPhase("app", MicroVMPhase.Running);
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .until(() -> get("app").getStatus().condition("Restarting").isPresent());
+    assertThat(condition("app", "Restarting").getReason()).isIn("SpecChanged", "Started");
+    assertThat(get("app").getStatus().getNetwork().getFirst().getIp())
+        .isEqualTo("10.88.0.2"); // kept
+  }
+
+  @Test
+  void deletionStopsTheVmFreesEverythingAndRemovesTheFinalizer() throws Exception {
+    create("tmp", s -> s);
+    awaitPhase("tmp", MicroVMPhase.Running);
+    String uid = get("tmp").getMetadata().getUid();
+    assertThat(network.taps).hasSize(1);
+    client.resources(MicroVM.class).inNamespace(ns).withName("tmp").delete();
+    await().atMost(20, TimeUnit.SECONDS).until(() -> get("tmp") == null);
+    assertThat(runtime.last().stopReason).isEqualTo("deleted");
+    assertThat(network.taps).isEmpty();
+    assertThat(network.ipam.allocations()).isEmpty();
+    assertThat(state.resolve("vms").resolve(uid)).doesNotExist();
+    assertThat(consoles.find(ns, "tmp")).isEmpty();
+    assertThat(metrics.scrape()).contains("hearth_vms{phase=\"Running\"} 0.0");
+  }
+
+  @Test
+  void aMissingImageBecomesAConditionAndIsRetried() throws Exception {
+    Path missing = state.resolve("later.ext4");
+    create(
+        "bad",
+        s -> {
+          s.setRootfs(new RootfsSpec(ImageSource.ofPath(missing.toString())));
+          return s;
+        });
+    Condition ready = awaitReadyReason("bad", "ImageNotFound");
+    assertThat(ready.getMessage()).contains("later.ext4 does not exist");
+    assertThat(get("bad").getStatus().getPhase()).isEqualTo(MicroVMPhase.Starting);
+    assertThat(network.taps).isEmpty(); // nothing wired for a VM that cannot boot
+    Files.writeString(missing, "now here");
+    awaitPhase("bad", MicroVMPhase.Running);
+    assertThat(client.v1().events().inNamespace(ns).list().getItems())
+        .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("ImageNotFound"));
+  }
+
+  @Test
+  void aBadImageWithRestartPolicyNeverFailsTheVm() throws Exception {
+    create(
+        "once",
+        s -> {
+          s.setRestartPolicy(RestartPolicy.Never);
+          s.setKernel(new KernelSpec(ImageSource.ofPath("/nonexistent/vmlinux")));
+          return s;
+        });
+    awaitPhase("once", MicroVMPhase.Failed);
+    assertThat(get("once").getStatus().getExit().getReason()).isEqualTo("ImageNotFound");
+    assertThat(network.ipam.allocations()).isEmpty();
+  }
+
+  @Test
+  void anInvalidSpecIsRejectedWithACondition() throws Exception {
+    create(
+        "inv",
+        s -> {
+          s.setKernel(new KernelSpec(ImageSource.ofUrl("http://127.0.0.1:1/vmlinux", null)));
+          return s;
+        });
+    awaitPhase("inv", MicroVMPhase.Failed);
+    assertThat(condition("inv", "Ready").getReason()).isEqualTo("InvalidSpec");
+    assertThat(condition("inv", "Ready").getMessage())
+        .contains("spec.kernel.source: a url source requires sha256");
+    assertThat(runtime.started).isEmpty();
+  }
+
+  @Test
+  void guestExitsFollowTheRestartPolicyWithBackoff() throws Exception {
+    create(
+        "crashy",
+        s -> {
+          s.setRestartPolicy(RestartPolicy.OnFailure);
+          return s;
+        });
+    awaitPhase("crashy", MicroVMPhase.Running);
+    runtime.last().guestExits("InternalError", false);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> runtime.started.size() == 2);
+    awaitPhase("crashy", MicroVMPhase.Running);
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .until(() -> Integer.valueOf(1).equals(get("crashy").getStatus().getRestartCount()));
+    assertThat(get("crashy").getStatus().getExit().getReason()).isEqualTo("InternalError");
+
+    runtime.last().guestExits("Shutdown", true);
+    awaitPhase("crashy", MicroVMPhase.Succeeded);
+    assertThat(runtime.started).hasSize(2);
+    assertThat(network.taps).isEmpty(); // a finished VM holds no address
+    assertThat(condition("crashy", "Ready").getReason()).isEqualTo("Shutdown");
+  }
+
+  @Test
+  void aRuntimeStartFailureIsACondition() throws Exception {
+    runtime.failNextStart =
+        new VmStartException("KvmUnavailable", "cannot open /dev/kvm: EACCES", null);
+    create("nokvm", s -> s);
+    awaitPhase("nokvm", MicroVMPhase.Running); // retried after back-off
+    // The failure stays visible as an Event after the retry succeeded (the condition moved on).
+    assertThat(client.v1().events().inNamespace(ns).list().getItems())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getReason()).isEqualTo("KvmUnavailable");
+              assertThat(e.getType()).isEqualTo("Warning");
+              assertThat(e.getMessage()).contains("EACCES");
+            });
+  }
+
+  @Test
+  void aRestartedAgentRecoversItsVmsAndRemovesOrphans() throws Exception {
+    create("keep", s -> s);
+    awaitPhase("keep", MicroVMPhase.Running);
+    String ip = get("keep").getStatus().getNetwork().getFirst().getIp();
+    network.attach(
+        "ghost-uid",
+        List.of(new dev.hearth.agent.net.NodeNetwork.InterfaceRequest("eth0", Optional.empty())));
+    Files.createDirectories(state.resolve("vms/ghost-uid/disks"));
+
+    agent.shutdown("the node agent received SIGTERM", Duration.ofSeconds(10));
+    agent.close();
+    assertThat(runtime.running()).isZero();
+    assertThat(get("keep").getStatus().getPhase()).isEqualTo(MicroVMPhase.Scheduled);
+    assertThat(condition("keep", "Ready").getReason()).isEqualTo("AgentShutdown");
+
+    agent = newAgent();
+    agent.start(Duration.ofSeconds(20));
+    awaitPhase("keep", MicroVMPhase.Running);
+    assertThat(get("keep").getStatus().getNetwork().getFirst().getIp()).isEqualTo(ip);
+    assertThat(network.ipam.allocations())
+        .containsOnlyKeys(get("keep").getMetadata().getUid() + "/eth0");
+    assertThat(state.resolve("vms/ghost-uid")).doesNotExist();
+    assertThat(runtime.running()).isEqualTo(1);
+  }
+
+  @Test
+  void vmsOfOtherNodesAreIgnored() throws Exception {
+    MicroVM other = new MicroVM();
+    other.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName("elsewhere")
+            .withLabels(Map.of(HearthApi.NODE_LABEL, "node-b"))
+            .build());
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+    other.setSpec(spec);
+    client.resource(other).create();
+    create("mine", s -> s);
+    awaitPhase("mine", MicroVMPhase.Running);
+    assertThat(get("elsewhere").getStatus()).isNull();
+    assertThat(runtime.started).hasSize(1);
+  }
+}
