@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** A disk in a byte array, for tests that exercise the device rather than the file system. */
-final class MemoryBlockBackend implements BlockBackend {
+public final class MemoryBlockBackend implements BlockBackend {
   private final byte[] disk;
 
-  MemoryBlockBackend(int bytes) {
+  public MemoryBlockBackend(int bytes) {
     this.disk = new byte[bytes];
   }
 
