@@ -406,6 +406,11 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private void connectToHost(VsockHeader h) {
     UnixDomainSocketAddress target =
         UnixDomainSocketAddress.of(config.udsPath() + "_" + Integer.toUnsignedString(h.dstPort()));
+    if (!Files.exists(target.getPath())) {
+      // The common refusal, answered without a failed connect and its exception.
+      replyRst(h);
+      return;
+    }
     SocketChannel ch = null;
     try {
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
