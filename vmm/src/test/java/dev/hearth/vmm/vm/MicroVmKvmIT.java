@@ -75,6 +75,19 @@ class MicroVmKvmIT {
   }
 
   @Test
+  void anInstructionKvmCannotEmulateIsReportedWithItsBytes() throws Exception {
+    try (MicroVm vm = MicroVm.create(TestGuests.config("emufail", 1, 16, ""), null)) {
+      VmExit exit = run(vm);
+      assertThat(vm.console().text()).contains("about to fail emulation\n").doesNotContain("alive");
+      assertThat(exit.reason()).as("%s", exit).isEqualTo(ExitReason.EMULATION_FAILURE);
+      // pcmpeqb (%rax), %xmm0
+      assertThat(exit.instructionBytes()).startsWith(0x66, 0x0f, 0x74, 0x00);
+      assertThat(exit.registers()).isPresent();
+      assertThat(exit.registers().get().regs().rax()).isEqualTo(0xd8000000L);
+    }
+  }
+
+  @Test
   void pauseFreezesTheGuestResumeContinuesAndStopEndsIt() throws Exception {
     try (MicroVm vm = MicroVm.create(TestGuests.config("ticker", 1, 16, ""), null)) {
       vm.start();
