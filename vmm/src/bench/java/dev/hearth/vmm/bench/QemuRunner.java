@@ -75,7 +75,11 @@ final class QemuRunner {
   }
 
   static void drainAndWait(Process p) throws Exception {
-    p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+    try {
+      p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+    } catch (IOException closed) {
+      // destroy() closes the streams; only the exit matters then.
+    }
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException("QEMU did not exit");

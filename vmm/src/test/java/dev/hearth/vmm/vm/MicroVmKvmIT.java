@@ -3,6 +3,7 @@ package dev.hearth.vmm.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.testing.RequiresKvm;
+import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,18 @@ class MicroVmKvmIT {
       assertThat(vm.console().text())
           .contains("Hello from a Hearth guest! cmdline: console=ttyS0 greeting=hi\n");
       assertThat(exit.reason()).as("%s", exit).isEqualTo(ExitReason.RESET);
+    }
+  }
+
+  @Test
+  void consoleInputReachesTheGuestThroughTheUart() throws Exception {
+    try (MicroVm vm = MicroVm.create(TestGuests.config("echo", 1, 16, ""), null)) {
+      vm.start();
+      awaitConsole(vm, "echo ready\n");
+      vm.connectConsoleInput(new ByteArrayInputStream("ping from the host\n".getBytes()));
+      VmExit exit = vm.waitForExit(Duration.ofSeconds(60)).orElseThrow();
+      assertThat(vm.console().text()).contains("echo: ping from the host\n");
+      assertThat(exit.reason()).isEqualTo(ExitReason.RESET);
     }
   }
 
