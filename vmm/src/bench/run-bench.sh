@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the VMM benchmark (not part of `verify`): builds vmm and its test guests, compiles the bench
 # against them, and prints each figure beside a baseline measured in the same run.
-#   vmm/src/bench/run-bench.sh [samples]
+#   vmm/src/bench/run-bench.sh [samples] [idle VMs] [qemu-system-x86_64]
+# With a QEMU (Debian qemu-system-x86), QEMU microvm on KVM booting the same guest is the baseline.
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -13,4 +14,5 @@ mkdir -p "$out"
 "$JAVA_HOME/bin/javac" -d "$out" -cp vmm/target/classes \
   $(find vmm/src/bench/java -name '*.java')
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
-  -cp "vmm/target/classes:$out" dev.hearth.vmm.bench.VmmBench vmm/target/guests "${1:-50}"
+  -cp "vmm/target/classes:$out" dev.hearth.vmm.bench.VmmBench vmm/target/guests "${1:-50}" "${2:-100}" \
+  ${3:-$(command -v qemu-system-x86_64 || true)}

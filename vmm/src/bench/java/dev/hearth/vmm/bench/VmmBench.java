@@ -21,96 +21,102 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Hearth's VMM costs on the tiny test guests, each printed beside a baseline measured in the same
- * run: the bare KVM floor (the same KVM objects made and freed with no VMM around them), so that
- * the ratio is what the VMM adds. Not a test: run it with {@code vmm/src/bench/run-bench.sh}.
+ * Hearth's VMM costs on a tiny guest, each printed beside baselines measured in the same run: QEMU
+ * microvm on KVM booting the same guest (when a QEMU is given), and the bare KVM floor (the same
+ * KVM objects made and freed with no VMM around them). Not a test: run it with {@code
+ * vmm/src/bench/run-bench.sh}.
  *
- * <p>Figures: set-up from config to the guest's first exit (its first instruction that leaves the
- * guest: a console byte), teardown, VM lifecycles per second per CPU-second, and host memory per
- * idle VM from {@code IDLE_VMS} concurrent VMs.
+ * <p>Figures: set-up from config to the guest's first exit (a console byte; for QEMU, process
+ * launch to that byte), teardown of a running idle VM, VM lifecycles per CPU-second, and host
+ * memory per idle VM.
+ *
+ * <p>Arguments: guests dir, samples, idle VMs, and optionally a qemu-system-x86_64 path.
  */
 public final class VmmBench {
-  private static final int IDLE_VMS = 100;
 
   public static void main(String[] args) throws Exception {
     Path guests = Path.of(args.length > 0 ? args[0] : "vmm/target/guests");
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 50;
-    Path hello = guests.resolve("hello.elf");
-    Path idle = guests.resolve("idle.elf");
+    int idleVms = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+    QemuRunner qemu = args.length > 3 ? new QemuRunner(args[3], guests.resolve("bench.elf")) : null;
+    Path guest = guests.resolve("bench.elf");
 
-    for (int i = 0; i < Math.max(5, n / 5); i++) {
-      lifecycle(hello, i, null);
+    progress("warm-up");
+    for (int i = 0; i < Math.max(3, n / 5); i++) {
+      lifecycle(guest, i);
       floor();
     }
-    double[] floorSetup = new double[n];
-    double[] floorTeardown = new double[n];
-    double[] setup = new double[n];
-    double[] teardown = new double[n];
+    double[][] hearth = new double[2][n];
+    double[][] bare = new double[2][n];
+    double[][] q = new double[2][n];
+    progress("set-up and teardown");
     for (int i = 0; i < n; i++) {
       double[] f = floor();
-      floorSetup[i] = f[0];
-      floorTeardown[i] = f[1];
-      double[] h = lifecycle(hello, i, null);
-      setup[i] = h[0];
-      teardown[i] = h[1];
+      bare[0][i] = f[0];
+      bare[1][i] = f[1];
+      double[] h = lifecycle(guest, i);
+      hearth[0][i] = h[0];
+      hearth[1][i] = h[1];
+      if (qemu != null) {
+        double[] r = qemuLifecycle(qemu);
+        q[0][i] = r[0];
+        q[1][i] = r[1];
+      }
     }
 
+    progress("throughput");
     long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {
-      lifecycle(hello, i, null);
+      runToExit(guest, i);
     }
-    double hearthPerCpuSecond = n / ((processCpuNanos() - cpu0) / 1e9);
-    double hearthPerSecond = n / ((System.nanoTime() - t0) / 1e9);
+    double hearthRate = n / ((processCpuNanos() - cpu0) / 1e9);
+    double hearthWallRate = n / ((System.nanoTime() - t0) / 1e9);
     cpu0 = processCpuNanos();
     for (int i = 0; i < n; i++) {
       floor();
     }
-    double floorPerCpuSecond = n / ((processCpuNanos() - cpu0) / 1e9);
-
-    long rssBefore = rssBytes();
-    List<MicroVm> vms = new ArrayList<>();
-    for (int i = 0; i < IDLE_VMS; i++) {
-      MicroVm vm = MicroVm.create(config(idle, i, 8), null);
-      vms.add(vm);
-      vm.start();
-    }
-    for (MicroVm vm : vms) {
-      while (!vm.console().text().contains("idle")) {
-        Thread.sleep(1);
+    double floorRate = n / ((processCpuNanos() - cpu0) / 1e9);
+    double qemuRate = Double.NaN;
+    if (qemu != null) {
+      double c0 = QemuRunner.childCpuSeconds();
+      for (int i = 0; i < n; i++) {
+        QemuRunner.drainAndWait(qemu.launch("console=ttyS0"));
       }
+      qemuRate = n / (QemuRunner.childCpuSeconds() - c0);
     }
-    System.gc();
-    long rssIdle = rssBytes();
-    for (MicroVm vm : vms) {
-      vm.close();
-    }
-    long perVm = (rssIdle - rssBefore) / IDLE_VMS;
 
-    System.out.printf("Hearth VMM bench, %d samples each (medians), on %s%n", n, kvmWhere());
-    row("set-up to first guest exit", median(setup), median(floorSetup), "ms");
-    row("teardown", median(teardown), median(floorTeardown), "ms");
+    progress("idle memory");
+    long hearthPerVm = hearthIdleMemory(guest, idleVms);
+    long qemuPerVm = qemu == null ? -1 : qemuIdleMemory(qemu, Math.min(idleVms, 10));
+
     System.out.printf(
-        "%-32s %10.1f   baseline %10.1f   ratio %5.2f  (%.1f VMs/s wall)%n",
-        "VM lifecycles per CPU-second",
-        hearthPerCpuSecond,
-        floorPerCpuSecond,
-        hearthPerCpuSecond / floorPerCpuSecond,
-        hearthPerSecond);
+        "%nHearth VMM bench: %d samples (medians), %d idle VMs, on %s%n", n, idleVms, cpu());
     System.out.printf(
-        "%-32s %10.1f KiB (RSS growth over %d idle 8 MiB VMs, guest pages touched included)%n",
-        "host memory per idle VM", perVm / 1024.0, IDLE_VMS);
+        "%-30s %12s %12s %12s %10s %10s%n",
+        "figure", "Hearth", "QEMU", "bare KVM", "vs QEMU", "vs bare");
+    row("set-up to first guest exit ms", median(hearth[0]), median(q[0]), median(bare[0]), qemu);
+    row("teardown ms", median(hearth[1]), median(q[1]), median(bare[1]), qemu);
+    row("VM lifecycles per CPU-second", hearthRate, qemuRate, floorRate, qemu);
+    row("host memory per idle VM KiB", hearthPerVm / 1024.0, qemuPerVm / 1024.0, Double.NaN, qemu);
+    System.out.printf("(Hearth lifecycles per wall-second, one at a time: %.1f)%n", hearthWallRate);
     System.out.println(
-        "baseline = bare KVM floor: open /dev/kvm, create VM + irqchip + PIT + 8 MiB slot + vCPU,"
-            + " then close, with no VMM around it");
+        "QEMU: microvm, -accel kvm, 8 MiB, the same guest through its PVH entry; set-up is launch to"
+            + " first console byte, teardown is SIGTERM to exit, memory is VmRSS of one process."
+            + " bare KVM: open /dev/kvm, VM + irqchip + PIT + 8 MiB slot + vCPU, then close."
+            + " Hearth memory: RSS growth of this JVM per idle VM, guest pages touched included.");
   }
 
-  private static VmConfig config(Path kernel, int i, long mib) {
-    return VmConfig.of("bench-" + i, 1, mib, BootSource.of(kernel, "console=ttyS0"));
+  private static void progress(String what) {
+    System.err.println("bench: " + what + " at " + java.time.LocalTime.now());
   }
 
-  /** Returns {set-up ms, teardown ms} for one hello VM. */
-  private static double[] lifecycle(Path hello, int i, Object unused) throws Exception {
+  private static VmConfig config(Path kernel, int i, String cmdline) {
+    return VmConfig.of("bench-" + i, 1, 8, BootSource.of(kernel, cmdline));
+  }
+
+  /** {set-up ms, teardown ms}: to the first console byte, then stop and close of the idle VM. */
+  private static double[] lifecycle(Path guest, int i) throws Exception {
     CountDownLatch firstByte = new CountDownLatch(1);
     long[] firstAt = new long[1];
     OutputStream sink =
@@ -124,19 +130,40 @@ public final class VmmBench {
           }
         };
     long t0 = System.nanoTime();
-    MicroVm vm = MicroVm.create(config(hello, i, 8), sink);
+    MicroVm vm = MicroVm.create(config(guest, i, "console=ttyS0 idle=1"), sink);
     vm.start();
-    if (!firstByte.await(30, TimeUnit.SECONDS)) {
+    if (!firstByte.await(60, TimeUnit.SECONDS)) {
       throw new IllegalStateException("no console output from the guest");
     }
-    VmExit exit = vm.waitForExit(Duration.ofSeconds(30)).orElseThrow();
-    if (!exit.isClean()) {
-      throw new IllegalStateException("guest ended badly: " + exit);
+    while (!vm.console().text().endsWith("idle=1\n")) {
+      Thread.sleep(0, 100_000);
     }
     long t1 = System.nanoTime();
+    vm.stop();
     vm.close();
     long t2 = System.nanoTime();
     return new double[] {(firstAt[0] - t0) / 1e6, (t2 - t1) / 1e6};
+  }
+
+  private static void runToExit(Path guest, int i) throws Exception {
+    try (MicroVm vm = MicroVm.create(config(guest, i, "console=ttyS0"), null)) {
+      vm.start();
+      VmExit exit = vm.waitForExit(Duration.ofSeconds(60)).orElseThrow();
+      if (!exit.isClean()) {
+        throw new IllegalStateException("guest ended badly: " + exit);
+      }
+    }
+  }
+
+  private static double[] qemuLifecycle(QemuRunner qemu) throws Exception {
+    long t0 = System.nanoTime();
+    Process p = qemu.launch("console=ttyS0 idle=1");
+    double setup = QemuRunner.awaitFirstByte(p, t0);
+    QemuRunner.awaitText(p, "idle=1\n");
+    long t1 = System.nanoTime();
+    p.destroy();
+    QemuRunner.drainAndWait(p);
+    return new double[] {setup, (System.nanoTime() - t1) / 1e6};
   }
 
   /** The bare KVM floor: {set-up ms, teardown ms}. */
@@ -160,10 +187,53 @@ public final class VmmBench {
     return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6};
   }
 
-  private static void row(String what, double hearth, double baseline, String unit) {
+  private static long hearthIdleMemory(Path guest, int count) throws Exception {
+    System.gc();
+    long before = rssBytes();
+    List<MicroVm> vms = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      MicroVm vm = MicroVm.create(config(guest, i, "console=ttyS0 idle=1"), null);
+      vms.add(vm);
+      vm.start();
+    }
+    for (MicroVm vm : vms) {
+      while (!vm.console().text().endsWith("idle=1\n")) {
+        Thread.sleep(1);
+      }
+    }
+    System.gc();
+    long after = rssBytes();
+    for (MicroVm vm : vms) {
+      vm.close();
+    }
+    return (after - before) / count;
+  }
+
+  private static long qemuIdleMemory(QemuRunner qemu, int count) throws Exception {
+    List<Process> ps = new ArrayList<>();
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      Process p = qemu.launch("console=ttyS0 idle=1");
+      ps.add(p);
+      QemuRunner.awaitText(p, "idle=1\n");
+    }
+    for (Process p : ps) {
+      total += QemuRunner.rssBytes(p);
+      p.destroy();
+      QemuRunner.drainAndWait(p);
+    }
+    return total / count;
+  }
+
+  private static void row(String what, double h, double q, double bare, QemuRunner qemu) {
     System.out.printf(
-        "%-32s %10.3f %s baseline %10.3f %s ratio %5.2f%n",
-        what, hearth, unit, baseline, unit, hearth / baseline);
+        "%-30s %12.3f %12s %12s %10s %10s%n",
+        what,
+        h,
+        qemu == null ? "-" : String.format("%.3f", q),
+        Double.isNaN(bare) ? "-" : String.format("%.3f", bare),
+        qemu == null ? "-" : String.format("%.2f", h / q),
+        Double.isNaN(bare) ? "-" : String.format("%.2f", h / bare));
   }
 
   private static double median(double[] v) {
@@ -186,7 +256,7 @@ public final class VmmBench {
     throw new IllegalStateException("no VmRSS");
   }
 
-  private static String kvmWhere() throws Exception {
+  private static String cpu() throws Exception {
     String model = "unknown CPU";
     for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
       if (line.startsWith("model name")) {

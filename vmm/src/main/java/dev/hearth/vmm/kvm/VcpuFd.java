@@ -126,6 +126,7 @@ public final class VcpuFd implements AutoCloseable {
     return new VcpuExit.InternalError(suberror, insn, data);
   }
 
+  /** {@code KVM_GET_REGS}: the general-purpose registers. */
   public Regs getRegs() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment s = arena.allocate(Regs.SIZE, 8);
@@ -134,6 +135,7 @@ public final class VcpuFd implements AutoCloseable {
     }
   }
 
+  /** {@code KVM_SET_REGS}. */
   public void setRegs(Regs regs) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment s = arena.allocate(Regs.SIZE, 8);
@@ -142,6 +144,7 @@ public final class VcpuFd implements AutoCloseable {
     }
   }
 
+  /** {@code KVM_GET_SREGS}: segments, descriptor tables, control registers, EFER. */
   public Sregs getSregs() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment s = arena.allocate(Sregs.SIZE, 8);
@@ -150,6 +153,7 @@ public final class VcpuFd implements AutoCloseable {
     }
   }
 
+  /** {@code KVM_SET_SREGS}. */
   public void setSregs(Sregs sregs) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment s = arena.allocate(Sregs.SIZE, 8);

@@ -10,9 +10,12 @@ import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.sys.ThreadSignals;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -101,6 +104,35 @@ public final class MicroVm implements AutoCloseable {
   /** The serial port, to feed the guest console input ({@link Serial16550#enqueueInput}). */
   public Serial16550 serial() {
     return parts.serial();
+  }
+
+  /**
+   * Feeds console input from {@code source} (a terminal's stdin, a socket) to the guest's serial
+   * port on a daemon thread, holding back while the UART's FIFO is full. The thread ends at end of
+   * input or once the VM has ended; a read that blocks keeps it until its next byte.
+   */
+  public void connectConsoleInput(InputStream source) {
+    Thread.ofPlatform()
+        .name("console-in-" + config.name())
+        .daemon(true)
+        .start(
+            () -> {
+              byte[] buf = new byte[256];
+              try {
+                int n;
+                while (state != State.CLOSED && !exit.isDone() && (n = source.read(buf)) > 0) {
+                  int off = 0;
+                  while (off < n && !exit.isDone()) {
+                    off += parts.serial().enqueueInput(Arrays.copyOfRange(buf, off, n));
+                    if (off < n) {
+                      Thread.sleep(1);
+                    }
+                  }
+                }
+              } catch (IOException | InterruptedException e) {
+                // Input ended: the guest simply gets no more.
+              }
+            });
   }
 
   /** The boot time the guest signalled through the boot timer, once it has. */
@@ -246,9 +278,15 @@ public final class MicroVm implements AutoCloseable {
     state = State.CLOSED;
   }
 
+  /**
+   * Waits for every vCPU thread once the guest has ended. A vCPU still inside KVM_RUN is kicked
+   * again every 50 ms, so that no lost wake-up can leave a thread (and its VM) behind.
+   */
   private void joinRunners() throws InterruptedException {
     for (VcpuRunner r : runners) {
-      r.join();
+      while (!r.join(50)) {
+        r.kick();
+      }
     }
   }
 

@@ -50,8 +50,9 @@ final class VcpuRunner {
     thread.start();
   }
 
-  void join() throws InterruptedException {
-    thread.join();
+  /** Waits up to {@code millis} for the thread to end; returns whether it has. */
+  boolean join(long millis) throws InterruptedException {
+    return thread.join(java.time.Duration.ofMillis(millis));
   }
 
   boolean isAlive() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.testing.RequiresKvm;
+import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
@@ -30,6 +31,18 @@ class MicroVmKvmIT {
       assertThat(vm.console().text())
           .contains("Hello from a Hearth guest! cmdline: console=ttyS0 greeting=hi\n");
       assertThat(exit.reason()).as("%s", exit).isEqualTo(ExitReason.RESET);
+    }
+  }
+
+  @Test
+  void consoleInputReachesTheGuestThroughTheUart() throws Exception {
+    try (MicroVm vm = MicroVm.create(TestGuests.config("echo", 1, 16, ""), null)) {
+      vm.start();
+      awaitConsole(vm, "echo ready\n");
+      vm.connectConsoleInput(new ByteArrayInputStream("ping from the host\n".getBytes()));
+      VmExit exit = vm.waitForExit(Duration.ofSeconds(60)).orElseThrow();
+      assertThat(vm.console().text()).contains("echo: ping from the host\n");
+      assertThat(exit.reason()).isEqualTo(ExitReason.RESET);
     }
   }
 
@@ -74,6 +87,19 @@ class MicroVmKvmIT {
       // AMD's KVM resets the vCPU on a shutdown intercept, so only the dump's presence is portable.
       assertThat(exit.registers()).isPresent();
       assertThat(exit.toString()).contains("rip=");
+    }
+  }
+
+  @Test
+  void anInstructionKvmCannotEmulateIsReportedWithItsBytes() throws Exception {
+    try (MicroVm vm = MicroVm.create(TestGuests.config("emufail", 1, 16, ""), null)) {
+      VmExit exit = run(vm);
+      assertThat(vm.console().text()).contains("about to fail emulation\n").doesNotContain("alive");
+      assertThat(exit.reason()).as("%s", exit).isEqualTo(ExitReason.EMULATION_FAILURE);
+      // pcmpeqb (%rax), %xmm0
+      assertThat(exit.instructionBytes()).startsWith(0x66, 0x0f, 0x74, 0x00);
+      assertThat(exit.registers()).isPresent();
+      assertThat(exit.registers().get().regs().rax()).isEqualTo(0xd8000000L);
     }
   }
 
