@@ -30,7 +30,7 @@ copy_lib() {
 }
 
 build() {
-  if [ -f "$out/done" ]; then return 0; fi
+  if [ -f "$out/done" ]; then touch "$out"; return 0; fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   local root="$out.tmp/root" f lib
   mkdir -p "$root"/usr/{bin,sbin,lib,lib64,share} "$root"/{etc,opt,dev,proc,sys,tmp,run,root,var/tmp}
@@ -66,10 +66,11 @@ build() {
   local mb
   mb=$(( $(du -sm "$root" | cut -f1) * 115 / 100 + 64 ))
   log "mkfs.ext4 -d: ${mb} MiB base image"
-  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-base -E root_owner=0:0 -d "$root" "$out.tmp/base.ext4" "${mb}M" >&2
+  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-base -E root_owner=0:0 -d "$root" "$out.tmp/base.ext4" "${mb}M" >/dev/null
   rm -rf "$root"
   rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/done"
   log "base image built: $out"
+  prune_old "$HEARTH_CACHE/nested/base-*" 2
 }
 
 with_lock "$out.lock" build

@@ -120,6 +120,10 @@ public final class NestedKvm {
     List<String> command = new ArrayList<>();
     command.add("java");
     command.add("--enable-native-access=ALL-UNNAMED");
+    // L1 runs in software emulation: C2 compilations and parallel GC threads cost more than
+    // they return in a short test run.
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-XX:+UseSerialGC");
     command.add("-cp");
     command.add(String.join(File.pathSeparator, classPath.stream().map(Path::toString).toList()));
     command.add("org.junit.platform.console.ConsoleLauncher");
