@@ -42,7 +42,9 @@ if [ ! -f "$out/paths.env" ]; then
     echo "HEARTH_GUEST_MARKER=HEARTH-GUEST-READY"
   } >"$out.tmp/paths.env"
   rm -rf "$out" && mv "$out.tmp" "$out"
+  prune_old "$HEARTH_CACHE/guest/????????????????" 3
 fi
+touch "$out"
 log "guest ready in $((SECONDS - t0)) s: $out"
 [ -z "$props" ] || { mkdir -p "$(dirname "$props")"; cp "$out/paths.env" "$props"; }
 if [ $print_paths -eq 1 ]; then cat "$out/paths.env"; else echo "$out"; fi

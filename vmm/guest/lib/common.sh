@@ -43,7 +43,7 @@ hash_tree() {
 
 # Runs "$@" while holding an exclusive lock on file $1 (serialises concurrent builds of one key).
 with_lock() {
-  local lockfile=$1; shift
+  local lockfile=$1 lockfd; shift
   mkdir -p "$(dirname "$lockfile")"
   exec {lockfd}>"$lockfile"
   flock "$lockfd"

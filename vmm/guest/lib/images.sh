@@ -26,7 +26,7 @@ populate() {
 }
 
 build() {
-  if [ -f "$out/done" ]; then return 0; fi
+  if [ -f "$out/done" ]; then touch "$out"; return 0; fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   log "compiling the static test init"
   gcc -static -Os -Wall -Wextra -Werror -o "$out.tmp/init" "$init_src"
@@ -45,11 +45,12 @@ build() {
   populate "$rfs" /sbin/init
   echo "HEARTH-ROOTFS-OK ext4" >"$rfs/etc/hearth-rootfs"
   E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-root -U 6d65b5a2-8a3b-4c1e-9b1e-68656172746a \
-    -E root_owner=0:0 -d "$rfs" "$out.tmp/rootfs.ext4" "${ROOTFS_MB}M" >&2
+    -E root_owner=0:0 -d "$rfs" "$out.tmp/rootfs.ext4" "${ROOTFS_MB}M" >/dev/null
   rm -rf "$ird" "$rfs"
   rm -rf "$out" && mv "$out.tmp" "$out"
   touch "$out/done"
   log "images built: $out"
+  prune_old "$HEARTH_CACHE/guest/images-*" 3
 }
 
 with_lock "$out.lock" build

@@ -28,7 +28,7 @@ build() {
     cp -al "$p" "$stage$p" 2>/dev/null || cp -a "$p" "$stage$p"
   done
   kb=$(( $(du -sk "$stage" | cut -f1) * 12 / 10 + 16384 ))
-  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-add -E root_owner=0:0 -d "$stage" "$img.tmp" "${kb}K" >&2
+  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-add -E root_owner=0:0 -d "$stage" "$img.tmp" "${kb}K" >/dev/null
   rm -rf "$stage"
   mv "$img.tmp" "$img"
   ls -t "$dir"/*.ext4 2>/dev/null | tail -n +9 | xargs -r rm -f

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the L1 job base image: an ext4 filesystem (label hearth-base, made with mkfs.ext4 -d)
 # that becomes the lower layer of the job's root inside L1. It holds busybox, the glibc libraries
-# that Java and QEMU need, a jlink'ed JDK 25 runtime at /opt/jdk (java on PATH), and
-# qemu-system-x86_64 with its firmware for comparison runs.
+# that Java and QEMU need, a jlink'ed JDK 25 runtime at /opt/jdk (java on PATH), bash, and
+# qemu-system-x86_64 with its firmware for comparison runs. The jlink output is cached on its own
+# ($HEARTH_CACHE/nested/jdk-<hash>/), since it is the slow part and changes least.
 # Prints the output directory. Cached under $HEARTH_CACHE/nested/base-<hash>/.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,10 +13,12 @@ JDK=${HEARTH_L1_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 # All java.* modules plus what test tooling commonly needs (Unsafe, attach, JFR, management).
 JDK_MODULES=java.se,jdk.unsupported,jdk.management,jdk.zipfs,jdk.attach,jdk.jfr,jdk.crypto.ec,jdk.localedata
 
-ensure_packages busybox-static qemu-system-x86 e2fsprogs
+ensure_packages busybox-static qemu-system-x86 e2fsprogs bash
 [ -x "$JDK/bin/jlink" ] || die "no JDK at $JDK (set HEARTH_L1_JDK to a JDK 25 home)"
 grep -q '^JAVA_VERSION="25' "$JDK/release" || die "$JDK is not a JDK 25 ($(grep JAVA_VERSION= "$JDK/release"))"
-key=$(hash_inputs "$here/base-image.sh" "$JDK/release" "$JDK_MODULES" \
+jdk_key=$(hash_inputs "$JDK/release" "$JDK_MODULES" "jlink --strip-debug --no-man-pages --no-header-files --generate-cds-archive")
+jdk_out="$HEARTH_CACHE/nested/jdk-$jdk_key"
+key=$(hash_inputs "$here/base-image.sh" "$jdk_key" "bash=$(pkg_version bash)" \
   "busybox-static=$(pkg_version busybox-static)" "qemu-system-x86=$(pkg_version qemu-system-x86)" \
   "libc6=$(pkg_version libc6)" "e2fsprogs=$(pkg_version e2fsprogs)")
 out="$HEARTH_CACHE/nested/base-$key"
@@ -29,17 +32,26 @@ copy_lib() {
   cp -L "$lib" "$dest"
 }
 
+build_jdk() {
+  if [ -f "$jdk_out/done" ]; then touch "$jdk_out"; return 0; fi
+  log "jlink: JDK runtime from $JDK (modules $JDK_MODULES)"
+  rm -rf "$jdk_out"
+  nice -n 10 "$JDK/bin/jlink" --add-modules "$JDK_MODULES" --strip-debug --no-man-pages \
+    --no-header-files --generate-cds-archive --output "$jdk_out/jdk" >&2
+  touch "$jdk_out/done"
+  prune_old "$HEARTH_CACHE/nested/jdk-*" 2
+}
+
 build() {
-  if [ -f "$out/done" ]; then return 0; fi
+  if [ -f "$out/done" ]; then touch "$out"; return 0; fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   local root="$out.tmp/root" f lib
   mkdir -p "$root"/usr/{bin,sbin,lib,lib64,share} "$root"/{etc,opt,dev,proc,sys,tmp,run,root,var/tmp}
   for d in bin sbin lib lib64; do ln -s "usr/$d" "$root/$d"; done
   chmod 1777 "$root/tmp" "$root/var/tmp"
 
-  log "jlink: JDK runtime from $JDK (modules $JDK_MODULES)"
-  nice -n 10 "$JDK/bin/jlink" --add-modules "$JDK_MODULES" --strip-debug --no-man-pages \
-    --no-header-files --generate-cds-archive --output "$root/opt/jdk" >&2
+  with_lock "$jdk_out.lock" build_jdk
+  cp -a "$jdk_out/jdk" "$root/opt/jdk"
   ln -s /opt/jdk/bin/java "$root/usr/bin/java"
 
   log "busybox, qemu-system-x86_64 $(pkg_version qemu-system-x86) and their libraries"
@@ -48,6 +60,7 @@ build() {
     [ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/usr/bin/$applet"
   done
   cp /usr/bin/qemu-system-x86_64 "$root/usr/bin/"
+  rm -f "$root/usr/bin/bash" && cp /bin/bash "$root/usr/bin/bash"
   cp -a /usr/share/qemu /usr/share/seabios "$root/usr/share/" 2>/dev/null || cp -a /usr/share/qemu "$root/usr/share/"
   find "$root/usr/share" -xtype l -delete  # links into firmware packages that are not installed
   # Every library any ELF file in the image needs, and the dynamic loader.
@@ -66,10 +79,11 @@ build() {
   local mb
   mb=$(( $(du -sm "$root" | cut -f1) * 115 / 100 + 64 ))
   log "mkfs.ext4 -d: ${mb} MiB base image"
-  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-base -E root_owner=0:0 -d "$root" "$out.tmp/base.ext4" "${mb}M" >&2
+  E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -L hearth-base -E root_owner=0:0 -d "$root" "$out.tmp/base.ext4" "${mb}M" >/dev/null
   rm -rf "$root"
   rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/done"
   log "base image built: $out"
+  prune_old "$HEARTH_CACHE/nested/base-*" 2
 }
 
 with_lock "$out.lock" build

@@ -39,7 +39,7 @@ key=$(hash_inputs "$here/l1.sh" "$here/l1-init.sh" "$here/l1-exit.c" "$kpkg=$kve
 out="$HEARTH_CACHE/nested/l1-$key"
 
 build() {
-  if [ -f "$out/done" ]; then return 0; fi
+  if [ -f "$out/done" ]; then touch "$out"; return 0; fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp/deb" && cd "$out.tmp"
   log "fetching $kpkg $kver"
   (cd deb && apt-get -o APT::Sandbox::User=root download "$kpkg=$kver" >&2) || die "apt-get download $kpkg failed"
@@ -87,6 +87,7 @@ build() {
   rm -rf deb pkg $root
   cd / && rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/done"
   log "L1 boot files built: $out"
+  prune_old "$HEARTH_CACHE/nested/l1-*" 2
 }
 
 with_lock "$out.lock" build
