@@ -57,7 +57,8 @@ public record OperatorConfig(
    * Reads HEARTH_WATCH_NAMESPACES (comma-separated), HEARTH_LEASE_NAMESPACE,
    * HEARTH_SCHEDULING_STRATEGY (spread|pack), HEARTH_VMM_OVERHEAD_MIB, HEARTH_VMM_OVERHEAD_VCPUS,
    * HEARTH_NODE_GRACE_SECONDS, HEARTH_LEADER_ELECTION (true|false), HEARTH_LEADER_NAMESPACE,
-   * HEARTH_RECONCILE_THREADS and HEARTH_METRICS_PORT; unset ones keep {@link #defaults()}.
+   * (default: POD_NAMESPACE), HEARTH_RECONCILE_THREADS and HEARTH_METRICS_PORT; unset ones keep
+   * {@link #defaults()}.
    */
   public static OperatorConfig fromEnv(Map<String, String> env) {
     OperatorConfig d = defaults();
@@ -90,7 +91,7 @@ public record OperatorConfig(
         d.pendingRetry(),
         d.nodeRecheck(),
         Boolean.parseBoolean(env.getOrDefault("HEARTH_LEADER_ELECTION", "true")),
-        env.get("HEARTH_LEADER_NAMESPACE"),
+        env.getOrDefault("HEARTH_LEADER_NAMESPACE", env.get("POD_NAMESPACE")),
         Integer.parseInt(
             env.getOrDefault("HEARTH_RECONCILE_THREADS", Integer.toString(d.reconcileThreads()))),
         Integer.parseInt(
