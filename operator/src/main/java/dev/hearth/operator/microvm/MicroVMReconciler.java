@@ -1,15 +1,14 @@
 package dev.hearth.operator.microvm;
 
-import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
-import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.operator.scheduling.Decision;
 import dev.hearth.operator.scheduling.NodeCandidate;
 import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -132,9 +131,15 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     try {
       updated = writer.bindStatus(vm, node);
     } catch (KubernetesClientException e) {
-      // Not bound: give the room back. A 409 means the cached copy was stale; JOSDK retries.
-      coordinator.release(vm.getMetadata().getUid());
-      if (e.getCode() == 409) {
+      // A conflict means the cached copy was stale; a timeout may hide a write that landed.
+      // Ask the server: keep the room if the VM is bound there, give it back otherwise.
+      MicroVM fresh = writer.fetch(vm);
+      if (fresh != null && MicroVMs.boundNode(fresh) != null) {
+        coordinator.observe(fresh);
+      } else {
+        coordinator.release(vm.getMetadata().getUid());
+      }
+      if (StatusPatch.isConflict(e)) {
         metrics.bindConflict();
       }
       throw e;
@@ -158,22 +163,21 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
   @Override
   public ErrorStatusUpdateControl<MicroVM> updateErrorStatus(
       MicroVM vm, Context<MicroVM> context, Exception e) {
-    if (MicroVMs.boundNode(vm) != null
-        || (e instanceof KubernetesClientException k && k.getCode() == 409)) {
-      // Status is the agent's once bound; a conflict just means the cache was stale.
-      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing(); // a stale cache; just retry
     }
-    events.warning(vm, "SchedulingError", String.valueOf(e.getMessage()));
-    MicroVMStatus status = vm.getStatus() == null ? new MicroVMStatus() : vm.getStatus();
-    status.putCondition(
-        Conditions.of(
-            HearthApi.Conditions.SCHEDULED,
-            HearthApi.Conditions.FALSE,
-            HearthApi.Reasons.RECONCILE_ERROR,
-            String.valueOf(e.getMessage()),
-            vm.getMetadata().getGeneration(),
-            clock.instant()));
-    vm.setStatus(status);
-    return ErrorStatusUpdateControl.patchStatus(vm);
+    // The copy JOSDK hands over may predate a bind that did land: decide on a fresh read, and
+    // write with its resourceVersion, so an error report never unbinds a VM.
+    MicroVM fresh = writer.fetch(vm);
+    if (fresh != null && MicroVMs.boundNode(fresh) == null && !MicroVMs.deleting(fresh)) {
+      try {
+        writer.markUnschedulable(
+            fresh, HearthApi.Reasons.RECONCILE_ERROR, String.valueOf(e.getMessage()));
+        events.warning(fresh, "SchedulingError", String.valueOf(e.getMessage()));
+      } catch (KubernetesClientException ignored) {
+        // Changed again meanwhile; the retry will look at it afresh.
+      }
+    }
+    return ErrorStatusUpdateControl.defaultErrorProcessing();
   }
 }

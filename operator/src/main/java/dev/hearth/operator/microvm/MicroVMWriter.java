@@ -7,6 +7,7 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.Patches;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
@@ -26,6 +27,15 @@ public final class MicroVMWriter {
     this.clock = clock;
   }
 
+  /** The VM as the API server has it now, or null when it is gone. */
+  public MicroVM fetch(MicroVM vm) {
+    return client
+        .resources(MicroVM.class)
+        .inNamespace(vm.getMetadata().getNamespace())
+        .withName(vm.getMetadata().getName())
+        .get();
+  }
+
   /** Writes status.nodeName, phase Scheduled and Scheduled=True. Returns the updated VM. */
   public MicroVM bindStatus(MicroVM cached, String node) {
     MicroVM copy = client.getKubernetesSerialization().clone(cached);
@@ -40,8 +50,7 @@ public final class MicroVMWriter {
             "bound to node " + node,
             copy.getMetadata().getGeneration(),
             clock.instant()));
-    copy.setStatus(status);
-    return client.resource(copy).updateStatus();
+    return StatusPatch.replace(client, cached, status);
   }
 
   /** Adds label hearth.dev/node and the agent finalizer if either is missing. */
@@ -87,8 +96,7 @@ public final class MicroVMWriter {
             message,
             copy.getMetadata().getGeneration(),
             clock.instant()));
-    copy.setStatus(status);
-    client.resource(copy).updateStatus();
+    StatusPatch.replace(client, cached, status);
     return true;
   }
 }

@@ -5,6 +5,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
 import dev.hearth.operator.OperatorConfig;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -111,7 +112,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
     try {
       patchReady(node, v);
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
+      if (!StatusPatch.isConflict(e)) {
         throw e;
       }
       // The cached copy was stale (the agent writes status too): retry once on a fresh read.
@@ -146,11 +147,11 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
             node.getMetadata().getGeneration(),
             clock.instant()));
     // Only conditions change; the resourceVersion guard keeps the agent's fields intact.
-    MicroVMNode copy = client.getKubernetesSerialization().clone(node);
-    if (copy.getStatus() == null) {
-      copy.setStatus(new MicroVMNodeStatus());
-    }
-    copy.getStatus().setConditions(conditions);
-    client.resource(copy).updateStatus();
+    MicroVMNodeStatus newStatus =
+        node.getStatus() == null
+            ? new MicroVMNodeStatus()
+            : client.getKubernetesSerialization().clone(node.getStatus());
+    newStatus.setConditions(conditions);
+    StatusPatch.replace(client, node, newStatus);
   }
 }

@@ -11,6 +11,7 @@ import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
 import dev.hearth.operator.support.Patches;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -179,7 +180,7 @@ public final class NodeLossHandler {
       updateStatus(vm, status);
       return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 409 || e.getCode() == 404) {
+      if (StatusPatch.isConflict(e)) {
         return false;
       }
       throw e;
@@ -187,8 +188,7 @@ public final class NodeLossHandler {
   }
 
   private MicroVM updateStatus(MicroVM vm, MicroVMStatus status) {
-    vm.setStatus(status);
-    return client.resource(vm).updateStatus();
+    return StatusPatch.replace(client, vm, status);
   }
 
   private void patchMetadata(MicroVM vm, String patch) {

@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON Patches (RFC 6902) on metadata only. Each starts with a {@code test} of
- * metadata.resourceVersion, so a concurrent change fails the patch instead of being overwritten,
- * and adds or removes single list entries, so no one else's finalizers are touched. They never
- * touch spec.
+ * JSON Patches (RFC 6902) on metadata only. Each first sets metadata.resourceVersion to the version
+ * read: the API server treats a resourceVersion in the patched object as a precondition, so a
+ * concurrent change answers 409 instead of being overwritten. (A {@code test} operation would do
+ * the same on a real server, but the mock server drops the connection on a failed test.) They add
+ * or remove single entries, so no one else's finalizers are touched, and never touch spec.
  */
 public final class Patches {
   private Patches() {}
@@ -74,10 +75,6 @@ public final class Patches {
     List<String> finalizers = current.getMetadata().getFinalizers();
     int i = finalizers == null ? -1 : finalizers.indexOf(HearthApi.AGENT_FINALIZER);
     if (i >= 0) {
-      ops.addObject()
-          .put("op", "test")
-          .put("path", "/metadata/finalizers/" + i)
-          .put("value", HearthApi.AGENT_FINALIZER);
       ops.addObject().put("op", "remove").put("path", "/metadata/finalizers/" + i);
     }
   }
@@ -85,7 +82,7 @@ public final class Patches {
   private static ArrayNode guarded(HasMetadata current) {
     ArrayNode ops = JSON.createArrayNode();
     ops.addObject()
-        .put("op", "test")
+        .put("op", "replace")
         .put("path", "/metadata/resourceVersion")
         .put("value", current.getMetadata().getResourceVersion());
     return ops;
