@@ -117,9 +117,10 @@ public final class Scheduler {
     return "0/"
         + considered
         + " nodes are available: "
-        + rejected.entrySet().stream()
-            .map(e -> e.getValue() + " " + e.getKey())
-            .collect(Collectors.joining(", "))
+        + new java.util.TreeMap<>(rejected)
+            .entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey())
+                .collect(Collectors.joining(", "))
         + ".";
   }
 }

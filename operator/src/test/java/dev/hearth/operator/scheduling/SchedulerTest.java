@@ -63,6 +63,7 @@ class SchedulerTest {
             new Decision.Unschedulable(
                 "0/3 nodes are available: 1 node(s) not Ready, 1 node(s) unschedulable,"
                     + " 1 node(s) without reported allocatable resources."));
+    // Reasons are sorted, so equal situations give equal messages.
   }
 
   @Test

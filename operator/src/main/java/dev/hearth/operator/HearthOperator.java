@@ -1,0 +1,91 @@
+package dev.hearth.operator;
+
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.operator.microvm.BindingCoordinator;
+import dev.hearth.operator.microvm.MicroVMReconciler;
+import dev.hearth.operator.microvm.MicroVMWriter;
+import dev.hearth.operator.node.MicroVMNodeReconciler;
+import dev.hearth.operator.node.NodeLossHandler;
+import dev.hearth.operator.set.MicroVMSetReconciler;
+import dev.hearth.operator.support.EventRecorder;
+import dev.hearth.operator.support.OperatorMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+
+/** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorMain} and by tests. */
+public final class HearthOperator implements AutoCloseable {
+  private final Operator operator;
+  private final BindingCoordinator coordinator;
+  private final OperatorMetrics metrics;
+
+  public HearthOperator(
+      KubernetesClient client, OperatorConfig config, Clock clock, MeterRegistry registry) {
+    this.metrics = new OperatorMetrics(registry);
+    this.coordinator = new BindingCoordinator(config.scheduler());
+    metrics.allocationFrom(
+        n -> coordinator.usedOn(n).vcpus(), n -> coordinator.usedOn(n).memoryMiB());
+    EventRecorder events = new EventRecorder(client, clock);
+    this.operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  .withMetrics(
+                      MicrometerMetrics.newMicrometerMetricsBuilder(registry)
+                          .notCollectingMetricsPerResource()
+                          .build());
+              if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        HearthApi.OPERATOR_LEADER_LEASE, config.leaderElectionNamespace()));
+              }
+            });
+    var vmReconciler =
+        new MicroVMReconciler(
+            coordinator,
+            new MicroVMWriter(client, clock),
+            events,
+            metrics,
+            clock,
+            config.pendingRetry());
+    operator.register(vmReconciler, c -> namespaces(c, config));
+    operator.register(
+        new MicroVMNodeReconciler(
+            config,
+            clock,
+            client,
+            new NodeLossHandler(client, coordinator, events, metrics, clock)));
+    operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void namespaces(
+      io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider<R> c,
+      OperatorConfig config) {
+    if (!config.namespaces().isEmpty()) {
+      c.settingNamespaces(config.namespaces());
+    }
+  }
+
+  public void start() {
+    operator.start();
+  }
+
+  public BindingCoordinator coordinator() {
+    return coordinator;
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+  }
+}

@@ -1,0 +1,120 @@
+package dev.hearth.operator.microvm;
+
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.operator.scheduling.Allocations;
+import dev.hearth.operator.scheduling.Decision;
+import dev.hearth.operator.scheduling.NodeCandidate;
+import dev.hearth.operator.scheduling.Resources;
+import dev.hearth.operator.scheduling.Scheduler;
+import dev.hearth.operator.scheduling.SchedulerConfig;
+import dev.hearth.operator.support.MicroVMs;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The one place binding decisions are made. Decisions are serialized under one lock, and each bind
+ * is reserved in the ledger before the lock is released, so concurrent reconciles never place two
+ * VMs into the same free room. The ledger is primed from the informer cache before the first
+ * decision, so a restarted operator counts everything already bound.
+ */
+public final class BindingCoordinator {
+  // Rate limit on rebuilding the ledger after a failed fit; real time, since it bounds CPU work.
+  private static final long MIN_RESYNC_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
+
+  private final Scheduler scheduler;
+  private final Allocations allocations = new Allocations();
+  private boolean primed;
+  private long lastResyncNanos = System.nanoTime() - MIN_RESYNC_INTERVAL_NANOS;
+
+  public BindingCoordinator(SchedulerConfig config) {
+    this.scheduler = new Scheduler(config);
+  }
+
+  public SchedulerConfig config() {
+    return scheduler.config();
+  }
+
+  /**
+   * Decides for an unbound VM and, on a bind, reserves its footprint before returning.
+   *
+   * @param cache every MicroVM in the informer cache (read only when the ledger needs rebuilding)
+   */
+  public synchronized Decision decideAndReserve(
+      MicroVM vm, Collection<NodeCandidate> nodes, Supplier<Collection<MicroVM>> cache) {
+    if (!primed) {
+      resync(cache.get());
+      primed = true;
+    }
+    String uid = vm.getMetadata().getUid();
+    if (allocations.holds(uid)) {
+      throw new IllegalStateException(
+          "MicroVM " + MicroVMs.key(vm) + " already holds an allocation; check bindInFlight first");
+    }
+    Decision d = scheduler.decide(MicroVMs.request(vm, config()), nodes, allocations::usedOn);
+    if (d instanceof Decision.Unschedulable && dueForResync()) {
+      // Capacity may have been freed by deletions the ledger has not seen: rebuild and retry.
+      resync(cache.get());
+      d = scheduler.decide(MicroVMs.request(vm, config()), nodes, allocations::usedOn);
+    }
+    if (d instanceof Decision.Bind bind) {
+      allocations.reserve(uid, bind.node(), MicroVMs.footprint(vm, config()));
+    }
+    return d;
+  }
+
+  /**
+   * Whether this VM holds an allocation although the given (cached) copy shows it unbound: its bind
+   * succeeded and the cache has not caught up. Deciding again would bind it twice.
+   */
+  public synchronized boolean bindInFlight(MicroVM vm) {
+    return MicroVMs.boundNode(vm) == null && allocations.holds(vm.getMetadata().getUid());
+  }
+
+  /** Records what a cached VM holds: bound and unfinished VMs hold their footprint. */
+  public synchronized void observe(MicroVM vm) {
+    String uid = vm.getMetadata().getUid();
+    if (MicroVMs.holdsResources(vm)) {
+      allocations.confirm(uid, MicroVMs.boundNode(vm), MicroVMs.footprint(vm, config()));
+    } else if (MicroVMs.finished(vm)) {
+      allocations.release(uid);
+    }
+  }
+
+  /** Forgets a VM (failed bind, deleted, or moved off a lost node). */
+  public synchronized void release(String uid) {
+    allocations.release(uid);
+  }
+
+  /** Allocation per node, overhead included. */
+  public synchronized Map<String, Resources> perNode() {
+    return allocations.perNode();
+  }
+
+  public synchronized Resources usedOn(String node) {
+    return allocations.usedOn(node);
+  }
+
+  private boolean dueForResync() {
+    return System.nanoTime() - lastResyncNanos >= MIN_RESYNC_INTERVAL_NANOS;
+  }
+
+  private void resync(Collection<MicroVM> cached) {
+    Map<String, Allocations.Bound> bound = new HashMap<>();
+    Set<String> present = new HashSet<>();
+    for (MicroVM vm : cached) {
+      present.add(vm.getMetadata().getUid());
+      if (MicroVMs.holdsResources(vm)) {
+        bound.put(
+            vm.getMetadata().getUid(),
+            new Allocations.Bound(MicroVMs.boundNode(vm), MicroVMs.footprint(vm, config())));
+      }
+    }
+    allocations.resync(bound, present);
+    lastResyncNanos = System.nanoTime();
+  }
+}

@@ -1,0 +1,183 @@
+package dev.hearth.operator.microvm;
+
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.operator.scheduling.Decision;
+import dev.hearth.operator.scheduling.NodeCandidate;
+import dev.hearth.operator.support.EventRecorder;
+import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.OperatorMetrics;
+import dev.hearth.operator.support.StatusPatch;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Binds MicroVMs to nodes. Thin: the decision is {@link BindingCoordinator}'s, the writes are
+ * {@link MicroVMWriter}'s. Node and core-Node changes re-trigger every unbound VM.
+ */
+@ControllerConfiguration(
+    name = "microvm-scheduler",
+    generationAwareEventProcessing = false,
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = 60, timeUnit = TimeUnit.SECONDS))
+public final class MicroVMReconciler implements Reconciler<MicroVM> {
+  private final BindingCoordinator coordinator;
+  private final MicroVMWriter writer;
+  private final EventRecorder events;
+  private final OperatorMetrics metrics;
+  private final Clock clock;
+  private final Duration pendingRetry;
+  private volatile InformerEventSource<MicroVMNode, MicroVM> nodes;
+  private volatile InformerEventSource<Node, MicroVM> coreNodes;
+  private volatile IndexerResourceCache<MicroVM> cache;
+
+  public MicroVMReconciler(
+      BindingCoordinator coordinator,
+      MicroVMWriter writer,
+      EventRecorder events,
+      OperatorMetrics metrics,
+      Clock clock,
+      Duration pendingRetry) {
+    this.coordinator = coordinator;
+    this.writer = writer;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.pendingRetry = pendingRetry;
+  }
+
+  @Override
+  public List<EventSource<?, MicroVM>> prepareEventSources(EventSourceContext<MicroVM> context) {
+    cache = context.getPrimaryCache();
+    metrics.pendingFrom(() -> cache.list().filter(vm -> MicroVMs.boundNode(vm) == null).count());
+    nodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(MicroVMNode.class, MicroVM.class)
+                .withName("microvmnodes")
+                .withSecondaryToPrimaryMapper(n -> unboundVms())
+                .build(),
+            context);
+    coreNodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Node.class, MicroVM.class)
+                .withName("nodes")
+                .withSecondaryToPrimaryMapper(n -> unboundVms())
+                .build(),
+            context);
+    return List.of(nodes, coreNodes);
+  }
+
+  private Set<ResourceID> unboundVms() {
+    return cache
+        .list()
+        .filter(vm -> MicroVMs.boundNode(vm) == null && !MicroVMs.deleting(vm))
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet());
+  }
+
+  @Override
+  public UpdateControl<MicroVM> reconcile(MicroVM vm, Context<MicroVM> context) {
+    String node = MicroVMs.boundNode(vm);
+    if (node != null) {
+      coordinator.observe(vm);
+      metrics.trackNode(node);
+      if (!MicroVMs.deleting(vm)) {
+        // Completes a bind whose metadata patch was lost (operator restart, error).
+        writer.ensureBindMetadata(vm, node);
+      }
+      return UpdateControl.noUpdate();
+    }
+    if (MicroVMs.deleting(vm) || coordinator.bindInFlight(vm)) {
+      return UpdateControl.noUpdate();
+    }
+    long start = System.nanoTime();
+    Decision decision = coordinator.decideAndReserve(vm, candidates(), () -> cache.list().toList());
+    return switch (decision) {
+      case Decision.Bind bind -> bind(vm, bind.node(), start);
+      case Decision.Unschedulable u -> {
+        metrics.unschedulable();
+        if (writer.markUnschedulable(vm, HearthApi.Reasons.UNSCHEDULABLE, u.reason())) {
+          events.warning(vm, "FailedScheduling", u.reason());
+        }
+        yield UpdateControl.<MicroVM>noUpdate().rescheduleAfter(pendingRetry);
+      }
+    };
+  }
+
+  private UpdateControl<MicroVM> bind(MicroVM vm, String node, long startNanos) {
+    MicroVM updated;
+    try {
+      updated = writer.bindStatus(vm, node);
+    } catch (KubernetesClientException e) {
+      // A conflict means the cached copy was stale; a timeout may hide a write that landed.
+      // Ask the server: keep the room if the VM is bound there, give it back otherwise.
+      MicroVM fresh = writer.fetch(vm);
+      if (fresh != null && MicroVMs.boundNode(fresh) != null) {
+        coordinator.observe(fresh);
+      } else {
+        coordinator.release(vm.getMetadata().getUid());
+      }
+      if (StatusPatch.isConflict(e)) {
+        metrics.bindConflict();
+      }
+      throw e;
+    }
+    metrics.trackNode(node);
+    writer.ensureBindMetadata(updated, node);
+    metrics.bound(Duration.ofNanos(System.nanoTime() - startNanos));
+    events.normal(vm, "Scheduled", "Bound to node " + node);
+    return UpdateControl.noUpdate();
+  }
+
+  private Collection<NodeCandidate> candidates() {
+    Map<String, Node> core = new HashMap<>();
+    coreNodes.list().forEach(n -> core.put(n.getMetadata().getName(), n));
+    return nodes
+        .list()
+        .map(n -> NodeCandidates.of(n, core.get(n.getMetadata().getName())))
+        .toList();
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<MicroVM> updateErrorStatus(
+      MicroVM vm, Context<MicroVM> context, Exception e) {
+    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing(); // a stale cache; just retry
+    }
+    // The copy JOSDK hands over may predate a bind that did land: decide on a fresh read, and
+    // write with its resourceVersion, so an error report never unbinds a VM.
+    MicroVM fresh = writer.fetch(vm);
+    if (fresh != null && MicroVMs.boundNode(fresh) == null && !MicroVMs.deleting(fresh)) {
+      try {
+        writer.markUnschedulable(
+            fresh, HearthApi.Reasons.RECONCILE_ERROR, String.valueOf(e.getMessage()));
+        events.warning(fresh, "SchedulingError", String.valueOf(e.getMessage()));
+      } catch (KubernetesClientException ignored) {
+        // Changed again meanwhile; the retry will look at it afresh.
+      }
+    }
+    return ErrorStatusUpdateControl.defaultErrorProcessing();
+  }
+}

@@ -1,0 +1,102 @@
+package dev.hearth.operator.microvm;
+
+import dev.hearth.api.v1alpha1.Conditions;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMStatus;
+import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.Patches;
+import dev.hearth.operator.support.StatusPatch;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * The operator's writes to a MicroVM. Status goes through the status subresource with the cached
+ * resourceVersion (a stale copy answers 409, so a VM is never bound twice); metadata through merge
+ * patches with the same precondition. Spec is never written.
+ */
+public final class MicroVMWriter {
+  private final KubernetesClient client;
+  private final Clock clock;
+
+  public MicroVMWriter(KubernetesClient client, Clock clock) {
+    this.client = client;
+    this.clock = clock;
+  }
+
+  /** The VM as the API server has it now, or null when it is gone. */
+  public MicroVM fetch(MicroVM vm) {
+    return client
+        .resources(MicroVM.class)
+        .inNamespace(vm.getMetadata().getNamespace())
+        .withName(vm.getMetadata().getName())
+        .get();
+  }
+
+  /** Writes status.nodeName, phase Scheduled and Scheduled=True. Returns the updated VM. */
+  public MicroVM bindStatus(MicroVM cached, String node) {
+    MicroVM copy = client.getKubernetesSerialization().clone(cached);
+    MicroVMStatus status = copy.getStatus() == null ? new MicroVMStatus() : copy.getStatus();
+    status.setNodeName(node);
+    status.setPhase(MicroVMPhase.Scheduled);
+    status.putCondition(
+        Conditions.of(
+            HearthApi.Conditions.SCHEDULED,
+            HearthApi.Conditions.TRUE,
+            HearthApi.Reasons.BOUND,
+            "bound to node " + node,
+            copy.getMetadata().getGeneration(),
+            clock.instant()));
+    return StatusPatch.replace(client, cached, status);
+  }
+
+  /** Adds label hearth.dev/node and the agent finalizer if either is missing. */
+  public MicroVM ensureBindMetadata(MicroVM current, String node) {
+    if (MicroVMs.hasNodeLabel(current, node) && MicroVMs.hasAgentFinalizer(current)) {
+      return current;
+    }
+    String patch = Patches.bindMetadata(current, node);
+    if (patch == null) {
+      return current;
+    }
+    return client
+        .resources(MicroVM.class)
+        .inNamespace(current.getMetadata().getNamespace())
+        .withName(current.getMetadata().getName())
+        .patch(Patches.JSON_PATCH, patch);
+  }
+
+  /**
+   * Holds the VM Pending with Scheduled=False and the reason. Returns false when status already
+   * said exactly that (nothing written).
+   */
+  public boolean markUnschedulable(MicroVM cached, String reason, String message) {
+    Condition old =
+        cached.getStatus() == null
+            ? null
+            : cached.getStatus().condition(HearthApi.Conditions.SCHEDULED).orElse(null);
+    if (MicroVMs.phase(cached) == MicroVMPhase.Pending
+        && old != null
+        && HearthApi.Conditions.FALSE.equals(old.getStatus())
+        && Objects.equals(old.getReason(), reason)
+        && Objects.equals(old.getMessage(), message)) {
+      return false;
+    }
+    MicroVM copy = client.getKubernetesSerialization().clone(cached);
+    MicroVMStatus status = copy.getStatus() == null ? new MicroVMStatus() : copy.getStatus();
+    status.setPhase(MicroVMPhase.Pending);
+    status.putCondition(
+        Conditions.of(
+            HearthApi.Conditions.SCHEDULED,
+            HearthApi.Conditions.FALSE,
+            reason,
+            message,
+            copy.getMetadata().getGeneration(),
+            clock.instant()));
+    StatusPatch.replace(client, cached, status);
+    return true;
+  }
+}

@@ -1,0 +1,157 @@
+package dev.hearth.operator.node;
+
+import dev.hearth.api.v1alpha1.Conditions;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
+import dev.hearth.operator.OperatorConfig;
+import dev.hearth.operator.support.StatusPatch;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Derives each MicroVMNode's Ready condition from its agent's Lease and, when the node goes silent,
+ * hands its VMs to {@link NodeLossHandler}. Time comes from an injected clock.
+ */
+@ControllerConfiguration(
+    name = "microvmnode-health",
+    generationAwareEventProcessing = false,
+    // A safety net: rechecks continue even after retries of a failing reconcile run out.
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = 15, timeUnit = TimeUnit.SECONDS))
+public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
+  private static final Logger LOG = LoggerFactory.getLogger(MicroVMNodeReconciler.class);
+
+  private final OperatorConfig config;
+  private final Clock clock;
+  private final NodeLossHandler loss;
+  private final KubernetesClient client;
+  private volatile InformerEventSource<Lease, MicroVMNode> leases;
+
+  public MicroVMNodeReconciler(
+      OperatorConfig config, Clock clock, KubernetesClient client, NodeLossHandler loss) {
+    this.client = client;
+    this.config = config;
+    this.clock = clock;
+    this.loss = loss;
+  }
+
+  @Override
+  public List<EventSource<?, MicroVMNode>> prepareEventSources(
+      EventSourceContext<MicroVMNode> context) {
+    leases =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Lease.class, MicroVMNode.class)
+                .withName("node-leases")
+                .withNamespaces(config.leaseNamespace())
+                .withSecondaryToPrimaryMapper(
+                    lease -> {
+                      String name = lease.getMetadata().getName();
+                      if (!name.startsWith(HearthApi.LEASE_NAME_PREFIX)) {
+                        return Set.of();
+                      }
+                      return Set.of(
+                          new ResourceID(name.substring(HearthApi.LEASE_NAME_PREFIX.length())));
+                    })
+                .build(),
+            context);
+    return List.of(leases);
+  }
+
+  @Override
+  public UpdateControl<MicroVMNode> reconcile(MicroVMNode node, Context<MicroVMNode> context) {
+    String name = node.getMetadata().getName();
+    Lease lease =
+        leases.get(new ResourceID(HearthApi.leaseName(name), config.leaseNamespace())).orElse(null);
+    Instant now = clock.instant();
+    Instant registered =
+        node.getMetadata().getCreationTimestamp() == null
+            ? now
+            : Instant.parse(node.getMetadata().getCreationTimestamp());
+    NodeHealth.Verdict v = NodeHealth.evaluate(lease, registered, now, config.nodeGracePeriod());
+    LOG.debug("node {}: {} ({})", name, v.state(), v.message());
+    writeReady(node, v);
+    switch (v.state()) {
+      case READY -> {}
+      case NOT_READY -> loss.markUnknown(name, v.message());
+      case LOST -> loss.evacuate(name, v.message());
+    }
+    Duration next = config.nodeRecheck();
+    if (v.nextChange() != null) {
+      Duration until = Duration.between(now, v.nextChange()).plusMillis(10);
+      if (until.compareTo(next) < 0) {
+        next = until.isNegative() ? Duration.ofMillis(10) : until;
+      }
+    }
+    return UpdateControl.<MicroVMNode>noUpdate().rescheduleAfter(next);
+  }
+
+  private void writeReady(MicroVMNode node, NodeHealth.Verdict v) {
+    try {
+      patchReady(node, v);
+    } catch (KubernetesClientException e) {
+      if (!StatusPatch.isConflict(e)) {
+        throw e;
+      }
+      // The cached copy was stale (the agent writes status too): retry once on a fresh read.
+      MicroVMNode fresh =
+          client.resources(MicroVMNode.class).withName(node.getMetadata().getName()).get();
+      if (fresh != null) {
+        patchReady(fresh, v);
+      }
+    }
+  }
+
+  private void patchReady(MicroVMNode node, NodeHealth.Verdict v) {
+    boolean ready = v.state() == NodeHealth.State.READY;
+    String status = ready ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE;
+    String reason = ready ? HearthApi.Reasons.LEASE_CURRENT : HearthApi.Reasons.LEASE_EXPIRED;
+    MicroVMNodeStatus s = node.getStatus();
+    Condition old = s == null ? null : s.condition(HearthApi.Conditions.READY).orElse(null);
+    if (old != null && status.equals(old.getStatus()) && Objects.equals(reason, old.getReason())) {
+      return;
+    }
+    List<Condition> conditions =
+        s == null || s.getConditions() == null
+            ? new ArrayList<>()
+            : new ArrayList<>(s.getConditions());
+    Conditions.put(
+        conditions,
+        Conditions.of(
+            HearthApi.Conditions.READY,
+            status,
+            reason,
+            v.message(),
+            node.getMetadata().getGeneration(),
+            clock.instant()));
+    // Only conditions change; the resourceVersion guard keeps the agent's fields intact.
+    MicroVMNodeStatus newStatus =
+        node.getStatus() == null
+            ? new MicroVMNodeStatus()
+            : client.getKubernetesSerialization().clone(node.getStatus());
+    newStatus.setConditions(conditions);
+    StatusPatch.replace(client, node, newStatus);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.hearth.operator.node;
+
+import dev.hearth.api.v1alpha1.Conditions;
+import dev.hearth.api.v1alpha1.ExitStatus;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMStatus;
+import dev.hearth.operator.microvm.BindingCoordinator;
+import dev.hearth.operator.support.EventRecorder;
+import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.OperatorMetrics;
+import dev.hearth.operator.support.Patches;
+import dev.hearth.operator.support.StatusPatch;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens to the VMs of a node whose agent went silent: first they turn Unknown; after the
+ * grace period they move (restartPolicy Always/OnFailure) or fail (Never), and the agent finalizers
+ * the dead agent cannot remove are removed. Every write is resourceVersion-guarded; a conflict
+ * skips that VM until the next pass.
+ */
+public final class NodeLossHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeLossHandler.class);
+
+  private final KubernetesClient client;
+  private final BindingCoordinator coordinator;
+  private final EventRecorder events;
+  private final OperatorMetrics metrics;
+  private final Clock clock;
+
+  public NodeLossHandler(
+      KubernetesClient client,
+      BindingCoordinator coordinator,
+      EventRecorder events,
+      OperatorMetrics metrics,
+      Clock clock) {
+    this.client = client;
+    this.coordinator = coordinator;
+    this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** VMs labelled for this node. */
+  List<MicroVM> vmsOn(String node) {
+    return client
+        .resources(MicroVM.class)
+        .inAnyNamespace()
+        .withLabel(HearthApi.NODE_LABEL, node)
+        .list()
+        .getItems();
+  }
+
+  /** Marks every running VM of the node Unknown. Returns how many were changed. */
+  public int markUnknown(String node, String why) {
+    int changed = 0;
+    for (MicroVM vm : vmsOn(node)) {
+      if (MicroVMs.finished(vm)
+          || MicroVMs.deleting(vm)
+          || MicroVMs.phase(vm) == MicroVMPhase.Unknown) {
+        continue;
+      }
+      MicroVMStatus s = vm.getStatus() == null ? new MicroVMStatus() : vm.getStatus();
+      s.setPhase(MicroVMPhase.Unknown);
+      s.putCondition(
+          Conditions.of(
+              HearthApi.Conditions.READY,
+              HearthApi.Conditions.UNKNOWN,
+              HearthApi.Reasons.NODE_LOST,
+              "node " + node + " is not Ready: " + why,
+              vm.getMetadata().getGeneration(),
+              clock.instant()));
+      if (tryUpdateStatus(vm, s)) {
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  /** Moves or fails every VM of a lost node and removes the finalizers its agent cannot. */
+  public int evacuate(String node, String why) {
+    int handled = 0;
+    for (MicroVM vm : vmsOn(node)) {
+      try {
+        if (MicroVMs.deleting(vm) || MicroVMs.finished(vm)) {
+          releaseFinalizer(vm);
+        } else if (vm.getSpec() != null
+            && vm.getSpec().restartPolicyOrDefault().reschedulesOnNodeLoss()) {
+          reschedule(vm, node, why);
+        } else {
+          fail(vm, node, why);
+        }
+        handled++;
+      } catch (KubernetesClientException e) {
+        // 409/422: changed under us (failed resourceVersion test); 404: gone.
+        if (e.getCode() != 409 && e.getCode() != 422 && e.getCode() != 404) {
+          throw e;
+        }
+        LOG.debug("{} changed while evacuating node {}; next pass", MicroVMs.key(vm), node);
+      }
+    }
+    return handled;
+  }
+
+  private void reschedule(MicroVM vm, String node, String why) {
+    MicroVMStatus s = new MicroVMStatus();
+    s.setPhase(MicroVMPhase.Pending);
+    s.setRestartCount(vm.getStatus() == null ? null : vm.getStatus().getRestartCount());
+    s.setExit(new ExitStatus(HearthApi.Reasons.NODE_LOST, "node " + node + " was lost: " + why));
+    s.setConditions(keptConditions(vm));
+    s.putCondition(
+        Conditions.of(
+            HearthApi.Conditions.SCHEDULED,
+            HearthApi.Conditions.FALSE,
+            HearthApi.Reasons.NODE_LOST,
+            "node " + node + " was lost; rescheduling",
+            vm.getMetadata().getGeneration(),
+            clock.instant()));
+    s.putCondition(
+        Conditions.of(
+            HearthApi.Conditions.READY,
+            HearthApi.Conditions.FALSE,
+            HearthApi.Reasons.NODE_LOST,
+            "node " + node + " was lost",
+            vm.getMetadata().getGeneration(),
+            clock.instant()));
+    MicroVM updated = updateStatus(vm, s);
+    coordinator.release(vm.getMetadata().getUid());
+    patchMetadata(updated, Patches.unbindMetadata(updated));
+    metrics.rescheduled();
+    events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM");
+  }
+
+  private void fail(MicroVM vm, String node, String why) {
+    MicroVMStatus s = vm.getStatus() == null ? new MicroVMStatus() : vm.getStatus();
+    s.setPhase(MicroVMPhase.Failed);
+    s.setExit(new ExitStatus(HearthApi.Reasons.NODE_LOST, "node " + node + " was lost: " + why));
+    s.putCondition(
+        Conditions.of(
+            HearthApi.Conditions.READY,
+            HearthApi.Conditions.FALSE,
+            HearthApi.Reasons.NODE_LOST,
+            "node " + node + " was lost and restartPolicy is Never",
+            vm.getMetadata().getGeneration(),
+            clock.instant()));
+    MicroVM updated = updateStatus(vm, s);
+    coordinator.release(vm.getMetadata().getUid());
+    releaseFinalizer(updated);
+    events.warning(vm, "NodeLost", "node " + node + " was lost; restartPolicy Never: Failed");
+  }
+
+  private void releaseFinalizer(MicroVM vm) {
+    if (MicroVMs.hasAgentFinalizer(vm)) {
+      patchMetadata(vm, Patches.removeAgentFinalizer(vm));
+    }
+  }
+
+  private static List<Condition> keptConditions(MicroVM vm) {
+    List<Condition> kept = new ArrayList<>();
+    if (vm.getStatus() != null && vm.getStatus().getConditions() != null) {
+      for (Condition c : vm.getStatus().getConditions()) {
+        if (!HearthApi.Conditions.RESTARTING.equals(c.getType())) {
+          kept.add(c);
+        }
+      }
+    }
+    return kept;
+  }
+
+  private boolean tryUpdateStatus(MicroVM vm, MicroVMStatus status) {
+    try {
+      updateStatus(vm, status);
+      return true;
+    } catch (KubernetesClientException e) {
+      if (StatusPatch.isConflict(e)) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private MicroVM updateStatus(MicroVM vm, MicroVMStatus status) {
+    return StatusPatch.replace(client, vm, status);
+  }
+
+  private void patchMetadata(MicroVM vm, String patch) {
+    if (patch == null) {
+      return;
+    }
+    client
+        .resources(MicroVM.class)
+        .inNamespace(vm.getMetadata().getNamespace())
+        .withName(vm.getMetadata().getName())
+        .patch(Patches.JSON_PATCH, patch);
+  }
+}

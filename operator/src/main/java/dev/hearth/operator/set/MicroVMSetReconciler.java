@@ -1,0 +1,244 @@
+package dev.hearth.operator.set;
+
+import dev.hearth.api.v1alpha1.Conditions;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSet;
+import dev.hearth.api.v1alpha1.MicroVMSetStatus;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.operator.support.EventRecorder;
+import dev.hearth.operator.support.MicroVMs;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Keeps spec.replicas MicroVMs of a set, owned by it; reports replicas for the scale subresource.
+ */
+@ControllerConfiguration(name = "microvmset", generationAwareEventProcessing = false)
+public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
+  static final String SELECTOR_MISMATCH = "SelectorMismatch";
+  static final String READY = "ReplicasReady";
+
+  private final EventRecorder events;
+  private final Clock clock;
+
+  public MicroVMSetReconciler(EventRecorder events, Clock clock) {
+    this.events = events;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, MicroVMSet>> prepareEventSources(
+      EventSourceContext<MicroVMSet> context) {
+    return List.of(
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(MicroVM.class, MicroVMSet.class)
+                .withName("set-members")
+                .withLabelSelector(HearthApi.SET_LABEL)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MicroVMSet.class))
+                .build(),
+            context));
+  }
+
+  @Override
+  public UpdateControl<MicroVMSet> reconcile(MicroVMSet set, Context<MicroVMSet> context) {
+    String name = set.getMetadata().getName();
+    String uid = set.getMetadata().getUid();
+    List<MicroVM> owned =
+        context
+            .getSecondaryResourcesAsStream(MicroVM.class)
+            .filter(
+                vm ->
+                    vm.getMetadata().getOwnerReferences() != null
+                        && vm.getMetadata().getOwnerReferences().stream()
+                            .anyMatch(o -> uid.equals(o.getUid())))
+            .toList();
+    String mismatch = selectorMismatch(set);
+    int replicas = set.getSpec().replicasOrDefault();
+    if (mismatch == null) {
+      List<SetScaler.Member> live =
+          owned.stream()
+              .filter(vm -> !MicroVMs.deleting(vm))
+              .map(
+                  vm ->
+                      new SetScaler.Member(
+                          vm.getMetadata().getName(),
+                          SetScaler.indexOf(name, vm.getMetadata().getName()),
+                          MicroVMs.boundNode(vm) != null))
+              .toList();
+      Set<Integer> taken = new HashSet<>();
+      owned.forEach(vm -> taken.add(SetScaler.indexOf(name, vm.getMetadata().getName())));
+      SetScaler.Plan plan = SetScaler.plan(replicas, live, taken);
+      plan.create().forEach(i -> create(set, i, context));
+      plan.delete().forEach(n -> delete(set, n, context));
+    } else {
+      events.warning(set, SELECTOR_MISMATCH, mismatch);
+    }
+    set.setStatus(status(set, owned, mismatch));
+    return UpdateControl.patchStatus(set);
+  }
+
+  private MicroVMSetStatus status(MicroVMSet set, List<MicroVM> owned, String mismatch) {
+    MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
+    List<MicroVM> live = owned.stream().filter(vm -> !MicroVMs.deleting(vm)).toList();
+    s.setReplicas(live.size());
+    s.setReadyReplicas(
+        (int) live.stream().filter(vm -> MicroVMs.phase(vm) == MicroVMPhase.Running).count());
+    s.setLabelSelector(selectorString(set.getSpec().getSelector()));
+    s.setObservedGeneration(set.getMetadata().getGeneration());
+    if (s.getConditions() == null) {
+      s.setConditions(new java.util.ArrayList<>());
+    }
+    Conditions.put(
+        s.getConditions(),
+        mismatch != null
+            ? Conditions.of(
+                READY,
+                HearthApi.Conditions.FALSE,
+                SELECTOR_MISMATCH,
+                mismatch,
+                set.getMetadata().getGeneration(),
+                clock.instant())
+            : Conditions.of(
+                READY,
+                s.getReadyReplicas() >= set.getSpec().replicasOrDefault()
+                    ? HearthApi.Conditions.TRUE
+                    : HearthApi.Conditions.FALSE,
+                "Observed",
+                s.getReadyReplicas() + "/" + set.getSpec().replicasOrDefault() + " Running",
+                set.getMetadata().getGeneration(),
+                clock.instant()));
+    return s;
+  }
+
+  private void create(MicroVMSet set, int index, Context<MicroVMSet> context) {
+    var template = set.getSpec().getTemplate();
+    Map<String, String> labels = new HashMap<>();
+    Map<String, String> annotations = new HashMap<>();
+    if (template.getMetadata() != null) {
+      if (template.getMetadata().getLabels() != null) {
+        labels.putAll(template.getMetadata().getLabels());
+      }
+      if (template.getMetadata().getAnnotations() != null) {
+        annotations.putAll(template.getMetadata().getAnnotations());
+      }
+    }
+    labels.put(HearthApi.SET_LABEL, set.getMetadata().getName());
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(set.getMetadata().getName() + "-" + index)
+            .withNamespace(set.getMetadata().getNamespace())
+            .withLabels(labels)
+            .withAnnotations(annotations)
+            .withOwnerReferences(
+                new OwnerReferenceBuilder()
+                    .withApiVersion(set.getApiVersion())
+                    .withKind(set.getKind())
+                    .withName(set.getMetadata().getName())
+                    .withUid(set.getMetadata().getUid())
+                    .withController(true)
+                    .withBlockOwnerDeletion(true)
+                    .build())
+            .build());
+    MicroVMSpec spec = context.getClient().getKubernetesSerialization().clone(template.getSpec());
+    vm.setSpec(spec);
+    try {
+      context.getClient().resource(vm).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      // Created by an earlier pass the cache has not shown yet.
+    }
+  }
+
+  private void delete(MicroVMSet set, String vmName, Context<MicroVMSet> context) {
+    context
+        .getClient()
+        .resources(MicroVM.class)
+        .inNamespace(set.getMetadata().getNamespace())
+        .withName(vmName)
+        .delete();
+  }
+
+  /** Why the selector does not select the template's labels, or null when it does. */
+  static String selectorMismatch(MicroVMSet set) {
+    LabelSelector sel = set.getSpec().getSelector();
+    if (sel == null) {
+      return "spec.selector is required";
+    }
+    if (sel.getMatchExpressions() != null && !sel.getMatchExpressions().isEmpty()) {
+      return "spec.selector.matchExpressions is not supported; use matchLabels";
+    }
+    Map<String, String> want = sel.getMatchLabels() == null ? Map.of() : sel.getMatchLabels();
+    if (want.isEmpty()) {
+      return "spec.selector.matchLabels must not be empty";
+    }
+    var meta = set.getSpec().getTemplate().getMetadata();
+    Map<String, String> have =
+        meta == null || meta.getLabels() == null ? Map.of() : meta.getLabels();
+    for (var e : want.entrySet()) {
+      if (!e.getValue().equals(have.get(e.getKey()))) {
+        return "spec.selector.matchLabels "
+            + e.getKey()
+            + "="
+            + e.getValue()
+            + " does not match template.metadata.labels";
+      }
+    }
+    return null;
+  }
+
+  static String selectorString(LabelSelector sel) {
+    if (sel == null || sel.getMatchLabels() == null) {
+      return "";
+    }
+    return new TreeMap<>(sel.getMatchLabels())
+        .entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining(","));
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<MicroVMSet> updateErrorStatus(
+      MicroVMSet set, Context<MicroVMSet> context, Exception e) {
+    events.warning(set, "ReconcileError", String.valueOf(e.getMessage()));
+    MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
+    if (s.getConditions() == null) {
+      s.setConditions(new java.util.ArrayList<>());
+    }
+    Conditions.put(
+        s.getConditions(),
+        Conditions.of(
+            READY,
+            HearthApi.Conditions.FALSE,
+            HearthApi.Reasons.RECONCILE_ERROR,
+            String.valueOf(e.getMessage()),
+            set.getMetadata().getGeneration(),
+            clock.instant()));
+    set.setStatus(s);
+    return ErrorStatusUpdateControl.patchStatus(set);
+  }
+}

@@ -1,0 +1,130 @@
+package dev.hearth.operator;
+
+import static dev.hearth.operator.Fixtures.NS;
+import static dev.hearth.operator.Fixtures.node;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMSet;
+import dev.hearth.api.v1alpha1.MicroVMSetSpec;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.MicroVMTemplate;
+import dev.hearth.api.v1alpha1.TemplateMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@EnableKubernetesMockClient(crud = true)
+class MicroVMSetTest extends OperatorTestBase {
+
+  private static MicroVMSet set(String name, int replicas, Map<String, String> templateLabels) {
+    MicroVMSet set = new MicroVMSet();
+    set.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    MicroVMSetSpec spec = new MicroVMSetSpec();
+    spec.setReplicas(replicas);
+    spec.setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of("app", name)).build());
+    MicroVMTemplate template = new MicroVMTemplate();
+    TemplateMetadata meta = new TemplateMetadata();
+    meta.setLabels(templateLabels);
+    template.setMetadata(meta);
+    MicroVMSpec vmSpec = new MicroVMSpec();
+    vmSpec.setKernel(new KernelSpec(ImageSource.ofPath("/k")));
+    template.setSpec(vmSpec);
+    spec.setTemplate(template);
+    set.setSpec(spec);
+    return set;
+  }
+
+  private List<MicroVM> members(String set) {
+    return client
+        .resources(MicroVM.class)
+        .inNamespace(NS)
+        .withLabel(HearthApi.SET_LABEL, set)
+        .list()
+        .getItems()
+        .stream()
+        .filter(vm -> vm.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+  }
+
+  /** What kubectl scale ends up writing: spec.replicas, without a resourceVersion precondition. */
+  private void scale(String name, int replicas) {
+    client
+        .resources(MicroVMSet.class)
+        .inNamespace(NS)
+        .withName(name)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}");
+  }
+
+  private MicroVMSet getSet(String name) {
+    return client.resources(MicroVMSet.class).inNamespace(NS).withName(name).get();
+  }
+
+  @Test
+  void scalesUpAndDownWithOwnerReferencesAndReportsForTheScaleSubresource() {
+    node(client, clock, "n1", 32, 32768);
+    startOperator(config());
+    MicroVMSet created =
+        client.resource(set("web", 3, Map.of("app", "web", "tier", "front"))).create();
+
+    await().atMost(TIMEOUT).until(() -> members("web").size() == 3);
+    for (MicroVM vm : members("web")) {
+      assertThat(vm.getMetadata().getOwnerReferences())
+          .singleElement()
+          .satisfies(
+              o -> {
+                assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid());
+                assertThat(o.getKind()).isEqualTo("MicroVMSet");
+                assertThat(o.getController()).isTrue();
+              });
+      assertThat(vm.getMetadata().getLabels()).containsEntry("tier", "front");
+    }
+    assertThat(members("web"))
+        .extracting(vm -> vm.getMetadata().getName())
+        .containsExactlyInAnyOrder("web-0", "web-1", "web-2");
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                getSet("web").getStatus() != null
+                    && Integer.valueOf(3).equals(getSet("web").getStatus().getReplicas()));
+    assertThat(getSet("web").getStatus().getLabelSelector()).isEqualTo("app=web");
+
+    // What kubectl scale writes through the scale subresource: spec.replicas.
+    scale("web", 5);
+    await().atMost(TIMEOUT).until(() -> members("web").size() == 5);
+    scale("web", 1);
+    await().atMost(TIMEOUT).until(() -> members("web").size() == 1);
+    assertThat(members("web"))
+        .extracting(vm -> vm.getMetadata().getName())
+        .containsExactly("web-0");
+    await()
+        .atMost(TIMEOUT)
+        .until(() -> Integer.valueOf(1).equals(getSet("web").getStatus().getReplicas()));
+  }
+
+  @Test
+  void selectorThatMissesTheTemplateCreatesNothingAndSaysWhy() {
+    startOperator(config());
+    client.resource(set("bad", 2, Map.of("app", "other"))).create();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                getSet("bad").getStatus() != null
+                    && !getSet("bad").getStatus().getConditions().isEmpty());
+    var cond = getSet("bad").getStatus().getConditions().get(0);
+    assertThat(cond.getReason()).isEqualTo("SelectorMismatch");
+    assertThat(cond.getMessage()).contains("app=bad does not match template.metadata.labels");
+    assertThat(members("bad")).isEmpty();
+  }
+}
