@@ -10,6 +10,8 @@ import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.testing.FakeGuestNetwork;
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -21,7 +23,6 @@ import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresKvm
 class AgentKvmIT {
-  private static KubernetesMockServer server;
   private static KubernetesClient client;
 
   @TempDir Path state;
@@ -58,14 +57,7 @@ class AgentKvmIT {
 
   @BeforeAll
   static void apiServer() {
-    server = MockApiServer.start();
-    client = server.createClient();
-  }
-
-  @AfterAll
-  static void stopApiServer() {
-    client.close();
-    server.destroy();
+    client = SharedApiServer.client();
   }
 
   @BeforeEach
