@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Locates the repository root, which project-wide checks read. */
-final class ProjectRoot {
+public final class ProjectRoot {
   private ProjectRoot() {}
 
-  static Path find() {
+  public static Path find() {
     String configured = System.getProperty("hearth.projectRoot");
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured).toAbsolutePath().normalize();

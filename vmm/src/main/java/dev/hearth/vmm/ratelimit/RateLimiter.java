@@ -81,7 +81,8 @@ public final class RateLimiter {
 
   /**
    * Updates the buckets while the device runs. A replaced bucket starts full; a kept bucket keeps
-   * its budget. When no bucket is left enabled the limiter stops blocking at once.
+   * its budget. A blocked limiter stays blocked until its timer fires; when no bucket is left
+   * enabled, the timer is re-armed to fire at once, so held-back requests go through.
    */
   public synchronized void update(BucketUpdate bandwidthUpdate, BucketUpdate opsUpdate) {
     if (bandwidthUpdate instanceof BucketUpdate.Set(TokenBucketConfig c)) {
@@ -91,8 +92,8 @@ public final class RateLimiter {
       ops = bucket(c);
     }
     if (blocked && bandwidth == null && ops == null) {
-      timer.disarm();
-      blocked = false;
+      // Nothing limits any more: fire at once so the device retries what it held back.
+      timer.arm(1);
     }
   }
 

@@ -179,11 +179,12 @@ class RateLimiterTest {
     assertThat(l.consume(500, TokenType.BYTES)).isTrue();
     assertThat(l.consume(1, TokenType.BYTES)).isFalse();
     assertThat(l.isBlocked()).isTrue();
-    // Disabling every bucket unblocks at once and disarms the timer.
+    // Disabling every bucket re-arms the timer to fire at once, so the device retries.
     l.update(
         BucketUpdate.set(TokenBucketConfig.DISABLED), BucketUpdate.set(TokenBucketConfig.DISABLED));
+    assertThat(timer.armedDelayNanos()).isEqualTo(1);
+    timer.fire();
     assertThat(l.isBlocked()).isFalse();
-    assertThat(timer.armed()).isFalse();
     assertThat(l.consume(Long.MAX_VALUE, TokenType.BYTES)).isTrue();
     assertThat(l.config().enabled()).isFalse();
   }

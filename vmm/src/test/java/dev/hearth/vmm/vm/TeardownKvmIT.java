@@ -38,12 +38,15 @@ class TeardownKvmIT {
         .isLessThan(maps + 50);
   }
 
-  /** Even VMs run to their reset; odd ones are stopped while running, through the kick. */
+  /**
+   * Every tenth VM runs to its reset; the others are stopped at once, through the kick. Either way
+   * each VM had its threads started, its irqfds wired and its memory mapped.
+   */
   private static void cycle(int i) throws Exception {
     try (MicroVm vm =
         MicroVm.create(TestGuests.config("hello", i % 4 == 3 ? 2 : 1, 8, "n=" + i), null)) {
       vm.start();
-      if (i % 2 == 1) {
+      if (i % 10 != 0) {
         vm.stop();
       }
       VmExit exit = vm.waitForExit(Duration.ofSeconds(30)).orElseThrow();

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DeviceHarness implements AutoCloseable {
   public static final int MEMORY = 8 << 20;
 
-  public final FakeGuestMemory fake = new FakeGuestMemory(MEMORY);
+  public final FakeGuestMemory fake;
   public final AtomicInteger interrupts = new AtomicInteger();
   public final MmioTransport transport;
   public final MmioDriver mmio;
@@ -24,10 +24,19 @@ public final class DeviceHarness implements AutoCloseable {
 
   /** Each queue gets {@code queueSize} entries and 512 KiB of buffer space. */
   public DeviceHarness(VirtioDevice device, int queueSize) {
+    this(device, queueSize, MEMORY, 512 * 1024);
+  }
+
+  /**
+   * A harness with {@code memory} bytes of guest memory and {@code dataBytes} of buffers per queue.
+   */
+  public DeviceHarness(VirtioDevice device, int queueSize, long memory, long dataBytes) {
+    fake = new FakeGuestMemory(memory);
+    long spacing = 0x100000L + ((dataBytes + 0xfffff) & ~0xfffffL);
     transport = new MmioTransport(device, fake.memory(), interrupts::incrementAndGet);
     mmio = new MmioDriver(transport);
     for (int i = 0; i < device.queueMaxSizes().length; i++) {
-      queues.add(new MockDriver(fake.memory(), queueSize, 0x100000L + i * 0x100000L, 512 * 1024));
+      queues.add(new MockDriver(fake.memory(), queueSize, 0x100000L + i * spacing, dataBytes));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.hearth.vmm.memory.GuestAddress;
 import dev.hearth.vmm.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -24,8 +25,8 @@ public final class DescriptorChain {
 
   DescriptorChain(int head, List<Descriptor> descriptors) {
     this.head = head;
-    List<Descriptor> r = new ArrayList<>();
-    List<Descriptor> w = new ArrayList<>();
+    List<Descriptor> r = new ArrayList<>(descriptors.size());
+    List<Descriptor> w = new ArrayList<>(descriptors.size());
     long rb = 0;
     long wb = 0;
     for (Descriptor d : descriptors) {
@@ -37,8 +38,8 @@ public final class DescriptorChain {
         rb += d.len();
       }
     }
-    this.readable = List.copyOf(r);
-    this.writable = List.copyOf(w);
+    this.readable = Collections.unmodifiableList(r);
+    this.writable = Collections.unmodifiableList(w);
     this.readableBytes = (int) rb;
     this.writableBytes = (int) wb;
   }
@@ -122,7 +123,7 @@ public final class DescriptorChain {
   private record Piece(GuestAddress addr, int len) {}
 
   private static List<Piece> pieces(List<Descriptor> descs, int from, int len) {
-    List<Piece> out = new ArrayList<>();
+    List<Piece> out = new ArrayList<>(descs.size());
     int skip = from;
     for (Descriptor d : descs) {
       if (len == 0) {

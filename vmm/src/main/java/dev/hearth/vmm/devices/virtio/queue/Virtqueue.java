@@ -3,7 +3,9 @@ package dev.hearth.vmm.devices.virtio.queue;
 import dev.hearth.vmm.memory.GuestAddress;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.memory.GuestMemoryException;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +32,14 @@ public final class Virtqueue {
   static final int AVAIL_F_NO_INTERRUPT = 1;
   static final int USED_F_NO_NOTIFY = 1;
 
+  private static final VarHandle LE_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LE_INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LE_SHORT =
+      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+  private final byte[] desc = new byte[DESC_SIZE];
   private final int maxSize;
   private int size;
   private boolean ready;
@@ -216,8 +226,8 @@ public final class Virtqueue {
     requireActive();
     try {
       long elem = usedRing + 4 + 8L * (nextUsed & (size - 1));
-      mem.writeInt(GuestAddress.of(elem), head);
-      mem.writeInt(GuestAddress.of(elem + 4), len);
+      // id and len together, little-endian: id in the low half.
+      mem.writeLong(GuestAddress.of(elem), (head & 0xffffffffL) | ((long) len << 32));
       nextUsed = (nextUsed + 1) & 0xffff;
       VarHandle.releaseFence();
       mem.writeShort(GuestAddress.of(usedRing + 2), (short) nextUsed);
@@ -315,7 +325,7 @@ public final class Virtqueue {
   }
 
   private List<Descriptor> walk(int head) throws InvalidChainException {
-    List<Descriptor> out = new ArrayList<>();
+    List<Descriptor> out = new ArrayList<>(4);
     long table = descTable;
     int tableSize = size;
     int index = head;
@@ -328,11 +338,13 @@ public final class Virtqueue {
         throw new InvalidChainException(
             head, "longer than its table of " + tableSize + " (a loop?)");
       }
-      long at = table + (long) DESC_SIZE * index;
-      long addr = mem.readLong(GuestAddress.of(at));
-      long len = mem.readInt(GuestAddress.of(at + 8)) & 0xffffffffL;
-      int flags = mem.readShort(GuestAddress.of(at + 12)) & 0xffff;
-      int next = mem.readShort(GuestAddress.of(at + 14)) & 0xffff;
+      // One copy of the whole descriptor: the guest may rewrite it meanwhile, and we act on
+      // exactly the 16 bytes we validated.
+      mem.read(GuestAddress.of(table + (long) DESC_SIZE * index), desc, 0, DESC_SIZE);
+      long addr = (long) LE_LONG.get(desc, 0);
+      long len = (int) LE_INT.get(desc, 8) & 0xffffffffL;
+      int flags = (short) LE_SHORT.get(desc, 12) & 0xffff;
+      int next = (short) LE_SHORT.get(desc, 14) & 0xffff;
       if ((flags & F_INDIRECT) != 0) {
         if (!indirect) {
           throw new InvalidChainException(

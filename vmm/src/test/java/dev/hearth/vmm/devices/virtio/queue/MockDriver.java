@@ -90,6 +90,34 @@ public final class MockDriver {
     return at;
   }
 
+  /** Allocates {@code len} bytes of buffer space (8-aligned) without clearing it. */
+  public long allocUninitialised(int len) {
+    long at = dataNext;
+    dataNext = align(dataNext + Math.max(len, 1), 8);
+    if (dataNext > dataEnd) {
+      throw new IllegalStateException("mock driver out of buffer space");
+    }
+    return at;
+  }
+
+  /** Chains made available that the device has not used yet. */
+  public int pending() {
+    return (availIdx - usedIdx()) & 0xffff;
+  }
+
+  public int availIdx() {
+    return availIdx;
+  }
+
+  /** Back to a fresh queue, as after a device reset: indices and rings zeroed. */
+  public void reset() {
+    availIdx = 0;
+    seenUsed = 0;
+    nextDesc = 0;
+    mem.write(GuestAddress.of(avail), new byte[6 + 2 * size], 0, 6 + 2 * size);
+    mem.write(GuestAddress.of(used), new byte[6 + 8 * size], 0, 6 + 8 * size);
+  }
+
   /** Forgets all buffer allocations (after the device used everything). */
   public void freeAllBuffers(long dataStart) {
     dataNext = dataStart;
@@ -168,6 +196,11 @@ public final class MockDriver {
 
   public void setUsedEvent(int idx) {
     mem.writeShort(GuestAddress.of(avail + 4 + 2L * size), (short) idx);
+  }
+
+  /** The buffer address in descriptor {@code index} of the table. */
+  public long descriptorAddr(int index) {
+    return mem.readLong(GuestAddress.of(desc + 16L * index));
   }
 
   public int availEvent() {

@@ -1,0 +1,119 @@
+package dev.hearth.e2e.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The agent DaemonSet: devices, host networking, the image cache and how far it is privileged. */
+class AgentDaemonSetTest {
+
+  @Test
+  void mountsKvmTunAndTheImageCacheFromTheNode() {
+    Rendered chart = Helm.render("--set", "agent.dataDir=/srv/hearth");
+    PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
+    Map<String, Volume> volumes =
+        pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
+    Map<String, String> mounts =
+        chart.agentContainer().getVolumeMounts().stream()
+            .collect(Collectors.toMap(VolumeMount::getMountPath, VolumeMount::getName));
+
+    assertHostPath(volumes.get(mounts.get("/dev/kvm")), "/dev/kvm", "CharDevice");
+    assertHostPath(volumes.get(mounts.get("/dev/net/tun")), "/dev/net/tun", "CharDevice");
+    assertHostPath(volumes.get(mounts.get("/var/lib/hearth")), "/srv/hearth", "DirectoryOrCreate");
+    assertThat(Rendered.env(chart.agentContainer()))
+        .containsEntry("HEARTH_DATA_DIR", "/var/lib/hearth");
+  }
+
+  @Test
+  void runsInTheNodesNetworkAndKnowsItsNodeFromTheDownwardApi() {
+    Rendered chart = Helm.render();
+    PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
+    assertThat(pod.getHostNetwork()).isTrue();
+    assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
+    assertThat(Rendered.downwardApi(chart.agentContainer()))
+        .containsEntry("HEARTH_NODE_NAME", "spec.nodeName")
+        .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
+    assertThat(chart.agentContainer().getArgs()).containsExactly("agent");
+    assertThat(chart.agentContainer().getImage()).isEqualTo("hearth/agent:0.1.0");
+  }
+
+  @Test
+  void isPrivilegedByDefaultBecauseNothingElseOpensKvmWithoutADevicePlugin() {
+    Rendered chart = Helm.render();
+    SecurityContext sc = chart.agentContainer().getSecurityContext();
+    assertThat(sc.getPrivileged()).isTrue();
+    assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+    assertThat(chart.agentContainer().getResources().getLimits()).isNullOrEmpty();
+  }
+
+  @Test
+  void withADevicePluginRunsUnprivilegedWithNetAdminOnly() {
+    Rendered chart = Helm.render("--set", "agent.kvmAccess=devicePlugin");
+    Container agent = chart.agentContainer();
+    SecurityContext sc = agent.getSecurityContext();
+    assertThat(sc.getPrivileged()).isFalse();
+    assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(sc.getCapabilities().getAdd()).containsExactly("NET_ADMIN");
+    assertThat(sc.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+    assertThat(agent.getResources().getLimits())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "devices.kubevirt.io/kvm", new Quantity("1"),
+                "devices.kubevirt.io/tun", new Quantity("1")));
+    assertThat(agent.getResources().getRequests()).containsKeys("cpu", "memory");
+  }
+
+  @Test
+  void hasNoMemoryOrCpuLimitByDefaultSinceGuestRamIsChargedToIt() {
+    Container agent = Helm.render().agentContainer();
+    assertThat(agent.getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(agent.getResources().getLimits()).isNullOrEmpty();
+  }
+
+  @Test
+  void takesNodeSelectorAndTolerationsFromValues() {
+    Rendered chart =
+        Helm.render(
+            "--set-string", "agent.nodeSelector.hearth\\.dev/kvm=true",
+            "--set", "agent.tolerations[0].key=hearth.dev/dedicated",
+            "--set", "agent.tolerations[0].operator=Exists",
+            "--set", "agent.tolerations[0].effect=NoSchedule");
+    PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
+    assertThat(pod.getNodeSelector())
+        .containsEntry("hearth.dev/kvm", "true")
+        .containsEntry("kubernetes.io/arch", "amd64");
+    assertThat(pod.getTolerations())
+        .containsExactly(
+            new Toleration("NoSchedule", "hearth.dev/dedicated", "Exists", null, null));
+  }
+
+  @Test
+  void probesItsHealthEndpointsOnTheConfiguredPort() {
+    Container agent = Helm.render("--set", "agent.httpPort=9999").agentContainer();
+    assertThat(agent.getPorts())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9999));
+    assertThat(agent.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(agent.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(agent.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(Rendered.env(agent)).containsEntry("HEARTH_HTTP_PORT", "9999");
+  }
+
+  private static void assertHostPath(Volume volume, String path, String type) {
+    assertThat(volume).as("a volume for %s", path).isNotNull();
+    assertThat(volume.getHostPath().getPath()).isEqualTo(path);
+    assertThat(volume.getHostPath().getType()).isEqualTo(type);
+  }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the L1 machine's boot files from Debian's cloud kernel (linux-image-cloud-amd64):
+# vmlinuz, and an initramfs with busybox-static, lib/l1-init.sh as /init, lib/l1-exit.c, and the
+# modules for KVM with nested AMD-V, virtio-mmio block, overlayfs, tun and vhost.
+# Prints the output directory. Cached under $HEARTH_CACHE/nested/l1-<hash>/.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../../lib/common.sh"
+HEARTH_LOG_TAG=nested
+# Module name, then its parameters. Dependencies are resolved from modules.dep and loaded first.
+WANTED_MODULES=(
+  "kvm_amd nested=1"
+  "virtio_mmio" "virtio_blk" "overlay"
+  "tun" "vhost_net" "vhost_vsock" "bridge"
+)
+
+ensure_packages busybox-static cpio gcc libc6-dev gzip kmod
+# Which kernel package the metapackage means, remembered per state of the apt lists
+# (apt-cache takes seconds; an `apt-get update` changes the lists directory and so the answer).
+resolve_kernel_package() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+    | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1
+}
+resolution="$HEARTH_CACHE/nested/.kernel-package-$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0)"
+if [ -s "$resolution" ]; then
+  read -r kpkg kver <"$resolution"
+else
+  kpkg=$(resolve_kernel_package)
+  if [ -z "$kpkg" ]; then
+    apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 || true
+    kpkg=$(resolve_kernel_package)
+  fi
+  [ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 to a kernel package (apt-get update?)"
+  kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+  mkdir -p "$(dirname "$resolution")" && echo "$kpkg $kver" >"$resolution"
+fi
+key=$(hash_inputs "$here/l1.sh" "$here/l1-init.sh" "$here/l1-exit.c" "$kpkg=$kver" \
+  "busybox-static=$(pkg_version busybox-static)" "gcc=$(gcc -dumpfullversion)" "${WANTED_MODULES[@]}")
+out="$HEARTH_CACHE/nested/l1-$key"
+
+build() {
+  if [ -f "$out/done" ]; then return 0; fi
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp/deb" && cd "$out.tmp"
+  log "fetching $kpkg $kver"
+  (cd deb && apt-get -o APT::Sandbox::User=root download "$kpkg=$kver" >&2) || die "apt-get download $kpkg failed"
+  dpkg-deb -x deb/*.deb pkg
+  local release=${kpkg#linux-image-}
+  cp "pkg/boot/vmlinuz-$release" vmlinuz
+  local moddir="pkg/lib/modules/$release"
+  [ -d "$moddir" ] || moddir="pkg/usr/lib/modules/$release"
+  # The package ships no modules.dep (depmod runs at install time): generate it here.
+  depmod -b "${moddir%/lib/modules/*}" "$release" || die "depmod on $kpkg failed"
+  [ -f "$moddir/modules.dep" ] || die "no modules.dep for $kpkg after depmod"
+
+  log "packing the L1 initramfs"
+  local root=initramfs order=()
+  mkdir -p $root/{bin,sbin,etc,dev,proc,sys,run,job,lib/modules}
+  cp /bin/busybox $root/bin/busybox
+  for applet in $(/bin/busybox --list); do [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"; done
+  gcc -static -Os -Wall -Werror -o $root/bin/l1-exit "$here/l1-exit.c"
+  install -m 0755 "$here/l1-init.sh" $root/init
+  # Dependency closure, dependencies first, each module once.
+  declare -A seen=()
+  add_module() {
+    local name=$1 params=$2 path deps d
+    path=$(grep -E "^(kernel/)?.*/${name//_/[-_]}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n1 | cut -d: -f1)
+    [ -n "$path" ] || die "module $name not found in $kpkg"
+    [ -z "${seen[$path]:-}" ] || return 0
+    deps=$(grep -E "^$path:" "$moddir/modules.dep" | cut -d: -f2)
+    for d in $deps; do add_module "$(basename "${d%%.ko*}")" ""; done
+    seen[$path]=1
+    case "$path" in
+      *.ko) cp "$moddir/$path" "$root/lib/modules/" ;;
+      *.ko.xz) xz -dc "$moddir/$path" >"$root/lib/modules/$(basename "${path%.xz}")" ;;
+      *.ko.zst) zstd -qdc "$moddir/$path" >"$root/lib/modules/$(basename "${path%.zst}")" ;;
+      *) die "unknown module format $path" ;;
+    esac
+    order+=("$(basename "${path%.ko*}").ko $params")
+  }
+  local m
+  for m in "${WANTED_MODULES[@]}"; do add_module "${m%% *}" "$( [ "$m" = "${m#* }" ] || echo "${m#* }")"; done
+  printf '%s\n' "${order[@]}" >$root/etc/l1-modules
+  log "modules: $(printf '%s ' "${order[@]%% *}")"
+  find $root -exec touch -h -d @0 {} +
+  (cd $root && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) | gzip -n -9 >initramfs.cpio.gz
+  echo "$kpkg $kver" >kernel-package
+  rm -rf deb pkg $root
+  cd / && rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/done"
+  log "L1 boot files built: $out"
+}
+
+with_lock "$out.lock" build
+echo "$out"
