@@ -4,6 +4,7 @@ import dev.hearth.agent.daemon.AgentDaemon;
 import dev.hearth.agent.daemon.AgentSettings;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmmRuntime;
@@ -111,7 +112,12 @@ final class AgentCommand implements Callable<Integer> {
     KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig or in-cluster
     AgentDaemon daemon =
         AgentDaemon.start(
-            settings, client, new VmmRuntime(), HostCommands.host(), HostProbe.system());
+            settings,
+            client,
+            new VmmRuntime(),
+            HostCommands.host(),
+            TunTapFactory.host(),
+            HostProbe.system());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -8,8 +8,8 @@ import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.CommandRunner;
-import dev.hearth.agent.net.IpTuntapFactory;
 import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
 import dev.hearth.agent.node.NodeRegistration;
@@ -50,14 +50,15 @@ public final class AgentDaemon implements AutoCloseable {
   }
 
   /**
-   * Starts an agent. {@code commands} runs iproute2/nftables (on the host, or in a test's network
-   * namespace); {@code host} says what the node offers.
+   * Starts an agent. {@code commands} runs iproute2/nftables and {@code taps} makes taps (on the
+   * host, or in a test's network namespace); {@code host} says what the node offers.
    */
   public static AgentDaemon start(
       AgentSettings settings,
       KubernetesClient client,
       VmRuntime runtime,
       CommandRunner commands,
+      TapFactory taps,
       HostProbe host)
       throws Exception {
     AgentMetrics metrics = new AgentMetrics();
@@ -67,8 +68,7 @@ public final class AgentDaemon implements AutoCloseable {
     health.addLiveness("http", Optional::empty);
     try {
       Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
-      NodeNetwork network =
-          new NodeNetwork(commands, new IpTuntapFactory(commands), ipam, settings.bridge());
+      NodeNetwork network = new NodeNetwork(commands, taps, ipam, settings.bridge());
       network.setUp();
       ImageCache images =
           new ImageCache(

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.testing.FakeVmRuntime;
@@ -81,6 +82,7 @@ class AgentDaemonTest {
               client,
               runtime,
               ns,
+              TunTapFactory.inNamespace(netns),
               new HostProbe(state, () -> Optional.of("no KVM here")))) {
         MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
         assertThat(registered.getStatus().getAllocatable().getMemoryMiB()).isEqualTo(1792);
