@@ -121,16 +121,18 @@ public final class NestedKvm {
 
   /**
    * Like {@link #runJUnit}, for every test class under {@code testClasses} whose name matches
-   * {@code include} and not {@code exclude}: one L1 boot for a whole suite.
+   * {@code include} and not {@code exclude}, leaving out tests tagged {@code excludeTag}: one L1
+   * boot for a whole suite.
    */
   public NestedRun runJUnitSuite(
-      Path testClasses, String include, String exclude, NestedJob settings)
+      Path testClasses, String include, String exclude, String excludeTag, NestedJob settings)
       throws IOException, InterruptedException {
     return runConsoleLauncher(
         List.of(
             "--scan-class-path=" + testClasses.toAbsolutePath().normalize(),
             "--include-classname=" + include,
-            "--exclude-classname=" + exclude),
+            "--exclude-classname=" + exclude,
+            "--exclude-tag=" + excludeTag),
         settings);
   }
 
@@ -150,7 +152,7 @@ public final class NestedKvm {
     command.add("execute");
     command.add("--disable-banner");
     command.add("--disable-ansi-colors");
-    command.add("--details=tree");
+    command.add("--details=testfeed");
     command.add("--fail-if-no-tests");
     command.addAll(selectors);
     NestedJob job =

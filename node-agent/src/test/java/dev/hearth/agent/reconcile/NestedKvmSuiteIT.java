@@ -1,0 +1,23 @@
+package dev.hearth.agent.reconcile;
+
+import dev.hearth.vmm.harness.KvmSuiteInsideL1;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * This module's {@code *KvmIT} classes, run inside the nested-KVM machine. The build runs this
+ * instead of them where the host has no {@code /dev/kvm} (profile {@code nested-kvm}).
+ */
+class NestedKvmSuiteIT {
+  @TestFactory
+  Stream<DynamicTest> agentKvmTestsInsideL1() throws Exception {
+    return KvmSuiteInsideL1.run(
+        Path.of("target", "test-classes"),
+        List.of(Path.of(System.getProperty("hearth.guests", "../vmm/target/guests"))),
+        Duration.ofMinutes(15));
+  }
+}
