@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -56,8 +57,34 @@ class AgentKvmIT {
   private NodeAgent agent;
 
   @BeforeAll
-  static void apiServer() {
+  static void apiServer() throws Exception {
+    loopbackUp();
     client = SharedApiServer.client();
+  }
+
+  /**
+   * The mock API server listens on loopback. Inside the nested-KVM machine (where the build runs
+   * this class on hosts without /dev/kvm) nothing brings {@code lo} up, so do it here; on any other
+   * host it is up already and this does nothing.
+   */
+  private static void loopbackUp() throws Exception {
+    Path flags = Path.of("/sys/class/net/lo/flags");
+    if (!Files.exists(flags) || (Integer.decode(Files.readString(flags).strip()) & 1) != 0) {
+      return;
+    }
+    for (List<String> cmd :
+        List.of(
+            List.of("ip", "link", "set", "lo", "up"),
+            List.of("/usr/bin/busybox", "ip", "link", "set", "lo", "up"),
+            List.of("/bin/busybox", "ifconfig", "lo", "up"))) {
+      try {
+        if (new ProcessBuilder(cmd).inheritIO().start().waitFor() == 0) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not on this system; try the next way.
+      }
+    }
   }
 
   @BeforeEach
