@@ -38,6 +38,9 @@ if [ ! -c /dev/kvm ]; then
 fi
 h "kvm-ready $(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
 
+# Loopback: jobs run servers on localhost (the mock Kubernetes API server, for one).
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+
 # Job disks are found by label: hearth-base (JDK, qemu, guest images) and hearth-add (--add paths).
 mkdir -p /base /add /rw /newroot
 i=0
@@ -55,6 +58,8 @@ mount -t overlay overlay -o "lowerdir=$lower,upperdir=/rw/upper,workdir=/rw/work
 for d in dev proc sys; do mkdir -p /newroot/$d && mount --bind /$d /newroot/$d; done
 mkdir -p /newroot/tmp /newroot/run && mount -t tmpfs tmpfs /newroot/tmp
 mkdir -p /newroot/.hearth-job && cp /job/cmd /newroot/.hearth-job/cmd
+mkdir -p /newroot/etc
+[ -s /newroot/etc/hosts ] || printf '127.0.0.1 localhost\n::1 localhost\n' >/newroot/etc/hosts
 
 mkfifo /run/out /run/err
 awk '{ printf "O|%s\n", $0; fflush() }' </run/out &

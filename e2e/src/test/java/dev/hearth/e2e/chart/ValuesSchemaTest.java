@@ -43,6 +43,7 @@ class ValuesSchemaTest {
     BAD.put("operator.logLevel=loud", "at '/operator/logLevel'");
     BAD.put("metrics.serviceMonitor.interval=soon", "at '/metrics/serviceMonitor/interval'");
     BAD.put("rbac.create=maybe", "at '/rbac/create'");
+    BAD.put("imagePullSecrets[0]=Reg_Cred", "at '/imagePullSecrets/0'");
     BAD.put("nonsense=1", "additional properties 'nonsense' not allowed");
   }
 
@@ -72,7 +73,8 @@ class ValuesSchemaTest {
             "--set-string", "agent.nodeSelector.gpu=true",
             "--set", "operator.scheduling.strategy=pack",
             "--set", "operator.resources.requests.cpu=0.5",
-            "--set", "operator.image.tag=1.2.3-rc.1")
+            "--set", "operator.image.tag=1.2.3-rc.1",
+            "--set", "imagePullSecrets[0]=registry.cred")
         .assertSucceeded();
   }
 

@@ -28,7 +28,7 @@ import java.util.List;
  * sectors, a write to a read-only disk, an I/O error) is reported in the status byte as IOERR, and
  * unknown types as UNSUPP; the device goes on serving.
  */
-public final class VirtioBlock implements VirtioDevice {
+public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
   private static final System.Logger LOG = System.getLogger(VirtioBlock.class.getName());
 
   static final int F_SEG_MAX = 2;
@@ -149,6 +149,13 @@ public final class VirtioBlock implements VirtioDevice {
   @Override
   public synchronized void reset() {
     ctx = null;
+  }
+
+  /** Closes the backend (the image file). The VM calls it after it stopped the guest. */
+  @Override
+  public synchronized void close() throws IOException {
+    ctx = null;
+    backend.close();
   }
 
   private synchronized void onRefillTimer() {

@@ -29,7 +29,7 @@ import java.util.List;
  * #onBackendReadable()}; queue notifications and refill timers arrive as for every device. A frame
  * read from the tap while the guest has no receive buffer is held until it posts one.
  */
-public final class VirtioNet implements VirtioDevice {
+public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   private static final System.Logger LOG = System.getLogger(VirtioNet.class.getName());
 
   public static final int F_CSUM = 0;
@@ -157,6 +157,13 @@ public final class VirtioNet implements VirtioDevice {
   public synchronized void reset() {
     ctx = null;
     rxFrameLen = 0;
+  }
+
+  /** Closes the backend (the tap). The VM calls it after it stopped the guest. */
+  @Override
+  public synchronized void close() throws IOException {
+    ctx = null;
+    backend.close();
   }
 
   private synchronized void onRxTimer() {

@@ -208,4 +208,17 @@ class VirtioBlockTest {
       assertThat(q.takeUsed()).hasSize(1);
     }
   }
+
+  @Test
+  void closeClosesTheImageAndLaterRequestsAreIgnored() throws IOException {
+    VirtioBlock blk = block(image(8), false, RateLimiterConfig.UNLIMITED);
+    try (DeviceHarness h = new DeviceHarness(blk, 16).start()) {
+      MockDriver q = h.queue(0);
+      blk.close();
+      request(q, VirtioBlock.T_IN, 0, 512, false);
+      h.mmio.notify(0);
+      assertThat(q.takeUsed()).isEmpty();
+      assertThat(h.needsReset()).isFalse();
+    }
+  }
 }

@@ -1,0 +1,408 @@
+package dev.hearth.vmm.devices.virtio.vsock;
+
+import static dev.hearth.vmm.devices.virtio.vsock.VsockHeader.*;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The connection side of {@link VirtioVsock}: the host's Unix sockets, the state of every stream,
+ * and the control packets waiting for the guest. Used only under the device's lock, except {@link
+ * #select}, which only waits.
+ */
+final class VsockMuxer {
+  private static final System.Logger LOG = System.getLogger(VsockMuxer.class.getName());
+  private static final int MAX_CONNECT_LINE = 32;
+  private static final int FIRST_LOCAL_PORT = 1 << 30;
+
+  private final VsockConfig config;
+  private final Selector selector;
+  private final ServerSocketChannel listener;
+  private final Map<Long, VsockConnection> conns = new HashMap<>();
+  private final List<VsockConnection> awaitingLine = new ArrayList<>();
+  private final Deque<VsockHeader> control = new ArrayDeque<>();
+  private int nextLocalPort = FIRST_LOCAL_PORT;
+
+  /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
+  VsockMuxer(VsockConfig config) throws IOException {
+    this.config = config;
+    Files.deleteIfExists(config.udsPath());
+    this.selector = Selector.open();
+    this.listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    listener.bind(UnixDomainSocketAddress.of(config.udsPath()));
+    listener.configureBlocking(false);
+    listener.register(selector, SelectionKey.OP_ACCEPT);
+  }
+
+  boolean open() {
+    return selector.isOpen();
+  }
+
+  /** Waits up to {@code timeoutMillis} (0: indefinitely) for host socket events. Lock not held. */
+  void select(long timeoutMillis) throws IOException {
+    selector.select(timeoutMillis);
+  }
+
+  /** Handles the events the last {@link #select} found. */
+  void handleSelected(boolean guestReady) throws IOException {
+    for (SelectionKey key : selector.selectedKeys()) {
+      if (!key.isValid()) {
+        continue;
+      }
+      if (key.channel() == listener) {
+        acceptHosts(guestReady);
+      } else {
+        hostEvent((VsockConnection) key.attachment(), key);
+      }
+    }
+    selector.selectedKeys().clear();
+  }
+
+  /** Drops every connection and pending packet (device reset). */
+  void clear() {
+    conns.values().forEach(VsockConnection::close);
+    conns.clear();
+    awaitingLine.forEach(VsockConnection::close);
+    awaitingLine.clear();
+    control.clear();
+  }
+
+  void close() throws IOException {
+    clear();
+    selector.close();
+    listener.close();
+    Files.deleteIfExists(config.udsPath());
+  }
+
+  /** A malformed guest packet: reset its connection if it names one, else answer RST. */
+  void malformed(VsockHeader h, String why) {
+    VsockConnection c = conns.get(VsockConnection.keyOf(h.dstPort(), h.srcPort()));
+    if (c != null) {
+      resetConnection(c, "malformed packet: " + why);
+    } else {
+      replyRst(h);
+    }
+  }
+
+  /** The next control packet for the guest, or null. */
+  VsockHeader pollControl() {
+    return control.poll();
+  }
+
+  boolean hasControl() {
+    return !control.isEmpty();
+  }
+
+  /**
+   * Up to {@code max} host bytes for the guest on {@code c}: an empty array when the socket had
+   * none after all (it is watched again), null at end of stream.
+   */
+  byte[] takeHostBytes(VsockConnection c, int max) {
+    if (c.hostLeftover.length > 0) {
+      int n = Math.min(max, c.hostLeftover.length);
+      byte[] payload = java.util.Arrays.copyOf(c.hostLeftover, n);
+      c.hostLeftover = java.util.Arrays.copyOfRange(c.hostLeftover, n, c.hostLeftover.length);
+      return payload;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(max);
+    int n;
+    try {
+      n = c.channel.read(buf);
+    } catch (IOException e) {
+      n = -1;
+    }
+    if (n == 0) {
+      c.hostReadable = false;
+      c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
+      selector.wakeup();
+      return new byte[0];
+    }
+    if (n < 0) {
+      c.hostEof = true;
+      return null;
+    }
+    return java.util.Arrays.copyOf(buf.array(), n);
+  }
+
+  void acceptHosts(boolean guestReady) throws IOException {
+    SocketChannel ch;
+    while ((ch = listener.accept()) != null) {
+      if (!guestReady) {
+        ch.close(); // no guest driver to connect to
+        continue;
+      }
+      ch.configureBlocking(false);
+      VsockConnection c = new VsockConnection(ch, VsockConnection.State.AWAIT_CONNECT_LINE);
+      c.key = ch.register(selector, SelectionKey.OP_READ, c);
+      awaitingLine.add(c);
+    }
+  }
+
+  void hostEvent(VsockConnection c, SelectionKey key) {
+    try {
+      if (c.state == VsockConnection.State.AWAIT_CONNECT_LINE) {
+        readConnectLine(c);
+        return;
+      }
+      if (key.isWritable()) {
+        flushToHost(c);
+      }
+      if (key.isValid() && key.isReadable()) {
+        // fillRx reads when the guest has buffers and credit; stop watching until then.
+        c.hostReadable = true;
+        key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+      }
+    } catch (IOException e) {
+      resetConnection(c, "host socket: " + e.getMessage());
+    }
+  }
+
+  private void readConnectLine(VsockConnection c) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(MAX_CONNECT_LINE + 1);
+    int n = c.channel.read(buf);
+    if (n < 0) {
+      dropAwaiting(c);
+      return;
+    }
+    byte[] got = new byte[buf.position()];
+    buf.flip().get(got);
+    for (int i = 0; i < got.length; i++) {
+      if (got[i] != '\n') {
+        c.connectLine.append((char) (got[i] & 0xff));
+        if (c.connectLine.length() > MAX_CONNECT_LINE) {
+          dropAwaiting(c);
+          return;
+        }
+        continue;
+      }
+      String line = c.connectLine.toString();
+      int port;
+      try {
+        if (!line.startsWith("CONNECT ")) {
+          throw new NumberFormatException(line);
+        }
+        port = Integer.parseUnsignedInt(line.substring(8).trim());
+      } catch (NumberFormatException e) {
+        dropAwaiting(c);
+        return;
+      }
+      awaitingLine.remove(c);
+      c.hostLeftover = java.util.Arrays.copyOfRange(got, i + 1, got.length);
+      c.localPort = allocateLocalPort(port);
+      c.peerPort = port;
+      c.state = VsockConnection.State.LOCAL_INIT;
+      c.key.interestOps(0);
+      conns.put(c.key(), c);
+      control.add(header(c, OP_REQUEST, 0, 0));
+      return;
+    }
+  }
+
+  private void dropAwaiting(VsockConnection c) {
+    awaitingLine.remove(c);
+    c.close();
+  }
+
+  private int allocateLocalPort(int peerPort) {
+    while (true) {
+      int p = nextLocalPort;
+      nextLocalPort = nextLocalPort == -1 ? FIRST_LOCAL_PORT : nextLocalPort + 1;
+      if (!conns.containsKey(VsockConnection.keyOf(p, peerPort))) {
+        return p;
+      }
+    }
+  }
+
+  private void flushToHost(VsockConnection c) throws IOException {
+    c.flushToHost();
+    SelectionKey key = c.key;
+    if (c.hasPendingToHost()) {
+      key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
+      selector.wakeup();
+    } else {
+      key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
+      if (c.guestShutSend) {
+        c.channel.shutdownOutput();
+      }
+    }
+    if (c.fwdCnt - c.lastAdvertisedFwdCnt >= VsockConnection.BUF_ALLOC / 4) {
+      control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+    }
+  }
+
+  void resetConnection(VsockConnection c, String why) {
+    LOG.log(System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
+    c.close();
+    if (conns.remove(c.key()) != null) {
+      control.add(header(c, OP_RST, 0, 0));
+    }
+  }
+
+  void onGuestPacket(VsockHeader h, byte[] data) {
+    VsockConnection c = conns.get(VsockConnection.keyOf(h.dstPort(), h.srcPort()));
+    if (h.op() == OP_REQUEST) {
+      if (c != null) {
+        resetConnection(c, "duplicate REQUEST");
+        return;
+      }
+      connectToHost(h);
+      return;
+    }
+    if (c == null) {
+      replyRst(h);
+      return;
+    }
+    c.updatePeerCredit(h);
+    try {
+      switch (h.op()) {
+        case OP_RESPONSE -> {
+          if (c.state != VsockConnection.State.LOCAL_INIT) {
+            resetConnection(c, "unexpected RESPONSE");
+            return;
+          }
+          c.state = VsockConnection.State.ESTABLISHED;
+          ByteBuffer ok =
+              ByteBuffer.wrap(
+                  ("OK " + Integer.toUnsignedString(c.localPort) + "\n")
+                      .getBytes(StandardCharsets.US_ASCII));
+          c.channel.write(ok);
+          if (ok.hasRemaining()) {
+            resetConnection(c, "host socket would not take the OK line");
+            return;
+          }
+          c.hostReadable = c.hostLeftover.length > 0;
+          c.key.interestOps(SelectionKey.OP_READ);
+          selector.wakeup();
+        }
+        case OP_RW -> {
+          if (c.state != VsockConnection.State.ESTABLISHED || c.guestShutSend) {
+            resetConnection(c, "RW before the connection is up or after SHUTDOWN");
+            return;
+          }
+          if (data.length > c.toHost.remaining()) {
+            resetConnection(
+                c,
+                "guest overran its credit by " + (data.length - c.toHost.remaining()) + " bytes");
+            return;
+          }
+          c.toHost.put(data);
+          flushToHost(c);
+        }
+        case OP_CREDIT_UPDATE -> {}
+        case OP_CREDIT_REQUEST -> control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+        case OP_SHUTDOWN -> {
+          if ((h.flags() & (SHUTDOWN_RCV | SHUTDOWN_SEND)) == (SHUTDOWN_RCV | SHUTDOWN_SEND)) {
+            c.flushToHost(); // best effort; the guest is closing
+            resetConnection(c, "guest closed");
+          } else if ((h.flags() & SHUTDOWN_SEND) != 0) {
+            c.guestShutSend = true;
+            flushToHost(c);
+          }
+        }
+        case OP_RST -> {
+          c.close();
+          conns.remove(c.key());
+        }
+        default -> resetConnection(c, "unknown op " + h.op());
+      }
+    } catch (IOException e) {
+      resetConnection(c, "host socket: " + e.getMessage());
+    }
+  }
+
+  private void connectToHost(VsockHeader h) {
+    UnixDomainSocketAddress target =
+        UnixDomainSocketAddress.of(config.udsPath() + "_" + Integer.toUnsignedString(h.dstPort()));
+    if (!Files.exists(target.getPath())) {
+      // The common refusal, answered without a failed connect and its exception.
+      replyRst(h);
+      return;
+    }
+    SocketChannel ch = null;
+    try {
+      ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      ch.connect(target);
+      ch.configureBlocking(false);
+      VsockConnection c = new VsockConnection(ch, VsockConnection.State.ESTABLISHED);
+      c.localPort = h.dstPort();
+      c.peerPort = h.srcPort();
+      c.updatePeerCredit(h);
+      c.key = ch.register(selector, SelectionKey.OP_READ, c);
+      selector.wakeup();
+      conns.put(c.key(), c);
+      control.add(header(c, OP_RESPONSE, 0, 0));
+    } catch (IOException e) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "vsock guest connect to {0} refused: {1}",
+          target,
+          e.getMessage());
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // already failing
+        }
+      }
+      replyRst(h);
+    }
+  }
+
+  void replyRst(VsockHeader h) {
+    if (h.op() != OP_RST) {
+      control.add(
+          new VsockHeader(
+              VirtioVsock.HOST_CID,
+              config.guestCid(),
+              h.dstPort(),
+              h.srcPort(),
+              0,
+              TYPE_STREAM,
+              OP_RST,
+              0,
+              0,
+              0));
+    }
+  }
+
+  VsockConnection readyToSend() {
+    for (VsockConnection c : conns.values()) {
+      if (c.state == VsockConnection.State.ESTABLISHED
+          && c.hostReadable
+          && !c.hostEof
+          && c.peerCredit() > 0) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  VsockHeader header(VsockConnection c, int op, int flags, int len) {
+    c.lastAdvertisedFwdCnt = c.fwdCnt;
+    return new VsockHeader(
+        VirtioVsock.HOST_CID,
+        config.guestCid(),
+        c.localPort,
+        c.peerPort,
+        len,
+        TYPE_STREAM,
+        op,
+        flags,
+        VsockConnection.BUF_ALLOC,
+        c.fwdCnt);
+  }
+}
