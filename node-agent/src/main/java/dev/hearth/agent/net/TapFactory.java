@@ -3,8 +3,7 @@ package dev.hearth.agent.net;
 /**
  * Creates and deletes the persistent tap devices that back guest network interfaces, each with
  * {@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}. The VMM later attaches to a tap by name with
- * TUNSETIFF. Implementations: {@link IpTuntapFactory} (iproute2, which issues TUNSETIFF and
- * TUNSETPERSIST itself); an FFM implementation on the VMM's TUN ioctls can replace it.
+ * TUNSETIFF. {@link TunTapFactory} is the implementation; tests may wrap it to inject failures.
  */
 public interface TapFactory {
   /** Creates tap {@code name}; fails if it exists. */

@@ -258,7 +258,7 @@ final class VmSupervisor {
                       "BackOff",
                       what + "; restarting in " + r.delay().toMillis() + " ms"));
             });
-        loop.schedule(r.delay(), this::restartDue);
+        loop.schedule(r.delay(), () -> startAgain(true));
       }
       case RestartBackoff.Decision.Stop stop -> {
         terminal = true;
@@ -275,7 +275,8 @@ final class VmSupervisor {
     }
   }
 
-  private void restartDue() {
+  /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */
+  private void startAgain(boolean countsAsRestart) {
     if (gone || !waitingToRestart) {
       return;
     }
@@ -285,7 +286,9 @@ final class VmSupervisor {
     }
     lastSeen = latest;
     waitingToRestart = false;
-    backoff.restarting();
+    if (countsAsRestart) {
+      backoff.restarting();
+    }
     generation = generationOf(latest);
     try {
       start(latest, mapper.map(latest.getSpec()));
@@ -310,31 +313,12 @@ final class VmSupervisor {
                       "BackOff",
                       "retrying in " + r.delay().toMillis() + " ms"));
             });
-        loop.schedule(r.delay(), this::retrySetUp);
+        loop.schedule(r.delay(), () -> startAgain(false));
       }
       case RestartBackoff.Decision.Stop stop -> {
         terminal = true;
         fail(vm, reason, message, true);
       }
-    }
-  }
-
-  private void retrySetUp() {
-    if (gone || !waitingToRestart) {
-      return;
-    }
-    MicroVM latest = lookup();
-    if (latest == null) {
-      return;
-    }
-    lastSeen = latest;
-    waitingToRestart = false;
-    generation = generationOf(latest);
-    try {
-      start(latest, mapper.map(latest.getSpec()));
-    } catch (SpecRejectedException e) {
-      terminal = true;
-      fail(latest, e.reason(), e.getMessage(), false);
     }
   }
 

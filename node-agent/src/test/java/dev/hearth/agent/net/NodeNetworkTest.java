@@ -40,7 +40,7 @@ class NodeNetworkTest {
     host.run("ip", "netns", "add", netns);
     ns = HostCommands.inNamespace(netns);
     ipam = new Ipam(Cidr.parse("10.77.0.0/24"), dir.resolve("ipam"));
-    network = new NodeNetwork(ns, new IpTuntapFactory(ns), ipam, "hearth0");
+    network = new NodeNetwork(ns, TunTapFactory.inNamespace(netns), ipam, "hearth0");
     network.setUp();
   }
 
@@ -89,7 +89,10 @@ class NodeNetworkTest {
     Attachment before = network.attach("uid-a", ETH0).getFirst();
     NodeNetwork restarted =
         new NodeNetwork(
-            ns, new IpTuntapFactory(ns), new Ipam(ipam.subnet(), dir.resolve("ipam")), "hearth0");
+            ns,
+            TunTapFactory.inNamespace(netns),
+            new Ipam(ipam.subnet(), dir.resolve("ipam")),
+            "hearth0");
     restarted.setUp();
     assertThat(restarted.attach("uid-a", ETH0).getFirst()).isEqualTo(before);
   }
@@ -103,7 +106,10 @@ class NodeNetworkTest {
 
     NodeNetwork restarted =
         new NodeNetwork(
-            ns, new IpTuntapFactory(ns), new Ipam(ipam.subnet(), dir.resolve("ipam")), "hearth0");
+            ns,
+            TunTapFactory.inNamespace(netns),
+            new Ipam(ipam.subnet(), dir.resolve("ipam")),
+            "hearth0");
     assertThat(restarted.reconcile(Set.of("live/eth0")))
         .containsExactlyInAnyOrder(gone.tap(), "hth0000000000");
     assertThat(restarted.hearthLinks()).containsExactly(keep.tap());
@@ -117,7 +123,7 @@ class NodeNetworkTest {
   void aFailedAttachLeavesNothingBehind() {
     TapFactory failsOnSecond =
         new TapFactory() {
-          final TapFactory real = new IpTuntapFactory(ns);
+          final TapFactory real = TunTapFactory.inNamespace(netns);
           int created;
 
           @Override

@@ -2,52 +2,32 @@ package dev.hearth.agent.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.NodeResources;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class NodeRegistrationTest {
-  private static KubernetesMockServer server;
   private static KubernetesClient client;
 
   @TempDir Path proc;
 
   @BeforeAll
   static void apiServer() {
-    server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    server.init();
-    client = server.createClient();
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    server.destroy();
+    client = SharedApiServer.client();
   }
 
   private HostProbe probe(String flags, Optional<String> kvmProblem) throws Exception {

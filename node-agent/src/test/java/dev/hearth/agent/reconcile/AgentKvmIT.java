@@ -10,6 +10,8 @@ import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.testing.FakeGuestNetwork;
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -21,7 +23,6 @@ import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,11 +30,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresKvm
 class AgentKvmIT {
-  private static KubernetesMockServer server;
   private static KubernetesClient client;
 
   @TempDir Path state;
@@ -57,15 +57,34 @@ class AgentKvmIT {
   private NodeAgent agent;
 
   @BeforeAll
-  static void apiServer() {
-    server = MockApiServer.start();
-    client = server.createClient();
+  static void apiServer() throws Exception {
+    loopbackUp();
+    client = SharedApiServer.client();
   }
 
-  @AfterAll
-  static void stopApiServer() {
-    client.close();
-    server.destroy();
+  /**
+   * The mock API server listens on loopback. Inside the nested-KVM machine (where the build runs
+   * this class on hosts without /dev/kvm) nothing brings {@code lo} up, so do it here; on any other
+   * host it is up already and this does nothing.
+   */
+  private static void loopbackUp() throws Exception {
+    Path flags = Path.of("/sys/class/net/lo/flags");
+    if (!Files.exists(flags) || (Integer.decode(Files.readString(flags).strip()) & 1) != 0) {
+      return;
+    }
+    for (List<String> cmd :
+        List.of(
+            List.of("ip", "link", "set", "lo", "up"),
+            List.of("/usr/bin/busybox", "ip", "link", "set", "lo", "up"),
+            List.of("/bin/busybox", "ifconfig", "lo", "up"))) {
+      try {
+        if (new ProcessBuilder(cmd).inheritIO().start().waitFor() == 0) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not on this system; try the next way.
+      }
+    }
   }
 
   @BeforeEach

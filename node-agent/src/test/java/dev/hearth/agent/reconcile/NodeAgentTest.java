@@ -11,6 +11,9 @@ import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.testing.FakeGuestNetwork;
+import dev.hearth.agent.testing.FakeVmRuntime;
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -25,7 +28,6 @@ import dev.hearth.api.v1alpha1.TokenBucket;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +40,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,19 +48,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's reconcile loop against the fabric8 mock API server, with a fake VM runtime. */
 class NodeAgentTest {
-  private static KubernetesMockServer server;
   private static KubernetesClient client;
 
   @BeforeAll
   static void apiServer() {
-    server = MockApiServer.start();
-    client = server.createClient();
-  }
-
-  @AfterAll
-  static void stopApiServer() {
-    client.close();
-    server.destroy();
+    client = SharedApiServer.client();
   }
 
   @TempDir Path state;

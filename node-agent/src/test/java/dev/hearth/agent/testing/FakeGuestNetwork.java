@@ -1,4 +1,4 @@
-package dev.hearth.agent.reconcile;
+package dev.hearth.agent.testing;
 
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.net.Attachment;
@@ -12,11 +12,11 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 
 /** Real IPAM and naming, with taps kept in a set instead of the kernel (no root needed). */
-final class FakeGuestNetwork implements GuestNetwork {
-  final Ipam ipam;
-  final Set<String> taps = new ConcurrentSkipListSet<>();
+public final class FakeGuestNetwork implements GuestNetwork {
+  public final Ipam ipam;
+  public final Set<String> taps = new ConcurrentSkipListSet<>();
 
-  FakeGuestNetwork(Ipam ipam) {
+  public FakeGuestNetwork(Ipam ipam) {
     this.ipam = ipam;
   }
 

@@ -1,4 +1,4 @@
-package dev.hearth.agent.reconcile;
+package dev.hearth.agent.testing;
 
 import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmExit;
@@ -12,9 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A runtime that boots nothing: it records launches and lets the test end them. */
-final class FakeVmRuntime implements VmRuntime {
-  final List<FakeVm> started = new CopyOnWriteArrayList<>();
-  volatile VmStartException failNextStart;
+public final class FakeVmRuntime implements VmRuntime {
+  public final List<FakeVm> started = new CopyOnWriteArrayList<>();
+  public volatile VmStartException failNextStart;
 
   @Override
   public Capabilities capabilities() {
@@ -38,20 +38,20 @@ final class FakeVmRuntime implements VmRuntime {
     return vm;
   }
 
-  FakeVm last() {
+  public FakeVm last() {
     return started.getLast();
   }
 
-  long running() {
+  public long running() {
     return started.stream().filter(v -> !v.exit.isDone()).count();
   }
 
-  static final class FakeVm implements RunningVm {
-    final VmLaunch launch;
-    final CompletableFuture<VmExit> exit = new CompletableFuture<>();
-    final CompletableFuture<Duration> booted = new CompletableFuture<>();
-    final List<VmLaunch.Limits> limitUpdates = new CopyOnWriteArrayList<>();
-    volatile String stopReason;
+  public static final class FakeVm implements RunningVm {
+    public final VmLaunch launch;
+    public final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    public final CompletableFuture<Duration> booted = new CompletableFuture<>();
+    public final List<VmLaunch.Limits> limitUpdates = new CopyOnWriteArrayList<>();
+    public volatile String stopReason;
 
     FakeVm(VmLaunch launch) {
       this.launch = launch;
@@ -79,7 +79,7 @@ final class FakeVmRuntime implements VmRuntime {
     }
 
     /** The guest ends by itself. */
-    void guestExits(String reason, boolean success) {
+    public void guestExits(String reason, boolean success) {
       exit.complete(new VmExit(reason, "", success));
     }
   }

@@ -1,0 +1,149 @@
+package dev.hearth.agent.daemon;
+
+import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.http.AgentHttpServer;
+import dev.hearth.agent.http.HealthChecks;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.ipam.Ipam;
+import dev.hearth.agent.lifecycle.RestartBackoff;
+import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.net.CommandRunner;
+import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.agent.net.TapFactory;
+import dev.hearth.agent.node.HostProbe;
+import dev.hearth.agent.node.LeaseRenewer;
+import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.reconcile.AgentContext;
+import dev.hearth.agent.reconcile.NodeAgent;
+import dev.hearth.agent.runtime.VmRuntime;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole node agent wired together: HTTP (console, metrics, health), the node network, the image
+ * cache, registration, the Lease, and the reconcile loop. Startup order: HTTP first (so liveness
+ * answers), network, registration, reconcile loop (which recovers), Lease last (the node is Ready
+ * only once the agent can serve). {@link #close()} stops VMs cleanly and stops renewing.
+ */
+public final class AgentDaemon implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
+
+  private final AgentSettings settings;
+  private final AgentHttpServer http;
+  private final NodeAgent agent;
+  private final ScheduledExecutorService heartbeat =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("hearth-lease").daemon().factory());
+  private volatile boolean closed;
+
+  private AgentDaemon(AgentSettings settings, AgentHttpServer http, NodeAgent agent) {
+    this.settings = settings;
+    this.http = http;
+    this.agent = agent;
+  }
+
+  /**
+   * Starts an agent. {@code commands} runs iproute2/nftables and {@code taps} makes taps (on the
+   * host, or in a test's network namespace); {@code host} says what the node offers.
+   */
+  public static AgentDaemon start(
+      AgentSettings settings,
+      KubernetesClient client,
+      VmRuntime runtime,
+      CommandRunner commands,
+      TapFactory taps,
+      HostProbe host)
+      throws Exception {
+    AgentMetrics metrics = new AgentMetrics();
+    HealthChecks health = new HealthChecks();
+    ConsoleRegistry consoles = new ConsoleRegistry(settings.consoleBufferBytes());
+    AgentHttpServer http = new AgentHttpServer(settings.http(), consoles, metrics, health).start();
+    health.addLiveness("http", Optional::empty);
+    try {
+      Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
+      NodeNetwork network = new NodeNetwork(commands, taps, ipam, settings.bridge());
+      network.setUp();
+      ImageCache images =
+          new ImageCache(
+              settings.stateDir().resolve("images"),
+              settings.imageCacheBytes(),
+              ImageCache.Timeouts.DEFAULT,
+              metrics.registry());
+      new NodeRegistration(client, settings.nodeName())
+          .register(
+              host.capacity(),
+              settings.reserved(),
+              host.kvm(),
+              settings.version(),
+              settings.subnet().toString());
+      AgentContext ctx =
+          new AgentContext(
+              settings.nodeName(),
+              client,
+              runtime,
+              network,
+              images,
+              consoles,
+              metrics,
+              settings.stateDir(),
+              RestartBackoff.Config.DEFAULT,
+              settings.stopGrace(),
+              InstantSource.system());
+      NodeAgent agent = new NodeAgent(ctx);
+      health.addReadiness("microvms", agent::readinessProblem);
+      agent.start(Duration.ofMinutes(2));
+      AgentDaemon daemon = new AgentDaemon(settings, http, agent);
+      LeaseRenewer lease =
+          new LeaseRenewer(
+              client,
+              settings.leaseNamespace(),
+              settings.nodeName(),
+              settings.leaseDurationSeconds(),
+              InstantSource.system(),
+              () -> health.readinessProblems().stream().findFirst());
+      lease.renew();
+      daemon.heartbeat.scheduleAtFixedRate(
+          lease::renew,
+          lease.interval().toMillis(),
+          lease.interval().toMillis(),
+          TimeUnit.MILLISECONDS);
+      LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
+      return daemon;
+    } catch (Exception | Error e) {
+      http.close();
+      throw e;
+    }
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public NodeAgent agent() {
+    return agent;
+  }
+
+  /** Stops every VM cleanly (status says why), stops renewing the Lease, closes HTTP. */
+  public void stop(String why) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
+    agent.shutdown(why, settings.stopGrace().plusSeconds(10));
+    agent.close();
+    http.close();
+  }
+
+  @Override
+  public void close() {
+    stop("the node agent stopped");
+  }
+}

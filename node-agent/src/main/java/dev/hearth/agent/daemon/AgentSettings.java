@@ -1,0 +1,46 @@
+package dev.hearth.agent.daemon;
+
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.node.NodeRegistration;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How one node agent runs.
+ *
+ * @param leaseNamespace where the node Lease lives (the chart's release namespace)
+ * @param imageCacheBytes size above which unreferenced cached images are evicted
+ * @param consoleBufferBytes serial output kept per VM
+ */
+public record AgentSettings(
+    String nodeName,
+    Path stateDir,
+    Cidr subnet,
+    String bridge,
+    InetSocketAddress http,
+    String leaseNamespace,
+    int leaseDurationSeconds,
+    NodeRegistration.Reservations reserved,
+    long imageCacheBytes,
+    int consoleBufferBytes,
+    Duration stopGrace,
+    String version) {
+
+  public AgentSettings {
+    if (nodeName == null
+        || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+        || nodeName.length() > 253) {
+      throw new IllegalArgumentException(
+          "node name '" + nodeName + "' is not a DNS subdomain (set --node-name or NODE_NAME)");
+    }
+    if (!bridge.matches("[A-Za-z0-9_.-]{1,15}")) {
+      throw new IllegalArgumentException(
+          "bridge name '" + bridge + "' is not a 1-15 character interface name");
+    }
+    if (leaseDurationSeconds < 3) {
+      throw new IllegalArgumentException(
+          "lease duration " + leaseDurationSeconds + " s is below 3 s");
+    }
+  }
+}

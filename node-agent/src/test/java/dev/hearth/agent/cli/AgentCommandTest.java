@@ -1,0 +1,48 @@
+package dev.hearth.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class AgentCommandTest {
+  private final StringWriter err = new StringWriter();
+
+  private int hearth(String... args) {
+    CommandLine cmd = HearthCommand.commandLine();
+    cmd.setErr(new PrintWriter(err, true));
+    cmd.setOut(new PrintWriter(new StringWriter(), true));
+    return cmd.execute(args);
+  }
+
+  @Test
+  void settingsComeFromOptionsWithDefaults() {
+    AgentCommand cmd = new AgentCommand();
+    new CommandLine(cmd)
+        .parseArgs("--node-name", "worker-1", "--subnet", "10.9.0.0/24", "--http-port", "0");
+    var s = cmd.settings();
+    assertThat(s.nodeName()).isEqualTo("worker-1");
+    assertThat(s.subnet().toString()).isEqualTo("10.9.0.0/24");
+    assertThat(s.bridge()).isEqualTo("hearth0");
+    assertThat(s.stateDir().toString()).isEqualTo("/var/lib/hearth");
+    assertThat(s.leaseDurationSeconds()).isEqualTo(40);
+  }
+
+  @Test
+  void badSettingsAreOneClearLine() {
+    assertThat(hearth("agent", "--node-name", "worker-1", "--subnet", "10.9.0.1/24"))
+        .isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(err.toString())
+        .isEqualTo("hearth: 10.9.0.1/24 has host bits set; use 10.9.0.0/24\n");
+  }
+
+  @Test
+  void aNodeNameIsRequired() {
+    AgentCommand cmd = new AgentCommand();
+    new CommandLine(cmd).parseArgs("--node-name", "");
+    org.assertj.core.api.Assertions.assertThatThrownBy(cmd::settings)
+        .hasMessage("no node name: set --node-name or NODE_NAME");
+  }
+}

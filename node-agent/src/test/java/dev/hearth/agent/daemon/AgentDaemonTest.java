@@ -1,0 +1,149 @@
+package dev.hearth.agent.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.net.CommandRunner;
+import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.TunTapFactory;
+import dev.hearth.agent.node.HostProbe;
+import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.testing.FakeVmRuntime;
+import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.vmm.testing.RequiresRoot;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole agent (HTTP, real bridge/taps/nftables in a private network namespace, registration,
+ * Lease, reconcile loop) against the mock API server, with a fake VM runtime.
+ */
+@RequiresRoot
+class AgentDaemonTest {
+  @TempDir Path state;
+
+  @Test
+  void anAgentRegistersServesAndRunsAMicroVm() throws Exception {
+    KubernetesClient client = SharedApiServer.client();
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    String node = "daemon-" + id;
+    String netns = "hth-test-" + id;
+    CommandRunner host = HostCommands.host();
+    host.run("ip", "netns", "add", netns);
+    try {
+      Files.writeString(state.resolve("cpuinfo"), "processor : 0\nflags : fpu\n");
+      Files.writeString(state.resolve("meminfo"), "MemTotal: 2097152 kB\n");
+      Path kernel = Files.writeString(state.resolve("vmlinux"), "k");
+      AgentSettings settings =
+          new AgentSettings(
+              node,
+              state.resolve("state"),
+              Cidr.parse("10.90.0.0/24"),
+              "hearth0",
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              "hearth-system",
+              40,
+              new NodeRegistration.Reservations(0, 256),
+              1 << 20,
+              4096,
+              Duration.ofSeconds(1),
+              "test");
+      FakeVmRuntime runtime = new FakeVmRuntime();
+      CommandRunner ns = HostCommands.inNamespace(netns);
+      try (AgentDaemon daemon =
+          AgentDaemon.start(
+              settings,
+              client,
+              runtime,
+              ns,
+              TunTapFactory.inNamespace(netns),
+              new HostProbe(state, () -> Optional.of("no KVM here")))) {
+        MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
+        assertThat(registered.getStatus().getAllocatable().getMemoryMiB()).isEqualTo(1792);
+        assertThat(registered.getStatus().getKvm().getPresent()).isFalse();
+        Lease lease =
+            client
+                .resources(Lease.class)
+                .inNamespace("hearth-system")
+                .withName(HearthApi.leaseName(node))
+                .get();
+        assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(node);
+        assertThat(get(daemon, "/readyz").statusCode()).isEqualTo(200);
+
+        MicroVM vm = new MicroVM();
+        vm.setMetadata(
+            new ObjectMetaBuilder()
+                .withNamespace(id)
+                .withName("vm")
+                .withLabels(Map.of(HearthApi.NODE_LABEL, node))
+                .withFinalizers(HearthApi.AGENT_FINALIZER)
+                .build());
+        MicroVMSpec spec = new MicroVMSpec();
+        spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+        spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
+        vm.setSpec(spec);
+        client.resource(vm).create();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> phase(client, id) == MicroVMPhase.Running);
+        String tap =
+            client
+                .resources(MicroVM.class)
+                .inNamespace(id)
+                .withName("vm")
+                .get()
+                .getStatus()
+                .getNetwork()
+                .getFirst()
+                .getTap();
+        assertThat(ns.run("ip", "-d", "link", "show", "dev", tap)).contains("master hearth0");
+        assertThat(get(daemon, "/vms/" + id + "/vm/console").body())
+            .isEqualTo("booting " + id + "/vm\n");
+        assertThat(get(daemon, "/metrics").body()).contains("hearth_vms{phase=\"Running\"} 1.0");
+
+        daemon.stop("the node agent received SIGTERM");
+        assertThat(runtime.running()).isZero();
+        assertThat(phase(client, id)).isEqualTo(MicroVMPhase.Scheduled);
+      }
+    } finally {
+      host.run("ip", "netns", "del", netns);
+    }
+  }
+
+  private static MicroVMPhase phase(KubernetesClient client, String ns) {
+    MicroVM vm = client.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    return vm.getStatus() == null ? null : vm.getStatus().getPhase();
+  }
+
+  private static HttpResponse<String> get(AgentDaemon daemon, String path) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.httpPort() + path))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+}
