@@ -36,11 +36,13 @@ esac
 [ -c /dev/kvm ] || { echo "l2-boot-qemu: no /dev/kvm" >&2; exit 2; }
 
 # acpi=off: the kernel has no ACPI, QEMU then announces virtio-mmio devices on the command line
-# and describes the vCPUs in an MP table. A quiet console: every byte is a VM exit.
+# and describes the vCPUs in an MP table. An i8042 so that reboot=k resets at once (without one
+# the kernel polls the absent controller, each read a VM exit, for minutes). A quiet console:
+# every byte is a VM exit.
 append="console=ttyS0 reboot=k panic=-1 quiet hearth.cpus=$cpus"
 qemu=(qemu-system-x86_64 -M microvm,x-option-roms=off,acpi=off,ioapic2=off,isa-serial=on,rtc=off
   -accel kvm -cpu host -smp "$cpus" -m 256M -nodefaults -no-user-config -display none
-  -monitor none -serial stdio -no-reboot -kernel "$kfile"
+  -monitor none -serial stdio -no-reboot -device i8042 -kernel "$kfile"
   -drive "id=root,file=$HEARTH_GUEST_ROOTFS,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=root)
 case "$rootfs" in
   initramfs) qemu+=(-initrd "$HEARTH_GUEST_INITRAMFS"); append+=" hearth.check=cpus,blk,rootfs" ;;
@@ -55,6 +57,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 marker="" done_line="" failed_checks=""
 coproc QEMU { timeout -k 2 "$timeout" "${qemu[@]}" </dev/null 2>&1; }
+qemu_pid=$QEMU_PID  # bash unsets QEMU_PID when the coprocess ends
 while IFS= read -r line <&"${QEMU[0]}"; do
   line=${line%$'\r'}
   echo "$line" >>"$out"
@@ -65,7 +68,7 @@ while IFS= read -r line <&"${QEMU[0]}"; do
     HEARTH-GUEST-DONE*) done_line=$line ;;
   esac
 done
-wait "$QEMU_PID"; status=$?
+wait "$qemu_pid"; status=$?
 total=$(secs)
 grep -E '^HEARTH-' "$out" | sed 's/^/l2: /' >&2
 reason=""
