@@ -196,7 +196,10 @@ static void check_net(void) {
   int found = 0;
   struct dirent *e;
   while (d && (e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || strcmp(e->d_name, "lo") == 0) continue;
+    char dev[300];
+    /* Only interfaces backed by a device: lo, sit0 and other virtual ones have no device link. */
+    snprintf(dev, sizeof dev, "/sys/class/net/%s/device", e->d_name);
+    if (e->d_name[0] == '.' || access(dev, F_OK) != 0) continue;
     found++;
     strncat(names, e->d_name, sizeof names - strlen(names) - 2);
     strcat(names, " ");
