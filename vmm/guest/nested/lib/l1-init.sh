@@ -56,7 +56,9 @@ mount -t tmpfs -o size=1g tmpfs /rw && mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=/rw/upper,workdir=/rw/work" /newroot \
   || { h "setup-failed overlay mount"; finish 125; }
 for d in dev proc sys; do mkdir -p /newroot/$d && mount --bind /$d /newroot/$d; done
-mkdir -p /newroot/tmp /newroot/run && mount -t tmpfs tmpfs /newroot/tmp
+# /tmp comes from the overlay (its upper layer is already tmpfs), not from a tmpfs of its own: a
+# checkout under /tmp on the host (a CI clone, say) is added at the same path and must stay visible.
+mkdir -p /newroot/tmp /newroot/run && chmod 1777 /newroot/tmp
 mkdir -p /newroot/.hearth-job && cp /job/cmd /newroot/.hearth-job/cmd
 mkdir -p /newroot/etc
 [ -s /newroot/etc/hosts ] || printf '127.0.0.1 localhost\n::1 localhost\n' >/newroot/etc/hosts
