@@ -15,8 +15,7 @@ import org.junit.jupiter.api.Timeout;
 @RequiresKvm
 @Timeout(170)
 class TeardownKvmIT {
-  /** 200 by default; {@code -Dhearth.teardown.vms} lowers it where VM exits are slow (nested). */
-  private static final int VMS = Integer.getInteger("hearth.teardown.vms", 200);
+  private static final int VMS = 200;
 
   @Test
   void twoHundredVmsComeAndGoWithoutLeakingFdsOrThreads() throws Exception {
