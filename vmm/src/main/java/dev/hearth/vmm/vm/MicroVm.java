@@ -278,15 +278,9 @@ public final class MicroVm implements AutoCloseable {
     state = State.CLOSED;
   }
 
-  /**
-   * Waits for every vCPU thread once the guest has ended. A vCPU still inside KVM_RUN is kicked
-   * again every 50 ms, so that no lost wake-up can leave a thread (and its VM) behind.
-   */
   private void joinRunners() throws InterruptedException {
     for (VcpuRunner r : runners) {
-      while (!r.join(50)) {
-        r.kick();
-      }
+      r.join();
     }
   }
 

@@ -50,9 +50,8 @@ final class VcpuRunner {
     thread.start();
   }
 
-  /** Waits up to {@code millis} for the thread to end; returns whether it has. */
-  boolean join(long millis) throws InterruptedException {
-    return thread.join(java.time.Duration.ofMillis(millis));
+  void join() throws InterruptedException {
+    thread.join();
   }
 
   boolean isAlive() {
