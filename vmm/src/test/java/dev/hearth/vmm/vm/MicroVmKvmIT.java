@@ -77,7 +77,7 @@ class MicroVmKvmIT {
   }
 
   @Test
-  @Tag(KvmSuiteInsideL1.UNRELIABLE_UNDER_EMULATED_SVM)
+  @Tag(KvmSuiteInsideL1.HANGS_INSIDE_L1)
   void aTripleFaultIsReportedAsACrashWithRegisters() throws Exception {
     try (MicroVm vm = MicroVm.create(TestGuests.config("triple", 1, 16, ""), null)) {
       VmExit exit = run(vm);
