@@ -3,6 +3,7 @@ package dev.hearth.operator.microvm;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.operator.scheduling.Decision;
 import dev.hearth.operator.scheduling.NodeCandidate;
 import dev.hearth.operator.support.EventRecorder;
@@ -89,6 +90,11 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     return List.of(nodes, coreNodes);
   }
 
+  private static boolean finished(MicroVM vm) {
+    MicroVMPhase phase = vm.getStatus() == null ? null : vm.getStatus().getPhase();
+    return phase == MicroVMPhase.Failed || phase == MicroVMPhase.Succeeded;
+  }
+
   private Set<ResourceID> unboundVms() {
     return cache
         .list()
@@ -103,8 +109,10 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     if (node != null) {
       coordinator.observe(vm);
       metrics.trackNode(node);
-      if (!MicroVMs.deleting(vm)) {
-        // Completes a bind whose metadata patch was lost (operator restart, error).
+      if (!MicroVMs.deleting(vm) && !finished(vm)) {
+        // Completes a bind whose metadata patch was lost (operator restart, error). Not for a VM
+        // that has finished: node-loss handling releases the agent finalizer of a Failed VM on a
+        // dead node, and putting it back would leave nobody to remove it.
         writer.ensureBindMetadata(vm, node);
       }
       return UpdateControl.noUpdate();
