@@ -35,12 +35,6 @@ final class RunCommand implements Callable<Integer> {
       description = "Where downloaded images are cached (default: ~/.cache/hearth/images).")
   Path cacheDir = Path.of(System.getProperty("user.home"), ".cache", "hearth", "images");
 
-  @Option(
-      names = "--kvm",
-      paramLabel = "DEVICE",
-      description = "The KVM device (default /dev/kvm).")
-  Path kvm = Path.of("/dev/kvm");
-
   @Override
   public Integer call() {
     try {
@@ -48,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
       ImageCache images =
           new ImageCache(
               cacheDir, 4L << 30, ImageCache.Timeouts.DEFAULT, new SimpleMeterRegistry());
-      return new LocalRunner(images, kvm, System.err).run(plan, System.out);
+      return new LocalRunner(images, LocalRunner.KVM_DEVICE, System.err).run(plan, System.out);
     } catch (HostUnavailableException e) {
       throw new UserFacingException(UserFacingException.UNAVAILABLE, e.getMessage());
     } catch (RunException e) {

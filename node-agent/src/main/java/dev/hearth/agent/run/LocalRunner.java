@@ -26,6 +26,9 @@ import java.util.Optional;
  * the console to {@code console} and waits for the guest to end. Ctrl-C stops it cleanly.
  */
 public final class LocalRunner {
+  /** The device the VMM opens; the pre-check looks at the same one. */
+  public static final Path KVM_DEVICE = Path.of("/dev/kvm");
+
   /** Exit status when the VM was stopped from the host (as for SIGINT). */
   public static final int STOPPED = 130;
 
@@ -44,7 +47,8 @@ public final class LocalRunner {
 
   /**
    * @param images where URL images are fetched and cached
-   * @param kvmDevice the KVM device, normally {@code /dev/kvm}
+   * @param kvmDevice the KVM device to check before anything is created: {@link #KVM_DEVICE}, which
+   *     the VMM opens, or a stand-in in tests
    * @param status where progress and the final line go (stderr)
    */
   public LocalRunner(ImageCache images, Path kvmDevice, PrintStream status) {

@@ -70,29 +70,6 @@ class RunCommandTest {
   }
 
   @Test
-  void missingKvmIsOneLineWithItsOwnStatus() throws Exception {
-    kernel();
-    Path m = manifest("kernel: {source: {path: kernel.elf}}");
-    int status = hearth("run", "--kvm", dir.resolve("no-kvm").toString(), m.toString());
-    assertThat(status).isEqualTo(UserFacingException.UNAVAILABLE);
-    assertThat(err.toString())
-        .isEqualTo(
-            "hearth: KVM is missing: "
-                + dir.resolve("no-kvm")
-                + " does not exist; Hearth needs a host with KVM (load kvm_intel or kvm_amd)\n");
-  }
-
-  @Test
-  void aKvmDeviceThatCannotBeOpenedIsNotPermitted() throws Exception {
-    kernel();
-    Path m = manifest("kernel: {source: {path: kernel.elf}}");
-    Path notADevice = Files.createDirectory(dir.resolve("kvm-dir"));
-    assertThat(hearth("run", "--kvm", notADevice.toString(), m.toString()))
-        .isEqualTo(UserFacingException.UNAVAILABLE);
-    assertThat(err.toString()).startsWith("hearth: KVM is not permitted: cannot open ");
-  }
-
-  @Test
   void noArgumentsIsAUsageError() {
     assertThat(hearth("run")).isEqualTo(CommandLine.ExitCode.USAGE);
     assertThat(err.toString()).contains("Missing required parameter: 'MANIFEST'");
