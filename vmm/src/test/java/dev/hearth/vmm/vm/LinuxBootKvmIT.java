@@ -11,8 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Boots the minimal Linux test guest ({@code vmm/guest/build-guest.sh}) under Hearth's own VMM,
@@ -70,20 +71,26 @@ class LinuxBootKvmIT {
         vm.config().name(), cpus, vm.bootTime().get().toMillis(), exit.uptime().toMillis());
   }
 
-  @Test
-  void vmlinuxWithOneVcpuBootsToTheInitAndResetsThroughTheI8042() throws Exception {
-    try (MicroVm vm = MicroVm.create(config("linux-elf", guest.vmlinux(), 1), null)) {
-      VmExit exit = boot(vm);
-      assertCleanBoot(vm, exit, 1);
+  /** The kernel formats the loader takes. */
+  enum KernelFormat {
+    VMLINUX,
+    BZIMAGE;
+
+    Path of(TestGuest g) {
+      return this == VMLINUX ? g.vmlinux() : g.bzImage();
     }
   }
 
-  @Test
-  void bzImageWithTwoVcpusBootsWithBothCpusOnline() throws Exception {
-    try (MicroVm vm = MicroVm.create(config("linux-bzimage", guest.bzImage(), 2), null)) {
+  @ParameterizedTest(name = "{0} with {1} vCPU(s)")
+  @CsvSource({"VMLINUX, 1", "VMLINUX, 2", "BZIMAGE, 1", "BZIMAGE, 2"})
+  void bootsToTheInitWithEveryVcpuOnlineAndResetsThroughTheI8042(KernelFormat format, int vcpus)
+      throws Exception {
+    String name = "linux-" + format.name().toLowerCase(java.util.Locale.ROOT) + "-" + vcpus;
+    try (MicroVm vm = MicroVm.create(config(name, format.of(guest), vcpus), null)) {
       VmExit exit = boot(vm);
-      assertCleanBoot(vm, exit, 2);
-      assertThat(vm.console().text()).contains("HEARTH-CHECK cpus OK online=2 expected=2");
+      assertCleanBoot(vm, exit, vcpus);
+      assertThat(vm.console().text())
+          .contains("HEARTH-CHECK cpus OK online=" + vcpus + " expected=" + vcpus);
     }
   }
 }
