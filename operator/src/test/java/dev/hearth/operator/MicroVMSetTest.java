@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -126,5 +127,14 @@ class MicroVMSetTest extends OperatorTestBase {
     assertThat(cond.getReason()).isEqualTo("SelectorMismatch");
     assertThat(cond.getMessage()).contains("app=bad does not match template.metadata.labels");
     assertThat(members("bad")).isEmpty();
+    // One Event for the mismatch, not one per reconcile.
+    await().during(Duration.ofSeconds(2)).atMost(TIMEOUT).until(() -> mismatchEvents("bad") == 1);
+  }
+
+  private long mismatchEvents(String set) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> set.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "SelectorMismatch".equals(e.getReason()))
+        .count();
   }
 }
