@@ -61,9 +61,15 @@ class MetricsTest extends OperatorTestBase {
         .anyMatch(n -> n.startsWith("operator.sdk.reconciliations.started"))
         .anyMatch(n -> n.startsWith("operator.sdk.reconciliations.success"))
         .anyMatch(n -> n.startsWith("operator.sdk.controllers.execution.reconcile"));
-    assertThat(registry.getMeters())
-        .map(m -> m.getId().toString())
-        .anyMatch(id -> id.contains("microvm-scheduler"))
-        .anyMatch(id -> id.contains("microvmnode-health"));
+    for (String controller : new String[] {"microvm-scheduler", "microvmnode-health"}) {
+      assertThat(
+              registry
+                  .get("operator.sdk.controllers.execution.reconcile")
+                  .tag("controller", controller)
+                  .timer()
+                  .count())
+          .as(controller + " reconcile timer")
+          .isPositive();
+    }
   }
 }
