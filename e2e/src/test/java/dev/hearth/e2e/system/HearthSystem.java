@@ -1,0 +1,179 @@
+package dev.hearth.e2e.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.e2e.ProjectRoot;
+import dev.hearth.operator.HearthOperator;
+import dev.hearth.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+
+/**
+ * The whole system in one JVM: an API server ({@link ApiServer}), the Hearth CRDs from {@code
+ * crds/yaml}, the operator (JOSDK, as {@code OperatorMain} wires it) and any number of node agents
+ * ({@link AgentNode}). Scenarios apply objects and watch them through the administrator's client.
+ */
+final class HearthSystem implements AutoCloseable {
+  /** Generous: the build machines are shared and the VMs may run under nested emulation. */
+  static final Duration PATIENCE = Duration.ofSeconds(120);
+
+  private final ApiServer api;
+  private final Admission admission;
+  private final HearthOperator operator;
+  private final KubernetesClient operatorClient;
+  private final List<AgentNode> nodes = new ArrayList<>();
+
+  private HearthSystem(
+      ApiServer api, Admission admission, HearthOperator operator, KubernetesClient opClient) {
+    this.api = api;
+    this.admission = admission;
+    this.operator = operator;
+    this.operatorClient = opClient;
+  }
+
+  /**
+   * Starts the API server (or connects to KUBECONFIG's cluster), installs the CRDs, starts the
+   * operator.
+   */
+  static HearthSystem start() {
+    Path crds = ProjectRoot.find().resolve("crds").resolve("yaml");
+    ApiServer api = ApiServer.start();
+    try {
+      api.installCrds(crds);
+      api.ensureNamespace(HearthApi.DEFAULT_LEASE_NAMESPACE);
+      KubernetesClient opClient = api.newClient();
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withLeaderElection(false)
+              .withMetricsPort(0)
+              .withTimings(Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofSeconds(1));
+      HearthOperator operator =
+          new HearthOperator(opClient, config, Clock.systemUTC(), new SimpleMeterRegistry());
+      operator.start();
+      return new HearthSystem(api, new Admission(crds), operator, opClient);
+    } catch (RuntimeException | Error e) {
+      api.close();
+      throw e;
+    }
+  }
+
+  ApiServer api() {
+    return api;
+  }
+
+  KubernetesClient client() {
+    return api.client();
+  }
+
+  /** Starts a node agent and waits until the operator may place VMs on it. */
+  AgentNode addNode(AgentNode.Spec spec) throws Exception {
+    AgentNode node = AgentNode.start(api, spec);
+    nodes.add(node);
+    return node;
+  }
+
+  /** A fresh namespace for one scenario. */
+  String namespace(String name) {
+    api.ensureNamespace(name);
+    return name;
+  }
+
+  /**
+   * Creates {@code resource} as {@code kubectl apply} would: the API server's schema check first
+   * ({@link Admission} stands in for it on the mock server, which checks nothing).
+   */
+  <T extends HasMetadata> T apply(T resource) {
+    if (api.isMock()) {
+      admission.check(resource);
+    }
+    return client().resource(resource).create();
+  }
+
+  /**
+   * Applies a manifest given as YAML text, kept as written (unknown fields included), the way
+   * {@code kubectl apply -f} sends it; returns what the API server stored.
+   */
+  GenericKubernetesResource applyYaml(String namespace, String yaml) {
+    GenericKubernetesResource resource =
+        client().getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
+    resource.getMetadata().setNamespace(namespace);
+    if (api.isMock()) {
+      admission.check(client().getKubernetesSerialization().convertValue(resource, JsonNode.class));
+    }
+    return client().resource(resource).create();
+  }
+
+  Admission admission() {
+    return admission;
+  }
+
+  MicroVM get(String namespace, String name) {
+    return client().resources(MicroVM.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** Waits until the VM exists and satisfies {@code condition}; returns that version. */
+  MicroVM await(String namespace, String name, Predicate<MicroVM> condition) {
+    MicroVM[] seen = new MicroVM[1];
+    Awaitility.await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              MicroVM vm = get(namespace, name);
+              seen[0] = vm;
+              return vm != null && condition.test(vm);
+            });
+    return seen[0];
+  }
+
+  MicroVM awaitPhase(String namespace, String name, MicroVMPhase phase) {
+    return await(namespace, name, vm -> phaseOf(vm) == phase);
+  }
+
+  void awaitGone(String namespace, String name) {
+    Awaitility.await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> get(namespace, name) == null);
+  }
+
+  static MicroVMPhase phaseOf(MicroVM vm) {
+    return vm == null || vm.getStatus() == null ? null : vm.getStatus().getPhase();
+  }
+
+  /** The Events recorded about {@code name} in {@code namespace}. */
+  List<Event> events(String namespace, String name) {
+    return client().v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  boolean hasEvent(String namespace, String name, String reason) {
+    return events(namespace, name).stream().anyMatch(e -> reason.equals(e.getReason()));
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (AgentNode n : nodes) {
+        n.close();
+      }
+      operator.close();
+      operatorClient.close();
+    } finally {
+      api.close();
+    }
+  }
+}
