@@ -7,7 +7,6 @@ import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.testing.FakeVmRuntime;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,17 +43,7 @@ final class FakeNodes {
   static AgentNode start(
       HearthSystem system, String name, Path dir, String subnet, Map<String, String> labels)
       throws Exception {
-    system
-        .client()
-        .nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withLabels(labels)
-                .endMetadata()
-                .build())
-        .createOr(r -> r.update());
+    system.addKubeletNode(name, labels);
     FakeVmRuntime fake = new FakeVmRuntime();
     return system.addNode(
         new AgentNode.Spec(

@@ -3,6 +3,7 @@ package dev.hearth.e2e.system;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.operator.HearthOperator;
@@ -10,6 +11,7 @@ import dev.hearth.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -17,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 
@@ -34,6 +37,8 @@ final class HearthSystem implements AutoCloseable {
   private final HearthOperator operator;
   private final KubernetesClient operatorClient;
   private final List<AgentNode> nodes = new ArrayList<>();
+  private final List<String> namespaces = new ArrayList<>();
+  private final List<String> kubeletNodes = new ArrayList<>();
 
   private HearthSystem(
       ApiServer api, Admission admission, HearthOperator operator, KubernetesClient opClient) {
@@ -84,10 +89,29 @@ final class HearthSystem implements AutoCloseable {
     return node;
   }
 
-  /** A fresh namespace for one scenario. */
+  /** A fresh namespace for one scenario (deleted again at the end on a real cluster). */
   String namespace(String name) {
     api.ensureNamespace(name);
+    namespaces.add(name);
     return name;
+  }
+
+  /**
+   * Registers the core Node {@code name} with {@code labels}, as its kubelet would; the operator
+   * reads a node's labels there.
+   */
+  void addKubeletNode(String name, Map<String, String> labels) {
+    client()
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(labels)
+                .endMetadata()
+                .build())
+        .createOr(r -> r.update());
+    kubeletNodes.add(name);
   }
 
   /**
@@ -164,9 +188,36 @@ final class HearthSystem implements AutoCloseable {
     return events(namespace, name).stream().anyMatch(e -> reason.equals(e.getReason()));
   }
 
+  private void removeWhatTheScenariosMade() {
+    for (String ns : namespaces) {
+      client().namespaces().withName(ns).delete();
+    }
+    try {
+      Awaitility.await()
+          .atMost(PATIENCE)
+          .until(
+              () ->
+                  namespaces.stream()
+                      .allMatch(ns -> client().namespaces().withName(ns).get() == null));
+    } finally {
+      for (AgentNode n : nodes) {
+        client().resources(MicroVMNode.class).withName(n.name()).delete();
+      }
+      kubeletNodes.forEach(n -> client().nodes().withName(n).delete());
+    }
+  }
+
+  /**
+   * Stops everything. On a real cluster the scenarios' namespaces are deleted first, while the
+   * agents still run to release their VMs, and the Node objects the fixture made are removed; the
+   * mock server simply goes away.
+   */
   @Override
   public void close() {
     try {
+      if (!api.isMock()) {
+        removeWhatTheScenariosMade();
+      }
       for (AgentNode n : nodes) {
         n.close();
       }
