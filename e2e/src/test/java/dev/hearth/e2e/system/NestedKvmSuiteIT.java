@@ -2,8 +2,11 @@ package dev.hearth.e2e.system;
 
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
+import dev.hearth.vmm.harness.TestGuest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -12,19 +15,23 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * This module's {@code *KvmIT} classes, run inside the nested-KVM machine. The build runs this
  * instead of them where the host has no {@code /dev/kvm} (profile {@code nested-kvm}). Besides the
- * class path and the test guests, L1 gets the generated CRDs and the examples, which the scenarios
- * read.
+ * class path and the tiny test guests, L1 gets the generated CRDs, the examples and the Linux test
+ * guest, which the scenarios read.
  */
 class NestedKvmSuiteIT {
   @TestFactory
   Stream<DynamicTest> wholeSystemKvmTestsInsideL1() throws Exception {
     Path root = ProjectRoot.find();
-    return KvmSuiteInsideL1.run(
-        Path.of("target", "test-classes"),
-        List.of(
-            Path.of(System.getProperty("hearth.guests", "../vmm/target/guests")),
-            root.resolve("crds").resolve("yaml"),
-            root.resolve("examples")),
-        Duration.ofMinutes(12));
+    List<Path> adds = new ArrayList<>();
+    adds.add(Path.of(System.getProperty("hearth.guests", "../vmm/target/guests")));
+    adds.add(root.resolve("crds").resolve("yaml"));
+    adds.add(root.resolve("examples"));
+    // The Linux test guest, where vmm's build made it: its paths file and its directory.
+    String linux = System.getProperty(TestGuest.PROPERTY);
+    if (linux != null && Files.isRegularFile(Path.of(linux))) {
+      adds.add(Path.of(linux));
+      adds.add(TestGuest.locate().vmlinux().getParent());
+    }
+    return KvmSuiteInsideL1.run(Path.of("target", "test-classes"), adds, Duration.ofMinutes(12));
   }
 }
