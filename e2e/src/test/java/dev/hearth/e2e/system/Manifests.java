@@ -76,9 +76,12 @@ final class Manifests {
   /**
    * Every manifest in {@code dir}, in {@code namespace}. Image paths are mapped as a user would
    * adapt them to a node: a relative path is resolved against the examples folder (as {@code hearth
-   * run} does), and the node directory {@code /var/lib/hearth/images/} becomes {@code nodeImages}.
+   * run} does), the node directory {@code /var/lib/hearth/images/} becomes {@code nodeImages}, and
+   * {@code vmm/target/linux-guest/}, where {@code ./hearth} links the Linux test guest, becomes
+   * {@code linuxGuest} when given.
    */
-  static List<Example> examples(Path dir, String namespace, Path nodeImages) throws IOException {
+  static List<Example> examples(Path dir, String namespace, Path nodeImages, Path linuxGuest)
+      throws IOException {
     List<Path> files;
     try (Stream<Path> list = Files.list(dir)) {
       files = list.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
@@ -92,10 +95,10 @@ final class Manifests {
           doc.path("kind").asText().equals("MicroVMSet")
               ? doc.path("spec").path("template").path("spec")
               : doc.path("spec");
-      mapPath(spec.path("kernel").path("source"), dir, nodeImages);
-      mapPath(spec.path("initrd"), dir, nodeImages);
-      mapPath(spec.path("rootfs").path("source"), dir, nodeImages);
-      spec.path("drives").forEach(d -> mapPath(d.path("source"), dir, nodeImages));
+      mapPath(spec.path("kernel").path("source"), dir, nodeImages, linuxGuest);
+      mapPath(spec.path("initrd"), dir, nodeImages, linuxGuest);
+      mapPath(spec.path("rootfs").path("source"), dir, nodeImages, linuxGuest);
+      spec.path("drives").forEach(d -> mapPath(d.path("source"), dir, nodeImages, linuxGuest));
       Class<? extends HasMetadata> type =
           switch (doc.path("kind").asText()) {
             case "MicroVM" -> MicroVM.class;
@@ -107,13 +110,17 @@ final class Manifests {
     return out;
   }
 
-  /** The node paths the examples name under {@code /var/lib/hearth/images/}. */
+  /**
+   * The file names the examples use under {@code /var/lib/hearth/images/} and {@code
+   * vmm/target/linux-guest/}.
+   */
   static List<String> nodeImageNames(Path dir) throws IOException {
     List<String> names = new ArrayList<>();
     try (Stream<Path> list = Files.list(dir)) {
       for (Path f : list.filter(p -> p.toString().endsWith(".yaml")).toList()) {
         var m =
-            java.util.regex.Pattern.compile("/var/lib/hearth/images/([A-Za-z0-9._-]+)")
+            java.util.regex.Pattern.compile(
+                    "(?:/var/lib/hearth/images|vmm/target/linux-guest)/([A-Za-z0-9._-]+)")
                 .matcher(Files.readString(f));
         while (m.find()) {
           if (!names.contains(m.group(1))) {
@@ -125,10 +132,14 @@ final class Manifests {
     return names;
   }
 
-  private static void mapPath(JsonNode source, Path examples, Path nodeImages) {
+  private static void mapPath(JsonNode source, Path examples, Path nodeImages, Path linuxGuest) {
     if (source instanceof ObjectNode s && s.path("path").isTextual()) {
       String p = s.get("path").asText();
-      if (p.startsWith("/var/lib/hearth/images/")) {
+      int linux = p.indexOf("vmm/target/linux-guest/");
+      if (linux >= 0) {
+        String name = p.substring(linux + "vmm/target/linux-guest/".length());
+        s.put("path", (linuxGuest != null ? linuxGuest : nodeImages).resolve(name).toString());
+      } else if (p.startsWith("/var/lib/hearth/images/")) {
         s.put(
             "path", nodeImages.resolve(p.substring("/var/lib/hearth/images/".length())).toString());
       } else if (!p.startsWith("/")) {

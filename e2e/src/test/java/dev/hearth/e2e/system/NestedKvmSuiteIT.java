@@ -13,10 +13,11 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * This module's {@code *KvmIT} classes, run inside the nested-KVM machine. The build runs this
- * instead of them where the host has no {@code /dev/kvm} (profile {@code nested-kvm}). Besides the
- * class path and the tiny test guests, L1 gets the generated CRDs, the examples and the Linux test
- * guest, which the scenarios read.
+ * This module's {@code *KvmIT} classes, run inside the nested-KVM machine: all of them where the
+ * host has no {@code /dev/kvm} (profile {@code nested-kvm}), only the Linux-guest one where its KVM
+ * cannot run Linux, none where it can (see {@link KvmSuiteInsideL1#run}). Besides the class path
+ * and the tiny test guests, L1 gets the generated CRDs, the examples and the Linux test guest,
+ * which the scenarios read.
  */
 class NestedKvmSuiteIT {
   @TestFactory
@@ -26,11 +27,11 @@ class NestedKvmSuiteIT {
     adds.add(Path.of(System.getProperty("hearth.guests", "../vmm/target/guests")));
     adds.add(root.resolve("crds").resolve("yaml"));
     adds.add(root.resolve("examples"));
-    // The Linux test guest, where vmm's build made it: its paths file and its directory.
+    // The harness takes the Linux test guest along; the paths file the build forwards to the
+    // tests (hearth.guest.properties, which TestGuest reads first) must be there as well.
     String linux = System.getProperty(TestGuest.PROPERTY);
     if (linux != null && Files.isRegularFile(Path.of(linux))) {
       adds.add(Path.of(linux));
-      adds.add(TestGuest.locate().vmlinux().getParent());
     }
     return KvmSuiteInsideL1.run(Path.of("target", "test-classes"), adds, Duration.ofMinutes(12));
   }
