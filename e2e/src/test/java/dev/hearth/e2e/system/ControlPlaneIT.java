@@ -106,16 +106,14 @@ class ControlPlaneIT {
     FakeVmRuntime.FakeVm guest = FakeNodes.vm(node, ns, "throttled");
 
     MicroVM edited =
-        system
-            .client()
-            .resources(MicroVM.class)
-            .inNamespace(ns)
-            .withName("throttled")
-            .edit(
-                vm -> {
-                  vm.getSpec().getNetwork().getFirst().setTxRateLimiter(limiter(4 << 20));
-                  return vm;
-                });
+        system.edit(
+            MicroVM.class,
+            ns,
+            "throttled",
+            vm -> {
+              vm.getSpec().getNetwork().getFirst().setTxRateLimiter(limiter(4 << 20));
+              return vm;
+            });
     long generation = edited.getMetadata().getGeneration();
 
     MicroVM after =

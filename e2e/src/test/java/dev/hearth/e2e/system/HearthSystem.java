@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
 
 /**
@@ -137,6 +139,24 @@ final class HearthSystem implements AutoCloseable {
       admission.check(client().getKubernetesSerialization().convertValue(resource, JsonNode.class));
     }
     return client().resource(resource).create();
+  }
+
+  /**
+   * Changes the spec of {@code name} as {@code kubectl edit} does: read, change, write back guarded
+   * by resourceVersion, and again from a fresh read when a controller wrote its status in between
+   * (409 Conflict).
+   */
+  <T extends HasMetadata> T edit(
+      Class<T> type, String namespace, String name, UnaryOperator<T> change) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client().resources(type).inNamespace(namespace).withName(name).edit(change);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   Admission admission() {

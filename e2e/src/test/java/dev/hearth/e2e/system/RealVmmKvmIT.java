@@ -283,16 +283,14 @@ class RealVmmKvmIT {
   }
 
   private static void scale(String ns, int replicas) {
-    system
-        .client()
-        .resources(MicroVMSet.class)
-        .inNamespace(ns)
-        .withName("idlers")
-        .edit(
-            s -> {
-              s.getSpec().setReplicas(replicas);
-              return s;
-            });
+    system.edit(
+        MicroVMSet.class,
+        ns,
+        "idlers",
+        s -> {
+          s.getSpec().setReplicas(replicas);
+          return s;
+        });
   }
 
   private static List<MicroVM> members(String ns) {

@@ -183,16 +183,14 @@ class ScalingAndRecoveryIT {
   }
 
   private void scale(String ns, int replicas) {
-    system
-        .client()
-        .resources(MicroVMSet.class)
-        .inNamespace(ns)
-        .withName("web")
-        .edit(
-            s -> {
-              s.getSpec().setReplicas(replicas);
-              return s;
-            });
+    system.edit(
+        MicroVMSet.class,
+        ns,
+        "web",
+        s -> {
+          s.getSpec().setReplicas(replicas);
+          return s;
+        });
   }
 
   private static dev.hearth.api.v1alpha1.MicroVMSetStatus status(String ns) {
