@@ -33,7 +33,7 @@ public final class KvmSuiteInsideL1 {
 
   /**
    * Tag of tests not run inside L1, each listed as skipped with this reason: the 200-VM teardown
-   * loop, which passed there 4 times on 2026-11-28 and stalled the whole L1 twice (the last thread
+   * loop, which passed there 3 times on 2026-11-28 and stalled the whole L1 twice (the last thread
    * seen was the test's own, in the L1 kernel's kthread_stop while closing a VM fd, that is KVM
    * tearing down a VM's worker threads). The cause lies below Hearth, in QEMU's software AMD-V or
    * the L1 kernel; the test runs wherever the host has a KVM of its own.
