@@ -46,7 +46,8 @@ public final class KvmSuiteInsideL1 {
     if (!Files.isDirectory(testClasses)) {
       throw new AssertionError("no test classes at " + testClasses.toAbsolutePath());
     }
-    NestedJob job = NestedJob.of("suite").withTimeout(limit);
+    // The Linux test guest goes along, so that Linux-guest tests find it (TestGuest.locate()).
+    NestedJob job = NestedJob.of("suite").withGuest().withTimeout(limit);
     for (Path p : extraPaths) {
       job = job.withAdd(p.toAbsolutePath().normalize());
     }
