@@ -345,7 +345,7 @@ static u8 vs_rx[VS_RX][VS_BUF] __attribute__((aligned(64)));
 static u8 vs_tx[VS_BUF] __attribute__((aligned(64)));
 static u8 vs_pkt[VS_BUF];
 static u64 vs_cid;
-static u32 vs_fwd;
+static u32 vs_fwd; /* bytes consumed on the current connection (its fwd_cnt) */
 
 static void vs_post(struct vq *rx, u16 i) {
   rx->desc[i] = (struct desc){(u64)vs_rx[i], VS_BUF, D_WRITE, 0};
@@ -434,7 +434,9 @@ static void vsock(u64 base, int dev) {
   puts("'\n");
   vs_send(tx, 1234, 5000, OP_SHUTDOWN, 3, 0, 0);
 
-  /* Host-initiated: the host writes CONNECT 1024 to the device's socket. */
+  /* Host-initiated: the host writes CONNECT 1024 to the device's socket. Credit counts are per
+   * connection, so this one starts from 0. */
+  vs_fwd = 0;
   puts("vsock: listening on 1024\n");
   h = vs_expect(rx, OP_REQUEST, 1024);
   if (!h) {

@@ -19,6 +19,8 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -159,17 +161,17 @@ class VirtioDevicesKvmIT {
       try (MicroVm vm = MicroVm.create(guest(devices), null)) {
         assertThat(uds).exists();
         vm.start();
-        try (SocketChannel fromGuest = port5000.accept()) {
-          assertThat(readLine(fromGuest)).isEqualTo("ping from the guest");
+        try (SocketChannel fromGuest = accept(port5000, vm)) {
+          assertThat(readLine(fromGuest, vm)).isEqualTo("ping from the guest");
           fromGuest.write(
               ByteBuffer.wrap("pong from the host\n".getBytes(StandardCharsets.US_ASCII)));
         }
         MicroVmKvmIT.awaitConsole(vm, "vsock: listening on 1024\n");
         try (SocketChannel toGuest = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
           toGuest.write(ByteBuffer.wrap("CONNECT 1024\n".getBytes(StandardCharsets.US_ASCII)));
-          assertThat(readLine(toGuest)).startsWith("OK ");
+          assertThat(readLine(toGuest, vm)).startsWith("OK ");
           toGuest.write(ByteBuffer.wrap("hello guest\n".getBytes(StandardCharsets.US_ASCII)));
-          assertThat(readLine(toGuest)).isEqualTo("echo: hello guest");
+          assertThat(readLine(toGuest, vm)).isEqualTo("echo: hello guest");
         }
         awaitExit(vm);
         assertThat(vm.console().text())
@@ -253,20 +255,70 @@ class VirtioDevicesKvmIT {
     assertThat(uds).doesNotExist();
   }
 
-  private static String readLine(SocketChannel ch) throws IOException {
+  /** Reads one line within 20 s; a timeout fails with the guest's console so far. */
+  private static String readLine(SocketChannel ch, MicroVm vm) throws IOException {
+    ch.configureBlocking(false);
     StringBuilder line = new StringBuilder();
     ByteBuffer one = ByteBuffer.allocate(1);
-    while (true) {
-      one.clear();
-      if (ch.read(one) < 0) {
-        return line.toString();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    try (Selector selector = Selector.open()) {
+      ch.register(selector, SelectionKey.OP_READ);
+      while (true) {
+        one.clear();
+        int n = ch.read(one);
+        if (n < 0) {
+          return line.toString();
+        }
+        if (n == 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new AssertionError(
+                "no line from the guest within 20 s (got '"
+                    + line
+                    + "'); console:\n"
+                    + vm.console().text()
+                    + "\nthreads:\n"
+                    + vmThreads());
+          }
+          selector.select(Math.max(1, left / 1_000_000));
+          selector.selectedKeys().clear();
+          continue;
+        }
+        char c = (char) one.get(0);
+        if (c == '\n') {
+          return line.toString();
+        }
+        line.append(c);
       }
-      char c = (char) one.get(0);
-      if (c == '\n') {
-        return line.toString();
-      }
-      line.append(c);
     }
+  }
+
+  private static String vmThreads() {
+    StringBuilder sb = new StringBuilder();
+    Thread.getAllStackTraces()
+        .forEach(
+            (t, stack) -> {
+              if (t.getName().startsWith("vsock-") || t.getName().startsWith("events-")) {
+                sb.append(t.getName()).append(' ').append(t.getState()).append('\n');
+                for (StackTraceElement e : stack) {
+                  sb.append("    at ").append(e).append('\n');
+                }
+              }
+            });
+    return sb.toString();
+  }
+
+  private static SocketChannel accept(ServerSocketChannel server, MicroVm vm) throws Exception {
+    server.configureBlocking(false);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    SocketChannel ch;
+    while ((ch = server.accept()) == null) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the guest did not connect; console:\n" + vm.console().text());
+      }
+      Thread.sleep(5);
+    }
+    return ch;
   }
 
   private static long count(String path) throws IOException {
