@@ -534,21 +534,11 @@ static void probe_device(u64 base) {
 
 void guest_main(const u8 *bp) {
   map_high();
-  const char *s = boot_cmdline(bp);
-  const char *key = "virtio_mmio.device=";
-  while (*s) {
-    while (*s == ' ') s++;
-    const char *k = key;
-    const char *p = s;
-    while (*k && *p == *k) {
-      p++;
-      k++;
-    }
-    if (!*k) {
-      while (*p && *p != '@' && *p != ' ') p++;
-      if (*p == '@' && p[1] == '0' && p[2] == 'x') probe_device(parse_hex(p + 3));
-    }
-    while (*s && *s != ' ') s++;
+  /* Every virtio_mmio.device=<size>@0x<addr>:<irq> token, in order. */
+  const char *key = "virtio_mmio.device";
+  for (const char *v = cmdline_param(boot_cmdline(bp), key); v; v = cmdline_param(v, key)) {
+    while (*v && *v != '@' && *v != ' ') v++;
+    if (v[0] == '@' && v[1] == '0' && v[2] == 'x') probe_device(parse_hex(v + 3));
   }
   puts("virtio: done\n");
 }
