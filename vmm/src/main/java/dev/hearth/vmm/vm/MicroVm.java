@@ -290,8 +290,9 @@ public final class MicroVm implements AutoCloseable {
    */
   public Optional<VmExit> waitForExit(Duration timeout) throws InterruptedException {
     try {
+      long deadline = System.nanoTime() + timeout.toNanos();
       VmExit e = exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      joinRunners();
+      joinRunners(deadline);
       return Optional.of(e);
     } catch (TimeoutException e) {
       return Optional.empty();
@@ -321,6 +322,21 @@ public final class MicroVm implements AutoCloseable {
   private void joinRunners() throws InterruptedException {
     for (VcpuRunner r : runners) {
       r.join();
+    }
+  }
+
+  /**
+   * Joins the vCPU threads until {@code deadline} (a {@link System#nanoTime} value), with at least
+   * a second's grace; a thread still in the guest by then is a VMM fault, reported by name.
+   */
+  private void joinRunners(long deadline) throws InterruptedException {
+    for (VcpuRunner r : runners) {
+      long left = Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+      r.join(Duration.ofNanos(left));
+      if (r.isAlive()) {
+        throw new VmException(
+            r.name() + " did not leave the guest after the VM ended (" + exit.getNow(null) + ")");
+      }
     }
   }
 

@@ -7,6 +7,8 @@ import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.sys.ThreadSignals;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -54,12 +56,23 @@ final class VcpuRunner {
     thread.join();
   }
 
+  boolean join(Duration limit) throws InterruptedException {
+    return thread.join(limit);
+  }
+
+  String name() {
+    return thread.getName();
+  }
+
   boolean isAlive() {
     return thread.isAlive();
   }
 
   /** Makes the vCPU leave KVM_RUN soon, wherever it is. */
   void kick() {
+    // The caller's stop or pause flag must be visible before immediate_exit is: the runner reads
+    // the flags after clearing immediate_exit.
+    VarHandle.fullFence();
     vcpu.setImmediateExit(true);
     synchronized (kickLock) {
       if (alive) {
@@ -92,6 +105,11 @@ final class VcpuRunner {
       // Clear immediate_exit before reading the flags: a stop or pause that comes after the read
       // sets it again, and KVM_RUN then returns at once.
       vcpu.setImmediateExit(false);
+      // Without this fence the clear could become visible after the flag reads below (a store
+      // then a load may be reordered, by the JIT and by x86 itself): a kick landing in between
+      // would have its immediate_exit overwritten and its signal taken before KVM_RUN, and the
+      // vCPU would run on, unstoppable.
+      VarHandle.fullFence();
       if (owner.stopRequested()) {
         return;
       }
@@ -208,10 +226,6 @@ final class VcpuRunner {
 
   private VmExit exit(ExitReason reason, String message, RegisterDump regs, byte[] insn) {
     return new VmExit(
-        reason,
-        message,
-        Optional.ofNullable(regs),
-        insn,
-        java.time.Duration.ofNanos(owner.uptimeNanos()));
+        reason, message, Optional.ofNullable(regs), insn, Duration.ofNanos(owner.uptimeNanos()));
   }
 }

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.hearth.vmm.harness.LauncherFeed.Status;
 import dev.hearth.vmm.harness.LauncherFeed.TestResult;
+import dev.hearth.vmm.testing.LinuxKvmProbe;
+import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BiPredicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
@@ -38,13 +42,38 @@ public final class KvmSuiteInsideL1 {
   private KvmSuiteInsideL1() {}
 
   /**
-   * Runs the suite under {@code testClasses}, adding {@code extraPaths} (test guests, say) to L1,
-   * and returns one dynamic test per test that ran there, plus one for the run as a whole.
+   * Runs the suite under {@code testClasses} inside L1, adding {@code extraPaths} (test guests,
+   * say) there, and returns one dynamic test per test that ran there, plus one for the run as a
+   * whole. What runs depends on this host's KVM:
+   *
+   * <ul>
+   *   <li>no {@code /dev/kvm}: every {@code *KvmIT} (the build runs none of them natively);
+   *   <li>a {@code /dev/kvm} that cannot run Linux ({@link LinuxKvmProbe}): only the tests marked
+   *       {@link RequiresLinuxKvm}, which skip themselves natively;
+   *   <li>a KVM that runs Linux: nothing, since every test runs natively.
+   * </ul>
    */
   public static Stream<DynamicTest> run(Path testClasses, List<Path> extraPaths, Duration limit)
       throws Exception {
     if (!Files.isDirectory(testClasses)) {
       throw new AssertionError("no test classes at " + testClasses.toAbsolutePath());
+    }
+    Optional<String> includeTag = Optional.empty();
+    if (LinuxKvmProbe.hostHasKvm()) {
+      Optional<String> why = LinuxKvmProbe.whyLinuxCannotRun();
+      if (why.isEmpty()) {
+        return Stream.of(
+            DynamicTest.dynamicTest(
+                "this host's KVM runs Linux: every *KvmIT runs natively, none inside L1",
+                () -> {}));
+      }
+      if (testsMarked(testClasses, KvmSuiteInsideL1::needsLinux).isEmpty()) {
+        return Stream.of(
+            DynamicTest.dynamicTest(
+                "no Linux-guest test here; the other *KvmIT run natively (" + why.get() + ")",
+                () -> {}));
+      }
+      includeTag = Optional.of(RequiresLinuxKvm.TAG);
     }
     // The Linux test guest goes along, so that Linux-guest tests find it (TestGuest.locate()).
     NestedJob job = NestedJob.of("suite").withGuest().withTimeout(limit);
@@ -56,12 +85,13 @@ public final class KvmSuiteInsideL1 {
       job = job.withEnv("CI", ci);
     }
     NestedRun run =
-        NestedKvm.locate().runJUnitSuite(testClasses, INCLUDE, EXCLUDE, HANGS_INSIDE_L1, job);
+        NestedKvm.locate()
+            .runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
     List<String> out = run.stdout();
     List<TestResult> results = LauncherFeed.parse(out);
 
     List<DynamicTest> tests = new ArrayList<>();
-    for (String name : taggedTests(testClasses)) {
+    for (String name : testsMarked(testClasses, KvmSuiteInsideL1::hangsInsideL1)) {
       tests.add(
           DynamicTest.dynamicTest(
               name + " [not run inside L1]",
@@ -90,16 +120,26 @@ public final class KvmSuiteInsideL1 {
     return tests.stream();
   }
 
-  /** The *KvmIT test methods under {@code testClasses} tagged as unreliable inside L1. */
-  private static List<String> taggedTests(Path testClasses) throws Exception {
+  private static boolean hangsInsideL1(Class<?> c, Method m) {
+    Tag tag = m.getAnnotation(Tag.class);
+    return tag != null && tag.value().equals(HANGS_INSIDE_L1);
+  }
+
+  private static boolean needsLinux(Class<?> c, Method m) {
+    return c.isAnnotationPresent(RequiresLinuxKvm.class)
+        || m.isAnnotationPresent(RequiresLinuxKvm.class);
+  }
+
+  /** The *KvmIT test methods under {@code testClasses} that {@code marked} selects. */
+  private static List<String> testsMarked(Path testClasses, BiPredicate<Class<?>, Method> marked)
+      throws Exception {
     List<String> names = new ArrayList<>();
     try (Stream<Path> files = Files.walk(testClasses)) {
       for (Path f : files.filter(p -> p.toString().endsWith("KvmIT.class")).toList()) {
         String binary = testClasses.relativize(f).toString().replace('/', '.');
         Class<?> c = Class.forName(binary.substring(0, binary.length() - ".class".length()));
         for (Method m : c.getDeclaredMethods()) {
-          Tag tag = m.getAnnotation(Tag.class);
-          if (tag != null && tag.value().equals(HANGS_INSIDE_L1)) {
+          if (marked.test(c, m)) {
             names.add(c.getSimpleName() + "." + m.getName() + "()");
           }
         }

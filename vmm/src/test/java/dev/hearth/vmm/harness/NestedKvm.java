@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -121,19 +122,24 @@ public final class NestedKvm {
 
   /**
    * Like {@link #runJUnit}, for every test class under {@code testClasses} whose name matches
-   * {@code include} and not {@code exclude}, leaving out tests tagged {@code excludeTag}: one L1
-   * boot for a whole suite.
+   * {@code include} and not {@code exclude}, leaving out tests tagged {@code excludeTag} and, when
+   * {@code includeTag} is given, keeping only tests tagged so: one L1 boot for a whole suite.
    */
   public NestedRun runJUnitSuite(
-      Path testClasses, String include, String exclude, String excludeTag, NestedJob settings)
+      Path testClasses,
+      String include,
+      String exclude,
+      Optional<String> includeTag,
+      String excludeTag,
+      NestedJob settings)
       throws IOException, InterruptedException {
-    return runConsoleLauncher(
-        List.of(
-            "--scan-class-path=" + testClasses.toAbsolutePath().normalize(),
-            "--include-classname=" + include,
-            "--exclude-classname=" + exclude,
-            "--exclude-tag=" + excludeTag),
-        settings);
+    List<String> selectors = new ArrayList<>();
+    selectors.add("--scan-class-path=" + testClasses.toAbsolutePath().normalize());
+    selectors.add("--include-classname=" + include);
+    selectors.add("--exclude-classname=" + exclude);
+    includeTag.ifPresent(tag -> selectors.add("--include-tag=" + tag));
+    selectors.add("--exclude-tag=" + excludeTag);
+    return runConsoleLauncher(selectors, settings);
   }
 
   private NestedRun runConsoleLauncher(List<String> selectors, NestedJob settings)

@@ -24,6 +24,22 @@ public enum HostRequirement {
       }
     }
   },
+  /**
+   * A KVM that runs Linux guests: hardware virtualisation, not an instruction emulator. Where
+   * {@code /dev/kvm} exists but cannot run Linux, the tests that need it run inside the nested-KVM
+   * harness instead (each module's {@code NestedKvmSuiteIT}), so here they are skipped, on CI too.
+   */
+  LINUX_KVM {
+    @Override
+    Optional<String> whyMissing() {
+      return LinuxKvmProbe.whyLinuxCannotRun();
+    }
+
+    @Override
+    boolean coveredElsewhere() {
+      return KVM.whyMissing().isEmpty();
+    }
+  },
   ROOT {
     @Override
     Optional<String> whyMissing() {
@@ -45,6 +61,11 @@ public enum HostRequirement {
 
   /** Empty when the host has this requirement, else a sentence saying why not. */
   abstract Optional<String> whyMissing();
+
+  /** True when a test lacking this requirement here runs somewhere else in the same build. */
+  boolean coveredElsewhere() {
+    return false;
+  }
 
   /** What a test that needs this should do on this host. */
   public enum Verdict {

@@ -34,7 +34,8 @@ public final class HostRequirementExtension implements BeforeEachCallback {
 
   private static void check(HostRequirement requirement, String what) {
     Optional<String> why = requirement.whyMissing();
-    switch (HostRequirement.decide(why, HostRequirement.onCi())) {
+    switch (HostRequirement.decide(
+        why, HostRequirement.onCi() && !requirement.coveredElsewhere())) {
       case RUN -> {}
       case SKIP ->
           throw new TestAbortedException(
@@ -52,6 +53,10 @@ public final class HostRequirementExtension implements BeforeEachCallback {
   private static void addRequirements(AnnotatedElement element, Set<HostRequirement> into) {
     if (element.isAnnotationPresent(RequiresKvm.class)) {
       into.add(HostRequirement.KVM);
+    }
+    if (element.isAnnotationPresent(RequiresLinuxKvm.class)) {
+      into.add(HostRequirement.KVM);
+      into.add(HostRequirement.LINUX_KVM);
     }
     if (element.isAnnotationPresent(RequiresRoot.class)) {
       into.add(HostRequirement.ROOT);

@@ -6,7 +6,7 @@ import dev.hearth.vmm.arch.x86_64.X86Layout;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.harness.TestGuest;
-import dev.hearth.vmm.testing.RequiresKvm;
+import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code reboot=k} reset through the i8042. This host's KVM cannot run Linux, so on these machines
  * the build runs this class inside the nested-KVM machine; where KVM runs Linux it runs natively.
  */
-@RequiresKvm
+@RequiresLinuxKvm
 @Timeout(300)
 class LinuxBootKvmIT {
   private static final Duration BOOT_LIMIT = Duration.ofSeconds(120);

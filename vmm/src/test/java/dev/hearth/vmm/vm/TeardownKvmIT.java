@@ -27,8 +27,12 @@ class TeardownKvmIT {
     long threads = count("/proc/self/task");
     long maps = Files.readAllLines(Path.of("/proc/self/maps")).size();
 
+    long t0 = System.nanoTime();
     for (int i = 1; i <= VMS; i++) {
       cycle(i);
+      if (i % 50 == 0) {
+        System.out.printf("teardown: %d VMs in %d ms%n", i, (System.nanoTime() - t0) / 1_000_000);
+      }
     }
 
     assertThat(count("/proc/self/fd")).as("open fds").isEqualTo(fds);
