@@ -12,6 +12,7 @@ import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -19,7 +20,6 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
-import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -216,7 +217,12 @@ class AgentKvmIT {
         "disk",
         "ticker",
         s -> {
-          s.setRootfs(new RootfsSpec(ImageSource.ofPath(guest("ticker").toString())));
+          // One disk more than the embedded VMM attaches.
+          List<DriveSpec> drives = new ArrayList<>();
+          for (int i = 0; i <= new VmmRuntime().capabilities().maxDrives(); i++) {
+            drives.add(new DriveSpec("d" + i, ImageSource.ofPath(guest("ticker").toString())));
+          }
+          s.setDrives(drives);
           return s;
         });
     awaitPhase("disk", MicroVMPhase.Failed);

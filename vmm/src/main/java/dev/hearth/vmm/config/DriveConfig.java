@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * config lists them ({@code /dev/vda}, {@code /dev/vdb}, ...).
  *
  * @param id names the drive in errors and in {@code MicroVm.updateRateLimiter} (letters, digits,
- *     '_' and '-', up to 32)
+ *     '_' and '-', up to 63)
  * @param path the image file; a regular file, readable, and writable unless {@code readOnly}
  * @param readOnly whether the guest may only read (the device offers VIRTIO_BLK_F_RO and fails
  *     writes)

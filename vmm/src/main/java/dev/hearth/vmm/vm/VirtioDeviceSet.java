@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A VM's virtio devices, built from its {@link VmDevices} and wired the way {@code
@@ -42,7 +43,7 @@ final class VirtioDeviceSet implements AutoCloseable {
   /** Adds an MMIO device (slot, GSI, irqfd, command line); {@link VmParts#addVirtioMmio}. */
   @FunctionalInterface
   interface SlotAllocator {
-    MmioSlot add(String name, java.util.function.Function<MmioSlot, MmioTransport> factory);
+    MmioSlot add(String name, Function<MmioSlot, MmioTransport> factory);
   }
 
   private final VmFd vm;
@@ -52,8 +53,6 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final LoopTimers timers;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
-  private int ioeventfds;
-  private Thread vsockThread;
 
   private VirtioDeviceSet(VmFd vm, GuestMemory memory, EventLoop loop, SlotAllocator slots) {
     this.vm = vm;
@@ -95,11 +94,6 @@ final class VirtioDeviceSet implements AutoCloseable {
   /** The rate limiter with {@code id}, or null. */
   RateLimiter rateLimiter(String id) {
     return limiters.get(id);
-  }
-
-  /** Ioeventfds registered with KVM (one per queue of every device). */
-  int ioeventfdCount() {
-    return ioeventfds;
   }
 
   private void addDrive(DriveConfig d) {
@@ -162,7 +156,6 @@ final class VirtioDeviceSet implements AutoCloseable {
         });
     wire("virtio-vsock", vsock);
     thread.start();
-    vsockThread = thread;
   }
 
   private void addRng(RngConfig r) {
@@ -182,12 +175,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       int queue = q;
       EventFd efd = own(new EventFd());
       vm.registerIoeventfd(efd.fd(), notify, 4, OptionalLong.of(queue), false);
-      ioeventfds++;
-      own(
-          () -> {
-            vm.unregisterIoeventfd(efd.fd(), notify, 4, OptionalLong.of(queue), false);
-            ioeventfds--;
-          });
+      own(() -> vm.unregisterIoeventfd(efd.fd(), notify, 4, OptionalLong.of(queue), false));
       loop.register(
           efd.fd(),
           LibC.EPOLLIN,
@@ -197,11 +185,6 @@ final class VirtioDeviceSet implements AutoCloseable {
           });
       own(() -> loop.unregister(efd.fd()));
     }
-  }
-
-  /** Whether the vsock host thread (if any) is still running. */
-  boolean vsockThreadAlive() {
-    return vsockThread != null && vsockThread.isAlive();
   }
 
   private <T extends AutoCloseable> T own(T resource) {

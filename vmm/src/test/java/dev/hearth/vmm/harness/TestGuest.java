@@ -8,8 +8,8 @@ import java.util.Properties;
 
 /**
  * The minimal Linux test guest that {@code vmm/guest/build-guest.sh} builds, located from its
- * {@code paths.env}: the system property {@value #PROPERTY} (set by Failsafe), else the environment
- * variable {@value #ENV} (set inside L1 by {@code run-in-l1.sh --with-guest}).
+ * {@code paths.env}: the system property {@value #PROPERTY} (set by Failsafe) when its file exists,
+ * else the environment variable {@value #ENV} (set inside L1 by {@code run-in-l1.sh --with-guest}).
  *
  * @param vmlinux the ELF kernel (64-bit entry at 0x1000000, with a PVH note)
  * @param bzImage the same kernel as a bzImage
@@ -23,7 +23,14 @@ public record TestGuest(Path vmlinux, Path bzImage, Path initramfs, Path rootfs,
 
   /** The guest this build made; fails with what to run when there is none. */
   public static TestGuest locate() throws IOException {
-    String file = System.getProperty(PROPERTY, System.getenv(ENV));
+    // Inside L1 the build's property may name a file that was not carried along; the harness's
+    // environment variable then names the guest it brought.
+    String property = System.getProperty(PROPERTY);
+    String env = System.getenv(ENV);
+    String file =
+        property != null && (Files.isRegularFile(Path.of(property)) || env == null)
+            ? property
+            : env;
     if (file == null || !Files.isRegularFile(Path.of(file))) {
       throw new IOException(
           "no test guest: set -D"

@@ -12,7 +12,7 @@ import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.harness.TestGuest;
-import dev.hearth.vmm.testing.RequiresKvm;
+import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * device from inside and prints {@code HEARTH-CHECK <name> OK}. On these machines the build runs
  * this class inside the nested-KVM machine.
  */
-@RequiresKvm
+@RequiresLinuxKvm
 @RequiresRoot
 @Timeout(300)
 class LinuxDevicesKvmIT {
