@@ -212,6 +212,32 @@ class AgentKvmIT {
   }
 
   @Test
+  void aDriveFromTheSpecReachesTheGuestThroughVirtioBlk() throws Exception {
+    byte[] image = new byte[64 * 512];
+    byte[] text = "HEARTH-AGENT-DISK".getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(text, 0, image, 0, text.length);
+    Path disk = Files.write(state.resolve("data.img"), image);
+    create(
+        "drive",
+        "virtio",
+        s -> {
+          DriveSpec d = new DriveSpec("data", ImageSource.ofPath(disk.toString()));
+          d.setReadOnly(true);
+          d.setSerial("agent-7");
+          s.setDrives(List.of(d));
+          s.setRestartPolicy(RestartPolicy.Never);
+          return s;
+        });
+    awaitPhase("drive", MicroVMPhase.Succeeded);
+    assertThat(
+            new String(
+                consoles.find(ns, "drive").orElseThrow().tail().data(), StandardCharsets.UTF_8))
+        .contains("blk: read sector 0 status 0 text 'HEARTH-AGENT-DISK'")
+        .contains("blk: write sector 1 status 1\n") // read-only: the write fails
+        .contains("blk: id status 0 serial 'agent-7'");
+  }
+
+  @Test
   void aSpecTheVmmCannotRunIsRejectedWithACondition() {
     create(
         "disk",
