@@ -10,8 +10,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../../lib/common.sh"
 HEARTH_LOG_TAG=nested
 JDK=${HEARTH_L1_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
-# All java.* modules plus what test tooling commonly needs (Unsafe, attach, JFR, management).
-JDK_MODULES=java.se,jdk.unsupported,jdk.management,jdk.zipfs,jdk.attach,jdk.jfr,jdk.crypto.ec,jdk.localedata
+# All java.* modules plus what test tooling commonly needs (Unsafe, attach, JFR, management), and
+# jdk.httpserver, which the node agent serves its console, metrics and health with.
+JDK_MODULES=java.se,jdk.unsupported,jdk.management,jdk.zipfs,jdk.attach,jdk.jfr,jdk.crypto.ec,jdk.localedata,jdk.httpserver
 
 ensure_packages busybox-static qemu-system-x86 e2fsprogs bash
 [ -x "$JDK/bin/jlink" ] || die "no JDK at $JDK (set HEARTH_L1_JDK to a JDK 25 home)"

@@ -60,6 +60,7 @@ public final class HearthOperator implements AutoCloseable {
             config,
             clock,
             client,
+            events,
             new NodeLossHandler(client, coordinator, events, metrics, clock)));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
   }

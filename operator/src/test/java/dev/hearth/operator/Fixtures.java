@@ -81,6 +81,11 @@ public final class Fixtures {
 
   /** What an agent does every few seconds. */
   public static Lease renewLease(KubernetesClient client, Clock clock, String node) {
+    return renewLease(client, clock, node, 40);
+  }
+
+  /** A renewal that holds the node for {@code seconds}. */
+  public static Lease renewLease(KubernetesClient client, Clock clock, String node, int seconds) {
     Lease lease =
         new LeaseBuilder()
             .withNewMetadata()
@@ -89,7 +94,7 @@ public final class Fixtures {
             .endMetadata()
             .withNewSpec()
             .withHolderIdentity(node)
-            .withLeaseDurationSeconds(40)
+            .withLeaseDurationSeconds(seconds)
             .withRenewTime(clock.instant().atZone(ZoneOffset.UTC))
             .endSpec()
             .build();

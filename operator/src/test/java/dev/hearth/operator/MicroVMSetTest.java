@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,7 @@ class MicroVMSetTest extends OperatorTestBase {
         .toList();
   }
 
-  /** What kubectl scale ends up writing: spec.replicas, without a resourceVersion precondition. */
+  /** A merge patch of spec.replicas, without a resourceVersion precondition. */
   private void scale(String name, int replicas) {
     client
         .resources(MicroVMSet.class)
@@ -99,9 +100,12 @@ class MicroVMSetTest extends OperatorTestBase {
                     && Integer.valueOf(3).equals(getSet("web").getStatus().getReplicas()));
     assertThat(getSet("web").getStatus().getLabelSelector()).isEqualTo("app=web");
 
-    // What kubectl scale writes through the scale subresource: spec.replicas.
-    scale("web", 5);
+    // Up through the /scale subresource, as kubectl scale and an HPA do. (The mock server serves
+    // /scale from the object itself, so this shows the client path; CrdSchemaTest pins the CRD's
+    // specReplicasPath/statusReplicasPath mapping that a real API server uses.)
+    client.resources(MicroVMSet.class).inNamespace(NS).withName("web").scale(5);
     await().atMost(TIMEOUT).until(() -> members("web").size() == 5);
+    // Down by editing spec.replicas, as kubectl edit or a GitOps tool does.
     scale("web", 1);
     await().atMost(TIMEOUT).until(() -> members("web").size() == 1);
     assertThat(members("web"))
@@ -126,5 +130,14 @@ class MicroVMSetTest extends OperatorTestBase {
     assertThat(cond.getReason()).isEqualTo("SelectorMismatch");
     assertThat(cond.getMessage()).contains("app=bad does not match template.metadata.labels");
     assertThat(members("bad")).isEmpty();
+    // One Event for the mismatch, not one per reconcile.
+    await().during(Duration.ofSeconds(1)).atMost(TIMEOUT).until(() -> mismatchEvents("bad") == 1);
+  }
+
+  private long mismatchEvents(String set) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> set.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "SelectorMismatch".equals(e.getReason()))
+        .count();
   }
 }

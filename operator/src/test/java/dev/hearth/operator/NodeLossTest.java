@@ -11,8 +11,10 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.RestartPolicy;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 @EnableKubernetesMockClient(crud = true)
@@ -23,6 +25,15 @@ class NodeLossTest extends OperatorTestBase {
     return n.getStatus() == null
         ? null
         : n.getStatus().condition(HearthApi.Conditions.READY).map(c -> c.getStatus()).orElse(null);
+  }
+
+  /** Events about a cluster-scoped MicroVMNode land in the default namespace. */
+  private List<Event> nodeEvents(String node, String reason) {
+    return client.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> node.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "MicroVMNode".equals(e.getInvolvedObject().getKind()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
   }
 
   @Test
@@ -44,6 +55,8 @@ class NodeLossTest extends OperatorTestBase {
     // The agent renews nothing from here on.
     clock.advance(Duration.ofSeconds(41));
     await().atMost(TIMEOUT).until(() -> "False".equals(readyOf("doomed")));
+    await().atMost(TIMEOUT).until(() -> nodeEvents("doomed", "NodeNotReady").size() == 1);
+    assertThat(nodeEvents("doomed", "NodeNotReady").get(0).getType()).isEqualTo("Warning");
     MicroVM unknown = awaitVm("always", vm -> vm.getStatus().getPhase() == MicroVMPhase.Unknown);
     assertThat(unknown.getStatus().getNodeName())
         .as("still bound during the grace period")

@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("microvmnode")
 @ShortNames("mvmnode")
 @Categories("hearth")
+// Columns appear in the order declared here (see MicroVM).
 @AdditionalPrinterColumn(
     name = "Ready",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",

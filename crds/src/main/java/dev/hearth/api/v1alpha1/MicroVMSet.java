@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("microvmset")
 @ShortNames("mvms")
 @Categories("hearth")
+// Columns appear in the order declared here (see MicroVM).
 @AdditionalPrinterColumn(
     name = "Desired",
     jsonPath = ".spec.replicas",

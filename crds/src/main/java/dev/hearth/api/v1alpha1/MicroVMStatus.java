@@ -2,7 +2,6 @@ package dev.hearth.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.crd.generator.annotation.PrinterColumn;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +17,6 @@ public class MicroVMStatus {
   /** Where the VM is in its life. */
   @JsonPropertyDescription(
       "Where the VM is in its life: Pending, Scheduled, Starting, Running, Succeeded, Failed or Unknown.")
-  @PrinterColumn(name = "Phase")
   private MicroVMPhase phase;
 
   /** Latest observations (Scheduled, Ready, Restarting), metav1.Condition-shaped. */
@@ -32,7 +30,6 @@ public class MicroVMStatus {
 
   /** The node the VM is bound to. */
   @JsonPropertyDescription("The node the operator bound the VM to.")
-  @PrinterColumn(name = "Node")
   private String nodeName;
 
   /** Addresses and devices of each interface. */

@@ -15,7 +15,7 @@ final class GeneratedCrds {
   private GeneratedCrds() {}
 
   static final String REFRESH_HINT =
-      "Refresh the committed copies with: ./mvnw -pl crds -am -Pupdate-crds process-classes";
+      "Refresh the committed copies with: ./mvnw -pl crds -am -Pupdate-crds process-test-classes";
 
   static Path generatedDir() {
     return Path.of(System.getProperty("hearth.crds.generated", "target/classes/META-INF/fabric8"));

@@ -8,6 +8,7 @@ import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.CommandRunner;
+import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
@@ -23,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,15 +40,18 @@ public final class AgentDaemon implements AutoCloseable {
   private final AgentSettings settings;
   private final AgentHttpServer http;
   private final NodeAgent agent;
+  private final AgentContext context;
   private final ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("hearth-lease").daemon().factory());
   private volatile boolean closed;
 
-  private AgentDaemon(AgentSettings settings, AgentHttpServer http, NodeAgent agent) {
+  private AgentDaemon(
+      AgentSettings settings, AgentHttpServer http, NodeAgent agent, AgentContext context) {
     this.settings = settings;
     this.http = http;
     this.agent = agent;
+    this.context = context;
   }
 
   /**
@@ -61,6 +66,30 @@ public final class AgentDaemon implements AutoCloseable {
       TapFactory taps,
       HostProbe host)
       throws Exception {
+    return start(
+        settings,
+        client,
+        runtime,
+        ipam -> {
+          NodeNetwork network = new NodeNetwork(commands, taps, ipam, settings.bridge());
+          network.setUp();
+          return network;
+        },
+        host);
+  }
+
+  /**
+   * Starts an agent whose guest network {@code network} makes from the node's IPAM: for a host
+   * where the bridge and nftables cannot be set up (the e2e suite inside the nested-KVM machine,
+   * whose VMs have no interfaces), a network that only allocates addresses.
+   */
+  public static AgentDaemon start(
+      AgentSettings settings,
+      KubernetesClient client,
+      VmRuntime runtime,
+      Function<Ipam, GuestNetwork> network,
+      HostProbe host)
+      throws Exception {
     AgentMetrics metrics = new AgentMetrics();
     HealthChecks health = new HealthChecks();
     ConsoleRegistry consoles = new ConsoleRegistry(settings.consoleBufferBytes());
@@ -68,8 +97,7 @@ public final class AgentDaemon implements AutoCloseable {
     health.addLiveness("http", Optional::empty);
     try {
       Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
-      NodeNetwork network = new NodeNetwork(commands, taps, ipam, settings.bridge());
-      network.setUp();
+      GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =
           new ImageCache(
               settings.stateDir().resolve("images"),
@@ -88,7 +116,7 @@ public final class AgentDaemon implements AutoCloseable {
               settings.nodeName(),
               client,
               runtime,
-              network,
+              guestNetwork,
               images,
               consoles,
               metrics,
@@ -99,7 +127,7 @@ public final class AgentDaemon implements AutoCloseable {
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
-      AgentDaemon daemon = new AgentDaemon(settings, http, agent);
+      AgentDaemon daemon = new AgentDaemon(settings, http, agent, ctx);
       LeaseRenewer lease =
           new LeaseRenewer(
               client,
@@ -128,6 +156,11 @@ public final class AgentDaemon implements AutoCloseable {
 
   public NodeAgent agent() {
     return agent;
+  }
+
+  /** What the agent works with (network, image cache, consoles); for checks from tests. */
+  public AgentContext context() {
+    return context;
   }
 
   /** Stops every VM cleanly (status says why), stops renewing the Lease, closes HTTP. */

@@ -15,16 +15,16 @@ import java.util.regex.Pattern;
  * would only fail deep inside the VMM. CEL rules ({@code x-kubernetes-validations}) are not
  * evaluated here; the few that matter locally are checked where the value is used.
  */
-final class SchemaValidator {
+public final class SchemaValidator {
   private final JsonNode schema;
 
   /** A validator for {@code schema}, a CRD version's {@code openAPIV3Schema}. */
-  SchemaValidator(JsonNode schema) {
+  public SchemaValidator(JsonNode schema) {
     this.schema = schema;
   }
 
   /** Every violation in {@code resource}, as "field.path: problem", in document order. */
-  List<String> validate(JsonNode resource) {
+  public List<String> validate(JsonNode resource) {
     List<String> errors = new ArrayList<>();
     check(schema, resource, "", errors);
     return errors;

@@ -113,7 +113,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
         // Completes a bind whose metadata patch was lost (operator restart, error). Not for a VM
         // that has finished: node-loss handling releases the agent finalizer of a Failed VM on a
         // dead node, and putting it back would leave nobody to remove it.
-        writer.ensureBindMetadata(vm, node);
+        completeBindMetadata(vm, node);
       }
       return UpdateControl.noUpdate();
     }
@@ -134,6 +134,27 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     };
   }
 
+  /**
+   * Adds the node label and agent finalizer if the cached copy lacks them. A conflict usually means
+   * the cache lags this operator's own metadata patch; the server's copy decides, without a retry.
+   */
+  private void completeBindMetadata(MicroVM cached, String node) {
+    try {
+      writer.ensureBindMetadata(cached, node);
+    } catch (KubernetesClientException e) {
+      if (!StatusPatch.isConflict(e)) {
+        throw e;
+      }
+      MicroVM fresh = writer.fetch(cached);
+      if (fresh != null
+          && node.equals(MicroVMs.boundNode(fresh))
+          && !MicroVMs.deleting(fresh)
+          && !finished(fresh)) {
+        writer.ensureBindMetadata(fresh, node);
+      }
+    }
+  }
+
   private UpdateControl<MicroVM> bind(MicroVM vm, String node, long startNanos) {
     MicroVM updated;
     try {
@@ -147,10 +168,13 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
       } else {
         coordinator.release(vm.getMetadata().getUid());
       }
-      if (StatusPatch.isConflict(e)) {
-        metrics.bindConflict();
+      if (!StatusPatch.isConflict(e)) {
+        throw e;
       }
-      throw e;
+      // The change that made the copy stale is on its way as an event and triggers a new
+      // decision; no error, no back-off. The reschedule is only a safety net.
+      metrics.bindConflict();
+      return UpdateControl.<MicroVM>noUpdate().rescheduleAfter(pendingRetry);
     }
     metrics.trackNode(node);
     writer.ensureBindMetadata(updated, node);

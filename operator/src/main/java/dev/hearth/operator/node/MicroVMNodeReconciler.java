@@ -5,6 +5,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
 import dev.hearth.operator.OperatorConfig;
+import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -48,11 +49,17 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
   private final Clock clock;
   private final NodeLossHandler loss;
   private final KubernetesClient client;
+  private final EventRecorder events;
   private volatile InformerEventSource<Lease, MicroVMNode> leases;
 
   public MicroVMNodeReconciler(
-      OperatorConfig config, Clock clock, KubernetesClient client, NodeLossHandler loss) {
+      OperatorConfig config,
+      Clock clock,
+      KubernetesClient client,
+      EventRecorder events,
+      NodeLossHandler loss) {
     this.client = client;
+    this.events = events;
     this.config = config;
     this.clock = clock;
     this.loss = loss;
@@ -153,5 +160,10 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
             : client.getKubernetesSerialization().clone(node.getStatus());
     newStatus.setConditions(conditions);
     StatusPatch.replace(client, node, newStatus);
+    if (ready) {
+      events.normal(node, "NodeReady", "node is Ready: " + v.message());
+    } else {
+      events.warning(node, "NodeNotReady", "node is not Ready: " + v.message());
+    }
   }
 }

@@ -92,7 +92,8 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
       SetScaler.Plan plan = SetScaler.plan(replicas, live, taken);
       plan.create().forEach(i -> create(set, i, context));
       plan.delete().forEach(n -> delete(set, n, context));
-    } else {
+    } else if (!alreadyReported(set, mismatch)) {
+      // Once per change, not on every pass: the condition keeps saying it meanwhile.
       events.warning(set, SELECTOR_MISMATCH, mismatch);
     }
     set.setStatus(status(set, owned, mismatch));
@@ -181,6 +182,18 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
         .inNamespace(set.getMetadata().getNamespace())
         .withName(vmName)
         .delete();
+  }
+
+  /** Whether status already carries this selector mismatch. */
+  private static boolean alreadyReported(MicroVMSet set, String mismatch) {
+    return set.getStatus() != null
+        && set.getStatus().getConditions() != null
+        && set.getStatus().getConditions().stream()
+            .anyMatch(
+                c ->
+                    READY.equals(c.getType())
+                        && SELECTOR_MISMATCH.equals(c.getReason())
+                        && mismatch.equals(c.getMessage()));
   }
 
   /** Why the selector does not select the template's labels, or null when it does. */

@@ -32,10 +32,9 @@ public final class KvmSuiteInsideL1 {
   private static final String EXCLUDE = "dev\\.hearth\\.vmm\\.harness\\..*";
 
   /**
-   * Tag of tests not run inside L1, because they hung there on these machines: an L2 triple fault
-   * (2 of 3 runs hung the whole L1) and the 200-VM teardown loop (passed twice, then hung three
-   * times). The cause is not yet known: QEMU's software SVM or a lost vCPU kick in Hearth. They run
-   * wherever the host has a KVM of its own. Each one left out is listed as skipped.
+   * Tag of tests not run inside L1, for a test that cannot work there; each one left out is listed
+   * as skipped. None carries it now: the triple-fault and 200-VM teardown tests that once did pass
+   * inside L1 since the vCPU kick was made race-free.
    */
   public static final String HANGS_INSIDE_L1 = "hangs-inside-l1";
 
@@ -84,13 +83,28 @@ public final class KvmSuiteInsideL1 {
     if (ci != null) {
       job = job.withEnv("CI", ci);
     }
+    NestedKvm harness = NestedKvm.locate();
     NestedRun run =
-        NestedKvm.locate()
-            .runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+        harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+    List<DynamicTest> tests = new ArrayList<>();
+    if (stalled(run)) {
+      // QEMU's software AMD-V has stalled a whole L1 now and then under heavy host load, at a
+      // different test each time; one fresh L1 tells that apart from a test that hangs.
+      String where = String.join(", ", LauncherFeed.unfinished(run.stdout()));
+      String first = run.describe();
+      System.out.println("KVM suite: L1 stalled during " + where + "; running the suite again");
+      run = harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+      tests.add(
+          DynamicTest.dynamicTest(
+              "first L1 run stalled during " + where + " [rerun once]",
+              () -> {
+                throw new TestAbortedException("the first run inside L1 stalled: " + first);
+              }));
+    }
     List<String> out = run.stdout();
     List<TestResult> results = LauncherFeed.parse(out);
+    NestedRun finalRun = run;
 
-    List<DynamicTest> tests = new ArrayList<>();
     for (String name : testsMarked(testClasses, KvmSuiteInsideL1::hangsInsideL1)) {
       tests.add(
           DynamicTest.dynamicTest(
@@ -111,13 +125,21 @@ public final class KvmSuiteInsideL1 {
             "the suite ran inside L1 and passed",
             () -> {
               assertThat(LauncherFeed.unfinished(out))
-                  .as("tests that started inside L1 but never finished; %s", run.describe())
+                  .as("tests that started inside L1 but never finished; %s", finalRun.describe())
                   .isEmpty();
-              assertThat(run.outcome()).as(run::describe).isEqualTo(Outcome.JOB_EXIT);
-              assertThat(results).as("tests that ran inside L1; %s", run.describe()).isNotEmpty();
-              assertThat(run.exitCode()).as(run::describe).isZero();
+              assertThat(finalRun.outcome()).as(finalRun::describe).isEqualTo(Outcome.JOB_EXIT);
+              assertThat(results)
+                  .as("tests that ran inside L1; %s", finalRun.describe())
+                  .isNotEmpty();
+              assertThat(finalRun.exitCode()).as(finalRun::describe).isZero();
             }));
     return tests.stream();
+  }
+
+  /** A run that ran out of time or lost L1 with a test still running in it. */
+  private static boolean stalled(NestedRun run) {
+    return (run.outcome() == Outcome.TIMEOUT || run.outcome() == Outcome.L1_CRASHED)
+        && !LauncherFeed.unfinished(run.stdout()).isEmpty();
   }
 
   private static boolean hangsInsideL1(Class<?> c, Method m) {

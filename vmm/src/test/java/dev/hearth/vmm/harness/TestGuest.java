@@ -8,7 +8,7 @@ import java.util.Properties;
 
 /**
  * The minimal Linux test guest that {@code vmm/guest/build-guest.sh} builds, located from its
- * {@code paths.env}: the system property {@value #PROPERTY} (set by Failsafe) when its file exists,
+ * {@code paths.env}: the system property {@value #PROPERTY} (set by Failsafe) when it names a file,
  * else the environment variable {@value #ENV} (set inside L1 by {@code run-in-l1.sh --with-guest}).
  *
  * @param vmlinux the ELF kernel (64-bit entry at 0x1000000, with a PVH note)
@@ -23,14 +23,12 @@ public record TestGuest(Path vmlinux, Path bzImage, Path initramfs, Path rootfs,
 
   /** The guest this build made; fails with what to run when there is none. */
   public static TestGuest locate() throws IOException {
-    // Inside L1 the build's property may name a file that was not carried along; the harness's
-    // environment variable then names the guest it brought.
-    String property = System.getProperty(PROPERTY);
-    String env = System.getenv(ENV);
-    String file =
-        property != null && (Files.isRegularFile(Path.of(property)) || env == null)
-            ? property
-            : env;
+    // The property (set by Failsafe) first, unless it names no file: inside L1 the forwarded
+    // property may point at a host file that was never made, and the harness sets the variable.
+    String file = System.getProperty(PROPERTY);
+    if (file == null || !Files.isRegularFile(Path.of(file))) {
+      file = System.getenv(ENV) != null ? System.getenv(ENV) : file;
+    }
     if (file == null || !Files.isRegularFile(Path.of(file))) {
       throw new IOException(
           "no test guest: set -D"

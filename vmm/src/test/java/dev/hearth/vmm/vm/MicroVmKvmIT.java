@@ -2,12 +2,10 @@ package dev.hearth.vmm.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.testing.RequiresKvm;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -77,7 +75,6 @@ class MicroVmKvmIT {
   }
 
   @Test
-  @Tag(KvmSuiteInsideL1.HANGS_INSIDE_L1)
   void aTripleFaultIsReportedAsACrashWithRegisters() throws Exception {
     try (MicroVm vm = MicroVm.create(TestGuests.config("triple", 1, 16, ""), null)) {
       VmExit exit = run(vm);

@@ -18,6 +18,6 @@ class NestedKvmSuiteIT {
     return KvmSuiteInsideL1.run(
         Path.of("target", "test-classes"),
         List.of(Path.of(System.getProperty("hearth.guests", "target/guests"))),
-        Duration.ofMinutes(20));
+        Duration.ofMinutes(12));
   }
 }

@@ -2,14 +2,12 @@ package dev.hearth.vmm.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.testing.RequiresKvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -20,7 +18,6 @@ class TeardownKvmIT {
   private static final int VMS = 200;
 
   @Test
-  @Tag(KvmSuiteInsideL1.HANGS_INSIDE_L1)
   void twoHundredVmsComeAndGoWithoutLeakingFdsOrThreads() throws Exception {
     cycle(0); // warm up: classes loaded, jars opened, the kick handler installed
     long fds = count("/proc/self/fd");

@@ -1,0 +1,250 @@
+package dev.hearth.e2e.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.e2e.ProjectRoot;
+import dev.hearth.operator.HearthOperator;
+import dev.hearth.operator.OperatorConfig;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
+
+/**
+ * The whole system in one JVM: an API server ({@link ApiServer}), the Hearth CRDs from {@code
+ * crds/yaml}, the operator (JOSDK, as {@code OperatorMain} wires it) and any number of node agents
+ * ({@link AgentNode}). Scenarios apply objects and watch them through the administrator's client.
+ */
+final class HearthSystem implements AutoCloseable {
+  /** Generous: the build machines are shared and the VMs may run under nested emulation. */
+  static final Duration PATIENCE = Duration.ofSeconds(120);
+
+  private final ApiServer api;
+  private final Admission admission;
+  private final HearthOperator operator;
+  private final KubernetesClient operatorClient;
+  private final List<AgentNode> nodes = new ArrayList<>();
+  private final List<String> namespaces = new ArrayList<>();
+  private final List<String> kubeletNodes = new ArrayList<>();
+
+  private HearthSystem(
+      ApiServer api, Admission admission, HearthOperator operator, KubernetesClient opClient) {
+    this.api = api;
+    this.admission = admission;
+    this.operator = operator;
+    this.operatorClient = opClient;
+  }
+
+  /**
+   * Starts the API server (or connects to KUBECONFIG's cluster), installs the CRDs, starts the
+   * operator.
+   */
+  static HearthSystem start() {
+    Path crds = ProjectRoot.find().resolve("crds").resolve("yaml");
+    ApiServer api = ApiServer.start();
+    try {
+      api.installCrds(crds);
+      api.ensureNamespace(HearthApi.DEFAULT_LEASE_NAMESPACE);
+      KubernetesClient opClient = api.newClient();
+      OperatorConfig config =
+          OperatorConfig.defaults()
+              .withLeaderElection(false)
+              .withMetricsPort(0)
+              .withTimings(Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofSeconds(1));
+      HearthOperator operator =
+          new HearthOperator(opClient, config, Clock.systemUTC(), new SimpleMeterRegistry());
+      operator.start();
+      return new HearthSystem(api, new Admission(crds), operator, opClient);
+    } catch (RuntimeException | Error e) {
+      api.close();
+      throw e;
+    }
+  }
+
+  ApiServer api() {
+    return api;
+  }
+
+  KubernetesClient client() {
+    return api.client();
+  }
+
+  /** Starts a node agent and waits until the operator may place VMs on it. */
+  AgentNode addNode(AgentNode.Spec spec) throws Exception {
+    AgentNode node = AgentNode.start(api, spec);
+    nodes.add(node);
+    return node;
+  }
+
+  /** A fresh namespace for one scenario (deleted again at the end on a real cluster). */
+  String namespace(String name) {
+    api.ensureNamespace(name);
+    namespaces.add(name);
+    return name;
+  }
+
+  /**
+   * Registers the core Node {@code name} with {@code labels}, as its kubelet would; the operator
+   * reads a node's labels there.
+   */
+  void addKubeletNode(String name, Map<String, String> labels) {
+    client()
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(labels)
+                .endMetadata()
+                .build())
+        .createOr(r -> r.update());
+    kubeletNodes.add(name);
+  }
+
+  /**
+   * Creates {@code resource} as {@code kubectl apply} would: the API server's schema check first
+   * ({@link Admission} stands in for it on the mock server, which checks nothing).
+   */
+  <T extends HasMetadata> T apply(T resource) {
+    if (api.isMock()) {
+      admission.check(resource);
+    }
+    return client().resource(resource).create();
+  }
+
+  /**
+   * Applies a manifest given as YAML text, kept as written (unknown fields included), the way
+   * {@code kubectl apply -f} sends it; returns what the API server stored.
+   */
+  GenericKubernetesResource applyYaml(String namespace, String yaml) {
+    GenericKubernetesResource resource =
+        client().getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
+    resource.getMetadata().setNamespace(namespace);
+    if (api.isMock()) {
+      admission.check(client().getKubernetesSerialization().convertValue(resource, JsonNode.class));
+    }
+    return client().resource(resource).create();
+  }
+
+  /**
+   * Changes the spec of {@code name} as {@code kubectl edit} does: read, change, write back guarded
+   * by resourceVersion, and again from a fresh read when a controller wrote its status in between
+   * (409 Conflict).
+   */
+  <T extends HasMetadata> T edit(
+      Class<T> type, String namespace, String name, UnaryOperator<T> change) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client().resources(type).inNamespace(namespace).withName(name).edit(change);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 10) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  Admission admission() {
+    return admission;
+  }
+
+  MicroVM get(String namespace, String name) {
+    return client().resources(MicroVM.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** Waits until the VM exists and satisfies {@code condition}; returns that version. */
+  MicroVM await(String namespace, String name, Predicate<MicroVM> condition) {
+    MicroVM[] seen = new MicroVM[1];
+    Awaitility.await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              MicroVM vm = get(namespace, name);
+              seen[0] = vm;
+              return vm != null && condition.test(vm);
+            });
+    return seen[0];
+  }
+
+  MicroVM awaitPhase(String namespace, String name, MicroVMPhase phase) {
+    return await(namespace, name, vm -> phaseOf(vm) == phase);
+  }
+
+  void awaitGone(String namespace, String name) {
+    Awaitility.await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> get(namespace, name) == null);
+  }
+
+  static MicroVMPhase phaseOf(MicroVM vm) {
+    return vm == null || vm.getStatus() == null ? null : vm.getStatus().getPhase();
+  }
+
+  /** The Events recorded about {@code name} in {@code namespace}. */
+  List<Event> events(String namespace, String name) {
+    return client().v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  boolean hasEvent(String namespace, String name, String reason) {
+    return events(namespace, name).stream().anyMatch(e -> reason.equals(e.getReason()));
+  }
+
+  private void removeWhatTheScenariosMade() {
+    for (String ns : namespaces) {
+      client().namespaces().withName(ns).delete();
+    }
+    try {
+      Awaitility.await()
+          .atMost(PATIENCE)
+          .until(
+              () ->
+                  namespaces.stream()
+                      .allMatch(ns -> client().namespaces().withName(ns).get() == null));
+    } finally {
+      for (AgentNode n : nodes) {
+        client().resources(MicroVMNode.class).withName(n.name()).delete();
+      }
+      kubeletNodes.forEach(n -> client().nodes().withName(n).delete());
+    }
+  }
+
+  /**
+   * Stops everything. On a real cluster the scenarios' namespaces are deleted first, while the
+   * agents still run to release their VMs, and the Node objects the fixture made are removed; the
+   * mock server simply goes away.
+   */
+  @Override
+  public void close() {
+    try {
+      if (!api.isMock()) {
+        removeWhatTheScenariosMade();
+      }
+      for (AgentNode n : nodes) {
+        n.close();
+      }
+      operator.close();
+      operatorClient.close();
+    } finally {
+      api.close();
+    }
+  }
+}
