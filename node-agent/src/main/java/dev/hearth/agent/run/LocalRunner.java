@@ -3,12 +3,17 @@ package dev.hearth.agent.run;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.WritableCopy;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
+import dev.hearth.vmm.config.DriveConfig;
 import dev.hearth.vmm.config.VmConfig;
+import dev.hearth.vmm.config.VmDevices;
+import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
 import dev.hearth.vmm.vm.MicroVm;
+import dev.hearth.vmm.vm.VmException;
 import dev.hearth.vmm.vm.VmExit;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,8 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Boots one planned VM on this machine: resolves its images, checks KVM, creates the VM, streams
@@ -65,32 +72,32 @@ public final class LocalRunner {
       initrd = Optional.of(resolve("spec.initrd", plan.initrd().get(), plan.name()));
     }
     checkKvm();
-    VmConfig config;
+    Path work = null;
     try {
-      config =
-          VmConfig.of(
-              plan.name(),
-              plan.vcpus(),
-              plan.memoryMiB(),
-              new BootSource(kernel, initrd, plan.cmdline()));
-    } catch (ConfigException e) {
-      throw new ManifestException(
-          MANIFEST_FIELD.getOrDefault(e.field(), e.field())
-              + e.getMessage().substring(e.field().length()),
-          e);
-    }
-    status.printf(
-        "hearth: booting %s (%d vCPU, %d MiB) from %s%n",
-        plan.name(), plan.vcpus(), plan.memoryMiB(), kernel);
-    try (MicroVm vm = create(config, console)) {
-      Thread stopOnCtrlC = Thread.ofPlatform().unstarted(() -> stopFromHost(vm));
-      Runtime.getRuntime().addShutdownHook(stopOnCtrlC);
-      vm.start();
-      VmExit exit = vm.waitForExit();
-      removeHook(stopOnCtrlC);
-      console.flush();
-      status.printf("%nhearth: %s ended: %s%s%n", plan.name(), summary(exit), bootTime(vm));
-      return ExitStatus.of(exit.reason());
+      if (!plan.disks().isEmpty() || plan.vsockCid().isPresent()) {
+        work = Files.createTempDirectory("hearth-run-");
+      }
+      VmConfig config = config(plan, kernel, initrd, work);
+      status.printf(
+          "hearth: booting %s (%d vCPU, %d MiB) from %s%n",
+          plan.name(), plan.vcpus(), plan.memoryMiB(), kernel);
+      config
+          .devices()
+          .vsock()
+          .ifPresent(
+              v ->
+                  status.printf(
+                      "hearth: vsock socket %s (connect and send CONNECT <port>)%n", v.udsPath()));
+      try (MicroVm vm = create(config, console)) {
+        Thread stopOnCtrlC = Thread.ofPlatform().unstarted(() -> stopFromHost(vm));
+        Runtime.getRuntime().addShutdownHook(stopOnCtrlC);
+        vm.start();
+        VmExit exit = vm.waitForExit();
+        removeHook(stopOnCtrlC);
+        console.flush();
+        status.printf("%nhearth: %s ended: %s%s%n", plan.name(), summary(exit), bootTime(vm));
+        return ExitStatus.of(exit.reason());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return STOPPED;
@@ -98,6 +105,77 @@ public final class LocalRunner {
       throw new RunException("console: " + e.getMessage(), e);
     } finally {
       images.release(plan.name());
+      deleteTree(work);
+    }
+  }
+
+  /**
+   * The VMM config for {@code plan}: its disks (writable ones as private copies under {@code
+   * work}), {@code root=/dev/vda} before the user's arguments when it has a rootfs, and its vsock
+   * socket in {@code work}.
+   */
+  VmConfig config(LocalVmPlan plan, Path kernel, Optional<Path> initrd, Path work)
+      throws RunException {
+    VmDevices devices = VmDevices.NONE;
+    try {
+      for (LocalVmPlan.Disk d : plan.disks()) {
+        Path image = resolve(d.field() + ".source", d.source(), plan.name());
+        Path path = image;
+        if (!d.readOnly()) {
+          path = work.resolve(d.name() + ".img");
+          try {
+            WritableCopy.create(image, path);
+          } catch (ImageException e) {
+            throw new ManifestException(d.field() + ": " + e.getMessage(), e);
+          }
+        }
+        devices =
+            devices.withDrive(
+                new DriveConfig(d.name(), path, d.readOnly(), d.serial(), d.rateLimit()));
+      }
+      if (plan.vsockCid().isPresent()) {
+        devices =
+            devices.withVsock(
+                new VsockDeviceConfig(plan.vsockCid().getAsLong(), work.resolve("vsock.sock")));
+      }
+      String cmdline = plan.cmdline();
+      if (plan.hasRootfs()) {
+        String root = "root=/dev/vda " + (plan.disks().getFirst().readOnly() ? "ro" : "rw");
+        cmdline = (root + " " + cmdline).strip();
+      }
+      return VmConfig.of(
+              plan.name(), plan.vcpus(), plan.memoryMiB(), new BootSource(kernel, initrd, cmdline))
+          .withDevices(devices);
+    } catch (ConfigException e) {
+      throw new ManifestException(
+          manifestField(plan, e.field()) + e.getMessage().substring(e.field().length()), e);
+    }
+  }
+
+  /** The manifest field behind a VMM config field ({@code drives[data].path}: spec.drives[0]). */
+  private static String manifestField(LocalVmPlan plan, String field) {
+    for (LocalVmPlan.Disk d : plan.disks()) {
+      String prefix = "drives[" + d.name() + "]";
+      if (field.startsWith(prefix)) {
+        return d.field() + field.substring(prefix.length());
+      }
+    }
+    if (field.startsWith("vsock.")) {
+      return "spec.vsock";
+    }
+    return MANIFEST_FIELD.getOrDefault(field, field);
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // Best effort: a leftover temp directory is harmless and the OS cleans /tmp.
     }
   }
 
@@ -108,6 +186,8 @@ public final class LocalRunner {
       throw new ManifestException("spec.kernel.source: " + e.getMessage(), e);
     } catch (KvmException e) {
       throw new HostUnavailableException("KVM refused the VM: " + e.getMessage(), e);
+    } catch (VmException e) {
+      throw new RunException(e.getMessage(), e);
     }
   }
 

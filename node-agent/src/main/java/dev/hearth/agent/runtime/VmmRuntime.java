@@ -2,12 +2,24 @@ package dev.hearth.agent.runtime;
 
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
+import dev.hearth.vmm.config.DriveConfig;
+import dev.hearth.vmm.config.NetInterfaceConfig;
 import dev.hearth.vmm.config.VmConfig;
+import dev.hearth.vmm.config.VmDevices;
+import dev.hearth.vmm.config.VsockDeviceConfig;
+import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
+import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.RateLimitException;
+import dev.hearth.vmm.ratelimit.RateLimiterConfig;
+import dev.hearth.vmm.ratelimit.TokenBucketConfig;
 import dev.hearth.vmm.vm.ExitReason;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -16,39 +28,112 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The embedded VMM ({@link MicroVm}) behind {@link VmRuntime}: one MicroVm per VM, in this JVM.
  *
- * <p>The VMM on main boots a kernel (and initrd) with a serial console and a boot timer; it has no
- * virtio-blk or virtio-net device yet, so {@link #capabilities()} admits no disks and no interfaces
- * and the agent rejects such specs as UnsupportedSpec with that reason. Once the VMM adds them,
- * this adapter attaches {@link VmLaunch#disks()} and {@link VmLaunch#nics()} (taps by name) and
- * forwards {@link #updateLimits} to their rate limiters.
+ * <p>It attaches {@link VmLaunch#disks()} as virtio-blk drives (in order, so the first is {@code
+ * /dev/vda}), {@link VmLaunch#nics()} as virtio-net interfaces on their taps (opened by name), and
+ * a vsock device whose host socket is {@code <vsockDir>/<vm>.sock} (guest connections to port P
+ * reach {@code <that>_P}); {@link RunningVm#updateLimits} changes their rate limiters live.
  */
 public final class VmmRuntime implements VmRuntime {
   private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
 
+  /** Where vsock sockets go unless the agent says otherwise. */
+  public static final Path DEFAULT_VSOCK_DIR = Path.of("/run/hearth/vsock");
+
+  static final int MAX_DRIVES = 8;
+  static final int MAX_NICS = 8;
+
+  private final Path vsockDir;
+
+  /** A runtime with vsock sockets under {@link #DEFAULT_VSOCK_DIR}. */
+  public VmmRuntime() {
+    this(DEFAULT_VSOCK_DIR);
+  }
+
+  /** A runtime with vsock sockets under {@code vsockDir} (made when a VM first needs it). */
+  public VmmRuntime(Path vsockDir) {
+    this.vsockDir = vsockDir;
+  }
+
   @Override
   public Capabilities capabilities() {
-    return new Capabilities(VmConfig.MAX_VCPUS, true, false, 0, 0);
+    return new Capabilities(VmConfig.MAX_VCPUS, true, true, MAX_DRIVES, MAX_NICS);
+  }
+
+  /** The vsock socket of the VM {@code id}: short enough for a Unix socket address. */
+  Path vsockPath(String id) {
+    String name = vmmName(id);
+    String shortName = name.length() > 40 ? name.substring(0, 40) : name;
+    return vsockDir.resolve(shortName + "-" + Integer.toHexString(id.hashCode()) + ".sock");
+  }
+
+  /** The VMM devices for {@code launch}: its disks, taps and vsock, with their limits. */
+  VmDevices devices(VmLaunch launch) throws IOException {
+    VmDevices devices = VmDevices.NONE;
+    for (VmLaunch.Disk d : launch.disks()) {
+      devices =
+          devices.withDrive(
+              new DriveConfig(
+                  d.name(),
+                  d.path(),
+                  d.readOnly(),
+                  d.serial().orElse(""),
+                  limiter(launch.limits().disks().get(d.name()))));
+    }
+    for (VmLaunch.Nic n : launch.nics()) {
+      MacAddress mac;
+      try {
+        mac = MacAddress.parse(n.mac());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("netInterfaces[" + n.name() + "].mac", e.getMessage());
+      }
+      devices =
+          devices.withNetInterface(
+              new NetInterfaceConfig(
+                  n.name(),
+                  n.tap(),
+                  mac,
+                  limiter(launch.limits().rx().get(n.name())),
+                  limiter(launch.limits().tx().get(n.name()))));
+    }
+    if (launch.vsockCid().isPresent()) {
+      Files.createDirectories(vsockDir);
+      devices =
+          devices.withVsock(
+              new VsockDeviceConfig(launch.vsockCid().getAsLong(), vsockPath(launch.id())));
+    }
+    return devices;
+  }
+
+  /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
+  static RateLimiterConfig limiter(VmLaunch.RateLimit limit) {
+    if (limit == null) {
+      return RateLimiterConfig.UNLIMITED;
+    }
+    return new RateLimiterConfig(bucket(limit.bandwidth()), bucket(limit.ops()));
+  }
+
+  private static TokenBucketConfig bucket(Optional<VmLaunch.Bucket> b) {
+    return b.map(x -> new TokenBucketConfig(x.size(), x.oneTimeBurst(), x.refillTimeMs()))
+        .orElse(TokenBucketConfig.DISABLED);
   }
 
   @Override
   public RunningVm start(VmLaunch launch) throws VmStartException {
-    if (!launch.disks().isEmpty() || !launch.nics().isEmpty() || launch.vsockCid().isPresent()) {
-      throw new VmStartException(
-          "UnsupportedSpec",
-          "the embedded VMM has no virtio-blk, virtio-net or vsock device yet",
-          null);
-    }
     String cmdline = (launch.cmdline() + " " + launch.extraCmdline()).strip();
     VmConfig config;
     try {
       config =
           VmConfig.of(
-              vmmName(launch.id()),
-              launch.vcpus(),
-              launch.memoryMiB(),
-              new BootSource(launch.kernel(), launch.initrd(), cmdline));
-    } catch (ConfigException e) {
+                  vmmName(launch.id()),
+                  launch.vcpus(),
+                  launch.memoryMiB(),
+                  new BootSource(launch.kernel(), launch.initrd(), cmdline))
+              .withDevices(devices(launch));
+    } catch (ConfigException | RateLimitException e) {
       throw new VmStartException("InvalidVmConfig", e.getMessage(), e);
+    } catch (IOException e) {
+      throw new VmStartException(
+          "VmCreateFailed", "cannot make the vsock directory " + vsockDir + ": " + e, e);
     }
     MicroVm vm;
     try {
@@ -142,9 +227,28 @@ public final class VmmRuntime implements VmRuntime {
       return booted;
     }
 
+    /**
+     * Sets every limiter of the VM to {@code limits}: a device without an entry becomes unlimited.
+     * Each bucket starts full again.
+     */
     @Override
     public void updateLimits(VmLaunch.Limits limits) {
-      // Nothing to update: this VMM attaches no rate-limited device yet (see capabilities()).
+      for (String id : vm.rateLimiterIds()) {
+        VmLaunch.RateLimit limit;
+        if (id.endsWith(".rx")) {
+          limit = limits.rx().get(id.substring(0, id.length() - 3));
+        } else if (id.endsWith(".tx")) {
+          limit = limits.tx().get(id.substring(0, id.length() - 3));
+        } else {
+          limit = limits.disks().get(id);
+        }
+        RateLimiterConfig c = limiter(limit);
+        try {
+          vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
+        } catch (VmException e) {
+          return; // the VM has ended and closed; nothing is left to limit
+        }
+      }
     }
 
     /**

@@ -64,9 +64,9 @@ class RunCommandTest {
   @Test
   void devicesThisBuildCannotAttachAreNamed() throws Exception {
     kernel();
-    Path m = manifest("kernel: {source: {path: kernel.elf}}\nvsock: {cid: 3}");
+    Path m = manifest("kernel: {source: {path: kernel.elf}}\nnetwork: [{name: eth0}]");
     assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
-    assertThat(err.toString()).startsWith("hearth: spec.vsock: ").hasLineCount(1);
+    assertThat(err.toString()).startsWith("hearth: spec.network: ").hasLineCount(1);
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -19,7 +20,6 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
-import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -211,12 +212,43 @@ class AgentKvmIT {
   }
 
   @Test
+  void aDriveFromTheSpecReachesTheGuestThroughVirtioBlk() throws Exception {
+    byte[] image = new byte[64 * 512];
+    byte[] text = "HEARTH-AGENT-DISK".getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(text, 0, image, 0, text.length);
+    Path disk = Files.write(state.resolve("data.img"), image);
+    create(
+        "drive",
+        "virtio",
+        s -> {
+          DriveSpec d = new DriveSpec("data", ImageSource.ofPath(disk.toString()));
+          d.setReadOnly(true);
+          d.setSerial("agent-7");
+          s.setDrives(List.of(d));
+          s.setRestartPolicy(RestartPolicy.Never);
+          return s;
+        });
+    awaitPhase("drive", MicroVMPhase.Succeeded);
+    assertThat(
+            new String(
+                consoles.find(ns, "drive").orElseThrow().tail().data(), StandardCharsets.UTF_8))
+        .contains("blk: read sector 0 status 0 text 'HEARTH-AGENT-DISK'")
+        .contains("blk: write sector 1 status 1\n") // read-only: the write fails
+        .contains("blk: id status 0 serial 'agent-7'");
+  }
+
+  @Test
   void aSpecTheVmmCannotRunIsRejectedWithACondition() {
     create(
         "disk",
         "ticker",
         s -> {
-          s.setRootfs(new RootfsSpec(ImageSource.ofPath(guest("ticker").toString())));
+          // One disk more than the embedded VMM attaches.
+          List<DriveSpec> drives = new ArrayList<>();
+          for (int i = 0; i <= new VmmRuntime().capabilities().maxDrives(); i++) {
+            drives.add(new DriveSpec("d" + i, ImageSource.ofPath(guest("ticker").toString())));
+          }
+          s.setDrives(drives);
           return s;
         });
     awaitPhase("disk", MicroVMPhase.Failed);

@@ -11,9 +11,15 @@ import java.util.Objects;
  * @param memoryMiB guest RAM in MiB, at least {@value #MIN_MEMORY_MIB}
  * @param boot what the guest boots
  * @param consoleBufferBytes how much console output the VM keeps for later reading
+ * @param devices its virtio devices ({@link VmDevices#NONE} for none)
  */
 public record VmConfig(
-    String name, int vcpus, long memoryMiB, BootSource boot, int consoleBufferBytes) {
+    String name,
+    int vcpus,
+    long memoryMiB,
+    BootSource boot,
+    int consoleBufferBytes,
+    VmDevices devices) {
   public static final int MAX_VCPUS = 32;
   public static final long MIN_MEMORY_MIB = 4;
   public static final long MAX_MEMORY_MIB = 1L << 20;
@@ -40,9 +46,22 @@ public record VmConfig(
       throw new ConfigException(
           "consoleBufferBytes", consoleBufferBytes + " is out of range 1 KiB..64 MiB");
     }
+    if (devices == null) {
+      devices = VmDevices.NONE;
+    }
   }
 
-  /** A config with the default console buffer. */
+  /** A config without virtio devices. */
+  public VmConfig(String name, int vcpus, long memoryMiB, BootSource boot, int consoleBufferBytes) {
+    this(name, vcpus, memoryMiB, boot, consoleBufferBytes, VmDevices.NONE);
+  }
+
+  /** This config with {@code newDevices} instead of its devices. */
+  public VmConfig withDevices(VmDevices newDevices) {
+    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, newDevices);
+  }
+
+  /** A config with the default console buffer and no virtio devices. */
   public static VmConfig of(String name, int vcpus, long memoryMiB, BootSource boot) {
     return new VmConfig(name, vcpus, memoryMiB, boot, DEFAULT_CONSOLE_BUFFER);
   }

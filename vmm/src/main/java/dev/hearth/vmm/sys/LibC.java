@@ -48,6 +48,9 @@ public final class LibC {
   public static final int EPOLLERR = 0x008;
   public static final int EPOLLHUP = 0x010;
 
+  /** Edge-triggered: one wake-up per change of readiness, so the handler must drain the fd. */
+  public static final int EPOLLET = 0x8000_0000;
+
   public static final int CLOCK_MONOTONIC = 1;
   public static final int TFD_CLOEXEC = 0x80000;
   public static final int TFD_NONBLOCK = 0x800;
@@ -96,6 +99,10 @@ public final class LibC {
       errnoHandle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
   private static final MethodHandle WRITE =
       errnoHandle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+  private static final MethodHandle SOCKET =
+      errnoHandle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+  private static final MethodHandle BIND =
+      errnoHandle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
   private static final MethodHandle STRERROR =
       plainHandle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -323,6 +330,32 @@ public final class LibC {
         throw new SysException("write", fd, errno, strerror(errno));
       }
       return n;
+    } catch (SysException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** {@code socket(domain, type, protocol)}; returns the new fd. */
+  public static int socket(int domain, int type, int protocol) {
+    MemorySegment state = state();
+    try {
+      int fd = (int) SOCKET.invokeExact(state, domain, type, protocol);
+      return check(fd, state, "socket(" + domain + ", " + type + ", " + protocol + ")", -1);
+    } catch (SysException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** {@code bind(fd, address, address.byteSize())}. */
+  public static void bind(int fd, MemorySegment address) {
+    MemorySegment state = state();
+    try {
+      check(
+          (int) BIND.invokeExact(state, fd, address, (int) address.byteSize()), state, "bind", fd);
     } catch (SysException e) {
       throw e;
     } catch (Throwable t) {

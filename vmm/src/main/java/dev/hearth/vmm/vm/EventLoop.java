@@ -5,14 +5,18 @@ import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
 import java.lang.System.Logger.Level;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 
 /**
  * One thread per VM that waits on epoll over the fds devices register (ioeventfds, timerfds, tap
  * fds) and calls each fd's handler when it is ready. A handler that throws is unregistered and
- * logged: one failing device must not stop the others or the VM.
+ * logged: one failing device must not stop the others or the VM. As an {@link Executor} it runs
+ * tasks on its thread, in the order they were handed over.
  */
-public final class EventLoop implements AutoCloseable {
+public final class EventLoop implements AutoCloseable, Executor {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
 
   /** Called on the event-loop thread when a registered fd is ready. */
@@ -25,8 +29,10 @@ public final class EventLoop implements AutoCloseable {
   private final Epoll epoll = new Epoll(64);
   private final EventFd wake = new EventFd();
   private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean stopping;
+  private boolean closed;
 
   /** A loop whose thread is named {@code name}; it runs once {@link #start}ed. */
   public EventLoop(String name) {
@@ -67,6 +73,19 @@ public final class EventLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code task} on the loop's thread soon (a QueueNotify write that reached the bus, say).
+   * Tasks handed over after {@link #close} are dropped. A task that throws is logged.
+   */
+  @Override
+  public void execute(Runnable task) {
+    if (stopping) {
+      return;
+    }
+    tasks.add(task);
+    wake.signal();
+  }
+
   /** Whether the calling thread is this loop's. */
   public boolean inLoop() {
     return Thread.currentThread() == thread;
@@ -79,6 +98,7 @@ public final class EventLoop implements AutoCloseable {
         int fd = epoll.readyFd(i);
         if (fd == wake.fd()) {
           wake.drain();
+          runTasks();
           continue;
         }
         Handler h = handlers.get(fd);
@@ -95,20 +115,49 @@ public final class EventLoop implements AutoCloseable {
     }
   }
 
-  /** Stops the thread, waits for it, and releases the epoll and wake fds. */
-  @Override
-  public void close() {
+  private void runTasks() {
+    Runnable task;
+    while (!stopping && (task = tasks.poll()) != null) {
+      try {
+        task.run();
+      } catch (RuntimeException | AssertionError e) {
+        LOG.log(Level.ERROR, "event-loop task failed", e);
+      }
+    }
+  }
+
+  /**
+   * Stops the thread and waits for it; handlers then no longer run, so the fds they serve may be
+   * closed. Idempotent; {@link #close} does it too.
+   */
+  public synchronized void stop() {
     stopping = true;
     if (thread.isAlive()) {
       wake.signal();
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
+      boolean interrupted = false;
+      while (thread.isAlive()) {
+        try {
+          thread.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
-    handlers.clear();
-    epoll.close();
-    wake.close();
+    tasks.clear();
+  }
+
+  /** Stops the thread, waits for it, and releases the epoll and wake fds. */
+  @Override
+  public synchronized void close() {
+    stop();
+    if (!closed) {
+      closed = true;
+      handlers.clear();
+      epoll.close();
+      wake.close();
+    }
   }
 }

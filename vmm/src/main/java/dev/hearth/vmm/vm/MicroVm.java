@@ -9,6 +9,8 @@ import dev.hearth.vmm.devices.legacy.Serial16550;
 import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
+import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.sys.ThreadSignals;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,12 +30,14 @@ import java.util.function.Function;
 
 /**
  * One microVM: guest memory, a KVM VM with its in-kernel irqchip and PIT, the legacy devices
- * (serial console, i8042, boot timer), one platform thread per vCPU and one event-loop thread.
+ * (serial console, i8042, boot timer), the virtio devices its config lists (block, net, vsock,
+ * rng), one platform thread per vCPU and one event-loop thread (plus one for vsock host sockets).
  *
- * <p>Lifecycle: {@link #create} loads the kernel and prepares every vCPU; devices may then be added
- * ({@link #addVirtioMmioDevice}); {@link #start} writes the boot parameters and runs the vCPUs;
- * {@link #waitForExit} returns how the guest ended; {@link #close} releases every fd, mapping and
- * thread. {@link #pause}, {@link #resume} and {@link #stop} may be called from any thread.
+ * <p>Lifecycle: {@link #create} loads the kernel, prepares every vCPU and builds the configured
+ * virtio devices; further devices may then be added ({@link #addVirtioMmioDevice}); {@link #start}
+ * writes the boot parameters and runs the vCPUs; {@link #waitForExit} returns how the guest ended;
+ * {@link #close} releases every fd, mapping and thread. {@link #pause}, {@link #resume} and {@link
+ * #stop} may be called from any thread.
  *
  * <pre>{@code
  * VmConfig config = VmConfig.of("hello", 1, 16, BootSource.of(kernel, "console=ttyS0"));
@@ -178,6 +184,40 @@ public final class MicroVm implements AutoCloseable {
       throw new VmException("devices can only be added before the VM starts (it is " + state + ")");
     }
     return parts.addVirtioMmio(name, factory);
+  }
+
+  /**
+   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's id, {@code <id>.rx}
+   * and {@code <id>.tx} for each net interface, and {@code rng} for the rng.
+   */
+  public Set<String> rateLimiterIds() {
+    return Set.copyOf(parts.devices().rateLimiterIds());
+  }
+
+  /**
+   * Changes a device's rate limiter while the VM runs: each bucket is kept ({@link
+   * BucketUpdate#KEEP}) or replaced by a fresh, full one. Takes effect with the device's next
+   * request; a queue held back by the old limit is retried once it refills.
+   *
+   * @param limiterId one of {@link #rateLimiterIds()}
+   * @throws VmException for an unknown id or a closed VM
+   */
+  public void updateRateLimiter(String limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
+    if (state == State.CLOSED) {
+      throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
+    }
+    RateLimiter limiter = parts.devices().rateLimiter(limiterId);
+    if (limiter == null) {
+      throw new VmException(
+          "VM "
+              + config.name()
+              + " has no rate limiter '"
+              + limiterId
+              + "' (it has "
+              + new TreeSet<>(parts.devices().rateLimiterIds())
+              + ")");
+    }
+    limiter.update(bandwidth, ops);
   }
 
   /** Writes the boot parameters and starts every vCPU. */

@@ -43,7 +43,8 @@ import java.util.function.Function;
 
 /**
  * Everything one VM owns, built in order and released in reverse: the KVM VM, guest memory, the
- * loaded kernel, buses and legacy devices, irqfds, the event loop and the vCPUs.
+ * loaded kernel, buses and legacy devices, irqfds, the event loop, the vCPUs and the virtio devices
+ * of its config.
  */
 final class VmParts implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(VmParts.class.getName());
@@ -64,6 +65,7 @@ final class VmParts implements AutoCloseable {
   private final PioBus pio = new PioBus();
   private final MmioBus mmio = new MmioBus();
   private EventLoop eventLoop;
+  private VirtioDeviceSet devices;
   private int nextGsi = VIRTIO_IRQ_FIRST;
   private long nextMmio = VIRTIO_MMIO_START;
 
@@ -152,6 +154,16 @@ final class VmParts implements AutoCloseable {
       vcpus.add(vcpu);
       configureVcpu(vcpu, cpuid);
     }
+
+    devices =
+        own(
+            VirtioDeviceSet.attach(
+                config.name(),
+                config.devices(),
+                vm,
+                memory.memory(),
+                eventLoop,
+                (name, factory) -> addVirtioMmio(name, factory::apply)));
   }
 
   private void configureVcpu(VcpuFd vcpu, List<CpuidEntry> supported) {
@@ -235,10 +247,20 @@ final class VmParts implements AutoCloseable {
     return eventLoop;
   }
 
-  /** Releases everything in reverse order of creation; the first failure is rethrown last. */
+  VirtioDeviceSet devices() {
+    return devices;
+  }
+
+  /**
+   * Stops the event loop, so no device handler runs any more, then releases everything in reverse
+   * order of creation; the first failure is rethrown last.
+   */
   @Override
   public void close() {
     RuntimeException first = null;
+    if (eventLoop != null) {
+      eventLoop.stop();
+    }
     while (!closers.isEmpty()) {
       try {
         closers.pop().close();

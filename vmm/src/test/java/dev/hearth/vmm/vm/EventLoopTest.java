@@ -53,4 +53,50 @@ class EventLoopTest {
     assertThat(Thread.getAllStackTraces().keySet())
         .noneMatch(t -> t.getName().equals("events-close"));
   }
+
+  @Test
+  void executeRunsTasksOnTheLoopThreadInOrder() throws Exception {
+    try (EventLoop loop = new EventLoop("events-exec")) {
+      loop.start();
+      java.util.List<Integer> seen =
+          java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      CountDownLatch done = new CountDownLatch(1);
+      for (int i = 0; i < 100; i++) {
+        int n = i;
+        loop.execute(
+            () -> {
+              assertThat(loop.inLoop()).isTrue();
+              seen.add(n);
+            });
+      }
+      loop.execute(done::countDown);
+      assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(seen).hasSize(100).isSorted();
+    }
+  }
+
+  @Test
+  void loopTimersFireOncePerArmingAndNotAfterDisarmOrClose() throws Exception {
+    try (EventLoop loop = new EventLoop("events-timers")) {
+      AtomicInteger fired = new AtomicInteger();
+      LoopTimers timers = new LoopTimers(loop);
+      dev.hearth.vmm.ratelimit.RefillTimer t = timers.create(fired::incrementAndGet);
+      dev.hearth.vmm.ratelimit.RefillTimer never = timers.create(fired::incrementAndGet);
+      loop.start();
+      never.arm(50_000_000);
+      never.disarm();
+      t.arm(1_000_000);
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (fired.get() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      Thread.sleep(100);
+      assertThat(fired.get()).isEqualTo(1);
+      timers.close();
+      assertThat(timers.size()).isZero();
+      t.arm(1); // after close: ignored, no fd touched
+      Thread.sleep(20);
+      assertThat(fired.get()).isEqualTo(1);
+    }
+  }
 }

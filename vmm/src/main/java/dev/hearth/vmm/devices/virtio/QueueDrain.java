@@ -8,7 +8,8 @@ import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
 /**
  * The loop every request queue runs: pop chains, let the device serve each one, return it to the
  * used ring, and interrupt the driver once at the end if it wants. A malformed chain is returned
- * with length 0 (that request fails); a broken ring marks the device DEVICE_NEEDS_RESET.
+ * with length 0 (that request fails); a broken ring marks the device DEVICE_NEEDS_RESET. Request
+ * queues use {@link #drain}; queues the device fills from a backend use {@link #fill}.
  */
 public final class QueueDrain {
   private static final System.Logger LOG = System.getLogger(QueueDrain.class.getName());
@@ -16,12 +17,18 @@ public final class QueueDrain {
   /** What a handler returns to put the chain back and stop (e.g. a rate limiter said no). */
   public static final int STOP = -1;
 
+  /**
+   * What a {@link #fill} handler returns to put the chain back and ask {@code hasWork} again (the
+   * work it expected was gone after all).
+   */
+  public static final int RETRY = -2;
+
   /** Serves one chain. */
   @FunctionalInterface
   public interface Handler {
     /**
      * Serves {@code chain}; returns the bytes written into it, or {@link #STOP} to leave it queued
-     * and stop for now.
+     * and stop for now ({@link #fill} also takes {@link #RETRY}).
      */
     int serve(DescriptorChain chain);
   }
@@ -33,6 +40,22 @@ public final class QueueDrain {
    * Returns true when it stopped early (chains are still waiting).
    */
   public static boolean drain(DeviceContext ctx, int index, Handler handler) {
+    return run(ctx, index, () -> true, handler);
+  }
+
+  /**
+   * The loop of a queue the device fills (a receive queue): pops a chain only while {@code hasWork}
+   * says there is something to put in it, lets {@code handler} fill it, and returns it to the used
+   * ring; the handler may also answer {@link #STOP} or {@link #RETRY}. Returns true when it stopped
+   * early.
+   */
+  public static boolean fill(
+      DeviceContext ctx, int index, java.util.function.BooleanSupplier hasWork, Handler handler) {
+    return run(ctx, index, hasWork, handler);
+  }
+
+  private static boolean run(
+      DeviceContext ctx, int index, java.util.function.BooleanSupplier hasWork, Handler handler) {
     Virtqueue q = ctx.queue(index);
     if (ctx.broken() || !q.active()) {
       return false;
@@ -40,7 +63,7 @@ public final class QueueDrain {
     boolean used = false;
     boolean stopped = false;
     try {
-      while (true) {
+      while (hasWork.getAsBoolean()) {
         DescriptorChain chain;
         try {
           chain = q.pop();
@@ -61,6 +84,10 @@ public final class QueueDrain {
           q.undoPop();
           stopped = true;
           break;
+        }
+        if (written == RETRY) {
+          q.undoPop();
+          continue;
         }
         q.addUsed(chain.head(), written);
         used = true;

@@ -1,7 +1,8 @@
 /**
  * Virtio devices on the virtio-mmio transport, decoupled from how events reach them.
  *
- * <p>How a VM wires one device (all of it on the VM's event-loop thread unless said otherwise):
+ * <p>How a VM wires one device (all of it on the VM's event-loop thread unless said otherwise);
+ * {@code dev.hearth.vmm.vm.VirtioDeviceSet} does this for the devices of a {@code VmConfig}:
  *
  * <ol>
  *   <li>Build the device ({@code VirtioBlock}, {@code VirtioNet}, {@code VirtioRng}, {@code
@@ -19,8 +20,9 @@
  *       + {@link dev.hearth.vmm.devices.virtio.mmio.VirtioMmio#QUEUE_NOTIFY_OFFSET}, 4 bytes,
  *       datamatch i; when it fires, the loop calls {@code transport.queueNotify(i)}.
  *   <li>virtio-net: register the tap fd edge-triggered (EPOLLIN | EPOLLET) and call {@code
- *       VirtioNet.onBackendReadable()}; the real tap {@code NetBackend} (IFF_TAP | IFF_NO_PI |
- *       IFF_VNET_HDR, TUNSETVNETHDRSZ 12, TUNSETOFFLOAD) belongs to the {@code sys} package.
+ *       VirtioNet.onBackendReadable()}; the real tap is {@link
+ *       dev.hearth.vmm.devices.virtio.net.TapBackend} (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR,
+ *       TUNSETVNETHDRSZ 12, TUNSETOFFLOAD as negotiated, over the ioctls of {@code sys.Tun}).
  *   <li>virtio-vsock: run {@code VirtioVsock.runHostLoop()} on a thread of its own (a Java selector
  *       over Unix sockets) and {@code close()} it when the VM stops.
  * </ol>

@@ -6,9 +6,6 @@ import dev.hearth.vmm.devices.virtio.QueueDrain;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.VirtioFeatures;
 import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
-import dev.hearth.vmm.devices.virtio.queue.InvalidChainException;
-import dev.hearth.vmm.devices.virtio.queue.QueueBrokenException;
-import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
 import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RefillTimer;
@@ -212,57 +209,28 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
    * Moves frames from the tap into receive buffers until either runs out or the limiter says no.
    */
   private void receive() {
-    if (ctx.broken()) {
-      return;
-    }
-    Virtqueue q = ctx.queue(RX);
-    boolean used = false;
-    try {
-      while (true) {
-        if (rxFrameLen == 0) {
-          if (!readFrame()) {
-            break;
-          }
-          if (rxFrameLen == 0) {
-            continue; // a runt frame was dropped
-          }
-        }
-        if (!q.active()) {
-          break;
-        }
-        DescriptorChain chain;
-        try {
-          chain = q.pop();
-        } catch (InvalidChainException e) {
-          q.addUsed(e.head(), 0);
-          used = true;
-          continue;
-        }
-        if (chain == null) {
-          if (q.enableNotification()) {
-            continue;
-          }
-          break;
-        }
-        if (!rxLimiter.consume(1, TokenType.OPS)) {
-          q.undoPop();
-          break;
-        }
-        if (!rxLimiter.consume(rxFrameLen, TokenType.BYTES)) {
-          rxLimiter.replenish(1, TokenType.OPS);
-          q.undoPop();
-          break;
-        }
-        q.addUsed(chain.head(), deliver(chain));
-        used = true;
+    QueueDrain.fill(ctx, RX, this::frameWaiting, this::receiveInto);
+  }
+
+  /** Whether a frame is held or the tap has one (read now); runt frames are dropped on the way. */
+  private boolean frameWaiting() {
+    while (rxFrameLen == 0) {
+      if (!readFrame()) {
+        return false;
       }
-    } catch (QueueBrokenException e) {
-      ctx.markBroken("rx queue: " + e.getMessage());
-      return;
     }
-    if (used) {
-      ctx.signalUsed(RX);
+    return true;
+  }
+
+  private int receiveInto(DescriptorChain chain) {
+    if (!rxLimiter.consume(1, TokenType.OPS)) {
+      return QueueDrain.STOP;
     }
+    if (!rxLimiter.consume(rxFrameLen, TokenType.BYTES)) {
+      rxLimiter.replenish(1, TokenType.OPS);
+      return QueueDrain.STOP;
+    }
+    return deliver(chain);
   }
 
   /** Reads the next frame from the tap into {@link #rxFrame}; false when none is waiting. */

@@ -7,9 +7,6 @@ import dev.hearth.vmm.devices.virtio.DeviceType;
 import dev.hearth.vmm.devices.virtio.QueueDrain;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
-import dev.hearth.vmm.devices.virtio.queue.InvalidChainException;
-import dev.hearth.vmm.devices.virtio.queue.QueueBrokenException;
-import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.Selector;
@@ -172,51 +169,18 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
 
   /** Fills receive buffers with control packets first, then data from host sockets. */
   private void toGuest() {
-    Virtqueue q = ctx.queue(RX);
-    if (ctx.broken() || !q.active()) {
-      return;
+    QueueDrain.fill(ctx, RX, () -> muxer.hasControl() || muxer.readyToSend() != null, this::fillRx);
+  }
+
+  private int fillRx(DescriptorChain chain) {
+    if (chain.readableBytes() != 0 || chain.writableBytes() < VsockHeader.SIZE) {
+      return 0; // not a receive buffer: give it back empty
     }
-    boolean used = false;
-    try {
-      while (true) {
-        VsockConnection data = muxer.hasControl() ? null : muxer.readyToSend();
-        if (!muxer.hasControl() && data == null) {
-          break;
-        }
-        DescriptorChain chain;
-        try {
-          chain = q.pop();
-        } catch (InvalidChainException e) {
-          q.addUsed(e.head(), 0);
-          used = true;
-          continue;
-        }
-        if (chain == null) {
-          if (q.enableNotification()) {
-            continue;
-          }
-          break;
-        }
-        if (chain.readableBytes() != 0 || chain.writableBytes() < VsockHeader.SIZE) {
-          q.addUsed(chain.head(), 0);
-          used = true;
-          continue;
-        }
-        int written = data == null ? sendControl(chain) : sendData(data, chain);
-        if (written < 0) {
-          q.undoPop();
-          continue;
-        }
-        q.addUsed(chain.head(), written);
-        used = true;
-      }
-    } catch (QueueBrokenException e) {
-      ctx.markBroken("rx queue: " + e.getMessage());
-      return;
+    if (muxer.hasControl()) {
+      return sendControl(chain);
     }
-    if (used) {
-      ctx.signalUsed(RX);
-    }
+    VsockConnection data = muxer.readyToSend();
+    return data == null ? QueueDrain.RETRY : sendData(data, chain);
   }
 
   private int sendControl(DescriptorChain chain) {
@@ -225,7 +189,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     return h.length;
   }
 
-  /** Moves host bytes into {@code chain}; -1 when the socket had none after all. */
+  /** Moves host bytes into {@code chain}; {@link QueueDrain#RETRY} when the socket had none. */
   private int sendData(VsockConnection c, DescriptorChain chain) {
     int max =
         Math.min(Math.min(chain.writableBytes() - VsockHeader.SIZE, c.peerCredit()), MAX_PAYLOAD);
@@ -236,7 +200,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
       return h.length;
     }
     if (payload.length == 0) {
-      return -1;
+      return QueueDrain.RETRY;
     }
     byte[] h = muxer.header(c, OP_RW, 0, payload.length).encode();
     chain.write(ctx.memory(), 0, h, 0, h.length);

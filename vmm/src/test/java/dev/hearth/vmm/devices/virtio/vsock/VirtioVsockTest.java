@@ -119,6 +119,53 @@ class VirtioVsockTest {
   }
 
   @Test
+  void withTheHostLoopOnItsThreadAGuestConnectionThenAHostConnectionBothWork() throws Exception {
+    Thread loop = Thread.ofPlatform().daemon(true).start(vsock::runHostLoop);
+    try (ServerSocketChannel port5000 = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      port5000.bind(UnixDomainSocketAddress.of(uds + "_5000"));
+      synchronized (vsock) {
+        guest.send(OP_REQUEST, 1234, 5000, new byte[0]);
+      }
+      try (SocketChannel conn = port5000.accept()) {
+        assertThat(awaitPackets(1)).extracting(p -> p.header().op()).containsExactly(OP_RESPONSE);
+        synchronized (vsock) {
+          guest.send(OP_RW, 1234, 5000, bytes("ping\n"));
+        }
+        assertThat(readSome(conn, 5)).isEqualTo("ping\n");
+        conn.write(ByteBuffer.wrap(bytes("pong\n")));
+        assertThat(awaitPackets(1)).extracting(p -> p.header().op()).containsExactly(OP_RW);
+      }
+      // The host closed first: the guest hears SHUTDOWN, then closes its side too.
+      assertThat(awaitPackets(1)).extracting(p -> p.header().op()).containsExactly(OP_SHUTDOWN);
+      synchronized (vsock) {
+        guest.send(OP_SHUTDOWN, 1234, 5000, new byte[0], SHUTDOWN_RCV | SHUTDOWN_SEND, 65536, 5);
+      }
+      assertThat(awaitPackets(1)).extracting(p -> p.header().op()).contains(OP_RST);
+      try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
+        host.write(ByteBuffer.wrap(bytes("CONNECT 1024\n")));
+        List<Packet> got = awaitPackets(1);
+        assertThat(got).extracting(p -> p.header().op()).containsExactly(OP_REQUEST);
+      }
+    } finally {
+      vsock.close();
+      loop.join(5000);
+    }
+  }
+
+  private List<Packet> awaitPackets(int n) throws InterruptedException {
+    List<Packet> all = new java.util.ArrayList<>();
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (all.size() < n && System.nanoTime() < deadline) {
+      synchronized (vsock) {
+        all.addAll(guest.received());
+      }
+      Thread.sleep(5);
+    }
+    assertThat(all).as("packets for the guest").hasSizeGreaterThanOrEqualTo(n);
+    return all;
+  }
+
+  @Test
   void badConnectLineClosesTheHostSocket() throws IOException {
     try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
       host.write(ByteBuffer.wrap(bytes("HELLO 52\n")));
