@@ -53,7 +53,7 @@ public final class BindingCoordinator {
     String uid = vm.getMetadata().getUid();
     if (allocations.holds(uid)) {
       throw new IllegalStateException(
-          "MicroVM " + MicroVMs.key(vm) + " already holds an allocation; check bindInFlight first");
+          "MicroVM " + MicroVMs.key(vm) + " already holds an allocation; check pendingBind first");
     }
     Decision d = scheduler.decide(MicroVMs.request(vm, config()), nodes, allocations::usedOn);
     if (d instanceof Decision.Unschedulable && dueForResync()) {
