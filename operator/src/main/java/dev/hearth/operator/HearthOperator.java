@@ -61,7 +61,8 @@ public final class HearthOperator implements AutoCloseable {
             clock,
             client,
             events,
-            new NodeLossHandler(client, coordinator, events, metrics, clock)));
+            new NodeLossHandler(
+                client, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
   }
 

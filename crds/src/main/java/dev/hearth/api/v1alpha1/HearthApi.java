@@ -71,6 +71,12 @@ public final class HearthApi {
     /** MicroVM: the agent is restarting the VM (spec change or restart policy). */
     public static final String RESTARTING = "Restarting";
 
+    /**
+     * MicroVMNode: the operator's last node-health pass (Lease check, node-loss handling) succeeded
+     * (True) or failed (False, reason ReconcileError, the error in the message).
+     */
+    public static final String HEALTH_CHECKED = "HealthChecked";
+
     /** Condition status values. */
     public static final String TRUE = "True";
 
@@ -90,5 +96,6 @@ public final class HearthApi {
     public static final String LEASE_CURRENT = "LeaseCurrent";
     public static final String LEASE_EXPIRED = "LeaseExpired";
     public static final String RECONCILE_ERROR = "ReconcileError";
+    public static final String HEALTH_CHECK_SUCCEEDED = "HealthCheckSucceeded";
   }
 }

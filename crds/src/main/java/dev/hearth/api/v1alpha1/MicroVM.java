@@ -2,6 +2,7 @@ package dev.hearth.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
@@ -44,5 +45,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
+// On MicroVM only, not on MicroVMSpec, which a MicroVMSet's template shares: a template may be
+// retargeted. A transition rule, so it is not checked on create; setting or removing a pin later
+// is allowed, as the field-level rule allowed before.
+@ValidationRule(
+    value =
+        "!has(self.spec) || !has(oldSelf.spec) || !has(self.spec.nodeName)"
+            + " || !has(oldSelf.spec.nodeName) || self.spec.nodeName == oldSelf.spec.nodeName",
+    message = "spec.nodeName is immutable",
+    fieldPath = ".spec.nodeName")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MicroVM extends CustomResource<MicroVMSpec, MicroVMStatus> implements Namespaced {}

@@ -78,10 +78,10 @@ public class MicroVMSpec {
 
   /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
   @JsonPropertyDescription(
-      "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have room. Immutable once set.")
+      "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have room. On a MicroVM it cannot change once set; a MicroVMSet template may change it (VMs created afterwards use the new value).")
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
   @Size(max = 253)
-  @ValidationRule(value = "self == oldSelf", message = "nodeName is immutable")
+  // No immutability rule here: this class is also a MicroVMSet's template. MicroVM carries it.
   private String nodeName;
 
   /** Labels a node must have for the VM to be placed there. */

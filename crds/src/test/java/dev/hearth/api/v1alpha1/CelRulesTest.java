@@ -327,9 +327,35 @@ class CelRulesTest {
     assertThat(vm.validateUpdate(pinned, pinned)).as("unchanged").isEmpty();
     assertThat(vm.validateUpdate(moved, pinned))
         .extracting(Violation::path, Violation::message)
-        .containsExactly(tuple("spec.nodeName", "nodeName is immutable"));
-    // As on the API server, a transition rule has no old value to compare when the field is new.
+        .containsExactly(tuple("<root>", "spec.nodeName is immutable"));
+    // As before, a pin may be added later (and removed); only changing it is refused.
     assertThat(vm.validateUpdate(pinned, unpinned)).as("pinned later").isEmpty();
+    assertThat(vm.validateUpdate(unpinned, pinned)).as("unpinned").isEmpty();
+  }
+
+  @Test
+  void aMicroVmSetTemplateMayBeRetargetedToAnotherNode() {
+    String setYaml =
+        """
+        apiVersion: hearth.dev/v1alpha1
+        kind: MicroVMSet
+        metadata: {name: web, namespace: vms}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              vcpus: 1
+              memoryMiB: 128
+              kernel:
+                source: {path: /var/lib/hearth/vmlinux}
+              nodeName: %s
+        """;
+    Map<String, Object> onOne = yaml(setYaml.formatted("worker-1"));
+    Map<String, Object> onTwo = yaml(setYaml.formatted("worker-2"));
+    assertThat(set.validate(onOne)).as("create").isEmpty();
+    assertThat(set.validateUpdate(onTwo, onOne)).as("retargeted").isEmpty();
   }
 
   @Test

@@ -53,7 +53,7 @@ public final class BindingCoordinator {
     String uid = vm.getMetadata().getUid();
     if (allocations.holds(uid)) {
       throw new IllegalStateException(
-          "MicroVM " + MicroVMs.key(vm) + " already holds an allocation; check bindInFlight first");
+          "MicroVM " + MicroVMs.key(vm) + " already holds an allocation; check pendingBind first");
     }
     Decision d = scheduler.decide(MicroVMs.request(vm, config()), nodes, allocations::usedOn);
     if (d instanceof Decision.Unschedulable && dueForResync()) {
@@ -67,12 +67,88 @@ public final class BindingCoordinator {
     return d;
   }
 
+  /** What the ledger knows about a bind of a VM that the cache shows unbound. */
+  public enum PendingBind {
+    /** No bind of this VM is pending: decide. */
+    NONE,
+    /** A bind was written; the cache has not caught up. Deciding again would bind it twice. */
+    WRITTEN,
+    /**
+     * A bind write's outcome is unknown and the VM is still at the resourceVersion it was guarded
+     * by, so it may yet land: write the same bind again (it either lands or answers 409).
+     */
+    IN_DOUBT
+  }
+
   /**
-   * Whether this VM holds an allocation although the given (cached) copy shows it unbound: its bind
-   * succeeded and the cache has not caught up. Deciding again would bind it twice.
+   * Classifies a cached, unbound VM. An in-doubt bind whose VM has moved to another resourceVersion
+   * (still unbound) can never land, since it was guarded by the old one: its room is given back
+   * here and NONE is returned.
    */
-  public synchronized boolean bindInFlight(MicroVM vm) {
-    return MicroVMs.boundNode(vm) == null && allocations.holds(vm.getMetadata().getUid());
+  public synchronized PendingBind pendingBind(MicroVM vm) {
+    String uid = vm.getMetadata().getUid();
+    if (MicroVMs.boundNode(vm) != null || !allocations.holds(uid)) {
+      return PendingBind.NONE;
+    }
+    String doubtAtRv = allocations.doubtAtRv(uid);
+    if (doubtAtRv == null) {
+      return PendingBind.WRITTEN;
+    }
+    if (doubtAtRv.equals(vm.getMetadata().getResourceVersion())) {
+      return PendingBind.IN_DOUBT;
+    }
+    allocations.release(uid);
+    return PendingBind.NONE;
+  }
+
+  /** The node this VM's unconfirmed bind is reserved on, or null. */
+  public synchronized String reservedNode(MicroVM vm) {
+    return allocations.reservedNode(vm.getMetadata().getUid());
+  }
+
+  /** The bind write of {@code attempted} succeeded: it is no longer in doubt. */
+  public synchronized void bindWritten(MicroVM attempted) {
+    allocations.markInDoubt(attempted.getMetadata().getUid(), null);
+  }
+
+  /**
+   * The bind write of {@code attempted} failed without saying whether the server applied it
+   * (timeout, lost response, 5xx). Its room stays held: the write is guarded by the resourceVersion
+   * of {@code attempted} and may still land, even after a read that shows the VM unbound.
+   */
+  public synchronized void bindInDoubt(MicroVM attempted) {
+    allocations.markInDoubt(
+        attempted.getMetadata().getUid(), attempted.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * The bind write of {@code attempted} was refused (409/422/404), so it did not land. {@code
+   * fresh} is the server's copy (null when gone or unread): it keeps the room if someone else bound
+   * the VM meanwhile.
+   */
+  public synchronized void bindRefused(MicroVM attempted, MicroVM fresh) {
+    if (fresh != null && MicroVMs.boundNode(fresh) != null) {
+      observe(fresh);
+    } else {
+      allocations.release(attempted.getMetadata().getUid());
+    }
+  }
+
+  /**
+   * Settles an in-doubt bind from a fresh server read. Gone, or unbound at another resourceVersion:
+   * the write can never land, so the room is given back. Bound: counted as bound. Unbound at the
+   * same resourceVersion: still in doubt, the room stays held.
+   */
+  public synchronized void settleInDoubt(MicroVM attempted, MicroVM fresh) {
+    String uid = attempted.getMetadata().getUid();
+    String doubtAtRv = allocations.doubtAtRv(uid);
+    if (fresh == null) {
+      allocations.release(uid);
+    } else if (MicroVMs.boundNode(fresh) != null) {
+      observe(fresh);
+    } else if (doubtAtRv != null && !doubtAtRv.equals(fresh.getMetadata().getResourceVersion())) {
+      allocations.release(uid);
+    }
   }
 
   /** Records what a cached VM holds: bound and unfinished VMs hold their footprint. */

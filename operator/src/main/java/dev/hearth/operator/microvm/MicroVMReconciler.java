@@ -30,7 +30,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -53,6 +55,8 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
   private volatile InformerEventSource<MicroVMNode, MicroVM> nodes;
   private volatile InformerEventSource<Node, MicroVM> coreNodes;
   private volatile IndexerResourceCache<MicroVM> cache;
+  // VMs whose bind metadata (label, finalizer) this operator wrote and the cache does not show yet.
+  private final Set<String> metadataWritten = ConcurrentHashMap.newKeySet();
 
   public MicroVMReconciler(
       BindingCoordinator coordinator,
@@ -69,9 +73,13 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     this.pendingRetry = pendingRetry;
   }
 
+  /** Index of the VM cache: the node a VM is bound to (status) or labelled for. */
+  private static final String BY_NODE = "byNode";
+
   @Override
   public List<EventSource<?, MicroVM>> prepareEventSources(EventSourceContext<MicroVM> context) {
     cache = context.getPrimaryCache();
+    cache.addIndexer(BY_NODE, MicroVMReconciler::nodesOf);
     metrics.pendingFrom(() -> cache.list().filter(vm -> MicroVMs.boundNode(vm) == null).count());
     nodes =
         new InformerEventSource<>(
@@ -88,6 +96,25 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
                 .build(),
             context);
     return List.of(nodes, coreNodes);
+  }
+
+  private static List<String> nodesOf(MicroVM vm) {
+    String bound = MicroVMs.boundNode(vm);
+    Map<String, String> labels = vm.getMetadata().getLabels();
+    String labelled = labels == null ? null : labels.get(HearthApi.NODE_LABEL);
+    if (bound == null) {
+      return labelled == null ? List.of() : List.of(labelled);
+    }
+    return labelled == null || labelled.equals(bound) ? List.of(bound) : List.of(bound, labelled);
+  }
+
+  /**
+   * The cached VMs bound to or labelled for {@code node} (shared cache objects: copy before
+   * changing), or empty before this controller's event sources exist.
+   */
+  public Optional<List<MicroVM>> cachedVmsOn(String node) {
+    IndexerResourceCache<MicroVM> c = cache;
+    return c == null ? Optional.empty() : Optional.of(c.byIndex(BY_NODE, node));
   }
 
   private static boolean finished(MicroVM vm) {
@@ -109,18 +136,38 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     if (node != null) {
       coordinator.observe(vm);
       metrics.trackNode(node);
-      if (!MicroVMs.deleting(vm) && !finished(vm)) {
-        // Completes a bind whose metadata patch was lost (operator restart, error). Not for a VM
-        // that has finished: node-loss handling releases the agent finalizer of a Failed VM on a
-        // dead node, and putting it back would leave nobody to remove it.
+      boolean metadataComplete = MicroVMs.hasNodeLabel(vm, node) && MicroVMs.hasAgentFinalizer(vm);
+      if (metadataComplete) {
+        metadataWritten.remove(vm.getMetadata().getUid());
+      } else if (!MicroVMs.deleting(vm)
+          && !finished(vm)
+          && !metadataWritten.remove(vm.getMetadata().getUid())) {
+        // Completes a bind whose metadata patch was lost (operator restart, error). Skipped once
+        // after this operator wrote it, as the cache only lags then (the event of the status write
+        // comes first): that would cost a refused patch and a read per bind. Not for a VM that has
+        // finished:
+        // node-loss handling releases the agent finalizer of a Failed VM on a dead node, and
+        // putting it back would leave nobody to remove it.
         completeBindMetadata(vm, node);
       }
       return UpdateControl.noUpdate();
     }
-    if (MicroVMs.deleting(vm) || coordinator.bindInFlight(vm)) {
+    if (MicroVMs.deleting(vm)) {
       return UpdateControl.noUpdate();
     }
     long start = System.nanoTime();
+    switch (coordinator.pendingBind(vm)) {
+      case WRITTEN -> {
+        return UpdateControl.noUpdate();
+      }
+      case IN_DOUBT -> {
+        String reserved = coordinator.reservedNode(vm);
+        if (reserved != null) {
+          return bind(vm, reserved, start);
+        }
+      }
+      case NONE -> {}
+    }
     Decision decision = coordinator.decideAndReserve(vm, candidates(), () -> cache.list().toList());
     return switch (decision) {
       case Decision.Bind bind -> bind(vm, bind.node(), start);
@@ -159,28 +206,44 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     MicroVM updated;
     try {
       updated = writer.bindStatus(vm, node);
-    } catch (KubernetesClientException e) {
-      // A conflict means the cached copy was stale; a timeout may hide a write that landed.
-      // Ask the server: keep the room if the VM is bound there, give it back otherwise.
-      MicroVM fresh = writer.fetch(vm);
-      if (fresh != null && MicroVMs.boundNode(fresh) != null) {
-        coordinator.observe(fresh);
-      } else {
-        coordinator.release(vm.getMetadata().getUid());
-      }
-      if (!StatusPatch.isConflict(e)) {
+    } catch (RuntimeException e) {
+      if (!(e instanceof KubernetesClientException k && StatusPatch.isConflict(k))) {
+        // Timeout, lost response, 5xx: the write may have landed, or may still land after any read
+        // made now. Keep the room until the server shows the VM bound, gone, or moved on.
+        coordinator.bindInDoubt(vm);
+        MicroVM fresh;
+        try {
+          fresh = writer.fetch(vm);
+        } catch (RuntimeException readFailed) {
+          e.addSuppressed(readFailed);
+          throw e;
+        }
+        coordinator.settleInDoubt(vm, fresh);
         throw e;
       }
-      // The change that made the copy stale is on its way as an event and triggers a new
-      // decision; no error, no back-off. The reschedule is only a safety net.
+      // A conflict means the cached copy was stale and the write was refused. The change that made
+      // the copy stale is on its way as an event and triggers a new decision; no error, no
+      // back-off. The reschedule is only a safety net.
+      coordinator.bindRefused(vm, fetchOrNull(vm));
       metrics.bindConflict();
       return UpdateControl.<MicroVM>noUpdate().rescheduleAfter(pendingRetry);
     }
+    coordinator.bindWritten(vm);
     metrics.trackNode(node);
     writer.ensureBindMetadata(updated, node);
+    metadataWritten.add(vm.getMetadata().getUid());
     metrics.bound(Duration.ofNanos(System.nanoTime() - startNanos));
-    events.normal(vm, "Scheduled", "Bound to node " + node);
+    // No Event for a bind: Scheduled=True says the same, and an Event per bind is one more API
+    // write and one more stored object per VM (BindingBench). Events are for failures.
     return UpdateControl.noUpdate();
+  }
+
+  private MicroVM fetchOrNull(MicroVM vm) {
+    try {
+      return writer.fetch(vm);
+    } catch (KubernetesClientException e) {
+      return null;
+    }
   }
 
   private Collection<NodeCandidate> candidates() {

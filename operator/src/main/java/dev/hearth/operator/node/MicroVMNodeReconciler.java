@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -105,6 +106,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       case NOT_READY -> loss.markUnknown(name, v.message());
       case LOST -> loss.evacuate(name, v.message());
     }
+    clearHealthError(node);
     Duration next = config.nodeRecheck();
     if (v.nextChange() != null) {
       Duration until = Duration.between(now, v.nextChange()).plusMillis(10);
@@ -115,30 +117,85 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
     return UpdateControl.<MicroVMNode>noUpdate().rescheduleAfter(next);
   }
 
-  private void writeReady(MicroVMNode node, NodeHealth.Verdict v) {
+  /**
+   * Reports a failed health pass on the node: HealthChecked=False with the error, and an Event when
+   * the condition changes. JOSDK retries the reconcile with back-off afterwards.
+   */
+  @Override
+  public ErrorStatusUpdateControl<MicroVMNode> updateErrorStatus(
+      MicroVMNode node, Context<MicroVMNode> context, Exception e) {
+    String message = "node health check failed: " + e.getMessage();
     try {
-      patchReady(node, v);
-    } catch (KubernetesClientException e) {
-      if (!StatusPatch.isConflict(e)) {
-        throw e;
+      if (putCondition(
+          node,
+          HearthApi.Conditions.HEALTH_CHECKED,
+          HearthApi.Conditions.FALSE,
+          HearthApi.Reasons.RECONCILE_ERROR,
+          message)) {
+        events.warning(node, HearthApi.Reasons.RECONCILE_ERROR, message);
       }
-      // The cached copy was stale (the agent writes status too): retry once on a fresh read.
-      MicroVMNode fresh =
-          client.resources(MicroVMNode.class).withName(node.getMetadata().getName()).get();
-      if (fresh != null) {
-        patchReady(fresh, v);
+    } catch (KubernetesClientException writeFailed) {
+      // The API server is what failed; the retry reports again.
+      LOG.debug("could not report the error on node {}", node.getMetadata().getName(), writeFailed);
+    }
+    return ErrorStatusUpdateControl.defaultErrorProcessing();
+  }
+
+  private void writeReady(MicroVMNode node, NodeHealth.Verdict v) {
+    boolean ready = v.state() == NodeHealth.State.READY;
+    String status = ready ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE;
+    String reason = ready ? HearthApi.Reasons.LEASE_CURRENT : HearthApi.Reasons.LEASE_EXPIRED;
+    if (putCondition(node, HearthApi.Conditions.READY, status, reason, v.message())) {
+      if (ready) {
+        events.normal(node, "NodeReady", "node is Ready: " + v.message());
+      } else {
+        events.warning(node, "NodeNotReady", "node is not Ready: " + v.message());
       }
     }
   }
 
-  private void patchReady(MicroVMNode node, NodeHealth.Verdict v) {
-    boolean ready = v.state() == NodeHealth.State.READY;
-    String status = ready ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE;
-    String reason = ready ? HearthApi.Reasons.LEASE_CURRENT : HearthApi.Reasons.LEASE_EXPIRED;
+  /** Sets HealthChecked=True after a pass that succeeded, if an error was reported before. */
+  private void clearHealthError(MicroVMNode node) {
+    boolean failedBefore =
+        node.getStatus() != null
+            && node.getStatus()
+                .condition(HearthApi.Conditions.HEALTH_CHECKED)
+                .filter(c -> !HearthApi.Conditions.TRUE.equals(c.getStatus()))
+                .isPresent();
+    if (failedBefore) {
+      putCondition(
+          node,
+          HearthApi.Conditions.HEALTH_CHECKED,
+          HearthApi.Conditions.TRUE,
+          HearthApi.Reasons.HEALTH_CHECK_SUCCEEDED,
+          "the last node-health pass succeeded");
+    }
+  }
+
+  /**
+   * Writes one condition unless the node already has it with this status and reason. A conflict
+   * (the agent writes status too) is retried once on a fresh read. Returns whether it wrote.
+   */
+  private boolean putCondition(
+      MicroVMNode node, String type, String status, String reason, String message) {
+    try {
+      return patchCondition(node, type, status, reason, message);
+    } catch (KubernetesClientException e) {
+      if (!StatusPatch.isConflict(e)) {
+        throw e;
+      }
+      MicroVMNode fresh =
+          client.resources(MicroVMNode.class).withName(node.getMetadata().getName()).get();
+      return fresh != null && patchCondition(fresh, type, status, reason, message);
+    }
+  }
+
+  private boolean patchCondition(
+      MicroVMNode node, String type, String status, String reason, String message) {
     MicroVMNodeStatus s = node.getStatus();
-    Condition old = s == null ? null : s.condition(HearthApi.Conditions.READY).orElse(null);
+    Condition old = s == null ? null : s.condition(type).orElse(null);
     if (old != null && status.equals(old.getStatus()) && Objects.equals(reason, old.getReason())) {
-      return;
+      return false;
     }
     List<Condition> conditions =
         s == null || s.getConditions() == null
@@ -147,23 +204,12 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
     Conditions.put(
         conditions,
         Conditions.of(
-            HearthApi.Conditions.READY,
-            status,
-            reason,
-            v.message(),
-            node.getMetadata().getGeneration(),
-            clock.instant()));
+            type, status, reason, message, node.getMetadata().getGeneration(), clock.instant()));
     // Only conditions change; the resourceVersion guard keeps the agent's fields intact.
     MicroVMNodeStatus newStatus =
-        node.getStatus() == null
-            ? new MicroVMNodeStatus()
-            : client.getKubernetesSerialization().clone(node.getStatus());
+        s == null ? new MicroVMNodeStatus() : client.getKubernetesSerialization().clone(s);
     newStatus.setConditions(conditions);
     StatusPatch.replace(client, node, newStatus);
-    if (ready) {
-      events.normal(node, "NodeReady", "node is Ready: " + v.message());
-    } else {
-      events.warning(node, "NodeNotReady", "node is not Ready: " + v.message());
-    }
+    return true;
   }
 }

@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,28 +37,45 @@ public final class NodeLossHandler {
   private final EventRecorder events;
   private final OperatorMetrics metrics;
   private final Clock clock;
+  private final Function<String, Optional<List<MicroVM>>> cachedVmsOn;
 
+  /**
+   * @param cachedVmsOn the informer cache's VMs bound to or labelled for a node; empty while that
+   *     cache does not exist yet (then the API server is asked)
+   */
   public NodeLossHandler(
       KubernetesClient client,
       BindingCoordinator coordinator,
       EventRecorder events,
       OperatorMetrics metrics,
-      Clock clock) {
+      Clock clock,
+      Function<String, Optional<List<MicroVM>>> cachedVmsOn) {
     this.client = client;
     this.coordinator = coordinator;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
+    this.cachedVmsOn = cachedVmsOn;
   }
 
-  /** VMs labelled for this node. */
+  /**
+   * The node's VMs, from the informer cache: no API call per pass. A copy that lags the server is
+   * safe, since every write here is guarded by its resourceVersion (a stale one answers 409 and the
+   * VM waits for the next pass), and a VM the cache does not show yet is handled by the next pass.
+   * Copies, because the handler edits their status and cache objects are shared.
+   */
   List<MicroVM> vmsOn(String node) {
-    return client
-        .resources(MicroVM.class)
-        .inAnyNamespace()
-        .withLabel(HearthApi.NODE_LABEL, node)
-        .list()
-        .getItems();
+    Optional<List<MicroVM>> cached = cachedVmsOn.apply(node);
+    if (cached.isEmpty()) {
+      return client
+          .resources(MicroVM.class)
+          .inAnyNamespace()
+          .withLabel(HearthApi.NODE_LABEL, node)
+          .list()
+          .getItems();
+    }
+    var serialization = client.getKubernetesSerialization();
+    return cached.get().stream().map(serialization::clone).toList();
   }
 
   /** Marks every running VM of the node Unknown. Returns how many were changed. */

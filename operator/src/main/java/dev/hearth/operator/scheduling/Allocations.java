@@ -12,8 +12,12 @@ import java.util.Set;
  */
 public final class Allocations {
 
-  /** One VM's share of a node. {@code confirmed}: the cache has shown it bound. */
-  private record Placement(String node, Resources footprint, boolean confirmed) {}
+  /**
+   * One VM's share of a node. {@code confirmed}: the cache has shown it bound. {@code doubtAtRv}:
+   * the bind write's outcome is unknown (timeout, lost response); it was guarded by this
+   * resourceVersion, so it can still land as long as the VM stays at that version.
+   */
+  private record Placement(String node, Resources footprint, boolean confirmed, String doubtAtRv) {}
 
   private final Map<String, Placement> byUid = new HashMap<>();
   private final Map<String, Resources> byNode = new HashMap<>();
@@ -25,12 +29,35 @@ public final class Allocations {
 
   /** Records a bind this operator is making; the cache will confirm it later. */
   public void reserve(String uid, String node, Resources footprint) {
-    put(uid, new Placement(node, footprint, false));
+    put(uid, new Placement(node, footprint, false, null));
+  }
+
+  /**
+   * Marks this VM's unconfirmed reservation as a bind whose outcome is unknown: the write, guarded
+   * by {@code resourceVersion}, may still land. The room stays held until that is disproven.
+   */
+  public void markInDoubt(String uid, String resourceVersion) {
+    Placement p = byUid.get(uid);
+    if (p != null && !p.confirmed()) {
+      byUid.put(uid, new Placement(p.node(), p.footprint(), false, resourceVersion));
+    }
+  }
+
+  /** The node of this VM's unconfirmed reservation, or null. */
+  public String reservedNode(String uid) {
+    Placement p = byUid.get(uid);
+    return p == null || p.confirmed() ? null : p.node();
+  }
+
+  /** The resourceVersion an in-doubt bind of this VM was guarded by, or null when not in doubt. */
+  public String doubtAtRv(String uid) {
+    Placement p = byUid.get(uid);
+    return p == null ? null : p.doubtAtRv();
   }
 
   /** Records a VM the cache shows bound (and not finished). */
   public void confirm(String uid, String node, Resources footprint) {
-    put(uid, new Placement(node, footprint, true));
+    put(uid, new Placement(node, footprint, true, null));
   }
 
   /** Forgets a VM: deleted, finished, unbound by node-loss handling, or a failed bind. */
@@ -62,7 +89,7 @@ public final class Allocations {
     }
     byUid.clear();
     byNode.clear();
-    bound.forEach((uid, b) -> put(uid, new Placement(b.node(), b.footprint(), true)));
+    bound.forEach((uid, b) -> put(uid, new Placement(b.node(), b.footprint(), true, null)));
     pending.forEach(this::put);
   }
 
