@@ -32,11 +32,12 @@ public final class KvmSuiteInsideL1 {
   private static final String EXCLUDE = "dev\\.hearth\\.vmm\\.harness\\..*";
 
   /**
-   * Tag of tests not run inside L1, each listed as skipped with this reason: the 200-VM teardown
-   * loop, which passed there 3 times on 2026-11-28 and stalled the whole L1 twice (the last thread
-   * seen was the test's own, in the L1 kernel's kthread_stop while closing a VM fd, that is KVM
-   * tearing down a VM's worker threads). The cause lies below Hearth, in QEMU's software AMD-V or
-   * the L1 kernel; the test runs wherever the host has a KVM of its own.
+   * Tag of tests not run inside L1, each listed as skipped with this reason: the loops that create
+   * and destroy VMs back to back (200 tiny VMs; 21 with every device). They pass there most of the
+   * time, but on 2026-11-28 they stalled the whole L1 five times (the last thread seen was the
+   * test's own, in the L1 kernel's kthread_stop while closing a VM fd, that is KVM tearing down a
+   * VM's worker threads). The cause lies below Hearth, in QEMU's software AMD-V or the L1 kernel;
+   * these tests run wherever the host has a KVM of its own.
    */
   public static final String HANGS_INSIDE_L1 = "hangs-inside-l1";
 

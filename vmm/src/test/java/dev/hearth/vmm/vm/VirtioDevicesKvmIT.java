@@ -10,6 +10,7 @@ import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
+import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
@@ -31,6 +32,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -211,6 +213,7 @@ class VirtioDevicesKvmIT {
 
   @Test
   @RequiresRoot
+  @Tag(KvmSuiteInsideL1.HANGS_INSIDE_L1)
   void vmsWithEveryDeviceLeaveNoFdThreadTapOrSocketBehind() throws Exception {
     String tapName = "hrd" + ProcessHandle.current().pid() % 100000;
     Path disk = disk();
