@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class AgentDaemonSetTest {
 
   @Test
-  void mountsKvmTunAndTheImageCacheFromTheNode() {
+  void mountsKvmTunTheImageCacheAndTheVsockSocketsFromTheNode() {
     Rendered chart = Helm.render("--set", "agent.dataDir=/srv/hearth");
     PodSpec pod = chart.agent().getSpec().getTemplate().getSpec();
     Map<String, Volume> volumes =
@@ -30,6 +30,10 @@ class AgentDaemonSetTest {
     assertHostPath(volumes.get(mounts.get("/dev/kvm")), "/dev/kvm", "CharDevice");
     assertHostPath(volumes.get(mounts.get("/dev/net/tun")), "/dev/net/tun", "CharDevice");
     assertHostPath(volumes.get(mounts.get("/var/lib/hearth")), "/srv/hearth", "DirectoryOrCreate");
+    // VmmRuntime.DEFAULT_VSOCK_DIR: the root file system is read-only, and node programs reach
+    // their guests through these sockets.
+    assertHostPath(
+        volumes.get(mounts.get("/run/hearth/vsock")), "/run/hearth/vsock", "DirectoryOrCreate");
     assertThat(Rendered.env(chart.agentContainer()))
         .containsEntry("HEARTH_DATA_DIR", "/var/lib/hearth");
   }
