@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -68,7 +67,7 @@ public final class LinuxBootBench {
   private static Sample hearth(Path kernel, Path initrd, String cmdline, int vcpus)
       throws Exception {
     MarkerSink sink = new MarkerSink();
-    long rss0 = rss(ProcessHandle.current().pid());
+    long rss0 = HostStats.rssBytes(ProcessHandle.current().pid());
     long t0 = System.nanoTime();
     sink.start = t0;
     VmConfig config =
@@ -79,7 +78,7 @@ public final class LinuxBootBench {
       if (!sink.marker.await(45, TimeUnit.SECONDS)) {
         throw new IOException("Hearth's guest printed no marker: " + vm.console().text());
       }
-      long rss = rss(ProcessHandle.current().pid()) - rss0;
+      long rss = HostStats.rssBytes(ProcessHandle.current().pid()) - rss0;
       vm.stop();
       vm.waitForExit(Duration.ofSeconds(30));
       return new Sample(sink.firstByteMs, sink.markerMs, setup, rss);
@@ -129,7 +128,7 @@ public final class LinuxBootBench {
         seen.append((char) c);
         if (seen.length() >= MARKER.length() && seen.indexOf(MARKER, seen.length() - 40) >= 0) {
           double marker = (System.nanoTime() - t0) / 1e6;
-          return new Sample(first, marker, Double.NaN, rss(p.pid()));
+          return new Sample(first, marker, Double.NaN, HostStats.rssBytes(p.pid()));
         }
       }
       throw new IOException("QEMU ended before its guest's marker: " + seen);
@@ -172,13 +171,13 @@ public final class LinuxBootBench {
   }
 
   private static void report(String format, List<Sample> h, List<Sample> q) {
-    double hFirst = median(h.stream().mapToDouble(Sample::firstByteMs).toArray());
-    double qFirst = median(q.stream().mapToDouble(Sample::firstByteMs).toArray());
-    double hMarker = median(h.stream().mapToDouble(Sample::markerMs).toArray());
-    double qMarker = median(q.stream().mapToDouble(Sample::markerMs).toArray());
-    double hRss = median(h.stream().mapToDouble(s -> s.rssBytes() / 1048576.0).toArray());
-    double qRss = median(q.stream().mapToDouble(s -> s.rssBytes() / 1048576.0).toArray());
-    double setup = median(h.stream().mapToDouble(Sample::setupMs).toArray());
+    double hFirst = HostStats.median(h.stream().mapToDouble(Sample::firstByteMs).toArray());
+    double qFirst = HostStats.median(q.stream().mapToDouble(Sample::firstByteMs).toArray());
+    double hMarker = HostStats.median(h.stream().mapToDouble(Sample::markerMs).toArray());
+    double qMarker = HostStats.median(q.stream().mapToDouble(Sample::markerMs).toArray());
+    double hRss = HostStats.median(h.stream().mapToDouble(s -> s.rssBytes() / 1048576.0).toArray());
+    double qRss = HostStats.median(q.stream().mapToDouble(s -> s.rssBytes() / 1048576.0).toArray());
+    double setup = HostStats.median(h.stream().mapToDouble(Sample::setupMs).toArray());
     System.out.printf(
         "%n%s (medians of %d)              Hearth        QEMU   Hearth/QEMU%n", format, h.size());
     System.out.printf(
@@ -191,20 +190,5 @@ public final class LinuxBootBench {
         "  host RSS with init up        %9.1f MiB%8.1f MiB%8.2f%n", hRss, qRss, hRss / qRss);
     System.out.printf(
         "  Hearth VMM set-up (create + start, config to vCPUs running): %.1f ms%n", setup);
-  }
-
-  private static long rss(long pid) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    throw new IOException("no VmRSS for pid " + pid);
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }

@@ -87,12 +87,7 @@ final class QemuRunner {
   }
 
   static long rssBytes(Process p) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    throw new IOException("no VmRSS for QEMU");
+    return HostStats.rssBytes(p.pid());
   }
 
   /** CPU seconds used by reaped children of this process (utime + stime of /proc/self/stat). */

@@ -248,12 +248,7 @@ public final class VmmBench {
   }
 
   private static long rssBytes() throws Exception {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    throw new IllegalStateException("no VmRSS");
+    return HostStats.rssBytes(ProcessHandle.current().pid());
   }
 
   private static String cpu() throws Exception {
