@@ -35,8 +35,8 @@ final class ApiServer implements AutoCloseable {
   }
 
   static ApiServer start() {
-    String kubeconfig = System.getenv("KUBECONFIG");
-    if (kubeconfig != null && !kubeconfig.isBlank()) {
+    if (kubeconfigNamed()) {
+      // fabric8 reads the file itself, as kubectl would: current context, server, credentials.
       return new ApiServer(null, new KubernetesClientBuilder().build());
     }
     KubernetesMockServer server =
@@ -48,6 +48,20 @@ final class ApiServer implements AutoCloseable {
             false);
     server.init();
     return new ApiServer(server, server.createClient());
+  }
+
+  /**
+   * Whether a cluster is named: the {@code KUBECONFIG} environment variable, or the {@code
+   * kubeconfig} system property that fabric8 reads before it (and that a test can set).
+   */
+  static boolean kubeconfigNamed() {
+    for (String value :
+        new String[] {System.getProperty("kubeconfig"), System.getenv("KUBECONFIG")}) {
+      if (value != null && !value.isBlank()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static java.util.logging.Logger quiet(String name) {

@@ -41,6 +41,10 @@ public final class KvmSuiteInsideL1 {
    */
   public static final String HANGS_INSIDE_L1 = "hangs-inside-l1";
 
+  // L1 prints a heartbeat every 15 s while the suite runs; this long without one means L1 itself
+  // has stalled, and the run is stopped then instead of at the suite's whole time limit.
+  private static final Duration STALL_LIMIT = Duration.ofMinutes(2);
+
   private KvmSuiteInsideL1() {}
 
   /**
@@ -86,7 +90,7 @@ public final class KvmSuiteInsideL1 {
     if (ci != null) {
       job = job.withEnv("CI", ci);
     }
-    NestedKvm harness = NestedKvm.locate();
+    NestedKvm harness = NestedKvm.locate().withQuietLimit(STALL_LIMIT);
     NestedRun run =
         harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
     List<DynamicTest> tests = new ArrayList<>();

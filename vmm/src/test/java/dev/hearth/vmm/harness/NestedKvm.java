@@ -41,10 +41,18 @@ public final class NestedKvm {
 
   private static final String SCRIPT_IN_REPO = "vmm/guest/nested/run-in-l1.sh";
   private static final Duration TERM_GRACE = Duration.ofSeconds(5);
+  // Printed to stderr from inside L1 every few seconds while a JUnit job runs, so that a quiet
+  // limit tells a stalled L1 (no heartbeat) from a slow test (heartbeat, no test output).
+  static final String HEARTBEAT = "hearth-l1-alive";
+  private static final String WITH_HEARTBEAT =
+      "(while :; do sleep 15 </dev/null >/dev/null 2>&1; echo "
+          + HEARTBEAT
+          + " >&2; done) & hb=$!; \"$@\"; rc=$?; kill $hb 2>/dev/null; exit $rc";
 
   private final Path script;
   private final Duration prepareAllowance;
   private final Consumer<OutputLine> listener;
+  private final Duration quietLimit;
 
   /**
    * @param script {@code run-in-l1.sh}, or a program that speaks its protocol
@@ -53,9 +61,15 @@ public final class NestedKvm {
    * @param listener receives each line as it arrives
    */
   public NestedKvm(Path script, Duration prepareAllowance, Consumer<OutputLine> listener) {
+    this(script, prepareAllowance, listener, Duration.ZERO);
+  }
+
+  private NestedKvm(
+      Path script, Duration prepareAllowance, Consumer<OutputLine> listener, Duration quietLimit) {
     this.script = script;
     this.prepareAllowance = prepareAllowance;
     this.listener = listener;
+    this.quietLimit = quietLimit;
   }
 
   /**
@@ -94,7 +108,17 @@ public final class NestedKvm {
 
   /** The same harness with another listener. */
   public NestedKvm withListener(Consumer<OutputLine> other) {
-    return new NestedKvm(script, prepareAllowance, other);
+    return new NestedKvm(script, prepareAllowance, other, quietLimit);
+  }
+
+  /**
+   * The same harness, stopping a run (outcome {@link Outcome#TIMEOUT}) once the job inside L1 has
+   * printed something and then nothing more for {@code limit}. A stalled L1 prints nothing at all,
+   * so this ends it in minutes instead of at the job's whole time limit. {@link Duration#ZERO}
+   * turns it off.
+   */
+  public NestedKvm withQuietLimit(Duration limit) {
+    return new NestedKvm(script, prepareAllowance, listener, limit);
   }
 
   /**
@@ -145,7 +169,7 @@ public final class NestedKvm {
   private NestedRun runConsoleLauncher(List<String> selectors, NestedJob settings)
       throws IOException, InterruptedException {
     List<Path> classPath = testClassPath();
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(List.of("sh", "-c", WITH_HEARTBEAT, "junit-job"));
     command.add("java");
     command.add("--enable-native-access=ALL-UNNAMED");
     // L1 runs under software emulation: C1 alone warms up far sooner than C2 there.
@@ -221,10 +245,14 @@ public final class NestedKvm {
       throw new NestedHarnessException("cannot start the nested-KVM harness " + script, e);
     }
     List<OutputLine> lines = new ArrayList<>();
-    Thread out = pump(process.getInputStream(), OutputLine.Stream.STDOUT, lines, startNanos);
-    Thread err = pump(process.getErrorStream(), OutputLine.Stream.STDERR, lines, startNanos);
+    JobActivity activity = new JobActivity();
+    Thread out =
+        pump(process.getInputStream(), OutputLine.Stream.STDOUT, lines, activity, startNanos);
+    Thread err =
+        pump(process.getErrorStream(), OutputLine.Stream.STDERR, lines, activity, startNanos);
     Duration limit = prepareAllowance.plus(job.timeout()).plus(job.bootTimeout());
-    boolean finished = process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+    String stopped = waitWithin(process, limit, activity);
+    boolean finished = stopped == null;
     if (!finished) {
       stop(process);
     }
@@ -236,15 +264,47 @@ public final class NestedKvm {
       seen = List.copyOf(lines);
     }
     if (!finished) {
-      return new NestedRun(
-          Outcome.TIMEOUT,
-          -1,
-          "the harness did not finish within " + limit.toSeconds() + " s and was stopped",
-          seen,
-          Map.of(),
-          wall);
+      return new NestedRun(Outcome.TIMEOUT, -1, stopped, seen, Map.of(), wall);
     }
     return classify(process.exitValue(), result, seen, wall);
+  }
+
+  /** When the job inside L1 last printed a line; zero until its first one. */
+  private static final class JobActivity {
+    private volatile long lastLineNanos;
+
+    void lineAt(long nanos) {
+      lastLineNanos = nanos;
+    }
+
+    long lastLineNanos() {
+      return lastLineNanos;
+    }
+  }
+
+  /**
+   * Waits for the script to end; returns null if it did, else why it must be stopped: the overall
+   * limit ran out, or the job went quiet for longer than the quiet limit.
+   */
+  private String waitWithin(Process process, Duration limit, JobActivity activity)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    long poll = TimeUnit.SECONDS.toNanos(2);
+    while (true) {
+      long now = System.nanoTime();
+      if (now - deadline >= 0) {
+        return "the harness did not finish within " + limit.toSeconds() + " s and was stopped";
+      }
+      long last = activity.lastLineNanos();
+      if (!quietLimit.isZero() && last != 0 && now - last > quietLimit.toNanos()) {
+        return "the job inside L1 printed nothing for "
+            + quietLimit.toSeconds()
+            + " s (L1 stalled, or a test hangs) and was stopped";
+      }
+      if (process.waitFor(Math.min(poll, deadline - now), TimeUnit.NANOSECONDS)) {
+        return null;
+      }
+    }
   }
 
   /** Ends the script: SIGTERM first, so it stops QEMU and cleans up, then SIGKILL for all. */
@@ -259,7 +319,11 @@ public final class NestedKvm {
   }
 
   private Thread pump(
-      InputStream stream, OutputLine.Stream kind, List<OutputLine> lines, long startNanos) {
+      InputStream stream,
+      OutputLine.Stream kind,
+      List<OutputLine> lines,
+      JobActivity activity,
+      long startNanos) {
     return Thread.ofVirtual()
         .name("nested-kvm-" + kind.name().toLowerCase())
         .start(
@@ -268,6 +332,12 @@ public final class NestedKvm {
                   new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String raw;
                 while ((raw = reader.readLine()) != null) {
+                  if (OutputLine.isFromJob(raw)) {
+                    activity.lineAt(System.nanoTime());
+                  }
+                  if (raw.endsWith("] " + HEARTBEAT)) {
+                    continue;
+                  }
                   OutputLine line =
                       OutputLine.parse(raw, kind, Duration.ofNanos(System.nanoTime() - startNanos));
                   synchronized (lines) {

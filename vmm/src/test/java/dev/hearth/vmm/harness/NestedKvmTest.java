@@ -38,6 +38,11 @@ class NestedKvmTest {
           exit 121 ;;
         noresult) exit 7 ;;
         hang) sleep 617 ;;
+        quiet)
+          echo "building, unstamped"
+          sleep 3
+          echo "[+   1.000s] the job started"
+          sleep 618 ;;
       esac
       """;
 
@@ -109,6 +114,24 @@ class NestedKvmTest {
     assertThat(
             ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().orElse("").endsWith("sleep 617")))
+        .isEmpty();
+  }
+
+  @Test
+  void aJobThatGoesQuietIsStoppedLongBeforeItsTimeLimit() throws Exception {
+    long start = System.nanoTime();
+
+    NestedRun run =
+        harness(Duration.ZERO).withQuietLimit(Duration.ofSeconds(2)).run(NestedJob.of("quiet"));
+
+    // The 3 s of unstamped build output before the job's first line do not count as quiet.
+    assertThat(run.outcome()).isEqualTo(Outcome.TIMEOUT);
+    assertThat(run.describe()).contains("printed nothing for 2 s");
+    assertThat(run.stdout()).contains("the job started");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+    assertThat(
+            ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").endsWith("sleep 618")))
         .isEmpty();
   }
 

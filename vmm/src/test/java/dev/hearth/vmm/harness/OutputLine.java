@@ -22,6 +22,11 @@ public record OutputLine(Duration at, Stream stream, String text) {
 
   private static final Pattern STAMPED = Pattern.compile("^\\[\\+\\s*(\\d+)\\.(\\d{3})s] (.*)$");
 
+  /** Whether {@code raw} is a line of the job inside L1 (stamped), not of the script's builds. */
+  static boolean isFromJob(String raw) {
+    return STAMPED.matcher(raw).matches();
+  }
+
   /** Parses a line of {@code run-in-l1.sh}, which stamps the job's lines as {@code [+ 12.345s]}. */
   static OutputLine parse(String raw, Stream stream, Duration receivedAt) {
     Matcher m = STAMPED.matcher(raw);
