@@ -11,6 +11,7 @@ import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.vmm.testing.BuiltGuests;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -53,10 +54,7 @@ final class Manifests {
 
   /** A test guest the vmm module's test build compiles ({@code vmm/target/guests}). */
   static Path guest(String name) {
-    Path p =
-        Path.of(System.getProperty("hearth.guests", "../vmm/target/guests"), name + ".elf")
-            .toAbsolutePath()
-            .normalize();
+    Path p = BuiltGuests.elf(name).toAbsolutePath().normalize();
     if (!Files.isRegularFile(p)) {
       throw new IllegalStateException(
           "no test guest "

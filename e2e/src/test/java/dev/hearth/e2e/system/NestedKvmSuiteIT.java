@@ -3,6 +3,7 @@ package dev.hearth.e2e.system;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.harness.TestGuest;
+import dev.hearth.vmm.testing.BuiltGuests;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,7 @@ class NestedKvmSuiteIT {
   Stream<DynamicTest> wholeSystemKvmTestsInsideL1() throws Exception {
     Path root = ProjectRoot.find();
     List<Path> adds = new ArrayList<>();
-    adds.add(Path.of(System.getProperty("hearth.guests", "../vmm/target/guests")));
+    adds.add(BuiltGuests.directory());
     adds.add(root.resolve("crds").resolve("yaml"));
     adds.add(root.resolve("examples"));
     // The harness takes the Linux test guest along; the paths file the build forwards to the

@@ -20,6 +20,7 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.vmm.testing.BuiltGuests;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -118,8 +119,7 @@ class AgentKvmIT {
   }
 
   private static Path guest(String name) {
-    return Path.of(System.getProperty("hearth.guests", "../vmm/target/guests"), name + ".elf")
-        .toAbsolutePath();
+    return BuiltGuests.elf(name).toAbsolutePath();
   }
 
   private void create(String name, String guest, UnaryOperator<MicroVMSpec> customize) {

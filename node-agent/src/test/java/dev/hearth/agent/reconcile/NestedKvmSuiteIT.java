@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
+import dev.hearth.vmm.testing.BuiltGuests;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +18,7 @@ class NestedKvmSuiteIT {
   Stream<DynamicTest> agentKvmTestsInsideL1() throws Exception {
     return KvmSuiteInsideL1.run(
         Path.of("target", "test-classes"),
-        List.of(Path.of(System.getProperty("hearth.guests", "../vmm/target/guests"))),
+        List.of(BuiltGuests.directory()),
         Duration.ofMinutes(15));
   }
 }

@@ -43,7 +43,7 @@ public final class LinuxKvmProbe {
     if (noKvm.isPresent()) {
       return noKvm;
     }
-    Path guest = Path.of(System.getProperty("hearth.guests", "target/guests"), "linuxprobe.elf");
+    Path guest = BuiltGuests.elf("linuxprobe");
     if (!Files.isRegularFile(guest)) {
       throw new IllegalStateException(
           "the KVM probe guest " + guest.toAbsolutePath() + " is missing; the test build makes it");

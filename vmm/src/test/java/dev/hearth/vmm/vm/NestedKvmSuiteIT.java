@@ -1,6 +1,7 @@
 package dev.hearth.vmm.vm;
 
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
+import dev.hearth.vmm.testing.BuiltGuests;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +18,7 @@ class NestedKvmSuiteIT {
   Stream<DynamicTest> vmmKvmTestsInsideL1() throws Exception {
     return KvmSuiteInsideL1.run(
         Path.of("target", "test-classes"),
-        List.of(Path.of(System.getProperty("hearth.guests", "target/guests"))),
+        List.of(BuiltGuests.directory()),
         Duration.ofMinutes(12));
   }
 }

@@ -2,6 +2,7 @@ package dev.hearth.vmm.vm;
 
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.VmConfig;
+import dev.hearth.vmm.testing.BuiltGuests;
 import java.nio.file.Path;
 
 /** The freestanding guests the test build compiles into {@code target/guests}. */
@@ -9,8 +10,7 @@ final class TestGuests {
   private TestGuests() {}
 
   static Path path(String name) {
-    String dir = System.getProperty("hearth.guests", "target/guests");
-    return Path.of(dir, name + ".elf");
+    return BuiltGuests.elf(name);
   }
 
   static VmConfig config(String guest, int vcpus, long memoryMiB, String cmdline) {
