@@ -39,6 +39,12 @@ final class ApiServer implements AutoCloseable {
       // fabric8 reads the file itself, as kubectl would: current context, server, credentials.
       return new ApiServer(null, new KubernetesClientBuilder().build());
     }
+    KubernetesMockServer server = startCrudMock();
+    return new ApiServer(server, server.createClient());
+  }
+
+  /** A started fabric8 mock server in CRUD mode, plain HTTP on loopback. */
+  static KubernetesMockServer startCrudMock() {
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),
@@ -47,7 +53,7 @@ final class ApiServer implements AutoCloseable {
             new KubernetesCrudDispatcher(),
             false);
     server.init();
-    return new ApiServer(server, server.createClient());
+    return server;
   }
 
   /**

@@ -9,13 +9,9 @@ import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,14 +30,7 @@ class KubeconfigModeIT {
   @Test
   void theSuiteRunsAgainstTheClusterItsKubeconfigNames() throws Exception {
     FakeNodes.requireNetworkTools();
-    KubernetesMockServer cluster =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    cluster.init();
+    KubernetesMockServer cluster = ApiServer.startCrudMock();
     Path kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(kubeconfig, kubeconfig(cluster.url("/").replaceAll("/$", "")));
     String before = System.getProperty("kubeconfig");
