@@ -9,6 +9,7 @@
  *   HEARTH-GUEST-READY uptime=<s> cpus=<n> root=<initramfs|disk>
  *   HEARTH-NET ip=<addr> dev=<dev> mask=<mask> gw=<gw|none>   (only with ip=; or HEARTH-NET FAIL ...)
  *   HEARTH-CHECK <name> OK|FAIL <detail>
+ *   HEARTH-VSOCK listening port=<p>                          (only with hearth.vsock-port=)
  *   HEARTH-GUEST-DONE failures=<n>
  *   HEARTH-HOLD seconds=<n|forever>                          (only with hearth.hold=)
  *
@@ -16,10 +17,14 @@
  *   ip=<client>:<server>:<gw>:<netmask>:<hostname>:<dev>:<autoconf>   the kernel's IP_PNP format;
  *                        the guest kernel has no IP_PNP, so the init configures the interface
  *                        itself (address, netmask, up; lo up; default route via gw; hostname)
+ *   hearth.vsock-port=P  serve one host connection on vsock port P: print
+ *                        "HEARTH-VSOCK listening port=P", accept within hearth.vsock-wait seconds
+ *                        (default 60), read one line, answer "HEARTH-ECHO <line>", and report
+ *                        HEARTH-CHECK vsock-echo
  *   hearth.hold=N|forever  after the checks, stay up (idle) N seconds before ending the VM, so that
  *                        the host can reach the guest
  *   hearth.check=a,b,c   checks: cpus, rootfs, blk, net, ping, vsock, rng, all (ping: the gateway
- *                        of ip=, by ICMP echo)
+ *                        of ip=, by ICMP echo; only when named, since it needs ip=)
  *   hearth.cpus=N        the number of online CPUs the cpus check expects
  *   hearth.boottimer=pio:0xPORT | mmio:0xADDR   write the boot-complete magic (123) there
  *   hearth.end=reboot|poweroff|halt|shell    how to end (default reboot)
@@ -467,14 +472,105 @@ static void check_vsock(void) {
 }
 
 
+/* Waits up to ms for fd to be readable; 1 when it is, 0 on timeout, -1 on error. */
+static int wait_readable(int fd, int ms) {
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  for (double end = now_ms() + ms;;) {
+    int left = (int)(end - now_ms());
+    int r = poll(&pfd, 1, left < 0 ? 0 : left);
+    if (r >= 0 || errno != EINTR) return r > 0 ? 1 : r;
+  }
+}
+
+/*
+ * hearth.vsock-port=P: listen on vsock port P, accept one host connection within
+ * hearth.vsock-wait seconds, read one line (10 s) and answer "HEARTH-ECHO <line>".
+ */
+static void serve_vsock_echo(void) {
+  char spec[16], wait_spec[16] = "60";
+  if (!param("hearth.vsock-port", spec, sizeof spec)) return;
+  param("hearth.vsock-wait", wait_spec, sizeof wait_spec);
+  char *end;
+  unsigned long port = strtoul(spec, &end, 10);
+  int wait_s = atoi(wait_spec);
+  if (*end || port == 0 || port > 0xffffffffUL || wait_s <= 0) {
+    check("vsock-echo", 0, "bad hearth.vsock-port=%s or hearth.vsock-wait=%s", spec, wait_spec);
+    return;
+  }
+  int lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = (unsigned)port};
+  if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(lfd, 1) != 0) {
+    check("vsock-echo", 0, "port=%lu listen: %s", port, strerror(errno));
+    if (lfd >= 0) close(lfd);
+    return;
+  }
+  say("HEARTH-VSOCK listening port=%lu", port);
+  int r = wait_readable(lfd, wait_s * 1000);
+  struct sockaddr_vm peer;
+  socklen_t plen = sizeof peer;
+  int cfd = r > 0 ? accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC) : -1;
+  close(lfd);
+  if (cfd < 0) {
+    check("vsock-echo", 0, "port=%lu: %s", port,
+          r == 0 ? "no host connection in time" : strerror(errno));
+    return;
+  }
+  char line[256];
+  size_t len = 0;
+  int done = 0;
+  while (!done && len < sizeof line - 1 && wait_readable(cfd, 10000) > 0) {
+    ssize_t n = read(cfd, line + len, sizeof line - 1 - len);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n && !done; i++)
+      if (line[len + i] == '\n') {
+        done = 1;
+        n = i;
+      }
+    len += (size_t)n;
+  }
+  line[len] = 0;
+  if (!done) {
+    check("vsock-echo", 0, "port=%lu peer-cid=%u: no line from the host within 10 s (got '%s')",
+          port, peer.svm_cid, line);
+    close(cfd);
+    return;
+  }
+  char answer[300];
+  int alen = snprintf(answer, sizeof answer, "HEARTH-ECHO %s\n", line);
+  ssize_t w = write(cfd, answer, (size_t)alen);
+  int err = errno;
+  close(cfd);
+  check("vsock-echo", w == alen, "port=%lu peer-cid=%u line=%s%s%s", port, peer.svm_cid, line,
+        w == alen ? "" : " write: ", w == alen ? "" : strerror(err));
+}
+
+/* Reads 64 bytes from /dev/hwrng (the virtio-rng device when it is the current source). */
 static void check_rng(void) {
-  unsigned char buf[16];
-  int fd = open("/dev/hwrng", O_RDONLY);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+  unsigned char buf[64];
+  size_t got = 0;
+  int err = 0;
+  int fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) err = errno;
+  while (fd >= 0 && got < sizeof buf) {
+    ssize_t n = read(fd, buf + got, sizeof buf - got);
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    got += (size_t)n;
+  }
   if (fd >= 0) close(fd);
+  int nonzero = 0;
+  for (size_t i = 0; i < got; i++) nonzero += buf[i] != 0;
   char cur[64] = "none";
   read_file("/sys/class/misc/hw_random/rng_current", cur, sizeof cur);
-  check("rng", n == (ssize_t)sizeof buf, "read=%zd source=%s", n, strtok(cur, "\n"));
+  strtok(cur, "\n");
+  if (got < sizeof buf)
+    check("rng", 0, "read=%zu of %zu from /dev/hwrng: %s source=%s", got, sizeof buf,
+          err ? strerror(err) : "short", cur);
+  else
+    check("rng", nonzero > 0, "read=%zu nonzero=%d first=%02x%02x%02x%02x source=%s", got, nonzero,
+          buf[0], buf[1], buf[2], buf[3], cur);
 }
 
 static int wanted(const char *list, const char *name) {
@@ -512,10 +608,11 @@ int main(void) {
     if (wanted(checks, "rootfs")) check_rootfs();
     if (wanted(checks, "blk")) check_blk();
     if (wanted(checks, "net")) check_net();
-    if (wanted(checks, "ping")) check_ping();
+    if (strcmp(checks, "all") != 0 && wanted(checks, "ping")) check_ping(); /* needs ip= */
     if (wanted(checks, "vsock")) check_vsock();
     if (wanted(checks, "rng")) check_rng();
   }
+  serve_vsock_echo();
   say("HEARTH-GUEST-DONE failures=%d", failures);
   hold();
   end_vm();
