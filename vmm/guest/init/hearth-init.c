@@ -2,9 +2,10 @@
  * Hearth test-guest init: PID 1 of the minimal Linux guest, linked statically.
  *
  * It mounts /dev, /proc and /sys, prints the ready marker on the console, signals the
- * boot-timer device if asked, runs the checks named on the kernel command line, prints a
- * result line and ends the VM (reboot by default, so that `reboot=k` resets through the
- * i8042). Its output lines are the contract tests match on:
+ * boot-timer device if asked, configures the network from ip=, runs the checks named on the
+ * kernel command line, serves one vsock connection if asked, prints a result line, holds if
+ * asked and ends the VM (reboot by default, so that `reboot=k` resets through the i8042). Its
+ * output lines are the contract tests match on:
  *
  *   HEARTH-GUEST-READY uptime=<s> cpus=<n> root=<initramfs|disk>
  *   HEARTH-NET ip=<addr> dev=<dev> mask=<mask> gw=<gw|none>   (only with ip=; or HEARTH-NET FAIL ...)
