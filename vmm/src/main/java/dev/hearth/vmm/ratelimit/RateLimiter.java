@@ -59,6 +59,21 @@ public final class RateLimiter {
   }
 
   /**
+   * Takes what one request costs: one op and {@code bytes} bytes, or neither. When the bytes are
+   * refused, the op taken for them is given back; the device leaves the request queued.
+   */
+  public synchronized boolean consumeRequest(long bytes) {
+    if (!consume(1, TokenType.OPS)) {
+      return false;
+    }
+    if (bytes > 0 && !consume(bytes, TokenType.BYTES)) {
+      replenish(1, TokenType.OPS);
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * Gives back {@code tokens} to the {@code type} bucket, e.g. the op a request took before its
    * bytes were refused.
    */

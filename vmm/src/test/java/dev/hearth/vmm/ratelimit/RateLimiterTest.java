@@ -259,6 +259,23 @@ class RateLimiterTest {
   }
 
   @Test
+  void aRequestTakesAnOpAndItsBytesOrNeither() {
+    RateLimiter l = limiter(new TokenBucketConfig(100, 0, 1000), new TokenBucketConfig(3, 0, 1000));
+    assertThat(l.consumeRequest(60)).isTrue();
+    // The bytes are refused: the op taken for them comes back.
+    assertThat(l.consumeRequest(60)).isFalse();
+    assertThat(l.available(TokenType.OPS)).isEqualTo(2);
+    assertThat(l.available(TokenType.BYTES)).isEqualTo(40);
+    timer.fire();
+    // A request without bytes takes only its op.
+    assertThat(l.consumeRequest(0)).isTrue();
+    assertThat(l.consumeRequest(40)).isTrue();
+    assertThat(l.available(TokenType.OPS)).isZero();
+    assertThat(l.consumeRequest(0)).isFalse();
+    assertThat(l.available(TokenType.BYTES)).isZero();
+  }
+
+  @Test
   void hugeValuesDoNotOverflow() {
     RateLimiter l =
         limiter(

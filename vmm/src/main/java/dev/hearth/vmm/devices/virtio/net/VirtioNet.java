@@ -9,7 +9,6 @@ import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RefillTimer;
-import dev.hearth.vmm.ratelimit.TokenType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -181,11 +180,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
       counters.txDropped++;
       return 0;
     }
-    if (!txLimiter.consume(1, TokenType.OPS)) {
-      return QueueDrain.STOP;
-    }
-    if (!txLimiter.consume(len, TokenType.BYTES)) {
-      txLimiter.replenish(1, TokenType.OPS);
+    if (!txLimiter.consumeRequest(len)) {
       return QueueDrain.STOP;
     }
     List<MemorySegment> segs = chain.readableSegments(ctx.memory(), 0, len);
@@ -223,14 +218,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   }
 
   private int receiveInto(DescriptorChain chain) {
-    if (!rxLimiter.consume(1, TokenType.OPS)) {
-      return QueueDrain.STOP;
-    }
-    if (!rxLimiter.consume(rxFrameLen, TokenType.BYTES)) {
-      rxLimiter.replenish(1, TokenType.OPS);
-      return QueueDrain.STOP;
-    }
-    return deliver(chain);
+    return rxLimiter.consumeRequest(rxFrameLen) ? deliver(chain) : QueueDrain.STOP;
   }
 
   /** Reads the next frame from the tap into {@link #rxFrame}; false when none is waiting. */
