@@ -18,8 +18,8 @@ import java.nio.ByteOrder;
 /**
  * virtio-net's host-side paths over a real tap ({@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}, as the
  * device opens it) against a plain read/write loop on the same tap fd, with the same frame sizes,
- * alternating in short rounds so that load from other processes hits both alike. A mock driver
- * plays the guest on fake guest memory; the device figures include its work.
+ * alternating in short rounds and summarised by medians ({@link PairedRounds}). A mock driver plays
+ * the guest on fake guest memory; the device figures include its work.
  *
  * <p>TX: the device sends BATCH chains per notify; the baseline writes the same frame (vnet header
  * included) to the fd. The frames are well-formed UDP to another host's MAC, which the kernel drops
@@ -36,14 +36,14 @@ import java.nio.ByteOrder;
  * dev.hearth.vmm.bench.NetPathBench}
  */
 public final class NetPathBench {
-  private static final long ROUND_NANOS = 300_000_000L;
-  private static final int ROUNDS = 6;
+  private static final long ROUND_NANOS = 200_000_000L;
+  private static final int ROUNDS = 10;
   private static final int BATCH = 64;
   private static final int HDR = VirtioNet.VNET_HDR_SIZE;
   private static final int[] SIZES = {64, 1514, 14 + BenchTap.MAX_MTU};
 
+  private static final PairedRounds ROUNDS_OF = new PairedRounds(ROUNDS, ROUND_NANOS);
   private static long strays;
-  private static long lost;
 
   // The RX queue's buffers, each large enough for any frame as a guest without mergeable buffers
   // posts them, and how many of them are posted: chains left over from one size serve the next.
@@ -54,7 +54,8 @@ public final class NetPathBench {
   public static void main(String[] args) throws Exception {
     BenchTap.ensureOwnNetns(NetPathBench.class, args);
     System.out.printf(
-        "virtio-net bench: tap %s, %d rounds of %d ms each way after warm-up, batches of %d%n",
+        "virtio-net bench: tap %s, medians of %d rounds of %d ms each way after warm-up, batches of"
+            + " %d%n",
         BenchTap.NAME, ROUNDS, ROUND_NANOS / 1_000_000, BATCH);
     try (BenchTap tap = BenchTap.open();
         Arena arena = Arena.ofConfined()) {
@@ -95,7 +96,7 @@ public final class NetPathBench {
             c.rxDropped(),
             BenchTap.queueDrops() - droppedBefore,
             strays,
-            lost);
+            ROUNDS_OF.shortfall());
       }
     }
     System.exit(0);
@@ -110,7 +111,7 @@ public final class NetPathBench {
     MemorySegment plain = arena.allocate(bytes.length);
     MemorySegment.copy(MemorySegment.ofArray(bytes), 0, plain, 0, bytes.length);
     int fd = tap.backend.fd();
-    Round device =
+    PairedRounds.Batch device =
         () -> {
           for (int i = 0; i < BATCH; i++) {
             q.addChain(Buf.in(frame, bytes.length));
@@ -122,7 +123,7 @@ public final class NetPathBench {
           }
           return BATCH;
         };
-    Round baseline =
+    PairedRounds.Batch baseline =
         () -> {
           for (int i = 0; i < BATCH; i++) {
             long n = LibC.write(fd, plain);
@@ -141,7 +142,7 @@ public final class NetPathBench {
     int len = HDR + size;
     int burst = size > 9000 ? 256 : 1024;
     MockDriver q = h.queue(0);
-    Round device =
+    PairedRounds.Batch device =
         () -> {
           long frames = 0;
           while (true) {
@@ -166,7 +167,7 @@ public final class NetPathBench {
         };
     MemorySegment plain = arena.allocate(VirtioNet.MAX_FRAME);
     int fd = tap.backend.fd();
-    Round baseline =
+    PairedRounds.Batch baseline =
         () -> {
           long frames = 0;
           for (long n; (n = LibC.read(fd, plain)) > 0; ) {
@@ -178,7 +179,7 @@ public final class NetPathBench {
           }
           return frames;
         };
-    Fill fill =
+    PairedRounds.Preparation fill =
         () -> {
           tap.sendFrames(burst, size);
           return burst;
@@ -207,55 +208,27 @@ public final class NetPathBench {
     return b.array();
   }
 
-  /** Moves frames; returns how many. */
-  interface Round {
-    long run() throws Exception;
-  }
-
-  /** Untimed preparation of a round; returns the frames it offered. */
-  interface Fill {
-    long run() throws Exception;
-  }
-
-  /** Runs {@code r} (after {@code fill}, untimed) until it took {@code nanos}: {frames, s}. */
-  private static double[] measure(Fill fill, Round r, long nanos) throws Exception {
-    long frames = 0;
-    long timed = 0;
-    while (timed < nanos) {
-      long offered = fill == null ? -1 : fill.run();
-      long start = System.nanoTime();
-      long moved = r.run();
-      timed += System.nanoTime() - start;
-      frames += moved;
-      if (offered >= 0) {
-        lost += offered - moved;
-      }
-    }
-    return new double[] {frames, timed / 1e9};
-  }
-
   private static void compare(
-      String dir, int size, Fill fill, Round device, Round baseline, boolean report)
+      String dir,
+      int size,
+      PairedRounds.Preparation fill,
+      PairedRounds.Batch device,
+      PairedRounds.Batch baseline,
+      boolean report)
       throws Exception {
-    measure(fill, device, 4 * ROUND_NANOS);
-    measure(fill, baseline, 2 * ROUND_NANOS);
     if (!report) {
+      ROUNDS_OF.warmUp(fill, device, baseline);
       return;
     }
-    double[] d = new double[2];
-    double[] b = new double[2];
-    for (int i = 0; i < ROUNDS; i++) {
-      double[] x = measure(fill, device, ROUND_NANOS);
-      d[0] += x[0];
-      d[1] += x[1];
-      double[] y = measure(fill, baseline, ROUND_NANOS);
-      b[0] += y[0];
-      b[1] += y[1];
-    }
-    double df = d[0] / d[1];
-    double bf = b[0] / b[1];
+    PairedRounds.Summary r = ROUNDS_OF.compare(fill, device, baseline);
     System.out.printf(
         "RESULT virtio-net %s %d %.0f %.1f %.0f %.1f %.3f%n",
-        dir, size, df, df * size / 1e6, bf, bf * size / 1e6, df / bf);
+        dir,
+        size,
+        r.devicePerSecond(),
+        r.devicePerSecond() * size / 1e6,
+        r.baselinePerSecond(),
+        r.baselinePerSecond() * size / 1e6,
+        r.ratio());
   }
 }
