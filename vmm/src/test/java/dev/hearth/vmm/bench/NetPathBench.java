@@ -50,6 +50,7 @@ public final class NetPathBench {
   private static long[] rxBuffers;
   private static int rxPosted;
   private static int rxNext;
+  private static long rxUsed;
 
   public static void main(String[] args) throws Exception {
     BenchTap.ensureOwnNetns(NetPathBench.class, args);
@@ -154,8 +155,11 @@ public final class NetPathBench {
             net.onBackendReadable();
             for (MockDriver.Used u : q.takeUsed()) {
               rxPosted--;
+              long buffer = rxBuffers[(int) (rxUsed++ % BATCH)];
               if (u.len() == len) {
-                frames++;
+                if (frames++ == 0) {
+                  checkDelivered(q, buffer);
+                }
               } else {
                 strays++;
               }
@@ -185,6 +189,19 @@ public final class NetPathBench {
           return burst;
         };
     compare("rx", size, fill, device, baseline, report);
+  }
+
+  /** Checks that what the device put in a guest buffer is a frame the benchmark sent. */
+  private static void checkDelivered(MockDriver q, long buffer) {
+    byte[] head = q.read(buffer, HDR + 14);
+    byte[] dst = java.util.Arrays.copyOfRange(head, HDR, HDR + 6);
+    if (head[10] != 1
+        || !java.util.Arrays.equals(dst, MacAddress.parse(BenchTap.PEER_MAC).octets())
+        || head[HDR + 12] != 0x08
+        || head[HDR + 13] != 0x00) {
+      throw new IllegalStateException(
+          "the device delivered something else: " + java.util.HexFormat.of().formatHex(head));
+    }
   }
 
   /** A vnet header (no offload) and an Ethernet/IPv4/UDP frame of {@code size} bytes. */
