@@ -105,6 +105,35 @@ public final class VmmRuntime implements VmRuntime {
   }
 
   /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
+  /**
+   * The launch's limit for the VMM limiter {@code limiterId} ({@code <nic>.rx}, {@code <nic>.tx},
+   * or a drive's id); null for none.
+   */
+  static VmLaunch.RateLimit limitFor(String limiterId, VmLaunch.Limits limits) {
+    if (limiterId.endsWith(".rx")) {
+      return limits.rx().get(limiterId.substring(0, limiterId.length() - 3));
+    }
+    if (limiterId.endsWith(".tx")) {
+      return limits.tx().get(limiterId.substring(0, limiterId.length() - 3));
+    }
+    return limits.disks().get(limiterId);
+  }
+
+  /** What a live update changes in one limiter: each bucket kept or set to a new limit. */
+  record LimiterUpdate(BucketUpdate bandwidth, BucketUpdate ops) {
+
+    /** The update from {@code now} to {@code next}; empty when no bucket's limit changes. */
+    static Optional<LimiterUpdate> between(RateLimiterConfig now, RateLimiterConfig next) {
+      LimiterUpdate u =
+          new LimiterUpdate(
+              BucketUpdate.between(now.bandwidth(), next.bandwidth()),
+              BucketUpdate.between(now.ops(), next.ops()));
+      return u.bandwidth() instanceof BucketUpdate.Keep && u.ops() instanceof BucketUpdate.Keep
+          ? Optional.empty()
+          : Optional.of(u);
+    }
+  }
+
   static RateLimiterConfig limiter(VmLaunch.RateLimit limit) {
     if (limit == null) {
       return RateLimiterConfig.UNLIMITED;
@@ -229,22 +258,18 @@ public final class VmmRuntime implements VmRuntime {
 
     /**
      * Sets every limiter of the VM to {@code limits}: a device without an entry becomes unlimited.
-     * Each bucket starts full again.
+     * Only buckets whose limit changes reach the VMM (and start full there); an unchanged bucket
+     * keeps its budget, so re-applying the same spec gives the guest no fresh burst.
      */
     @Override
     public void updateLimits(VmLaunch.Limits limits) {
       for (String id : vm.rateLimiterIds()) {
-        VmLaunch.RateLimit limit;
-        if (id.endsWith(".rx")) {
-          limit = limits.rx().get(id.substring(0, id.length() - 3));
-        } else if (id.endsWith(".tx")) {
-          limit = limits.tx().get(id.substring(0, id.length() - 3));
-        } else {
-          limit = limits.disks().get(id);
-        }
-        RateLimiterConfig c = limiter(limit);
         try {
-          vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
+          Optional<LimiterUpdate> u =
+              LimiterUpdate.between(vm.rateLimiterConfig(id), limiter(limitFor(id, limits)));
+          if (u.isPresent()) {
+            vm.updateRateLimiter(id, u.get().bandwidth(), u.get().ops());
+          }
         } catch (VmException e) {
           return; // the VM has ended and closed; nothing is left to limit
         }

@@ -8,16 +8,28 @@ public sealed interface BucketUpdate {
   /** Leaves the bucket, and its current budget, as it is. */
   BucketUpdate KEEP = new Keep();
 
-  /** Replaces the bucket with a fresh, full one built from {@code config} (disabled if 0). */
+  /**
+   * Sets the bucket to {@code config} (disabled if 0). When the bucket already has that limit
+   * ({@link TokenBucketConfig#sameLimitAs}) it is kept with its budget, as Firecracker does;
+   * otherwise it is replaced by a fresh, full one.
+   */
   static BucketUpdate set(TokenBucketConfig config) {
     return new Set(config);
+  }
+
+  /**
+   * The update from {@code current} to {@code next}: {@link #KEEP} when they set the same limit,
+   * else {@link #set}{@code (next)}. Lets a caller see that an update would change nothing.
+   */
+  static BucketUpdate between(TokenBucketConfig current, TokenBucketConfig next) {
+    return current.sameLimitAs(next) ? KEEP : set(next);
   }
 
   /** Leaves the bucket as it is. */
   record Keep() implements BucketUpdate {}
 
   /**
-   * Replaces the bucket.
+   * Sets the bucket: replaces it with a fresh, full one unless it already has this limit.
    *
    * @param config the new bucket; a disabled config removes the limit
    */

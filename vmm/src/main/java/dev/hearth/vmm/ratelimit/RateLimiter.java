@@ -59,6 +59,21 @@ public final class RateLimiter {
   }
 
   /**
+   * Takes what one request costs: one op and {@code bytes} bytes, or neither. When the bytes are
+   * refused, the op taken for them is given back; the device leaves the request queued.
+   */
+  public synchronized boolean consumeRequest(long bytes) {
+    if (!consume(1, TokenType.OPS)) {
+      return false;
+    }
+    if (bytes > 0 && !consume(bytes, TokenType.BYTES)) {
+      replenish(1, TokenType.OPS);
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * Gives back {@code tokens} to the {@code type} bucket, e.g. the op a request took before its
    * bytes were refused.
    */
@@ -80,17 +95,15 @@ public final class RateLimiter {
   }
 
   /**
-   * Updates the buckets while the device runs. A replaced bucket starts full; a kept bucket keeps
-   * its budget. A blocked limiter stays blocked until its timer fires; when no bucket is left
-   * enabled, the timer is re-armed to fire at once, so held-back requests go through.
+   * Updates the buckets while the device runs, as Firecracker does: only a bucket whose limit
+   * changes is replaced, and starts full; a kept bucket, or one set to the limit it already has,
+   * keeps its budget, so re-applying the same limits gives the guest no fresh burst. A blocked
+   * limiter stays blocked until its timer fires; when no bucket is left enabled, the timer is
+   * re-armed to fire at once, so held-back requests go through.
    */
   public synchronized void update(BucketUpdate bandwidthUpdate, BucketUpdate opsUpdate) {
-    if (bandwidthUpdate instanceof BucketUpdate.Set(TokenBucketConfig c)) {
-      bandwidth = bucket(c);
-    }
-    if (opsUpdate instanceof BucketUpdate.Set(TokenBucketConfig c)) {
-      ops = bucket(c);
-    }
+    bandwidth = updated(bandwidth, bandwidthUpdate);
+    ops = updated(ops, opsUpdate);
     if (blocked && bandwidth == null && ops == null) {
       // Nothing limits any more: fire at once so the device retries what it held back.
       timer.arm(1);
@@ -113,6 +126,14 @@ public final class RateLimiter {
   private void block(long waitNanos) {
     blocked = true;
     timer.arm(Math.max(1, waitNanos));
+  }
+
+  private TokenBucket updated(TokenBucket current, BucketUpdate update) {
+    if (!(update instanceof BucketUpdate.Set(TokenBucketConfig next))) {
+      return current;
+    }
+    TokenBucketConfig now = current == null ? TokenBucketConfig.DISABLED : current.config();
+    return now.sameLimitAs(next) ? current : bucket(next);
   }
 
   private TokenBucket bucket(TokenBucketConfig config) {

@@ -35,4 +35,12 @@ public record TokenBucketConfig(long size, long oneTimeBurst, long refillTimeMil
   public boolean enabled() {
     return size > 0 && refillTimeMillis > 0;
   }
+
+  /**
+   * Whether {@code other} sets the same limit: equal values, or both disabled (however they were
+   * written). A live update that sets the same limit leaves the bucket, and its budget, alone.
+   */
+  public boolean sameLimitAs(TokenBucketConfig other) {
+    return equals(other) || (!enabled() && !other.enabled());
+  }
 }

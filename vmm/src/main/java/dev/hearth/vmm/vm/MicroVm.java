@@ -11,6 +11,7 @@ import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.RateLimiter;
+import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.sys.ThreadSignals;
 import java.io.IOException;
 import java.io.InputStream;
@@ -196,13 +197,28 @@ public final class MicroVm implements AutoCloseable {
 
   /**
    * Changes a device's rate limiter while the VM runs: each bucket is kept ({@link
-   * BucketUpdate#KEEP}) or replaced by a fresh, full one. Takes effect with the device's next
+   * BucketUpdate#KEEP}) or set; a bucket set to a new limit is replaced by a fresh, full one, while
+   * one set to the limit it already has keeps its budget. Takes effect with the device's next
    * request; a queue held back by the old limit is retried once it refills.
    *
    * @param limiterId one of {@link #rateLimiterIds()}
    * @throws VmException for an unknown id or a closed VM
    */
   public void updateRateLimiter(String limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
+    limiter(limiterId).update(bandwidth, ops);
+  }
+
+  /**
+   * The limits a device's rate limiter has now.
+   *
+   * @param limiterId one of {@link #rateLimiterIds()}
+   * @throws VmException for an unknown id or a closed VM
+   */
+  public RateLimiterConfig rateLimiterConfig(String limiterId) {
+    return limiter(limiterId).config();
+  }
+
+  private RateLimiter limiter(String limiterId) {
     if (state == State.CLOSED) {
       throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
     }
@@ -217,7 +233,7 @@ public final class MicroVm implements AutoCloseable {
               + new TreeSet<>(parts.devices().rateLimiterIds())
               + ")");
     }
-    limiter.update(bandwidth, ops);
+    return limiter;
   }
 
   /** Writes the boot parameters and starts every vCPU. */

@@ -190,6 +190,92 @@ class RateLimiterTest {
   }
 
   @Test
+  void updateThatLeavesABucketsLimitAsItIsKeepsItsBudget() {
+    TokenBucketConfig bw = new TokenBucketConfig(1000, 200, 1000);
+    TokenBucketConfig ops = new TokenBucketConfig(10, 0, 1000);
+    RateLimiter l = limiter(bw, ops);
+    assertThat(l.consume(1200, TokenType.BYTES)).isTrue();
+    assertThat(l.consume(10, TokenType.OPS)).isTrue();
+    // Re-applying the very same limits, or equal copies of them, refills nothing.
+    l.update(BucketUpdate.set(bw), BucketUpdate.set(ops));
+    l.update(
+        BucketUpdate.set(new TokenBucketConfig(1000, 200, 1000)),
+        BucketUpdate.set(new TokenBucketConfig(10, 0, 1000)));
+    assertThat(l.available(TokenType.BYTES)).isZero();
+    assertThat(l.available(TokenType.OPS)).isZero();
+    assertThat(l.consume(1, TokenType.BYTES)).isFalse();
+    assertThat(l.isBlocked()).isTrue();
+    timer.fire();
+    // Changing only the ops bucket leaves the drained bandwidth bucket (and its spent burst) alone.
+    l.update(BucketUpdate.set(bw), BucketUpdate.set(new TokenBucketConfig(20, 0, 1000)));
+    assertThat(l.available(TokenType.BYTES)).isZero();
+    assertThat(l.available(TokenType.OPS)).isEqualTo(20);
+    assertThat(l.consume(1, TokenType.BYTES)).isFalse();
+    timer.fire();
+    // The changed bucket follows its new configuration: 20 ops, then blocked for 1/20 s.
+    assertThat(l.consume(20, TokenType.OPS)).isTrue();
+    assertThat(l.consume(1, TokenType.OPS)).isFalse();
+    assertThat(timer.armedDelayNanos()).isEqualTo(50_000_000L);
+    timer.fire();
+    // The kept bucket still refills at its own rate: 1000 tokens per second.
+    clock.advanceMillis(300);
+    assertThat(l.consume(300, TokenType.BYTES)).isTrue();
+    assertThat(l.consume(1, TokenType.BYTES)).isFalse();
+    timer.fire();
+    // A change of the burst alone is a change: the bucket is replaced and starts full.
+    l.update(BucketUpdate.set(new TokenBucketConfig(1000, 0, 1000)), BucketUpdate.KEEP);
+    assertThat(l.available(TokenType.BYTES)).isEqualTo(1000);
+  }
+
+  @Test
+  void disabledBucketsStayDisabledWhateverZeroTheyAreSetTo() {
+    RateLimiter l = limiter(TokenBucketConfig.DISABLED, new TokenBucketConfig(5, 0, 1000));
+    assertThat(l.consume(5, TokenType.OPS)).isTrue();
+    // Size 0 and refill time 0 both disable; "disabled" to "disabled" is no change for ops either.
+    l.update(
+        BucketUpdate.set(new TokenBucketConfig(0, 0, 1000)), BucketUpdate.set(l.config().ops()));
+    assertThat(l.available(TokenType.BYTES)).isEqualTo(-1);
+    assertThat(l.available(TokenType.OPS)).isZero();
+    l.update(BucketUpdate.set(new TokenBucketConfig(100, 0, 0)), BucketUpdate.KEEP);
+    assertThat(l.consume(1 << 30, TokenType.BYTES)).isTrue();
+    // Disabling the ops bucket by a 0 size removes its limit.
+    l.update(BucketUpdate.KEEP, BucketUpdate.set(new TokenBucketConfig(0, 0, 1000)));
+    assertThat(l.available(TokenType.OPS)).isEqualTo(-1);
+    assertThat(l.consume(1000, TokenType.OPS)).isTrue();
+    assertThat(timer.armed()).isFalse();
+  }
+
+  @Test
+  void betweenKeepsWhatDoesNotChange() {
+    TokenBucketConfig a = new TokenBucketConfig(100, 0, 1000);
+    assertThat(BucketUpdate.between(a, new TokenBucketConfig(100, 0, 1000)))
+        .isSameAs(BucketUpdate.KEEP);
+    assertThat(BucketUpdate.between(TokenBucketConfig.DISABLED, new TokenBucketConfig(7, 0, 0)))
+        .isSameAs(BucketUpdate.KEEP);
+    assertThat(BucketUpdate.between(a, new TokenBucketConfig(100, 1, 1000)))
+        .isEqualTo(BucketUpdate.set(new TokenBucketConfig(100, 1, 1000)));
+    assertThat(BucketUpdate.between(a, TokenBucketConfig.DISABLED))
+        .isEqualTo(BucketUpdate.set(TokenBucketConfig.DISABLED));
+  }
+
+  @Test
+  void aRequestTakesAnOpAndItsBytesOrNeither() {
+    RateLimiter l = limiter(new TokenBucketConfig(100, 0, 1000), new TokenBucketConfig(3, 0, 1000));
+    assertThat(l.consumeRequest(60)).isTrue();
+    // The bytes are refused: the op taken for them comes back.
+    assertThat(l.consumeRequest(60)).isFalse();
+    assertThat(l.available(TokenType.OPS)).isEqualTo(2);
+    assertThat(l.available(TokenType.BYTES)).isEqualTo(40);
+    timer.fire();
+    // A request without bytes takes only its op.
+    assertThat(l.consumeRequest(0)).isTrue();
+    assertThat(l.consumeRequest(40)).isTrue();
+    assertThat(l.available(TokenType.OPS)).isZero();
+    assertThat(l.consumeRequest(0)).isFalse();
+    assertThat(l.available(TokenType.BYTES)).isZero();
+  }
+
+  @Test
   void hugeValuesDoNotOverflow() {
     RateLimiter l =
         limiter(

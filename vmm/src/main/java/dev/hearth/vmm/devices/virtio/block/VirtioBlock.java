@@ -1,16 +1,13 @@
 package dev.hearth.vmm.devices.virtio.block;
 
-import dev.hearth.vmm.devices.virtio.DeviceContext;
 import dev.hearth.vmm.devices.virtio.DeviceType;
 import dev.hearth.vmm.devices.virtio.QueueDrain;
-import dev.hearth.vmm.devices.virtio.VirtioDevice;
+import dev.hearth.vmm.devices.virtio.RequestQueueDevice;
 import dev.hearth.vmm.devices.virtio.VirtioFeatures;
 import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import dev.hearth.vmm.ratelimit.Clock;
-import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.RefillTimer;
-import dev.hearth.vmm.ratelimit.TokenType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -28,7 +25,7 @@ import java.util.List;
  * sectors, a write to a read-only disk, an I/O error) is reported in the status byte as IOERR, and
  * unknown types as UNSUPP; the device goes on serving.
  */
-public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
+public final class VirtioBlock extends RequestQueueDevice implements java.io.Closeable {
   private static final System.Logger LOG = System.getLogger(VirtioBlock.class.getName());
 
   static final int F_SEG_MAX = 2;
@@ -46,16 +43,13 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
 
   static final int SECTOR = 512;
   static final int HEADER = 16;
-  static final int QUEUE_SIZE = 256;
   private static final int CONFIG_SIZE = 24;
 
   private final BlockBackend backend;
   private final boolean readOnly;
   private final byte[] id;
   private final long capacitySectors;
-  private final RateLimiter limiter;
   private final byte[] config = new byte[CONFIG_SIZE];
-  private DeviceContext ctx;
 
   /**
    * A drive over {@code backend}; its capacity is the backend's size in whole sectors.
@@ -70,6 +64,7 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
       Clock clock,
       RefillTimer.Factory timers)
       throws IOException {
+    super(limit, clock, timers);
     this.backend = backend;
     this.readOnly = readOnly;
     this.id = serial.getBytes(StandardCharsets.US_ASCII);
@@ -77,7 +72,6 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
       throw new IllegalArgumentException("serial longer than " + BlockConfig.ID_BYTES + " bytes");
     }
     this.capacitySectors = backend.size() / SECTOR;
-    this.limiter = new RateLimiter(limit, clock, timers.create(this::onRefillTimer));
     ByteBuffer c = ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN);
     c.putLong(0, capacitySectors);
     c.putInt(12, QUEUE_SIZE - 2); // seg_max: the header and status take two descriptors
@@ -96,11 +90,6 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
         timers);
   }
 
-  /** The rate limiter, for live updates. */
-  public RateLimiter rateLimiter() {
-    return limiter;
-  }
-
   public long capacitySectors() {
     return capacitySectors;
   }
@@ -117,11 +106,6 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
   }
 
   @Override
-  public int[] queueMaxSizes() {
-    return new int[] {QUEUE_SIZE};
-  }
-
-  @Override
   public int configSize() {
     return CONFIG_SIZE;
   }
@@ -134,41 +118,20 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
   @Override
   public void writeConfig(int offset, byte[] data) {}
 
-  @Override
-  public synchronized void activate(DeviceContext context) {
-    this.ctx = context;
-  }
-
-  @Override
-  public synchronized void queueNotified(int index) {
-    if (ctx != null && index == 0) {
-      QueueDrain.drain(ctx, 0, this::serve);
-    }
-  }
-
-  @Override
-  public synchronized void reset() {
-    ctx = null;
-  }
-
   /** Closes the backend (the image file). The VM calls it after it stopped the guest. */
   @Override
   public synchronized void close() throws IOException {
-    ctx = null;
+    reset();
     backend.close();
   }
 
-  private synchronized void onRefillTimer() {
-    limiter.onTimerExpired();
-    queueNotified(0);
-  }
-
-  private int serve(DescriptorChain chain) {
+  @Override
+  protected int serve(DescriptorChain chain) {
     if (chain.readableBytes() < HEADER || chain.writableBytes() < 1) {
       return 0;
     }
     byte[] h = new byte[HEADER];
-    chain.read(ctx.memory(), 0, h, 0, HEADER);
+    chain.read(memory(), 0, h, 0, HEADER);
     ByteBuffer hb = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
     int type = hb.getInt(0);
     long sector = hb.getLong(8);
@@ -176,8 +139,9 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
     return switch (type) {
       case T_IN -> transfer(chain, false, sector, statusAt);
       case T_OUT -> transfer(chain, true, sector, statusAt);
-      case T_FLUSH -> limited(0) ? finish(chain, statusAt, flush(), 0) : QueueDrain.STOP;
-      case T_GET_ID -> limited(0) ? getId(chain, statusAt) : QueueDrain.STOP;
+      case T_FLUSH ->
+          rateLimiter().consumeRequest(0) ? finish(chain, statusAt, flush(), 0) : QueueDrain.STOP;
+      case T_GET_ID -> rateLimiter().consumeRequest(0) ? getId(chain, statusAt) : QueueDrain.STOP;
       default -> finish(chain, statusAt, S_UNSUPP, 0);
     };
   }
@@ -191,16 +155,16 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
         || (write && readOnly)) {
       return finish(chain, statusAt, S_IOERR, 0);
     }
-    if (!limited(len)) {
+    if (!rateLimiter().consumeRequest(len)) {
       return QueueDrain.STOP;
     }
     long position = sector * SECTOR;
     try {
       if (write) {
-        backend.write(position, buffers(chain.readableSegments(ctx.memory(), HEADER, len)));
+        backend.write(position, buffers(chain.readableSegments(memory(), HEADER, len)));
         return finish(chain, statusAt, S_OK, 0);
       }
-      backend.read(position, buffers(chain.writableSegments(ctx.memory(), 0, len)));
+      backend.read(position, buffers(chain.writableSegments(memory(), 0, len)));
       return finish(chain, statusAt, S_OK, len);
     } catch (IOException | RuntimeException e) {
       LOG.log(
@@ -235,24 +199,12 @@ public final class VirtioBlock implements VirtioDevice, java.io.Closeable {
     int n = Math.min(statusAt, BlockConfig.ID_BYTES);
     byte[] answer = new byte[n];
     System.arraycopy(id, 0, answer, 0, Math.min(n, id.length));
-    chain.write(ctx.memory(), 0, answer, 0, n);
+    chain.write(memory(), 0, answer, 0, n);
     return finish(chain, statusAt, S_OK, n);
   }
 
-  /** Takes one op and {@code bytes} bytes from the limiter, or neither. */
-  private boolean limited(int bytes) {
-    if (!limiter.consume(1, TokenType.OPS)) {
-      return false;
-    }
-    if (bytes > 0 && !limiter.consume(bytes, TokenType.BYTES)) {
-      limiter.replenish(1, TokenType.OPS);
-      return false;
-    }
-    return true;
-  }
-
   private int finish(DescriptorChain chain, int statusAt, byte status, int dataWritten) {
-    chain.write(ctx.memory(), statusAt, new byte[] {status}, 0, 1);
+    chain.write(memory(), statusAt, new byte[] {status}, 0, 1);
     return dataWritten + 1;
   }
 

@@ -87,38 +87,55 @@ public final class TapBackend implements NetBackend {
     return name;
   }
 
+  /** Reads straight into a direct {@code dst}; through a buffer of its own into a heap one. */
   @Override
   public synchronized int read(ByteBuffer dst) throws IOException {
     int max = Math.min(dst.remaining(), VirtioNet.MAX_FRAME);
+    MemorySegment target = dst.isDirect() ? MemorySegment.ofBuffer(dst) : rxBuffer;
     long n;
     try {
-      n = LibC.read(fd, rxBuffer.asSlice(0, max));
+      n = LibC.read(fd, target.asSlice(0, max));
     } catch (SysException e) {
       throw new IOException("tap " + name + ": " + e.getMessage(), e);
     }
     if (n <= 0) {
       return 0; // EAGAIN: nothing waiting
     }
-    MemorySegment.ofBuffer(dst).copyFrom(rxBuffer.asSlice(0, n));
+    if (!dst.isDirect()) {
+      MemorySegment.ofBuffer(dst).copyFrom(rxBuffer.asSlice(0, n));
+    }
     dst.position(dst.position() + (int) n);
     return (int) n;
   }
 
+  /**
+   * Writes a frame in one piece from a direct buffer straight to the tap; gathers one in several
+   * pieces into a buffer of its own first.
+   */
   @Override
   public synchronized void write(ByteBuffer[] frame) throws IOException {
     long len = 0;
     for (ByteBuffer b : frame) {
-      int n = b.remaining();
-      if (len + n > VirtioNet.MAX_FRAME) {
-        throw new IOException(
-            "tap " + name + ": frame of more than " + VirtioNet.MAX_FRAME + " bytes");
+      len += b.remaining();
+    }
+    if (len > VirtioNet.MAX_FRAME) {
+      throw new IOException(
+          "tap " + name + ": frame of more than " + VirtioNet.MAX_FRAME + " bytes");
+    }
+    MemorySegment source;
+    if (frame.length == 1 && frame[0].isDirect()) {
+      source = MemorySegment.ofBuffer(frame[0]);
+    } else {
+      long at = 0;
+      for (ByteBuffer b : frame) {
+        txBuffer.asSlice(at, b.remaining()).copyFrom(MemorySegment.ofBuffer(b));
+        at += b.remaining();
       }
-      txBuffer.asSlice(len, n).copyFrom(MemorySegment.ofBuffer(b));
-      len += n;
+      source = txBuffer.asSlice(0, len);
     }
     long written;
     try {
-      written = LibC.write(fd, txBuffer.asSlice(0, len));
+      written = LibC.write(fd, source);
     } catch (SysException e) {
       throw new IOException("tap " + name + ": " + e.getMessage(), e);
     }

@@ -9,7 +9,6 @@ import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RefillTimer;
-import dev.hearth.vmm.ratelimit.TokenType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -65,7 +64,9 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   private final byte[] mac;
   private final RateLimiter rxLimiter;
   private final RateLimiter txLimiter;
-  private final byte[] rxFrame = new byte[MAX_FRAME];
+  // Direct, so that a tap reads into it without a copy on the way.
+  private final ByteBuffer rxFrame = ByteBuffer.allocateDirect(MAX_FRAME);
+  private final MemorySegment rxFrameMemory = MemorySegment.ofBuffer(rxFrame);
   private int rxFrameLen;
   private final NetCounters counters = new NetCounters();
   private DeviceContext ctx;
@@ -181,11 +182,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
       counters.txDropped++;
       return 0;
     }
-    if (!txLimiter.consume(1, TokenType.OPS)) {
-      return QueueDrain.STOP;
-    }
-    if (!txLimiter.consume(len, TokenType.BYTES)) {
-      txLimiter.replenish(1, TokenType.OPS);
+    if (!txLimiter.consumeRequest(len)) {
       return QueueDrain.STOP;
     }
     List<MemorySegment> segs = chain.readableSegments(ctx.memory(), 0, len);
@@ -223,20 +220,13 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   }
 
   private int receiveInto(DescriptorChain chain) {
-    if (!rxLimiter.consume(1, TokenType.OPS)) {
-      return QueueDrain.STOP;
-    }
-    if (!rxLimiter.consume(rxFrameLen, TokenType.BYTES)) {
-      rxLimiter.replenish(1, TokenType.OPS);
-      return QueueDrain.STOP;
-    }
-    return deliver(chain);
+    return rxLimiter.consumeRequest(rxFrameLen) ? deliver(chain) : QueueDrain.STOP;
   }
 
   /** Reads the next frame from the tap into {@link #rxFrame}; false when none is waiting. */
   private boolean readFrame() {
     try {
-      int n = backend.read(ByteBuffer.wrap(rxFrame));
+      int n = backend.read(rxFrame.clear());
       if (n <= 0) {
         return false;
       }
@@ -245,8 +235,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
         return true; // rxFrameLen stays 0: the loop reads the next one
       }
       // The tap writes a 10-byte header; num_buffers (without MRG_RXBUF) is always 1.
-      rxFrame[10] = 1;
-      rxFrame[11] = 0;
+      rxFrame.put(10, (byte) 1).put(11, (byte) 0);
       rxFrameLen = n;
       return true;
     } catch (IOException e) {
@@ -264,7 +253,11 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
       counters.rxDropped++;
       return 0;
     }
-    chain.write(ctx.memory(), 0, rxFrame, 0, len);
+    long at = 0;
+    for (MemorySegment to : chain.writableSegments(ctx.memory(), 0, len)) {
+      MemorySegment.copy(rxFrameMemory, at, to, 0, to.byteSize());
+      at += to.byteSize();
+    }
     counters.rxFrames++;
     counters.rxBytes += len;
     return len;
