@@ -20,7 +20,6 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,35 +34,30 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresRoot
 class ControlPlaneIT {
   @TempDir static Path dir;
+  private static TwoFakeNodes cluster;
   private static HearthSystem system;
-  private static ImageServer images;
   private static AgentNode nodeA;
   private static AgentNode nodeB;
   private static ImageSource kernel;
 
   @BeforeAll
   static void start() throws Exception {
-    FakeNodes.requireNetworkTools();
-    system = HearthSystem.start();
-    images = new ImageServer();
-    nodeA = FakeNodes.start(system, "cp-node-a", dir.resolve("a"), "10.91.0.0/24", Map.of());
-    nodeB = FakeNodes.start(system, "cp-node-b", dir.resolve("b"), "10.92.0.0/24", Map.of());
-    kernel = images.publish(Files.writeString(dir.resolve("vmlinux"), "a stand-in kernel"));
+    cluster = TwoFakeNodes.start(dir, "cp", "10.91.0.0/24", "10.92.0.0/24");
+    system = cluster.system;
+    nodeA = cluster.nodeA;
+    nodeB = cluster.nodeB;
+    kernel = cluster.kernel;
   }
 
   @AfterAll
   static void stop() {
-    if (system != null) {
-      system.close();
-    }
-    if (images != null) {
-      images.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
   private static AgentNode nodeOf(MicroVM vm) {
-    String name = vm.getStatus().getNodeName();
-    return name.equals(nodeA.name()) ? nodeA : nodeB;
+    return cluster.nodeOf(vm);
   }
 
   @Test

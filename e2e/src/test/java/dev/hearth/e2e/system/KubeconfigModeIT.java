@@ -43,13 +43,13 @@ class KubeconfigModeIT {
         assertThat(system.client().getConfiguration().getMasterUrl())
             .startsWith(cluster.url("/").replaceAll("/$", ""));
         AgentNode node =
-            FakeNodes.start(system, "kc-node", dir.resolve("node"), "10.93.0.0/24", Map.of());
+            FakeNodes.start(system, "kc-node", dir.resolve("node"), "10.98.0.0/24", Map.of());
         String ns = system.namespace("kc-apply");
         system.apply(Manifests.vm(ns, "web", kernel, Manifests::withEth0));
 
         MicroVM vm = system.awaitPhase(ns, "web", MicroVMPhase.Running);
         assertThat(vm.getStatus().getNodeName()).isEqualTo(node.name());
-        assertThat(vm.getStatus().getNetwork().getFirst().getIp()).startsWith("10.93.0.");
+        assertThat(vm.getStatus().getNetwork().getFirst().getIp()).startsWith("10.98.0.");
         // Everything went to the cluster the kubeconfig names, seen here without the fixture.
         assertThat(direct.apiextensions().v1().customResourceDefinitions().list().getItems())
             .extracting(crd -> crd.getMetadata().getName())

@@ -15,7 +15,6 @@ import dev.hearth.api.v1alpha1.TemplateMetadata;
 import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -34,29 +33,25 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresRoot
 class ScalingAndRecoveryIT {
   @TempDir static Path dir;
+  private static TwoFakeNodes cluster;
   private static HearthSystem system;
-  private static ImageServer images;
   private static AgentNode nodeA;
   private static AgentNode nodeB;
   private static ImageSource kernel;
 
   @BeforeAll
   static void start() throws Exception {
-    FakeNodes.requireNetworkTools();
-    system = HearthSystem.start();
-    images = new ImageServer();
-    nodeA = FakeNodes.start(system, "sr-node-a", dir.resolve("a"), "10.93.0.0/24", Map.of());
-    nodeB = FakeNodes.start(system, "sr-node-b", dir.resolve("b"), "10.94.0.0/24", Map.of());
-    kernel = images.publish(Files.writeString(dir.resolve("vmlinux"), "a stand-in kernel"));
+    cluster = TwoFakeNodes.start(dir, "sr", "10.93.0.0/24", "10.94.0.0/24");
+    system = cluster.system;
+    nodeA = cluster.nodeA;
+    nodeB = cluster.nodeB;
+    kernel = cluster.kernel;
   }
 
   @AfterAll
   static void stop() {
-    if (system != null) {
-      system.close();
-    }
-    if (images != null) {
-      images.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 

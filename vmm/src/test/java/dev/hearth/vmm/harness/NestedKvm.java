@@ -5,7 +5,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -346,7 +345,15 @@ public final class NestedKvm {
                   listener.accept(line);
                 }
               } catch (IOException e) {
-                throw new UncheckedIOException("reading the harness's " + kind, e);
+                // The pipe closes under the reader when a stalled or overdue run is stopped; the
+                // lines read so far are kept and the run's outcome says why it ended.
+                synchronized (lines) {
+                  lines.add(
+                      new OutputLine(
+                          Duration.ofNanos(System.nanoTime() - startNanos),
+                          kind,
+                          "(the harness's " + kind + " closed: " + e.getMessage() + ")"));
+                }
               }
             });
   }
