@@ -7,11 +7,24 @@
  * i8042). Its output lines are the contract tests match on:
  *
  *   HEARTH-GUEST-READY uptime=<s> cpus=<n> root=<initramfs|disk>
+ *   HEARTH-NET ip=<addr> dev=<dev> mask=<mask> gw=<gw|none>   (only with ip=; or HEARTH-NET FAIL ...)
  *   HEARTH-CHECK <name> OK|FAIL <detail>
+ *   HEARTH-VSOCK listening port=<p>                          (only with hearth.vsock-port=)
  *   HEARTH-GUEST-DONE failures=<n>
+ *   HEARTH-HOLD seconds=<n|forever>                          (only with hearth.hold=)
  *
  * Command-line keys (all optional):
- *   hearth.check=a,b,c   checks: cpus, rootfs, blk, net, vsock, rng, all
+ *   ip=<client>:<server>:<gw>:<netmask>:<hostname>:<dev>:<autoconf>   the kernel's IP_PNP format;
+ *                        the guest kernel has no IP_PNP, so the init configures the interface
+ *                        itself (address, netmask, up; lo up; default route via gw; hostname)
+ *   hearth.vsock-port=P  serve one host connection on vsock port P: print
+ *                        "HEARTH-VSOCK listening port=P", accept within hearth.vsock-wait seconds
+ *                        (default 60), read one line, answer "HEARTH-ECHO <line>", and report
+ *                        HEARTH-CHECK vsock-echo
+ *   hearth.hold=N|forever  after the checks, stay up (idle) N seconds before ending the VM, so that
+ *                        the host can reach the guest
+ *   hearth.check=a,b,c   checks: cpus, rootfs, blk, net, ping, vsock, rng, all (ping: the gateway
+ *                        of ip=, by ICMP echo; only when named, since it needs ip=)
  *   hearth.cpus=N        the number of online CPUs the cpus check expects
  *   hearth.boottimer=pio:0xPORT | mmio:0xADDR   write the boot-complete magic (123) there
  *   hearth.end=reboot|poweroff|halt|shell    how to end (default reboot)
@@ -35,6 +48,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
 #include <linux/vm_sockets.h>
 
 #define BOOT_MAGIC 123
@@ -158,6 +178,171 @@ static void signal_boot_timer(void) {
   }
 }
 
+
+/* The interface the init configured from ip=, for the checks that use the network. */
+static struct {
+  int up;
+  char dev[IFNAMSIZ];
+  struct in_addr addr, mask, gw;
+} net;
+
+/* The first interface backed by a device (lo, sit0 and other virtual ones have no device link). */
+static int first_device_interface(char *out, size_t len) {
+  DIR *d = opendir("/sys/class/net");
+  struct dirent *e;
+  int found = 0;
+  while (!found && d && (e = readdir(d)) != NULL) {
+    char dev[300];
+    snprintf(dev, sizeof dev, "/sys/class/net/%s/device", e->d_name);
+    if (e->d_name[0] != '.' && access(dev, F_OK) == 0 && strlen(e->d_name) < len) {
+      strcpy(out, e->d_name);
+      found = 1;
+    }
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+static int set_flags_up(int sock, const char *dev) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) return -1;
+  ifr.ifr_flags |= IFF_UP;
+  return ioctl(sock, SIOCSIFFLAGS, &ifr);
+}
+
+static int set_inet(int sock, const char *dev, unsigned long request, struct in_addr value) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+  struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+  sin->sin_family = AF_INET;
+  sin->sin_addr = value;
+  return ioctl(sock, request, &ifr);
+}
+
+static int add_default_route(int sock, const char *dev, struct in_addr gw) {
+  struct rtentry rt;
+  memset(&rt, 0, sizeof rt);
+  struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
+  struct sockaddr_in *mask = (struct sockaddr_in *)&rt.rt_genmask;
+  struct sockaddr_in *via = (struct sockaddr_in *)&rt.rt_gateway;
+  dst->sin_family = mask->sin_family = via->sin_family = AF_INET;
+  via->sin_addr = gw;
+  rt.rt_flags = RTF_UP | RTF_GATEWAY;
+  rt.rt_dev = (char *)dev;
+  return ioctl(sock, SIOCADDRT, &rt);
+}
+
+static void net_fail(const char *fmt, ...) {
+  char detail[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  say("HEARTH-NET FAIL %s", detail);
+  failures++;
+}
+
+/*
+ * Configures the interface named by ip= (the kernel's IP_PNP syntax, which this kernel lacks):
+ * ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>. Empty fields take the
+ * kernel's defaults (classful netmask, the first device-backed interface); off/none do nothing.
+ */
+static void configure_ip(void) {
+  char spec[256];
+  if (!param("ip", spec, sizeof spec) || strcmp(spec, "off") == 0 || strcmp(spec, "none") == 0)
+    return;
+  char *field[7] = {0};
+  char *p = spec;
+  for (int i = 0; i < 7 && p; i++) {
+    field[i] = p;
+    p = strchr(p, ':');
+    if (p) *p++ = 0;
+  }
+  struct in_addr addr, mask, gw = {0};
+  if (inet_pton(AF_INET, field[0], &addr) != 1) {
+    net_fail("ip=%s: want a static <client>::<gw>:<netmask>:<host>:<dev>:off (no autoconfiguration here)",
+             field[0]);
+    return;
+  }
+  int have_gw = field[2] && *field[2];
+  if (have_gw && inet_pton(AF_INET, field[2], &gw) != 1) {
+    net_fail("ip= gateway '%s' is not an IPv4 address", field[2]);
+    return;
+  }
+  if (field[3] && *field[3]) {
+    if (inet_pton(AF_INET, field[3], &mask) != 1) {
+      net_fail("ip= netmask '%s' is not an IPv4 address", field[3]);
+      return;
+    }
+  } else {
+    unsigned int a = ntohl(addr.s_addr) >> 24;
+    mask.s_addr = htonl(a < 128 ? 0xff000000u : a < 192 ? 0xffff0000u : 0xffffff00u);
+  }
+  char dev[IFNAMSIZ];
+  if (field[5] && *field[5]) {
+    if (strlen(field[5]) >= sizeof dev) {
+      net_fail("ip= device name '%s' is too long", field[5]);
+      return;
+    }
+    strcpy(dev, field[5]);
+  } else if (!first_device_interface(dev, sizeof dev)) {
+    net_fail("ip=%s: no network interface backed by a device", field[0]);
+    return;
+  }
+  if (field[4] && *field[4] && sethostname(field[4], strlen(field[4])) != 0)
+    say("hearth-init: sethostname %s: %s", field[4], strerror(errno));
+
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    net_fail("socket(AF_INET): %s", strerror(errno));
+    return;
+  }
+  const char *step = NULL;
+  if (set_flags_up(sock, "lo") != 0) step = "lo up";
+  else if (set_inet(sock, dev, SIOCSIFADDR, addr) != 0) step = "SIOCSIFADDR";
+  else if (set_inet(sock, dev, SIOCSIFNETMASK, mask) != 0) step = "SIOCSIFNETMASK";
+  else if (set_flags_up(sock, dev) != 0) step = "up";
+  else if (have_gw && add_default_route(sock, dev, gw) != 0) step = "default route";
+  int err = errno;
+  close(sock);
+  char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN] = "none";
+  inet_ntop(AF_INET, &addr, a, sizeof a);
+  inet_ntop(AF_INET, &mask, m, sizeof m);
+  if (have_gw) inet_ntop(AF_INET, &gw, g, sizeof g);
+  if (step) {
+    net_fail("ip=%s dev=%s gw=%s: %s: %s", a, dev, g, step, strerror(err));
+    return;
+  }
+  net.up = 1;
+  strcpy(net.dev, dev);
+  net.addr = addr;
+  net.mask = mask;
+  net.gw = gw;
+  say("HEARTH-NET ip=%s dev=%s mask=%s gw=%s", a, dev, m, g);
+}
+
+/* hearth.hold=N|forever: stay up, idle, so that the host can reach the guest before it ends. */
+static void hold(void) {
+  char spec[32];
+  if (!param("hearth.hold", spec, sizeof spec)) return;
+  int forever = strcmp(spec, "forever") == 0;
+  char *end;
+  long seconds = forever ? 0 : strtol(spec, &end, 10);
+  if (!forever && (*end || seconds < 0)) {
+    say("hearth-init: bad hearth.hold=%s (want seconds or forever); not holding", spec);
+    return;
+  }
+  say("HEARTH-HOLD seconds=%s", forever ? "forever" : spec);
+  if (forever)
+    for (;;) pause();
+  struct timespec left = {seconds, 0};
+  while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+}
+
 static void check_cpus(void) {
   char want[16];
   int n = online_cpus();
@@ -208,6 +393,76 @@ static void check_net(void) {
   check("net", found > 0, "interfaces=%s", found ? names : "none");
 }
 
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static unsigned short inet_checksum(const void *data, size_t len) {
+  const unsigned char *b = data;
+  unsigned long sum = 0;
+  for (size_t i = 0; i + 1 < len; i += 2) sum += (unsigned)(b[i] << 8 | b[i + 1]);
+  if (len & 1) sum += (unsigned)b[len - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return htons((unsigned short)~sum);
+}
+
+/* ICMP echo to the gateway of ip= over a raw socket: up to 5 requests, 1 s for each reply. */
+static void check_ping(void) {
+  if (!net.up || net.gw.s_addr == 0) {
+    check("ping", 0, "no gateway to ping (needs ip=<client>::<gw>:... configured)");
+    return;
+  }
+  char g[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &net.gw, g, sizeof g);
+  int sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+  if (sock < 0) {
+    check("ping", 0, "gw=%s socket(SOCK_RAW, ICMP): %s", g, strerror(errno));
+    return;
+  }
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = net.gw};
+  unsigned short id = (unsigned short)getpid() ^ 0x4854;
+  const int tries = 5;
+  for (int seq = 1; seq <= tries; seq++) {
+    unsigned char req[64];
+    memset(req, 0, sizeof req);
+    struct icmphdr *h = (struct icmphdr *)req;
+    h->type = ICMP_ECHO;
+    h->un.echo.id = htons(id);
+    h->un.echo.sequence = htons((unsigned short)seq);
+    memcpy(req + sizeof *h, "hearth-ping", 11);
+    h->checksum = inet_checksum(req, sizeof req);
+    double sent = now_ms();
+    if (sendto(sock, req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+      check("ping", 0, "gw=%s dev=%s sendto: %s", g, net.dev, strerror(errno));
+      close(sock);
+      return;
+    }
+    /* Replies to other requests (or other ICMP) are skipped until this one's second is over. */
+    for (double left = 1000; left > 0; left = 1000 - (now_ms() - sent)) {
+      struct pollfd pfd = {.fd = sock, .events = POLLIN};
+      if (poll(&pfd, 1, (int)left + 1) <= 0) break;
+      unsigned char buf[1500];
+      struct sockaddr_in from;
+      socklen_t flen = sizeof from;
+      ssize_t n = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+      if (n < (ssize_t)sizeof(struct iphdr)) continue;
+      size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+      if ((size_t)n < ihl + sizeof(struct icmphdr) || from.sin_addr.s_addr != net.gw.s_addr) continue;
+      struct icmphdr *r = (struct icmphdr *)(buf + ihl);
+      if (r->type == ICMP_ECHOREPLY && ntohs(r->un.echo.id) == id && ntohs(r->un.echo.sequence) == seq) {
+        check("ping", 1, "gw=%s dev=%s seq=%d rtt_ms=%.3f", g, net.dev, seq, now_ms() - sent);
+        close(sock);
+        return;
+      }
+    }
+  }
+  close(sock);
+  check("ping", 0, "gw=%s dev=%s: no echo reply to %d requests in %d s", g, net.dev, tries, tries);
+}
+
 static void check_vsock(void) {
   int fd = open("/dev/vsock", O_RDONLY);
   unsigned int cid = 0;
@@ -216,14 +471,106 @@ static void check_vsock(void) {
   if (fd >= 0) close(fd);
 }
 
+
+/* Waits up to ms for fd to be readable; 1 when it is, 0 on timeout, -1 on error. */
+static int wait_readable(int fd, int ms) {
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  for (double end = now_ms() + ms;;) {
+    int left = (int)(end - now_ms());
+    int r = poll(&pfd, 1, left < 0 ? 0 : left);
+    if (r >= 0 || errno != EINTR) return r > 0 ? 1 : r;
+  }
+}
+
+/*
+ * hearth.vsock-port=P: listen on vsock port P, accept one host connection within
+ * hearth.vsock-wait seconds, read one line (10 s) and answer "HEARTH-ECHO <line>".
+ */
+static void serve_vsock_echo(void) {
+  char spec[16], wait_spec[16] = "60";
+  if (!param("hearth.vsock-port", spec, sizeof spec)) return;
+  param("hearth.vsock-wait", wait_spec, sizeof wait_spec);
+  char *end;
+  unsigned long port = strtoul(spec, &end, 10);
+  int wait_s = atoi(wait_spec);
+  if (*end || port == 0 || port > 0xffffffffUL || wait_s <= 0) {
+    check("vsock-echo", 0, "bad hearth.vsock-port=%s or hearth.vsock-wait=%s", spec, wait_spec);
+    return;
+  }
+  int lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = (unsigned)port};
+  if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(lfd, 1) != 0) {
+    check("vsock-echo", 0, "port=%lu listen: %s", port, strerror(errno));
+    if (lfd >= 0) close(lfd);
+    return;
+  }
+  say("HEARTH-VSOCK listening port=%lu", port);
+  int r = wait_readable(lfd, wait_s * 1000);
+  struct sockaddr_vm peer;
+  socklen_t plen = sizeof peer;
+  int cfd = r > 0 ? accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC) : -1;
+  close(lfd);
+  if (cfd < 0) {
+    check("vsock-echo", 0, "port=%lu: %s", port,
+          r == 0 ? "no host connection in time" : strerror(errno));
+    return;
+  }
+  char line[256];
+  size_t len = 0;
+  int done = 0;
+  while (!done && len < sizeof line - 1 && wait_readable(cfd, 10000) > 0) {
+    ssize_t n = read(cfd, line + len, sizeof line - 1 - len);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n && !done; i++)
+      if (line[len + i] == '\n') {
+        done = 1;
+        n = i;
+      }
+    len += (size_t)n;
+  }
+  line[len] = 0;
+  if (!done) {
+    check("vsock-echo", 0, "port=%lu peer-cid=%u: no line from the host within 10 s (got '%s')",
+          port, peer.svm_cid, line);
+    close(cfd);
+    return;
+  }
+  char answer[300];
+  int alen = snprintf(answer, sizeof answer, "HEARTH-ECHO %s\n", line);
+  ssize_t w = write(cfd, answer, (size_t)alen);
+  int err = errno;
+  close(cfd);
+  check("vsock-echo", w == alen, "port=%lu peer-cid=%u line=%s%s%s", port, peer.svm_cid, line,
+        w == alen ? "" : " write: ", w == alen ? "" : strerror(err));
+}
+
+/* Reads 64 bytes from /dev/hwrng (the virtio-rng device when it is the current source). */
 static void check_rng(void) {
-  unsigned char buf[16];
-  int fd = open("/dev/hwrng", O_RDONLY);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+  unsigned char buf[64];
+  size_t got = 0;
+  int err = 0;
+  int fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) err = errno;
+  while (fd >= 0 && got < sizeof buf) {
+    ssize_t n = read(fd, buf + got, sizeof buf - got);
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    got += (size_t)n;
+  }
   if (fd >= 0) close(fd);
+  int nonzero = 0;
+  for (size_t i = 0; i < got; i++) nonzero += buf[i] != 0;
   char cur[64] = "none";
   read_file("/sys/class/misc/hw_random/rng_current", cur, sizeof cur);
-  check("rng", n == (ssize_t)sizeof buf, "read=%zd source=%s", n, strtok(cur, "\n"));
+  strtok(cur, "\n");
+  if (got < sizeof buf)
+    check("rng", 0, "read=%zu of %zu from /dev/hwrng: %s source=%s", got, sizeof buf,
+          err ? strerror(err) : "short", cur);
+  else
+    check("rng", nonzero > 0, "read=%zu nonzero=%d first=%02x%02x%02x%02x source=%s", got, nonzero,
+          buf[0], buf[1], buf[2], buf[3], cur);
 }
 
 static int wanted(const char *list, const char *name) {
@@ -254,16 +601,20 @@ int main(void) {
   signal_boot_timer();
   say("HEARTH-GUEST-READY uptime=%.3f cpus=%d root=%s", uptime(), online_cpus(),
       access(ROOTFS_STAMP, R_OK) == 0 ? "disk" : "initramfs");
+  configure_ip();
   char checks[256];
   if (param("hearth.check", checks, sizeof checks)) {
     if (wanted(checks, "cpus")) check_cpus();
     if (wanted(checks, "rootfs")) check_rootfs();
     if (wanted(checks, "blk")) check_blk();
     if (wanted(checks, "net")) check_net();
+    if (strcmp(checks, "all") != 0 && wanted(checks, "ping")) check_ping(); /* needs ip= */
     if (wanted(checks, "vsock")) check_vsock();
     if (wanted(checks, "rng")) check_rng();
   }
+  serve_vsock_echo();
   say("HEARTH-GUEST-DONE failures=%d", failures);
+  hold();
   end_vm();
   return 0;
 }

@@ -21,6 +21,8 @@ public final class LinuxKvmProbe {
   /** Above this, the guest ran emulated: 1M loop iterations take ~1.8 s there, ~1 ms natively. */
   static final Duration EMULATION_THRESHOLD = Duration.ofMillis(500);
 
+  private static final String SLOW = "KVM emulates instructions: a 1M-iteration loop took ";
+
   private static volatile Optional<String> verdict;
 
   private LinuxKvmProbe() {}
@@ -48,6 +50,13 @@ public final class LinuxKvmProbe {
       throw new IllegalStateException(
           "the KVM probe guest " + guest.toAbsolutePath() + " is missing; the test build makes it");
     }
+    Optional<String> first = runProbe(guest);
+    // The first VM of a cold JVM inside L1 (QEMU TCG, a loaded host) measured 676-740 ms, over the
+    // threshold; a second run is warm. An emulating KVM stays slow however often it runs.
+    return first.isPresent() && first.get().startsWith(SLOW) ? runProbe(guest) : first;
+  }
+
+  private static Optional<String> runProbe(Path guest) {
     VmConfig config = VmConfig.of("linuxprobe", 1, 8, BootSource.of(guest, ""));
     try (MicroVm vm = MicroVm.create(config, null)) {
       vm.start();
@@ -76,10 +85,7 @@ public final class LinuxKvmProbe {
       return Optional.of("KVM computed popcnt wrongly");
     }
     if (exit.uptime().compareTo(EMULATION_THRESHOLD) > 0) {
-      return Optional.of(
-          "KVM emulates instructions: a 1M-iteration loop took "
-              + exit.uptime().toMillis()
-              + " ms (hardware: about 1 ms)");
+      return Optional.of(SLOW + exit.uptime().toMillis() + " ms (hardware: about 1 ms)");
     }
     return Optional.empty();
   }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,10 @@ final class HostTap implements AutoCloseable {
   private static final int SOCK_CLOEXEC = 0x80000;
   private static final long SIOCGIFFLAGS = 0x8913;
   private static final long SIOCSIFFLAGS = 0x8914;
+  private static final long SIOCSIFADDR = 0x8916;
+  private static final long SIOCSIFNETMASK = 0x891c;
+  private static final int AF_INET = 2;
+  private static final int SOCK_DGRAM = 2;
   private static final short IFF_UP = 1;
   private static final short TAP_FLAGS = (short) (Tun.IFF_TAP | Tun.IFF_NO_PI | Tun.IFF_VNET_HDR);
 
@@ -83,6 +88,27 @@ final class HostTap implements AutoCloseable {
 
   String name() {
     return name;
+  }
+
+  /**
+   * Gives the tap's host side an IPv4 address and netmask (the host kernel then routes that subnet
+   * to the tap and answers the guest's ARP and ICMP itself).
+   */
+  void assignIpv4(Inet4Address address, Inet4Address netmask) {
+    int sock = LibC.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment ifr = arena.allocate(40);
+      byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+      MemorySegment.copy(n, 0, ifr, ValueLayout.JAVA_BYTE, 0, n.length);
+      // struct sockaddr_in at ifr_addr (offset 16): family, port 0, address in network order.
+      ifr.set(ValueLayout.JAVA_SHORT, 16, (short) AF_INET);
+      MemorySegment.copy(address.getAddress(), 0, ifr, ValueLayout.JAVA_BYTE, 20, 4);
+      LibC.ioctl(sock, SIOCSIFADDR, ifr, "SIOCSIFADDR " + name + " " + address.getHostAddress());
+      MemorySegment.copy(netmask.getAddress(), 0, ifr, ValueLayout.JAVA_BYTE, 20, 4);
+      LibC.ioctl(sock, SIOCSIFNETMASK, ifr, "SIOCSIFNETMASK " + name);
+    } finally {
+      LibC.close(sock);
+    }
   }
 
   /** The next frame of this tap's ethertype that the guest sent, within {@code timeout}. */
