@@ -2,9 +2,10 @@
 # Builds the L1 job base image: an ext4 filesystem (label hearth-base, made with mkfs.ext4 -d)
 # that becomes the lower layer of the job's root inside L1. It holds busybox, the glibc libraries
 # that Java and QEMU need, a jlink'ed JDK 25 runtime at /opt/jdk (java on PATH), bash,
-# qemu-system-x86_64 with its firmware for comparison runs, and iproute2's `ip` and nftables' `nft`
-# (in place of busybox's `ip`), so that the node agent's real guest network (bridge, taps, netns,
-# nftables rules) runs in L1. The jlink output is cached on its own
+# qemu-system-x86_64 with its firmware for comparison runs, and what the node agent runs on a node:
+# iproute2's `ip` and nftables' `nft` (in place of busybox's `ip`) for its real guest network
+# (bridge, taps, netns, nftables rules), and coreutils' `cp` (in place of busybox's) for the VMs'
+# private disk copies (`cp --reflink=auto --sparse=always`). The jlink output is cached on its own
 # ($HEARTH_CACHE/nested/jdk-<hash>/), since it is the slow part and changes least.
 # Prints the output directory. Cached under $HEARTH_CACHE/nested/base-<hash>/.
 set -euo pipefail
@@ -25,7 +26,7 @@ key=$(hash_inputs "$here/base-image.sh" "$jdk_key" "bash=$(pkg_version bash)" \
   "busybox-static=$(pkg_version busybox-static)" "qemu-system-x86=$(pkg_version qemu-system-x86)" \
   "libc6=$(pkg_version libc6)" "e2fsprogs=$(pkg_version e2fsprogs)" \
   "iproute2=$(pkg_version iproute2)" "nftables=$(pkg_version nftables)" \
-  "libnftables1=$(pkg_version libnftables1)")
+  "libnftables1=$(pkg_version libnftables1)" "coreutils=$(pkg_version coreutils)")
 out="$HEARTH_CACHE/nested/base-$key"
 
 # Copies a shared library as ldd names it into the merged-/usr tree of the image.
@@ -69,11 +70,13 @@ build() {
   cp /usr/bin/qemu-system-x86_64 "$root/usr/bin/"
   # iproute2 and nftables for the agent's network (busybox's `ip` has no netns and no bridges'
   # details, so the real one replaces its link); iproute2 reads its tables from /etc/iproute2.
-  log "ip $(pkg_version iproute2), nft $(pkg_version nftables)"
+  # GNU cp for the agent's disk copies (busybox's has no --reflink or --sparse).
+  log "ip $(pkg_version iproute2), nft $(pkg_version nftables), cp $(pkg_version coreutils)"
   rm -f "$root/usr/bin/ip" "$root/usr/bin/nft"
   cp -L "$(command -v ip)" "$root/usr/bin/ip"
   cp -L "$(command -v nft)" "$root/usr/bin/nft"
   cp -a /etc/iproute2 "$root/etc/"
+  rm -f "$root/usr/bin/cp" && cp -L /bin/cp "$root/usr/bin/cp"
   rm -f "$root/usr/bin/bash" && cp /bin/bash "$root/usr/bin/bash"
   cp -a /usr/share/qemu /usr/share/seabios "$root/usr/share/" 2>/dev/null || cp -a /usr/share/qemu "$root/usr/share/"
   find "$root/usr/share" -xtype l -delete  # links into firmware packages that are not installed
