@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Builds the L1 machine's boot files from Debian's cloud kernel (linux-image-cloud-amd64):
 # vmlinuz, and an initramfs with busybox-static, lib/l1-init.sh as /init, lib/l1-exit.c, and the
-# modules for KVM with nested AMD-V, virtio-mmio block, overlayfs, tun and vhost.
+# modules for KVM with nested AMD-V, virtio-mmio block, overlayfs, tun and vhost, the bridge, and
+# the netfilter modules that the node agent's nftables rules need (FirewallRules).
 # Prints the output directory. Cached under $HEARTH_CACHE/nested/l1-<hash>/.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../../lib/common.sh"
 HEARTH_LOG_TAG=nested
 # Module name, then its parameters. Dependencies are resolved from modules.dep and loaded first.
+# L1 has no modprobe for the kernel's request_module, so every module nft would ask for is loaded
+# up front: nf_tables (with nfnetlink; its filter chains cover the ip and bridge families, and
+# payload/cmp for ether/arp/ip saddr), nft_meta_bridge (a bridge-family rule's meta expression,
+# iifname or the protocol test behind `ip saddr`, is looked up as nft-expr-7-meta first and fails
+# with ENOENT without it), the ip nat chain type and masquerade for egress NAT (nf_nat,
+# nf_conntrack and defrag come as dependencies), nft_nat and nft_ct for rules that name them.
 WANTED_MODULES=(
   "kvm_amd nested=1"
   "virtio_mmio" "virtio_blk" "overlay"
   "tun" "vhost_net" "vhost_vsock" "bridge"
+  "nf_tables" "nft_meta_bridge" "nft_chain_nat" "nft_masq" "nft_nat" "nft_ct"
 )
 
 ensure_packages busybox-static cpio gcc libc6-dev gzip kmod

@@ -8,12 +8,12 @@ import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.InterfaceNames;
+import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmRuntime;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.api.v1alpha1.HearthApi;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -36,22 +36,12 @@ import java.util.function.Supplier;
 /**
  * One node of the system under test: a node agent ({@link AgentDaemon}, the same wiring as {@code
  * hearth agent}) running in this JVM with an API connection, a state directory and a guest network
- * of its own. It can be killed and started again on the same node, as a DaemonSet pod would be.
+ * of its own: the agent's real {@link NodeNetwork} (bridge {@code hearth0}, taps, IPAM, nftables
+ * rules) inside a network namespace of this node's own, which needs root, iproute2 and nftables.
+ * VMs start inside that namespace too ({@link InNamespaceRuntime}), so the VMM attaches to the
+ * agent's taps. It can be killed and started again on the same node, as a DaemonSet pod would be.
  */
 final class AgentNode implements AutoCloseable {
-  /** How the node wires guest interfaces. */
-  enum NetworkMode {
-    /**
-     * The agent's real {@link NodeNetwork}: bridge {@code hearth0}, taps and nftables rules, inside
-     * a network namespace of this node's own (needs root, iproute2 and nftables).
-     */
-    NAMESPACE,
-    /**
-     * Real IPAM, with taps only recorded ({@link FakeGuestNetwork}): for a host that cannot build
-     * the bridge (the nested-KVM machine has no nftables), used where the VMs have no interfaces.
-     */
-    ADDRESSES_ONLY
-  }
 
   /**
    * @param capacityVcpus, capacityMiB what the node reports (a fixed size, so placement does not
@@ -63,7 +53,6 @@ final class AgentNode implements AutoCloseable {
       Path stateDir,
       Cidr subnet,
       Supplier<VmRuntime> runtime,
-      NetworkMode network,
       int capacityVcpus,
       long capacityMiB,
       Supplier<Optional<String>> kvmProblem) {}
@@ -72,25 +61,21 @@ final class AgentNode implements AutoCloseable {
   private final Spec spec;
   private final String netns;
   private final VmRuntime runtime;
-  private final Set<String> fakeTaps;
   private KubernetesClient client;
   private AgentDaemon daemon;
 
-  private AgentNode(ApiServer api, Spec spec, String netns, Set<String> fakeTaps) {
+  private AgentNode(ApiServer api, Spec spec, String netns) {
     this.api = api;
     this.spec = spec;
     this.netns = netns;
-    this.fakeTaps = fakeTaps;
     this.runtime = spec.runtime().get();
   }
 
   static AgentNode start(ApiServer api, Spec spec) throws Exception {
-    String netns = null;
-    if (spec.network() == NetworkMode.NAMESPACE) {
-      netns = "hth-e2e-" + Integer.toHexString(spec.name().hashCode() ^ (int) System.nanoTime());
-      HostCommands.host().run("ip", "netns", "add", netns);
-    }
-    AgentNode node = new AgentNode(api, spec, netns, new TreeSet<>());
+    String netns =
+        "hth-e2e-" + Integer.toHexString(spec.name().hashCode() ^ (int) System.nanoTime());
+    HostCommands.host().run("ip", "netns", "add", netns);
+    AgentNode node = new AgentNode(api, spec, netns);
     try {
       node.boot();
     } catch (Exception | Error e) {
@@ -126,53 +111,19 @@ final class AgentNode implements AutoCloseable {
     client = api.newClient();
     daemon =
         AgentDaemon.start(
-            settings, client, runtime, this::network, new HostProbe(proc, spec.kvmProblem()));
+            settings,
+            client,
+            new InNamespaceRuntime(runtime, netns),
+            this::network,
+            new HostProbe(proc, spec.kvmProblem()));
   }
 
   private GuestNetwork network(Ipam ipam) {
-    if (netns != null) {
-      NodeNetwork network =
-          new NodeNetwork(
-              HostCommands.inNamespace(netns), TunTapFactory.inNamespace(netns), ipam, "hearth0");
-      network.setUp();
-      return network;
-    }
-    // The taps a crashed agent left stay "in the kernel" for the next one: carried over here.
-    FakeGuestNetwork network = new FakeGuestNetwork(ipam);
-    network.taps.addAll(fakeTaps);
-    return new GuestNetwork() {
-      @Override
-      public java.util.List<dev.hearth.agent.net.Attachment> attach(
-          String vmUid, java.util.List<NodeNetwork.InterfaceRequest> interfaces) {
-        try {
-          return network.attach(vmUid, interfaces);
-        } finally {
-          sync();
-        }
-      }
-
-      @Override
-      public void detach(String vmUid) {
-        network.detach(vmUid);
-        sync();
-      }
-
-      @Override
-      public Set<String> reconcile(Set<String> liveOwners) {
-        try {
-          return network.reconcile(liveOwners);
-        } finally {
-          sync();
-        }
-      }
-
-      private void sync() {
-        synchronized (fakeTaps) {
-          fakeTaps.clear();
-          fakeTaps.addAll(network.taps);
-        }
-      }
-    };
+    NodeNetwork network =
+        new NodeNetwork(
+            HostCommands.inNamespace(netns), TunTapFactory.inNamespace(netns), ipam, "hearth0");
+    network.setUp();
+    return network;
   }
 
   String name() {
@@ -204,11 +155,6 @@ final class AgentNode implements AutoCloseable {
 
   /** The Hearth taps on this node right now. */
   Set<String> taps() {
-    if (netns == null) {
-      synchronized (fakeTaps) {
-        return Set.copyOf(fakeTaps);
-      }
-    }
     Set<String> out = new TreeSet<>();
     for (String line : commands().run("ip", "-br", "link", "show").split("\n")) {
       String name = line.strip().split("\\s+")[0].replaceAll("@.*", "");
@@ -219,6 +165,15 @@ final class AgentNode implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Whether {@code ip} answers an ICMP echo sent from the node's namespace within a second ({@link
+   * InetAddress#isReachable}, which sends ICMP as root).
+   */
+  boolean reachable(String ip) {
+    return NetNamespace.call(
+        NetNamespace.named(netns), () -> InetAddress.getByName(ip).isReachable(1000));
+  }
+
   /** What {@code ip -d link show dev <tap>} says in the node's namespace. */
   String linkDetails(String tap) {
     return commands().run("ip", "-d", "link", "show", "dev", tap);
@@ -226,14 +181,7 @@ final class AgentNode implements AutoCloseable {
 
   /** Makes a tap that no VM owns, as a crash between two steps could leave. */
   void leaveOrphanTap(String owner) {
-    String tap = InterfaceNames.tapName(owner);
-    if (netns == null) {
-      synchronized (fakeTaps) {
-        fakeTaps.add(tap);
-      }
-    } else {
-      TunTapFactory.inNamespace(netns).create(tap);
-    }
+    TunTapFactory.inNamespace(netns).create(InterfaceNames.tapName(owner));
   }
 
   /** The node's IPAM as persisted on disk (what the next agent would start from). */
@@ -280,15 +228,13 @@ final class AgentNode implements AutoCloseable {
   }
 
   private void deleteNamespace() {
-    if (netns != null) {
-      try {
-        for (String tap : taps()) {
-          commands().run("ip", "link", "del", "dev", tap);
-        }
-        HostCommands.host().run("ip", "netns", "del", netns);
-      } catch (RuntimeException e) {
-        // Already gone; nothing else to clean.
+    try {
+      for (String tap : taps()) {
+        commands().run("ip", "link", "del", "dev", tap);
       }
+      HostCommands.host().run("ip", "netns", "del", netns);
+    } catch (RuntimeException e) {
+      // Already gone; nothing else to clean.
     }
   }
 

@@ -51,7 +51,6 @@ final class FakeNodes {
             dir,
             Cidr.parse(subnet),
             () -> new WithVsock(fake),
-            AgentNode.NetworkMode.NAMESPACE,
             16,
             16384,
             () -> Optional.of("this node's VM runtime is a fake; it uses no KVM")));

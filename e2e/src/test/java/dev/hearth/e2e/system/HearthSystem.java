@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The whole system in one JVM: an API server ({@link ApiServer}), the Hearth CRDs from {@code
@@ -170,15 +172,31 @@ final class HearthSystem implements AutoCloseable {
   /** Waits until the VM exists and satisfies {@code condition}; returns that version. */
   MicroVM await(String namespace, String name, Predicate<MicroVM> condition) {
     MicroVM[] seen = new MicroVM[1];
-    Awaitility.await()
-        .atMost(PATIENCE)
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () -> {
-              MicroVM vm = get(namespace, name);
-              seen[0] = vm;
-              return vm != null && condition.test(vm);
-            });
+    try {
+      Awaitility.await()
+          .atMost(PATIENCE)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                MicroVM vm = get(namespace, name);
+                seen[0] = vm;
+                return vm != null && condition.test(vm);
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          namespace
+              + "/"
+              + name
+              + " did not get there within "
+              + PATIENCE
+              + "; last seen status: "
+              + (seen[0] == null ? "(no such VM)" : Serialization.asJson(seen[0].getStatus()))
+              + "; events: "
+              + events(namespace, name).stream()
+                  .map(ev -> ev.getReason() + ": " + ev.getMessage())
+                  .toList(),
+          e);
+    }
     return seen[0];
   }
 

@@ -1,6 +1,8 @@
 package dev.hearth.e2e.system;
 
 import static dev.hearth.e2e.system.HearthSystem.phaseOf;
+import static dev.hearth.e2e.system.KvmResources.kvmFds;
+import static dev.hearth.e2e.system.KvmResources.vcpuThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,18 +12,20 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
+import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.TokenBucket;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.TestGuest;
 import dev.hearth.vmm.kvm.Kvm;
 import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresLinuxKvm;
+import dev.hearth.vmm.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,16 +34,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The whole system with the real embedded VMM on /dev/kvm: operator and a node agent against the
  * API server, booting the vmm module's tiny test guests from MicroVMs (kernels fetched over HTTP,
- * checked and cached by the agent), and the Linux test guest of {@code vmm/guest} from {@code
- * examples/linux.yaml}.
- *
- * <p>The VMM on this branch has no virtio-net, virtio-blk or vsock device yet, so these VMs have no
- * interface and no disk: the agent's guest network only allocates addresses here (the nested-KVM
- * machine, where the build runs this class, has no nftables for the real one), and IPs, taps and
- * live rate limits are checked by {@link ControlPlaneIT} with the real network and a fake runtime.
+ * checked and cached by the agent), and the Linux test guest of {@code vmm/guest}. The node has the
+ * agent's real network (bridge {@code hearth0}, taps, IPAM, nftables) in a namespace of its own,
+ * and its VMs start there, so their interfaces are taps on that bridge; {@link GuestNetworkKvmIT}
+ * reaches Linux guests there by their addresses.
  */
 @RequiresKvm
+@RequiresRoot
 class RealVmmKvmIT {
+  private static final Cidr SUBNET = Cidr.parse("10.97.0.0/24");
   private static final String NODE = "kvm-node";
 
   @TempDir static Path dir;
@@ -51,6 +54,7 @@ class RealVmmKvmIT {
   @BeforeAll
   static void start() throws Exception {
     Loopback.up();
+    FakeNodes.requireNetworkTools();
     system = HearthSystem.start();
     images = new ImageServer();
     // The set example selects nodes labelled for web VMs.
@@ -60,9 +64,8 @@ class RealVmmKvmIT {
             new AgentNode.Spec(
                 NODE,
                 dir.resolve("node"),
-                Cidr.parse("10.97.0.0/24"),
-                VmmRuntime::new,
-                AgentNode.NetworkMode.ADDRESSES_ONLY,
+                SUBNET,
+                () -> new VmmRuntime(dir.resolve("vsock")),
                 16,
                 4096,
                 RealVmmKvmIT::kvmProblem));
@@ -114,6 +117,67 @@ class RealVmmKvmIT {
     assertThat(node.vmDirectories()).doesNotContain(uid);
     assertThat(node.daemon().agent().runningVms()).doesNotContain(ns + "/idle");
     assertThat(node.console(ns, "idle").statusCode()).isEqualTo(404);
+  }
+
+  /**
+   * A rate-limiter change reaches a running real-VMM VM live: a tiny idle guest with an interface
+   * behind a tx limiter gets a new limit; the agent applies it to the VMM's limiters (Event
+   * LimitsUpdated) without a restart: same vCPU thread, same start time and restart count, still
+   * Running.
+   */
+  @Test
+  void aRateLimitChangeAppliesLiveToARunningVm() throws Exception {
+    String ns = system.namespace("kvm-limits");
+    system.apply(
+        Manifests.vm(
+            ns,
+            "throttled",
+            idle,
+            s -> {
+              Manifests.withEth0(s);
+              s.getNetwork().getFirst().setTxRateLimiter(limiter(1 << 20));
+              return s;
+            }));
+    MicroVM running = system.awaitPhase(ns, "throttled", MicroVMPhase.Running);
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .until(() -> node.console(ns, "throttled").body().contains("idle\n"));
+    long threads = vcpuThreads();
+    long fds = kvmFds();
+
+    MicroVM edited =
+        system.edit(
+            MicroVM.class,
+            ns,
+            "throttled",
+            vm -> {
+              vm.getSpec().getNetwork().getFirst().setTxRateLimiter(limiter(4 << 20));
+              vm.getSpec().getNetwork().getFirst().setRxRateLimiter(limiter(2 << 20));
+              return vm;
+            });
+    long generation = edited.getMetadata().getGeneration();
+    MicroVM after =
+        system.await(
+            ns,
+            "throttled",
+            vm ->
+                vm.getStatus().getObservedGeneration() != null
+                    && vm.getStatus().getObservedGeneration() == generation);
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .until(() -> system.hasEvent(ns, "throttled", "LimitsUpdated"));
+    assertThat(system.hasEvent(ns, "throttled", "SpecChanged")).isFalse();
+    assertThat(phaseOf(after)).isEqualTo(MicroVMPhase.Running);
+    assertThat(after.getStatus().getRestartCount())
+        .isEqualTo(running.getStatus().getRestartCount());
+    assertThat(after.getStatus().getStartTime()).isEqualTo(running.getStatus().getStartTime());
+    assertThat(after.getStatus().condition("Restarting")).isEmpty();
+    assertThat(vcpuThreads()).isEqualTo(threads);
+    assertThat(kvmFds()).isEqualTo(fds);
+    assertThat(node.daemon().agent().runningVms()).contains(ns + "/throttled");
+
+    system.client().resource(after).delete();
+    system.awaitGone(ns, "throttled");
   }
 
   @Test
@@ -275,6 +339,10 @@ class RealVmmKvmIT {
     assertThat(node.console(ns, "linux").statusCode()).isEqualTo(404);
   }
 
+  private static RateLimiter limiter(long bytesPerSecond) {
+    return new RateLimiter(new TokenBucket(bytesPerSecond, 1000), null);
+  }
+
   private static Path examples() {
     return ProjectRoot.find().resolve("examples");
   }
@@ -314,27 +382,5 @@ class RealVmmKvmIT {
         .filter(vm -> vm.getMetadata().getDeletionTimestamp() == null)
         .filter(vm -> phaseOf(vm) == MicroVMPhase.Running)
         .count();
-  }
-
-  /** Threads running a vCPU of some VM (the VMM names them {@code vcpu-<n>}). */
-  private static long vcpuThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith("vcpu-"))
-        .count();
-  }
-
-  /** Fds on KVM objects (/dev/kvm, kvm-vm, kvm-vcpu): what a leaked VM would hold. */
-  private static long kvmFds() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.filter(
-              fd -> {
-                try {
-                  return Files.readSymbolicLink(fd).toString().contains("kvm");
-                } catch (IOException e) {
-                  return false; // closed while listing
-                }
-              })
-          .count();
-    }
   }
 }

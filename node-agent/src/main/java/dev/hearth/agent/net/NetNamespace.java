@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs a piece of code inside a named network namespace ({@code /var/run/netns/<name>}, as {@code
  * ip netns add} makes). A network namespace belongs to a thread, so the code runs on a fresh
  * platform thread that {@code setns}es first and ends afterwards; no other JVM thread moves.
+ * Threads that code starts inherit the namespace, and a socket or tap fd it opens stays in it.
  */
-final class NetNamespace {
+public final class NetNamespace {
   private static final int CLONE_NEWNET = 0x40000000;
   private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO =
@@ -34,7 +35,16 @@ final class NetNamespace {
 
   private NetNamespace() {}
 
-  static <T> T call(Path netnsFile, Callable<T> body) {
+  /** The file {@code ip netns add <name>} makes for the namespace {@code name}. */
+  public static Path named(String name) {
+    return Path.of("/var/run/netns", name);
+  }
+
+  /**
+   * Runs {@code body} in the namespace {@code netnsFile} and returns its result; its unchecked
+   * exceptions pass through, checked ones become a {@link NetworkException} with it as the cause.
+   */
+  public static <T> T call(Path netnsFile, Callable<T> body) {
     AtomicReference<Object> result = new AtomicReference<>();
     Thread t =
         Thread.ofPlatform()

@@ -38,7 +38,7 @@ public final class TunTapFactory implements TapFactory {
 
   /** Taps in the namespace {@code ip netns add <name>} made. */
   public static TunTapFactory inNamespace(String name) {
-    return new TunTapFactory(Optional.of(Path.of("/var/run/netns", name)));
+    return new TunTapFactory(Optional.of(NetNamespace.named(name)));
   }
 
   @Override

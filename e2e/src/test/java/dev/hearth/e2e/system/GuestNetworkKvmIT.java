@@ -1,0 +1,242 @@
+package dev.hearth.e2e.system;
+
+import static dev.hearth.e2e.system.KvmResources.kvmFds;
+import static dev.hearth.e2e.system.KvmResources.vcpuThreads;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import dev.hearth.e2e.ProjectRoot;
+import dev.hearth.vmm.harness.TestGuest;
+import dev.hearth.vmm.testing.RequiresKvm;
+import dev.hearth.vmm.testing.RequiresLinuxKvm;
+import dev.hearth.vmm.testing.RequiresRoot;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Linux test guest on a node's real guest network, through operator, agent and VMM: the agent
+ * gives each interface an address from the node's subnet and a tap on bridge {@code hearth0} (in a
+ * network namespace of the node's own, where its VMs also start), the guest's init configures
+ * itself from the agent's {@code ip=} and stays up when asked ({@code hearth.hold}), and the node
+ * reaches it by ICMP. Deletion leaves no tap, address, vCPU thread, KVM fd or VM directory.
+ *
+ * <p>The examples run with the user's command line plus the init's options that make the guest
+ * check its devices and stay up, so that the node can reach it before the test deletes it.
+ */
+@RequiresKvm
+@RequiresLinuxKvm
+@RequiresRoot
+class GuestNetworkKvmIT {
+  private static final String NODE = "net-node";
+  private static final Cidr SUBNET = Cidr.parse("10.98.0.0/24");
+  private static final int VSOCK_PORT = 5000;
+  private static final String HOLD = " quiet hearth.hold=forever";
+
+  @TempDir static Path dir;
+  private static HearthSystem system;
+  private static AgentNode node;
+  private static TestGuest linux;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Loopback.up();
+    FakeNodes.requireNetworkTools();
+    linux = TestGuest.locate();
+    system = HearthSystem.start();
+    // The set example selects nodes labelled for web VMs.
+    system.addKubeletNode(NODE, Map.of("hearth.dev/pool", "web"));
+    node =
+        system.addNode(
+            new AgentNode.Spec(
+                NODE,
+                dir.resolve("node"),
+                SUBNET,
+                () -> new VmmRuntime(vsockDir()),
+                16,
+                4096,
+                Optional::empty));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (system != null) {
+      system.close();
+    }
+  }
+
+  /**
+   * apply → scheduled → Running with an IP → the guest pings its gateway (the bridge) and the node
+   * pings the guest → delete → nothing left, and the address no longer answers.
+   */
+  @Test
+  void aLinuxGuestIsReachableAtItsAddressFromTheNodeUntilDeleted() throws Exception {
+    String ns = system.namespace("net-ping");
+    long fdsBefore = kvmFds();
+    long threadsBefore = vcpuThreads();
+    system.apply(
+        Manifests.vm(
+            ns,
+            "pingable",
+            ImageSource.ofPath(linux.vmlinux().toString()),
+            s -> {
+              Manifests.withEth0(s);
+              s.setMemoryMiB(128);
+              s.setInitrd(ImageSource.ofPath(linux.initramfs().toString()));
+              s.getKernel().setCmdline("hearth.check=net,ping" + HOLD);
+              return Manifests.never(s);
+            }));
+
+    MicroVM vm = system.awaitPhase(ns, "pingable", MicroVMPhase.Running);
+    assertThat(vm.getStatus().getNodeName()).isEqualTo(NODE);
+    String uid = vm.getMetadata().getUid();
+    NetworkInterfaceStatus nic = vm.getStatus().getNetwork().getFirst();
+    String ip = nic.getIp();
+    assertThat(inSubnet(ip)).as(ip + " in " + SUBNET).isTrue();
+    assertThat(node.linkDetails(nic.getTap())).contains("master hearth0", "tun type tap");
+    awaitConsole(ns, "pingable", "HEARTH-HOLD");
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> node.reachable(ip));
+    assertThat(node.console(ns, "pingable").body())
+        .contains(
+            linux.marker(),
+            "HEARTH-NET ip=" + ip + " dev=eth0",
+            "HEARTH-CHECK ping OK",
+            "HEARTH-GUEST-DONE failures=0");
+    assertThat(vcpuThreads()).isEqualTo(threadsBefore + 1);
+
+    system.client().resource(vm).delete();
+    system.awaitGone(ns, "pingable");
+    await().atMost(HearthSystem.PATIENCE).until(() -> vcpuThreads() == threadsBefore);
+    await().atMost(HearthSystem.PATIENCE).until(() -> kvmFds() == fdsBefore);
+    assertThat(node.taps()).doesNotContain(nic.getTap());
+    assertThat(node.addresses()).doesNotContainKey(uid + "/eth0");
+    assertThat(node.reachable(ip)).as(ip + " answers after its VM is gone").isFalse();
+    assertThat(node.daemon().agent().runningVms()).doesNotContain(ns + "/pingable");
+  }
+
+  /**
+   * examples/vm-with-disk-and-network.yaml with node images made real: Linux boots from its own
+   * copy of the rootfs, sees the data disk, answers at its address with the example's MAC, and
+   * echoes a line over vsock through the agent's socket. Deleting it removes the copies too.
+   */
+  @Test
+  void theDiskAndNetworkExampleBootsWithItsDisksAddressAndVsock() throws Exception {
+    String ns = system.namespace("net-disk");
+    long threadsBefore = vcpuThreads();
+    MicroVM vm = (MicroVM) example(ns, "vm-with-disk-and-network.yaml");
+    MicroVMSpec spec = vm.getSpec();
+    spec.getKernel()
+        .setCmdline(
+            spec.getKernel().getCmdline()
+                + " hearth.check=rootfs,blk,net,ping,vsock hearth.vsock-port="
+                + VSOCK_PORT
+                + HOLD);
+    system.apply(vm);
+
+    MicroVM running = system.awaitPhase(ns, "linux-1", MicroVMPhase.Running);
+    String uid = running.getMetadata().getUid();
+    NetworkInterfaceStatus nic = running.getStatus().getNetwork().getFirst();
+    assertThat(nic.getMac()).isEqualTo("02:48:45:00:00:01");
+    assertThat(inSubnet(nic.getIp())).as(nic.getIp() + " in " + SUBNET).isTrue();
+    assertThat(node.vmDirectories()).contains(uid);
+    awaitConsole(ns, "linux-1", "HEARTH-VSOCK listening port=" + VSOCK_PORT);
+    Path socket = onlyVsockSocket();
+    VsockClient.Exchange echo = VsockClient.exchange(socket, VSOCK_PORT, "hello from " + NODE);
+    assertThat(echo.connected()).as("the device's answer to CONNECT").matches("OK \\d+");
+    assertThat(echo.reply()).isEqualTo("HEARTH-ECHO hello from " + NODE);
+    awaitConsole(ns, "linux-1", "HEARTH-HOLD");
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> node.reachable(nic.getIp()));
+    assertThat(node.console(ns, "linux-1").body())
+        .contains(
+            "root=disk",
+            "HEARTH-CHECK rootfs OK",
+            "HEARTH-CHECK blk OK",
+            "HEARTH-CHECK ping OK",
+            "HEARTH-CHECK vsock OK",
+            "HEARTH-NET ip=" + nic.getIp() + " dev=eth0",
+            "HEARTH-GUEST-DONE failures=0");
+    assertThat(vcpuThreads()).isEqualTo(threadsBefore + 2);
+
+    system.client().resource(running).delete();
+    system.awaitGone(ns, "linux-1");
+    await().atMost(HearthSystem.PATIENCE).until(() -> vcpuThreads() == threadsBefore);
+    assertThat(node.taps()).doesNotContain(nic.getTap());
+    assertThat(node.addresses()).doesNotContainKey(uid + "/eth0");
+    assertThat(node.vmDirectories()).doesNotContain(uid);
+    assertThat(Files.exists(socket)).as(socket + " after delete").isFalse();
+  }
+
+  private static Path vsockDir() {
+    return dir.resolve("vsock");
+  }
+
+  /** The one vsock socket on the node (only the disk-and-network example has a vsock device). */
+  private static Path onlyVsockSocket() throws IOException {
+    try (Stream<Path> list = Files.list(vsockDir())) {
+      List<Path> sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
+      assertThat(sockets).as("vsock sockets in " + vsockDir()).hasSize(1);
+      return sockets.getFirst();
+    }
+  }
+
+  private static void awaitConsole(String ns, String name, String text) {
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> node.console(ns, name).body().contains(text));
+  }
+
+  private static boolean inSubnet(String ip) throws IOException {
+    return SUBNET.contains(ByteBuffer.wrap(InetAddress.getByName(ip).getAddress()).getInt());
+  }
+
+  /**
+   * An example manifest, its node images made real: the Linux guest's vmlinux and ext4 rootfs, and
+   * a blank data disk.
+   */
+  private static HasMetadata example(String ns, String file) throws IOException {
+    Path images = Files.createDirectories(dir.resolve("node-images"));
+    for (Map.Entry<String, Path> link :
+        Map.of("vmlinux", linux.vmlinux(), "rootfs.ext4", linux.rootfs()).entrySet()) {
+      if (!Files.exists(images.resolve(link.getKey()), LinkOption.NOFOLLOW_LINKS)) {
+        Files.createSymbolicLink(images.resolve(link.getKey()), link.getValue());
+      }
+    }
+    Path data = images.resolve("data.ext4");
+    if (!Files.exists(data)) {
+      Files.write(data, new byte[1 << 20]);
+    }
+    Path examples = ProjectRoot.find().resolve("examples");
+    return Manifests.examples(examples, ns, images, null).stream()
+        .filter(e -> e.file().getFileName().toString().equals(file))
+        .findFirst()
+        .orElseThrow()
+        .object();
+  }
+}
