@@ -45,12 +45,13 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * A benchmark, not a test (surefire runs *Test; run this with {@code ./mvnw -pl node-agent test
- * -Dtest=AgentScaleBench -Dhearth.bench.vms=200}): binds N MicroVMs to one agent and reports the
- * time from bind (create with the node label) to Running, and the agent's memory per running VM
- * beyond guest RAM (heap after GC, and RSS). With a usable /dev/kvm it boots the vmm test build's
- * idle guest through the embedded VMM; without one it uses a fake runtime, which measures only the
- * agent's own share (informer cache, supervisor, console buffer, status patches), and says so.
+ * A benchmark, not a test (surefire runs *Test; run this with {@code
+ * node-agent/src/bench/run-agent-bench.sh [VMs]}, which uses the nested-KVM harness on a host
+ * without /dev/kvm): binds N MicroVMs to one agent and reports the time from bind (create with the
+ * node label) to Running, and the agent's memory per running VM beyond guest RAM (heap after GC,
+ * and RSS). With a usable /dev/kvm it boots the vmm test build's idle guest through the embedded
+ * VMM; without one it uses a fake runtime, which measures only the agent's own share (informer
+ * cache, supervisor, console buffer, status patches), and says so.
  */
 class AgentScaleBench {
   // The mock API server logs every request through java.util.logging; at 200 VMs that logging

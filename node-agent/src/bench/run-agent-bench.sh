@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs AgentScaleBench (not part of `verify`): N tiny MicroVMs bound to one node agent with the
+# embedded VMM, reporting bind-to-Running percentiles and the agent's memory per running VM beyond
+# guest RAM.
+#   node-agent/src/bench/run-agent-bench.sh [VMs, default 200]
+# Without a /dev/kvm here (or with HEARTH_BENCH_NESTED=1) it runs inside the nested-KVM harness,
+# where the figures are those of an emulated machine: memory holds, times are slow.
+set -eu
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$root/.mvn/find-jdk.sh"
+cd "$root"
+vms=${1:-200}
+cpfile="$root/node-agent/target/bench-classpath.txt"
+./mvnw -q -o -pl node-agent -am -Dspotless.check.skip=true test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test
+make -s -C vmm/src/test/guests OUT="$root/vmm/target/guests"
+cp="$root/node-agent/target/test-classes:$root/node-agent/target/classes:$(cat "$cpfile")"
+set -- java --enable-native-access=ALL-UNNAMED -Xmx1g -Dhearth.bench.vms="$vms" \
+  -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
+  --details=summary --include-classname='.*' --select-class=dev.hearth.agent.bench.AgentScaleBench
+if [ ! -e /dev/kvm ] || [ -n "${HEARTH_BENCH_NESTED-}" ]; then
+  echo "run-agent-bench: inside the nested-KVM harness (L1's KVM runs the guests)" >&2
+  adds=""
+  for p in $(echo "$cp" | tr ':' ' ') "$root/vmm/target/guests"; do adds="$adds --add $p"; done
+  # shellcheck disable=SC2086
+  exec vmm/guest/nested/run-in-l1.sh --timeout 1800 --mem 4G --no-timestamps $adds -- "$@"
+fi
+exec "$JAVA_HOME/bin/$@"
