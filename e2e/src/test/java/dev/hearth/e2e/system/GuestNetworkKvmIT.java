@@ -14,6 +14,7 @@ import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.TestGuest;
+import dev.hearth.vmm.testing.HybridVsockClient;
 import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
@@ -164,7 +165,8 @@ class GuestNetworkKvmIT {
     assertThat(node.vmDirectories()).contains(uid);
     awaitConsole(ns, "linux-1", "HEARTH-VSOCK listening port=" + VSOCK_PORT);
     Path socket = onlyVsockSocket();
-    VsockClient.Exchange echo = VsockClient.exchange(socket, VSOCK_PORT, "hello from " + NODE);
+    HybridVsockClient.Exchange echo =
+        HybridVsockClient.exchange(socket, VSOCK_PORT, "hello from " + NODE);
     assertThat(echo.connected()).as("the device's answer to CONNECT").matches("OK \\d+");
     assertThat(echo.reply()).isEqualTo("HEARTH-ECHO hello from " + NODE);
     awaitConsole(ns, "linux-1", "HEARTH-HOLD");

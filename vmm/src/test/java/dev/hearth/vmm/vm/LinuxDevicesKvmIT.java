@@ -12,18 +12,13 @@ import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.harness.TestGuest;
+import dev.hearth.vmm.testing.HybridVsockClient;
 import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -86,9 +81,9 @@ class LinuxDevicesKvmIT {
       try (MicroVm vm = MicroVm.create(config, null)) {
         vm.start();
         awaitConsole(vm, "HEARTH-VSOCK listening port=" + VSOCK_PORT, BOOT_LIMIT);
-        String[] vsock;
+        HybridVsockClient.Exchange vsock;
         try {
-          vsock = exchangeOverVsock(uds, VSOCK_PORT, "hello-from-host " + tapName);
+          vsock = HybridVsockClient.exchange(uds, VSOCK_PORT, "hello-from-host " + tapName);
         } catch (IOException e) {
           throw new AssertionError(e.getMessage() + "; console:\n" + vm.console().text(), e);
         }
@@ -114,8 +109,8 @@ class LinuxDevicesKvmIT {
                 "HEARTH-CHECK rng OK read=64 nonzero=\\d+ first=\\p{XDigit}{8} source=virtio_rng")
             .contains("HEARTH-CHECK vsock-echo OK port=" + VSOCK_PORT + " peer-cid=2")
             .contains("HEARTH-GUEST-DONE failures=0");
-        assertThat(vsock[0]).as("the device's answer to CONNECT").matches("OK \\d+");
-        assertThat(vsock[1]).isEqualTo("HEARTH-ECHO hello-from-host " + tapName);
+        assertThat(vsock.connected()).as("the device's answer to CONNECT").matches("OK \\d+");
+        assertThat(vsock.reply()).isEqualTo("HEARTH-ECHO hello-from-host " + tapName);
         assertThat(hostPing)
             .as("the guest %s answered the host's ICMP echo while it held", guestIp)
             .isPresent();
@@ -126,51 +121,6 @@ class LinuxDevicesKvmIT {
             vm.bootTime().map(Duration::toMillis).orElse(-1L),
             exit.get().uptime().toMillis(),
             hostPing.get().toNanos() / 1e6);
-      }
-    }
-  }
-
-  /**
-   * Connects to the guest's vsock {@code port} through the device's Unix socket, sends {@code line}
-   * and returns the device's handshake answer and the guest's reply line.
-   */
-  private static String[] exchangeOverVsock(Path uds, int port, String line) throws IOException {
-    try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
-      ch.write(ByteBuffer.wrap(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII)));
-      String ok = readLine(ch);
-      ch.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII)));
-      return new String[] {ok, readLine(ch)};
-    }
-  }
-
-  /** One line from {@code ch} within 20 s (the channel is switched to non-blocking). */
-  private static String readLine(SocketChannel ch) throws IOException {
-    ch.configureBlocking(false);
-    StringBuilder line = new StringBuilder();
-    ByteBuffer one = ByteBuffer.allocate(1);
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    try (Selector selector = Selector.open()) {
-      ch.register(selector, SelectionKey.OP_READ);
-      while (true) {
-        one.clear();
-        int n = ch.read(one);
-        if (n < 0) {
-          return line.toString();
-        }
-        if (n == 0) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            throw new IOException("no line over vsock within 20 s (got '" + line + "')");
-          }
-          selector.select(Math.max(1, left / 1_000_000));
-          selector.selectedKeys().clear();
-          continue;
-        }
-        char c = (char) one.get(0);
-        if (c == '\n') {
-          return line.toString();
-        }
-        line.append(c);
       }
     }
   }

@@ -14,14 +14,13 @@ import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
+import dev.hearth.vmm.testing.HybridVsockClient;
 import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -259,40 +258,12 @@ class VirtioDevicesKvmIT {
   }
 
   /** Reads one line within 20 s; a timeout fails with the guest's console so far. */
-  private static String readLine(SocketChannel ch, MicroVm vm) throws IOException {
-    ch.configureBlocking(false);
-    StringBuilder line = new StringBuilder();
-    ByteBuffer one = ByteBuffer.allocate(1);
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    try (Selector selector = Selector.open()) {
-      ch.register(selector, SelectionKey.OP_READ);
-      while (true) {
-        one.clear();
-        int n = ch.read(one);
-        if (n < 0) {
-          return line.toString();
-        }
-        if (n == 0) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            throw new AssertionError(
-                "no line from the guest within 20 s (got '"
-                    + line
-                    + "'); console:\n"
-                    + vm.console().text()
-                    + "\nthreads:\n"
-                    + vmThreads());
-          }
-          selector.select(Math.max(1, left / 1_000_000));
-          selector.selectedKeys().clear();
-          continue;
-        }
-        char c = (char) one.get(0);
-        if (c == '\n') {
-          return line.toString();
-        }
-        line.append(c);
-      }
+  private static String readLine(SocketChannel ch, MicroVm vm) {
+    try {
+      return HybridVsockClient.readLine(ch);
+    } catch (IOException e) {
+      throw new AssertionError(
+          e.getMessage() + "; console:\n" + vm.console().text() + "\nthreads:\n" + vmThreads(), e);
     }
   }
 

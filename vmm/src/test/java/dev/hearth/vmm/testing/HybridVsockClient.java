@@ -1,4 +1,4 @@
-package dev.hearth.e2e.system;
+package dev.hearth.vmm.testing;
 
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
@@ -14,16 +14,16 @@ import java.time.Duration;
  * The host side of a VM's vsock device (Firecracker's hybrid vsock): connect to its Unix socket,
  * write {@code CONNECT <port>}, read the device's {@code OK <hostport>}, then talk to the guest.
  */
-final class VsockClient {
+public final class HybridVsockClient {
   private static final Duration LINE_LIMIT = Duration.ofSeconds(20);
 
-  private VsockClient() {}
+  private HybridVsockClient() {}
 
   /**
    * Connects to guest port {@code port} through {@code socket}, sends {@code line} and returns the
    * device's answer to CONNECT and the guest's first line back.
    */
-  static Exchange exchange(Path socket, int port, String line) throws IOException {
+  public static Exchange exchange(Path socket, int port, String line) throws IOException {
     try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
       ch.write(ByteBuffer.wrap(("CONNECT " + port + "\n").getBytes(StandardCharsets.US_ASCII)));
       ch.configureBlocking(false);
@@ -37,7 +37,21 @@ final class VsockClient {
   }
 
   /** The device's answer to CONNECT ({@code OK <port>}) and the guest's reply. */
-  record Exchange(String connected, String reply) {}
+  public record Exchange(String connected, String reply) {}
+
+  /**
+   * Reads one line (without its newline) from {@code ch} within 20 s, switching it to non-blocking
+   * mode; at end of stream, what came so far.
+   *
+   * @throws IOException on a read error, or when no whole line came in time (with what did)
+   */
+  public static String readLine(SocketChannel ch) throws IOException {
+    ch.configureBlocking(false);
+    try (Selector selector = Selector.open()) {
+      ch.register(selector, SelectionKey.OP_READ);
+      return readLine(ch, selector);
+    }
+  }
 
   private static String readLine(SocketChannel ch, Selector selector) throws IOException {
     StringBuilder line = new StringBuilder();
