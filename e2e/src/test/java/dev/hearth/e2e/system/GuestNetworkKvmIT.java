@@ -1,7 +1,7 @@
 package dev.hearth.e2e.system;
 
-import static dev.hearth.e2e.system.KvmResources.kvmFds;
-import static dev.hearth.e2e.system.KvmResources.vcpuThreads;
+import static dev.hearth.vmm.testing.KvmResources.kvmFds;
+import static dev.hearth.vmm.testing.KvmResources.vcpuThreads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

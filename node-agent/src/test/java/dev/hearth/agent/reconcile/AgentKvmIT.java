@@ -21,6 +21,7 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.testing.BuiltGuests;
+import dev.hearth.vmm.testing.KvmResources;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -36,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -148,30 +148,9 @@ class AgentKvmIT {
         .until(() -> get(name).getStatus() != null && get(name).getStatus().getPhase() == phase);
   }
 
-  /** Fds on KVM objects (/dev/kvm, anon_inode:kvm-vm, kvm-vcpu): what a leaked VM would hold. */
-  private static long kvmFds() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.filter(
-              fd -> {
-                try {
-                  return Files.readSymbolicLink(fd).toString().contains("kvm");
-                } catch (IOException e) {
-                  return false; // closed while listing
-                }
-              })
-          .count();
-    }
-  }
-
-  private static long vcpuThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith("vcpu-"))
-        .count();
-  }
-
   @Test
   void bootsAGuestReportsRunningAndDeletionLeavesNoThreadOrFd() throws Exception {
-    long fdsBefore = kvmFds();
+    long fdsBefore = KvmResources.kvmFds();
     create("ticker", "ticker", s -> s);
     awaitPhase("ticker", MicroVMPhase.Running);
     await()
@@ -182,13 +161,13 @@ class AgentKvmIT {
                         consoles.find(ns, "ticker").orElseThrow().tail().data(),
                         StandardCharsets.UTF_8)
                     .contains("tick 1\n"));
-    assertThat(vcpuThreads()).isEqualTo(1);
-    assertThat(kvmFds()).isGreaterThan(fdsBefore);
+    assertThat(KvmResources.vcpuThreads()).isEqualTo(1);
+    assertThat(KvmResources.kvmFds()).isGreaterThan(fdsBefore);
 
     client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
     await().atMost(60, TimeUnit.SECONDS).until(() -> get("ticker") == null);
-    await().atMost(10, TimeUnit.SECONDS).until(() -> vcpuThreads() == 0);
-    await().atMost(10, TimeUnit.SECONDS).until(() -> kvmFds() == fdsBefore);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.vcpuThreads() == 0);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.kvmFds() == fdsBefore);
     assertThat(agent.runningVms()).isEmpty();
   }
 

@@ -1,23 +1,27 @@
-package dev.hearth.e2e.system;
+package dev.hearth.vmm.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-/** What a running or leaked real-VMM VM holds in this JVM: vCPU threads and KVM fds. */
-final class KvmResources {
+/**
+ * What running or leaked VMs hold in this JVM: vCPU threads and KVM fds. Tests that boot VMs
+ * through the agent or the whole system compare these before and after, since they cannot reach the
+ * VMs.
+ */
+public final class KvmResources {
   private KvmResources() {}
 
   /** Threads running a vCPU of some VM (the VMM names them {@code vcpu-<n>}). */
-  static long vcpuThreads() {
+  public static long vcpuThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith("vcpu-"))
         .count();
   }
 
   /** Fds on KVM objects (/dev/kvm, kvm-vm, kvm-vcpu): what a leaked VM would hold. */
-  static long kvmFds() throws IOException {
+  public static long kvmFds() throws IOException {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
       return fds.filter(
               fd -> {
