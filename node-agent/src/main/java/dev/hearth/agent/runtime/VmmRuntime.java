@@ -104,7 +104,6 @@ public final class VmmRuntime implements VmRuntime {
     return devices;
   }
 
-  /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
   /**
    * The launch's limit for the VMM limiter {@code limiterId} ({@code <nic>.rx}, {@code <nic>.tx},
    * or a drive's id); null for none.
@@ -119,21 +118,7 @@ public final class VmmRuntime implements VmRuntime {
     return limits.disks().get(limiterId);
   }
 
-  /** What a live update changes in one limiter: each bucket kept or set to a new limit. */
-  record LimiterUpdate(BucketUpdate bandwidth, BucketUpdate ops) {
-
-    /** The update from {@code now} to {@code next}; empty when no bucket's limit changes. */
-    static Optional<LimiterUpdate> between(RateLimiterConfig now, RateLimiterConfig next) {
-      LimiterUpdate u =
-          new LimiterUpdate(
-              BucketUpdate.between(now.bandwidth(), next.bandwidth()),
-              BucketUpdate.between(now.ops(), next.ops()));
-      return u.bandwidth() instanceof BucketUpdate.Keep && u.ops() instanceof BucketUpdate.Keep
-          ? Optional.empty()
-          : Optional.of(u);
-    }
-  }
-
+  /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
   static RateLimiterConfig limiter(VmLaunch.RateLimit limit) {
     if (limit == null) {
       return RateLimiterConfig.UNLIMITED;
@@ -258,18 +243,15 @@ public final class VmmRuntime implements VmRuntime {
 
     /**
      * Sets every limiter of the VM to {@code limits}: a device without an entry becomes unlimited.
-     * Only buckets whose limit changes reach the VMM (and start full there); an unchanged bucket
+     * The VMM replaces only buckets whose limit changes (they start full); an unchanged bucket
      * keeps its budget, so re-applying the same spec gives the guest no fresh burst.
      */
     @Override
     public void updateLimits(VmLaunch.Limits limits) {
       for (String id : vm.rateLimiterIds()) {
         try {
-          Optional<LimiterUpdate> u =
-              LimiterUpdate.between(vm.rateLimiterConfig(id), limiter(limitFor(id, limits)));
-          if (u.isPresent()) {
-            vm.updateRateLimiter(id, u.get().bandwidth(), u.get().ops());
-          }
+          RateLimiterConfig c = limiter(limitFor(id, limits));
+          vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
         } catch (VmException e) {
           return; // the VM has ended and closed; nothing is left to limit
         }

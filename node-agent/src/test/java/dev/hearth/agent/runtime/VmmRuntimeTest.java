@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
-import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
 import java.nio.file.Files;
@@ -106,29 +105,5 @@ class VmmRuntimeTest {
     assertThat(VmmRuntime.limitFor("eth0.rx", limits)).isSameAs(b);
     assertThat(VmmRuntime.limitFor("eth0.tx", limits)).isSameAs(c);
     assertThat(VmmRuntime.limitFor("rootfs", limits)).isNull();
-  }
-
-  @Test
-  void anUnchangedLimitDoesNotReachTheVmmAndAChangedOneOnlyForItsBucket() {
-    TokenBucketConfig bw = new TokenBucketConfig(1_000_000, 0, 100);
-    TokenBucketConfig ops = new TokenBucketConfig(100, 0, 1000);
-    RateLimiterConfig now = new RateLimiterConfig(bw, ops);
-    // The same spec again, even rebuilt from the launch, changes nothing: no call, no refill.
-    assertThat(VmmRuntime.LimiterUpdate.between(now, new RateLimiterConfig(bw, ops))).isEmpty();
-    assertThat(
-            VmmRuntime.LimiterUpdate.between(RateLimiterConfig.UNLIMITED, VmmRuntime.limiter(null)))
-        .isEmpty();
-    // A new ops limit sets ops and keeps bandwidth (and its budget).
-    TokenBucketConfig moreOps = new TokenBucketConfig(200, 0, 1000);
-    VmmRuntime.LimiterUpdate u =
-        VmmRuntime.LimiterUpdate.between(now, new RateLimiterConfig(bw, moreOps)).orElseThrow();
-    assertThat(u.bandwidth()).isSameAs(BucketUpdate.KEEP);
-    assertThat(u.ops()).isEqualTo(BucketUpdate.set(moreOps));
-    // Removing a limit is a change too.
-    assertThat(VmmRuntime.LimiterUpdate.between(now, RateLimiterConfig.UNLIMITED).orElseThrow())
-        .isEqualTo(
-            new VmmRuntime.LimiterUpdate(
-                BucketUpdate.set(TokenBucketConfig.DISABLED),
-                BucketUpdate.set(TokenBucketConfig.DISABLED)));
   }
 }

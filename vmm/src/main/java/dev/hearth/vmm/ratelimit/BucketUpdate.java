@@ -17,14 +17,6 @@ public sealed interface BucketUpdate {
     return new Set(config);
   }
 
-  /**
-   * The update from {@code current} to {@code next}: {@link #KEEP} when they set the same limit,
-   * else {@link #set}{@code (next)}. Lets a caller see that an update would change nothing.
-   */
-  static BucketUpdate between(TokenBucketConfig current, TokenBucketConfig next) {
-    return current.sameLimitAs(next) ? KEEP : set(next);
-  }
-
   /** Leaves the bucket as it is. */
   record Keep() implements BucketUpdate {}
 

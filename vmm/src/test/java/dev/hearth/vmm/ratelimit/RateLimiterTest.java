@@ -246,16 +246,12 @@ class RateLimiterTest {
   }
 
   @Test
-  void betweenKeepsWhatDoesNotChange() {
+  void theSameLimitIsRecognisedHoweverItIsWritten() {
     TokenBucketConfig a = new TokenBucketConfig(100, 0, 1000);
-    assertThat(BucketUpdate.between(a, new TokenBucketConfig(100, 0, 1000)))
-        .isSameAs(BucketUpdate.KEEP);
-    assertThat(BucketUpdate.between(TokenBucketConfig.DISABLED, new TokenBucketConfig(7, 0, 0)))
-        .isSameAs(BucketUpdate.KEEP);
-    assertThat(BucketUpdate.between(a, new TokenBucketConfig(100, 1, 1000)))
-        .isEqualTo(BucketUpdate.set(new TokenBucketConfig(100, 1, 1000)));
-    assertThat(BucketUpdate.between(a, TokenBucketConfig.DISABLED))
-        .isEqualTo(BucketUpdate.set(TokenBucketConfig.DISABLED));
+    assertThat(a.sameLimitAs(new TokenBucketConfig(100, 0, 1000))).isTrue();
+    assertThat(TokenBucketConfig.DISABLED.sameLimitAs(new TokenBucketConfig(7, 0, 0))).isTrue();
+    assertThat(a.sameLimitAs(new TokenBucketConfig(100, 1, 1000))).isFalse();
+    assertThat(a.sameLimitAs(TokenBucketConfig.DISABLED)).isFalse();
   }
 
   @Test
