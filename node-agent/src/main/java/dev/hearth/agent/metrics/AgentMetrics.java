@@ -102,7 +102,7 @@ public final class AgentMetrics {
     }
 
     @Override
-    public void throttled(String device, String bucket) {
+    public void throttled(String device, String bucket, long count) {
       counter(
               "hearth.vm.ratelimiter.throttled",
               "Requests a rate limiter held back",
@@ -110,7 +110,7 @@ public final class AgentMetrics {
               device,
               "bucket",
               bucket)
-          .increment();
+          .increment(count);
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.hearth.agent.metrics;
 
 /**
- * What the VM layer reports about one running VM. The VMM's devices and vCPU loops call it; the
- * agent turns it into per-VM Prometheus series. Implementations are thread-safe and cheap enough to
- * call per exit or per request.
+ * What the VM layer reports about one running VM: the runtime feeds it from the VMM's counters, and
+ * the agent turns it into per-VM Prometheus series. Implementations are thread-safe and cheap
+ * enough to call per exit or per request.
  */
 public interface VmMeters {
   /** Direction of block I/O. */
@@ -25,8 +25,11 @@ public interface VmMeters {
 
   void netBytes(String iface, NetDirection direction, long bytes);
 
-  /** A rate limiter on {@code device} held back a request; {@code bucket} is bandwidth or ops. */
-  void throttled(String device, String bucket);
+  /**
+   * A rate limiter on {@code device} held back {@code count} more requests; {@code bucket} is
+   * bandwidth or ops.
+   */
+  void throttled(String device, String bucket, long count);
 
   /** Meters that record nothing, for VMs run outside an agent. */
   VmMeters NONE =
@@ -41,6 +44,6 @@ public interface VmMeters {
         public void netBytes(String iface, NetDirection direction, long bytes) {}
 
         @Override
-        public void throttled(String device, String bucket) {}
+        public void throttled(String device, String bucket, long count) {}
       };
 }

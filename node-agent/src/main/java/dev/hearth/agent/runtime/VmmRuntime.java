@@ -35,6 +35,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class VmmRuntime implements VmRuntime {
   private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
+  // How often a running VM's counters reach its metrics (Prometheus scrapes every 15-60 s).
+  private static final Duration METERS_INTERVAL = Duration.ofSeconds(5);
 
   /** Where vsock sockets go unless the agent says otherwise. */
   public static final Path DEFAULT_VSOCK_DIR = Path.of("/run/hearth/vsock");
@@ -165,7 +167,7 @@ public final class VmmRuntime implements VmRuntime {
       vm.close();
       throw new VmStartException("VmStartFailed", e.getMessage(), e);
     }
-    return new Running(vm);
+    return new Running(vm, new VmCountersPublisher(launch.meters()));
   }
 
   /** VmConfig names allow [A-Za-z0-9._-]{1,63}; namespace/name becomes namespace.name. */
@@ -185,19 +187,24 @@ public final class VmmRuntime implements VmRuntime {
 
   private static final class Running implements RunningVm {
     private final MicroVm vm;
+    private final VmCountersPublisher meters;
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final CompletableFuture<Duration> booted = new CompletableFuture<>();
 
-    Running(MicroVm vm) {
+    Running(MicroVm vm, VmCountersPublisher meters) {
       this.vm = vm;
+      this.meters = meters;
       Thread.ofVirtual().name("hearth-wait-" + vm.config().name()).start(this::waitForExit);
       Thread.ofVirtual().name("hearth-boot-" + vm.config().name()).start(this::watchBootTimer);
+      Thread.ofVirtual().name("hearth-meters-" + vm.config().name()).start(this::publishCounters);
     }
 
     private void waitForExit() {
       try {
         dev.hearth.vmm.vm.VmExit e = vm.waitForExit();
         vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
+        // The last counts land before the agent hears of the exit and drops the VM's meters.
+        meters.publish(vm.counters());
         exit.complete(new VmExit(camel(e.reason()), e.message(), e.isClean()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -206,6 +213,20 @@ public final class VmmRuntime implements VmRuntime {
       } catch (RuntimeException e) {
         vm.close();
         exit.complete(new VmExit("VmmError", String.valueOf(e.getMessage()), false));
+      }
+    }
+
+    /** Publishes the VM's counters every few seconds while it runs (virtual thread). */
+    private void publishCounters() {
+      try {
+        while (!exit.isDone()) {
+          Thread.sleep(METERS_INTERVAL);
+          if (!exit.isDone()) {
+            meters.publish(vm.counters());
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 

@@ -90,7 +90,7 @@ class AgentHttpServerTest {
     vm.vcpuExits(0, 42);
     vm.blockBytes("rootfs", VmMeters.BlockOp.READ, 4096);
     vm.netBytes("eth0", VmMeters.NetDirection.TX, 1500);
-    vm.throttled("rootfs", "ops");
+    vm.throttled("rootfs", "ops", 1);
     HttpResponse<String> r = get("/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type"))

@@ -163,6 +163,19 @@ class AgentKvmIT {
                     .contains("tick 1\n"));
     assertThat(KvmResources.vcpuThreads()).isEqualTo(1);
     assertThat(KvmResources.kvmFds()).isGreaterThan(fdsBefore);
+    // The VMM's counters reach the VM's metrics while it runs (the ticker's serial output exits).
+    await()
+        .atMost(30, TimeUnit.SECONDS)
+        .until(
+            () ->
+                metrics
+                    .scrape()
+                    .lines()
+                    .anyMatch(
+                        l ->
+                            l.startsWith("hearth_vm_vcpu_exits_total{")
+                                && l.contains("name=\"ticker\"")
+                                && !l.endsWith(" 0.0")));
 
     client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
     await().atMost(60, TimeUnit.SECONDS).until(() -> get("ticker") == null);

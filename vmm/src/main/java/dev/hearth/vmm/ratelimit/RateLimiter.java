@@ -19,6 +19,21 @@ public final class RateLimiter {
   private TokenBucket bandwidth;
   private TokenBucket ops;
   private boolean blocked;
+  private TokenType blockedOn = TokenType.OPS;
+  private long requests;
+  private long bytes;
+  private long throttledOps;
+  private long throttledBandwidth;
+
+  /**
+   * What went through a limiter since it was made, for metrics.
+   *
+   * @param requests requests let through ({@link #consumeRequest})
+   * @param bytes their bytes
+   * @param throttledOps requests held back by the ops bucket
+   * @param throttledBandwidth requests held back by the bandwidth bucket
+   */
+  public record Counters(long requests, long bytes, long throttledOps, long throttledBandwidth) {}
 
   /**
    * A limiter with {@code config}'s buckets.
@@ -48,11 +63,11 @@ public final class RateLimiter {
     return switch (bucket.reduce(tokens)) {
       case TokenBucket.Success s -> true;
       case TokenBucket.Failure f -> {
-        block(f.waitNanos());
+        block(type, f.waitNanos());
         yield false;
       }
       case TokenBucket.OverConsumption o -> {
-        block(o.waitNanos());
+        block(type, o.waitNanos());
         yield true;
       }
     };
@@ -64,13 +79,31 @@ public final class RateLimiter {
    */
   public synchronized boolean consumeRequest(long bytes) {
     if (!consume(1, TokenType.OPS)) {
+      countThrottled();
       return false;
     }
     if (bytes > 0 && !consume(bytes, TokenType.BYTES)) {
       replenish(1, TokenType.OPS);
+      countThrottled();
       return false;
     }
+    requests++;
+    this.bytes += bytes;
     return true;
+  }
+
+  /** What went through, and what was held back, so far. */
+  public synchronized Counters counters() {
+    return new Counters(requests, bytes, throttledOps, throttledBandwidth);
+  }
+
+  // A refused request counts against the bucket that blocked the limiter.
+  private void countThrottled() {
+    if (blockedOn == TokenType.BYTES) {
+      throttledBandwidth++;
+    } else {
+      throttledOps++;
+    }
   }
 
   /**
@@ -123,8 +156,9 @@ public final class RateLimiter {
     return bucket == null ? -1 : bucket.budget() + bucket.oneTimeBurst();
   }
 
-  private void block(long waitNanos) {
+  private void block(TokenType on, long waitNanos) {
     blocked = true;
+    blockedOn = on;
     timer.arm(Math.max(1, waitNanos));
   }
 

@@ -37,6 +37,7 @@ final class VcpuRunner {
   private final Owner owner;
   private final Thread thread;
   private final Object kickLock = new Object();
+  private volatile long exits;
   private long pthreadId;
   private boolean alive;
 
@@ -81,6 +82,11 @@ final class VcpuRunner {
     }
   }
 
+  /** KVM_RUN returns so far: every exit the guest made on this vCPU. */
+  long exits() {
+    return exits;
+  }
+
   private void run() {
     synchronized (kickLock) {
       pthreadId = ThreadSignals.currentThreadId();
@@ -118,6 +124,7 @@ final class VcpuRunner {
         continue;
       }
       VcpuExit exit = vcpu.run();
+      exits++; // this thread alone writes it
       if (!handle(exit)) {
         return;
       }

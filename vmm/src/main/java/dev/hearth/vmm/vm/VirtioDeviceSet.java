@@ -53,6 +53,7 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final LoopTimers timers;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
+  private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
 
   private VirtioDeviceSet(VmFd vm, GuestMemory memory, EventLoop loop, SlotAllocator slots) {
     this.vm = vm;
@@ -87,6 +88,20 @@ final class VirtioDeviceSet implements AutoCloseable {
   }
 
   /** Ids of the rate limiters: drive ids, {@code <interface>.rx}, {@code <interface>.tx}, rng. */
+  /** Every limiter's counters, by id. */
+  Map<String, RateLimiter.Counters> limiterCounters() {
+    Map<String, RateLimiter.Counters> all = new LinkedHashMap<>();
+    limiters.forEach((id, l) -> all.put(id, l.counters()));
+    return all;
+  }
+
+  /** Every drive's bytes read and written, by id. */
+  Map<String, VmCounters.Drive> driveCounters() {
+    Map<String, VmCounters.Drive> all = new LinkedHashMap<>();
+    drives.forEach((id, b) -> all.put(id, new VmCounters.Drive(b.readBytes(), b.writeBytes())));
+    return all;
+  }
+
   Set<String> rateLimiterIds() {
     return limiters.keySet();
   }
@@ -109,6 +124,7 @@ final class VirtioDeviceSet implements AutoCloseable {
     }
     own(block);
     limiters.put(d.id(), block.rateLimiter());
+    drives.put(d.id(), block);
     wire("virtio-blk " + d.id(), block);
   }
 

@@ -272,6 +272,19 @@ class RateLimiterTest {
   }
 
   @Test
+  void countsWhatWentThroughAndWhichBucketHeldRequestsBack() {
+    RateLimiter l = limiter(new TokenBucketConfig(100, 0, 1000), new TokenBucketConfig(3, 0, 1000));
+    assertThat(l.consumeRequest(60)).isTrue();
+    assertThat(l.consumeRequest(60)).isFalse(); // the bandwidth bucket is short
+    assertThat(l.consumeRequest(10)).isFalse(); // still blocked by it
+    timer.fire();
+    assertThat(l.consumeRequest(0)).isTrue();
+    assertThat(l.consumeRequest(40)).isTrue();
+    assertThat(l.consumeRequest(0)).isFalse(); // now the ops bucket is empty
+    assertThat(l.counters()).isEqualTo(new RateLimiter.Counters(3, 100, 1, 2));
+  }
+
+  @Test
   void hugeValuesDoNotOverflow() {
     RateLimiter l =
         limiter(

@@ -12,6 +12,7 @@ import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
 import dev.hearth.vmm.testing.HybridVsockClient;
@@ -88,6 +89,13 @@ class VirtioDevicesKvmIT {
           .contains("blk: id status 0 serial 'hearth-serial-7'\n")
           .contains("blk: read past the end status 1\n")
           .contains("virtio: done\n");
+      // What metrics see: one sector each way; read, write, flush and GET_ID passed the limiter
+      // (the read past the end fails before it).
+      VmCounters counters = vm.counters();
+      assertThat(counters.drives()).containsEntry("data", new VmCounters.Drive(512, 512));
+      assertThat(counters.limiters())
+          .containsEntry("data", new RateLimiter.Counters(4, 1024, 0, 0));
+      assertThat(counters.vcpuExits()).singleElement().satisfies(n -> assertThat(n).isPositive());
     }
     byte[] sector1 = Arrays.copyOfRange(Files.readAllBytes(disk), 512, 1024);
     byte[] expected = new byte[512];

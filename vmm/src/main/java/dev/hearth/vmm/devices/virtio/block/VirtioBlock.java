@@ -26,6 +26,10 @@ import java.util.List;
  * unknown types as UNSUPP; the device goes on serving.
  */
 public final class VirtioBlock extends RequestQueueDevice implements java.io.Closeable {
+  // Written by the event-loop thread alone; read for metrics from any thread.
+  private volatile long readBytes;
+  private volatile long writeBytes;
+
   private static final System.Logger LOG = System.getLogger(VirtioBlock.class.getName());
 
   static final int F_SEG_MAX = 2;
@@ -162,9 +166,11 @@ public final class VirtioBlock extends RequestQueueDevice implements java.io.Clo
     try {
       if (write) {
         backend.write(position, buffers(chain.readableSegments(memory(), HEADER, len)));
+        writeBytes += len;
         return finish(chain, statusAt, S_OK, 0);
       }
       backend.read(position, buffers(chain.writableSegments(memory(), 0, len)));
+      readBytes += len;
       return finish(chain, statusAt, S_OK, len);
     } catch (IOException | RuntimeException e) {
       LOG.log(
@@ -214,5 +220,15 @@ public final class VirtioBlock extends RequestQueueDevice implements java.io.Clo
       out[i] = segments.get(i).asByteBuffer();
     }
     return out;
+  }
+
+  /** Bytes read from the backing file for the guest so far. */
+  public long readBytes() {
+    return readBytes;
+  }
+
+  /** Bytes the guest wrote to the backing file so far. */
+  public long writeBytes() {
+    return writeBytes;
   }
 }
