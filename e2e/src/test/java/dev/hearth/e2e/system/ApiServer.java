@@ -1,19 +1,16 @@
 package dev.hearth.e2e.system;
 
+import dev.hearth.agent.testing.SharedApiServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -39,21 +36,8 @@ final class ApiServer implements AutoCloseable {
       // fabric8 reads the file itself, as kubectl would: current context, server, credentials.
       return new ApiServer(null, new KubernetesClientBuilder().build());
     }
-    KubernetesMockServer server = startCrudMock();
+    KubernetesMockServer server = SharedApiServer.startCrudServer();
     return new ApiServer(server, server.createClient());
-  }
-
-  /** A started fabric8 mock server in CRUD mode, plain HTTP on loopback. */
-  static KubernetesMockServer startCrudMock() {
-    KubernetesMockServer server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    server.init();
-    return server;
   }
 
   /**

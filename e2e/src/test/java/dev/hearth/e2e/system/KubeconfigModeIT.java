@@ -2,6 +2,7 @@ package dev.hearth.e2e.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVM;
@@ -30,7 +31,7 @@ class KubeconfigModeIT {
   @Test
   void theSuiteRunsAgainstTheClusterItsKubeconfigNames() throws Exception {
     FakeNodes.requireNetworkTools();
-    KubernetesMockServer cluster = ApiServer.startCrudMock();
+    KubernetesMockServer cluster = SharedApiServer.startCrudServer();
     Path kubeconfig = dir.resolve("kubeconfig");
     Files.writeString(kubeconfig, kubeconfig(cluster.url("/").replaceAll("/$", "")));
     String before = System.getProperty("kubeconfig");

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.testing.Loopback;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;

@@ -11,6 +11,7 @@ import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.FakeGuestNetwork;
+import dev.hearth.agent.testing.Loopback;
 import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -26,7 +27,6 @@ import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,33 +60,9 @@ class AgentKvmIT {
 
   @BeforeAll
   static void apiServer() throws Exception {
-    loopbackUp();
+    // The mock API server listens on loopback, which nothing may have brought up inside L1.
+    Loopback.up();
     client = SharedApiServer.client();
-  }
-
-  /**
-   * The mock API server listens on loopback. Inside the nested-KVM machine (where the build runs
-   * this class on hosts without /dev/kvm) nothing brings {@code lo} up, so do it here; on any other
-   * host it is up already and this does nothing.
-   */
-  private static void loopbackUp() throws Exception {
-    Path flags = Path.of("/sys/class/net/lo/flags");
-    if (!Files.exists(flags) || (Integer.decode(Files.readString(flags).strip()) & 1) != 0) {
-      return;
-    }
-    for (List<String> cmd :
-        List.of(
-            List.of("ip", "link", "set", "lo", "up"),
-            List.of("/usr/bin/busybox", "ip", "link", "set", "lo", "up"),
-            List.of("/bin/busybox", "ifconfig", "lo", "up"))) {
-      try {
-        if (new ProcessBuilder(cmd).inheritIO().start().waitFor() == 0) {
-          return;
-        }
-      } catch (IOException e) {
-        // Not on this system; try the next way.
-      }
-    }
   }
 
   @BeforeEach

@@ -17,16 +17,22 @@ public final class SharedApiServer {
 
   private SharedApiServer() {}
 
+  /** A fresh, started mock server of its own in CRUD mode, plain HTTP on loopback. */
+  public static KubernetesMockServer startCrudServer() {
+    KubernetesMockServer s =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
+    s.init();
+    return s;
+  }
+
   public static synchronized KubernetesClient client() {
     if (client == null) {
-      server =
-          new KubernetesMockServer(
-              new Context(),
-              new MockWebServer(),
-              new HashMap<>(),
-              new KubernetesCrudDispatcher(),
-              false);
-      server.init();
+      server = startCrudServer();
       client = server.createClient();
       Runtime.getRuntime()
           .addShutdownHook(

@@ -1,4 +1,4 @@
-package dev.hearth.e2e.system;
+package dev.hearth.agent.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,10 +9,11 @@ import java.util.List;
  * The API server, the image server and the agents' HTTP listen on loopback. Inside the nested-KVM
  * machine nothing brings {@code lo} up; elsewhere it is up already and this does nothing.
  */
-final class Loopback {
+public final class Loopback {
   private Loopback() {}
 
-  static void up() throws IOException, InterruptedException {
+  /** Brings {@code lo} up if it is down; does nothing where it is up or absent. */
+  public static void up() throws IOException, InterruptedException {
     Path flags = Path.of("/sys/class/net/lo/flags");
     if (!Files.exists(flags) || (Integer.decode(Files.readString(flags).strip()) & 1) != 0) {
       return;
