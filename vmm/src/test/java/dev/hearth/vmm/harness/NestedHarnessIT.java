@@ -39,7 +39,16 @@ class NestedHarnessIT {
             .withAdd(l2)
             .withTimeout(Duration.ofMinutes(6));
 
-    NestedRun run = harness.run(job).requireJobExit();
+    // A QEMU guest with 2 vCPUs has frozen L1 now and then: L1's kernel then reports soft lockups
+    // of both its CPUs inside that QEMU's KVM_RUN (QEMU's software AMD-V below L1). A run that goes
+    // silent is stopped after 2 minutes and tried once more in a fresh L1, as the KVM suites do.
+    NestedKvm watched = harness.withQuietLimit(Duration.ofMinutes(2));
+    NestedRun run = watched.run(job);
+    if (run.outcome() == Outcome.TIMEOUT) {
+      System.out.println("NestedHarnessIT: L1 stalled; running the job again: " + run.describe());
+      run = watched.run(job);
+    }
+    run.requireJobExit();
 
     assertThat(run.exitCode()).as(run::describe).isZero();
     assertThat(run.stderr()).as(run::describe).anyMatch(l -> l.contains("version \"25"));
