@@ -32,7 +32,7 @@ need() { # need PACKAGE...: apt-get installs the missing ones
     || { tail -5 "$CACHE/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
 }
 hash() { sha256sum | cut -c1-16; }
-in_containerd() { $CTR images ls -q 2>/dev/null | grep -qxF "$1"; }
+in_containerd() { local all; all=$($CTR images ls -q 2>/dev/null) && grep -qxF "$1" <<<"$all"; }
 in_buildah() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
 # provide REF BUILD-FUNCTION: REF into containerd, from the cached archive, built by BUILD-FUNCTION
