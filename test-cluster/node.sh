@@ -2,7 +2,8 @@
 # A real Kubernetes node on this machine for the test suite: containerd + runc + CNI plugins (Debian
 # packages), kubelet, kube-scheduler and kube-proxy (the multi-call binary the control plane unpacked),
 # joined to the control plane that `test-cluster/control-plane.sh start DIR` runs.
-#   test-cluster/node.sh up DIR      start the node; Ready when it returns
+#   test-cluster/node.sh up DIR [--owner PID]   start the node; Ready when it returns. With --owner,
+#                                    a watchdog runs `down` once process PID has gone
 #   test-cluster/node.sh down DIR    stop all it started, put the host back as it was, then check
 #   test-cluster/node.sh check DIR   only the check: exits 1 naming what differs from before `up`
 # Needs root. State, logs and the host's state before `up` live in DIR/node. Env: NODE_NAME (the host
@@ -17,8 +18,9 @@
 # ip_forward). Kept as caches: the Debian packages and containerd's image store (/var/lib/containerd).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cmd=${1:-} PLANE=${2:-}
-[ -n "$cmd" ] && [ -n "$PLANE" ] || { sed -n '4,6p' "$0" >&2; exit 2; }
+cmd=${1:-} PLANE=${2:-} OWNER=
+[ "${3:-}" = --owner ] && OWNER=${4:?--owner needs a PID}
+[ -n "$cmd" ] && [ -n "$PLANE" ] || { sed -n '4,8p' "$0" >&2; exit 2; }
 PLANE=$(cd "$PLANE" && pwd)
 N="$PLANE/node" R="$PLANE/node/run" L="$PLANE/node/log" B="$PLANE/node/before"
 NODE_NAME=${NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
@@ -35,7 +37,7 @@ die() { echo "node.sh: $*" >&2; exit 1; }
 # The multi-call Kubernetes binary that control-plane.sh unpacked: its kubectl names the folder.
 kube_bin() {
   local d
-  for d in "${KUBE_BIN:-}" "$PLANE/bin" "$HOME/.kubeapitest/k8s/1.34.9-linux-amd64"; do
+  for d in "${KUBE_BIN:-}" "$(sed -n 's/^BIN=//p' "$PLANE/env" 2>/dev/null)" "$PLANE/bin"; do
     [ -n "$d" ] && [ -x "$d/kubelet" ] && [ -x "$d/kube-proxy" ] && { echo "$d"; return; }
   done
   die "no kubelet/kube-proxy beside the control plane (set KUBE_BIN to the unpacked binaries)"
@@ -59,6 +61,7 @@ k() { timeout 30 "$(kube_bin)/kubectl" "$@"; }
 ctr_() { timeout 60 ctr --address "$CTR_SOCK" -n k8s.io "$@"; }
 
 # --- the host's state, in a form to compare and restore
+WATCHED_MOUNTS='^(/var/lib/kubelet|/run/containerd|/var/lib/containerd|/run/netns|/var/lib/hearth|/run/hearth)'
 VOLATILE='^(kernel\.random|kernel\.ns_last_pid|kernel\.pty\.nr|fs\.(dentry|inode|file)-|fs\.quota|net\.netfilter\.nf_conntrack_count|net\.(ipv4|ipv6)\.(conf|neigh)\.(veth|cni|hearth|tap)|kernel\.sched_domain)'
 snapshot() { # snapshot DIR
   mkdir -p "$1"
@@ -66,9 +69,9 @@ snapshot() { # snapshot DIR
   nft list tables 2>/dev/null | sort > "$1/nft" || true
   { iptables-save; ip6tables-save; } 2>/dev/null | grep -E '^(\*|:|-A)' | grep -E '^(\*|:(KUBE|CNI)|-A .*(KUBE|CNI)-)' > "$1/iptables" || true
   ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort > "$1/links"
-  awk '{print $5}' /proc/self/mountinfo | grep -E '^(/var/lib/kubelet|/run/containerd|/var/lib/containerd|/run/netns|/var/lib/hearth|/run/hearth)' | sort > "$1/mounts" || true
+  awk '{print $5}' /proc/self/mountinfo | grep -E "$WATCHED_MOUNTS" | sort > "$1/mounts" || true
   for h in /sys/fs/cgroup/*/; do find "$h" -mindepth 1 -maxdepth 1 -type d; done 2>/dev/null | sort > "$1/cgroups" || true
-  ls -d /var/lib/kubelet /run/containerd /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
+  ls -d /var/lib/kubelet /run/containerd /run/netns /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
   pgrep -a -x 'containerd|containerd-shim|kubelet|kube-proxy|kube-scheduler' 2>/dev/null | sort > "$1/procs" || true
 }
 
@@ -231,6 +234,10 @@ EOF
   done
   [ "$(k get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ] \
     || die "node $NODE_NAME not Ready; see $L/kubelet.log"
+  if [ -n "$OWNER" ] && ! alive watchdog; then
+    launch watchdog /bin/sh -c 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; NODE_WATCHDOG=1 exec "$1" down "$2"' \
+      "$OWNER" "$HERE/node.sh" "$PLANE"
+  fi
   log "node $NODE_NAME Ready"
 }
 
@@ -238,13 +245,20 @@ down() {
   set +e +o pipefail # take back all that can be, whatever fails on the way
   [ -d "$N" ] || { log "no node in $PLANE"; return 0; }
   local name; name=$(cat "$N/name" 2>/dev/null || echo "$NODE_NAME")
-  # 1. pods leave through the kubelet while it runs (SIGTERM, CNI DEL, volumes unmounted)
+  [ "${NODE_WATCHDOG:-}" = 1 ] || stop watchdog
+  # 1. pods leave through the kubelet while it runs (SIGTERM, CNI DEL, volumes unmounted); those that
+  #    take longer than 20 s are deleted at once, which the kubelet also tears down
   if alive kubelet && k get --raw /readyz >/dev/null 2>&1; then
     log "evicting pods (NoExecute taint)"
-    k taint node "$name" hearth-test/down=:NoExecute --overwrite >/dev/null 2>&1 || true
-    for _ in $(seq 120); do
-      [ -z "$(k get pods -A --field-selector "spec.nodeName=$name" -o name 2>/dev/null)" ] && break; sleep 0.5
+    k taint node "$name" hearth-test/down=:NoExecute --overwrite >/dev/null 2>&1
+    local i left
+    for i in $(seq 60); do
+      left=$(k get pods -A --field-selector "spec.nodeName=$name" -o name 2>/dev/null)
+      [ -z "$left" ] && break
+      [ "$i" = 40 ] && { log "force-deleting $(echo $left)"; k delete pods -A --field-selector "spec.nodeName=$name" --grace-period=0 --force >/dev/null 2>&1; }
+      sleep 0.5
     done
+    for i in $(seq 20); do [ -z "$(ctr_ tasks ls -q 2>/dev/null)" ] && break; sleep 0.5; done
   fi
   for p in proxy scheduler kubelet; do stop $p; done
   # 2. containers left (a kubelet already gone, or a pod that did not leave), then containerd and its
@@ -261,10 +275,16 @@ down() {
     tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "-address $CTR_SOCK" && kill -KILL "$p" && log "killed shim $p"
   done
   stop api-forward
-  # 3. mounts and the pods' network namespaces
-  awk '{print $5}' /proc/self/mountinfo | grep -E '^(/var/lib/kubelet|/run/containerd|/run/netns/cni-)' | sort -r \
-    | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  # 3. mounts the node made (the pods' network namespaces, volumes, rootfs), deepest first; a netns
+  #    mount shows twice where /run/netns is a shared bind mount of itself, hence the passes
+  local pass m
+  for pass in 1 2 3; do
+    for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "$WATCHED_MOUNTS" | grep -vxF -f "$B/mounts" | sort -ru); do
+      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+    done
+  done
   rm -f /run/netns/cni-*
+  grep -qxF /run/netns "$B/paths" || rmdir /run/netns 2>/dev/null
   # 4. links the node made (the CNI bridge and veths, Hearth's bridge and taps): those not there before
   local l
   for l in $(ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
@@ -328,5 +348,5 @@ case $cmd in
   up) up ;;
   down) down ;;
   check) check ;;
-  *) sed -n '4,6p' "$0" >&2; exit 2 ;;
+  *) sed -n '4,8p' "$0" >&2; exit 2 ;;
 esac
