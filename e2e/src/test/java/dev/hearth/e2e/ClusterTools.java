@@ -24,8 +24,10 @@ public final class ClusterTools {
                   Duration.ofMinutes(5))
               .orFail("helm/install-tools.sh");
       Path found = Path.of(r.stdout().strip().lines().reduce((a, b) -> b).orElseThrow());
-      if (!Files.isExecutable(found.resolve("helm")) || !Files.isExecutable(found.resolve("kubectl"))) {
-        throw new AssertionError("helm/install-tools.sh printed " + found + ", which lacks helm or kubectl");
+      if (!Files.isExecutable(found.resolve("helm"))
+          || !Files.isExecutable(found.resolve("kubectl"))) {
+        throw new AssertionError(
+            "helm/install-tools.sh printed " + found + ", which lacks helm or kubectl");
       }
       dir = found;
     }

@@ -30,7 +30,8 @@ public final class Command {
   private Command() {}
 
   /** Runs {@code command} in {@code dir} with extra environment; fails after {@code timeout}. */
-  public static Result run(List<String> command, Path dir, Map<String, String> env, Duration timeout) {
+  public static Result run(
+      List<String> command, Path dir, Map<String, String> env, Duration timeout) {
     try {
       Path out = Files.createTempFile("hearth-cmd", ".out");
       Path err = Files.createTempFile("hearth-cmd", ".err");

@@ -1,0 +1,469 @@
+package dev.hearth.e2e.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import dev.hearth.e2e.Command;
+import dev.hearth.e2e.ProjectRoot;
+import dev.hearth.testkit.TestClusterException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chart on a real node of this host, as a user runs it: {@code helm install} of {@code
+ * helm/hearth} with only the image values set (images built from {@code docker/*.Dockerfile} on the
+ * project's own base, never pulled), the operator Deployment and agent DaemonSet Ready through
+ * their own probes, ServiceAccounts and RBAC; every file of {@code examples/} applied with {@code
+ * kubectl apply -f} as written; then {@code helm upgrade} and {@code helm uninstall} plus deleting
+ * the CRDs, after which nothing of Hearth is left on the node.
+ *
+ * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run
+ * on any KVM, this host's instruction-emulating one included). The Linux examples ({@code
+ * linux.yaml}, {@code rate-limited-vm.yaml}, {@code vm-with-disk-and-network.yaml}, and the Linux
+ * template of {@code microvmset.yaml}) are accepted and handled by the operator here, but boot only
+ * where the KVM runs Linux: in the nested-KVM harness ({@code RealVmmKvmIT} for linux and
+ * rate-limited-vm, {@code GuestNetworkKvmIT} for vm-with-disk-and-network, {@code
+ * ExamplesAndErrorsIT} for the set).
+ *
+ * <p>Needs root, {@code /dev/kvm} and the Kubernetes binaries of {@code test-cluster}; without them
+ * it is skipped with one line, except under {@code CI=true}, where it fails.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ChartOnRealNodeIT {
+  private static final Path ROOT = ProjectRoot.find();
+  private static final Path GUESTS =
+      Path.of(System.getProperty("hearth.guests", ROOT.resolve("vmm/target/guests").toString()));
+
+  /** The chart's agent.dataDir, where node images live, under images/. */
+  private static final Path DATA_DIR = Path.of("/var/lib/hearth");
+
+  private static final String NS = "hearth-system";
+  private static final String RELEASE = "hearth";
+  private static final int AGENT_PORT = 9940;
+  private static final String HELLO_GREETING = "Hello from a Hearth guest!";
+  private static final List<String> CRDS =
+      List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
+
+  @TempDir Path tmp;
+  private RealNode node;
+  private final List<Path> copiedImages = new ArrayList<>();
+  private boolean dataDirExisted;
+  private List<String> imageValues;
+  private String idleTap;
+
+  @BeforeAll
+  void start() throws IOException {
+    whyNotHere().ifPresent(ChartOnRealNodeIT::unavailable);
+    for (String jar :
+        List.of("operator/target/hearth-operator.jar", "node-agent/target/hearth.jar")) {
+      assertThat(ROOT.resolve(jar)).as("built by ./mvnw package before this test").isRegularFile();
+    }
+    try {
+      node = RealNode.start(tmp.resolve("cluster"));
+    } catch (TestClusterException e) {
+      if (String.valueOf(e.getMessage()).contains("exited with 3")) {
+        unavailable("no Kubernetes binaries for test-cluster/control-plane.sh: " + e.getMessage());
+      }
+      throw e;
+    }
+    Map<String, String> images = node.hearthImages();
+    imageValues = new ArrayList<>();
+    for (String component : List.of("operator", "agent")) {
+      String ref = images.get("HEARTH_" + component.toUpperCase() + "_IMAGE");
+      assertThat(ref).as("images.sh printed the %s image", component).isNotNull();
+      int colon = ref.lastIndexOf(':');
+      imageValues.addAll(
+          List.of(
+              "--set", component + ".image.repository=" + ref.substring(0, colon),
+              "--set", component + ".image.tag=" + ref.substring(colon + 1),
+              "--set", component + ".image.pullPolicy=Never"));
+    }
+    dataDirExisted = Files.exists(DATA_DIR);
+    Path nodeImages = Files.createDirectories(DATA_DIR.resolve("images"));
+    for (String guest : List.of("hello.elf", "idle.elf")) {
+      Path to = nodeImages.resolve(guest);
+      Files.copy(GUESTS.resolve(guest), to, StandardCopyOption.REPLACE_EXISTING);
+      copiedImages.add(to);
+    }
+  }
+
+  @AfterAll
+  void stop() throws IOException {
+    try {
+      if (node != null) {
+        node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s");
+        List<String> delete =
+            new ArrayList<>(List.of("delete", "crd", "--ignore-not-found", "--timeout=60s"));
+        delete.addAll(CRDS);
+        node.kubectl(delete.toArray(String[]::new));
+      }
+      for (Path p : copiedImages) {
+        Files.deleteIfExists(p);
+      }
+      if (!dataDirExisted) {
+        deleteTree(DATA_DIR);
+      }
+    } finally {
+      if (node != null) {
+        node.close();
+      }
+      System.err.println(Timed.summary());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void chartInstallsAndItsPodsBecomeReady() {
+    List<String> install =
+        new ArrayList<>(
+            List.of("install", RELEASE, ROOT.resolve("helm/hearth").toString(), "-n", NS));
+    install.add("--create-namespace");
+    install.addAll(imageValues);
+    Timed.run(
+        "helm install to Ready",
+        () -> {
+          node.helm(install.toArray(String[]::new)).orFail("helm install");
+          awaitRollouts();
+        });
+    // The agent registered its node through its own ServiceAccount.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        node.plane()
+                            .client()
+                            .resources(MicroVMNode.class)
+                            .withName(node.name())
+                            .get())
+                    .as("MicroVMNode %s", node.name())
+                    .isNotNull());
+  }
+
+  @Test
+  @Order(2)
+  void everyExampleAppliedAsWrittenIsHandled() throws IOException {
+    List<Path> examples;
+    try (Stream<Path> files = Files.list(ROOT.resolve("examples"))) {
+      examples = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+    }
+    assertThat(examples).isNotEmpty();
+    Timed.run(
+        "examples",
+        () -> {
+          for (Path example : examples) {
+            node.kubectl("apply", "-f", example.toString()).orFail("kubectl apply -f " + example);
+          }
+          // hello boots here: Succeeded, and the agent's console has the guest's greeting.
+          await()
+              .atMost(Duration.ofSeconds(90))
+              .untilAsserted(
+                  () -> assertThat(phase("hello")).as("phase of hello").isEqualTo("Succeeded"));
+          assertThat(console("default", "hello")).contains(HELLO_GREETING);
+          // The Linux examples: the operator takes each up (a phase, with the reason in its
+          // conditions); they boot in the nested-KVM harness, where the KVM runs Linux.
+          for (String name : List.of("linux", "throttled", "linux-1")) {
+            await()
+                .atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(phase(name)).as("phase of %s", name).isNotNull());
+            System.err.printf("hearth-node: example %s: %s%n", name, describe(name));
+          }
+          // Deleting them goes through the agent's finalizer: none may stay behind.
+          for (Path example : examples) {
+            node.kubectl("delete", "-f", example.toString(), "--timeout=90s")
+                .orFail("kubectl delete -f " + example);
+          }
+          assertThat(
+                  node.plane().client().resources(MicroVM.class).inAnyNamespace().list().getItems())
+              .isEmpty();
+        });
+  }
+
+  @Test
+  @Order(3)
+  void helmUpgradeKeepsARunningVmConsistent() {
+    String manifest = idleVm();
+    node.kubectl("apply", "-f", write("idle.yaml", manifest)).orFail("kubectl apply idle");
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .untilAsserted(() -> assertThat(phase("idle")).isEqualTo("Running"));
+    MicroVM before = vm("idle");
+    List<String> upgrade =
+        new ArrayList<>(
+            List.of(
+                "upgrade",
+                RELEASE,
+                ROOT.resolve("helm/hearth").toString(),
+                "-n",
+                NS,
+                "--reuse-values",
+                "--set",
+                "operator.logLevel=debug",
+                "--set",
+                "agent.logLevel=debug"));
+    Timed.run(
+        "helm upgrade to Ready",
+        () -> {
+          node.helm(upgrade.toArray(String[]::new)).orFail("helm upgrade");
+          awaitRollouts();
+        });
+    // The agent restarted: it boots the VM again (restartPolicy Always) on the same node; the
+    // object
+    // is the same one, its status describes the current run.
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .untilAsserted(
+            () -> {
+              MicroVM after = vm("idle");
+              assertThat(after.getMetadata().getUid()).isEqualTo(before.getMetadata().getUid());
+              assertThat(after.getStatus().getPhase()).hasToString("Running");
+              assertThat(after.getStatus().getNodeName()).isEqualTo(node.name());
+              assertThat(after.getStatus().getObservedGeneration())
+                  .isEqualTo(after.getMetadata().getGeneration());
+              assertThat(after.getMetadata().getFinalizers())
+                  .containsExactlyInAnyOrderElementsOf(before.getMetadata().getFinalizers());
+              assertThat(after.getStatus().getNetwork()).hasSize(1);
+            });
+    idleTap =
+        vm("idle").getStatus().getNetwork().stream()
+            .map(NetworkInterfaceStatus::getTap)
+            .findFirst()
+            .orElseThrow();
+    assertThat(command("ip", "link", "show", idleTap).status()).as("tap %s", idleTap).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void uninstallAndDeletingTheCrdsLeaveNothing() throws IOException {
+    Timed.run(
+        "uninstall",
+        () -> {
+          node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s")
+              .orFail("helm uninstall");
+          List<String> delete = new ArrayList<>(List.of("delete", "crd", "--timeout=90s"));
+          delete.addAll(CRDS);
+          node.kubectl(delete.toArray(String[]::new))
+              .orFail("deleting the CRDs (a MicroVM stuck on the agent's finalizer holds them)");
+        });
+    assertThat(node.kubectl("get", "crd", "-o", "name").orFail("kubectl get crd").stdout())
+        .doesNotContain("hearth.dev");
+    assertThat(command("ip", "link", "show", "hearth0").status())
+        .as("bridge hearth0 left")
+        .isNotZero();
+    if (idleTap != null) {
+      assertThat(command("ip", "link", "show", idleTap).status())
+          .as("tap %s left", idleTap)
+          .isNotZero();
+    }
+    assertThat(command("nft", "list", "table", "ip", "hearth").status())
+        .as("nft table ip hearth left")
+        .isNotZero();
+    assertThat(command("nft", "list", "table", "bridge", "hearth").status())
+        .as("nft table bridge hearth left")
+        .isNotZero();
+    Path vms = DATA_DIR.resolve("vms");
+    if (Files.isDirectory(vms)) {
+      try (Stream<Path> left = Files.list(vms)) {
+        assertThat(left.toList()).as("VM directories left in %s", vms).isEmpty();
+      }
+    }
+  }
+
+  private void awaitRollouts() {
+    node.kubectl(
+            "-n", NS, "rollout", "status", "deployment/" + RELEASE + "-operator", "--timeout=180s")
+        .orFail("the operator Deployment's rollout\n" + podsAndLogs());
+    node.kubectl("-n", NS, "rollout", "status", "daemonset/" + RELEASE + "-agent", "--timeout=180s")
+        .orFail("the agent DaemonSet's rollout\n" + podsAndLogs());
+  }
+
+  private String podsAndLogs() {
+    StringBuilder s =
+        new StringBuilder(node.kubectl("-n", NS, "get", "pods", "-o", "wide").stdout());
+    for (String workload :
+        List.of("deployment/" + RELEASE + "-operator", "daemonset/" + RELEASE + "-agent")) {
+      Command.Result logs = node.kubectl("-n", NS, "logs", workload, "--tail=30");
+      s.append("--- logs of ")
+          .append(workload)
+          .append(":\n")
+          .append(logs.stdout())
+          .append(logs.stderr());
+    }
+    return s.toString();
+  }
+
+  /** A MicroVM of this test: the idle guest, on the agent's network, rebooted whenever it ends. */
+  private String idleVm() {
+    String helloPath = helloKernelPath();
+    return """
+        apiVersion: hearth.dev/v1alpha1
+        kind: MicroVM
+        metadata:
+          name: idle
+          namespace: default
+        spec:
+          vcpus: 1
+          memoryMiB: 16
+          kernel:
+            source:
+              path: %s
+            cmdline: "console=ttyS0"
+          network:
+            - name: eth0
+          restartPolicy: Always
+        """
+        .formatted(helloPath.replace("hello.elf", "idle.elf"));
+  }
+
+  /** The kernel path examples/hello.yaml gives, as written. */
+  private static String helloKernelPath() {
+    try {
+      return Files.readAllLines(ROOT.resolve("examples/hello.yaml")).stream()
+          .map(String::strip)
+          .filter(l -> l.startsWith("path:"))
+          .map(l -> l.substring("path:".length()).strip())
+          .findFirst()
+          .orElseThrow();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private MicroVM vm(String name) {
+    return node.plane()
+        .client()
+        .resources(MicroVM.class)
+        .inNamespace("default")
+        .withName(name)
+        .get();
+  }
+
+  private String phase(String name) {
+    MicroVM vm = vm(name);
+    return vm == null || vm.getStatus() == null || vm.getStatus().getPhase() == null
+        ? null
+        : vm.getStatus().getPhase().toString();
+  }
+
+  private String describe(String name) {
+    MicroVM vm = vm(name);
+    return vm.getStatus().getPhase()
+        + " on "
+        + vm.getStatus().getNodeName()
+        + ", conditions "
+        + vm.getStatus().getConditions().stream()
+            .map(
+                c ->
+                    c.getType()
+                        + "="
+                        + c.getStatus()
+                        + " ("
+                        + c.getReason()
+                        + ": "
+                        + c.getMessage()
+                        + ")")
+            .toList();
+  }
+
+  /** The VM's console as the agent serves it (host network, the chart's agent.httpPort). */
+  private static String console(String namespace, String name) {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + AGENT_PORT
+                              + "/vms/"
+                              + namespace
+                              + "/"
+                              + name
+                              + "/console"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode())
+          .as("console of %s/%s: %s", namespace, name, r.body())
+          .isEqualTo(200);
+      return r.body();
+    } catch (IOException e) {
+      throw new AssertionError("cannot read the console of " + namespace + "/" + name, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private String write(String file, String content) {
+    try {
+      return Files.writeString(tmp.resolve(file), content).toString();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Command.Result command(String... command) {
+    return Command.run(List.of(command), ROOT, Map.of(), Duration.ofSeconds(30));
+  }
+
+  /** Why the node layer cannot run on this host, if it cannot. */
+  private static Optional<String> whyNotHere() {
+    if (!"root".equals(System.getProperty("user.name"))) {
+      return Optional.of("not running as root (a kubelet node changes the host)");
+    }
+    if (!Files.exists(Path.of("/dev/kvm"))) {
+      return Optional.of(
+          "no /dev/kvm (the agent's DaemonSet mounts it; the nested harness has one)");
+    }
+    for (String tool : List.of("apt-get", "dpkg-query", "openssl", "ip")) {
+      if (command("sh", "-c", "command -v " + tool).status() != 0) {
+        return Optional.of("no " + tool + " on this host (node.sh installs Debian packages)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void unavailable(String why) {
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      Assertions.fail("the real-node layer cannot run under CI=true: " + why);
+    }
+    Assumptions.abort("real-node layer skipped: " + why);
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
