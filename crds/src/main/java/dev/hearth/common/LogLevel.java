@@ -8,11 +8,12 @@ import java.util.logging.Logger;
  * The log level setting of both programs ({@code --log-level} or {@code HEARTH_LOG_LEVEL}). Both
  * log through SLF4J with the slf4j-simple binding, which reads its level once, when the first
  * logger is made; {@link #apply} must therefore run before anything logs. The JDK's own loggers
- * (the HTTP client's) go to java.util.logging and get the matching level.
+ * (the HTTP client's) go to java.util.logging: warn and error quieten them too, but they never go
+ * below info, where they would print every certificate of the JDK's trust store.
  */
 public enum LogLevel {
-  TRACE(Level.FINEST),
-  DEBUG(Level.FINE),
+  TRACE(Level.INFO),
+  DEBUG(Level.INFO),
   INFO(Level.INFO),
   WARN(Level.WARNING),
   ERROR(Level.SEVERE);
