@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The chart on a real node of this host, as a user runs it: {@code helm install} of {@code
@@ -70,7 +69,7 @@ class ChartOnRealNodeIT {
   private static final List<String> CRDS =
       List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
 
-  @TempDir Path tmp;
+  private Path tmp;
   private RealNode node;
   private final List<Path> copiedImages = new ArrayList<>();
   private boolean dataDirExisted;
@@ -84,6 +83,7 @@ class ChartOnRealNodeIT {
         List.of("operator/target/hearth-operator.jar", "node-agent/target/hearth.jar")) {
       assertThat(ROOT.resolve(jar)).as("built by ./mvnw package before this test").isRegularFile();
     }
+    tmp = Files.createTempDirectory("hearth-node-");
     try {
       node = RealNode.start(tmp.resolve("cluster"));
     } catch (TestClusterException e) {
@@ -130,10 +130,14 @@ class ChartOnRealNodeIT {
         deleteTree(DATA_DIR);
       }
     } finally {
-      if (node != null) {
-        node.close();
+      try {
+        if (node != null) {
+          node.close();
+        }
+      } finally {
+        deleteTree(tmp);
+        System.err.println(Timed.summary());
       }
-      System.err.println(Timed.summary());
     }
   }
 
@@ -457,7 +461,7 @@ class ChartOnRealNodeIT {
   }
 
   private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
+    if (dir == null || !Files.exists(dir)) {
       return;
     }
     try (Stream<Path> walk = Files.walk(dir)) {
