@@ -21,6 +21,7 @@ import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,7 +43,8 @@ import java.util.Optional;
  * error rejects the object, as it does on the server. A rule's {@code fieldPath} moves the reported
  * path, and its {@code messageExpression} (a string expression over {@code self}) words the
  * message. Not modelled: schema defaulting before validation, the cost budget, and those of
- * Kubernetes' own CEL libraries that {@link KubernetesCelLibrary} lacks.
+ * Kubernetes' own CEL libraries that {@link KubernetesCelLibrary} lacks. Root rules see {@code
+ * metadata.name} and {@code metadata.generateName}, as on the server.
  */
 public final class CelRules {
 
@@ -77,7 +79,20 @@ public final class CelRules {
    * @throws IllegalStateException naming the rule that does not compile or is not a bool
    */
   public CelRules(CustomResourceDefinition crd) {
-    this.root = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
+    // At the root the API server lets rules read metadata.name and metadata.generateName only,
+    // typed as strings.
+    JSONSchemaProps string = new JSONSchemaPropsBuilder().withType("string").build();
+    this.root =
+        new JSONSchemaPropsBuilder(
+                crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema())
+            .addToProperties(
+                "metadata",
+                new JSONSchemaPropsBuilder()
+                    .withType("object")
+                    .addToProperties("name", string)
+                    .addToProperties("generateName", string)
+                    .build())
+            .build();
     String kind = crd.getSpec().getNames().getKind();
     Map<String, CelType> structs = new LinkedHashMap<>();
     compileAll(root, kind, structs);
