@@ -72,7 +72,8 @@ snapshot() { # snapshot DIR
   awk '{print $5}' /proc/self/mountinfo | grep -E "$WATCHED_MOUNTS" | sort > "$1/mounts" || true
   for h in /sys/fs/cgroup/*/; do find "$h" -mindepth 1 -maxdepth 1 -type d; done 2>/dev/null | sort > "$1/cgroups" || true
   ls -d /var/lib/kubelet /run/containerd /run/netns /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
-  pgrep -a -x 'containerd|containerd-shim|kubelet|kube-proxy|kube-scheduler' 2>/dev/null | sort > "$1/procs" || true
+  # (not zombies: one whose parent is gone waits for an init that may never reap it)
+  ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^(containerd|containerd-shim|kubelet|kube-proxy|kube-scheduler)$/ {print $1, $3}' | sort > "$1/procs"
 }
 
 up() {

@@ -178,35 +178,86 @@ class ChartOnRealNodeIT {
       examples = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
     }
     assertThat(examples).isNotEmpty();
+    Path hello = ROOT.resolve("examples/hello.yaml");
+    assertThat(examples).contains(hello);
     Timed.run(
         "examples",
         () -> {
-          for (Path example : examples) {
-            node.kubectl("apply", "-f", example.toString()).orFail("kubectl apply -f " + example);
-          }
           // hello boots here: Succeeded, and the agent's console has the guest's greeting.
+          node.kubectl("apply", "-f", hello.toString()).orFail("kubectl apply -f " + hello);
           await()
               .atMost(Duration.ofSeconds(90))
               .untilAsserted(
                   () -> assertThat(phase("hello")).as("phase of hello").isEqualTo("Succeeded"));
           assertThat(console("default", "hello")).contains(HELLO_GREETING);
-          // The Linux examples: the operator takes each up (a phase, with the reason in its
-          // conditions); they boot in the nested-KVM harness, where the KVM runs Linux.
-          for (String name : List.of("linux", "throttled", "linux-1")) {
-            await()
-                .atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertThat(phase(name)).as("phase of %s", name).isNotNull());
-            System.err.printf("hearth-node: example %s: %s%n", name, describe(name));
+          // The Linux examples: stored as written, and each taken up by the operator, bound to
+          // this node or Pending with the reason (they boot in the nested-KVM harness).
+          for (Path example : examples) {
+            node.kubectl("apply", "-f", example.toString()).orFail("kubectl apply -f " + example);
           }
-          // Deleting them goes through the agent's finalizer: none may stay behind.
+          for (String name : List.of("linux", "throttled", "linux-1")) {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertHandled(vm(name)));
+          }
+          // The set makes its replicas (owner references, the set's own RBAC on a real server).
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .untilAsserted(
+                  () -> {
+                    List<MicroVM> web = webReplicas();
+                    assertThat(web).hasSize(3);
+                    web.forEach(this::assertHandled);
+                  });
+          for (String name : List.of("linux", "throttled", "linux-1")) {
+            System.err.printf("hearth-node: example %s: %s%n", name, describe(vm(name)));
+          }
+          System.err.printf(
+              "hearth-node: example web (set): %s%n", describe(webReplicas().getFirst()));
+          // Deleting them goes through the agent's finalizer where bound: none may stay behind.
           for (Path example : examples) {
             node.kubectl("delete", "-f", example.toString(), "--timeout=90s")
                 .orFail("kubectl delete -f " + example);
           }
-          assertThat(
-                  node.plane().client().resources(MicroVM.class).inAnyNamespace().list().getItems())
-              .isEmpty();
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .untilAsserted(
+                  () ->
+                      assertThat(
+                              node.plane()
+                                  .client()
+                                  .resources(MicroVM.class)
+                                  .inAnyNamespace()
+                                  .list()
+                                  .getItems())
+                          .isEmpty());
         });
+  }
+
+  /** The operator took the VM up: bound to this node, or Pending and saying why. */
+  private void assertHandled(MicroVM vm) {
+    assertThat(vm).isNotNull();
+    assertThat(vm.getStatus()).as("status of %s", vm.getMetadata().getName()).isNotNull();
+    var scheduled =
+        vm.getStatus().getConditions().stream()
+            .filter(c -> "Scheduled".equals(c.getType()))
+            .findFirst();
+    assertThat(scheduled).as("Scheduled condition of %s", vm.getMetadata().getName()).isPresent();
+    if ("True".equals(scheduled.get().getStatus())) {
+      assertThat(vm.getStatus().getNodeName()).isEqualTo(node.name());
+    } else {
+      assertThat(vm.getStatus().getPhase()).hasToString("Pending");
+      assertThat(scheduled.get().getReason()).isEqualTo("Unschedulable");
+      assertThat(scheduled.get().getMessage()).isNotBlank();
+    }
+  }
+
+  private List<MicroVM> webReplicas() {
+    return node.plane()
+        .client()
+        .resources(MicroVM.class)
+        .inNamespace("default")
+        .withLabel("app", "web")
+        .list()
+        .getItems();
   }
 
   @Test
@@ -375,9 +426,10 @@ class ChartOnRealNodeIT {
         : vm.getStatus().getPhase().toString();
   }
 
-  private String describe(String name) {
-    MicroVM vm = vm(name);
-    return vm.getStatus().getPhase()
+  private static String describe(MicroVM vm) {
+    return vm.getMetadata().getName()
+        + " "
+        + vm.getStatus().getPhase()
         + " on "
         + vm.getStatus().getNodeName()
         + ", conditions "

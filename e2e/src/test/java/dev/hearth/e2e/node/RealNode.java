@@ -113,7 +113,8 @@ final class RealNode implements AutoCloseable {
   private static Command.Result script(Path script, String... args) {
     List<String> command = new ArrayList<>(List.of("bash", script.toString()));
     command.addAll(List.of(args));
-    return Command.run(command, ROOT, Map.of(), Duration.ofMinutes(10))
-        .orFail(ROOT.relativize(script) + " " + String.join(" ", args));
+    Command.Result r = Command.run(command, ROOT, Map.of(), Duration.ofMinutes(10));
+    System.err.print(r.stderr()); // the scripts' progress lines, for the build log
+    return r.orFail(ROOT.relativize(script) + " " + String.join(" ", args));
   }
 }
