@@ -8,14 +8,17 @@
 #                                   HEARTH_AGENT_IMAGE=... (repository:tag) on stdout
 # Each image is tagged with a hash of its inputs and kept as an archive in the cache
 # (HEARTH_IMAGE_CACHE, default ~/.cache/hearth/images), so a warm run only imports, or does nothing when
-# containerd has it already. Needs root, buildah and debootstrap (apt-get installs them), gcc, and
-# HEARTH_JDK (default /usr/lib/jvm/temurin-25-jdk-amd64) for jlink. Env: DEBIAN_MIRROR, DEBIAN_SUITE.
+# containerd has it already. Needs root, buildah and debootstrap (apt-get installs them), gcc, and a
+# JDK 25 for jlink (HEARTH_JDK, else the build's). Env: DEBIAN_MIRROR, DEBIAN_SUITE.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${HEARTH_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/images}
-JDK=${HEARTH_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
+# jlink comes from the JDK the build uses (HEARTH_JDK, else what ./mvnw picks: JAVA_HOME or the newest
+# JDK 25+ under /usr/lib/jvm)
+JDK=${HEARTH_JDK:-$(. "$ROOT/.mvn/find-jdk.sh" >&2 && echo "$JAVA_HOME")}
 SUITE=${DEBIAN_SUITE:-bookworm} MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What the operator and agent load (jdeps of their jars, plus what reflection and TLS need at run time).
+# The JRE's modules: what the operator and agent use at run time (TLS, HTTP server and client, JMX,
+# java.beans in java.desktop for libraries' reflection).
 MODULES=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.cryptoki,jdk.crypto.ec,jdk.httpserver,jdk.management,jdk.naming.dns,jdk.unsupported,jdk.zipfs
 CTR="ctr --address /run/containerd/containerd.sock -n k8s.io"
 log() { echo "== images: $*" >&2; }
