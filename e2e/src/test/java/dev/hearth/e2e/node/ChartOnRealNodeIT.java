@@ -41,13 +41,14 @@ import org.junit.jupiter.api.TestMethodOrder;
  * kubectl apply -f} as written; then {@code helm upgrade} and {@code helm uninstall} plus deleting
  * the CRDs, after which nothing of Hearth is left on the node.
  *
- * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run
- * on any KVM, this host's instruction-emulating one included). The Linux examples ({@code
- * linux.yaml}, {@code rate-limited-vm.yaml}, {@code vm-with-disk-and-network.yaml}, and the Linux
- * template of {@code microvmset.yaml}) are accepted and handled by the operator here, but boot only
- * where the KVM runs Linux: in the nested-KVM harness ({@code RealVmmKvmIT} for linux and
- * rate-limited-vm, {@code GuestNetworkKvmIT} for vm-with-disk-and-network, {@code
- * ExamplesAndErrorsIT} for the set).
+ * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run on
+ * any KVM, this host's instruction-emulating one included). The Linux examples ({@code linux.yaml},
+ * {@code rate-limited-vm.yaml}, {@code vm-with-disk-and-network.yaml}, and the Linux template of
+ * {@code microvmset.yaml}) are stored as written and taken up by the operator here (bound, or
+ * Pending with the reason), and boot only where the KVM runs Linux, in the nested-KVM harness:
+ * {@code RealVmmKvmIT} boots linux and rate-limited-vm, {@code GuestNetworkKvmIT}
+ * vm-with-disk-and-network; the set's replicas run with a fake runtime in {@code
+ * ExamplesAndErrorsIT}.
  *
  * <p>Needs root, {@code /dev/kvm} and the Kubernetes binaries of {@code test-cluster}; without them
  * it is skipped with one line, except under {@code CI=true}, where it fails.
