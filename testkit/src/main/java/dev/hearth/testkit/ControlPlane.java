@@ -115,6 +115,10 @@ public final class ControlPlane implements AutoCloseable {
     if (result.exitCode() == ControlPlaneScript.EXIT_NO_BINARIES) {
       deleteTree(dir);
       sharedUnavailable = lastLine(result.output()).replaceFirst("^control-plane: ", "");
+      // Surefire reports a class skipped in @BeforeAll as zero tests, without the reason: say it.
+      if (!"true".equalsIgnoreCase(System.getenv("CI"))) {
+        System.err.println("hearth-testkit: skipping the real-cluster tests: " + sharedUnavailable);
+      }
       return;
     }
     ControlPlane plane = started(script, dir, result);
