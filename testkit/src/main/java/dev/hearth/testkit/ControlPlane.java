@@ -43,6 +43,9 @@ public final class ControlPlane implements AutoCloseable {
   /** Label on every namespace {@link #createNamespace} makes, to find leftovers on a cluster. */
   public static final String CREATED_BY_LABEL = "app.kubernetes.io/created-by";
 
+  /** The address of this machine's loopback as a guest on QEMU's user network sees it. */
+  public static final String QEMU_USER_NET_HOST = "10.0.2.2";
+
   private static final long TOKEN_SECONDS = 3600;
   private static final long CRD_ESTABLISHED_SECONDS = 60;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -184,6 +187,34 @@ public final class ControlPlane implements AutoCloseable {
   /** The admin kubeconfig, for kubectl, helm or a program under test. */
   public Path kubeconfigFile() {
     return kubeconfig;
+  }
+
+  /**
+   * A copy of the admin kubeconfig whose server is {@code https://<host>:<port>}, for a client that
+   * reaches this machine's loopback by another address: {@value #QEMU_USER_NET_HOST} from a QEMU
+   * user-net guest (the nested-KVM harness's {@code run-in-l1.sh --net}), {@code 10.244.0.1} from a
+   * pod behind a forwarder on the pod bridge. The serving certificate names both.
+   *
+   * @throws TestClusterException in KUBECONFIG mode (the cluster is not this machine's)
+   */
+  public Path kubeconfigFileFor(String host) {
+    if (dir == null) {
+      throw new TestClusterException(
+          "kubeconfigFileFor(" + host + "): KUBECONFIG mode, the cluster is not on this machine");
+    }
+    String local = "server: " + facts.get("SERVER");
+    Path copy = dir.resolve("kubeconfig-" + host.replaceAll("[^A-Za-z0-9.-]", "_"));
+    try {
+      String text = Files.readString(kubeconfig);
+      if (!text.contains(local)) {
+        throw new TestClusterException("no '" + local + "' in " + kubeconfig);
+      }
+      Files.writeString(
+          copy, text.replace(local, "server: https://" + host + ":" + facts.get("PORT")));
+    } catch (IOException e) {
+      throw new TestClusterException("cannot write " + copy, e);
+    }
+    return copy;
   }
 
   /**
