@@ -41,6 +41,14 @@ final class AgentCommand implements Callable<Integer> {
   Path stateDir;
 
   @Option(
+      names = "--images-dir",
+      defaultValue = "${env:HEARTH_IMAGES_DIR:-/var/lib/hearth/images}",
+      description =
+          "The images root: MicroVM image paths are relative to it, and nothing outside it can be"
+              + " named (default: $HEARTH_IMAGES_DIR or /var/lib/hearth/images).")
+  Path imagesDir;
+
+  @Option(
       names = "--subnet",
       defaultValue = "10.200.0.0/16",
       description = "Guest subnet on the bridge (default: ${DEFAULT-VALUE}).")
@@ -142,6 +150,7 @@ final class AgentCommand implements Callable<Integer> {
       return new AgentSettings(
           nodeName,
           stateDir,
+          imagesDir,
           Cidr.parse(subnet),
           bridge,
           new InetSocketAddress(httpAddress, httpPort),
