@@ -55,6 +55,14 @@ final class AgentCommand implements Callable<Integer> {
   Path dataDir;
 
   @Option(
+      names = "--images-dir",
+      defaultValue = "${env:HEARTH_IMAGES_DIR:-/var/lib/hearth/images}",
+      description =
+          "The images root: MicroVM image paths are relative to it, and nothing outside it can be"
+              + " named (env HEARTH_IMAGES_DIR; default ${DEFAULT-VALUE}).")
+  Path imagesDir;
+
+  @Option(
       names = "--subnet",
       defaultValue = "${env:HEARTH_SUBNET:-10.213.0.0/24}",
       description = "Guest subnet on the bridge (env HEARTH_SUBNET; default ${DEFAULT-VALUE}).")
@@ -189,6 +197,7 @@ final class AgentCommand implements Callable<Integer> {
       return new AgentSettings(
           nodeName,
           dataDir,
+          imagesDir,
           Cidr.parse(subnet),
           bridge,
           new InetSocketAddress(httpAddress, httpPort),
