@@ -19,7 +19,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorMain} and by tests. */
+/** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorCommand} and by tests. */
 public final class HearthOperator implements AutoCloseable {
   private final Operator operator;
   private final BindingCoordinator coordinator;

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -42,6 +43,9 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Label on every namespace {@link #createNamespace} makes, to find leftovers on a cluster. */
   public static final String CREATED_BY_LABEL = "app.kubernetes.io/created-by";
+
+  /** The address of this machine's loopback as a guest on QEMU's user network sees it. */
+  public static final String QEMU_USER_NET_HOST = "10.0.2.2";
 
   private static final long TOKEN_SECONDS = 3600;
   private static final long CRD_ESTABLISHED_SECONDS = 60;
@@ -71,14 +75,14 @@ public final class ControlPlane implements AutoCloseable {
   /**
    * The one control plane of this JVM, started on first use and stopped when the JVM exits; in
    * KUBECONFIG mode, the named cluster. Skips the calling test (fails it under {@code CI=true})
-   * when no Kubernetes binaries are found.
+   * when no Kubernetes binaries are found. Shared by every test class of the JVM: never close it.
    *
    * @throws TestClusterException when a control plane was to be started and could not be
    */
   public static synchronized ControlPlane shared() {
     if (shared == null && sharedFailure == null && sharedUnavailable == null) {
       try {
-        java.util.Optional<Path> named = kubeconfigNamed();
+        Optional<Path> named = kubeconfigNamed();
         if (named.isPresent()) {
           System.err.println("hearth-testkit: KUBECONFIG mode, the cluster of " + named.get());
           shared = new ControlPlane(null, null, Map.of(), named.get());
@@ -115,6 +119,10 @@ public final class ControlPlane implements AutoCloseable {
     if (result.exitCode() == ControlPlaneScript.EXIT_NO_BINARIES) {
       deleteTree(dir);
       sharedUnavailable = lastLine(result.output()).replaceFirst("^control-plane: ", "");
+      // Surefire reports a class skipped in @BeforeAll as zero tests, without the reason: say it.
+      if (!"true".equalsIgnoreCase(System.getenv("CI"))) {
+        System.err.println("hearth-testkit: skipping the real-cluster tests: " + sharedUnavailable);
+      }
       return;
     }
     ControlPlane plane = started(script, dir, result);
@@ -180,6 +188,34 @@ public final class ControlPlane implements AutoCloseable {
   /** The admin kubeconfig, for kubectl, helm or a program under test. */
   public Path kubeconfigFile() {
     return kubeconfig;
+  }
+
+  /**
+   * A copy of the admin kubeconfig whose server is {@code https://<host>:<port>}, for a client that
+   * reaches this machine's loopback by another address: {@value #QEMU_USER_NET_HOST} from a QEMU
+   * user-net guest (the nested-KVM harness's {@code run-in-l1.sh --net}), {@code 10.244.0.1} from a
+   * pod behind a forwarder on the pod bridge. The serving certificate names both.
+   *
+   * @throws TestClusterException in KUBECONFIG mode (the cluster is not this machine's)
+   */
+  public Path kubeconfigFileFor(String host) {
+    if (dir == null) {
+      throw new TestClusterException(
+          "kubeconfigFileFor(" + host + "): KUBECONFIG mode, the cluster is not on this machine");
+    }
+    String local = "server: " + facts.get("SERVER");
+    Path copy = dir.resolve("kubeconfig-" + host.replaceAll("[^A-Za-z0-9.-]", "_"));
+    try {
+      String text = Files.readString(kubeconfig);
+      if (!text.contains(local)) {
+        throw new TestClusterException("no '" + local + "' in " + kubeconfig);
+      }
+      Files.writeString(
+          copy, text.replace(local, "server: https://" + host + ":" + facts.get("PORT")));
+    } catch (IOException e) {
+      throw new TestClusterException("cannot write " + copy, e);
+    }
+    return copy;
   }
 
   /**
@@ -329,14 +365,14 @@ public final class ControlPlane implements AutoCloseable {
    * The kubeconfig file KUBECONFIG mode uses: the {@code kubeconfig} system property (which fabric8
    * reads first), else the first file of the {@code KUBECONFIG} environment variable.
    */
-  static java.util.Optional<Path> kubeconfigNamed() {
+  static Optional<Path> kubeconfigNamed() {
     for (String value :
         new String[] {System.getProperty("kubeconfig"), System.getenv("KUBECONFIG")}) {
       if (value != null && !value.isBlank()) {
-        return java.util.Optional.of(Path.of(value.split(File.pathSeparator)[0]));
+        return Optional.of(Path.of(value.split(File.pathSeparator)[0]));
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   private static String lastLine(String output) {

@@ -56,6 +56,29 @@ class ControlPlaneTest {
   }
 
   @Test
+  void kubeconfigForAnotherAddressOfThisMachine() throws Exception {
+    if (!plane.isOwn()) {
+      return;
+    }
+    Path copy = plane.kubeconfigFileFor(ControlPlane.QEMU_USER_NET_HOST);
+    String port = plane.facts().get("PORT");
+    assertThat(Files.readString(copy))
+        .contains("server: https://10.0.2.2:" + port)
+        .doesNotContain("127.0.0.1");
+    // A client there verifies the server by that address: the certificate must name it.
+    assertThat(certificateNames(plane.facts().get("PKI") + "/apiserver.crt"))
+        .contains("127.0.0.1", "localhost", "10.0.0.1", "10.0.2.2", "10.244.0.1");
+  }
+
+  private static List<String> certificateNames(String pem) throws Exception {
+    var cert =
+        (java.security.cert.X509Certificate)
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(Files.newInputStream(Path.of(pem)));
+    return cert.getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList();
+  }
+
+  @Test
   void rbacDeniesAServiceAccountUntilARoleBindsIt() {
     String ns = plane.createNamespace("rbac");
     admin

@@ -59,7 +59,7 @@ final class AgentCommand implements Callable<Integer> {
       defaultValue = "${env:HEARTH_IMAGES_DIR:-/var/lib/hearth/images}",
       description =
           "The images root: MicroVM image paths are relative to it, and nothing outside it can be"
-              + " named (default: $HEARTH_IMAGES_DIR or /var/lib/hearth/images).")
+              + " named (env HEARTH_IMAGES_DIR; default ${DEFAULT-VALUE}).")
   Path imagesDir;
 
   @Option(
