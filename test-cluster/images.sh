@@ -108,6 +108,13 @@ ensure_base_in_buildah() { # the Dockerfiles build FROM it
 }
 
 # --- operator and agent: docker/<c>.Dockerfile as written, from the Maven outputs it COPYs
+# A jar's content (entry names and CRCs), not its bytes: a rebuild of unchanged sources stamps new
+# entry times, and should not cost a new image.
+jar_digest() {
+  if unzip -Z1 "$1" >/dev/null 2>&1; then
+    unzip -lv "$1" | awk 'NF >= 8 && length($7) == 8 && $7 ~ /^[0-9a-f]+$/ {print $7, $8}' | sort | hash
+  else hash < "$1"; fi
+}
 BASE=""
 build_component() { # build_component REF (COMPONENT in $c)
   log "build $1 (docker/$c.Dockerfile, BASE_IMAGE=$BASE)"
@@ -116,12 +123,13 @@ build_component() { # build_component REF (COMPONENT in $c)
 }
 hearth() {
   local c dir jar ref
+  need unzip
   BASE=$(base_ref)
   for c in operator agent; do
     case $c in operator) dir=operator jar=hearth-operator.jar ;; agent) dir=node-agent jar=hearth.jar ;; esac
     [ -f "$ROOT/$dir/target/$jar" ] || die "no $dir/target/$jar: run ./mvnw -DskipTests package first"
     ref="localhost/hearth/$c:t-$( { echo "$BASE"; cat "$ROOT/docker/$c.Dockerfile"*;
-      (cd "$ROOT/$dir/target" && find "$jar" lib -type f | sort | xargs sha256sum); } | hash)"
+      (cd "$ROOT/$dir/target" && find "$jar" lib -type f | sort | while read -r f; do echo "$f $(jar_digest "$f")"; done); } | hash)"
     if ! in_containerd "$ref" && [ ! -f "$CACHE/$(echo "${ref%:*}" | tr / _)-${ref##*:}.tar" ]; then
       ensure_base_in_buildah "$BASE"
     fi

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -41,12 +42,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * kubectl apply -f} as written; then {@code helm upgrade} and {@code helm uninstall} plus deleting
  * the CRDs, after which nothing of Hearth is left on the node.
  *
- * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run on
- * any KVM, this host's instruction-emulating one included). The Linux examples ({@code linux.yaml},
- * {@code rate-limited-vm.yaml}, {@code vm-with-disk-and-network.yaml}, and the Linux template of
- * {@code microvmset.yaml}) are stored as written and taken up by the operator here (bound, or
- * Pending with the reason), and boot only where the KVM runs Linux, in the nested-KVM harness:
- * {@code RealVmmKvmIT} boots linux and rate-limited-vm, {@code GuestNetworkKvmIT}
+ * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run
+ * on any KVM, this host's instruction-emulating one included). The Linux examples ({@code
+ * linux.yaml}, {@code rate-limited-vm.yaml}, {@code vm-with-disk-and-network.yaml}, and the Linux
+ * template of {@code microvmset.yaml}) are stored as written and taken up by the operator here
+ * (bound, or Pending with the reason), and boot only where the KVM runs Linux, in the nested-KVM
+ * harness: {@code RealVmmKvmIT} boots linux and rate-limited-vm, {@code GuestNetworkKvmIT}
  * vm-with-disk-and-network; the set's replicas run with a fake runtime in {@code
  * ExamplesAndErrorsIT}.
  *
@@ -117,12 +118,8 @@ class ChartOnRealNodeIT {
   @AfterAll
   void stop() throws IOException {
     try {
-      if (node != null) {
+      if (node != null) { // after a failed test; the control plane goes with the node
         node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s");
-        List<String> delete =
-            new ArrayList<>(List.of("delete", "crd", "--ignore-not-found", "--timeout=60s"));
-        delete.addAll(CRDS);
-        node.kubectl(delete.toArray(String[]::new));
       }
       for (Path p : copiedImages) {
         Files.deleteIfExists(p);
@@ -317,38 +314,50 @@ class ChartOnRealNodeIT {
   @Test
   @Order(4)
   void uninstallAndDeletingTheCrdsLeaveNothing() throws IOException {
-    Timed.run(
-        "uninstall",
-        () -> {
-          node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s")
-              .orFail("helm uninstall");
-          List<String> delete = new ArrayList<>(List.of("delete", "crd", "--timeout=90s"));
-          delete.addAll(CRDS);
-          node.kubectl(delete.toArray(String[]::new))
-              .orFail("deleting the CRDs (a MicroVM stuck on the agent's finalizer holds them)");
-        });
-    assertThat(node.kubectl("get", "crd", "-o", "name").orFail("kubectl get crd").stdout())
-        .doesNotContain("hearth.dev");
-    assertThat(command("ip", "link", "show", "hearth0").status())
+    List<String> deleteCrds = new ArrayList<>(List.of("delete", "crd", "--timeout=60s"));
+    deleteCrds.addAll(CRDS);
+    Command.Result deleted =
+        Timed.step(
+            "uninstall",
+            () -> {
+              node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s")
+                  .orFail("helm uninstall");
+              return node.kubectl(deleteCrds.toArray(String[]::new));
+            });
+    // Everything is checked, so that one run reports all that is left.
+    SoftAssertions soft = new SoftAssertions();
+    soft.assertThat(deleted.status())
+        .as(
+            "deleting the CRDs (%s); MicroVMs left: %s",
+            deleted.stderr().strip(),
+            node.kubectl(
+                    "get",
+                    "microvms",
+                    "-A",
+                    "-o",
+                    "jsonpath={range .items[*]}{.metadata.name} finalizers={.metadata.finalizers} {end}")
+                .stdout())
+        .isZero();
+    soft.assertThat(command("ip", "link", "show", "hearth0").status())
         .as("bridge hearth0 left")
         .isNotZero();
     if (idleTap != null) {
-      assertThat(command("ip", "link", "show", idleTap).status())
+      soft.assertThat(command("ip", "link", "show", idleTap).status())
           .as("tap %s left", idleTap)
           .isNotZero();
     }
-    assertThat(command("nft", "list", "table", "ip", "hearth").status())
-        .as("nft table ip hearth left")
-        .isNotZero();
-    assertThat(command("nft", "list", "table", "bridge", "hearth").status())
-        .as("nft table bridge hearth left")
-        .isNotZero();
+    for (String family : List.of("ip", "bridge")) {
+      soft.assertThat(command("nft", "list", "table", family, "hearth").status())
+          .as("nft table %s hearth left", family)
+          .isNotZero();
+    }
     Path vms = DATA_DIR.resolve("vms");
     if (Files.isDirectory(vms)) {
       try (Stream<Path> left = Files.list(vms)) {
-        assertThat(left.toList()).as("VM directories left in %s", vms).isEmpty();
+        soft.assertThat(left.toList()).as("VM directories left in %s", vms).isEmpty();
       }
     }
+    soft.assertAll();
   }
 
   private void awaitRollouts() {
