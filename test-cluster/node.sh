@@ -71,7 +71,7 @@ snapshot() { # snapshot DIR
   ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort > "$1/links"
   awk '{print $5}' /proc/self/mountinfo | grep -E "$WATCHED_MOUNTS" | sort > "$1/mounts" || true
   for h in /sys/fs/cgroup/*/; do find "$h" -mindepth 1 -maxdepth 1 -type d; done 2>/dev/null | sort > "$1/cgroups" || true
-  ls -d /var/lib/kubelet /run/containerd /run/netns /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
+  ls -d /etc/cni /etc/cni/net.d /var/lib/kubelet /run/containerd /run/netns /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
   # (not zombies: one whose parent is gone waits for an init that may never reap it)
   ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^(containerd|containerd-shim|kubelet|kube-proxy|kube-scheduler)$/ {print $1, $3}' | sort > "$1/procs"
 }
@@ -328,6 +328,8 @@ down() {
   fi
   rm -rf --one-file-system /var/lib/kubelet /run/containerd /var/lib/cni /var/log/pods /var/log/containers "$CNI_CONF" "$N/now"
   rmdir /run/hearth/vsock /run/hearth 2>/dev/null || true
+  rm -f /etc/cni/net.d/cni.lock # libcni's
+  for d in /etc/cni/net.d /etc/cni; do grep -qxF "$d" "$B/paths" || rmdir "$d" 2>/dev/null; done
   check && rm -rf "$B"
 }
 
