@@ -10,10 +10,6 @@ import dev.hearth.e2e.Command;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.testkit.TestClusterException;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,12 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -66,7 +59,6 @@ class ChartOnRealNodeIT {
 
   private static final String NS = "hearth-system";
   private static final String RELEASE = "hearth";
-  private static final int AGENT_PORT = 9940;
   private static final String HELLO_GREETING = "Hello from a Hearth guest!";
   private static final List<String> CRDS =
       List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
@@ -80,7 +72,7 @@ class ChartOnRealNodeIT {
 
   @BeforeAll
   void start() throws IOException {
-    whyNotHere().ifPresent(ChartOnRealNodeIT::unavailable);
+    NodeHost.whyNotHere().ifPresent(NodeHost::unavailable);
     for (String jar :
         List.of("operator/target/hearth-operator.jar", "node-agent/target/hearth.jar")) {
       assertThat(ROOT.resolve(jar)).as("built by ./mvnw package before this test").isRegularFile();
@@ -90,7 +82,8 @@ class ChartOnRealNodeIT {
       node = RealNode.start(tmp.resolve("cluster"));
     } catch (TestClusterException e) {
       if (String.valueOf(e.getMessage()).contains("exited with 3")) {
-        unavailable("no Kubernetes binaries for test-cluster/control-plane.sh: " + e.getMessage());
+        NodeHost.unavailable(
+            "no Kubernetes binaries for test-cluster/control-plane.sh: " + e.getMessage());
       }
       throw e;
     }
@@ -125,7 +118,7 @@ class ChartOnRealNodeIT {
         Files.deleteIfExists(p);
       }
       if (!dataDirExisted) {
-        deleteTree(DATA_DIR);
+        NodeHost.deleteTree(DATA_DIR);
       }
     } finally {
       try {
@@ -133,7 +126,7 @@ class ChartOnRealNodeIT {
           node.close();
         }
       } finally {
-        deleteTree(tmp);
+        NodeHost.deleteTree(tmp);
         System.err.println(Timed.summary());
       }
     }
@@ -187,7 +180,7 @@ class ChartOnRealNodeIT {
               .atMost(Duration.ofSeconds(90))
               .untilAsserted(
                   () -> assertThat(phase("hello")).as("phase of hello").isEqualTo("Succeeded"));
-          assertThat(console("default", "hello")).contains(HELLO_GREETING);
+          assertThat(NodeHost.console("default", "hello")).contains(HELLO_GREETING);
           // The Linux examples: stored as written, and each taken up by the operator, bound to
           // this node or Pending with the reason (they boot in the nested-KVM harness).
           for (Path example : examples) {
@@ -206,10 +199,10 @@ class ChartOnRealNodeIT {
                     web.forEach(this::assertHandled);
                   });
           for (String name : List.of("linux", "throttled", "linux-1")) {
-            System.err.printf("hearth-node: example %s: %s%n", name, describe(vm(name)));
+            System.err.printf("hearth-node: example %s: %s%n", name, Vms.describe(vm(name)));
           }
           System.err.printf(
-              "hearth-node: example web (set): %s%n", describe(webReplicas().getFirst()));
+              "hearth-node: example web (set): %s%n", Vms.describe(webReplicas().getFirst()));
           // Deleting them goes through the agent's finalizer where bound: none may stay behind.
           for (Path example : examples) {
             node.kubectl("delete", "-f", example.toString(), "--timeout=90s")
@@ -261,7 +254,7 @@ class ChartOnRealNodeIT {
   @Test
   @Order(3)
   void helmUpgradeKeepsARunningVmConsistent() {
-    String manifest = idleVm();
+    String manifest = Vms.idleVm();
     node.kubectl("apply", "-f", write("idle.yaml", manifest)).orFail("kubectl apply idle");
     await()
         .atMost(Duration.ofSeconds(90))
@@ -308,7 +301,9 @@ class ChartOnRealNodeIT {
             .map(NetworkInterfaceStatus::getTap)
             .findFirst()
             .orElseThrow();
-    assertThat(command("ip", "link", "show", idleTap).status()).as("tap %s", idleTap).isZero();
+    assertThat(NodeHost.command("ip", "link", "show", idleTap).status())
+        .as("tap %s", idleTap)
+        .isZero();
   }
 
   @Test
@@ -338,16 +333,16 @@ class ChartOnRealNodeIT {
                     "jsonpath={range .items[*]}{.metadata.name} finalizers={.metadata.finalizers} {end}")
                 .stdout())
         .isZero();
-    soft.assertThat(command("ip", "link", "show", "hearth0").status())
+    soft.assertThat(NodeHost.command("ip", "link", "show", "hearth0").status())
         .as("bridge hearth0 left")
         .isNotZero();
     if (idleTap != null) {
-      soft.assertThat(command("ip", "link", "show", idleTap).status())
+      soft.assertThat(NodeHost.command("ip", "link", "show", idleTap).status())
           .as("tap %s left", idleTap)
           .isNotZero();
     }
     for (String family : List.of("ip", "bridge")) {
-      soft.assertThat(command("nft", "list", "table", family, "hearth").status())
+      soft.assertThat(NodeHost.command("nft", "list", "table", family, "hearth").status())
           .as("nft table %s hearth left", family)
           .isNotZero();
     }
@@ -383,43 +378,6 @@ class ChartOnRealNodeIT {
     return s.toString();
   }
 
-  /** A MicroVM of this test: the idle guest, on the agent's network, rebooted whenever it ends. */
-  private String idleVm() {
-    String helloPath = helloKernelPath();
-    return """
-        apiVersion: hearth.dev/v1alpha1
-        kind: MicroVM
-        metadata:
-          name: idle
-          namespace: default
-        spec:
-          vcpus: 1
-          memoryMiB: 16
-          kernel:
-            source:
-              path: %s
-            cmdline: "console=ttyS0"
-          network:
-            - name: eth0
-          restartPolicy: Always
-        """
-        .formatted(helloPath.replace("hello.elf", "idle.elf"));
-  }
-
-  /** The kernel path examples/hello.yaml gives, as written. */
-  private static String helloKernelPath() {
-    try {
-      return Files.readAllLines(ROOT.resolve("examples/hello.yaml")).stream()
-          .map(String::strip)
-          .filter(l -> l.startsWith("path:"))
-          .map(l -> l.substring("path:".length()).strip())
-          .findFirst()
-          .orElseThrow();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
-
   private MicroVM vm(String name) {
     return node.plane()
         .client()
@@ -436,100 +394,11 @@ class ChartOnRealNodeIT {
         : vm.getStatus().getPhase().toString();
   }
 
-  private static String describe(MicroVM vm) {
-    return vm.getMetadata().getName()
-        + " "
-        + vm.getStatus().getPhase()
-        + " on "
-        + vm.getStatus().getNodeName()
-        + ", conditions "
-        + vm.getStatus().getConditions().stream()
-            .map(
-                c ->
-                    c.getType()
-                        + "="
-                        + c.getStatus()
-                        + " ("
-                        + c.getReason()
-                        + ": "
-                        + c.getMessage()
-                        + ")")
-            .toList();
-  }
-
-  /** The VM's console as the agent serves it (host network, the chart's agent.httpPort). */
-  private static String console(String namespace, String name) {
-    try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://127.0.0.1:"
-                              + AGENT_PORT
-                              + "/vms/"
-                              + namespace
-                              + "/"
-                              + name
-                              + "/console"))
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(r.statusCode())
-          .as("console of %s/%s: %s", namespace, name, r.body())
-          .isEqualTo(200);
-      return r.body();
-    } catch (IOException e) {
-      throw new AssertionError("cannot read the console of " + namespace + "/" + name, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
-
   private String write(String file, String content) {
     try {
       return Files.writeString(tmp.resolve(file), content).toString();
     } catch (IOException e) {
       throw new AssertionError(e);
-    }
-  }
-
-  private static Command.Result command(String... command) {
-    return Command.run(List.of(command), ROOT, Map.of(), Duration.ofSeconds(30));
-  }
-
-  /** Why the node layer cannot run on this host, if it cannot. */
-  private static Optional<String> whyNotHere() {
-    if (!"root".equals(System.getProperty("user.name"))) {
-      return Optional.of("not running as root (a kubelet node changes the host)");
-    }
-    if (!Files.exists(Path.of("/dev/kvm"))) {
-      return Optional.of(
-          "no /dev/kvm (the agent's DaemonSet mounts it; the nested harness has one)");
-    }
-    for (String tool : List.of("apt-get", "dpkg-query", "openssl", "ip")) {
-      if (command("sh", "-c", "command -v " + tool).status() != 0) {
-        return Optional.of("no " + tool + " on this host (node.sh installs Debian packages)");
-      }
-    }
-    return Optional.empty();
-  }
-
-  private static void unavailable(String why) {
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-      Assertions.fail("the real-node layer cannot run under CI=true: " + why);
-    }
-    Assumptions.abort("real-node layer skipped: " + why);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }
