@@ -5,7 +5,8 @@
 #   test-cluster/node.sh up DIR [--owner PID]   start the node; Ready when it returns. With --owner,
 #                                    a watchdog runs `down` once process PID has gone
 #   test-cluster/node.sh down DIR    stop all it started, put the host back as it was, then check
-#   test-cluster/node.sh check DIR   only the check: exits 1 naming what differs from before `up`
+#   test-cluster/node.sh check DIR   only the check: exits 1 naming what the node left (anything of its
+#                                    kinds that was not there before `up`, or a sysctl not as it was)
 # Needs root. State, logs and the host's state before `up` live in DIR/node. Env: NODE_NAME (the host
 # name), POD_CIDR (10.244.0.0/24; its first address, the pod gateway, is in the API server's certificate),
 # NODE_TIMEOUT (120 s), NODE_APT (1: apt-get installs missing packages; 0: fail instead).
@@ -61,17 +62,21 @@ k() { timeout 30 "$(kube_bin)/kubectl" "$@"; }
 ctr_() { timeout 60 ctr --address "$CTR_SOCK" -n k8s.io "$@"; }
 
 # --- the host's state, in a form to compare and restore
-WATCHED_MOUNTS='^(/var/lib/kubelet|/run/containerd|/var/lib/containerd|/run/netns|/var/lib/hearth|/run/hearth)'
+# Only what a node makes is recorded, checked and taken back: other tests on this host may have
+# network namespaces (/run/netns), links, tables and cgroups of their own at the same time.
+WATCHED_MOUNTS='^(/var/lib/kubelet|/run/containerd|/var/lib/containerd|/run/netns/cni-|/var/lib/hearth|/run/hearth)'
+WATCHED_LINKS='^(cni0|hearth0|veth[0-9a-f]+|hth[0-9a-f]+)$'
+WATCHED_TABLES='^table (ip|ip6) (filter|nat|mangle|kube-proxy)$|^table (ip|bridge) hearth$'
 VOLATILE='^(kernel\.random|kernel\.ns_last_pid|kernel\.pty\.nr|fs\.(dentry|inode|file)-|fs\.quota|net\.netfilter\.nf_conntrack_count|net\.(ipv4|ipv6)\.(conf|neigh)\.(veth|cni|hearth|tap)|kernel\.sched_domain)'
 snapshot() { # snapshot DIR
   mkdir -p "$1"
   sysctl -a 2>/dev/null | grep -vE "$VOLATILE" | sort > "$1/sysctl" || true
-  nft list tables 2>/dev/null | sort > "$1/nft" || true
-  { iptables-save; ip6tables-save; } 2>/dev/null | grep -E '^(\*|:|-A)' | grep -E '^(\*|:(KUBE|CNI)|-A .*(KUBE|CNI)-)' > "$1/iptables" || true
-  ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort > "$1/links"
+  nft list tables 2>/dev/null | grep -E "$WATCHED_TABLES" | sort > "$1/nft" || true
+  { iptables-save; ip6tables-save; } 2>/dev/null | grep -E '^(:(KUBE|CNI)|-A .*(KUBE|CNI)-)' | sed 's/ \[[0-9:]*\]$//' | sort > "$1/iptables" || true
+  ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E "$WATCHED_LINKS" | sort > "$1/links" || true
   awk '{print $5}' /proc/self/mountinfo | grep -E "$WATCHED_MOUNTS" | sort > "$1/mounts" || true
-  for h in /sys/fs/cgroup/*/; do find "$h" -mindepth 1 -maxdepth 1 -type d; done 2>/dev/null | sort > "$1/cgroups" || true
-  ls -d /etc/cni /etc/cni/net.d /var/lib/kubelet /run/containerd /run/netns /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
+  ls -d /sys/fs/cgroup/kubepods* /sys/fs/cgroup/*/kubepods* 2>/dev/null | sort > "$1/cgroups" || true
+  ls -d /etc/cni /etc/cni/net.d /var/lib/kubelet /run/containerd /var/lib/cni /var/log/pods /var/log/containers /run/hearth "$CNI_CONF" 2>/dev/null | sort > "$1/paths" || true
   # (not zombies: one whose parent is gone waits for an init that may never reap it)
   ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^(containerd|containerd-shim|kubelet|kube-proxy|kube-scheduler)$/ {print $1, $3}' | sort > "$1/procs"
 }
@@ -285,19 +290,17 @@ down() {
     done
   done
   rm -f /run/netns/cni-*
-  grep -qxF /run/netns "$B/paths" || rmdir /run/netns 2>/dev/null
-  # 4. links the node made (the CNI bridge and veths, Hearth's bridge and taps): those not there before
+  # 4. links the node made (the CNI bridge and veths, Hearth's bridge and taps) that were not there before
   local l
-  for l in $(ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
-    grep -qxF "$l" "$B/links" 2>/dev/null && continue
-    case $(ip -d -o link show "$l" 2>/dev/null) in *" bridge "*|*" veth "*|*" tun "*) ip link del "$l" 2>/dev/null && log "deleted link $l";; esac
+  for l in $(ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E "$WATCHED_LINKS"); do
+    grep -qxF "$l" "$B/links" 2>/dev/null || { ip link del "$l" 2>/dev/null && log "deleted link $l"; }
   done
   # 5. nftables tables not there before (kube-proxy's, iptables-nft's, Hearth's), then iptables chains
   #    and rules named KUBE-*/CNI-* left in tables that were there before
   local t
   while read -r t; do
     grep -qxF "$t" "$B/nft" 2>/dev/null || { nft delete $t && log "deleted nft $t"; }
-  done < <(nft list tables 2>/dev/null)
+  done < <(nft list tables 2>/dev/null | grep -E "$WATCHED_TABLES")
   local ipt tab c
   for ipt in iptables ip6tables; do
     for tab in filter nat mangle; do
@@ -308,10 +311,10 @@ down() {
       done
     done
   done
-  # 6. cgroups not there before, deepest first
-  while read -r c; do
-    grep -qxF "$c" "$B/cgroups" 2>/dev/null || find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
-  done < <(for h in /sys/fs/cgroup/*/; do find "$h" -mindepth 1 -maxdepth 1 -type d; done 2>/dev/null)
+  # 6. the kubelet's cgroups (kubepods in every hierarchy), deepest first
+  for c in $(ls -d /sys/fs/cgroup/kubepods* /sys/fs/cgroup/*/kubepods* 2>/dev/null); do
+    grep -qxF "$c" "$B/cgroups" 2>/dev/null || find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
   # 7. sysctls back to their values before
   if [ -f "$B/sysctl" ]; then
     snapshot "$N/now"
@@ -339,11 +342,13 @@ check() { # what differs from the snapshot before `up` (sysctls, tables, chains,
   snapshot "$N/now"
   local f diffs=""
   for f in sysctl nft iptables links mounts cgroups paths procs; do
-    d=$(diff "$B/$f" "$N/now/$f" | grep '^[<>]' || true)
+    # what is there now and was not before (a changed sysctl shows as its new value); what went
+    # meanwhile was not ours to keep
+    d=$(comm -13 "$B/$f" "$N/now/$f")
     [ -n "$d" ] && diffs+="$f:"$'\n'"$d"$'\n'
   done
   rm -rf "$N/now"
-  if [ -n "$diffs" ]; then echo "node.sh: the host differs from before 'up' (< before, > now):" >&2; echo "$diffs" >&2; return 1; fi
+  if [ -n "$diffs" ]; then echo "node.sh: the host has what it had not before 'up':" >&2; echo "$diffs" >&2; return 1; fi
   log "host as before 'up'"
 }
 
