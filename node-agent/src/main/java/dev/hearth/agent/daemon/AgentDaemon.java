@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * The whole node agent wired together: HTTP (console, metrics, health), the node network, the image
  * cache, registration, the Lease, and the reconcile loop. Startup order: HTTP first (so liveness
  * answers), network, registration, reconcile loop (which recovers), Lease last (the node is Ready
- * only once the agent can serve). {@link #close()} stops VMs cleanly and stops renewing.
+ * only once the agent can serve). {@link #close()} stops VMs cleanly, stops renewing and removes
+ * the node network.
  */
 public final class AgentDaemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
@@ -167,7 +168,11 @@ public final class AgentDaemon implements AutoCloseable {
     return context;
   }
 
-  /** Stops every VM cleanly (status says why), stops renewing the Lease, closes HTTP. */
+  /**
+   * Stops every VM cleanly (status says why), stops renewing the Lease, removes the taps, bridge
+   * and firewall tables it made on the node (the next start makes them again, so nothing of Hearth
+   * is left on a node whose agent is gone), closes HTTP.
+   */
   public void stop(String why) {
     if (closed) {
       return;
@@ -176,6 +181,11 @@ public final class AgentDaemon implements AutoCloseable {
     heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
     agent.shutdown(why, settings.stopGrace().plusSeconds(10));
     agent.close();
+    try {
+      context.network().tearDown();
+    } catch (RuntimeException e) {
+      LOG.warn("could not remove the node network on stop: {}", e.getMessage());
+    }
     http.close();
   }
 

@@ -132,8 +132,16 @@ public final class NodeNetwork implements GuestNetwork {
     return deleted;
   }
 
-  /** Removes the bridge and rules (the node is leaving Hearth); taps must be detached first. */
+  /**
+   * Removes every Hearth tap, then the rules and the bridge; addresses stay allocated, for the VMs
+   * the next start boots again. Taps go first, so that none is ever on the bridge unguarded.
+   */
+  @Override
   public synchronized void tearDown() {
+    for (String tap : hearthLinks()) {
+      taps.delete(tap);
+    }
+    live.clear();
     firewall.remove();
     if (linkExists(bridge)) {
       commands.run("ip", "link", "del", "dev", bridge);

@@ -129,6 +129,9 @@ class AgentDaemonTest {
         daemon.stop("the node agent received SIGTERM");
         assertThat(runtime.running()).isZero();
         assertThat(phase(client, id)).isEqualTo(MicroVMPhase.Scheduled);
+        // Nothing of Hearth stays on the node: the next start makes it all again.
+        assertThat(ns.run("ip", "-br", "link", "show")).doesNotContain("hearth0", tap);
+        assertThat(ns.run("nft", "list", "tables")).doesNotContain("hearth");
       }
     } finally {
       host.run("ip", "netns", "del", netns);
