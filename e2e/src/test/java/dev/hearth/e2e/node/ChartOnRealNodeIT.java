@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
@@ -57,8 +56,6 @@ class ChartOnRealNodeIT {
   /** The chart's agent.dataDir, where node images live, under images/. */
   private static final Path DATA_DIR = Path.of("/var/lib/hearth");
 
-  private static final String NS = "hearth-system";
-  private static final String RELEASE = "hearth";
   private static final String HELLO_GREETING = "Hello from a Hearth guest!";
   private static final List<String> CRDS =
       List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
@@ -67,7 +64,7 @@ class ChartOnRealNodeIT {
   private RealNode node;
   private final List<Path> copiedImages = new ArrayList<>();
   private boolean dataDirExisted;
-  private List<String> imageValues;
+  private HearthRelease release;
   private String idleTap;
 
   @BeforeAll
@@ -87,18 +84,7 @@ class ChartOnRealNodeIT {
       }
       throw e;
     }
-    Map<String, String> images = node.hearthImages();
-    imageValues = new ArrayList<>();
-    for (String component : List.of("operator", "agent")) {
-      String ref = images.get("HEARTH_" + component.toUpperCase() + "_IMAGE");
-      assertThat(ref).as("images.sh printed the %s image", component).isNotNull();
-      int colon = ref.lastIndexOf(':');
-      imageValues.addAll(
-          List.of(
-              "--set", component + ".image.repository=" + ref.substring(0, colon),
-              "--set", component + ".image.tag=" + ref.substring(colon + 1),
-              "--set", component + ".image.pullPolicy=Never"));
-    }
+    release = new HearthRelease(node, node.hearthImages());
     dataDirExisted = Files.exists(DATA_DIR);
     Path nodeImages = Files.createDirectories(DATA_DIR.resolve("images"));
     for (String guest : List.of("hello.elf", "idle.elf")) {
@@ -111,8 +97,8 @@ class ChartOnRealNodeIT {
   @AfterAll
   void stop() throws IOException {
     try {
-      if (node != null) { // after a failed test; the control plane goes with the node
-        node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s");
+      if (release != null) { // after a failed test; the control plane goes with the node
+        release.uninstallQuietly();
       }
       for (Path p : copiedImages) {
         Files.deleteIfExists(p);
@@ -135,17 +121,7 @@ class ChartOnRealNodeIT {
   @Test
   @Order(1)
   void chartInstallsAndItsPodsBecomeReady() {
-    List<String> install =
-        new ArrayList<>(
-            List.of("install", RELEASE, ROOT.resolve("helm/hearth").toString(), "-n", NS));
-    install.add("--create-namespace");
-    install.addAll(imageValues);
-    Timed.run(
-        "helm install to Ready",
-        () -> {
-          node.helm(install.toArray(String[]::new)).orFail("helm install");
-          awaitRollouts();
-        });
+    Timed.run("helm install to Ready", release::install);
     // The agent registered its node through its own ServiceAccount.
     await()
         .atMost(Duration.ofSeconds(60))
@@ -260,28 +236,11 @@ class ChartOnRealNodeIT {
         .atMost(Duration.ofSeconds(90))
         .untilAsserted(() -> assertThat(phase("idle")).isEqualTo("Running"));
     MicroVM before = vm("idle");
-    List<String> upgrade =
-        new ArrayList<>(
-            List.of(
-                "upgrade",
-                RELEASE,
-                ROOT.resolve("helm/hearth").toString(),
-                "-n",
-                NS,
-                "--reuse-values",
-                "--set",
-                "operator.logLevel=debug",
-                "--set",
-                "agent.logLevel=debug"));
     Timed.run(
         "helm upgrade to Ready",
-        () -> {
-          node.helm(upgrade.toArray(String[]::new)).orFail("helm upgrade");
-          awaitRollouts();
-        });
+        () -> release.upgrade("operator.logLevel=debug", "agent.logLevel=debug"));
     // The agent restarted: it boots the VM again (restartPolicy Always) on the same node; the
-    // object
-    // is the same one, its status describes the current run.
+    // object is the same one, its status describes the current run.
     await()
         .atMost(Duration.ofSeconds(120))
         .untilAsserted(
@@ -309,16 +268,13 @@ class ChartOnRealNodeIT {
   @Test
   @Order(4)
   void uninstallAndDeletingTheCrdsLeaveNothing() throws IOException {
+    // The pre-delete hook deletes the idle VM while its agent still runs; the agent stops it and
+    // removes its finalizer, then removes the bridge, taps and tables as it stops itself.
+    Timed.run("uninstall, pods gone", release::uninstall);
     List<String> deleteCrds = new ArrayList<>(List.of("delete", "crd", "--timeout=60s"));
     deleteCrds.addAll(CRDS);
     Command.Result deleted =
-        Timed.step(
-            "uninstall",
-            () -> {
-              node.helm("uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s")
-                  .orFail("helm uninstall");
-              return node.kubectl(deleteCrds.toArray(String[]::new));
-            });
+        Timed.step("delete CRDs", () -> node.kubectl(deleteCrds.toArray(String[]::new)));
     // Everything is checked, so that one run reports all that is left.
     SoftAssertions soft = new SoftAssertions();
     soft.assertThat(deleted.status())
@@ -333,49 +289,14 @@ class ChartOnRealNodeIT {
                     "jsonpath={range .items[*]}{.metadata.name} finalizers={.metadata.finalizers} {end}")
                 .stdout())
         .isZero();
-    soft.assertThat(NodeHost.command("ip", "link", "show", "hearth0").status())
-        .as("bridge hearth0 left")
+    soft.assertThat(node.kubectl("get", "clusterrole", HearthRelease.NAME + "-uninstall").status())
+        .as("the hook's ClusterRole, deleted once the hook succeeded")
         .isNotZero();
-    if (idleTap != null) {
-      soft.assertThat(NodeHost.command("ip", "link", "show", idleTap).status())
-          .as("tap %s left", idleTap)
-          .isNotZero();
-    }
-    for (String family : List.of("ip", "bridge")) {
-      soft.assertThat(NodeHost.command("nft", "list", "table", family, "hearth").status())
-          .as("nft table %s hearth left", family)
-          .isNotZero();
-    }
-    Path vms = DATA_DIR.resolve("vms");
-    if (Files.isDirectory(vms)) {
-      try (Stream<Path> left = Files.list(vms)) {
-        soft.assertThat(left.toList()).as("VM directories left in %s", vms).isEmpty();
-      }
-    }
+    soft.assertThat(
+            NodeHost.hearthLeftovers(DATA_DIR, idleTap == null ? List.of() : List.of(idleTap)))
+        .as("Hearth's links, nftables tables and VM directories left on the node")
+        .isEmpty();
     soft.assertAll();
-  }
-
-  private void awaitRollouts() {
-    node.kubectl(
-            "-n", NS, "rollout", "status", "deployment/" + RELEASE + "-operator", "--timeout=180s")
-        .orFail("the operator Deployment's rollout\n" + podsAndLogs());
-    node.kubectl("-n", NS, "rollout", "status", "daemonset/" + RELEASE + "-agent", "--timeout=180s")
-        .orFail("the agent DaemonSet's rollout\n" + podsAndLogs());
-  }
-
-  private String podsAndLogs() {
-    StringBuilder s =
-        new StringBuilder(node.kubectl("-n", NS, "get", "pods", "-o", "wide").stdout());
-    for (String workload :
-        List.of("deployment/" + RELEASE + "-operator", "daemonset/" + RELEASE + "-agent")) {
-      Command.Result logs = node.kubectl("-n", NS, "logs", workload, "--tail=30");
-      s.append("--- logs of ")
-          .append(workload)
-          .append(":\n")
-          .append(logs.stdout())
-          .append(logs.stderr());
-    }
-    return s.toString();
   }
 
   private MicroVM vm(String name) {

@@ -2,6 +2,7 @@ package dev.hearth.e2e.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.net.InterfaceNames;
 import dev.hearth.e2e.Command;
 import dev.hearth.e2e.ProjectRoot;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +69,37 @@ final class NodeHost {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /**
+   * What of Hearth is on this host: the bridge, the given taps and any other with Hearth's prefix,
+   * the nftables tables, the VM directories under {@code dataDir/vms}. Empty once all is gone.
+   */
+  static List<String> hearthLeftovers(Path dataDir, List<String> taps) throws IOException {
+    List<String> left = new ArrayList<>();
+    for (String link : Stream.concat(Stream.of("hearth0"), taps.stream()).toList()) {
+      if (command("ip", "link", "show", link).status() == 0) {
+        left.add("link " + link);
+      }
+    }
+    command("ip", "-br", "link", "show")
+        .stdout()
+        .lines()
+        .map(l -> l.split("[\\s@]+")[0])
+        .filter(l -> l.startsWith(InterfaceNames.TAP_PREFIX) && !taps.contains(l))
+        .forEach(l -> left.add("link " + l));
+    for (String family : List.of("ip", "bridge")) {
+      if (command("nft", "list", "table", family, "hearth").status() == 0) {
+        left.add("nft table " + family + " hearth");
+      }
+    }
+    Path vms = dataDir.resolve("vms");
+    if (Files.isDirectory(vms)) {
+      try (Stream<Path> dirs = Files.list(vms)) {
+        dirs.forEach(d -> left.add("VM directory " + d));
+      }
+    }
+    return left;
   }
 
   /** The VM's console as the agent serves it (host network, the chart's agent.httpPort). */
