@@ -10,6 +10,7 @@ import dev.hearth.operator.set.MicroVMSetReconciler;
 import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -18,12 +19,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorCommand} and by tests. */
 public final class HearthOperator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HearthOperator.class);
+
   private final Operator operator;
   private final BindingCoordinator coordinator;
   private final OperatorMetrics metrics;
+  private volatile boolean closing;
 
   public HearthOperator(
       KubernetesClient client, OperatorConfig config, Clock clock, MeterRegistry registry) {
@@ -46,7 +52,17 @@ public final class HearthOperator implements AutoCloseable {
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
-                        HearthApi.OPERATOR_LEADER_LEASE, config.leaderElectionNamespace()));
+                        HearthApi.OPERATOR_LEADER_LEASE,
+                        config.leaderElectionNamespace(),
+                        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+                        null, // identity: JOSDK's default
+                        new LeaderCallbacks(() -> {}, this::stoppedLeading, leader -> {}),
+                        // JOSDK would call System.exit from inside close() too, i.e. from the
+                        // SIGTERM shutdown hook, where exit blocks forever: the pod then lingers
+                        // until the kubelet kills it. stoppedLeading exits only on a lost Lease.
+                        false));
               }
             });
     var vmReconciler =
@@ -110,8 +126,21 @@ public final class HearthOperator implements AutoCloseable {
     return metrics;
   }
 
+  /** Stops the controllers; giving up the leader Lease here is no reason to exit. */
   @Override
   public void close() {
+    closing = true;
     operator.stop();
+  }
+
+  /**
+   * The leader Lease is gone. Unless this replica is closing, it exits with status 1, as JOSDK
+   * would, so that no two replicas ever reconcile at once and a standby takes over.
+   */
+  private void stoppedLeading() {
+    if (!closing) {
+      LOG.error("lost the leader Lease {}; exiting", HearthApi.OPERATOR_LEADER_LEASE);
+      System.exit(1);
+    }
   }
 }
