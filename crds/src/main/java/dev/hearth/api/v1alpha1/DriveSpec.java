@@ -1,23 +1,30 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /** An extra virtio-blk disk, attached after the rootfs in list order. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "An extra virtio-blk disk, attached after the rootfs in list order: the first is /dev/vdb.")
 public class DriveSpec {
 
   /** Name of the drive, a DNS label unique within the VM. */
   @JsonPropertyDescription(
       "Name of the drive: a DNS label (lowercase alphanumerics and '-'), unique within the VM, not 'rootfs'.")
   @Required
-  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
   @Size(min = 1, max = 63)
+  @ValidationRule(
+      value = "self.matches('^" + CelText.DNS_LABEL + "$')",
+      message =
+          "name must be a DNS label: lowercase letters, digits and '-', starting and ending with a"
+              + " letter or digit")
   private String name;
 
   /** Where the disk image comes from. */
@@ -33,8 +40,10 @@ public class DriveSpec {
   /** virtio-blk serial the guest sees (at most 20 characters). */
   @JsonPropertyDescription(
       "virtio-blk serial number the guest sees (/sys/block/*/serial): at most 20 characters of [A-Za-z0-9._-].")
-  @Pattern("^[A-Za-z0-9._-]*$")
   @Size(max = 20)
+  @ValidationRule(
+      value = "self.matches('^[A-Za-z0-9._-]*$')",
+      message = "serial may hold only letters, digits, '.', '_' and '-' (at most 20)")
   private String serial;
 
   /** I/O limits on this disk. */

@@ -1,5 +1,6 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
@@ -21,6 +22,10 @@ import java.util.Objects;
 @ValidationRule(
     value = "!has(self.sha256) || has(self.url)",
     message = "sha256 is only used with a url source")
+@JsonClassDescription(
+    "Where an image (kernel, initrd, disk) comes from: a file on the node (path), or"
+        + " an http(s) URL (url) that the agent downloads, checks against its sha256 and"
+        + " caches. Exactly one of path and url.")
 public class ImageSource {
 
   /** Absolute path of a file on the node. */
@@ -32,14 +37,21 @@ public class ImageSource {
   /** http(s) URL the agent downloads once and caches by sha256. */
   @JsonPropertyDescription(
       "http(s) URL the agent downloads once and caches, keyed by sha256. Exactly one of path and url; requires sha256.")
-  @Pattern("^https?://[^\\s]+$")
   @Size(min = 1, max = 2048)
+  @ValidationRule(
+      value = "self.matches('^[hH][tT][tT][pP][sS]?://[!\"$-.0->@-~]+([/?#][!-~]*)?$')",
+      message =
+          "url must be an http:// or https:// URL with a host, without spaces, control or"
+              + " non-ASCII characters")
   private String url;
 
   /** Lowercase hex SHA-256 of the content at url. */
   @JsonPropertyDescription(
       "Lowercase hex SHA-256 of the content at url (64 characters). The download is rejected when it differs.")
-  @Pattern("^[0-9a-f]{64}$")
+  @Size(max = 64)
+  @ValidationRule(
+      value = "self.matches('^[0-9a-f]{64}$')",
+      message = "sha256 must be 64 lowercase hexadecimal digits")
   private String sha256;
 
   public ImageSource() {}

@@ -1,13 +1,18 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /** The guest kernel, booted directly (ELF vmlinux or bzImage). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "The guest kernel, booted directly (ELF vmlinux or bzImage), and extra arguments"
+        + " for its command line.")
 public class KernelSpec {
 
   /** Where the kernel image comes from. */
@@ -17,8 +22,16 @@ public class KernelSpec {
 
   /** Extra kernel command-line arguments, appended after the ones Hearth generates. */
   @JsonPropertyDescription(
-      "Extra kernel command-line arguments, appended after those Hearth generates (console, virtio_mmio devices, ip=).")
-  @Size(max = 2048)
+      "Extra kernel command-line arguments, appended after those Hearth generates (console,"
+          + " virtio_mmio devices, ip=): at most 1024 printable ASCII characters.")
+  // The kernel takes 2048 bytes; the VMM keeps 1536 for the agent's and the user's arguments and
+  // the rest for its virtio_mmio device parameters, and the agent's own take up to 173.
+  @Size(max = 1024)
+  @ValidationRule(
+      value = "self.matches('^[ -~]*$')",
+      message =
+          "cmdline may hold only printable ASCII characters: no tabs, newlines or other control"
+              + " characters, nothing outside ASCII")
   private String cmdline;
 
   public KernelSpec() {}

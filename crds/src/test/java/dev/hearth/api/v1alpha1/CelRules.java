@@ -20,6 +20,7 @@ import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +39,8 @@ import java.util.Optional;
  * fails to compile), requires a bool result, evaluates a rule only where its value is present, and
  * evaluates transition rules (those naming {@code oldSelf}) only on an update where the old value
  * can be correlated: through object properties and map keys, never into list items. An evaluation
- * error rejects the object, as it does on the server. Not modelled: schema defaulting before
+ * error rejects the object, as it does on the server. Root rules see {@code metadata.name} and
+ * {@code metadata.generateName}, as on the server. Not modelled: schema defaulting before
  * validation, the cost budget, and Kubernetes' own CEL libraries beyond the standard strings
  * extension (no rule here uses them).
  */
@@ -54,7 +56,18 @@ final class CelRules {
   private final List<String> compiledRules = new ArrayList<>();
 
   CelRules(CustomResourceDefinition crd) {
-    this.root = GeneratedCrds.root(crd);
+    // At the root the API server lets rules read metadata.name and metadata.generateName only.
+    JSONSchemaProps string = new JSONSchemaPropsBuilder().withType("string").build();
+    this.root =
+        new JSONSchemaPropsBuilder(GeneratedCrds.root(crd))
+            .addToProperties(
+                "metadata",
+                new JSONSchemaPropsBuilder()
+                    .withType("object")
+                    .addToProperties("name", string)
+                    .addToProperties("generateName", string)
+                    .build())
+            .build();
     String kind = crd.getSpec().getNames().getKind();
     Map<String, CelType> structs = new LinkedHashMap<>();
     compileAll(root, kind, structs);

@@ -247,7 +247,8 @@ class CelRulesTest {
                   - {name: rootfs, source: {path: /a}}
                 """,
             "spec",
-            "drive name 'rootfs' is reserved for spec.rootfs"),
+            "drive names 'rootfs' and 'rng' are reserved: the VMM names the root disk and the"
+                + " entropy device so"),
         bad(
             "two interfaces with one name",
             KERNEL
@@ -314,7 +315,10 @@ class CelRulesTest {
     assertThat(set.validate(s))
         .extracting(Violation::path, Violation::message)
         .containsExactlyInAnyOrder(
-            tuple("spec.template.spec", "drive name 'rootfs' is reserved for spec.rootfs"),
+            tuple(
+                "spec.template.spec",
+                "drive names 'rootfs' and 'rng' are reserved: the VMM names the root disk and the"
+                    + " entropy device so"),
             tuple("spec.template.spec.kernel.source", "a url source requires sha256"));
   }
 
