@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Taint;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,9 @@ public class MicroVMNodeSpec {
           + " Node of the same name. At most 64.")
   @SchemaFrom(type = TaintSchema[].class)
   @Size(max = 64)
+  @ValidationRule(
+      value = "self.all(t, self.exists_one(u, u.key == t.key && u.effect == t.effect))",
+      message = "taints must be unique by key and effect, as on a Node")
   private List<Taint> taints = new ArrayList<>();
 
   /** Cordon: no new MicroVMs are placed here. */

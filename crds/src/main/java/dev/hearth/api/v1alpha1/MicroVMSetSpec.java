@@ -45,6 +45,15 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
         "selector does not match template.metadata.labels: the set would not count the MicroVMs"
             + " it creates and would create more without end",
     fieldPath = ".selector")
+@ValidationRule(
+    value =
+        "!has(self.template) || !has(self.template.spec) || !has(self.template.spec.network)"
+            + " || !has(self.replicas) || self.replicas <= 1"
+            + " || self.template.spec.network.all(n, !has(n.macAddress))",
+    message =
+        "template.spec.network[].macAddress would give every MicroVM of the set the same MAC"
+            + " address: leave it out (the agent gives each VM its own) or keep replicas at 1",
+    fieldPath = ".template.spec.network")
 public class MicroVMSetSpec {
   // CEL fragments of the rule above.
   static final String HAS_LABELS =

@@ -43,6 +43,7 @@ final class TaintSchema {
   @ValidationRule(
       value = "self in ['NoSchedule', 'PreferNoSchedule', 'NoExecute']",
       message = "effect must be NoSchedule, PreferNoSchedule or NoExecute")
+  @Size(max = 16)
   private String effect;
 
   @JsonProperty

@@ -31,12 +31,14 @@ public class TemplateMetadata {
   private Map<String, @Size(max = 63) String> labels = new LinkedHashMap<>();
 
   /** Annotations of each created MicroVM. */
-  @JsonPropertyDescription("Annotations of each created MicroVM.")
-  @Size(max = 64)
+  @JsonPropertyDescription(
+      "Annotations of each created MicroVM: at most 32, each value at most 4096 characters, so that"
+          + " they stay within the 256 KiB Kubernetes allows a MicroVM's annotations.")
+  @Size(max = 32)
   @ValidationRule(
       value = CelText.KEYS_ARE_QUALIFIED_NAMES,
       message = "annotation keys must be label keys: " + CelText.QUALIFIED_NAME_WORDS)
-  private Map<String, String> annotations = new LinkedHashMap<>();
+  private Map<String, @Size(max = 4096) String> annotations = new LinkedHashMap<>();
 
   public TemplateMetadata() {}
 

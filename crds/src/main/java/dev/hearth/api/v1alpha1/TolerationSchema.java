@@ -49,6 +49,7 @@ final class TolerationSchema {
   @ValidationRule(
       value = "self in ['', 'Equal', 'Exists']",
       message = "operator must be Equal or Exists")
+  @Size(max = 16)
   private String operator;
 
   @JsonProperty
@@ -66,6 +67,7 @@ final class TolerationSchema {
   @ValidationRule(
       value = "self in ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute']",
       message = "effect must be NoSchedule, PreferNoSchedule or NoExecute (or empty for all)")
+  @Size(max = 16)
   private String effect;
 
   @JsonProperty
