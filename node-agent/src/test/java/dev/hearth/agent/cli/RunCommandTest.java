@@ -47,7 +47,11 @@ class RunCommandTest {
     Path m = manifest("vcpus: 33\nkernel: {source: {path: k}}");
     assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
     assertThat(err.toString())
-        .isEqualTo("hearth: " + m + ": spec.vcpus: 33 is above the maximum 32\n");
+        .isEqualTo(
+            "hearth: "
+                + m
+                + ": spec.vcpus: Invalid value: 33: spec.vcpus in body should be less than or equal"
+                + " to 32\n");
   }
 
   @Test

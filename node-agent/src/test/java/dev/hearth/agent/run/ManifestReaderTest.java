@@ -58,18 +58,32 @@ class ManifestReaderTest {
   @Test
   void namesTheFieldAndTheProblem() throws Exception {
     String kernel = "kernel: {source: {path: k}}\n";
-    assertThat(errorFor(kernel + "vcpus: 64")).isEqualTo("spec.vcpus: 64 is above the maximum 32");
-    assertThat(errorFor(kernel + "vcpus: 0")).isEqualTo("spec.vcpus: 0 is below the minimum 1");
+    // In the API server's own words, as kubectl apply would print them.
+    assertThat(errorFor(kernel + "vcpus: 64"))
+        .isEqualTo(
+            "spec.vcpus: Invalid value: 64: spec.vcpus in body should be less than or equal to 32");
+    assertThat(errorFor(kernel + "vcpus: 0"))
+        .isEqualTo(
+            "spec.vcpus: Invalid value: 0: spec.vcpus in body should be greater than or equal to 1");
     assertThat(errorFor(kernel + "memoryMiB: 8"))
-        .isEqualTo("spec.memoryMiB: 8 is below the minimum 16");
-    assertThat(errorFor("vcpus: 1")).isEqualTo("spec.kernel: is required");
+        .isEqualTo(
+            "spec.memoryMiB: Invalid value: 8: spec.memoryMiB in body should be greater than or"
+                + " equal to 16");
+    assertThat(errorFor("vcpus: 1")).isEqualTo("spec.kernel: Required value");
     assertThat(errorFor(kernel + "vcpu: 2")).isEqualTo("spec.vcpu: unknown field");
+    // A wrong type: the server then leaves the CEL rules unchecked, and says so (the one more).
     assertThat(errorFor(kernel + "memoryMiB: lots"))
-        .isEqualTo("spec.memoryMiB: must be an integer, not \"lots\"");
+        .isEqualTo(
+            "spec.memoryMiB: Invalid value: \"string\": spec.memoryMiB in body must be of type"
+                + " integer: \"string\" (and 1 more)");
     assertThat(errorFor(kernel + "restartPolicy: Sometimes"))
-        .isEqualTo("spec.restartPolicy: \"Sometimes\" is not one of Always, Never, OnFailure");
+        .isEqualTo(
+            "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\","
+                + " \"Never\", \"OnFailure\" (and 1 more)");
     assertThat(errorFor(kernel + "vcpus: 0\nmemoryMiB: 1"))
-        .isEqualTo("spec.vcpus: 0 is below the minimum 1 (and 1 more)");
+        .isEqualTo(
+            "spec.vcpus: Invalid value: 0: spec.vcpus in body should be greater than or equal to 1"
+                + " (and 1 more)");
   }
 
   @Test
@@ -82,8 +96,8 @@ class ManifestReaderTest {
         .startsWith("spec.rootfs.rateLimiter.bandwidth: ");
     assertThat(errorFor("kernel: {source: {path: /etc/passwd}}"))
         .isEqualTo(
-            "spec.kernel.source.path: must be relative to the node's images root, without a"
-                + " leading '/'");
+            "spec.kernel.source.path: Invalid value: \"string\": must be relative to the node's"
+                + " images root, without a leading '/'");
     // What the API server checks in every resource's metadata.
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(

@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>A manifest with a {@code status} is a status write: the server drops status on create, so the
  * object is created without it and its status then sent to the status subresource, dry run.
  */
-class AdmissionCorpusTest {
+class AdmissionCorpusOnApiServerTest {
   private static final Path CORPUS = Path.of("src/test/resources/admission");
 
   private static ControlPlane plane;
