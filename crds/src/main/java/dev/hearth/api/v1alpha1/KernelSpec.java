@@ -14,6 +14,15 @@ import java.util.Objects;
     "The guest kernel, booted directly (ELF vmlinux or bzImage), and extra arguments"
         + " for its command line.")
 public class KernelSpec {
+  /**
+   * The longest command line a user may add. The kernel takes 2048 bytes; the VMM keeps 1536
+   * (BootSource.MAX_CMDLINE) for the agent's and the user's arguments and the rest for its
+   * virtio_mmio device parameters, and the agent's own take up to 173.
+   */
+  public static final int MAX_CMDLINE = 1024;
+
+  /** The characters a command line may hold: printable ASCII (no backslashes, for CEL's sake). */
+  public static final String CMDLINE = "[ -~]*";
 
   /** Where the kernel image comes from. */
   @JsonPropertyDescription("Where the kernel image (ELF vmlinux or bzImage) comes from.")
@@ -23,12 +32,12 @@ public class KernelSpec {
   /** Extra kernel command-line arguments, appended after the ones Hearth generates. */
   @JsonPropertyDescription(
       "Extra kernel command-line arguments, appended after those Hearth generates (console,"
-          + " virtio_mmio devices, ip=): at most 1024 printable ASCII characters.")
-  // The kernel takes 2048 bytes; the VMM keeps 1536 for the agent's and the user's arguments and
-  // the rest for its virtio_mmio device parameters, and the agent's own take up to 173.
-  @Size(max = 1024)
+          + " virtio_mmio devices, ip=): at most "
+          + MAX_CMDLINE
+          + " printable ASCII characters.")
+  @Size(max = MAX_CMDLINE)
   @ValidationRule(
-      value = "self.matches('^[ -~]*$')",
+      value = "self.matches('^" + KernelSpec.CMDLINE + "$')",
       message =
           "cmdline may hold only printable ASCII characters: no tabs, newlines or other control"
               + " characters, nothing outside ASCII")

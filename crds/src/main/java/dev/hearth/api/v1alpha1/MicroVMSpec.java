@@ -23,16 +23,22 @@ import java.util.Objects;
     "The desired microVM: its size, kernel, disks, network interfaces and placement. Every device"
         + " (drive, network interface) is named, and the names are unique across both lists.")
 @ValidationRule(
-    value = "!has(self.drives) || self.drives.all(d, d.name != 'rootfs' && d.name != 'rng')",
+    value = "!has(self.drives) || self.drives.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
     message =
-        "drive names 'rootfs' and 'rng' are reserved: the VMM names the root disk and the entropy"
-            + " device so",
+        "drive names '"
+            + MicroVMSpec.ROOTFS_NAME
+            + "' and '"
+            + MicroVMSpec.RNG_NAME
+            + "' are reserved: the VMM names the root disk and the entropy device so",
     fieldPath = ".drives")
 @ValidationRule(
-    value = "!has(self.network) || self.network.all(n, n.name != 'rootfs' && n.name != 'rng')",
+    value = "!has(self.network) || self.network.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
     message =
-        "network interface names 'rootfs' and 'rng' are reserved: the VMM names the root disk and"
-            + " the entropy device so",
+        "network interface names '"
+            + MicroVMSpec.ROOTFS_NAME
+            + "' and '"
+            + MicroVMSpec.RNG_NAME
+            + "' are reserved: the VMM names the root disk and the entropy device so",
     fieldPath = ".network")
 @ValidationRule(
     value =
@@ -46,7 +52,10 @@ import java.util.Objects;
         "(has(self.drives) ? size(self.drives) : 0) + (has(self.rootfs) ? 1 : 0) <= "
             + MicroVMSpec.MAX_DISKS,
     message =
-        "too many disks: the VMM attaches at most 8 in all, spec.rootfs included (so at most 7"
+        "too many disks: the VMM attaches at most "
+            + MicroVMSpec.MAX_DISKS
+            + " in all, spec.rootfs included (so at most "
+            + (MicroVMSpec.MAX_DISKS - 1)
             + " drives beside a rootfs)",
     fieldPath = ".drives")
 @ValidationRule(
@@ -74,11 +83,24 @@ import java.util.Objects;
             + " duplicate)",
     fieldPath = ".drives")
 public class MicroVMSpec {
-  /** Disks the agent's VMM attaches, the rootfs included (VmmRuntime.MAX_DRIVES). */
-  static final int MAX_DISKS = 8;
+  /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
+  public static final int MAX_DISKS = 8;
 
-  /** Network interfaces the agent's VMM attaches (VmmRuntime.MAX_NICS). */
-  static final int MAX_NICS = 8;
+  /** Network interfaces the agent's VMM attaches (the agent's VmmRuntime uses it). */
+  public static final int MAX_NICS = 8;
+
+  /** The longest device name: the VMM's device ids are 1 to 63 characters. */
+  public static final int MAX_DEVICE_NAME = 63;
+
+  /** The VMM's name for the root disk: no drive or network interface may take it. */
+  public static final String ROOTFS_NAME = "rootfs";
+
+  /** The VMM's name for the entropy device (its RngConfig.ID): no drive or interface takes it. */
+  public static final String RNG_NAME = "rng";
+
+  // CEL, true when device x (a drive or an interface) has neither reserved name.
+  static final String NOT_RESERVED =
+      ".name != '" + ROOTFS_NAME + "' && x.name != '" + RNG_NAME + "'";
 
   // CEL, true when drives d and e read the same file: one path, or one cached download.
   static final String SAME_IMAGE =

@@ -18,9 +18,14 @@ public class NetworkInterfaceSpec {
 
   /** Name of the interface, a DNS label unique within the VM. */
   @JsonPropertyDescription(
-      "Name of the interface: a DNS label (lowercase alphanumerics and '-'), unique within the VM.")
+      "Name of the interface: a DNS label (lowercase alphanumerics and '-'), unique among the"
+          + " VM's drives and network interfaces, not '"
+          + MicroVMSpec.ROOTFS_NAME
+          + "' or '"
+          + MicroVMSpec.RNG_NAME
+          + "'.")
   @Required
-  @Size(min = 1, max = 63)
+  @Size(min = 1, max = MicroVMSpec.MAX_DEVICE_NAME)
   @ValidationRule(
       value = "self.matches('^" + CelText.DNS_LABEL + "$')",
       message =

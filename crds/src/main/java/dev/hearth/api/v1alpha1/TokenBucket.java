@@ -26,6 +26,11 @@ import java.util.Objects;
     "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
         + " are available once. A size or refill time of 0 disables it.")
 public class TokenBucket {
+  /**
+   * The longest refill time the VMM takes (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond
+   * arithmetic overflows above it.
+   */
+  public static final long MAX_REFILL_TIME_MS = 9223372036L;
 
   /** Bucket capacity in tokens (bytes or operations); 0 disables the bucket. */
   @JsonPropertyDescription(
@@ -35,12 +40,11 @@ public class TokenBucket {
 
   /** Milliseconds to refill an empty bucket to size; 0 disables the bucket. */
   @JsonPropertyDescription(
-      "Milliseconds it takes to refill an empty bucket to size, at most 9223372036 (about 106"
-          + " days). 0 disables the bucket.")
+      "Milliseconds it takes to refill an empty bucket to size, at most "
+          + MAX_REFILL_TIME_MS
+          + " (about 106 days). 0 disables the bucket.")
   @Min(0)
-  // The VMM's limit (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond arithmetic overflows
-  // above it.
-  @Max(9223372036L)
+  @Max(MAX_REFILL_TIME_MS)
   private Long refillTimeMs;
 
   /** Extra tokens usable once, on top of size; requires size. */
