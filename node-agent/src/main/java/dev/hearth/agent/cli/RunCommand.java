@@ -1,21 +1,12 @@
 package dev.hearth.agent.cli;
 
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.run.HostUnavailableException;
 import dev.hearth.agent.run.KvmCannotRunGuestException;
 import dev.hearth.agent.run.LocalNetwork;
-import dev.hearth.agent.run.LocalRunner;
+import dev.hearth.agent.run.LocalRun;
 import dev.hearth.agent.run.ManifestException;
-import dev.hearth.agent.run.ManifestReader;
 import dev.hearth.agent.run.RunException;
-import dev.hearth.agent.runtime.VmmRuntime;
-import dev.hearth.agent.spec.SpecMapper;
-import dev.hearth.agent.spec.SpecRejectedException;
-import dev.hearth.agent.spec.VmPlan;
-import dev.hearth.api.v1alpha1.MicroVM;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -23,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code hearth run <microvm.yaml>}: boots one MicroVM manifest on this machine, no cluster. */
+/** {@code hearth run <manifest.yaml>}: boots one MicroVM manifest on this machine, no cluster. */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
@@ -82,32 +73,10 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
-      ManifestReader.LocalVm local = new ManifestReader().readVm(manifest);
-      local.note().ifPresent(n -> System.err.println("hearth: " + n));
-      MicroVM vm = local.vm();
-      VmPlan plan;
-      try {
-        plan = new SpecMapper(new VmmRuntime().capabilities()).map(vm.getSpec());
-      } catch (SpecRejectedException e) {
-        throw new ManifestException(e.getMessage(), e);
-      }
       Path root = imagesDir != null ? imagesDir : manifest.toAbsolutePath().getParent();
-      ImageCache images =
-          new ImageCache(
-              cacheDir,
-              new NodeImages(root),
-              4L << 30,
-              ImageCache.Timeouts.DEFAULT,
-              new SimpleMeterRegistry());
       LocalNetwork.Settings network =
           new LocalNetwork.Settings(Optional.ofNullable(bridge), subnet(), LocalNetwork.STATE_ROOT);
-      return new LocalRunner(
-              images,
-              LocalRunner.KVM_DEVICE,
-              LocalRunner.KernelCheck.LINUX_PROBE,
-              LocalNetwork.onThisHost(network),
-              System.err)
-          .run(vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), System.out);
+      return LocalRun.onThisHost(root, cacheDir, network, System.err).run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());
     } catch (HostUnavailableException e) {

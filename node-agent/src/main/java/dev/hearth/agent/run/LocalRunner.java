@@ -85,6 +85,7 @@ public final class LocalRunner {
   private final KernelCheck kernelCheck;
   private final Networks networks;
   private final PrintStream status;
+  private volatile StopSignal active;
 
   /**
    * @param images where node paths resolve (hearth run's images folder) and URL images are cached
@@ -119,6 +120,7 @@ public final class LocalRunner {
     Path work = null;
     LocalNetwork network = null;
     StopSignal stop = StopSignal.install(name, status);
+    active = stop;
     try {
       work = Files.createTempDirectory("hearth-run-");
       LaunchImages resolved = images(plan, work);
@@ -171,7 +173,16 @@ public final class LocalRunner {
       closeNetwork(network);
       images.release(OWNER);
       deleteTree(work);
+      active = null;
       stop.close();
+    }
+  }
+
+  /** Stops the VM that runs, or cuts a restart back-off short, as Ctrl-C does. */
+  public void stop() {
+    StopSignal s = active;
+    if (s != null) {
+      s.request();
     }
   }
 

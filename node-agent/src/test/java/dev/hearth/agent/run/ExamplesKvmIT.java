@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.hearth.agent.cli.HearthCommand;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.vmm.harness.TestGuest;
 import dev.hearth.vmm.testing.BuiltGuests;
 import dev.hearth.vmm.testing.RequiresKvm;
@@ -15,8 +16,10 @@ import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
 import dev.hearth.vmm.vm.LinuxKvmProbe;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +30,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -44,9 +50,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>"Boots" means the guest's own output reaches the console: the tiny guest's greeting; the Linux
  * test guest's init line ({@code HEARTH-GUEST-READY}); for an example with a network, also the
  * init's {@code HEARTH-NET ip=<a> dev=eth0} with the address hearth run printed first. A VM still
- * running then is stopped with SIGTERM, as Ctrl-C would, and a networked run must leave no bridge,
- * tap or nftables table behind. A networked example runs in a network namespace of its own, so the
- * test never touches the host's network.
+ * running then is stopped as Ctrl-C would stop it, and a networked run must leave no bridge, tap or
+ * nftables table behind. A networked example runs in a network namespace of its own, so the test
+ * never touches the host's network.
  *
  * <p>The tiny guest runs wherever KVM does; the Linux examples need a KVM that runs Linux, which on
  * a host whose KVM only emulates (or that has none) means inside the nested-KVM harness: this
@@ -125,7 +131,7 @@ class ExamplesKvmIT {
               kernel: {source: {path: hello.elf}}
               restartPolicy: Always
             """);
-    try (Run run = Run.start(manifest, images, Optional.empty())) {
+    try (Run run = Run.start(manifest, images)) {
       String again = "hearth: restartPolicy Always: booting hello-again again in ";
       run.await(again + "1000 ms (restart 1;", BOOT_LIMIT);
       run.await(again + "2000 ms (restart 2;", BOOT_LIMIT);
@@ -143,7 +149,7 @@ class ExamplesKvmIT {
 
   /**
    * Boots {@code e} with hearth run until the guest's own output is on its console (and, with a
-   * network, its address), then stops it.
+   * network, its address), then stops it as Ctrl-C would.
    */
   private static void boots(Example e) throws Exception {
     Path images = images(e.linux());
@@ -154,19 +160,19 @@ class ExamplesKvmIT {
       netns = Optional.of("hrx-" + UUID.randomUUID().toString().substring(0, 8));
       host.run("ip", "netns", "add", netns.get());
     }
-    try (Run run = Run.start(e.file(), images, netns)) {
+    try (InProcess run = InProcess.start(e.file(), images, netns)) {
       String kernel = images.resolve(kernelPath(e.file())).toString();
       assertThat(LinuxKvmProbe.looksLikeLinux(Path.of(kernel)))
           .as("%s's kernel %s is a Linux kernel", e, kernel)
           .isEqualTo(e.linux());
-      run.await(marker, BOOT_LIMIT);
+      run.await(marker);
       if (e.networked()) {
-        Matcher address = ADDRESS.matcher(run.await("hearth: eth0: ", BOOT_LIMIT));
+        Matcher address = ADDRESS.matcher(run.await("hearth: eth0: "));
         assertThat(address.find()).as("hearth run's address line").isTrue();
-        run.await("HEARTH-NET ip=" + address.group(1) + " dev=eth0", BOOT_LIMIT);
+        run.await("HEARTH-NET ip=" + address.group(1) + " dev=eth0");
       }
       int status = run.stop();
-      assertThat(status).as("exit status; output:%n%s", run.output()).isIn(0, 143);
+      assertThat(status).as("exit status; output:%n%s", run.output()).isIn(0, LocalRunner.STOPPED);
       assertThat(run.output()).contains("hearth: booting " + e.name() + " ");
       if (netns.isPresent()) {
         CommandRunner ns = HostCommands.inNamespace(netns.get());
@@ -177,6 +183,98 @@ class ExamplesKvmIT {
       }
     } finally {
       netns.ifPresent(n -> host.run("ip", "netns", "del", n));
+    }
+  }
+
+  /**
+   * hearth run's whole path ({@link LocalRun}, as the CLI runs it) on a thread of this JVM, in the
+   * network namespace {@code netns} where given (the run's bridge, taps and rules, and the VMM's
+   * taps, all made there). In-process, because inside the nested-KVM machine each JVM start costs a
+   * minute or more of emulated class loading; {@link
+   * #aGuestThatEndsBootsAgainUnderRestartAlwaysUntilStopped} runs the command as a process.
+   */
+  private static final class InProcess implements AutoCloseable {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final LocalRun run;
+
+    private InProcess(Path images) {
+      this.run =
+          LocalRun.onThisHost(
+              images,
+              images.resolveSibling("cache"),
+              new LocalNetwork.Settings(
+                  Optional.empty(), Optional.empty(), LocalNetwork.STATE_ROOT),
+              new PrintStream(out, true, StandardCharsets.UTF_8));
+    }
+
+    static InProcess start(Path manifest, Path images, Optional<String> netns) {
+      InProcess p = new InProcess(images);
+      Thread.ofPlatform()
+          .name("hearth-run-" + manifest.getFileName())
+          .start(
+              () -> {
+                try {
+                  p.exit.complete(
+                      netns.isPresent()
+                          ? NetNamespace.call(
+                              NetNamespace.named(netns.get()), () -> p.run.run(manifest, p.out))
+                          : p.run.run(manifest, p.out));
+                } catch (Throwable t) {
+                  p.exit.completeExceptionally(t);
+                }
+              });
+      return p;
+    }
+
+    String output() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Waits until the output holds {@code text}; returns the output from its line on. */
+    String await(String text) throws InterruptedException {
+      Instant end = Instant.now().plus(BOOT_LIMIT);
+      while (Instant.now().isBefore(end)) {
+        boolean ended = exit.isDone();
+        String o = output();
+        int at = o.indexOf(text);
+        if (at >= 0) {
+          return o.substring(o.lastIndexOf('\n', at) + 1);
+        }
+        if (ended) {
+          throw new AssertionError(
+              "hearth run ended (" + outcome() + ") without printing '" + text + "':\n" + o);
+        }
+        Thread.sleep(100);
+      }
+      throw new AssertionError(
+          "hearth run did not print '" + text + "' within " + BOOT_LIMIT + ":\n" + output());
+    }
+
+    /** Stops the run as Ctrl-C would, unless it has ended; returns its exit status. */
+    int stop() throws Exception {
+      run.stop();
+      try {
+        return exit.get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new AssertionError("hearth run did not stop within " + STOP_LIMIT + ":\n" + output());
+      }
+    }
+
+    private String outcome() {
+      try {
+        return "exit status " + exit.getNow(null);
+      } catch (CompletionException e) {
+        return String.valueOf(e.getCause());
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (!exit.isDone()) {
+        run.stop();
+        exit.handle((s, t) -> s).get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
     }
   }
 
@@ -271,9 +369,8 @@ class ExamplesKvmIT {
                   });
     }
 
-    static Run start(Path manifest, Path images, Optional<String> netns) throws IOException {
+    static Run start(Path manifest, Path images) throws IOException {
       List<String> cmd = new ArrayList<>();
-      netns.ifPresent(n -> cmd.addAll(List.of("ip", "netns", "exec", n)));
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
       cmd.addAll(
           List.of(
