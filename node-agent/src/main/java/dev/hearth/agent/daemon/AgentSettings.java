@@ -36,7 +36,9 @@ public record AgentSettings(
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {
       throw new IllegalArgumentException(
-          "node name '" + nodeName + "' is not a DNS subdomain (set --node-name or NODE_NAME)");
+          "node name '"
+              + nodeName
+              + "' is not a DNS subdomain (set --node-name or HEARTH_NODE_NAME)");
     }
     if (!bridge.matches("[A-Za-z0-9_.-]{1,15}")) {
       throw new IllegalArgumentException(
