@@ -199,14 +199,24 @@ public final class LocalNetwork implements AutoCloseable {
     } catch (IOException e) {
       throw new NetworkException("cannot read " + owner + ": " + e.getMessage(), e);
     }
-    NetworkNames names =
-        new NetworkNames(p.getProperty("bridge"), p.getProperty("table"), p.getProperty("taps"));
+    NetworkNames names;
+    Cidr subnet;
+    try {
+      names =
+          new NetworkNames(
+              p.getProperty("bridge", ""), p.getProperty("table", ""), p.getProperty("taps", ""));
+      subnet = Cidr.parse(p.getProperty("subnet", ""));
+    } catch (NetworkException | IllegalArgumentException e) {
+      throw new NetworkException(
+          owner
+              + " does not describe a killed run's network ("
+              + e.getMessage()
+              + "); remove what it names by hand, then "
+              + slot.dir(),
+          e);
+    }
     NodeNetwork left =
-        new NodeNetwork(
-            commands,
-            taps,
-            new Ipam(Cidr.parse(p.getProperty("subnet")), slot.dir().resolve("ipam")),
-            names);
+        new NodeNetwork(commands, taps, new Ipam(subnet, slot.dir().resolve("ipam")), names);
     left.reconcile(Set.of());
     left.tearDown();
     deleteSlotDir(slot.dir());

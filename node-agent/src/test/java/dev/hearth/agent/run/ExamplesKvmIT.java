@@ -169,7 +169,11 @@ class ExamplesKvmIT {
       if (e.networked()) {
         Matcher address = ADDRESS.matcher(run.await("hearth: eth0: "));
         assertThat(address.find()).as("hearth run's address line").isTrue();
-        run.await("HEARTH-NET ip=" + address.group(1) + " dev=eth0");
+        // The init configures ip= after its first line and before its last.
+        run.await("HEARTH-GUEST-DONE");
+        assertThat(run.output())
+            .as("the guest's console")
+            .contains("HEARTH-NET ip=" + address.group(1) + " dev=eth0");
       }
       int status = run.stop();
       assertThat(status).as("exit status; output:%n%s", run.output()).isIn(0, LocalRunner.STOPPED);
