@@ -86,10 +86,14 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     if (ctx == null) {
       return;
     }
-    if (index == TX) {
-      QueueDrain.drain(ctx, TX, this::fromGuest);
-    }
     if (index == TX || index == RX) {
+      // Guest packets wait in their ring while the answers they may need have nowhere to go; new
+      // receive buffers let both move again.
+      toGuest();
+      if (QueueDrain.drain(ctx, TX, this::fromGuest)) {
+        toGuest();
+        QueueDrain.drain(ctx, TX, this::fromGuest);
+      }
       toGuest();
     }
   }
@@ -139,9 +143,27 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     }
   }
 
+  /** Control packets waiting for receive buffers (tests). */
+  synchronized int pendingControl() {
+    return muxer.pendingControl();
+  }
+
+  /** Open connections, including host ones still sending their CONNECT line (tests). */
+  synchronized int connectionCount() {
+    return muxer.connectionCount();
+  }
+
+  /** Heap bytes held in buffers for guest data not yet written to host sockets (tests). */
+  synchronized long bufferedBytes() {
+    return muxer.bufferedBytes();
+  }
+
   // ---- guest to host ---------------------------------------------------------------------------
 
   private int fromGuest(DescriptorChain chain) {
+    if (muxer.controlFull()) {
+      return QueueDrain.STOP;
+    }
     if (chain.readableBytes() < VsockHeader.SIZE) {
       return 0;
     }

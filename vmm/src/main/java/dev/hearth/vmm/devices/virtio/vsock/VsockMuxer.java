@@ -12,9 +12,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +21,19 @@ import java.util.Map;
  * The connection side of {@link VirtioVsock}: the host's Unix sockets, the state of every stream,
  * and the control packets waiting for the guest. Used only under the device's lock, except {@link
  * #select}, which only waits.
+ *
+ * <p>A hostile guest cannot grow the host's heap without bound: connections are capped at {@link
+ * #MAX_CONNECTIONS} (Firecracker's limit; more are refused with RST), control packets are bounded
+ * ({@link VsockControl}), and guest data that host sockets have not taken is held in buffers that
+ * grow only as needed, within the credit the guest was given per connection and within {@link
+ * VsockConfig#maxBufferedBytes} for the device (a connection that would need more is reset).
  */
 final class VsockMuxer {
   private static final System.Logger LOG = System.getLogger(VsockMuxer.class.getName());
+
+  /** Open connections at most, host ones still sending their CONNECT line included. */
+  static final int MAX_CONNECTIONS = 1023;
+
   private static final int MAX_CONNECT_LINE = 32;
   private static final int FIRST_LOCAL_PORT = 1 << 30;
 
@@ -34,8 +42,9 @@ final class VsockMuxer {
   private final ServerSocketChannel listener;
   private final Map<Long, VsockConnection> conns = new HashMap<>();
   private final List<VsockConnection> awaitingLine = new ArrayList<>();
-  private final Deque<VsockHeader> control = new ArrayDeque<>();
+  private final VsockControl control = new VsockControl();
   private int nextLocalPort = FIRST_LOCAL_PORT;
+  private long buffered;
 
   /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
   VsockMuxer(VsockConfig config) throws IOException {
@@ -76,6 +85,7 @@ final class VsockMuxer {
   void clear() {
     conns.values().forEach(VsockConnection::close);
     conns.clear();
+    buffered = 0;
     awaitingLine.forEach(VsockConnection::close);
     awaitingLine.clear();
     control.clear();
@@ -98,13 +108,30 @@ final class VsockMuxer {
     }
   }
 
+  int pendingControl() {
+    return control.size();
+  }
+
+  int connectionCount() {
+    return conns.size() + awaitingLine.size();
+  }
+
+  long bufferedBytes() {
+    return buffered;
+  }
+
   /** The next control packet for the guest, or null. */
   VsockHeader pollControl() {
-    return control.poll();
+    return control.poll((c, op) -> header(c, op, 0, 0));
   }
 
   boolean hasControl() {
     return !control.isEmpty();
+  }
+
+  /** Whether guest packets must wait for receive buffers (the answers might not fit). */
+  boolean controlFull() {
+    return control.full();
   }
 
   /**
@@ -141,8 +168,8 @@ final class VsockMuxer {
   void acceptHosts(boolean guestReady) throws IOException {
     SocketChannel ch;
     while ((ch = listener.accept()) != null) {
-      if (!guestReady) {
-        ch.close(); // no guest driver to connect to
+      if (!guestReady || connectionCount() >= MAX_CONNECTIONS) {
+        ch.close(); // no guest driver to connect to, or no room
         continue;
       }
       ch.configureBlocking(false);
@@ -207,7 +234,7 @@ final class VsockMuxer {
       c.state = VsockConnection.State.LOCAL_INIT;
       c.key.interestOps(0);
       conns.put(c.key(), c);
-      control.add(header(c, OP_REQUEST, 0, 0));
+      control.flag(c, OP_REQUEST);
       return;
     }
   }
@@ -228,7 +255,17 @@ final class VsockMuxer {
   }
 
   private void flushToHost(VsockConnection c) throws IOException {
-    c.flushToHost();
+    int before = c.bufferCapacity();
+    try {
+      c.flushToHost();
+    } finally {
+      buffered += c.bufferCapacity() - before;
+    }
+    watchWrites(c);
+  }
+
+  /** Watches the host socket for room while guest data waits; shuts it once the guest did. */
+  private void watchWrites(VsockConnection c) throws IOException {
     SelectionKey key = c.key;
     if (c.hasPendingToHost()) {
       key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
@@ -240,16 +277,55 @@ final class VsockMuxer {
       }
     }
     if (c.fwdCnt - c.lastAdvertisedFwdCnt >= VsockConnection.BUF_ALLOC / 4) {
-      control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+      control.flag(c, OP_CREDIT_UPDATE);
     }
   }
 
   void resetConnection(VsockConnection c, String why) {
     LOG.log(System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
-    c.close();
-    if (conns.remove(c.key()) != null) {
-      control.add(header(c, OP_RST, 0, 0));
+    if (drop(c)) {
+      control.reset(header(c, OP_RST, 0, 0));
     }
+  }
+
+  /** Closes {@code c} and forgets it; false if it was not open. */
+  private boolean drop(VsockConnection c) {
+    buffered -= c.bufferCapacity();
+    control.forget(c);
+    c.close();
+    return conns.remove(c.key()) != null;
+  }
+
+  /** Passes guest data on {@code c} to its host socket, within the credit and the budget. */
+  private void guestData(VsockConnection c, byte[] data) throws IOException {
+    if (data.length > VsockConnection.BUF_ALLOC - c.pendingToHost()) {
+      resetConnection(
+          c,
+          "guest overran its credit by "
+              + (data.length - (VsockConnection.BUF_ALLOC - c.pendingToHost()))
+              + " bytes");
+      return;
+    }
+    int before = c.bufferCapacity();
+    int grow = c.capacityFor(data.length) - before;
+    if (grow > 0 && buffered + grow > config.maxBufferedBytes()) {
+      // Only a guest whose host sockets stopped reading gets here; take what fits.
+      c.flushToHost();
+      buffered += c.bufferCapacity() - before;
+      before = c.bufferCapacity();
+      grow = c.capacityFor(data.length) - before;
+      if (grow > 0 && buffered + grow > config.maxBufferedBytes()) {
+        resetConnection(
+            c, "the device's " + config.maxBufferedBytes() + "-byte buffer budget is spent");
+        return;
+      }
+    }
+    try {
+      c.send(data, 0, data.length);
+    } finally {
+      buffered += c.bufferCapacity() - before;
+    }
+    watchWrites(c);
   }
 
   void onGuestPacket(VsockHeader h, byte[] data) {
@@ -293,30 +369,20 @@ final class VsockMuxer {
             resetConnection(c, "RW before the connection is up or after SHUTDOWN");
             return;
           }
-          if (data.length > c.toHost.remaining()) {
-            resetConnection(
-                c,
-                "guest overran its credit by " + (data.length - c.toHost.remaining()) + " bytes");
-            return;
-          }
-          c.toHost.put(data);
-          flushToHost(c);
+          guestData(c, data);
         }
         case OP_CREDIT_UPDATE -> {}
-        case OP_CREDIT_REQUEST -> control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+        case OP_CREDIT_REQUEST -> control.flag(c, OP_CREDIT_UPDATE);
         case OP_SHUTDOWN -> {
           if ((h.flags() & (SHUTDOWN_RCV | SHUTDOWN_SEND)) == (SHUTDOWN_RCV | SHUTDOWN_SEND)) {
-            c.flushToHost(); // best effort; the guest is closing
+            flushToHost(c); // best effort; the guest is closing
             resetConnection(c, "guest closed");
           } else if ((h.flags() & SHUTDOWN_SEND) != 0) {
             c.guestShutSend = true;
             flushToHost(c);
           }
         }
-        case OP_RST -> {
-          c.close();
-          conns.remove(c.key());
-        }
+        case OP_RST -> drop(c);
         default -> resetConnection(c, "unknown op " + h.op());
       }
     } catch (IOException e) {
@@ -325,6 +391,10 @@ final class VsockMuxer {
   }
 
   private void connectToHost(VsockHeader h) {
+    if (connectionCount() >= MAX_CONNECTIONS) {
+      replyRst(h);
+      return;
+    }
     UnixDomainSocketAddress target =
         UnixDomainSocketAddress.of(config.udsPath() + "_" + Integer.toUnsignedString(h.dstPort()));
     if (!Files.exists(target.getPath())) {
@@ -344,7 +414,7 @@ final class VsockMuxer {
       c.key = ch.register(selector, SelectionKey.OP_READ, c);
       selector.wakeup();
       conns.put(c.key(), c);
-      control.add(header(c, OP_RESPONSE, 0, 0));
+      control.flag(c, OP_RESPONSE);
     } catch (IOException e) {
       LOG.log(
           System.Logger.Level.DEBUG,
@@ -364,7 +434,7 @@ final class VsockMuxer {
 
   void replyRst(VsockHeader h) {
     if (h.op() != OP_RST) {
-      control.add(
+      control.reset(
           new VsockHeader(
               VirtioVsock.HOST_CID,
               config.guestCid(),
