@@ -405,8 +405,13 @@ final class VsockMuxer {
     SocketChannel ch = null;
     try {
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      ch.connect(target);
+      // Never block the device (and its lock, and so the VM's stop) on a host listener: a Unix
+      // connect either completes at once or fails (EAGAIN while the listener's backlog is full),
+      // and the guest gets RST, as when nothing listens.
       ch.configureBlocking(false);
+      if (!ch.connect(target)) {
+        throw new IOException("connect did not complete at once");
+      }
       VsockConnection c = new VsockConnection(ch, VsockConnection.State.ESTABLISHED);
       c.localPort = h.dstPort();
       c.peerPort = h.srcPort();

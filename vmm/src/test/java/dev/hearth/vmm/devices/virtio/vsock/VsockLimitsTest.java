@@ -2,6 +2,7 @@ package dev.hearth.vmm.devices.virtio.vsock;
 
 import static dev.hearth.vmm.devices.virtio.vsock.VsockHeader.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.hearth.vmm.devices.virtio.DeviceHarness;
 import dev.hearth.vmm.devices.virtio.vsock.VsockGuest.Packet;
@@ -9,7 +10,11 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +117,45 @@ class VsockLimitsTest {
       }
       assertThat(reset).as("connections reset for the budget").isNotEmpty();
       assertThat(vsock.connectionCount()).isEqualTo(conns - reset.size());
+    }
+  }
+
+  @Test
+  void aGuestConnectToAListenerThatNeverAcceptsNeitherBlocksTheDeviceNorItsStop() throws Exception {
+    start(VsockConfig.DEFAULT_MAX_BUFFERED_BYTES);
+    guest.postRx(16);
+    Path port = dir.resolve("v.sock_5000");
+    List<SocketChannel> queued = new ArrayList<>();
+    try (ServerSocketChannel host = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      host.bind(UnixDomainSocketAddress.of(port), 1);
+      // Fill the backlog: a blocking connect there waits until the listener accepts.
+      while (queued.size() < 64) {
+        SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+        c.configureBlocking(false);
+        queued.add(c);
+        try {
+          c.connect(UnixDomainSocketAddress.of(port));
+        } catch (IOException full) {
+          break;
+        }
+      }
+      Thread connect =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    synchronized (vsock) {
+                      guest.sendHeader(OP_REQUEST, 77, 5000, 0, 65536, 0);
+                    }
+                  });
+      connect.join(5000);
+      assertThat(connect.isAlive()).as("the device is stuck in connect").isFalse();
+      List<Packet> got = guest.received();
+      assertThat(got).extracting(p -> p.header().op()).containsExactly(OP_RST);
+      assertTimeoutPreemptively(Duration.ofSeconds(2), vsock::close);
+    } finally {
+      for (SocketChannel c : queued) {
+        c.close();
+      }
     }
   }
 }
