@@ -171,6 +171,9 @@ public final class VmmRuntime implements VmRuntime {
       throw new VmStartException("KernelLoadFailed", e.getMessage(), e);
     } catch (VmException e) {
       throw new VmStartException("VmCreateFailed", e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // The VMM released what it had made; the VM fails instead of staying Starting.
+      throw new VmStartException("VmCreateFailed", String.valueOf(e.getMessage()), e);
     }
     try {
       vm.start();

@@ -27,11 +27,13 @@ final class ElfLoader {
         && image[3] == 'F';
   }
 
-  static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
-    ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-    if (image.length < 64) {
+  static LoadedKernel load(Image file, GuestMemory memory) {
+    String name = file.name();
+    if (file.size() < 64) {
       throw new LoaderException(name + ": ELF header truncated");
     }
+    byte[] image = file.read(0, 64);
+    ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
     if (image[4] != 2 || image[5] != 1) {
       throw new LoaderException(name + ": not a little-endian 64-bit ELF");
     }
@@ -44,22 +46,24 @@ final class ElfLoader {
     int phnum = Short.toUnsignedInt(b.getShort(56));
     if (phentsize < 56
         || phoff < 0
-        || phoff > image.length
-        || (long) phentsize * phnum > image.length - phoff) {
+        || phoff > file.size()
+        || (long) phentsize * phnum > file.size() - phoff) {
       throw new LoaderException(name + ": program headers lie outside the file");
     }
     long end = 0;
     int loaded = 0;
     for (int i = 0; i < phnum; i++) {
-      int ph = (int) (phoff + (long) i * phentsize);
-      if (b.getInt(ph) != PT_LOAD) {
+      ByteBuffer ph =
+          ByteBuffer.wrap(file.read(phoff + (long) i * phentsize, 56))
+              .order(ByteOrder.LITTLE_ENDIAN);
+      if (ph.getInt(0) != PT_LOAD) {
         continue;
       }
-      long offset = b.getLong(ph + 8);
-      long paddr = b.getLong(ph + 24);
-      long filesz = b.getLong(ph + 32);
-      long memsz = b.getLong(ph + 40);
-      if (offset < 0 || filesz < 0 || offset > image.length || filesz > image.length - offset) {
+      long offset = ph.getLong(8);
+      long paddr = ph.getLong(24);
+      long filesz = ph.getLong(32);
+      long memsz = ph.getLong(40);
+      if (offset < 0 || filesz < 0 || offset > file.size() || filesz > file.size() - offset) {
         throw new LoaderException(name + ": segment " + i + " lies outside the file");
       }
       if (memsz < filesz) {
@@ -88,7 +92,7 @@ final class ElfLoader {
                 + ") does not fit in guest memory");
       }
       try {
-        memory.write(at, image, (int) offset, (int) filesz);
+        file.copyTo(offset, filesz, memory, at);
         if (memsz > filesz) {
           memory.slice(at.plus(filesz), memsz - filesz).fill((byte) 0);
         }

@@ -35,6 +35,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -78,9 +79,24 @@ final class VmParts implements AutoCloseable {
     try {
       p.buildAll(consoleSink, onReset);
       return p;
-    } catch (RuntimeException | Error e) {
-      p.close();
+    } catch (RuntimeException e) {
+      closeAfter(p, e);
       throw e;
+    } catch (Error e) {
+      // Whatever went wrong (a JVM out of memory, say), the caller gets a VMM failure it can
+      // report,
+      // and nothing of the VM is left behind.
+      VmException failure = new VmException("creating VM " + config.name() + " failed: " + e, e);
+      closeAfter(p, failure);
+      throw failure;
+    }
+  }
+
+  private static void closeAfter(VmParts p, Throwable cause) {
+    try {
+      p.close();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
     }
   }
 
@@ -114,16 +130,11 @@ final class VmParts implements AutoCloseable {
 
     kernel = KernelLoader.load(config.boot().kernel(), memory.memory());
     if (config.boot().initrd().isPresent()) {
-      byte[] initrd;
-      try {
-        initrd = Files.readAllBytes(config.boot().initrd().get());
-      } catch (IOException e) {
-        throw new LoaderException("cannot read initrd: " + e.getMessage(), e);
-      }
-      initrdSize = initrd.length;
+      Path initrd = config.boot().initrd().get();
       initrdAddress =
           InitrdPlacement.load(
               initrd, kernel, memory.memory(), GuestRam.lowRamEnd(config.memoryBytes()));
+      initrdSize = sizeOf(initrd);
     }
     LongMode.writeTables(memory.memory());
     byte[] mp = MpTable.build(config.vcpus());
@@ -164,6 +175,14 @@ final class VmParts implements AutoCloseable {
                 memory.memory(),
                 eventLoop,
                 (name, factory) -> addVirtioMmio(name, factory::apply)));
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new LoaderException("cannot read " + file + ": " + e.getMessage(), e);
+    }
   }
 
   private void configureVcpu(VcpuFd vcpu, List<CpuidEntry> supported) {
