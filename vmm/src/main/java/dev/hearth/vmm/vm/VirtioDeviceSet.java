@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -51,12 +52,19 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final EventLoop loop;
   private final SlotAllocator slots;
   private final LoopTimers timers;
+  private final Consumer<String> onLoopDeath;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
 
-  private VirtioDeviceSet(VmFd vm, GuestMemory memory, EventLoop loop, SlotAllocator slots) {
+  private VirtioDeviceSet(
+      VmFd vm,
+      GuestMemory memory,
+      EventLoop loop,
+      SlotAllocator slots,
+      Consumer<String> onLoopDeath) {
     this.vm = vm;
+    this.onLoopDeath = onLoopDeath;
     this.memory = memory;
     this.loop = loop;
     this.slots = slots;
@@ -65,7 +73,8 @@ final class VirtioDeviceSet implements AutoCloseable {
 
   /**
    * Builds every device in {@code devices} in order (drives, interfaces, vsock, rng). On failure
-   * everything built so far is released and the exception names the device.
+   * everything built so far is released and the exception names the device. A device thread that
+   * dies (the vsock host loop) tells {@code onLoopDeath} why.
    */
   static VirtioDeviceSet attach(
       String vmName,
@@ -73,8 +82,9 @@ final class VirtioDeviceSet implements AutoCloseable {
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots) {
-    VirtioDeviceSet set = new VirtioDeviceSet(vm, memory, loop, slots);
+      SlotAllocator slots,
+      Consumer<String> onLoopDeath) {
+    VirtioDeviceSet set = new VirtioDeviceSet(vm, memory, loop, slots, onLoopDeath);
     try {
       devices.drives().forEach(set::addDrive);
       devices.netInterfaces().forEach(set::addNet);
@@ -164,7 +174,10 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw new VmException("vsock: cannot bind " + v.udsPath() + ": " + e, e);
     }
     Thread thread =
-        Thread.ofPlatform().name("vsock-" + vmName).daemon(true).unstarted(vsock::runHostLoop);
+        Thread.ofPlatform()
+            .name("vsock-" + vmName)
+            .daemon(true)
+            .unstarted(() -> vsock.runHostLoop(onLoopDeath));
     own(
         () -> {
           vsock.close();

@@ -40,6 +40,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -74,10 +75,15 @@ final class VmParts implements AutoCloseable {
     this.config = config;
   }
 
-  static VmParts build(VmConfig config, OutputStream consoleSink, Runnable onReset) {
+  /**
+   * Builds every part of the VM. {@code onReset}: the guest pulled the i8042 reset line. {@code
+   * onLoopDeath}: the event loop or a device's own thread died, with why; the VM must end.
+   */
+  static VmParts build(
+      VmConfig config, OutputStream consoleSink, Runnable onReset, Consumer<String> onLoopDeath) {
     VmParts p = new VmParts(config);
     try {
-      p.buildAll(consoleSink, onReset);
+      p.buildAll(consoleSink, onReset, onLoopDeath);
       return p;
     } catch (RuntimeException e) {
       closeAfter(p, e);
@@ -100,7 +106,7 @@ final class VmParts implements AutoCloseable {
     }
   }
 
-  private void buildAll(OutputStream consoleSink, Runnable onReset) {
+  private void buildAll(OutputStream consoleSink, Runnable onReset, Consumer<String> onLoopDeath) {
     List<CpuidEntry> cpuid;
     try (Kvm kvm = Kvm.open()) {
       if (config.vcpus() > kvm.maxVcpus()) {
@@ -158,7 +164,7 @@ final class VmParts implements AutoCloseable {
     mmio.register(BOOT_TIMER_MMIO, MMIO_SLOT_SIZE, bootTimer, "boot timer");
     pio.register(BOOT_TIMER_PORT, 1, bootTimer, "boot timer port");
 
-    eventLoop = own(new EventLoop("events-" + config.name()));
+    eventLoop = own(new EventLoop("events-" + config.name(), onLoopDeath));
 
     for (int id = 0; id < config.vcpus(); id++) {
       VcpuFd vcpu = own(vm.createVcpu(id));
@@ -174,7 +180,8 @@ final class VmParts implements AutoCloseable {
                 vm,
                 memory.memory(),
                 eventLoop,
-                (name, factory) -> addVirtioMmio(name, factory::apply)));
+                (name, factory) -> addVirtioMmio(name, factory::apply),
+                onLoopDeath));
   }
 
   private static long sizeOf(Path file) {

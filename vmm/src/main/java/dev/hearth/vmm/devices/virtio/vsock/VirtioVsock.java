@@ -10,6 +10,7 @@ import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.Selector;
+import java.util.function.Consumer;
 
 /**
  * virtio-vsock (ID 19) in Firecracker's hybrid model: guest stream sockets meet host Unix sockets.
@@ -104,20 +105,21 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     muxer.clear();
   }
 
-  /** Serves host sockets until {@link #close()}; the VM runs it on a thread of its own. */
-  public void runHostLoop() {
-    while (muxer.open()) {
-      try {
+  /**
+   * Serves host sockets until {@link #close()}; the VM runs it on a thread of its own. Anything
+   * else that ends it (a selector failure, an Error) is logged and handed to {@code onDeath}, on
+   * this thread: the device no longer serves the host, and the VM must not go on as if it did.
+   */
+  public void runHostLoop(Consumer<String> onDeath) {
+    try {
+      while (muxer.open()) {
         pollHost(0);
-      } catch (IOException | java.nio.channels.ClosedSelectorException e) {
-        if (muxer.open()) {
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "vsock host loop on {0} stopped: {1}",
-              config.udsPath(),
-              e.toString());
-        }
-        return;
+      }
+    } catch (Throwable t) {
+      if (muxer.open()) {
+        String why = "vsock host loop on " + config.udsPath() + " died: " + t;
+        LOG.log(System.Logger.Level.ERROR, why, t);
+        onDeath.accept(why);
       }
     }
   }
