@@ -41,7 +41,10 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private final VsockMuxer muxer;
   private DeviceContext ctx;
 
-  /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
+  /**
+   * Binds {@code config.udsPath()}, replacing a stale socket there but never a live one or another
+   * file: that fails with an IOException.
+   */
   public VirtioVsock(VsockConfig config) throws IOException {
     this.config = config;
     this.muxer = new VsockMuxer(config);
@@ -217,7 +220,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private int sendData(VsockConnection c, DescriptorChain chain) {
     int max =
         Math.min(Math.min(chain.writableBytes() - VsockHeader.SIZE, c.peerCredit()), MAX_PAYLOAD);
-    byte[] payload = muxer.takeHostBytes(c, max);
+    byte[] payload = c.takeHostBytes(max);
     if (payload == null) {
       byte[] h = muxer.header(c, OP_SHUTDOWN, SHUTDOWN_RCV | SHUTDOWN_SEND, 0).encode();
       chain.write(ctx.memory(), 0, h, 0, h.length);

@@ -77,6 +77,37 @@ final class VsockConnection {
     peerFwdCnt = h.fwdCnt();
   }
 
+  /**
+   * Up to {@code max} host bytes for the guest: an empty array when the socket had none after all
+   * (it is watched again), null at end of stream.
+   */
+  byte[] takeHostBytes(int max) {
+    if (hostLeftover.length > 0) {
+      int n = Math.min(max, hostLeftover.length);
+      byte[] payload = java.util.Arrays.copyOf(hostLeftover, n);
+      hostLeftover = java.util.Arrays.copyOfRange(hostLeftover, n, hostLeftover.length);
+      return payload;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(max);
+    int n;
+    try {
+      n = channel.read(buf);
+    } catch (IOException e) {
+      n = -1;
+    }
+    if (n == 0) {
+      hostReadable = false;
+      key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+      key.selector().wakeup();
+      return new byte[0];
+    }
+    if (n < 0) {
+      hostEof = true;
+      return null;
+    }
+    return java.util.Arrays.copyOf(buf.array(), n);
+  }
+
   /** Guest bytes waiting for the host socket. */
   int pendingToHost() {
     return toHost == null ? 0 : toHost.position();

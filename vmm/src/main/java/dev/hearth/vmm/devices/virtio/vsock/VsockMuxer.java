@@ -8,13 +8,10 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,27 +31,28 @@ final class VsockMuxer {
   /** Open connections at most, host ones still sending their CONNECT line included. */
   static final int MAX_CONNECTIONS = 1023;
 
-  private static final int MAX_CONNECT_LINE = 32;
   private static final int FIRST_LOCAL_PORT = 1 << 30;
 
   private final VsockConfig config;
   private final Selector selector;
-  private final ServerSocketChannel listener;
+  private final VsockListener listener;
   private final Map<Long, VsockConnection> conns = new HashMap<>();
-  private final List<VsockConnection> awaitingLine = new ArrayList<>();
   private final VsockControl control = new VsockControl();
   private int nextLocalPort = FIRST_LOCAL_PORT;
   private long buffered;
 
-  /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
+  /**
+   * Binds {@code config.udsPath()}, replacing only a stale socket there ({@link VsockListener}).
+   */
   VsockMuxer(VsockConfig config) throws IOException {
     this.config = config;
-    Files.deleteIfExists(config.udsPath());
     this.selector = Selector.open();
-    this.listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    listener.bind(UnixDomainSocketAddress.of(config.udsPath()));
-    listener.configureBlocking(false);
-    listener.register(selector, SelectionKey.OP_ACCEPT);
+    try {
+      this.listener = new VsockListener(config.udsPath(), selector);
+    } catch (IOException | RuntimeException e) {
+      selector.close();
+      throw e;
+    }
   }
 
   boolean open() {
@@ -72,8 +70,8 @@ final class VsockMuxer {
       if (!key.isValid()) {
         continue;
       }
-      if (key.channel() == listener) {
-        acceptHosts(guestReady);
+      if (listener.owns(key)) {
+        listener.accept(selector, guestReady ? MAX_CONNECTIONS - connectionCount() : 0);
       } else {
         hostEvent((VsockConnection) key.attachment(), key);
       }
@@ -86,8 +84,7 @@ final class VsockMuxer {
     conns.values().forEach(VsockConnection::close);
     conns.clear();
     buffered = 0;
-    awaitingLine.forEach(VsockConnection::close);
-    awaitingLine.clear();
+    listener.clear();
     control.clear();
   }
 
@@ -95,7 +92,6 @@ final class VsockMuxer {
     clear();
     selector.close();
     listener.close();
-    Files.deleteIfExists(config.udsPath());
   }
 
   /** A malformed guest packet: reset its connection if it names one, else answer RST. */
@@ -113,7 +109,7 @@ final class VsockMuxer {
   }
 
   int connectionCount() {
-    return conns.size() + awaitingLine.size();
+    return conns.size() + listener.awaiting();
   }
 
   long bufferedBytes() {
@@ -134,55 +130,13 @@ final class VsockMuxer {
     return control.full();
   }
 
-  /**
-   * Up to {@code max} host bytes for the guest on {@code c}: an empty array when the socket had
-   * none after all (it is watched again), null at end of stream.
-   */
-  byte[] takeHostBytes(VsockConnection c, int max) {
-    if (c.hostLeftover.length > 0) {
-      int n = Math.min(max, c.hostLeftover.length);
-      byte[] payload = java.util.Arrays.copyOf(c.hostLeftover, n);
-      c.hostLeftover = java.util.Arrays.copyOfRange(c.hostLeftover, n, c.hostLeftover.length);
-      return payload;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(max);
-    int n;
-    try {
-      n = c.channel.read(buf);
-    } catch (IOException e) {
-      n = -1;
-    }
-    if (n == 0) {
-      c.hostReadable = false;
-      c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
-      selector.wakeup();
-      return new byte[0];
-    }
-    if (n < 0) {
-      c.hostEof = true;
-      return null;
-    }
-    return java.util.Arrays.copyOf(buf.array(), n);
-  }
-
-  void acceptHosts(boolean guestReady) throws IOException {
-    SocketChannel ch;
-    while ((ch = listener.accept()) != null) {
-      if (!guestReady || connectionCount() >= MAX_CONNECTIONS) {
-        ch.close(); // no guest driver to connect to, or no room
-        continue;
-      }
-      ch.configureBlocking(false);
-      VsockConnection c = new VsockConnection(ch, VsockConnection.State.AWAIT_CONNECT_LINE);
-      c.key = ch.register(selector, SelectionKey.OP_READ, c);
-      awaitingLine.add(c);
-    }
-  }
-
   void hostEvent(VsockConnection c, SelectionKey key) {
     try {
       if (c.state == VsockConnection.State.AWAIT_CONNECT_LINE) {
-        readConnectLine(c);
+        long port = listener.readConnectLine(c);
+        if (port >= 0) {
+          hostConnected(c, (int) port);
+        }
         return;
       }
       if (key.isWritable()) {
@@ -198,50 +152,14 @@ final class VsockMuxer {
     }
   }
 
-  private void readConnectLine(VsockConnection c) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(MAX_CONNECT_LINE + 1);
-    int n = c.channel.read(buf);
-    if (n < 0) {
-      dropAwaiting(c);
-      return;
-    }
-    byte[] got = new byte[buf.position()];
-    buf.flip().get(got);
-    for (int i = 0; i < got.length; i++) {
-      if (got[i] != '\n') {
-        c.connectLine.append((char) (got[i] & 0xff));
-        if (c.connectLine.length() > MAX_CONNECT_LINE) {
-          dropAwaiting(c);
-          return;
-        }
-        continue;
-      }
-      String line = c.connectLine.toString();
-      int port;
-      try {
-        if (!line.startsWith("CONNECT ")) {
-          throw new NumberFormatException(line);
-        }
-        port = Integer.parseUnsignedInt(line.substring(8).trim());
-      } catch (NumberFormatException e) {
-        dropAwaiting(c);
-        return;
-      }
-      awaitingLine.remove(c);
-      c.hostLeftover = java.util.Arrays.copyOfRange(got, i + 1, got.length);
-      c.localPort = allocateLocalPort(port);
-      c.peerPort = port;
-      c.state = VsockConnection.State.LOCAL_INIT;
-      c.key.interestOps(0);
-      conns.put(c.key(), c);
-      control.flag(c, OP_REQUEST);
-      return;
-    }
-  }
-
-  private void dropAwaiting(VsockConnection c) {
-    awaitingLine.remove(c);
-    c.close();
+  /** A host program asked for guest port {@code port}: ask the guest. */
+  private void hostConnected(VsockConnection c, int port) {
+    c.localPort = allocateLocalPort(port);
+    c.peerPort = port;
+    c.state = VsockConnection.State.LOCAL_INIT;
+    c.key.interestOps(0);
+    conns.put(c.key(), c);
+    control.flag(c, OP_REQUEST);
   }
 
   private int allocateLocalPort(int peerPort) {
