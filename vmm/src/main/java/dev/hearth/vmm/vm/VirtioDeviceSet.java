@@ -5,6 +5,7 @@ import dev.hearth.vmm.config.NetInterfaceConfig;
 import dev.hearth.vmm.config.RngConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
+import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.block.BlockConfig;
 import dev.hearth.vmm.devices.virtio.block.VirtioBlock;
@@ -53,11 +54,13 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final SlotAllocator slots;
   private final LoopTimers timers;
   private final Consumer<String> onLoopDeath;
+  private final DeviceLog deviceLog;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
 
   private VirtioDeviceSet(
+      String vmName,
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
@@ -65,6 +68,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       Consumer<String> onLoopDeath) {
     this.vm = vm;
     this.onLoopDeath = onLoopDeath;
+    this.deviceLog = new DeviceLog(vmName);
     this.memory = memory;
     this.loop = loop;
     this.slots = slots;
@@ -84,7 +88,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       EventLoop loop,
       SlotAllocator slots,
       Consumer<String> onLoopDeath) {
-    VirtioDeviceSet set = new VirtioDeviceSet(vm, memory, loop, slots, onLoopDeath);
+    VirtioDeviceSet set = new VirtioDeviceSet(vmName, vm, memory, loop, slots, onLoopDeath);
     try {
       devices.drives().forEach(set::addDrive);
       devices.netInterfaces().forEach(set::addNet);
@@ -198,7 +202,9 @@ final class VirtioDeviceSet implements AutoCloseable {
   private void wire(String name, VirtioDevice device) {
     MmioTransport[] transport = new MmioTransport[1];
     MmioSlot slot =
-        slots.add(name, s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop));
+        slots.add(
+            name,
+            s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop, deviceLog));
     long notify = slot.base() + VirtioMmio.QUEUE_NOTIFY_OFFSET;
     for (int q = 0; q < transport[0].queueCount(); q++) {
       int queue = q;

@@ -83,6 +83,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   @Override
   public synchronized void activate(DeviceContext context) {
     this.ctx = context;
+    muxer.log = context.log();
   }
 
   @Override

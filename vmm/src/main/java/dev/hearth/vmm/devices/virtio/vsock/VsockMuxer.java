@@ -2,6 +2,7 @@ package dev.hearth.vmm.devices.virtio.vsock;
 
 import static dev.hearth.vmm.devices.virtio.vsock.VsockHeader.*;
 
+import dev.hearth.vmm.devices.DeviceLog;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -40,6 +41,9 @@ final class VsockMuxer {
   private final VsockControl control = new VsockControl();
   private int nextLocalPort = FIRST_LOCAL_PORT;
   private long buffered;
+
+  /** The VM's device log, from the device's activation. */
+  DeviceLog log = new DeviceLog("an unactivated vsock device");
 
   /**
    * Binds {@code config.udsPath()}, replacing only a stale socket there ({@link VsockListener}).
@@ -200,7 +204,8 @@ final class VsockMuxer {
   }
 
   void resetConnection(VsockConnection c, String why) {
-    LOG.log(System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
+    log.log(
+        LOG, System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
     if (drop(c)) {
       control.reset(header(c, OP_RST, 0, 0));
     }
@@ -339,7 +344,8 @@ final class VsockMuxer {
       conns.put(c.key(), c);
       control.flag(c, OP_RESPONSE);
     } catch (IOException e) {
-      LOG.log(
+      log.log(
+          LOG,
           System.Logger.Level.DEBUG,
           "vsock guest connect to {0} refused: {1}",
           target,

@@ -64,5 +64,10 @@ class VsockHostLoopTest {
     public boolean broken() {
       return false;
     }
+
+    @Override
+    public dev.hearth.vmm.devices.DeviceLog log() {
+      return new dev.hearth.vmm.devices.DeviceLog("test");
+    }
   }
 }
