@@ -129,7 +129,8 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   }
 
   /**
-   * Waits up to {@code timeoutMillis} (0: indefinitely) for host socket events and handles them.
+   * Waits up to {@code timeoutMillis} (0: indefinitely; negative: not at all) for host socket
+   * events and handles them.
    */
   public void pollHost(long timeoutMillis) throws IOException {
     muxer.select(timeoutMillis);

@@ -65,7 +65,11 @@ final class VsockMuxer {
 
   /** Waits up to {@code timeoutMillis} (0: indefinitely) for host socket events. Lock not held. */
   void select(long timeoutMillis) throws IOException {
-    selector.select(timeoutMillis);
+    if (timeoutMillis < 0) {
+      selector.selectNow();
+    } else {
+      selector.select(timeoutMillis);
+    }
   }
 
   /** Handles the events the last {@link #select} found. */

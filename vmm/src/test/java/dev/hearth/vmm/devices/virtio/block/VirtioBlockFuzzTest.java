@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** 100,000 random and mutated requests against virtio-blk. */
 class VirtioBlockFuzzTest {
-  static final int CHAINS = 100_000;
+  static final int CHAINS = ChainFuzzer.chains(100_000);
   static final int SECTORS = 2048;
 
   static List<Buf> request(Random r, MockDriver q) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** 100,000 random and mutated requests against virtio-rng. */
 class VirtioRngFuzzTest {
-  static final int CHAINS = 100_000;
+  static final int CHAINS = ChainFuzzer.chains(100_000);
 
   static List<Buf> request(Random r, MockDriver q) {
     List<Buf> bufs = new ArrayList<>();
