@@ -3,6 +3,7 @@ package dev.hearth.vmm.devices.virtio.vsock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.devices.virtio.ChainFuzzer;
+import dev.hearth.vmm.devices.virtio.ConcurrentRingFuzzer;
 import dev.hearth.vmm.devices.virtio.DeviceHarness;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver.Buf;
@@ -162,10 +163,42 @@ class VirtioVsockFuzzTest {
               + s
               + "; up to "
               + maxConns[0]
-              + " connections at once");
+              + " connections at once, "
+              + host.bytesRead
+              + " guest bytes read by host programs");
       assertThat(s.completed() + s.resets() + s.ringOverwrites()).isEqualTo(CHAINS);
       assertThat(maxConns[0]).as("connections were established").isPositive();
       assertThat(host.bytesRead).as("guest data reached the host").isPositive();
+    }
+  }
+
+  @Test
+  void survivesRingsRewrittenConcurrently() throws Exception {
+    Path uds = dir.resolve("c.sock");
+    Random r = new Random(0x57AC);
+    try (VirtioVsock vsock = new VirtioVsock(new VsockConfig(VsockGuest.CID, uds));
+        DeviceHarness h = new DeviceHarness(vsock, 64).start();
+        HostPeers host = new HostPeers(uds, r)) {
+      MockDriver rx = h.queue(VirtioVsock.RX);
+      long rxBuf = rx.alloc(8192);
+      Runnable between =
+          () -> {
+            if (rx.pending() < rx.size() / 2) {
+              rx.takeUsed();
+              rx.addChain(Buf.out(rxBuf, 4096));
+            }
+            host.step();
+            try {
+              vsock.pollHost(-1);
+            } catch (IOException e) {
+              throw new AssertionError(e);
+            }
+          };
+      ConcurrentRingFuzzer.Stats s =
+          new ConcurrentRingFuzzer(h, 0x57AD)
+              .run(VirtioVsock.TX, CHAINS / 5, VirtioVsockFuzzTest::streamPacket, between);
+      System.out.println("virtio-vsock concurrent fuzz: " + s);
+      assertThat(s.used()).isPositive();
     }
   }
 }
