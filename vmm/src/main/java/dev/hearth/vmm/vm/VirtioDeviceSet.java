@@ -185,7 +185,12 @@ final class VirtioDeviceSet implements AutoCloseable {
     own(
         () -> {
           vsock.close();
-          thread.join();
+          // The loop never blocks under the device's lock, so it ends at once; should it not, the
+          // VM's stop still completes.
+          thread.join(java.time.Duration.ofSeconds(5));
+          if (thread.isAlive()) {
+            throw new VmException(thread.getName() + " did not end within 5 s of closing vsock");
+          }
         });
     wire("virtio-vsock", vsock);
     thread.start();
