@@ -34,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>It attaches {@link VmLaunch#disks()} as virtio-blk drives (in order, so the first is {@code
  * /dev/vda}), {@link VmLaunch#nics()} as virtio-net interfaces on their taps (opened by name), and
- * a vsock device whose host socket is {@code <vsockDir>/<vm>.sock} (guest connections to port P
- * reach {@code <that>_P}); {@link RunningVm#updateLimits} changes their rate limiters live.
+ * a vsock device whose host socket is {@code vsockPath(id)} under {@code vsockDir}, one per VM
+ * (guest connections to port P reach {@code <that>_P}); {@link RunningVm#updateLimits} changes
+ * their rate limiters live.
  */
 public final class VmmRuntime implements VmRuntime {
   private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
