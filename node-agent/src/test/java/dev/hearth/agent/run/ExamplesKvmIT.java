@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.hearth.agent.cli.HearthCommand;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.NetNamespace;
@@ -15,10 +14,8 @@ import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresLinuxKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
 import dev.hearth.vmm.vm.LinuxKvmProbe;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -131,7 +128,7 @@ class ExamplesKvmIT {
               kernel: {source: {path: hello.elf}}
               restartPolicy: Always
             """);
-    try (Run run = Run.start(manifest, images)) {
+    try (HearthProcess run = HearthProcess.start(manifest, images)) {
       String again = "hearth: restartPolicy Always: booting hello-again again in ";
       run.await(again + "1000 ms (restart 1;", BOOT_LIMIT);
       run.await(again + "2000 ms (restart 2;", BOOT_LIMIT);
@@ -342,109 +339,6 @@ class ExamplesKvmIT {
       Files.createLink(to, from);
     } catch (IOException | UnsupportedOperationException e) {
       Files.copy(from, to);
-    }
-  }
-
-  /** {@code hearth run} as a process, its stdout and stderr collected. */
-  private static final class Run implements AutoCloseable {
-    private final Process process;
-    private final StringBuilder out = new StringBuilder();
-    private final Thread reader;
-
-    private Run(Process process) {
-      this.process = process;
-      this.reader =
-          Thread.ofPlatform()
-              .daemon()
-              .start(
-                  () -> {
-                    try (BufferedReader r =
-                        new BufferedReader(
-                            new InputStreamReader(
-                                process.getInputStream(), StandardCharsets.UTF_8))) {
-                      for (String line = r.readLine(); line != null; line = r.readLine()) {
-                        synchronized (out) {
-                          out.append(line).append('\n');
-                        }
-                      }
-                    } catch (IOException e) {
-                      // The process is gone; what it wrote is in out.
-                    }
-                  });
-    }
-
-    static Run start(Path manifest, Path images) throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      cmd.addAll(
-          List.of(
-              "--enable-native-access=ALL-UNNAMED",
-              "--sun-misc-unsafe-memory-access=allow",
-              "-XX:TieredStopAtLevel=1",
-              "-cp",
-              // Failsafe runs tests from a manifest-only jar and publishes the real class path.
-              System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-              HearthCommand.class.getName(),
-              "run",
-              "--images-dir",
-              images.toString(),
-              "--cache-dir",
-              images.resolveSibling("cache").toString(),
-              manifest.toString()));
-      return new Run(new ProcessBuilder(cmd).redirectErrorStream(true).start());
-    }
-
-    String output() {
-      synchronized (out) {
-        return out.toString();
-      }
-    }
-
-    /** Waits until the output holds {@code text}; returns the output from its line on. */
-    String await(String text, Duration limit) throws InterruptedException {
-      Instant end = Instant.now().plus(limit);
-      while (Instant.now().isBefore(end)) {
-        String o = output();
-        int at = o.indexOf(text);
-        if (at >= 0) {
-          return o.substring(o.lastIndexOf('\n', at) + 1);
-        }
-        if (!process.isAlive()) {
-          // Whatever it wrote last may still be on its way through the pipe.
-          Thread.sleep(500);
-          if (output().equals(o)) {
-            break;
-          }
-        }
-        Thread.sleep(100);
-      }
-      throw new AssertionError(
-          "hearth run did not print '"
-              + text
-              + "' within "
-              + limit
-              + (process.isAlive() ? "" : " (it exited with " + process.exitValue() + ")")
-              + "; it printed:\n"
-              + output());
-    }
-
-    /** SIGTERM, as Ctrl-C would be, unless it has ended; returns its exit status. */
-    int stop() throws InterruptedException {
-      // Through the handle: Process.destroy() also closes the pipes, losing the last lines.
-      process.toHandle().destroy();
-      if (!process.waitFor(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(
-            "hearth run did not stop within " + STOP_LIMIT + " of SIGTERM:\n" + output());
-      }
-      // Its last lines may still be in the pipe.
-      reader.join(Duration.ofSeconds(10));
-      return process.exitValue();
-    }
-
-    @Override
-    public void close() {
-      process.destroyForcibly();
     }
   }
 }
