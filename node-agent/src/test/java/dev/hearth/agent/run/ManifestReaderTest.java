@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.RestartPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -121,5 +122,43 @@ class ManifestReaderTest {
         .hasMessageStartingWith(broken + ": not valid YAML");
     assertThatThrownBy(() -> READER.read(dir.resolve("none.yaml")))
         .hasMessageEndingWith("none.yaml: no such manifest file");
+  }
+
+  @Test
+  void aMicroVmSetRunsAsOneReplicaOfItsTemplateAndSaysSo() throws Exception {
+    String set =
+        """
+        apiVersion: hearth.dev/v1alpha1
+        kind: MicroVMSet
+        metadata: {name: web}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              kernel: {source: {path: guests/hello.elf}}
+              restartPolicy: OnFailure
+        """;
+    Path file = Files.writeString(dir.resolve("set.yaml"), set);
+    ManifestReader.LocalVm local = READER.readVm(file);
+    assertThat(local.vm().getMetadata().getName()).isEqualTo("web-0");
+    assertThat(local.vm().getMetadata().getLabels()).containsEntry("app", "web");
+    assertThat(local.vm().getSpec().getKernel().getSource().getPath())
+        .isEqualTo("guests/hello.elf");
+    assertThat(local.vm().getSpec().restartPolicyOrDefault()).isEqualTo(RestartPolicy.OnFailure);
+    assertThat(local.note())
+        .contains(
+            "MicroVMSet web asks for 3 replica(s); hearth run boots one, web-0, from its template");
+
+    // The set's own rules apply: its template is checked as the cluster checks it.
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad-set.yaml"),
+            set.replace("replicas: 3", "replicas: 3\n  minReadySeconds: x"));
+    assertThatThrownBy(() -> READER.readVm(bad)).isInstanceOf(ManifestException.class);
+    Path vm = manifest("kernel: {source: {path: k}}");
+    assertThat(READER.readVm(vm).note()).isEmpty();
+    assertThat(READER.readVm(vm).vm().getMetadata().getName()).isEqualTo("t");
   }
 }
