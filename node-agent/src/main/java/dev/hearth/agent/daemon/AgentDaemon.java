@@ -18,6 +18,7 @@ import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.state.PrivateFiles;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -97,6 +98,8 @@ public final class AgentDaemon implements AutoCloseable {
     AgentHttpServer http = new AgentHttpServer(settings.http(), consoles, metrics, health).start();
     health.addLiveness("http", Optional::empty);
     try {
+      // Tenants' disks and images live below it: the agent's alone (0700), also after an upgrade.
+      PrivateFiles.directories(settings.stateDir());
       Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
       GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =

@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.agent.state.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +10,6 @@ import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -61,8 +61,7 @@ final class HttpDownloader {
       }
       MessageDigest sha = sha256();
       try (InputStream in = conn.getInputStream();
-          FileChannel ch =
-              FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          FileChannel ch = PrivateFiles.createNew(target);
           OutputStream out = Channels.newOutputStream(ch)) {
         byte[] buf = new byte[64 * 1024];
         long total = 0;

@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.agent.state.PrivateFiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -59,8 +60,10 @@ public final class ImageCache {
     this.downloader =
         new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), maxBytes);
     try {
-      Files.createDirectories(blobs);
-      Files.createDirectories(tmp);
+      // Tenants' images: readable by the agent alone.
+      PrivateFiles.directories(root);
+      PrivateFiles.directories(blobs);
+      PrivateFiles.directories(tmp);
       clearPartialDownloads();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare image cache " + root, e);

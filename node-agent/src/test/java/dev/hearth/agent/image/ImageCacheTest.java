@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -248,6 +249,31 @@ class ImageCacheTest {
         .isInstanceOf(ImageException.class)
         .hasMessageContaining("cannot copy");
     assertThat(dir.resolve(".x.part")).doesNotExist();
+  }
+
+  @Test
+  void downloadsAndTheirFoldersAreReadableByTheAgentAlone() throws Exception {
+    Path blob = cache(1 << 20).resolve(publish("/vmlinux", "kernel bytes"), "vm-a");
+    assertThat(mode(blob)).isEqualTo("rw-------");
+    assertThat(mode(blob.getParent())).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("cache"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("cache/tmp"))).isEqualTo("rwx------");
+  }
+
+  @Test
+  void aVmsDiskAndItsFoldersAreReadableByTheAgentAlone() throws Exception {
+    Path base = Files.writeString(dir.resolve("rootfs.ext4"), "pristine");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rw-r--r--"));
+    Path disk = dir.resolve("vms/uid-1/disks/rootfs");
+    WritableCopy.create(base, disk);
+    assertThat(mode(disk)).isEqualTo("rw-------");
+    assertThat(mode(dir.resolve("vms/uid-1/disks"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("vms/uid-1"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("vms"))).isEqualTo("rwx------");
+  }
+
+  private static String mode(Path p) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
   private static void assertNoFilesUnder(Path root) throws IOException {
