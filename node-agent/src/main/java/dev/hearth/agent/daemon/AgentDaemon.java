@@ -14,6 +14,7 @@ import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
+import dev.hearth.agent.node.NodeFence;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
@@ -143,12 +144,18 @@ public final class AgentDaemon implements AutoCloseable {
               settings.leaseDurationSeconds(),
               InstantSource.system(),
               () -> health.readinessProblems().stream().findFirst());
-      lease.renew();
+      // Fenced once the Lease has gone unrenewed for its duration, i.e. once it has expired: the
+      // operator moves VMs only after its grace period on top, by which time they are stopped
+      // here. Stopping closes HTTP too, so the liveness probe restarts the agent afresh.
+      NodeFence fence =
+          new NodeFence(
+              lease::renew,
+              Duration.ofSeconds(settings.leaseDurationSeconds()),
+              InstantSource.system(),
+              why -> Thread.ofPlatform().name("hearth-fence").start(() -> daemon.stop(why)));
+      fence.run();
       daemon.heartbeat.scheduleAtFixedRate(
-          lease::renew,
-          lease.interval().toMillis(),
-          lease.interval().toMillis(),
-          TimeUnit.MILLISECONDS);
+          fence, lease.interval().toMillis(), lease.interval().toMillis(), TimeUnit.MILLISECONDS);
       LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
       return daemon;
     } catch (Exception | Error e) {
