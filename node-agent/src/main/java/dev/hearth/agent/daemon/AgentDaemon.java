@@ -111,6 +111,7 @@ public final class AgentDaemon implements AutoCloseable {
               new NodeImages(settings.imagesDir()),
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
+              settings.imageDestinations(),
               metrics.registry());
       new NodeRegistration(client, settings.nodeName())
           .register(
