@@ -14,10 +14,12 @@ import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
+import dev.hearth.agent.node.NodeFence;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.state.PrivateFiles;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -98,6 +100,8 @@ public final class AgentDaemon implements AutoCloseable {
     AgentHttpServer http = new AgentHttpServer(settings.http(), consoles, metrics, health).start();
     health.addLiveness("http", Optional::empty);
     try {
+      // Tenants' disks and images live below it: the agent's alone (0700), also after an upgrade.
+      PrivateFiles.directories(settings.stateDir());
       Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
       GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =
@@ -108,6 +112,7 @@ public final class AgentDaemon implements AutoCloseable {
               new NodeImages(settings.imagesDir()),
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
+              settings.imageDestinations(),
               metrics.registry());
       new NodeRegistration(client, settings.nodeName())
           .register(
@@ -141,12 +146,18 @@ public final class AgentDaemon implements AutoCloseable {
               settings.leaseDurationSeconds(),
               InstantSource.system(),
               () -> health.readinessProblems().stream().findFirst());
-      lease.renew();
+      // Fenced once the Lease has gone unrenewed for its duration, i.e. once it has expired: the
+      // operator moves VMs only after its grace period on top, by which time they are stopped
+      // here. Stopping closes HTTP too, so the liveness probe restarts the agent afresh.
+      NodeFence fence =
+          new NodeFence(
+              lease::renew,
+              Duration.ofSeconds(settings.leaseDurationSeconds()),
+              InstantSource.system(),
+              why -> Thread.ofPlatform().name("hearth-fence").start(() -> daemon.stop(why)));
+      fence.run();
       daemon.heartbeat.scheduleAtFixedRate(
-          lease::renew,
-          lease.interval().toMillis(),
-          lease.interval().toMillis(),
-          TimeUnit.MILLISECONDS);
+          fence, lease.interval().toMillis(), lease.interval().toMillis(), TimeUnit.MILLISECONDS);
       LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
       return daemon;
     } catch (Exception | Error e) {

@@ -1,5 +1,6 @@
 package dev.hearth.agent.run;
 
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.runtime.VmmRuntime;
@@ -46,6 +47,7 @@ public final class LocalRun {
             new NodeImages(imagesRoot),
             CACHE_BYTES,
             ImageCache.Timeouts.DEFAULT,
+            Destinations.ANY, // one's own manifest on one's own machine: no tenant to guard against
             new SimpleMeterRegistry());
     return new LocalRun(
         new LocalRunner(
