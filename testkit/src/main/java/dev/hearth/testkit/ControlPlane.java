@@ -330,6 +330,8 @@ public final class ControlPlane implements AutoCloseable {
               crd ->
                   crd != null
                       && crd.getStatus() != null
+                      // A CRD applied a moment ago may have a status without conditions yet.
+                      && crd.getStatus().getConditions() != null
                       && crd.getStatus().getConditions().stream()
                           .anyMatch(
                               c ->
