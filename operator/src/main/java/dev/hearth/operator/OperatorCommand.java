@@ -2,7 +2,7 @@ package dev.hearth.operator;
 
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
-import dev.hearth.common.LogLevel;
+import dev.hearth.common.LogLevelOption;
 import dev.hearth.operator.scheduling.SchedulerConfig;
 import dev.hearth.operator.scheduling.SchedulingStrategy;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -126,12 +127,7 @@ public final class OperatorCommand implements Callable<Integer> {
               + " default ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(
-      names = "--log-level",
-      defaultValue = "${env:HEARTH_LOG_LEVEL:-info}",
-      description =
-          "trace, debug, info, warn or error (env HEARTH_LOG_LEVEL; default ${DEFAULT-VALUE}).")
-  LogLevel logLevel;
+  @Mixin LogLevelOption logging;
 
   /** The configured command line; tests parse with it without running anything. */
   public static CommandLine commandLine() {
@@ -165,7 +161,7 @@ public final class OperatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    logLevel.apply(); // before the first logger: slf4j-simple reads its level once
+    logging.apply(); // before the first logger: slf4j-simple reads its level once
     Logger log = LoggerFactory.getLogger(OperatorCommand.class);
     OperatorConfig config = config();
     log.info(
@@ -178,7 +174,7 @@ public final class OperatorCommand implements Callable<Integer> {
         config.nodeGracePeriod(),
         config.leaderElection(),
         config.metricsPort(),
-        logLevel);
+        logging.level());
     KubernetesClient client = new KubernetesClientBuilder().build();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HearthOperator operator = new HearthOperator(client, config, Clock.systemUTC(), registry);

@@ -3,7 +3,7 @@ package dev.hearth.operator;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMSet;
-import dev.hearth.common.LogLevel;
+import dev.hearth.common.LogLevelOption;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -53,16 +54,11 @@ public final class UninstallCleanupCommand implements Callable<Integer> {
               + " HEARTH_TIMEOUT_SECONDS; default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
-  @Option(
-      names = "--log-level",
-      defaultValue = "${env:HEARTH_LOG_LEVEL:-info}",
-      description =
-          "trace, debug, info, warn or error (env HEARTH_LOG_LEVEL; default ${DEFAULT-VALUE}).")
-  LogLevel logLevel;
+  @Mixin LogLevelOption logging;
 
   @Override
   public Integer call() {
-    logLevel.apply();
+    logging.apply();
     try (KubernetesClient client = new KubernetesClientBuilder().build()) {
       return cleanUp(client, Duration.ofSeconds(timeoutSeconds), POLL).isEmpty() ? 0 : 1;
     }

@@ -45,7 +45,7 @@ class OperatorCommandTest {
     assertThat(c.leaderElectionNamespace()).isEqualTo("ops");
     assertThat(c.reconcileThreads()).isEqualTo(4);
     assertThat(c.metricsPort()).isEqualTo(9000);
-    assertThat(cmd.logLevel).isEqualTo(LogLevel.WARN);
+    assertThat(cmd.logging.level()).isEqualTo(LogLevel.WARN);
   }
 
   @Test

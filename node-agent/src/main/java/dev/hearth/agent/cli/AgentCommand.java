@@ -11,7 +11,7 @@ import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
-import dev.hearth.common.LogLevel;
+import dev.hearth.common.LogLevelOption;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -154,16 +155,11 @@ final class AgentCommand implements Callable<Integer> {
           "How long a stopping VM gets (env HEARTH_STOP_GRACE_SECONDS; default ${DEFAULT-VALUE}).")
   int stopGraceSeconds;
 
-  @Option(
-      names = "--log-level",
-      defaultValue = "${env:HEARTH_LOG_LEVEL:-info}",
-      description =
-          "trace, debug, info, warn or error (env HEARTH_LOG_LEVEL; default ${DEFAULT-VALUE}).")
-  LogLevel logLevel;
+  @Mixin LogLevelOption logging;
 
   @Override
   public Integer call() throws Exception {
-    logLevel.apply(); // before the first logger: slf4j-simple reads its level once
+    logging.apply(); // before the first logger: slf4j-simple reads its level once
     AgentSettings settings = settings();
     LoggerFactory.getLogger(AgentCommand.class)
         .info(
@@ -174,7 +170,7 @@ final class AgentCommand implements Callable<Integer> {
             settings.bridge(),
             settings.http(),
             settings.stateDir(),
-            logLevel);
+            logging.level());
     KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig or in-cluster
     AgentDaemon daemon =
         AgentDaemon.start(

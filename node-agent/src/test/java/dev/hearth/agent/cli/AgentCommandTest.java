@@ -63,7 +63,7 @@ class AgentCommandTest {
 
   @Test
   void logLevelTakesTheChartsLowerCaseSpelling() {
-    assertThat(agent("--node-name", "n", "--log-level", "debug").logLevel)
+    assertThat(agent("--node-name", "n", "--log-level", "debug").logging.level())
         .isEqualTo(LogLevel.DEBUG);
   }
 
