@@ -28,7 +28,9 @@ public final class Patches {
   public static String bindMetadata(HasMetadata current, String node) {
     ArrayNode ops = guarded(current);
     Map<String, String> labels = current.getMetadata().getLabels();
-    if (labels == null) {
+    // The client reports absent labels as an empty map; the server has no /metadata/labels then,
+    // and adding a key under a missing object is refused (422), so the whole map is added.
+    if (labels == null || labels.isEmpty()) {
       ops.addObject()
           .put("op", "add")
           .put("path", "/metadata/labels")
