@@ -1,5 +1,7 @@
 package dev.hearth.operator;
 
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.operator.microvm.BindingCoordinator;
 import dev.hearth.operator.microvm.MicroVMReconciler;
@@ -7,7 +9,6 @@ import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.node.MicroVMNodeReconciler;
 import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -15,9 +16,13 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorMain} and by tests. */
 public final class HearthOperator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HearthOperator.class);
+
   private final Operator operator;
   private final BindingCoordinator coordinator;
   private final OperatorMetrics metrics;
@@ -28,13 +33,13 @@ public final class HearthOperator implements AutoCloseable {
     this.coordinator = new BindingCoordinator(config.scheduler());
     metrics.allocationFrom(
         n -> coordinator.usedOn(n).vcpus(), n -> coordinator.usedOn(n).memoryMiB());
-    EventRecorder events = new EventRecorder(client, clock);
+    EventRecorder events = new EventRecorder(client, clock, StatusApply.OPERATOR, null, LOG::warn);
     this.operator =
         new Operator(
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
-                  .withUseSSAToPatchPrimaryResource(false)
+                  .withUseSSAToPatchPrimaryResource(true)
                   .withConcurrentReconciliationThreads(config.reconcileThreads())
                   .withMetrics(
                       MicrometerMetrics.newMicrometerMetricsBuilder(registry)
@@ -46,14 +51,9 @@ public final class HearthOperator implements AutoCloseable {
                         HearthApi.OPERATOR_LEADER_LEASE, config.leaderElectionNamespace()));
               }
             });
+    MicroVMWriter writer = new MicroVMWriter(client, clock);
     var vmReconciler =
-        new MicroVMReconciler(
-            coordinator,
-            new MicroVMWriter(client, clock),
-            events,
-            metrics,
-            clock,
-            config.pendingRetry());
+        new MicroVMReconciler(coordinator, writer, events, metrics, clock, config.pendingRetry());
     operator.register(vmReconciler, c -> namespaces(c, config));
     operator.register(
         new MicroVMNodeReconciler(
@@ -62,7 +62,7 @@ public final class HearthOperator implements AutoCloseable {
             client,
             events,
             new NodeLossHandler(
-                client, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
+                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
   }
 

@@ -1,5 +1,7 @@
 package dev.hearth.operator.set;
 
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
@@ -7,7 +9,6 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetStatus;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.MicroVMs;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -35,7 +36,10 @@ import java.util.stream.Collectors;
 /**
  * Keeps spec.replicas MicroVMs of a set, owned by it; reports replicas for the scale subresource.
  */
-@ControllerConfiguration(name = "microvmset", generationAwareEventProcessing = false)
+@ControllerConfiguration(
+    name = "microvmset",
+    generationAwareEventProcessing = false,
+    fieldManager = StatusApply.OPERATOR)
 public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   static final String SELECTOR_MISMATCH = "SelectorMismatch";
   static final String READY = "ReplicasReady";

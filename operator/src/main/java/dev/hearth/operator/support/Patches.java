@@ -2,6 +2,7 @@ package dev.hearth.operator.support;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -20,7 +21,14 @@ public final class Patches {
   private Patches() {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  public static final PatchContext JSON_PATCH = PatchContext.of(PatchType.JSON);
+
+  /** A JSON Patch under the operator's field manager. */
+  public static final PatchContext JSON_PATCH =
+      new PatchContext.Builder()
+          .withPatchType(PatchType.JSON)
+          .withFieldManager(StatusApply.OPERATOR)
+          .build();
+
   private static final String NODE_LABEL_PATH =
       "/metadata/labels/" + HearthApi.NODE_LABEL.replace("~", "~0").replace("/", "~1");
 
