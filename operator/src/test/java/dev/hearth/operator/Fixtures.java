@@ -19,8 +19,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -52,21 +50,6 @@ public final class Fixtures {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-    }
-  }
-
-  /** The generated CRDs from the hearth-crds jar, copied into a new folder. */
-  public static Path crdFolder() {
-    try {
-      Path dir = Files.createTempDirectory("hearth-crds-");
-      for (String plural : PLURALS) {
-        try (InputStream in = crd(plural)) {
-          Files.copy(in, dir.resolve(plural + ".hearth.dev-v1.yml"));
-        }
-      }
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

@@ -61,7 +61,7 @@ abstract class OperatorTestBase {
     plane = ControlPlane.shared();
     synchronized (OperatorTestBase.class) {
       if (!crdsInstalled) {
-        plane.installCrds(Fixtures.crdFolder());
+        plane.installCrds(ControlPlane.repository().resolve("crds/yaml"));
         crdsInstalled = true;
       }
     }

@@ -159,6 +159,14 @@ public final class ControlPlane implements AutoCloseable {
         script, dir, ControlPlaneScript.readFacts(dir), dir.resolve("kubeconfig"));
   }
 
+  /**
+   * The repository the tests run in (found as {@code test-cluster/control-plane.sh} is), for its
+   * committed files: {@code crds/yaml}, {@code helm/hearth}, {@code examples}.
+   */
+  public static Path repository() {
+    return ControlPlaneScript.locate().repository();
+  }
+
   /** Whether this is a control plane of this JVM's own, rather than a cluster KUBECONFIG names. */
   public boolean isOwn() {
     return dir != null;

@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.time.Clock;
+import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
@@ -23,7 +23,7 @@ public final class EventRecorder {
   private static final int MAX_NAME_PREFIX = 200;
 
   private final KubernetesClient client;
-  private final Clock clock;
+  private final InstantSource clock;
   private final String component;
   private final String instance;
   private final Consumer<String> onFailure;
@@ -36,7 +36,7 @@ public final class EventRecorder {
    */
   public EventRecorder(
       KubernetesClient client,
-      Clock clock,
+      InstantSource clock,
       String component,
       String instance,
       Consumer<String> onFailure) {

@@ -70,7 +70,7 @@ class AgentScaleBench {
     Path kernel = kvm ? idle : Files.writeString(state.resolve("vmlinux"), "k");
     KubernetesClient client = SharedApiServer.client();
     String node = "bench-node";
-    String ns = "bench";
+    String ns = SharedApiServer.createNamespace("bench");
     NodeAgent agent =
         new NodeAgent(
             new AgentContext(

@@ -52,25 +52,29 @@ class AgentKvmIT {
   private static KubernetesClient client;
 
   @TempDir Path state;
-  private final String ns = "kvm";
-  private final String node = "node-kvm";
+  private String ns;
+  private String node;
+  private KubernetesClient agentClient;
   private final ConsoleRegistry consoles = new ConsoleRegistry(16 * 1024);
   private final AgentMetrics metrics = new AgentMetrics();
   private NodeAgent agent;
 
   @BeforeAll
   static void apiServer() throws Exception {
-    // The mock API server listens on loopback, which nothing may have brought up inside L1.
+    // The API server listens on loopback, which nothing may have brought up inside L1.
     Loopback.up();
     client = SharedApiServer.client();
   }
 
   @BeforeEach
   void start() throws Exception {
+    ns = SharedApiServer.createNamespace("kvm");
+    node = "node-" + ns;
+    agentClient = SharedApiServer.agentClient();
     AgentContext ctx =
         new AgentContext(
             node,
-            client,
+            agentClient,
             new VmmRuntime(),
             new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
             new ImageCache(
@@ -92,6 +96,8 @@ class AgentKvmIT {
   @AfterEach
   void stop() {
     agent.close();
+    agentClient.close();
+    SharedApiServer.deleteNamespace(ns);
   }
 
   private static Path guest(String name) {
