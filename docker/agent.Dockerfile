@@ -6,7 +6,9 @@
 ARG BASE_IMAGE=eclipse-temurin:25-jre-noble
 FROM ${BASE_IMAGE}
 
-# iproute2 and nftables: the agent creates the bridge, addresses and NAT rules on the node.
+# The programs the agent runs on the node (HostCommands.PROGRAMS; AgentImageToolsTest compares):
+# ip (iproute2) for the bridge, taps and addresses, nft (nftables) for NAT and anti-spoofing. It
+# writes /proc/sys itself (no procps) and copies disks with cp (coreutils, in every Debian base).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 nftables \
  && rm -rf /var/lib/apt/lists/*

@@ -46,23 +46,21 @@ fi
 say "Loading the images into the nodes"
 kind load docker-image --name "$cluster" "$operator_image" "$agent_image"
 
-# Kernel and disk paths in a MicroVM are absolute paths on the node, which the agent reads under
-# its data directory, /var/lib/hearth.
-say "Copying guest images into the workers' /var/lib/hearth"
+# Image paths in a MicroVM are relative to the agent's images root, /var/lib/hearth/images; the
+# examples name hello.elf and linux/{vmlinux,rootfs.ext4}.
+say "Copying guest images into the workers' /var/lib/hearth/images"
 hello="$root/vmm/target/guests/hello.elf"
 kernel=${HEARTH_KERNEL:-}
 rootfs=${HEARTH_ROOTFS:-}
 for node in $(kind get nodes --name "$cluster"); do
   case "$node" in *control-plane*) continue ;; esac
-  docker exec "$node" mkdir -p /var/lib/hearth/images
+  docker exec "$node" mkdir -p /var/lib/hearth/images/linux
   if [ -f "$hello" ]; then
     docker cp "$hello" "$node:/var/lib/hearth/images/hello.elf"
   fi
   if [ -n "$kernel" ] && [ -n "$rootfs" ]; then
-    docker cp "$kernel" "$node:/var/lib/hearth/images/vmlinux"
-    docker cp "$rootfs" "$node:/var/lib/hearth/images/rootfs.ext4"
-    # A blank 64 MiB data disk for vm-with-disk-and-network.yaml.
-    docker exec "$node" truncate -s 64M /var/lib/hearth/images/data.ext4
+    docker cp "$kernel" "$node:/var/lib/hearth/images/linux/vmlinux"
+    docker cp "$rootfs" "$node:/var/lib/hearth/images/linux/rootfs.ext4"
   fi
 done
 [ -f "$hello" ] || echo "up.sh: no $hello (built by ./mvnw package of vmm): hello.yaml will report a missing kernel" >&2
@@ -76,15 +74,10 @@ say "Installing the chart into $namespace"
   --wait --timeout 5m
 
 say "Applying examples/"
-# hello.yaml names its kernel relative to itself, for `hearth run`; in the cluster it is the node
-# path the guest was copied to above. The other examples use node paths already.
+# The examples name images relative to the node's images root (/var/lib/hearth/images), where
+# hello.elf and the Linux guest were copied above.
 for example in "$root"/examples/*.yaml; do
-  if [ "$(basename "$example")" = hello.yaml ]; then
-    sed 's|path: \.\./vmm/target/guests/hello\.elf|path: /var/lib/hearth/images/hello.elf|' "$example" |
-      "$kubectl" --context "$context" apply -f -
-  else
-    "$kubectl" --context "$context" apply -f "$example"
-  fi
+  "$kubectl" --context "$context" apply -f "$example"
 done
 
 say "Hearth is up"

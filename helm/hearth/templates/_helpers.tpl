@@ -61,16 +61,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" $image.repository (default .ctx.Chart.AppVersion $image.tag) }}
 {{- end }}
 
-{{/* The downward-API environment both components use to know where they run. */}}
+{{/*
+The downward-API environment both components read. Every HEARTH_* variable the chart sets is the
+other spelling of a program option (--lease-namespace here); ChartProgramContractTest fails on any
+variable a program does not read.
+*/}}
 {{- define "hearth.podEnv" -}}
-- name: HEARTH_NAMESPACE
-  valueFrom:
-    fieldRef:
-      fieldPath: metadata.namespace
-- name: HEARTH_POD_NAME
-  valueFrom:
-    fieldRef:
-      fieldPath: metadata.name
 # Agents keep their node Leases in the release namespace, where the operator reads them.
 - name: HEARTH_LEASE_NAMESPACE
   valueFrom:

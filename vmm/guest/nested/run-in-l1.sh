@@ -15,6 +15,10 @@
 #   --result FILE      write key=value lines: outcome, exit_code, timings (for programs)
 #   --console FILE     keep L1's raw serial console there
 #   --cpus N, --mem M  L1 vCPUs (default 2) and memory (default 3G)
+#   --net              give L1 a NIC on QEMU's user network: L1 is 10.0.2.15 and reaches the
+#                      host's loopback at 10.0.2.2 (e.g. a test-cluster/control-plane.sh apiserver,
+#                      whose certificate names 10.0.2.2: --add a kubeconfig whose server is
+#                      https://10.0.2.2:PORT and --env KUBECONFIG=that file)
 #   --verbose          also stream L1's kernel console to stderr
 #   --no-timestamps    stream the job's lines without the [+seconds] prefix
 #
@@ -36,7 +40,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HEARTH_LOG_TAG=run-in-l1
 start=$EPOCHREALTIME
 
-timeout=600 boot_timeout=120 cwd="" cpus=2 mem=3G verbose=0 stamps=1 with_guest=0 result="" console=""
+timeout=600 boot_timeout=120 cwd="" cpus=2 mem=3G verbose=0 stamps=1 with_guest=0 net=0 result="" console=""
 adds=() envs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,8 +55,9 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=$2; shift ;;
     --mem) mem=$2; shift ;;
     --verbose) verbose=1 ;;
+    --net) net=1 ;;
     --no-timestamps) stamps=0 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     --) shift; break ;;
     *) echo "run-in-l1: unknown option $1 (see --help)" >&2; exit 125 ;;
   esac
@@ -127,6 +132,8 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC -smp "$cpus" -m "$mem
   -device isa-debug-exit,iobase=0xf4,iosize=0x04
   -drive "id=base,file=$base/base.ext4,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=base)
 [ -z "$add_img" ] || qemu+=(-drive "id=add,file=$add_img,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=add)
+# ipv6 off: L1 configures only IPv4. restrict=off is the default: the host must be reachable.
+[ $net -eq 0 ] || qemu+=(-netdev user,id=net0,ipv6=off -device virtio-net-device,netdev=net0)
 
 # Deadlines and timestamps count from QEMU's start: cached builds above are not the job's time.
 start=$EPOCHREALTIME

@@ -40,6 +40,12 @@ h "kvm-ready $(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/nul
 
 # Loopback: jobs run servers on localhost (the mock Kubernetes API server, for one).
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+# A NIC means run-in-l1.sh --net: QEMU's user network, where 10.0.2.2 is the host's loopback (a
+# test control plane's apiserver listens there). No default route: L1 reaches that subnet only.
+if [ -e /sys/class/net/eth0 ]; then
+  { ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; } 2>/run/net.err \
+    || h "net-failed eth0: $(cat /run/net.err)"
+fi
 
 # Job disks are found by label: hearth-base (JDK, qemu, guest images) and hearth-add (--add paths).
 mkdir -p /base /add /rw /newroot

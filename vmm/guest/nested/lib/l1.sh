@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the L1 machine's boot files from Debian's cloud kernel (linux-image-cloud-amd64):
 # vmlinuz, and an initramfs with busybox-static, lib/l1-init.sh as /init, lib/l1-exit.c, and the
-# modules for KVM with nested AMD-V, virtio-mmio block, overlayfs, tun and vhost, the bridge, and
+# modules for KVM with nested AMD-V, virtio-mmio block and net (run-in-l1.sh --net), overlayfs, tun and vhost, the bridge, and
 # the netfilter modules that the node agent's nftables rules need (FirewallRules).
 # Prints the output directory. Cached under $HEARTH_CACHE/nested/l1-<hash>/.
 set -euo pipefail
@@ -18,7 +18,7 @@ HEARTH_LOG_TAG=nested
 WANTED_MODULES=(
   "kvm_amd nested=1"
   "virtio_mmio" "virtio_blk" "overlay"
-  "tun" "vhost_net" "vhost_vsock" "bridge"
+  "tun" "vhost_net" "vhost_vsock" "bridge" "virtio_net"
   "nf_tables" "nft_meta_bridge" "nft_chain_nat" "nft_masq" "nft_nat" "nft_ct"
 )
 

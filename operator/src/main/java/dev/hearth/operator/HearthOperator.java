@@ -12,14 +12,17 @@ import dev.hearth.operator.set.MicroVMSetReconciler;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorMain} and by tests. */
+/** Wires the reconcilers into one JOSDK Operator. Used by {@link OperatorCommand} and by tests. */
 public final class HearthOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HearthOperator.class);
 
@@ -74,8 +77,29 @@ public final class HearthOperator implements AutoCloseable {
     }
   }
 
+  /** Starts the controllers; returns once their informers have synced. */
   public void start() {
     operator.start();
+  }
+
+  /**
+   * What keeps this replica from being ready, empty when ready: informers not yet synced, or an
+   * event source unhealthy. Leadership does not count: a standby with synced caches is ready.
+   */
+  public List<String> readinessProblems() {
+    RuntimeInfo info = operator.getRuntimeInfo();
+    if (!info.isStarted()) {
+      return List.of("starting: the informers have not synced yet");
+    }
+    List<String> problems = new ArrayList<>();
+    info.unhealthyEventSources()
+        .forEach(
+            (controller, sources) ->
+                sources.forEach(
+                    (name, health) ->
+                        problems.add(
+                            controller + ": event source " + name + " is " + health.getStatus())));
+    return problems;
   }
 
   public BindingCoordinator coordinator() {

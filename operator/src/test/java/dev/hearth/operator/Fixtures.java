@@ -113,7 +113,7 @@ public final class Fixtures {
     MicroVMSpec spec = new MicroVMSpec();
     spec.setVcpus(vcpus);
     spec.setMemoryMiB(memMiB);
-    spec.setKernel(new KernelSpec(ImageSource.ofPath("/var/lib/hearth/vmlinux")));
+    spec.setKernel(new KernelSpec(ImageSource.ofPath("linux/vmlinux")));
     vm.setSpec(spec);
     return vm;
   }

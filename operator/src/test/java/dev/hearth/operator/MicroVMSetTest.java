@@ -34,7 +34,7 @@ class MicroVMSetTest extends OperatorTestBase {
     meta.setLabels(templateLabels);
     template.setMetadata(meta);
     MicroVMSpec vmSpec = new MicroVMSpec();
-    vmSpec.setKernel(new KernelSpec(ImageSource.ofPath("/k")));
+    vmSpec.setKernel(new KernelSpec(ImageSource.ofPath("k")));
     template.setSpec(vmSpec);
     spec.setTemplate(template);
     set.setSpec(spec);

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -74,14 +75,14 @@ public final class ControlPlane implements AutoCloseable {
   /**
    * The one control plane of this JVM, started on first use and stopped when the JVM exits; in
    * KUBECONFIG mode, the named cluster. Skips the calling test (fails it under {@code CI=true})
-   * when no Kubernetes binaries are found.
+   * when no Kubernetes binaries are found. Shared by every test class of the JVM: never close it.
    *
    * @throws TestClusterException when a control plane was to be started and could not be
    */
   public static synchronized ControlPlane shared() {
     if (shared == null && sharedFailure == null && sharedUnavailable == null) {
       try {
-        java.util.Optional<Path> named = kubeconfigNamed();
+        Optional<Path> named = kubeconfigNamed();
         if (named.isPresent()) {
           System.err.println("hearth-testkit: KUBECONFIG mode, the cluster of " + named.get());
           shared = new ControlPlane(null, null, Map.of(), named.get());
@@ -372,14 +373,14 @@ public final class ControlPlane implements AutoCloseable {
    * The kubeconfig file KUBECONFIG mode uses: the {@code kubeconfig} system property (which fabric8
    * reads first), else the first file of the {@code KUBECONFIG} environment variable.
    */
-  static java.util.Optional<Path> kubeconfigNamed() {
+  static Optional<Path> kubeconfigNamed() {
     for (String value :
         new String[] {System.getProperty("kubeconfig"), System.getenv("KUBECONFIG")}) {
       if (value != null && !value.isBlank()) {
-        return java.util.Optional.of(Path.of(value.split(File.pathSeparator)[0]));
+        return Optional.of(Path.of(value.split(File.pathSeparator)[0]));
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   private static String lastLine(String output) {

@@ -8,8 +8,8 @@ import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /**
- * Where an image (kernel, initrd, disk) comes from: a file on the node, or an http(s) URL that the
- * agent downloads, checks against its sha256 and caches.
+ * Where an image (kernel, initrd, disk) comes from: a file under the node's images root, or an
+ * http(s) URL that the agent downloads, checks against its sha256 and caches.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
@@ -22,11 +22,35 @@ import java.util.Objects;
     value = "!has(self.sha256) || has(self.url)",
     message = "sha256 is only used with a url source")
 public class ImageSource {
+  /** The longest image path the CRD accepts. */
+  public static final int MAX_PATH_LENGTH = 1024;
 
-  /** Absolute path of a file on the node. */
-  @JsonPropertyDescription("Absolute path of a file on the node. Exactly one of path and url.")
-  @Pattern("^/.*$")
-  @Size(min = 1, max = 4096)
+  /**
+   * Path of a file under the node's images root (the agent's --images-dir, /var/lib/hearth/images
+   * by default), relative to it: nothing outside the root can be named.
+   */
+  @JsonPropertyDescription(
+      "Path of a file under the node's images root (the agent's images directory,"
+          + " /var/lib/hearth/images by default), relative to it, e.g. linux/vmlinux. No leading"
+          + " '/', no '.' or '..' segments, no empty segments, no control characters; the agent"
+          + " refuses a file that resolves outside the root, symbolic links included. Exactly one"
+          + " of path and url.")
+  @Size(min = 1, max = MAX_PATH_LENGTH)
+  @ValidationRule(
+      value = "!self.startsWith('/')",
+      message = "must be relative to the node's images root, without a leading '/'")
+  @ValidationRule(
+      value = "!self.split('/').exists(s, s == '..' || s == '.')",
+      message = "must not contain '.' or '..' segments: it names a file under the images root")
+  @ValidationRule(
+      value = "!self.contains('//') && !self.endsWith('/')",
+      message = "must not contain empty segments ('//' or a trailing '/')")
+  @ValidationRule(
+      value = "!self.matches('[\\x00-\\x1f\\x7f]')",
+      message = "must not contain control characters")
+  @ValidationRule(
+      value = "size(self) <= " + MAX_PATH_LENGTH,
+      message = "must be at most " + MAX_PATH_LENGTH + " characters")
   private String path;
 
   /** http(s) URL the agent downloads once and caches by sha256. */
@@ -44,7 +68,7 @@ public class ImageSource {
 
   public ImageSource() {}
 
-  /** A file on the node. */
+  /** A file under the node's images root, by its path relative to the root. */
   public static ImageSource ofPath(String path) {
     ImageSource s = new ImageSource();
     s.path = path;

@@ -7,7 +7,8 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.hearth.api.v1alpha1.CelRules.Violation;
+import dev.hearth.api.validation.CelRules;
+import dev.hearth.api.validation.CelRules.Violation;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRuleBuilder;
@@ -60,7 +61,7 @@ class CelRulesTest {
   private static final String KERNEL =
       """
       kernel:
-        source: {path: /var/lib/hearth/vmlinux}
+        source: {path: linux/vmlinux}
       """;
 
   @Test
@@ -124,7 +125,7 @@ class CelRulesTest {
                 memoryMiB: 512
                 initrd: {url: "https://images.example.org/initrd.img", sha256: "%s"}
                 rootfs:
-                  source: {path: /var/lib/hearth/rootfs.ext4}
+                  source: {path: linux/rootfs.ext4}
                   rateLimiter:
                     bandwidth: {size: 10485760, refillTimeMs: 1000, oneTimeBurst: 52428800}
                     ops: {size: 0, refillTimeMs: 0}
@@ -134,7 +135,7 @@ class CelRulesTest {
                     rateLimiter:
                       ops: {size: 100, refillTimeMs: 1000}
                   - name: logs
-                    source: {path: /var/lib/hearth/logs.img}
+                    source: {path: logs.img}
                 network:
                   - name: eth0
                     macAddress: "02:FC:00:00:00:01"
@@ -164,7 +165,7 @@ class CelRulesTest {
             "a kernel with both path and url",
             """
             kernel:
-              source: {path: /k, url: "https://example.org/vmlinux", sha256: "%s"}
+              source: {path: k, url: "https://example.org/vmlinux", sha256: "%s"}
             """
                 .formatted(SHA),
             "spec.kernel.source",
@@ -182,7 +183,7 @@ class CelRulesTest {
             KERNEL
                 + """
                 rootfs:
-                  source: {path: /r, sha256: "%s"}
+                  source: {path: r, sha256: "%s"}
                 """
                     .formatted(SHA),
             "spec.rootfs.source",
@@ -200,7 +201,7 @@ class CelRulesTest {
             KERNEL
                 + """
                 rootfs:
-                  source: {path: /r}
+                  source: {path: r}
                   rateLimiter:
                     bandwidth: {oneTimeBurst: 1000}
                 """,
@@ -223,7 +224,7 @@ class CelRulesTest {
                 + """
                 drives:
                   - name: d
-                    source: {path: /d}
+                    source: {path: d}
                     rateLimiter:
                       bandwidth: {refillTimeMs: 100}
                 """,
@@ -234,8 +235,8 @@ class CelRulesTest {
             KERNEL
                 + """
                 drives:
-                  - {name: d, source: {path: /a}}
-                  - {name: d, source: {path: /b}}
+                  - {name: d, source: {path: a}}
+                  - {name: d, source: {path: b}}
                 """,
             "spec.drives",
             "drive names must be unique"),
@@ -244,7 +245,7 @@ class CelRulesTest {
             KERNEL
                 + """
                 drives:
-                  - {name: rootfs, source: {path: /a}}
+                  - {name: rootfs, source: {path: a}}
                 """,
             "spec",
             "drive name 'rootfs' is reserved for spec.rootfs"),
@@ -309,7 +310,7 @@ class CelRulesTest {
                   kernel:
                     source: {url: "https://example.org/vmlinux"}
                   drives:
-                    - {name: rootfs, source: {path: /a}}
+                    - {name: rootfs, source: {path: a}}
             """);
     assertThat(set.validate(s))
         .extracting(Violation::path, Violation::message)
@@ -327,7 +328,8 @@ class CelRulesTest {
     assertThat(vm.validateUpdate(pinned, pinned)).as("unchanged").isEmpty();
     assertThat(vm.validateUpdate(moved, pinned))
         .extracting(Violation::path, Violation::message)
-        .containsExactly(tuple("<root>", "spec.nodeName is immutable"));
+        // The rule sits at the root; its fieldPath names the field, as the server reports it.
+        .containsExactly(tuple("spec.nodeName", "spec.nodeName is immutable"));
     // As before, a pin may be added later (and removed); only changing it is refused.
     assertThat(vm.validateUpdate(pinned, unpinned)).as("pinned later").isEmpty();
     assertThat(vm.validateUpdate(unpinned, pinned)).as("unpinned").isEmpty();
@@ -349,7 +351,7 @@ class CelRulesTest {
               vcpus: 1
               memoryMiB: 128
               kernel:
-                source: {path: /var/lib/hearth/vmlinux}
+                source: {path: linux/vmlinux}
               nodeName: %s
         """;
     Map<String, Object> onOne = yaml(setYaml.formatted("worker-1"));

@@ -22,16 +22,15 @@ class OperatorDeploymentTest {
             "--set", "operator.scheduling.strategy=pack");
     assertThat(chart.operator().getSpec().getReplicas()).isEqualTo(2);
     Container op = chart.operatorContainer();
-    // The names OperatorConfig reads.
+    // Names of OperatorCommand's options (ChartProgramContractTest checks them all).
     assertThat(Rendered.env(op))
         .containsEntry("HEARTH_LEADER_ELECTION", "true")
         .containsEntry("HEARTH_SCHEDULING_STRATEGY", "pack")
         .containsEntry("HEARTH_NODE_GRACE_SECONDS", "60")
-        .containsEntry("HEARTH_METRICS_PORT", "8080")
+        .containsEntry("HEARTH_HTTP_PORT", "8080")
         .containsEntry("HEARTH_WATCH_NAMESPACES", "team-a,team-b");
     assertThat(Rendered.downwardApi(op))
-        .containsEntry("HEARTH_POD_NAME", "metadata.name")
-        .containsEntry("HEARTH_LEADER_NAMESPACE", "metadata.namespace")
+        .containsEntry("HEARTH_LEADER_ELECTION_NAMESPACE", "metadata.namespace")
         .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
     assertThat(Rendered.env(Helm.render().operatorContainer()))
         .doesNotContainKey("HEARTH_WATCH_NAMESPACES");

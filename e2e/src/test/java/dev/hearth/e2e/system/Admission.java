@@ -1,10 +1,9 @@
 package dev.hearth.e2e.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.hearth.agent.run.SchemaValidator;
+import dev.hearth.api.validation.CrdValidator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,13 +15,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The schema check an API server makes before it stores a Hearth object, from the generated CRDs of
- * {@code crds/yaml}: the mock server enforces no schema, so the fixture runs this in its place.
- * (CEL rules are evaluated by the crds module's tests, not here.)
+ * The checks an API server makes before it stores a new Hearth object, from the generated CRDs of
+ * {@code crds/yaml}: metadata, schema and CEL rules ({@link CrdValidator}, as {@code hearth run}
+ * uses). The mock server enforces none of them, so the fixture runs this in its place.
  */
 final class Admission {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private final Map<String, SchemaValidator> byKind = new HashMap<>();
+  private final Map<String, CrdValidator> byKind = new HashMap<>();
 
   /** An object the API server would refuse, with every violation. */
   static final class Rejected extends RuntimeException {
@@ -34,12 +32,10 @@ final class Admission {
   Admission(Path crdDir) {
     try (Stream<Path> list = Files.list(crdDir)) {
       for (Path f : list.filter(p -> p.toString().endsWith(".yml")).toList()) {
-        JsonNode crd = YAML.readTree(f.toFile());
-        String kind = crd.path("spec").path("names").path("kind").asText();
-        for (JsonNode version : crd.path("spec").path("versions")) {
-          if (version.path("name").asText().equals("v1alpha1")) {
-            byKind.put(kind, new SchemaValidator(version.path("schema").path("openAPIV3Schema")));
-          }
+        try (var in = Files.newInputStream(f)) {
+          CrdValidator validator =
+              new CrdValidator(Serialization.unmarshal(in, CustomResourceDefinition.class));
+          byKind.put(validator.kind(), validator);
         }
       }
     } catch (IOException e) {
@@ -59,7 +55,7 @@ final class Admission {
   /** Throws {@link Rejected} when {@code doc} (a whole manifest) breaks its CRD's schema. */
   void check(JsonNode doc) {
     String kind = doc.path("kind").asText();
-    SchemaValidator validator = byKind.get(kind);
+    CrdValidator validator = byKind.get(kind);
     if (validator == null) {
       throw new Rejected("no Hearth CRD for kind '" + kind + "'");
     }

@@ -98,6 +98,9 @@ final class AgentNode implements AutoCloseable {
         new AgentSettings(
             spec.name(),
             spec.stateDir().resolve("state"),
+            // The suites' images live in several temp folders: the images root is "/", and
+            // Manifests.underRoot names files relative to it (confinement: NodeImagesTest).
+            Path.of("/"),
             spec.subnet(),
             "hearth0",
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),

@@ -143,7 +143,7 @@ class ControlPlaneIT {
             kernel,
             s -> {
               Manifests.withEth0(s);
-              RootfsSpec root = new RootfsSpec(ImageSource.ofPath(rootfs.toString()));
+              RootfsSpec root = new RootfsSpec(ImageSource.ofPath(Manifests.underRoot(rootfs)));
               root.setReadOnly(false); // the agent makes the VM its own copy
               s.setRootfs(root);
               return s;

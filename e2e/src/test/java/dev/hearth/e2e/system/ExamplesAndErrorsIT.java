@@ -63,6 +63,7 @@ class ExamplesAndErrorsIT {
     Path nodeImages = Files.createDirectories(dir.resolve("node-images"));
     for (String name : Manifests.nodeImageNames(EXAMPLES)) {
       // Stand-ins: the fake runtime reads no image; the agent checks each exists.
+      Files.createDirectories(nodeImages.resolve(name).getParent());
       Files.writeString(nodeImages.resolve(name), "stand-in for " + name);
     }
     var examples = Manifests.examples(EXAMPLES, ns, nodeImages, null);
@@ -110,7 +111,7 @@ class ExamplesAndErrorsIT {
           vcpus: 64
           kernel:
             source:
-              path: /var/lib/hearth/images/vmlinux
+              path: linux/vmlinux
         """;
     assertThatThrownBy(() -> system.applyYaml(ns, tooBig))
         .isInstanceOfAny(Admission.Rejected.class, KubernetesClientException.class)
@@ -149,7 +150,7 @@ class ExamplesAndErrorsIT {
   @Test
   void aVmThatFitsNoNodeStaysPendingAndSaysWhy() {
     String ns = system.namespace("ex-unschedulable");
-    ImageSource kernel = ImageSource.ofPath("/nonexistent/vmlinux");
+    ImageSource kernel = ImageSource.ofPath("nonexistent/vmlinux");
     system.apply(
         Manifests.vm(
             ns,
@@ -181,7 +182,7 @@ class ExamplesAndErrorsIT {
         Manifests.vm(
             ns,
             "missing",
-            ImageSource.ofPath(dir.resolve("no-such-kernel").toString()),
+            ImageSource.ofPath(Manifests.underRoot(dir.resolve("no-such-kernel"))),
             Manifests::never));
     ImageSource good = images.publish(Files.writeString(dir.resolve("kernel-x"), "kernel bytes"));
     ImageSource corrupt = ImageSource.ofUrl(good.getUrl(), "0".repeat(64));
@@ -219,7 +220,7 @@ class ExamplesAndErrorsIT {
             spec:
               kernel:
                 source:
-                  path: /var/lib/hearth/images/vmlinux
+                  path: linux/vmlinux
         """;
     system.applyYaml(ns, mismatched);
     await()

@@ -100,11 +100,11 @@ class GuestNetworkKvmIT {
         Manifests.vm(
             ns,
             "pingable",
-            ImageSource.ofPath(linux.vmlinux().toString()),
+            ImageSource.ofPath(Manifests.underRoot(linux.vmlinux())),
             s -> {
               Manifests.withEth0(s);
               s.setMemoryMiB(128);
-              s.setInitrd(ImageSource.ofPath(linux.initramfs().toString()));
+              s.setInitrd(ImageSource.ofPath(Manifests.underRoot(linux.initramfs())));
               s.getKernel().setCmdline("hearth.check=net,ping" + HOLD);
               return Manifests.never(s);
             }));
@@ -236,7 +236,7 @@ class GuestNetworkKvmIT {
       Files.write(data, new byte[1 << 20]);
     }
     Path examples = ProjectRoot.find().resolve("examples");
-    return Manifests.examples(examples, ns, images, null).stream()
+    return Manifests.examples(examples, ns, images, linux.vmlinux().getParent()).stream()
         .filter(e -> e.file().getFileName().toString().equals(file))
         .findFirst()
         .orElseThrow()

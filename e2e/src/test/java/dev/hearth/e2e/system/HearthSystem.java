@@ -29,8 +29,9 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The whole system in one JVM: an API server ({@link ApiServer}), the Hearth CRDs from {@code
- * crds/yaml}, the operator (JOSDK, as {@code OperatorMain} wires it) and any number of node agents
- * ({@link AgentNode}). Scenarios apply objects and watch them through the administrator's client.
+ * crds/yaml}, the operator (JOSDK, as {@code OperatorCommand} wires it) and any number of node
+ * agents ({@link AgentNode}). Scenarios apply objects and watch them through the administrator's
+ * client.
  */
 final class HearthSystem implements AutoCloseable {
   /** Generous: the build machines are shared and the VMs may run under nested emulation. */

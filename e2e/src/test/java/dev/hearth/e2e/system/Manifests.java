@@ -109,16 +109,15 @@ final class Manifests {
   }
 
   /**
-   * The file names the examples use under {@code /var/lib/hearth/images/} and {@code
-   * vmm/target/linux-guest/}.
+   * The image paths the examples name (relative to a node's images root: {@code hello.elf}, {@code
+   * linux/vmlinux}).
    */
   static List<String> nodeImageNames(Path dir) throws IOException {
     List<String> names = new ArrayList<>();
     try (Stream<Path> list = Files.list(dir)) {
       for (Path f : list.filter(p -> p.toString().endsWith(".yaml")).toList()) {
         var m =
-            java.util.regex.Pattern.compile(
-                    "(?:/var/lib/hearth/images|vmm/target/linux-guest)/([A-Za-z0-9._-]+)")
+            java.util.regex.Pattern.compile("(?m)^\\s*path:\\s*([A-Za-z0-9._/-]+)\\s*$")
                 .matcher(Files.readString(f));
         while (m.find()) {
           if (!names.contains(m.group(1))) {
@@ -130,19 +129,23 @@ final class Manifests {
     return names;
   }
 
+  /** {@code file}'s image path under the suites' agent images root, "/". */
+  static String underRoot(Path file) {
+    return Path.of("/").relativize(file.toAbsolutePath().normalize()).toString();
+  }
+
+  /**
+   * An example's image path (relative to a node's images root) as the file the suite provides:
+   * {@code linux/<name>} from the Linux guest when given, anything else under {@code nodeImages}.
+   */
   private static void mapPath(JsonNode source, Path examples, Path nodeImages, Path linuxGuest) {
     if (source instanceof ObjectNode s && s.path("path").isTextual()) {
       String p = s.get("path").asText();
-      int linux = p.indexOf("vmm/target/linux-guest/");
-      if (linux >= 0) {
-        String name = p.substring(linux + "vmm/target/linux-guest/".length());
-        s.put("path", (linuxGuest != null ? linuxGuest : nodeImages).resolve(name).toString());
-      } else if (p.startsWith("/var/lib/hearth/images/")) {
-        s.put(
-            "path", nodeImages.resolve(p.substring("/var/lib/hearth/images/".length())).toString());
-      } else if (!p.startsWith("/")) {
-        s.put("path", examples.resolve(p).toAbsolutePath().normalize().toString());
-      }
+      Path file =
+          p.startsWith("linux/") && linuxGuest != null
+              ? linuxGuest.resolve(p.substring("linux/".length()))
+              : nodeImages.resolve(p);
+      s.put("path", underRoot(file));
     }
   }
 }

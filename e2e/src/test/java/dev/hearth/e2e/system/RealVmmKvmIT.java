@@ -24,6 +24,7 @@ import dev.hearth.vmm.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -296,7 +297,7 @@ class RealVmmKvmIT {
     Files.createSymbolicLink(images.resolve("vmlinux"), linux.vmlinux());
     Files.createSymbolicLink(images.resolve("rootfs.ext4"), linux.rootfs());
     Manifests.Example example =
-        Manifests.examples(examples(), ns, images, null).stream()
+        Manifests.examples(examples(), ns, images, linux.vmlinux().getParent()).stream()
             .filter(e -> e.file().getFileName().toString().equals("rate-limited-vm.yaml"))
             .findFirst()
             .orElseThrow();
@@ -352,7 +353,14 @@ class RealVmmKvmIT {
   private static Path nodeImages() throws IOException {
     Path images = Files.createDirectories(dir.resolve("node-images"));
     for (String name : Manifests.nodeImageNames(examples())) {
-      Files.writeString(images.resolve(name), "stand-in for /var/lib/hearth/images/" + name);
+      Files.createDirectories(images.resolve(name).getParent());
+      if (name.equals("hello.elf")) {
+        // hello.yaml boots for real: the built guest, as ./hearth provides it.
+        Files.copy(
+            Manifests.guest("hello"), images.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        Files.writeString(images.resolve(name), "stand-in for /var/lib/hearth/images/" + name);
+      }
     }
     return images;
   }

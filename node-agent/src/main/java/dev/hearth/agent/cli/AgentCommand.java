@@ -9,6 +9,8 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.common.HearthBuild;
+import dev.hearth.common.LogLevel;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
@@ -16,99 +18,152 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code hearth agent}: the node agent (DaemonSet). */
+/**
+ * {@code hearth agent}: the node agent (DaemonSet). Every option has one environment variable,
+ * {@code HEARTH_} and the option's name in upper case ({@code --reserved-memory-mib} is {@code
+ * HEARTH_RESERVED_MEMORY_MIB}): the variable sets the default, a flag overrides it. The chart sets
+ * the variables; the e2e chart tests check that it sets no other.
+ */
 @Command(
     name = "agent",
     mixinStandardHelpOptions = true,
-    description = "Run the node agent: boot the MicroVMs bound to this node and report on them.")
+    versionProvider = HearthVersion.class,
+    description = "Run the node agent: boot the MicroVMs bound to this node and report on them.",
+    footer = {
+      "",
+      "Each option can also be set by the environment variable named beside it; a flag wins."
+    })
 final class AgentCommand implements Callable<Integer> {
   /** The agent's HTTP port: console, metrics, health. */
   static final int DEFAULT_HTTP_PORT = 9940;
 
   @Option(
       names = "--node-name",
-      defaultValue = "${env:NODE_NAME}",
-      description = "This node's name (default: $NODE_NAME).")
+      defaultValue = "${env:HEARTH_NODE_NAME}",
+      description = "This node's name; required (env HEARTH_NODE_NAME).")
   String nodeName;
 
   @Option(
-      names = "--state-dir",
-      defaultValue = "/var/lib/hearth",
-      description = "IPAM, image cache and VM disks (default: ${DEFAULT-VALUE}).")
-  Path stateDir;
+      names = "--data-dir",
+      defaultValue = "${env:HEARTH_DATA_DIR:-/var/lib/hearth}",
+      description =
+          "IPAM state, image cache and VM disks (env HEARTH_DATA_DIR; default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(
+      names = "--images-dir",
+      defaultValue = "${env:HEARTH_IMAGES_DIR:-/var/lib/hearth/images}",
+      description =
+          "The images root: MicroVM image paths are relative to it, and nothing outside it can be"
+              + " named (env HEARTH_IMAGES_DIR; default ${DEFAULT-VALUE}).")
+  Path imagesDir;
 
   @Option(
       names = "--subnet",
-      defaultValue = "10.200.0.0/16",
-      description = "Guest subnet on the bridge (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_SUBNET:-10.213.0.0/24}",
+      description = "Guest subnet on the bridge (env HEARTH_SUBNET; default ${DEFAULT-VALUE}).")
   String subnet;
 
   @Option(
       names = "--bridge",
-      defaultValue = "hearth0",
-      description = "Bridge name (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_BRIDGE:-hearth0}",
+      description = "Bridge name (env HEARTH_BRIDGE; default ${DEFAULT-VALUE}).")
   String bridge;
 
   @Option(
       names = "--http-address",
-      defaultValue = "0.0.0.0",
-      description = "Address of the console/metrics/health server (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_HTTP_ADDRESS:-0.0.0.0}",
+      description =
+          "Address of the console/metrics/health server (env HEARTH_HTTP_ADDRESS;"
+              + " default ${DEFAULT-VALUE}).")
   String httpAddress;
 
   @Option(
       names = "--http-port",
-      defaultValue = "" + DEFAULT_HTTP_PORT,
-      description = "Its port (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_HTTP_PORT:-" + DEFAULT_HTTP_PORT + "}",
+      description =
+          "Its port: /metrics, /healthz, /readyz and consoles (env HEARTH_HTTP_PORT;"
+              + " default ${DEFAULT-VALUE}).")
   int httpPort;
 
   @Option(
       names = "--lease-namespace",
-      defaultValue = "${env:POD_NAMESPACE:-" + HearthApi.DEFAULT_LEASE_NAMESPACE + "}",
-      description = "Namespace of the node Lease (default: $POD_NAMESPACE or ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_LEASE_NAMESPACE:-" + HearthApi.DEFAULT_LEASE_NAMESPACE + "}",
+      description =
+          "Namespace of the node Lease, where the operator reads it (env HEARTH_LEASE_NAMESPACE;"
+              + " default ${DEFAULT-VALUE}).")
   String leaseNamespace;
 
   @Option(
-      names = "--lease-duration",
-      defaultValue = "" + HearthApi.DEFAULT_LEASE_DURATION_SECONDS,
-      description = "Lease duration in seconds (default: ${DEFAULT-VALUE}).")
-  int leaseDuration;
+      names = "--lease-duration-seconds",
+      defaultValue =
+          "${env:HEARTH_LEASE_DURATION_SECONDS:-" + HearthApi.DEFAULT_LEASE_DURATION_SECONDS + "}",
+      description =
+          "Node Lease duration (env HEARTH_LEASE_DURATION_SECONDS; default ${DEFAULT-VALUE}).")
+  int leaseDurationSeconds;
 
   @Option(
       names = "--reserved-vcpus",
-      defaultValue = "0",
-      description = "vCPUs kept back for the host.")
+      defaultValue = "${env:HEARTH_RESERVED_VCPUS:-1}",
+      description =
+          "vCPUs kept back for the host (env HEARTH_RESERVED_VCPUS; default ${DEFAULT-VALUE}).")
   int reservedVcpus;
 
   @Option(
       names = "--reserved-memory-mib",
-      defaultValue = "512",
-      description = "Memory (MiB) kept back for the host (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_RESERVED_MEMORY_MIB:-1024}",
+      description =
+          "Memory (MiB) kept back for the host (env HEARTH_RESERVED_MEMORY_MIB;"
+              + " default ${DEFAULT-VALUE}).")
   long reservedMemoryMiB;
 
   @Option(
       names = "--image-cache-mib",
-      defaultValue = "10240",
-      description = "Image cache size before eviction (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_IMAGE_CACHE_MIB:-10240}",
+      description =
+          "Image cache size before eviction (env HEARTH_IMAGE_CACHE_MIB;"
+              + " default ${DEFAULT-VALUE}).")
   long imageCacheMiB;
 
   @Option(
       names = "--console-buffer-kib",
-      defaultValue = "64",
-      description = "Console output kept per VM (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_CONSOLE_BUFFER_KIB:-64}",
+      description =
+          "Console output kept per VM (env HEARTH_CONSOLE_BUFFER_KIB; default ${DEFAULT-VALUE}).")
   int consoleKiB;
 
   @Option(
       names = "--stop-grace-seconds",
-      defaultValue = "10",
-      description = "How long a stopping VM gets (default: ${DEFAULT-VALUE}).")
+      defaultValue = "${env:HEARTH_STOP_GRACE_SECONDS:-10}",
+      description =
+          "How long a stopping VM gets (env HEARTH_STOP_GRACE_SECONDS; default ${DEFAULT-VALUE}).")
   int stopGraceSeconds;
+
+  @Option(
+      names = "--log-level",
+      defaultValue = "${env:HEARTH_LOG_LEVEL:-info}",
+      description =
+          "trace, debug, info, warn or error (env HEARTH_LOG_LEVEL; default ${DEFAULT-VALUE}).")
+  LogLevel logLevel;
 
   @Override
   public Integer call() throws Exception {
+    logLevel.apply(); // before the first logger: slf4j-simple reads its level once
     AgentSettings settings = settings();
+    LoggerFactory.getLogger(AgentCommand.class)
+        .info(
+            "hearth agent {} starting on node {}: subnet {}, bridge {}, HTTP {}, data {}, log level {}",
+            settings.version(),
+            settings.nodeName(),
+            settings.subnet(),
+            settings.bridge(),
+            settings.http(),
+            settings.stateDir(),
+            logLevel);
     KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig or in-cluster
     AgentDaemon daemon =
         AgentDaemon.start(
@@ -136,29 +191,25 @@ final class AgentCommand implements Callable<Integer> {
   AgentSettings settings() {
     if (nodeName == null || nodeName.isBlank()) {
       throw new UserFacingException(
-          UserFacingException.BAD_INPUT, "no node name: set --node-name or NODE_NAME");
+          UserFacingException.BAD_INPUT, "no node name: set --node-name or HEARTH_NODE_NAME");
     }
     try {
       return new AgentSettings(
           nodeName,
-          stateDir,
+          dataDir,
+          imagesDir,
           Cidr.parse(subnet),
           bridge,
           new InetSocketAddress(httpAddress, httpPort),
           leaseNamespace,
-          leaseDuration,
+          leaseDurationSeconds,
           new NodeRegistration.Reservations(reservedVcpus, reservedMemoryMiB),
           imageCacheMiB << 20,
           consoleKiB << 10,
           Duration.ofSeconds(stopGraceSeconds),
-          version());
+          HearthBuild.version());
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
     }
-  }
-
-  private static String version() {
-    String v = AgentCommand.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
   }
 }

@@ -25,6 +25,8 @@ public final class HearthCommand implements Runnable {
 
   /** The configured command line; tests drive it without exiting the JVM. */
   public static CommandLine commandLine() {
-    return new CommandLine(new HearthCommand()).setExecutionExceptionHandler(new OneLineErrors());
+    return new CommandLine(new HearthCommand())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(new OneLineErrors());
   }
 }

@@ -1,12 +1,12 @@
 package dev.hearth.agent.cli;
 
+import dev.hearth.common.HearthBuild;
 import picocli.CommandLine.IVersionProvider;
 
-/** Reports the version from the jar manifest, or "dev" when run from classes. */
+/** {@code hearth -V}: the build's version (the Maven project version). */
 final class HearthVersion implements IVersionProvider {
   @Override
   public String[] getVersion() {
-    String v = HearthCommand.class.getPackage().getImplementationVersion();
-    return new String[] {"hearth " + (v == null ? "dev" : v)};
+    return new String[] {"hearth " + HearthBuild.version()};
   }
 }

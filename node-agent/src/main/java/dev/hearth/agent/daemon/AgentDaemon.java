@@ -4,6 +4,7 @@ import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
@@ -100,7 +101,10 @@ public final class AgentDaemon implements AutoCloseable {
       GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =
           new ImageCache(
-              settings.stateDir().resolve("images"),
+              // Outside the images root (by default /var/lib/hearth/images, where this cache
+              // lived before): no spec may name a cached or partial download by path.
+              settings.stateDir().resolve("image-cache"),
+              new NodeImages(settings.imagesDir()),
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
               metrics.registry());

@@ -9,6 +9,9 @@ import java.time.Duration;
 /**
  * How one node agent runs.
  *
+ * @param stateDir IPAM, the image cache ({@code image-cache/}) and VM disks
+ * @param imagesDir the images root: a spec's image paths are relative to it, and nothing outside it
+ *     can be named
  * @param leaseNamespace where the node Lease lives (the chart's release namespace)
  * @param imageCacheBytes size above which unreferenced cached images are evicted
  * @param consoleBufferBytes serial output kept per VM
@@ -16,6 +19,7 @@ import java.time.Duration;
 public record AgentSettings(
     String nodeName,
     Path stateDir,
+    Path imagesDir,
     Cidr subnet,
     String bridge,
     InetSocketAddress http,
@@ -32,7 +36,9 @@ public record AgentSettings(
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {
       throw new IllegalArgumentException(
-          "node name '" + nodeName + "' is not a DNS subdomain (set --node-name or NODE_NAME)");
+          "node name '"
+              + nodeName
+              + "' is not a DNS subdomain (set --node-name or HEARTH_NODE_NAME)");
     }
     if (!bridge.matches("[A-Za-z0-9_.-]{1,15}")) {
       throw new IllegalArgumentException(

@@ -35,6 +35,7 @@ import java.util.stream.Stream;
  * copy through {@link WritableCopy}.
  */
 public final class ImageCache {
+  private final NodeImages nodeImages;
   private final Path blobs;
   private final Path tmp;
   private final long maxBytes;
@@ -44,7 +45,14 @@ public final class ImageCache {
   private final Counter hits;
   private final Counter misses;
 
-  public ImageCache(Path root, long maxBytes, Timeouts timeouts, MeterRegistry registry) {
+  /**
+   * @param root where downloads are cached; not inside {@code nodeImages}' root, so that no spec
+   *     can name a cached or partial download by path
+   * @param nodeImages the images root that node paths resolve under
+   */
+  public ImageCache(
+      Path root, NodeImages nodeImages, long maxBytes, Timeouts timeouts, MeterRegistry registry) {
+    this.nodeImages = nodeImages;
     this.blobs = root.resolve("sha256");
     this.tmp = root.resolve("tmp");
     this.maxBytes = maxBytes;
@@ -73,12 +81,12 @@ public final class ImageCache {
 
   /**
    * A readable path for {@code source}, held for {@code owner} until {@link #release}. A node file
-   * is used in place (and checked when it declares a digest); a remote image is served from the
-   * cache, downloading it first on a miss.
+   * is used in place, confined to the images root (and checked when it declares a digest); a remote
+   * image is served from the cache, downloading it first on a miss.
    */
   public Path resolve(ImageSource source, String owner) throws ImageException {
     return switch (source) {
-      case ImageSource.NodeFile f -> checkNodeFile(f);
+      case ImageSource.NodeFile f -> nodeImages.resolve(f);
       case ImageSource.Remote r -> acquire(r, owner);
     };
   }
@@ -188,29 +196,6 @@ public final class ImageCache {
       throw new UncheckedIOException("cannot list image cache " + blobs, e);
     }
     return out;
-  }
-
-  private static Path checkNodeFile(ImageSource.NodeFile file) throws ImageException {
-    Path p = file.path();
-    if (!Files.isRegularFile(p)) {
-      throw new ImageException.NotFound("node file " + p + " does not exist or is not a file");
-    }
-    if (!Files.isReadable(p)) {
-      throw new ImageException.FetchFailed("node file " + p + " is not readable", null);
-    }
-    if (file.sha256().isPresent()) {
-      String actual = sha256Of(p);
-      if (!actual.equals(file.sha256().get())) {
-        throw new ImageException.ChecksumMismatch(
-            "node file "
-                + p
-                + " has sha256 "
-                + actual
-                + " but the spec expects "
-                + file.sha256().get());
-      }
-    }
-    return p;
   }
 
   static String sha256Of(Path p) throws ImageException {

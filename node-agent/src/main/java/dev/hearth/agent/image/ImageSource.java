@@ -1,7 +1,6 @@
 package dev.hearth.agent.image;
 
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -10,12 +9,15 @@ import java.util.regex.Pattern;
 public sealed interface ImageSource {
   Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
-  /** A file already on the node; checked against {@code sha256} when one is given. */
-  record NodeFile(Path path, Optional<String> sha256) implements ImageSource {
+  /**
+   * A file under the node's images root, named by its path relative to the root (the CRD's rules:
+   * no leading '/', no '.', '..' or empty segments, no control characters, at most {@value
+   * dev.hearth.api.v1alpha1.ImageSource#MAX_PATH_LENGTH} characters); checked against {@code
+   * sha256} when one is given. {@link NodeImages} resolves it, confined to the root.
+   */
+  record NodeFile(String path, Optional<String> sha256) implements ImageSource {
     public NodeFile {
-      if (!path.isAbsolute()) {
-        throw new IllegalArgumentException("node file " + path + " must be an absolute path");
-      }
+      checkRelative(path);
       sha256 = sha256.map(ImageSource::checkDigest);
     }
   }
@@ -28,6 +30,28 @@ public sealed interface ImageSource {
         throw new IllegalArgumentException("image URL " + uri + " is not http(s)");
       }
       sha256 = checkDigest(sha256);
+    }
+  }
+
+  private static void checkRelative(String path) {
+    if (path.isEmpty() || path.length() > dev.hearth.api.v1alpha1.ImageSource.MAX_PATH_LENGTH) {
+      throw new IllegalArgumentException(
+          "an image path must be 1 to "
+              + dev.hearth.api.v1alpha1.ImageSource.MAX_PATH_LENGTH
+              + " characters");
+    }
+    if (path.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "image path '" + path + "' must be relative to the images root, without a leading '/'");
+    }
+    if (path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new IllegalArgumentException("an image path must not contain control characters");
+    }
+    for (String segment : path.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException(
+            "image path '" + path + "' must not contain '.', '..' or empty segments");
+      }
     }
   }
 

@@ -5,15 +5,25 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs commands on this host, or inside a named network namespace ({@code ip netns exec}) so tests
- * can build bridges and taps that never touch the host's own network.
+ * can build bridges and taps that never touch the host's own network. The programs it runs are
+ * {@code ip} (iproute2) and {@code nft} (nftables): docker/agent.Dockerfile installs exactly those.
+ * Kernel parameters are written to {@code /proc/sys} directly, with no {@code sysctl} program.
  */
 public final class HostCommands implements CommandRunner {
+  /**
+   * The programs the agent runs on a node, each with the Debian package that provides it. On the
+   * host, no other program is run; the agent image installs exactly these packages (an e2e test
+   * compares the two).
+   */
+  public static final Map<String, String> PROGRAMS = Map.of("ip", "iproute2", "nft", "nftables");
+
   private static final long TIMEOUT_SECONDS = 30;
   private final Optional<String> netns;
 
@@ -31,6 +41,10 @@ public final class HostCommands implements CommandRunner {
 
   @Override
   public String run(List<String> argv, String stdin) {
+    if (netns.isEmpty() && !PROGRAMS.containsKey(argv.getFirst())) {
+      throw new IllegalArgumentException(
+          argv.getFirst() + " is not one of the programs the agent image installs: " + PROGRAMS);
+    }
     List<String> full = new ArrayList<>();
     netns.ifPresent(ns -> full.addAll(List.of("ip", "netns", "exec", ns)));
     full.addAll(argv);
@@ -61,6 +75,20 @@ public final class HostCommands implements CommandRunner {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new NetworkException("interrupted running '" + shown + "'", e);
+    }
+  }
+
+  @Override
+  public void sysctl(String key, String value) {
+    if (netns.isEmpty()) {
+      CommandRunner.super.sysctl(key, value);
+      return;
+    }
+    // /proc/sys/net belongs to the network namespace of the process that opens it, so a test's
+    // namespace is set from inside it (coreutils, test machines only).
+    String file = CommandRunner.procSysFile(key).toString();
+    if (!run("cat", file).strip().equals(value)) {
+      run(List.of("tee", file), value);
     }
   }
 

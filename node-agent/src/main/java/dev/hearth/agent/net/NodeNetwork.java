@@ -51,7 +51,7 @@ public final class NodeNetwork implements GuestNetwork {
         "dev",
         bridge);
     commands.run("ip", "link", "set", "dev", bridge, "up");
-    commands.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+    commands.sysctl("net.ipv4.ip_forward", "1");
     firewall.apply(live.values());
   }
 

@@ -3,15 +3,17 @@ package dev.hearth.agent.run;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageSource;
-import dev.hearth.agent.image.WritableCopy;
-import dev.hearth.vmm.config.BootSource;
+import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.spec.LaunchImages;
+import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.vmm.config.ConfigException;
-import dev.hearth.vmm.config.DriveConfig;
 import dev.hearth.vmm.config.VmConfig;
-import dev.hearth.vmm.config.VmDevices;
-import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
+import dev.hearth.vmm.ratelimit.RateLimitException;
+import dev.hearth.vmm.vm.LinuxKvmProbe;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
 import dev.hearth.vmm.vm.VmExit;
@@ -24,13 +26,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Boots one planned VM on this machine: resolves its images, checks KVM, creates the VM, streams
- * the console to {@code console} and waits for the guest to end. Ctrl-C stops it cleanly.
+ * Boots one planned VM on this machine: resolves its images, checks KVM (and, for a Linux kernel,
+ * that this KVM can run Linux), creates the VM through the same plan-to-VMM path as the node agent
+ * ({@link LaunchImages}, {@link VmmRuntime#config}), streams the console to {@code console} and
+ * waits for the guest to end. Ctrl-C stops it cleanly.
  */
 public final class LocalRunner {
   /** The device the VMM opens; the pre-check looks at the same one. */
@@ -48,39 +53,69 @@ public final class LocalRunner {
           "boot.initrd", "spec.initrd.path",
           "boot.cmdline", "spec.kernel.cmdline");
 
+  /** Why this host's KVM cannot boot a kernel, if it cannot; empty when it can. */
+  @FunctionalInterface
+  public interface KernelCheck {
+    Optional<String> whyKvmCannotBoot(Path kernel);
+
+    /** Linux needs a KVM that runs it ({@link LinuxKvmProbe}); other guests run on any KVM. */
+    KernelCheck LINUX_PROBE =
+        kernel ->
+            LinuxKvmProbe.looksLikeLinux(kernel)
+                ? LinuxKvmProbe.whyLinuxCannotRun()
+                : Optional.empty();
+  }
+
+  /** Who holds the run's cached images. */
+  private static final String OWNER = "hearth-run";
+
   private final ImageCache images;
   private final Path kvmDevice;
+  private final KernelCheck kernelCheck;
   private final PrintStream status;
 
   /**
-   * @param images where URL images are fetched and cached
+   * @param images where node paths resolve (hearth run's images folder) and URL images are cached
    * @param kvmDevice the KVM device to check before anything is created: {@link #KVM_DEVICE}, which
    *     the VMM opens, or a stand-in in tests
+   * @param kernelCheck whether KVM here can boot the kernel ({@link KernelCheck#LINUX_PROBE})
    * @param status where progress and the final line go (stderr)
    */
-  public LocalRunner(ImageCache images, Path kvmDevice, PrintStream status) {
+  public LocalRunner(
+      ImageCache images, Path kvmDevice, KernelCheck kernelCheck, PrintStream status) {
     this.images = images;
     this.kvmDevice = kvmDevice;
+    this.kernelCheck = kernelCheck;
     this.status = status;
   }
 
-  /** Runs {@code plan} to its end and returns the process exit status for how the guest ended. */
-  public int run(LocalVmPlan plan, OutputStream console) throws RunException {
-    Path kernel = resolve("spec.kernel.source", plan.kernel(), plan.name());
-    Optional<Path> initrd = Optional.empty();
-    if (plan.initrd().isPresent()) {
-      initrd = Optional.of(resolve("spec.initrd", plan.initrd().get(), plan.name()));
+  /**
+   * Runs {@code plan}, the VM {@code name}, to its end and returns the process exit status for how
+   * the guest ended.
+   */
+  public int run(String name, VmPlan plan, OutputStream console) throws RunException {
+    if (!plan.nics().isEmpty()) {
+      throw new ManifestException(
+          "spec.network: hearth run has no tap networking (that needs the node agent's bridge and"
+              + " address pool); remove spec.network to run the VM here");
     }
-    checkKvm();
     Path work = null;
     try {
-      if (!plan.disks().isEmpty() || plan.vsockCid().isPresent()) {
-        work = Files.createTempDirectory("hearth-run-");
+      work = Files.createTempDirectory("hearth-run-");
+      VmConfig config = config(name, plan, work, console);
+      checkKvm();
+      Optional<String> cannot = kernelCheck.whyKvmCannotBoot(config.boot().kernel());
+      if (cannot.isPresent()) {
+        throw new KvmCannotRunGuestException(
+            "this host's KVM cannot run the Linux kernel "
+                + config.boot().kernel()
+                + ": "
+                + cannot.get()
+                + "; ./hearth boots it inside the nested-KVM harness");
       }
-      VmConfig config = config(plan, kernel, initrd, work);
       status.printf(
           "hearth: booting %s (%d vCPU, %d MiB) from %s%n",
-          plan.name(), plan.vcpus(), plan.memoryMiB(), kernel);
+          name, plan.vcpus(), plan.memoryMiB(), config.boot().kernel());
       config
           .devices()
           .vsock()
@@ -95,7 +130,7 @@ public final class LocalRunner {
         VmExit exit = vm.waitForExit();
         removeHook(stopOnCtrlC);
         console.flush();
-        status.printf("%nhearth: %s ended: %s%s%n", plan.name(), summary(exit), bootTime(vm));
+        status.printf("%nhearth: %s ended: %s%s%n", name, summary(exit), bootTime(vm));
         return ExitStatus.of(exit.reason());
       }
     } catch (InterruptedException e) {
@@ -104,60 +139,57 @@ public final class LocalRunner {
     } catch (IOException e) {
       throw new RunException("console: " + e.getMessage(), e);
     } finally {
-      images.release(plan.name());
+      images.release(OWNER);
       deleteTree(work);
     }
   }
 
   /**
-   * The VMM config for {@code plan}: its disks (writable ones as private copies under {@code
-   * work}), {@code root=/dev/vda} before the user's arguments when it has a rootfs, and its vsock
-   * socket in {@code work}.
+   * The VMM config for {@code plan}, as the agent makes it: images resolved, writable disks as
+   * private copies under {@code work}, the generated kernel arguments before the user's, and the
+   * vsock socket in {@code work}.
    */
-  VmConfig config(LocalVmPlan plan, Path kernel, Optional<Path> initrd, Path work)
-      throws RunException {
-    VmDevices devices = VmDevices.NONE;
+  VmConfig config(String name, VmPlan plan, Path work, OutputStream console)
+      throws ManifestException {
+    LaunchImages resolved;
     try {
-      for (LocalVmPlan.Disk d : plan.disks()) {
-        Path image = resolve(d.field() + ".source", d.source(), plan.name());
-        Path path = image;
-        if (!d.readOnly()) {
-          path = work.resolve(d.name() + ".img");
-          try {
-            WritableCopy.create(image, path);
-          } catch (ImageException e) {
-            throw new ManifestException(d.field() + ": " + e.getMessage(), e);
-          }
-        }
-        devices =
-            devices.withDrive(
-                new DriveConfig(d.name(), path, d.readOnly(), d.serial(), d.rateLimit()));
-      }
-      if (plan.vsockCid().isPresent()) {
-        devices =
-            devices.withVsock(
-                new VsockDeviceConfig(plan.vsockCid().getAsLong(), work.resolve("vsock.sock")));
-      }
-      String cmdline = plan.cmdline();
-      if (plan.hasRootfs()) {
-        String root = "root=/dev/vda " + (plan.disks().getFirst().readOnly() ? "ro" : "rw");
-        cmdline = (root + " " + cmdline).strip();
-      }
-      return VmConfig.of(
-              plan.name(), plan.vcpus(), plan.memoryMiB(), new BootSource(kernel, initrd, cmdline))
-          .withDevices(devices);
+      resolved = LaunchImages.prepare(plan, this::resolve, work.resolve("disks"));
+    } catch (ImageException e) {
+      throw new ManifestException(e.getMessage(), e);
+    }
+    VmLaunch launch =
+        new VmLaunch(
+            name,
+            plan.vcpus(),
+            plan.memoryMiB(),
+            resolved.kernel(),
+            resolved.initrd(),
+            plan.generatedCmdline(Optional.empty()),
+            plan.extraCmdline(),
+            resolved.disks(),
+            List.of(),
+            plan.vsockCid(),
+            plan.limits(),
+            console,
+            VmMeters.NONE);
+    try {
+      return new VmmRuntime(work).config(launch);
     } catch (ConfigException e) {
       throw new ManifestException(
           manifestField(plan, e.field()) + e.getMessage().substring(e.field().length()), e);
+    } catch (RateLimitException e) {
+      throw new ManifestException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ManifestException("spec.vsock: " + e.getMessage(), e);
     }
   }
 
   /** The manifest field behind a VMM config field ({@code drives[data].path}: spec.drives[0]). */
-  private static String manifestField(LocalVmPlan plan, String field) {
-    for (LocalVmPlan.Disk d : plan.disks()) {
+  private static String manifestField(VmPlan plan, String field) {
+    for (VmPlan.DiskPlan d : plan.disks()) {
       String prefix = "drives[" + d.name() + "]";
       if (field.startsWith(prefix)) {
-        return d.field() + field.substring(prefix.length());
+        return plan.fieldOf(d) + field.substring(prefix.length());
       }
     }
     if (field.startsWith("vsock.")) {
@@ -209,18 +241,19 @@ public final class LocalRunner {
     }
   }
 
-  private Path resolve(String field, ImageSource source, String owner) throws ManifestException {
+  /** An image for {@code field}, under the images folder or from the cache, held for the run. */
+  private Path resolve(String field, ImageSource source) throws ImageException {
     if (source instanceof ImageSource.Remote r) {
       status.printf("hearth: fetching %s (checked against its sha256)...%n", r.uri());
     }
     try {
-      Path p = images.resolve(source, owner);
+      Path p = images.resolve(source, OWNER);
       if (source instanceof ImageSource.Remote) {
         status.printf("hearth: fetched, cached at %s%n", p);
       }
       return p;
     } catch (ImageException e) {
-      throw new ManifestException(field + ": " + e.getMessage(), e);
+      throw new ImageException(e.reason(), field + ": " + e.getMessage(), e);
     }
   }
 

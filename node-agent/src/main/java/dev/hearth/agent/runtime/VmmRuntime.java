@@ -133,18 +133,29 @@ public final class VmmRuntime implements VmRuntime {
         .orElse(TokenBucketConfig.DISABLED);
   }
 
+  /**
+   * The VMM's configuration for {@code launch}: the one translation from a launch to the VMM, for
+   * the agent's VMs and {@code hearth run}'s alike.
+   *
+   * @throws ConfigException or RateLimitException naming the VMM field ({@code
+   *     drives[data].serial}) when the VMM refuses a value
+   * @throws IOException when the vsock directory cannot be made
+   */
+  public VmConfig config(VmLaunch launch) throws IOException {
+    String cmdline = (launch.cmdline() + " " + launch.extraCmdline()).strip();
+    return VmConfig.of(
+            vmmName(launch.id()),
+            launch.vcpus(),
+            launch.memoryMiB(),
+            new BootSource(launch.kernel(), launch.initrd(), cmdline))
+        .withDevices(devices(launch));
+  }
+
   @Override
   public RunningVm start(VmLaunch launch) throws VmStartException {
-    String cmdline = (launch.cmdline() + " " + launch.extraCmdline()).strip();
     VmConfig config;
     try {
-      config =
-          VmConfig.of(
-                  vmmName(launch.id()),
-                  launch.vcpus(),
-                  launch.memoryMiB(),
-                  new BootSource(launch.kernel(), launch.initrd(), cmdline))
-              .withDevices(devices(launch));
+      config = config(launch);
     } catch (ConfigException | RateLimitException e) {
       throw new VmStartException("InvalidVmConfig", e.getMessage(), e);
     } catch (IOException e) {

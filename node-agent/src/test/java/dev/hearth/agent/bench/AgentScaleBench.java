@@ -2,6 +2,7 @@ package dev.hearth.agent.bench;
 
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
@@ -80,6 +81,8 @@ class AgentScaleBench {
                 new FakeGuestNetwork(new Ipam(Cidr.parse("10.100.0.0/16"), state.resolve("ipam"))),
                 new ImageCache(
                     state.resolve("images"),
+                    // The guest may live outside state: the images root is "/".
+                    new NodeImages(Path.of("/")),
                     1 << 20,
                     ImageCache.Timeouts.DEFAULT,
                     new SimpleMeterRegistry()),
@@ -177,7 +180,9 @@ class AgentScaleBench {
     for (int i = 0; i < count; i++) {
       String name = prefix + i;
       MicroVMSpec spec = new MicroVMSpec();
-      spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+      spec.setKernel(
+          new KernelSpec(
+              ImageSource.ofPath(Path.of("/").relativize(kernel.toAbsolutePath()).toString())));
       spec.setMemoryMiB(GUEST_MIB);
       MicroVM vm = new MicroVM();
       vm.setMetadata(

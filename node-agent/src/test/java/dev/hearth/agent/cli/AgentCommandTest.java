@@ -2,6 +2,8 @@ package dev.hearth.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.common.HearthBuild;
+import dev.hearth.common.LogLevel;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -17,17 +19,45 @@ class AgentCommandTest {
     return cmd.execute(args);
   }
 
+  /** {@code hearth agent ARGS}, parsed as the program parses them (case-insensitive enums). */
+  private static AgentCommand agent(String... args) {
+    CommandLine hearth = HearthCommand.commandLine();
+    String[] all = new String[args.length + 1];
+    all[0] = "agent";
+    System.arraycopy(args, 0, all, 1, args.length);
+    hearth.parseArgs(all);
+    return hearth.getSubcommands().get("agent").getCommand();
+  }
+
   @Test
   void settingsComeFromOptionsWithDefaults() {
-    AgentCommand cmd = new AgentCommand();
-    new CommandLine(cmd)
-        .parseArgs("--node-name", "worker-1", "--subnet", "10.9.0.0/24", "--http-port", "0");
+    AgentCommand cmd =
+        agent("--node-name", "worker-1", "--subnet", "10.9.0.0/24", "--http-port", "0");
     var s = cmd.settings();
     assertThat(s.nodeName()).isEqualTo("worker-1");
     assertThat(s.subnet().toString()).isEqualTo("10.9.0.0/24");
     assertThat(s.bridge()).isEqualTo("hearth0");
     assertThat(s.stateDir().toString()).isEqualTo("/var/lib/hearth");
     assertThat(s.leaseDurationSeconds()).isEqualTo(40);
+  }
+
+  @Test
+  void versionIsTheBuildsOnTheCommandAndEverySubcommand() {
+    for (String[] args : new String[][] {{"-V"}, {"agent", "-V"}}) {
+      StringWriter out = new StringWriter();
+      CommandLine cmd = HearthCommand.commandLine();
+      cmd.setOut(new PrintWriter(out, true));
+      assertThat(cmd.execute(args)).isZero();
+      assertThat(out.toString().strip())
+          .isEqualTo("hearth " + HearthBuild.version())
+          .doesNotContain("dev");
+    }
+  }
+
+  @Test
+  void logLevelTakesTheChartsLowerCaseSpelling() {
+    assertThat(agent("--node-name", "n", "--log-level", "debug").logLevel)
+        .isEqualTo(LogLevel.DEBUG);
   }
 
   @Test
@@ -40,9 +70,8 @@ class AgentCommandTest {
 
   @Test
   void aNodeNameIsRequired() {
-    AgentCommand cmd = new AgentCommand();
-    new CommandLine(cmd).parseArgs("--node-name", "");
+    AgentCommand cmd = agent("--node-name", "");
     org.assertj.core.api.Assertions.assertThatThrownBy(cmd::settings)
-        .hasMessage("no node name: set --node-name or NODE_NAME");
+        .hasMessage("no node name: set --node-name or HEARTH_NODE_NAME");
   }
 }

@@ -44,7 +44,7 @@ class RunCommandTest {
 
   @Test
   void tooManyVcpusNamesTheField() throws Exception {
-    Path m = manifest("vcpus: 33\nkernel: {source: {path: /k}}");
+    Path m = manifest("vcpus: 33\nkernel: {source: {path: k}}");
     assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
     assertThat(err.toString())
         .isEqualTo("hearth: " + m + ": spec.vcpus: 33 is above the maximum 32\n");

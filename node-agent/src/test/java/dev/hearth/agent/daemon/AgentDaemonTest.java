@@ -64,6 +64,7 @@ class AgentDaemonTest {
           new AgentSettings(
               node,
               state.resolve("state"),
+              state,
               Cidr.parse("10.90.0.0/24"),
               "hearth0",
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
@@ -106,7 +107,7 @@ class AgentDaemonTest {
                 .withFinalizers(HearthApi.AGENT_FINALIZER)
                 .build());
         MicroVMSpec spec = new MicroVMSpec();
-        spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+        spec.setKernel(new KernelSpec(ImageSource.ofPath(state.relativize(kernel).toString())));
         spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
         vm.setSpec(spec);
         client.resource(vm).create();

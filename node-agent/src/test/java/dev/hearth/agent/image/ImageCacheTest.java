@@ -89,6 +89,7 @@ class ImageCacheTest {
   private ImageCache cache(long maxBytes, Duration readTimeout) {
     return new ImageCache(
         dir.resolve("cache"),
+        new NodeImages(dir),
         maxBytes,
         new ImageCache.Timeouts(Duration.ofSeconds(10), readTimeout, Duration.ofSeconds(20)),
         registry);
@@ -202,24 +203,22 @@ class ImageCacheTest {
   @Test
   void nodeFilesAreUsedInPlaceAndCheckedWhenTheyDeclareADigest() throws Exception {
     ImageCache cache = cache(100);
-    Path kernel = Files.writeString(dir.resolve("vmlinux"), "k");
-    assertThat(cache.resolve(new ImageSource.NodeFile(kernel, Optional.empty()), "vm"))
+    Path kernel = Files.writeString(dir.resolve("vmlinux"), "k").toRealPath();
+    assertThat(cache.resolve(new ImageSource.NodeFile("vmlinux", Optional.empty()), "vm"))
         .isEqualTo(kernel);
     assertThat(
             cache.resolve(
                 new ImageSource.NodeFile(
-                    kernel, Optional.of(sha("k".getBytes(StandardCharsets.UTF_8)))),
+                    "vmlinux", Optional.of(sha("k".getBytes(StandardCharsets.UTF_8)))),
                 "vm"))
         .isEqualTo(kernel);
     assertThatThrownBy(
             () ->
                 cache.resolve(
-                    new ImageSource.NodeFile(kernel, Optional.of(sha(new byte[0]))), "vm"))
+                    new ImageSource.NodeFile("vmlinux", Optional.of(sha(new byte[0]))), "vm"))
         .isInstanceOf(ImageException.ChecksumMismatch.class);
     assertThatThrownBy(
-            () ->
-                cache.resolve(
-                    new ImageSource.NodeFile(dir.resolve("none"), Optional.empty()), "vm"))
+            () -> cache.resolve(new ImageSource.NodeFile("none", Optional.empty()), "vm"))
         .isInstanceOf(ImageException.NotFound.class)
         .hasMessageContaining("none does not exist");
   }

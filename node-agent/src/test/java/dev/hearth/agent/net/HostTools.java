@@ -8,12 +8,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Makes sure the host tools the networking code drives (iproute2's {@code ip}, nftables' {@code
- * nft}, procps' {@code sysctl}) are installed, installing the Debian packages with apt-get when one
- * is missing. Root tests call it first, so a fresh machine needs no manual step.
+ * nft}) are installed, installing the Debian packages with apt-get when one is missing. Root tests
+ * call it first, so a fresh machine needs no manual step.
  */
 final class HostTools {
-  private static final List<String> TOOLS = List.of("ip", "nft", "sysctl");
-  private static final List<String> PACKAGES = List.of("iproute2", "nftables", "procps");
+  private static final List<String> TOOLS = List.of("ip", "nft");
+  private static final List<String> PACKAGES = List.of("iproute2", "nftables");
 
   private HostTools() {}
 

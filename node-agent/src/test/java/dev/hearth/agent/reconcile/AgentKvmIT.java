@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
@@ -79,6 +80,8 @@ class AgentKvmIT {
             new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
             new ImageCache(
                 state.resolve("images"),
+                // The guests and the test's disks live in different folders: the root is "/".
+                new NodeImages(Path.of("/")),
                 1 << 20,
                 ImageCache.Timeouts.DEFAULT,
                 new SimpleMeterRegistry()),
@@ -100,13 +103,18 @@ class AgentKvmIT {
     SharedApiServer.deleteNamespace(ns);
   }
 
+  /** {@code file}'s image path under the images root "/". */
+  private static String underRoot(Path file) {
+    return Path.of("/").relativize(file.toAbsolutePath()).toString();
+  }
+
   private static Path guest(String name) {
     return BuiltGuests.elf(name).toAbsolutePath();
   }
 
   private void create(String name, String guest, UnaryOperator<MicroVMSpec> customize) {
     MicroVMSpec spec = new MicroVMSpec();
-    spec.setKernel(new KernelSpec(ImageSource.ofPath(guest(guest).toString())));
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(underRoot(guest(guest)))));
     spec.setMemoryMiB(16);
     MicroVM vm = new MicroVM();
     vm.setMetadata(
@@ -195,7 +203,7 @@ class AgentKvmIT {
         "drive",
         "virtio",
         s -> {
-          DriveSpec d = new DriveSpec("data", ImageSource.ofPath(disk.toString()));
+          DriveSpec d = new DriveSpec("data", ImageSource.ofPath(underRoot(disk)));
           d.setReadOnly(true);
           d.setSerial("agent-7");
           s.setDrives(List.of(d));
@@ -220,7 +228,7 @@ class AgentKvmIT {
           // One disk more than the embedded VMM attaches.
           List<DriveSpec> drives = new ArrayList<>();
           for (int i = 0; i <= new VmmRuntime().capabilities().maxDrives(); i++) {
-            drives.add(new DriveSpec("d" + i, ImageSource.ofPath(guest("ticker").toString())));
+            drives.add(new DriveSpec("d" + i, ImageSource.ofPath(underRoot(guest("ticker")))));
           }
           s.setDrives(drives);
           return s;

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.spec.SpecMapper;
+import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
@@ -94,6 +97,7 @@ class NodeAgentTest {
             network,
             new ImageCache(
                 state.resolve("images"),
+                new NodeImages(state),
                 1 << 20,
                 ImageCache.Timeouts.DEFAULT,
                 new SimpleMeterRegistry()),
@@ -116,8 +120,8 @@ class NodeAgentTest {
 
   private MicroVM create(String name, UnaryOperator<MicroVMSpec> customize) {
     MicroVMSpec spec = new MicroVMSpec();
-    spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
-    spec.setRootfs(new RootfsSpec(ImageSource.ofPath(rootfs.toString())));
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(state.relativize(kernel).toString())));
+    spec.setRootfs(new RootfsSpec(ImageSource.ofPath(state.relativize(rootfs).toString())));
     spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
     MicroVM vm = new MicroVM();
     vm.setMetadata(
@@ -322,7 +326,7 @@ class NodeAgentTest {
     create(
         "bad",
         s -> {
-          s.setRootfs(new RootfsSpec(ImageSource.ofPath(missing.toString())));
+          s.setRootfs(new RootfsSpec(ImageSource.ofPath(state.relativize(missing).toString())));
           return s;
         });
     Condition ready = awaitReadyReason("bad", "ImageNotFound");
@@ -341,7 +345,7 @@ class NodeAgentTest {
         "once",
         s -> {
           s.setRestartPolicy(RestartPolicy.Never);
-          s.setKernel(new KernelSpec(ImageSource.ofPath("/nonexistent/vmlinux")));
+          s.setKernel(new KernelSpec(ImageSource.ofPath("nonexistent/vmlinux")));
           return s;
         });
     awaitPhase("once", MicroVMPhase.Failed);
@@ -450,7 +454,7 @@ class NodeAgentTest {
             .withLabels(Map.of(HearthApi.NODE_LABEL, "node-b"))
             .build());
     MicroVMSpec spec = new MicroVMSpec();
-    spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel.toString())));
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(state.relativize(kernel).toString())));
     other.setSpec(spec);
     client.resource(other).create();
     create("mine", s -> s);

@@ -40,7 +40,7 @@ class ManifestReaderTest {
   }
 
   @Test
-  void readsAValidManifestWithDefaultsAndResolvesRelativePaths() throws Exception {
+  void readsAValidManifestWithDefaultsAndKeepsImagePathsRelativeToTheImagesRoot() throws Exception {
     MicroVM vm =
         READER.read(
             manifest(
@@ -52,13 +52,12 @@ class ManifestReaderTest {
     assertThat(vm.getMetadata().getName()).isEqualTo("t");
     assertThat(vm.getSpec().getVcpus()).isEqualTo(1);
     assertThat(vm.getSpec().getMemoryMiB()).isEqualTo(128);
-    assertThat(vm.getSpec().getKernel().getSource().getPath())
-        .isEqualTo(dir.resolve("guests/hello.elf").toString());
+    assertThat(vm.getSpec().getKernel().getSource().getPath()).isEqualTo("guests/hello.elf");
   }
 
   @Test
   void namesTheFieldAndTheProblem() throws Exception {
-    String kernel = "kernel: {source: {path: /k}}\n";
+    String kernel = "kernel: {source: {path: k}}\n";
     assertThat(errorFor(kernel + "vcpus: 64")).isEqualTo("spec.vcpus: 64 is above the maximum 32");
     assertThat(errorFor(kernel + "vcpus: 0")).isEqualTo("spec.vcpus: 0 is below the minimum 1");
     assertThat(errorFor(kernel + "memoryMiB: 8"))
@@ -71,6 +70,29 @@ class ManifestReaderTest {
         .isEqualTo("spec.restartPolicy: \"Sometimes\" is not one of Always, Never, OnFailure");
     assertThat(errorFor(kernel + "vcpus: 0\nmemoryMiB: 1"))
         .isEqualTo("spec.vcpus: 0 is below the minimum 1 (and 1 more)");
+  }
+
+  @Test
+  void refusesWhatTheClusterRefuses() throws Exception {
+    String kernel = "kernel: {source: {path: k}}\n";
+    // CEL rules of the CRD, which the schema alone lets through.
+    assertThat(
+            errorFor(
+                kernel + "rootfs: {source: {path: r}, rateLimiter: {bandwidth: {size: 1048576}}}"))
+        .startsWith("spec.rootfs.rateLimiter.bandwidth: ");
+    assertThat(errorFor("kernel: {source: {path: /etc/passwd}}"))
+        .isEqualTo(
+            "spec.kernel.source.path: must be relative to the node's images root, without a"
+                + " leading '/'");
+    // What the API server checks in every resource's metadata.
+    Path bad = dir.resolve("bad.yaml");
+    Files.writeString(
+        bad,
+        "apiVersion: hearth.dev/v1alpha1\nkind: MicroVM\nmetadata: {name: Bad_Name}\nspec:\n  "
+            + kernel);
+    assertThatThrownBy(() -> READER.read(bad))
+        .hasMessageStartingWith(
+            bad + ": metadata.name: \"Bad_Name\" is not a lowercase RFC 1123 subdomain");
   }
 
   @Test

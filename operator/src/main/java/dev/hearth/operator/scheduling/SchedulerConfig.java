@@ -9,8 +9,11 @@ package dev.hearth.operator.scheduling;
  */
 public record SchedulerConfig(
     SchedulingStrategy strategy, long vmmOverheadMiB, long vmmOverheadVcpus) {
+  /** Host memory (MiB) a VM costs beyond its guest memory unless configured otherwise. */
+  public static final long DEFAULT_VMM_OVERHEAD_MIB = 32;
+
   public static final SchedulerConfig DEFAULT =
-      new SchedulerConfig(SchedulingStrategy.SPREAD, 32, 0);
+      new SchedulerConfig(SchedulingStrategy.SPREAD, DEFAULT_VMM_OVERHEAD_MIB, 0);
 
   public SchedulerConfig {
     if (strategy == null) {

@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param env environment variables for the command
  * @param cwd the command's working directory inside L1, or null for the script's default
  * @param cpus L1's vCPUs
+ * @param net give L1 a NIC on QEMU's user network, where {@code 10.0.2.2} is this machine's
+ *     loopback (a test control plane's API server, say)
  */
 public record NestedJob(
     List<String> command,
@@ -30,7 +32,8 @@ public record NestedJob(
     Duration bootTimeout,
     Map<String, String> env,
     Path cwd,
-    int cpus) {
+    int cpus,
+    boolean net) {
 
   public NestedJob {
     command = List.copyOf(command);
@@ -61,7 +64,8 @@ public record NestedJob(
         Duration.ofMinutes(2),
         Map.of(),
         null,
-        2);
+        2,
+        false);
   }
 
   public NestedJob withAdds(List<Path> more) {
@@ -69,7 +73,7 @@ public record NestedJob(
     for (Path p : more) {
       all.add(p.toAbsolutePath().normalize());
     }
-    return new NestedJob(command, all, guest, timeout, bootTimeout, env, cwd, cpus);
+    return new NestedJob(command, all, guest, timeout, bootTimeout, env, cwd, cpus, net);
   }
 
   public NestedJob withAdd(Path path) {
@@ -77,29 +81,34 @@ public record NestedJob(
   }
 
   public NestedJob withGuest() {
-    return new NestedJob(command, adds, true, timeout, bootTimeout, env, cwd, cpus);
+    return new NestedJob(command, adds, true, timeout, bootTimeout, env, cwd, cpus, net);
   }
 
   public NestedJob withTimeout(Duration limit) {
-    return new NestedJob(command, adds, guest, limit, bootTimeout, env, cwd, cpus);
+    return new NestedJob(command, adds, guest, limit, bootTimeout, env, cwd, cpus, net);
   }
 
   public NestedJob withBootTimeout(Duration limit) {
-    return new NestedJob(command, adds, guest, timeout, limit, env, cwd, cpus);
+    return new NestedJob(command, adds, guest, timeout, limit, env, cwd, cpus, net);
   }
 
   public NestedJob withEnv(String name, String value) {
     Map<String, String> all = new LinkedHashMap<>(env);
     all.put(name, value);
-    return new NestedJob(command, adds, guest, timeout, bootTimeout, all, cwd, cpus);
+    return new NestedJob(command, adds, guest, timeout, bootTimeout, all, cwd, cpus, net);
   }
 
   public NestedJob withCwd(Path dir) {
-    return new NestedJob(command, adds, guest, timeout, bootTimeout, env, dir, cpus);
+    return new NestedJob(command, adds, guest, timeout, bootTimeout, env, dir, cpus, net);
   }
 
   public NestedJob withCpus(int count) {
-    return new NestedJob(command, adds, guest, timeout, bootTimeout, env, cwd, count);
+    return new NestedJob(command, adds, guest, timeout, bootTimeout, env, cwd, count, net);
+  }
+
+  /** This job in an L1 with a network interface: see {@link #net}. */
+  public NestedJob withNet() {
+    return new NestedJob(command, adds, guest, timeout, bootTimeout, env, cwd, cpus, true);
   }
 
   /** The arguments of {@code run-in-l1.sh} for this job, writing its result to {@code result}. */
@@ -130,6 +139,9 @@ public record NestedJob(
     if (cwd != null) {
       args.add("--cwd");
       args.add(cwd.toString());
+    }
+    if (net) {
+      args.add("--net");
     }
     args.add("--");
     args.addAll(command);

@@ -193,7 +193,8 @@ public final class NestedKvm {
                 settings.bootTimeout(),
                 settings.env(),
                 settings.cwd(),
-                settings.cpus())
+                settings.cpus(),
+                settings.net())
             .withAdds(classPath);
     return run(job);
   }

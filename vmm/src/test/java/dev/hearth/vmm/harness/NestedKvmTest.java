@@ -145,6 +145,7 @@ class NestedKvmTest {
             .withEnv("A", "1")
             .withCwd(Path.of("/opt"))
             .withCpus(1)
+            .withNet()
             .withTimeout(Duration.ofSeconds(90));
 
     assertThat(job.scriptArguments(Path.of("/tmp/r")))
@@ -166,6 +167,7 @@ class NestedKvmTest {
             "B=2",
             "--cwd",
             "/opt",
+            "--net",
             "--",
             "java",
             "-version");

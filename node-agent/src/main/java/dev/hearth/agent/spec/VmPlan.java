@@ -1,7 +1,8 @@
-package dev.hearth.agent.reconcile;
+package dev.hearth.agent.spec;
 
 import dev.hearth.agent.image.ImageSource;
 import dev.hearth.agent.runtime.VmLaunch;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -33,6 +34,35 @@ public record VmPlan(
   public VmPlan {
     drives = List.copyOf(drives);
     nics = List.copyOf(nics);
+  }
+
+  /** The rootfs (first, when there is one) and the drives, in the order the guest sees them. */
+  public List<DiskPlan> disks() {
+    List<DiskPlan> all = new ArrayList<>();
+    rootfs.ifPresent(all::add);
+    all.addAll(drives);
+    return all;
+  }
+
+  /** Where the spec declares {@code disk}: {@code spec.rootfs} or {@code spec.drives[i]}. */
+  public String fieldOf(DiskPlan disk) {
+    if (rootfs.isPresent() && rootfs.get() == disk) {
+      return "spec.rootfs";
+    }
+    return "spec.drives[" + drives.indexOf(disk) + "]";
+  }
+
+  /**
+   * The kernel arguments Hearth generates, before the VMM's device arguments and the user's own
+   * (which come last, so they can override): serial console, reboot through the i8042 (so that a
+   * guest reboot ends the VM), the root disk, and {@code ip}, the first interface's address where
+   * the VM has a network ({@code ip=} configures one interface; the guest configures the others).
+   */
+  public String generatedCmdline(Optional<String> ip) {
+    StringBuilder s = new StringBuilder("console=ttyS0 reboot=k panic=1");
+    rootfs.ifPresent(r -> s.append(" root=/dev/vda ").append(r.readOnly() ? "ro" : "rw"));
+    ip.ifPresent(a -> s.append(' ').append(a));
+    return s.toString();
   }
 
   /**

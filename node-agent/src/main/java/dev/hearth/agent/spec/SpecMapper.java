@@ -1,4 +1,4 @@
-package dev.hearth.agent.reconcile;
+package dev.hearth.agent.spec;
 
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
@@ -9,7 +9,6 @@ import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,9 +19,10 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * Checks a MicroVM spec and maps it to a {@link VmPlan}. It re-checks what the CRD schema and CEL
- * rules enforce (a test API server may not), and refuses what the runtime cannot do, each with a
- * message that names the field.
+ * Checks a MicroVM spec and maps it to a {@link VmPlan}, for the node agent and {@code hearth run}
+ * alike. It re-checks what the CRD schema and CEL rules enforce (an API server without them, or a
+ * manifest that skipped them, must not reach the VMM), and refuses what the runtime cannot do, each
+ * with a message that names the field.
  */
 public final class SpecMapper {
   private final VmRuntime.Capabilities caps;
@@ -169,14 +169,17 @@ public final class SpecMapper {
     if (hasPath == hasUrl) {
       throw invalid(field + ": exactly one of path or url must be set");
     }
-    try {
-      if (hasPath) {
-        if (s.getSha256() != null) {
-          throw invalid(field + ".sha256 is only used with a url source");
-        }
-        return new dev.hearth.agent.image.ImageSource.NodeFile(
-            Path.of(s.getPath()), Optional.empty());
+    if (hasPath) {
+      if (s.getSha256() != null) {
+        throw invalid(field + ".sha256 is only used with a url source");
       }
+      try {
+        return new dev.hearth.agent.image.ImageSource.NodeFile(s.getPath(), Optional.empty());
+      } catch (IllegalArgumentException e) {
+        throw invalid(field + ".path: " + e.getMessage());
+      }
+    }
+    try {
       if (s.getSha256() == null) {
         throw invalid(field + ": a url source requires sha256");
       }

@@ -1,4 +1,4 @@
-package dev.hearth.agent.reconcile;
+package dev.hearth.agent.spec;
 
 /**
  * A spec the agent will not run: {@code InvalidSpec} (the schema or its CEL rules should have

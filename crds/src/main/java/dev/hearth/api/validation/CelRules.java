@@ -1,10 +1,12 @@
-package dev.hearth.api.v1alpha1;
+package dev.hearth.api.validation;
 
 import com.google.common.collect.ImmutableCollection;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
 import dev.cel.bundle.Cel;
 import dev.cel.bundle.CelFactory;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
 import dev.cel.common.ast.CelExpr;
 import dev.cel.common.navigation.CelNavigableExpr;
@@ -14,12 +16,12 @@ import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
-import dev.cel.extensions.CelExtensions;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,51 +31,87 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Evaluates the {@code x-kubernetes-validations} of a generated CRD the way the API server does, so
- * tests can show that a bad manifest is rejected with the rule's message and a good one is not. The
- * mock API server enforces no schema, so this is where the rules are exercised.
+ * Evaluates the {@code x-kubernetes-validations} of a CRD the way the API server does, whatever
+ * rules the CRD carries: {@code hearth run} refuses with it what a cluster would, and the CRD tests
+ * show with it that a bad manifest is rejected with the rule's message and a good one is not.
  *
  * <p>Like the API server, it type-checks every rule against the type the schema gives {@code self}
  * (objects become structs with the schema's fields, so a rule naming a field that does not exist
  * fails to compile), requires a bool result, evaluates a rule only where its value is present, and
  * evaluates transition rules (those naming {@code oldSelf}) only on an update where the old value
  * can be correlated: through object properties and map keys, never into list items. An evaluation
- * error rejects the object, as it does on the server. Not modelled: schema defaulting before
- * validation, the cost budget, and Kubernetes' own CEL libraries beyond the standard strings
- * extension (no rule here uses them).
+ * error rejects the object, as it does on the server. A rule's {@code fieldPath} moves the reported
+ * path, and its {@code messageExpression} (a string expression over {@code self}) words the
+ * message. Not modelled: schema defaulting before validation, the cost budget, and those of
+ * Kubernetes' own CEL libraries that {@link KubernetesCelLibrary} lacks. Root rules see {@code
+ * metadata.name} and {@code metadata.generateName}, as on the server.
  */
-final class CelRules {
+public final class CelRules {
 
-  /** A rule that rejected the object: the field path, the rule and the message users see. */
-  record Violation(String path, String rule, String message) {}
+  /**
+   * A rule that rejected the object: the field path, the rule and the message users see.
+   *
+   * @param path the field, dotted from the root with list indexes ({@code spec.drives[1].name}), or
+   *     {@code <root>}
+   */
+  public record Violation(String path, String rule, String message) {
+    @Override
+    public String toString() {
+      return path + ": " + message;
+    }
+  }
 
-  private record Compiled(String rule, String message, boolean transition, CelRuntime.Program p) {}
+  private record Compiled(
+      String rule,
+      String message,
+      Optional<CelRuntime.Program> messageExpression,
+      String fieldPath,
+      boolean transition,
+      CelRuntime.Program p) {}
 
   private final JSONSchemaProps root;
   private final Map<JSONSchemaProps, List<Compiled>> bySchema = new HashMap<>();
   private final List<String> compiledRules = new ArrayList<>();
 
-  CelRules(CustomResourceDefinition crd) {
-    this.root = GeneratedCrds.root(crd);
+  /**
+   * Compiles every rule of {@code crd}'s first version.
+   *
+   * @throws IllegalStateException naming the rule that does not compile or is not a bool
+   */
+  public CelRules(CustomResourceDefinition crd) {
+    // At the root the API server lets rules read metadata.name and metadata.generateName only,
+    // typed as strings.
+    JSONSchemaProps string = new JSONSchemaPropsBuilder().withType("string").build();
+    this.root =
+        new JSONSchemaPropsBuilder(
+                crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema())
+            .addToProperties(
+                "metadata",
+                new JSONSchemaPropsBuilder()
+                    .withType("object")
+                    .addToProperties("name", string)
+                    .addToProperties("generateName", string)
+                    .build())
+            .build();
     String kind = crd.getSpec().getNames().getKind();
     Map<String, CelType> structs = new LinkedHashMap<>();
     compileAll(root, kind, structs);
   }
 
   /** Every rule of the CRD, in schema order, each compiled and type-checked once per place. */
-  List<String> compiledRules() {
+  public List<String> compiledRules() {
     return List.copyOf(compiledRules);
   }
 
-  /** What rejects {@code object} on create. */
-  List<Violation> validate(Map<String, Object> object) {
+  /** What rejects {@code object} (JSON as maps, lists and scalars) on create. */
+  public List<Violation> validate(Map<String, Object> object) {
     List<Violation> out = new ArrayList<>();
     walk("", root, celValue(object), null, false, out);
     return out;
   }
 
   /** What rejects an update from {@code old} to {@code object}. */
-  List<Violation> validateUpdate(Map<String, Object> object, Map<String, Object> old) {
+  public List<Violation> validateUpdate(Map<String, Object> object, Map<String, Object> old) {
     List<Violation> out = new ArrayList<>();
     walk("", root, celValue(object), celValue(old), true, out);
     return out;
@@ -101,33 +139,63 @@ final class CelRules {
     }
   }
 
-  /** One environment per place that carries rules: self and oldSelf have that place's type. */
+  /**
+   * One environment per place that carries rules: self and oldSelf have that place's type. Rules
+   * must be bool; a messageExpression (compiled in the same environment) must be a string.
+   */
   private static Cel celFor(CelType selfType, Map<String, CelType> structs) {
-    return CelFactory.standardCelBuilder()
-        .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-        .setTypeProvider(new Structs(Map.copyOf(structs)))
-        .addCompilerLibraries(CelExtensions.strings())
-        .addRuntimeLibraries(CelExtensions.strings())
+    return KubernetesCelLibrary.configure(
+            CelFactory.standardCelBuilder()
+                .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+                .setTypeProvider(new Structs(Map.copyOf(structs))))
         .addVar("self", selfType)
         .addVar("oldSelf", selfType)
-        .setResultType(SimpleType.BOOL)
         .build();
   }
 
   private Compiled compile(Cel cel, ValidationRule v, String path) {
-    CelValidationResult result = cel.compile(v.getRule());
-    if (result.hasError()) {
-      throw new IllegalStateException(
-          "rule at " + path + " does not compile: " + v.getRule() + "\n" + result.getErrorString());
-    }
+    CelAbstractSyntaxTree ast = check(cel, v.getRule(), SimpleType.BOOL, path);
     try {
-      var ast = result.getAst();
       boolean transition = referencesOldSelf(ast.getExpr());
       compiledRules.add(v.getRule());
       String message = v.getMessage() != null ? v.getMessage() : "failed rule: " + v.getRule();
-      return new Compiled(v.getRule(), message, transition, cel.createProgram(ast));
-    } catch (Exception e) {
+      Optional<CelRuntime.Program> messageExpression = Optional.empty();
+      if (v.getMessageExpression() != null && !v.getMessageExpression().isBlank()) {
+        messageExpression =
+            Optional.of(
+                cel.createProgram(check(cel, v.getMessageExpression(), SimpleType.STRING, path)));
+      }
+      String fieldPath = v.getFieldPath() == null ? "" : v.getFieldPath();
+      return new Compiled(
+          v.getRule(), message, messageExpression, fieldPath, transition, cel.createProgram(ast));
+    } catch (CelEvaluationException e) {
       throw new IllegalStateException("rule at " + path + " cannot run: " + v.getRule(), e);
+    }
+  }
+
+  /** The expression compiled and type-checked, with the result type the API server requires. */
+  private static CelAbstractSyntaxTree check(Cel cel, String expr, CelType result, String path) {
+    CelValidationResult compiled = cel.compile(expr);
+    if (compiled.hasError()) {
+      throw new IllegalStateException(
+          "rule at " + path + " does not compile: " + expr + "\n" + compiled.getErrorString());
+    }
+    try {
+      CelAbstractSyntaxTree ast = compiled.getAst();
+      if (!ast.getResultType().equals(result) && !ast.getResultType().equals(SimpleType.DYN)) {
+        throw new IllegalStateException(
+            "rule at "
+                + path
+                + " must be a "
+                + result.name()
+                + " expression, not "
+                + ast.getResultType().name()
+                + ": "
+                + expr);
+      }
+      return ast;
+    } catch (CelValidationException e) {
+      throw new IllegalStateException("rule at " + path + " does not compile: " + expr, e);
     }
   }
 
@@ -214,10 +282,11 @@ final class CelRules {
       if (c.transition()) {
         vars.put("oldSelf", old);
       }
-      String where = path.isEmpty() ? "<root>" : path.substring(1);
+      String at = path + (c.fieldPath().startsWith(".") || c.fieldPath().isEmpty() ? "" : ".");
+      String where = (at + c.fieldPath()).isEmpty() ? "<root>" : (at + c.fieldPath()).substring(1);
       try {
         if (!Boolean.TRUE.equals(c.p().eval(vars))) {
-          out.add(new Violation(where, c.rule(), c.message()));
+          out.add(new Violation(where, c.rule(), message(c, vars)));
         }
       } catch (CelEvaluationException e) {
         out.add(new Violation(where, c.rule(), "evaluation error: " + e.getMessage()));
@@ -255,6 +324,24 @@ final class CelRules {
             out);
       }
     }
+  }
+
+  /**
+   * The rule's message: its messageExpression where that evaluates to a non-empty string (the API
+   * server falls back to the static message otherwise), else its message.
+   */
+  private static String message(Compiled c, Map<String, Object> vars) {
+    if (c.messageExpression().isPresent()) {
+      try {
+        Object m = c.messageExpression().get().eval(vars);
+        if (m instanceof String text && !text.isBlank() && !text.contains("\n")) {
+          return text;
+        }
+      } catch (CelEvaluationException e) {
+        // Falls back to the static message, as the API server does.
+      }
+    }
+    return c.message();
   }
 
   /** JSON as CEL sees it: int64 integers, doubles, and nested maps and lists of those. */

@@ -1,0 +1,189 @@
+package dev.hearth.agent.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.api.v1alpha1.DriveSpec;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.VsockSpec;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The one spec-to-plan mapping of the agent and {@code hearth run}: every value the VMM would
+ * refuse, or that escapes the images root, is rejected with the field named, as InvalidSpec (the
+ * CRD should have refused it) or UnsupportedSpec (valid, but beyond this VMM).
+ */
+class SpecMapperTest {
+  private static final VmRuntime.Capabilities CAPS =
+      new VmRuntime.Capabilities(4, true, true, 3, 2);
+  private static final SpecMapper MAPPER = new SpecMapper(CAPS);
+  private static final String SHA = "ab".repeat(32);
+
+  private static MicroVMSpec spec(Consumer<MicroVMSpec> customize) {
+    MicroVMSpec s = new MicroVMSpec();
+    s.setKernel(new KernelSpec(ImageSource.ofPath("linux/vmlinux")));
+    customize.accept(s);
+    return s;
+  }
+
+  private static void rejected(Consumer<MicroVMSpec> customize, String reason, String message) {
+    assertThatThrownBy(() -> MAPPER.map(spec(customize)))
+        .isInstanceOf(SpecRejectedException.class)
+        .hasMessageStartingWith(message)
+        .extracting(e -> ((SpecRejectedException) e).reason())
+        .isEqualTo(reason);
+  }
+
+  private static void invalid(Consumer<MicroVMSpec> customize, String message) {
+    rejected(customize, SpecRejectedException.INVALID, message);
+  }
+
+  @Test
+  void aFullSpecBecomesAPlan() throws Exception {
+    VmPlan plan =
+        MAPPER.map(
+            spec(
+                s -> {
+                  s.setVcpus(2);
+                  s.setInitrd(ImageSource.ofPath("linux/initramfs.cpio.gz"));
+                  RootfsSpec root = new RootfsSpec(ImageSource.ofPath("linux/rootfs.ext4"));
+                  root.setRateLimiter(new RateLimiter(new TokenBucket(4096, 100), null));
+                  s.setRootfs(root);
+                  s.setDrives(
+                      List.of(new DriveSpec("data", ImageSource.ofUrl("https://x/d", SHA))));
+                  s.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
+                  s.setVsock(new VsockSpec(3));
+                  s.getKernel().setCmdline("  quiet ");
+                }));
+    assertThat(plan.vcpus()).isEqualTo(2);
+    assertThat(plan.kernel())
+        .isEqualTo(
+            new dev.hearth.agent.image.ImageSource.NodeFile("linux/vmlinux", Optional.empty()));
+    assertThat(plan.extraCmdline()).isEqualTo("quiet");
+    assertThat(plan.disks()).extracting(VmPlan.DiskPlan::name).containsExactly("rootfs", "data");
+    assertThat(plan.fieldOf(plan.disks().get(1))).isEqualTo("spec.drives[0]");
+    assertThat(plan.limits().disks().get("rootfs").bandwidth())
+        .contains(new VmLaunch.Bucket(4096, 100, 0));
+    assertThat(plan.generatedCmdline(Optional.of("ip=x")))
+        .isEqualTo("console=ttyS0 reboot=k panic=1 root=/dev/vda rw ip=x");
+  }
+
+  @Test
+  void imagePathsMustStayUnderTheImagesRoot() {
+    invalid(
+        s -> s.getKernel().getSource().setPath("/etc/passwd"),
+        "spec.kernel.source.path: image path '/etc/passwd' must be relative");
+    invalid(
+        s -> s.setInitrd(ImageSource.ofPath("../../etc/shadow")),
+        "spec.initrd.path: image path '../../etc/shadow' must not contain");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("d", ImageSource.ofPath("a//b")))),
+        "spec.drives[0].source.path: ");
+  }
+
+  @Test
+  void imageSourcesNeedExactlyOneOfPathAndUrl() {
+    invalid(s -> s.getKernel().getSource().setUrl("https://x/k"), "spec.kernel.source: exactly");
+    invalid(
+        s -> s.setKernel(new KernelSpec(ImageSource.ofUrl("https://x/k", null))),
+        "spec.kernel.source: a url source requires sha256");
+    invalid(
+        s -> s.getKernel().getSource().setSha256(SHA),
+        "spec.kernel.source.sha256 is only used with a url source");
+    invalid(
+        s -> s.setKernel(new KernelSpec(ImageSource.ofUrl("ftp://x/k", SHA))),
+        "spec.kernel.source: image URL ftp://x/k is not http(s)");
+    invalid(s -> s.setKernel(new KernelSpec()), "spec.kernel.source is required");
+    invalid(s -> s.setRootfs(new RootfsSpec()), "spec.rootfs.source is required");
+  }
+
+  @Test
+  void shapeOutsideTheVmmsLimitsIsRefused() {
+    invalid(s -> s.setVcpus(0), "spec.vcpus 0 is outside 1..32");
+    rejected(
+        s -> s.setVcpus(5),
+        SpecRejectedException.UNSUPPORTED,
+        "spec.vcpus 5 exceeds this node's VMM limit of 4");
+    invalid(s -> s.setMemoryMiB(8), "spec.memoryMiB 8 is below 16");
+    invalid(s -> s.getKernel().setCmdline("x".repeat(2049)), "spec.kernel.cmdline is longer");
+    invalid(s -> s.setVsock(new VsockSpec(2)), "spec.vsock.cid 2 is outside 3..4294967294");
+  }
+
+  @Test
+  void devicesAreNamedOnceAndCounted() {
+    DriveSpec d = new DriveSpec("d", ImageSource.ofPath("x"));
+    rejected(
+        s ->
+            s.setDrives(
+                List.of(
+                    d,
+                    new DriveSpec("e", d.getSource()),
+                    new DriveSpec("f", d.getSource()),
+                    new DriveSpec("g", d.getSource()))),
+        SpecRejectedException.UNSUPPORTED,
+        "this node's VMM attaches at most 3 disks");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("rootfs", d.getSource()))),
+        "spec.drives[0].name 'rootfs' is reserved or used twice");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("Bad", d.getSource()))),
+        "spec.drives[0].name 'Bad' is not a DNS label");
+    invalid(
+        s ->
+            s.setNetwork(
+                List.of(new NetworkInterfaceSpec("eth0"), new NetworkInterfaceSpec("eth0"))),
+        "spec.network[1].name 'eth0' is used twice");
+    NetworkInterfaceSpec multicast = new NetworkInterfaceSpec("eth0");
+    multicast.setMacAddress("01:00:5e:00:00:01");
+    invalid(
+        s -> s.setNetwork(List.of(multicast)),
+        "spec.network[0].macAddress '01:00:5e:00:00:01' is not a unicast MAC");
+    rejected(
+        s ->
+            s.setNetwork(
+                List.of(
+                    new NetworkInterfaceSpec("a"),
+                    new NetworkInterfaceSpec("b"),
+                    new NetworkInterfaceSpec("c"))),
+        SpecRejectedException.UNSUPPORTED,
+        "this node's VMM attaches at most 2 network interfaces");
+  }
+
+  @Test
+  void tokenBucketsNeedBothSizeAndRefill() {
+    RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
+    TokenBucket noRefill = new TokenBucket();
+    noRefill.setSize(5L);
+    root.setRateLimiter(new RateLimiter(noRefill, null));
+    invalid(
+        s -> s.setRootfs(root),
+        "spec.rootfs.rateLimiter.bandwidth: size and refillTimeMs must both be set");
+    RootfsSpec burst = new RootfsSpec(ImageSource.ofPath("r"));
+    TokenBucket burstOnly = new TokenBucket();
+    burstOnly.setOneTimeBurst(5L);
+    burst.setRateLimiter(new RateLimiter(null, burstOnly));
+    invalid(
+        s -> s.setRootfs(burst), "spec.rootfs.rateLimiter.ops: oneTimeBurst requires a non-zero");
+  }
+
+  @Test
+  void aVmmWithoutInitrdOrVsockSaysSo() {
+    SpecMapper bare = new SpecMapper(new VmRuntime.Capabilities(4, false, false, 3, 2));
+    assertThatThrownBy(() -> bare.map(spec(s -> s.setInitrd(ImageSource.ofPath("i")))))
+        .hasMessage("spec.initrd: this node's VMM cannot load an initrd");
+    assertThatThrownBy(() -> bare.map(spec(s -> s.setVsock(new VsockSpec(3)))))
+        .hasMessage("spec.vsock: this node's VMM has no vsock device");
+    assertThatThrownBy(() -> MAPPER.map(null)).hasMessage("spec is missing");
+  }
+}
