@@ -11,6 +11,7 @@ import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -29,6 +30,7 @@ public final class HearthOperator implements AutoCloseable {
   private final Operator operator;
   private final BindingCoordinator coordinator;
   private final OperatorMetrics metrics;
+  private volatile boolean closing;
 
   public HearthOperator(
       KubernetesClient client, OperatorConfig config, Clock clock, MeterRegistry registry) {
@@ -49,9 +51,7 @@ public final class HearthOperator implements AutoCloseable {
                           .notCollectingMetricsPerResource()
                           .build());
               if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(
-                        HearthApi.OPERATOR_LEADER_LEASE, config.leaderElectionNamespace()));
+                o.withLeaderElectionConfiguration(leaderElection(config));
               }
             });
     MicroVMWriter writer = new MicroVMWriter(client, clock);
@@ -112,6 +112,31 @@ public final class HearthOperator implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     operator.stop();
+  }
+
+  /**
+   * Leader election in the configured namespace. A replica that loses its Lease exits, as JOSDK's
+   * default does (another replica leads now; this one must not reconcile on); one that gives it up
+   * because it is being closed does not, so that closing an operator in a test leaves the JVM up.
+   */
+  private LeaderElectionConfiguration leaderElection(OperatorConfig config) {
+    Runnable onStop =
+        () -> {
+          if (!closing) {
+            LOG.error("lost the leader Lease {}; exiting", HearthApi.OPERATOR_LEADER_LEASE);
+            System.exit(1);
+          }
+        };
+    return new LeaderElectionConfiguration(
+        HearthApi.OPERATOR_LEADER_LEASE,
+        config.leaderElectionNamespace(),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+        null,
+        new LeaderCallbacks(() -> {}, onStop, leader -> {}),
+        false);
   }
 }

@@ -131,6 +131,14 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * The cluster {@code kubeconfig} names, as {@link #shared()} uses it in KUBECONFIG mode: nothing
+   * is started or stopped, and {@link #close()} closes only its client.
+   */
+  public static ControlPlane ofKubeconfig(Path kubeconfig) {
+    return new ControlPlane(null, null, Map.of(), kubeconfig);
+  }
+
+  /**
    * Starts a control plane of the caller's own in {@code dir} (for a test that must not share one);
    * {@link #close()} stops it. Prefer {@link #shared()}.
    *

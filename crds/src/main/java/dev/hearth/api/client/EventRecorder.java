@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
@@ -94,7 +93,8 @@ public final class EventRecorder {
             .build();
     try {
       client.v1().events().inNamespace(ns).resource(event).create();
-    } catch (KubernetesClientException e) {
+    } catch (RuntimeException e) {
+      // Also a closed client (a component being stopped): an Event is never worth an error.
       onFailure.accept(
           "could not record event " + reason + " on " + ns + "/" + name + ": " + e.getMessage());
     }

@@ -6,11 +6,6 @@ import dev.hearth.testkit.ControlPlane;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.util.HashMap;
 
 /**
  * The real API server every agent test class of the JVM shares ({@link ControlPlane#shared()}),
@@ -24,19 +19,6 @@ public final class SharedApiServer {
   private static ChartRbac rbac;
 
   private SharedApiServer() {}
-
-  /** A fresh, started fabric8 mock server of its own in CRUD mode (for the e2e suite's mock). */
-  public static KubernetesMockServer startCrudServer() {
-    KubernetesMockServer s =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    s.init();
-    return s;
-  }
 
   /** The prepared control plane; skips the calling test when none can be had (outside CI). */
   public static synchronized ControlPlane plane() {
