@@ -111,6 +111,15 @@ public final class ChartRbac implements AutoCloseable {
         admin, release, namespace, List.copyOf(clusterScoped), Map.copyOf(accounts));
   }
 
+  /**
+   * The folder holding helm (and kubectl), installed by {@code helm/install-tools.sh} on first use;
+   * its parent is the tools cache ({@code HEARTH_TOOLS_DIR}), for running the same elsewhere (a
+   * nested machine that gets this folder) without installing anything there.
+   */
+  public static Path toolsFolder() {
+    return helm(ControlPlaneScript.locate().repository()).getParent();
+  }
+
   /** helm, installed by the repository's own script on first use. */
   private static synchronized Path helm(Path repository) {
     if (helm == null) {

@@ -3,9 +3,11 @@ package dev.hearth.agent.testing;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.testkit.ChartRbac;
 import dev.hearth.testkit.ControlPlane;
+import dev.hearth.vmm.harness.NestedJob;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.nio.file.Path;
 
 /**
  * The real API server every agent test class of the JVM shares ({@link ControlPlane#shared()}),
@@ -69,5 +71,32 @@ public final class SharedApiServer {
   /** A new namespace for one test's MicroVMs. */
   public static String createNamespace(String prefix) {
     return plane().createNamespace(prefix);
+  }
+
+  /**
+   * {@code job} made able to use the API server from inside the nested-KVM machine (L1), where the
+   * suite it runs calls {@link ControlPlane#shared()} too: L1 gets a network on which this
+   * machine's loopback is {@value ControlPlane#QEMU_USER_NET_HOST}, a kubeconfig for that address
+   * (or the one KUBECONFIG names), the committed CRDs, and the chart and helm (already installed
+   * here) so that {@link ChartRbac} works there unchanged.
+   */
+  public static NestedJob reachableFromL1(NestedJob job) {
+    ControlPlane plane = ControlPlane.shared();
+    Path kubeconfig =
+        plane.isOwn()
+            ? plane.kubeconfigFileFor(ControlPlane.QEMU_USER_NET_HOST)
+            : plane.kubeconfigFile();
+    Path repository = ControlPlane.repository();
+    Path tools = ChartRbac.toolsFolder();
+    // Forwarded into L1 as every hearth.* property is: where the repository's scripts are.
+    System.setProperty("hearth.testCluster", repository.resolve("test-cluster").toString());
+    return job.withNet()
+        .withAdd(kubeconfig)
+        .withEnv("KUBECONFIG", kubeconfig.toString())
+        .withAdd(repository.resolve("test-cluster"))
+        .withAdd(repository.resolve("crds").resolve("yaml"))
+        .withAdd(repository.resolve("helm"))
+        .withAdd(tools)
+        .withEnv("HEARTH_TOOLS_DIR", tools.getParent().toString());
   }
 }
