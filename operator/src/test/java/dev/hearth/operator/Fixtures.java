@@ -36,7 +36,7 @@ public final class Fixtures {
 
   private static final List<String> PLURALS = List.of("microvms", "microvmsets", "microvmnodes");
 
-  /** Creates or updates the generated CRDs from the hearth-crds jar (for the mock server). */
+  /** Creates or updates the generated CRDs from the hearth-crds jar (for BindingBench's mock). */
   public static void installCrds(KubernetesClient client) {
     for (String plural : PLURALS) {
       try (InputStream in = crd(plural)) {

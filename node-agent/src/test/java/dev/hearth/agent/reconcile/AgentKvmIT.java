@@ -45,8 +45,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The agent with the real embedded VMM on /dev/kvm, against the mock API server: tiny guests from
- * the vmm module's test build, booted from MicroVMs.
+ * The agent with the real embedded VMM on /dev/kvm, against the real API server with the chart's
+ * agent token ({@link SharedApiServer}): tiny guests from the vmm module's test build, booted from
+ * MicroVMs.
  */
 @RequiresKvm
 class AgentKvmIT {

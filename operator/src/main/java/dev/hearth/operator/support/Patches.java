@@ -14,8 +14,9 @@ import java.util.Map;
  * JSON Patches (RFC 6902) on metadata only. Each first sets metadata.resourceVersion to the version
  * read: the API server treats a resourceVersion in the patched object as a precondition, so a
  * concurrent change answers 409 instead of being overwritten. (A {@code test} operation would do
- * the same on a real server, but the mock server drops the connection on a failed test.) They add
- * or remove single entries, so no one else's finalizers are touched, and never touch spec.
+ * the same, but the fabric8 mock server that BindingBench uses drops the connection on a failed
+ * test.) They add or remove single entries, so no one else's finalizers are touched, and never
+ * touch spec.
  */
 public final class Patches {
   private Patches() {}
