@@ -18,9 +18,13 @@ import dev.hearth.vmm.vm.ExitReason;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -30,8 +34,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>It attaches {@link VmLaunch#disks()} as virtio-blk drives (in order, so the first is {@code
  * /dev/vda}), {@link VmLaunch#nics()} as virtio-net interfaces on their taps (opened by name), and
- * a vsock device whose host socket is {@code <vsockDir>/<vm>.sock} (guest connections to port P
- * reach {@code <that>_P}); {@link RunningVm#updateLimits} changes their rate limiters live.
+ * a vsock device whose host socket is {@code vsockPath(id)} under {@code vsockDir}, one per VM
+ * (guest connections to port P reach {@code <that>_P}); {@link RunningVm#updateLimits} changes
+ * their rate limiters live.
  */
 public final class VmmRuntime implements VmRuntime {
   private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
@@ -61,11 +66,29 @@ public final class VmmRuntime implements VmRuntime {
     return new Capabilities(VmConfig.MAX_VCPUS, true, true, MAX_DRIVES, MAX_NICS);
   }
 
-  /** The vsock socket of the VM {@code id}: short enough for a Unix socket address. */
+  /**
+   * The vsock socket of the VM {@code id}: a readable prefix of its name, then 128 bits of the
+   * SHA-256 of the whole id, so two VMs never share a socket (whatever their names), within the
+   * Unix socket address limit ({@link VsockDeviceConfig#MAX_UDS_PATH}).
+   */
   Path vsockPath(String id) {
+    String hash = HexFormat.of().formatHex(sha256(id), 0, 16);
+    int room =
+        VsockDeviceConfig.MAX_UDS_PATH
+            - vsockDir.resolve("x").toString().getBytes(StandardCharsets.UTF_8).length
+            + 1
+            - ("-" + hash + ".sock").length();
     String name = vmmName(id);
-    String shortName = name.length() > 40 ? name.substring(0, 40) : name;
-    return vsockDir.resolve(shortName + "-" + Integer.toHexString(id.hashCode()) + ".sock");
+    String prefix = name.substring(0, Math.max(0, Math.min(Math.min(24, room), name.length())));
+    return vsockDir.resolve((prefix.isEmpty() ? "" : prefix + "-") + hash + ".sock");
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   /** The VMM devices for {@code launch}: its disks, taps and vsock, with their limits. */
@@ -171,6 +194,9 @@ public final class VmmRuntime implements VmRuntime {
       throw new VmStartException("KernelLoadFailed", e.getMessage(), e);
     } catch (VmException e) {
       throw new VmStartException("VmCreateFailed", e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // The VMM released what it had made; the VM fails instead of staying Starting.
+      throw new VmStartException("VmCreateFailed", String.valueOf(e.getMessage()), e);
     }
     try {
       vm.start();

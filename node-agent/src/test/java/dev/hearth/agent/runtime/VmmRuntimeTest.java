@@ -95,6 +95,18 @@ class VmmRuntimeTest {
   }
 
   @Test
+  void vmsWhoseNamesShareAPrefixAndAStringHashGetDifferentSockets() {
+    VmmRuntime runtime = new VmmRuntime(Path.of("/run/hearth/vsock"));
+    // "Aa" and "BB" have the same String.hashCode, and so do these ids.
+    String prefix = "tenant-a/" + "v".repeat(50);
+    assertThat((prefix + "Aa").hashCode()).isEqualTo((prefix + "BB").hashCode());
+    assertThat(runtime.vsockPath(prefix + "Aa")).isNotEqualTo(runtime.vsockPath(prefix + "BB"));
+    // Names that differ only where the path's readable part cuts them off differ too.
+    assertThat(runtime.vsockPath("ns/" + "x".repeat(80) + "1"))
+        .isNotEqualTo(runtime.vsockPath("ns/" + "x".repeat(80) + "2"));
+  }
+
+  @Test
   void limiterIdsFindTheirLaunchLimits() {
     VmLaunch.RateLimit a = new VmLaunch.RateLimit(Optional.empty(), Optional.empty());
     VmLaunch.RateLimit b = new VmLaunch.RateLimit(Optional.empty(), Optional.empty());

@@ -9,7 +9,8 @@ import java.nio.file.Path;
  * Unix socket {@code <udsPath>_P}.
  *
  * @param guestCid the guest's context ID, 3 to 2^32 - 2 (0 to 2 are reserved, 2^32 - 1 means any)
- * @param udsPath where the VMM binds its socket (a stale socket file there is replaced); its
+ * @param udsPath where the VMM binds its socket (a stale socket there is replaced, a live one or
+ *     any other file never: the VM then fails to start), removed when the VM ends if still its; its
  *     directory must exist, and the path leaves room for the {@code _<port>} suffix within a Unix
  *     socket address
  */

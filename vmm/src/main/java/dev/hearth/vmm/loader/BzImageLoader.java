@@ -36,7 +36,12 @@ final class BzImageLoader {
         && ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(HEADER) == 0x53726448;
   }
 
-  static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
+  /**
+   * Loads {@code file}, whose first bytes are {@code image} (up to {@link #HEADER_END_MAX}): the
+   * header is read from those, the protected-mode kernel copied from the file.
+   */
+  static LoadedKernel load(Image file, byte[] image, GuestMemory memory) {
+    String name = file.name();
     if (image.length < HEADER_END_MAX) {
       throw new LoaderException(name + ": bzImage shorter than its setup header");
     }
@@ -65,10 +70,10 @@ final class BzImageLoader {
       setupSects = 4;
     }
     long kernelOffset = (setupSects + 1L) * 512;
-    if (kernelOffset >= image.length) {
+    if (kernelOffset >= file.size()) {
       throw new LoaderException(name + ": setup sectors run past the end of the file");
     }
-    int kernelSize = (int) (image.length - kernelOffset);
+    long kernelSize = file.size() - kernelOffset;
     long loadAddress = X86Layout.HIMEM_START;
     long initSize = kernelSize;
     if (version >= 0x020a) {
@@ -89,7 +94,7 @@ final class BzImageLoader {
               + at
               + ", more than guest memory holds");
     }
-    memory.write(at, image, (int) kernelOffset, kernelSize);
+    file.copyTo(kernelOffset, kernelSize, memory, at);
     int headerEnd = Math.min(JUMP + 2 + Byte.toUnsignedInt(image[JUMP + 1]), HEADER_END_MAX);
     byte[] header = Arrays.copyOfRange(image, SETUP_SECTS, headerEnd);
     long initrdMax = Integer.toUnsignedLong(b.getInt(INITRD_ADDR_MAX));

@@ -6,12 +6,17 @@ import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.memory.GuestMemoryException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * Loads an ELF64 x86_64 executable (a {@code vmlinux}, or a test guest) by copying each {@code
  * PT_LOAD} segment to its physical address and zero-filling the rest of its memory size. Entry is
- * {@code e_entry}, in 64-bit mode. Every header field is checked against the file and guest memory.
+ * {@code e_entry}, in 64-bit mode. Every header field is checked against the file and guest memory,
+ * and segments must not overlap, so a hostile image cannot make the loader zero the same memory
+ * over and over: the work is bounded by guest memory, whatever the number of segments.
  */
 final class ElfLoader {
   private static final int PT_LOAD = 1;
@@ -27,11 +32,13 @@ final class ElfLoader {
         && image[3] == 'F';
   }
 
-  static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
-    ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-    if (image.length < 64) {
+  static LoadedKernel load(Image file, GuestMemory memory) {
+    String name = file.name();
+    if (file.size() < 64) {
       throw new LoaderException(name + ": ELF header truncated");
     }
+    byte[] image = file.read(0, 64);
+    ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
     if (image[4] != 2 || image[5] != 1) {
       throw new LoaderException(name + ": not a little-endian 64-bit ELF");
     }
@@ -44,22 +51,23 @@ final class ElfLoader {
     int phnum = Short.toUnsignedInt(b.getShort(56));
     if (phentsize < 56
         || phoff < 0
-        || phoff > image.length
-        || (long) phentsize * phnum > image.length - phoff) {
+        || phoff > file.size()
+        || (long) phentsize * phnum > file.size() - phoff) {
       throw new LoaderException(name + ": program headers lie outside the file");
     }
-    long end = 0;
-    int loaded = 0;
+    List<Segment> segments = new ArrayList<>();
     for (int i = 0; i < phnum; i++) {
-      int ph = (int) (phoff + (long) i * phentsize);
-      if (b.getInt(ph) != PT_LOAD) {
+      ByteBuffer ph =
+          ByteBuffer.wrap(file.read(phoff + (long) i * phentsize, 56))
+              .order(ByteOrder.LITTLE_ENDIAN);
+      if (ph.getInt(0) != PT_LOAD) {
         continue;
       }
-      long offset = b.getLong(ph + 8);
-      long paddr = b.getLong(ph + 24);
-      long filesz = b.getLong(ph + 32);
-      long memsz = b.getLong(ph + 40);
-      if (offset < 0 || filesz < 0 || offset > image.length || filesz > image.length - offset) {
+      long offset = ph.getLong(8);
+      long paddr = ph.getLong(24);
+      long filesz = ph.getLong(32);
+      long memsz = ph.getLong(40);
+      if (offset < 0 || filesz < 0 || offset > file.size() || filesz > file.size() - offset) {
         throw new LoaderException(name + ": segment " + i + " lies outside the file");
       }
       if (memsz < filesz) {
@@ -87,24 +95,62 @@ final class ElfLoader {
                 + at
                 + ") does not fit in guest memory");
       }
+      segments.add(new Segment(i, offset, paddr, filesz, memsz));
+    }
+    if (segments.isEmpty()) {
+      throw new LoaderException(name + ": no loadable segments");
+    }
+    long end = checkDisjoint(segments, name);
+    for (Segment seg : segments) {
+      GuestAddress at = GuestAddress.of(seg.paddr());
       try {
-        memory.write(at, image, (int) offset, (int) filesz);
-        if (memsz > filesz) {
-          memory.slice(at.plus(filesz), memsz - filesz).fill((byte) 0);
+        file.copyTo(seg.offset(), seg.filesz(), memory, at);
+        if (seg.memsz() > seg.filesz()) {
+          // Each byte at most once: the segments are disjoint.
+          memory.slice(at.plus(seg.filesz()), seg.memsz() - seg.filesz()).fill((byte) 0);
         }
       } catch (GuestMemoryException e) {
-        throw new LoaderException(name + ": segment " + i + ": " + e.getMessage(), e);
+        throw new LoaderException(name + ": segment " + seg.index() + ": " + e.getMessage(), e);
       }
-      end = Math.max(end, paddr + memsz);
-      loaded++;
-    }
-    if (loaded == 0) {
-      throw new LoaderException(name + ": no loadable segments");
     }
     if (!memory.isValid(GuestAddress.of(entry), 1)) {
       throw new LoaderException(
           name + ": entry point 0x" + Long.toHexString(entry) + " is not in guest memory");
     }
     return new LoadedKernel(entry, end, Optional.empty(), X86Layout.MMIO_GAP_START - 1);
+  }
+
+  private record Segment(int index, long offset, long paddr, long filesz, long memsz) {}
+
+  /**
+   * Refuses segments that overlap (each was checked to lie in guest memory, so disjoint ones copy
+   * and zero at most guest memory's size in all, whatever their number); returns the end of the
+   * highest.
+   */
+  private static long checkDisjoint(List<Segment> segments, String name) {
+    List<Segment> sorted = new ArrayList<>(segments);
+    sorted.sort(Comparator.comparingLong(Segment::paddr));
+    long end = 0;
+    long highest = 0;
+    Segment last = null;
+    for (Segment seg : sorted) {
+      highest = Math.max(highest, seg.paddr() + seg.memsz());
+      if (seg.memsz() == 0) {
+        continue;
+      }
+      if (last != null && seg.paddr() < end) {
+        throw new LoaderException(
+            name
+                + ": segments "
+                + last.index()
+                + " and "
+                + seg.index()
+                + " overlap at 0x"
+                + Long.toHexString(seg.paddr()));
+      }
+      end = seg.paddr() + seg.memsz();
+      last = seg;
+    }
+    return highest;
   }
 }

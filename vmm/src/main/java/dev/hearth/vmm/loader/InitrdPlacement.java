@@ -2,6 +2,7 @@ package dev.hearth.vmm.loader;
 
 import dev.hearth.vmm.memory.GuestAddress;
 import dev.hearth.vmm.memory.GuestMemory;
+import java.nio.file.Path;
 
 /**
  * Where the initrd goes: as high as it fits in low RAM, page-aligned, above the kernel and below
@@ -33,10 +34,22 @@ public final class InitrdPlacement {
     return address;
   }
 
+  /**
+   * Places the initrd file and streams it into {@code memory} (never whole into the heap); returns
+   * its address. Its size is checked against the room there before anything is read.
+   */
+  public static long load(Path initrd, LoadedKernel kernel, GuestMemory memory, long lowRamEnd) {
+    try (Image image = Image.open(initrd, "initrd")) {
+      long address = place(image.size(), kernel, lowRamEnd);
+      image.copyTo(0, image.size(), memory, GuestAddress.of(address));
+      return address;
+    }
+  }
+
   /** Places {@code initrd} and copies it into {@code memory}; returns its address. */
   public static long load(byte[] initrd, LoadedKernel kernel, GuestMemory memory, long lowRamEnd) {
     long address = place(initrd.length, kernel, lowRamEnd);
-    memory.write(GuestAddress.of(address), initrd, 0, initrd.length);
+    Image.of(initrd, "initrd").copyTo(0, initrd.length, memory, GuestAddress.of(address));
     return address;
   }
 }

@@ -1,37 +1,52 @@
 package dev.hearth.vmm.loader;
 
 import dev.hearth.vmm.memory.GuestMemory;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Loads a kernel image, ELF {@code vmlinux} or {@code bzImage}, whichever the file is. */
+/**
+ * Loads a kernel image, ELF {@code vmlinux} or {@code bzImage}, whichever the file is, straight
+ * from the file into guest memory (never whole into the heap).
+ */
 public final class KernelLoader {
+  /** Bytes that decide the format and hold every header field the loaders read first. */
+  static final int HEAD = BzImageLoader.HEADER_END_MAX;
+
   private KernelLoader() {}
 
   /**
    * Loads the kernel at {@code path} into {@code memory}.
    *
-   * @throws LoaderException if the file is unreadable, of neither format, or malformed
+   * @throws LoaderException if the file is unreadable, larger than guest memory, of neither format,
+   *     or malformed
    */
   public static LoadedKernel load(Path path, GuestMemory memory) {
-    byte[] image;
-    try {
-      image = Files.readAllBytes(path);
-    } catch (IOException e) {
-      throw new LoaderException("cannot read kernel " + path + ": " + e.getMessage(), e);
+    try (Image image = Image.open(path, "kernel")) {
+      return load(image, memory);
     }
-    return load(image, memory, path.toString());
   }
 
   /** Loads {@code image} (named {@code name} in messages) into {@code memory}. */
   public static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
-    if (ElfLoader.isElf(image)) {
-      return ElfLoader.load(image, memory, name);
+    return load(Image.of(image, name), memory);
+  }
+
+  private static LoadedKernel load(Image image, GuestMemory memory) {
+    if (image.size() > memory.totalSize()) {
+      throw new LoaderException(
+          image.name()
+              + " is "
+              + image.size()
+              + " bytes, larger than guest memory ("
+              + memory.totalSize()
+              + " bytes)");
     }
-    if (BzImageLoader.isBzImage(image)) {
-      return BzImageLoader.load(image, memory, name);
+    byte[] head = image.head(HEAD);
+    if (ElfLoader.isElf(head)) {
+      return ElfLoader.load(image, memory);
     }
-    throw new LoaderException(name + " is neither an ELF vmlinux nor a bzImage");
+    if (BzImageLoader.isBzImage(head)) {
+      return BzImageLoader.load(image, head, memory);
+    }
+    throw new LoaderException(image.name() + " is neither an ELF vmlinux nor a bzImage");
   }
 }

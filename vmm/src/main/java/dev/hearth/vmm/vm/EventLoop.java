@@ -5,10 +5,12 @@ import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
 import java.lang.System.Logger.Level;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * One thread per VM that waits on epoll over the fds devices register (ioeventfds, timerfds, tap
@@ -31,13 +33,25 @@ public final class EventLoop implements AutoCloseable, Executor {
   private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
+  private final Consumer<String> onDeath;
   private volatile boolean stopping;
   private boolean closed;
 
-  /** A loop whose thread is named {@code name}; it runs once {@link #start}ed. */
-  public EventLoop(String name) {
+  /**
+   * A loop whose thread is named {@code name}; it runs once {@link #start}ed. If a throwable ends
+   * the thread (an Error from a handler or task: handlers' exceptions only unregister them), {@code
+   * onDeath} hears why, once, on that thread: a VM ends itself then, rather than run on with
+   * devices nobody serves.
+   */
+  public EventLoop(String name, Consumer<String> onDeath) {
+    this.onDeath = Objects.requireNonNull(onDeath, "onDeath");
     epoll.add(wake.fd(), LibC.EPOLLIN);
     thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+  }
+
+  /** A loop whose death is only logged (tests). */
+  public EventLoop(String name) {
+    this(name, why -> {});
   }
 
   /** Starts the loop's thread. */
@@ -92,6 +106,17 @@ public final class EventLoop implements AutoCloseable, Executor {
   }
 
   private void run() {
+    try {
+      serve();
+    } catch (Throwable t) {
+      stopping = true;
+      String why = "event loop " + thread.getName() + " died: " + t;
+      LOG.log(Level.ERROR, why, t);
+      onDeath.accept(why);
+    }
+  }
+
+  private void serve() {
     while (!stopping) {
       int n = epoll.await(-1);
       for (int i = 0; i < n && !stopping; i++) {

@@ -85,13 +85,51 @@ public final class MicroVm implements AutoCloseable {
    */
   public static MicroVm create(VmConfig config, OutputStream consoleSink) {
     MicroVm[] self = new MicroVm[1];
+    LoopDeaths deaths = new LoopDeaths();
     VmParts parts =
         VmParts.build(
             config,
             consoleSink,
-            () -> self[0].guestEnded(exitOf(self[0], ExitReason.RESET, "the guest reset itself")));
+            () -> self[0].guestEnded(exitOf(self[0], ExitReason.RESET, "the guest reset itself")),
+            deaths);
     self[0] = new MicroVm(config, parts);
+    deaths.bind(self[0]);
     return self[0];
+  }
+
+  /**
+   * Ends the VM with {@link ExitReason#VMM_ERROR} when its event loop or a device thread dies, so
+   * that a VM whose devices nobody serves is reported failed, not running. A death before the VM
+   * object exists (a device thread starts during create) is held and applied then.
+   */
+  private static final class LoopDeaths implements java.util.function.Consumer<String> {
+    private MicroVm vm;
+    private String early;
+
+    @Override
+    public void accept(String why) {
+      MicroVm target;
+      synchronized (this) {
+        target = vm;
+        if (target == null && early == null) {
+          early = why;
+        }
+      }
+      if (target != null) {
+        target.guestEnded(exitOf(target, ExitReason.VMM_ERROR, why));
+      }
+    }
+
+    void bind(MicroVm created) {
+      String why;
+      synchronized (this) {
+        vm = created;
+        why = early;
+      }
+      if (why != null) {
+        created.guestEnded(exitOf(created, ExitReason.VMM_ERROR, why));
+      }
+    }
   }
 
   /** The config this VM was made from. */

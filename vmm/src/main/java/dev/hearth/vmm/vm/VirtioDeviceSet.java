@@ -5,6 +5,7 @@ import dev.hearth.vmm.config.NetInterfaceConfig;
 import dev.hearth.vmm.config.RngConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
+import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.block.BlockConfig;
 import dev.hearth.vmm.devices.virtio.block.VirtioBlock;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -51,12 +53,22 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final EventLoop loop;
   private final SlotAllocator slots;
   private final LoopTimers timers;
+  private final Consumer<String> onLoopDeath;
+  private final DeviceLog deviceLog;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
 
-  private VirtioDeviceSet(VmFd vm, GuestMemory memory, EventLoop loop, SlotAllocator slots) {
+  private VirtioDeviceSet(
+      String vmName,
+      VmFd vm,
+      GuestMemory memory,
+      EventLoop loop,
+      SlotAllocator slots,
+      Consumer<String> onLoopDeath) {
     this.vm = vm;
+    this.onLoopDeath = onLoopDeath;
+    this.deviceLog = new DeviceLog(vmName);
     this.memory = memory;
     this.loop = loop;
     this.slots = slots;
@@ -65,7 +77,8 @@ final class VirtioDeviceSet implements AutoCloseable {
 
   /**
    * Builds every device in {@code devices} in order (drives, interfaces, vsock, rng). On failure
-   * everything built so far is released and the exception names the device.
+   * everything built so far is released and the exception names the device. A device thread that
+   * dies (the vsock host loop) tells {@code onLoopDeath} why.
    */
   static VirtioDeviceSet attach(
       String vmName,
@@ -73,8 +86,9 @@ final class VirtioDeviceSet implements AutoCloseable {
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots) {
-    VirtioDeviceSet set = new VirtioDeviceSet(vm, memory, loop, slots);
+      SlotAllocator slots,
+      Consumer<String> onLoopDeath) {
+    VirtioDeviceSet set = new VirtioDeviceSet(vmName, vm, memory, loop, slots, onLoopDeath);
     try {
       devices.drives().forEach(set::addDrive);
       devices.netInterfaces().forEach(set::addNet);
@@ -164,11 +178,19 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw new VmException("vsock: cannot bind " + v.udsPath() + ": " + e, e);
     }
     Thread thread =
-        Thread.ofPlatform().name("vsock-" + vmName).daemon(true).unstarted(vsock::runHostLoop);
+        Thread.ofPlatform()
+            .name("vsock-" + vmName)
+            .daemon(true)
+            .unstarted(() -> vsock.runHostLoop(onLoopDeath));
     own(
         () -> {
           vsock.close();
-          thread.join();
+          // The loop never blocks under the device's lock, so it ends at once; should it not, the
+          // VM's stop still completes.
+          thread.join(java.time.Duration.ofSeconds(5));
+          if (thread.isAlive()) {
+            throw new VmException(thread.getName() + " did not end within 5 s of closing vsock");
+          }
         });
     wire("virtio-vsock", vsock);
     thread.start();
@@ -185,7 +207,9 @@ final class VirtioDeviceSet implements AutoCloseable {
   private void wire(String name, VirtioDevice device) {
     MmioTransport[] transport = new MmioTransport[1];
     MmioSlot slot =
-        slots.add(name, s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop));
+        slots.add(
+            name,
+            s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop, deviceLog));
     long notify = slot.base() + VirtioMmio.QUEUE_NOTIFY_OFFSET;
     for (int q = 0; q < transport[0].queueCount(); q++) {
       int queue = q;

@@ -35,10 +35,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -73,18 +75,38 @@ final class VmParts implements AutoCloseable {
     this.config = config;
   }
 
-  static VmParts build(VmConfig config, OutputStream consoleSink, Runnable onReset) {
+  /**
+   * Builds every part of the VM. {@code onReset}: the guest pulled the i8042 reset line. {@code
+   * onLoopDeath}: the event loop or a device's own thread died, with why; the VM must end.
+   */
+  static VmParts build(
+      VmConfig config, OutputStream consoleSink, Runnable onReset, Consumer<String> onLoopDeath) {
     VmParts p = new VmParts(config);
     try {
-      p.buildAll(consoleSink, onReset);
+      p.buildAll(consoleSink, onReset, onLoopDeath);
       return p;
-    } catch (RuntimeException | Error e) {
-      p.close();
+    } catch (RuntimeException e) {
+      closeAfter(p, e);
       throw e;
+    } catch (Error e) {
+      // Whatever went wrong (a JVM out of memory, say), the caller gets a VMM failure it can
+      // report,
+      // and nothing of the VM is left behind.
+      VmException failure = new VmException("creating VM " + config.name() + " failed: " + e, e);
+      closeAfter(p, failure);
+      throw failure;
     }
   }
 
-  private void buildAll(OutputStream consoleSink, Runnable onReset) {
+  private static void closeAfter(VmParts p, Throwable cause) {
+    try {
+      p.close();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private void buildAll(OutputStream consoleSink, Runnable onReset, Consumer<String> onLoopDeath) {
     List<CpuidEntry> cpuid;
     try (Kvm kvm = Kvm.open()) {
       if (config.vcpus() > kvm.maxVcpus()) {
@@ -114,16 +136,11 @@ final class VmParts implements AutoCloseable {
 
     kernel = KernelLoader.load(config.boot().kernel(), memory.memory());
     if (config.boot().initrd().isPresent()) {
-      byte[] initrd;
-      try {
-        initrd = Files.readAllBytes(config.boot().initrd().get());
-      } catch (IOException e) {
-        throw new LoaderException("cannot read initrd: " + e.getMessage(), e);
-      }
-      initrdSize = initrd.length;
+      Path initrd = config.boot().initrd().get();
       initrdAddress =
           InitrdPlacement.load(
               initrd, kernel, memory.memory(), GuestRam.lowRamEnd(config.memoryBytes()));
+      initrdSize = sizeOf(initrd);
     }
     LongMode.writeTables(memory.memory());
     byte[] mp = MpTable.build(config.vcpus());
@@ -147,7 +164,7 @@ final class VmParts implements AutoCloseable {
     mmio.register(BOOT_TIMER_MMIO, MMIO_SLOT_SIZE, bootTimer, "boot timer");
     pio.register(BOOT_TIMER_PORT, 1, bootTimer, "boot timer port");
 
-    eventLoop = own(new EventLoop("events-" + config.name()));
+    eventLoop = own(new EventLoop("events-" + config.name(), onLoopDeath));
 
     for (int id = 0; id < config.vcpus(); id++) {
       VcpuFd vcpu = own(vm.createVcpu(id));
@@ -163,7 +180,16 @@ final class VmParts implements AutoCloseable {
                 vm,
                 memory.memory(),
                 eventLoop,
-                (name, factory) -> addVirtioMmio(name, factory::apply)));
+                (name, factory) -> addVirtioMmio(name, factory::apply),
+                onLoopDeath));
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new LoaderException("cannot read " + file + ": " + e.getMessage(), e);
+    }
   }
 
   private void configureVcpu(VcpuFd vcpu, List<CpuidEntry> supported) {

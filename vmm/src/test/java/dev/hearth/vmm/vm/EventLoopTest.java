@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -97,6 +98,38 @@ class EventLoopTest {
       t.arm(1); // after close: ignored, no fd touched
       Thread.sleep(20);
       assertThat(fired.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anErrorThatEndsTheLoopIsReportedWithTheLoopsName() throws Exception {
+    CompletableFuture<String> died = new CompletableFuture<>();
+    try (EventLoop loop = new EventLoop("events-dying", died::complete);
+        EventFd fd = new EventFd()) {
+      loop.register(
+          fd.fd(),
+          LibC.EPOLLIN,
+          ev -> {
+            throw new StackOverflowError("a device recursed");
+          });
+      loop.start();
+      fd.signal();
+      assertThat(died.get(5, TimeUnit.SECONDS))
+          .contains("events-dying")
+          .contains("StackOverflowError: a device recursed");
+    }
+  }
+
+  @Test
+  void anErrorInATaskIsReportedToo() throws Exception {
+    CompletableFuture<String> died = new CompletableFuture<>();
+    try (EventLoop loop = new EventLoop("events-task", died::complete)) {
+      loop.start();
+      loop.execute(
+          () -> {
+            throw new OutOfMemoryError("no room");
+          });
+      assertThat(died.get(5, TimeUnit.SECONDS)).contains("events-task").contains("no room");
     }
   }
 }

@@ -122,6 +122,22 @@ class MicroVmKvmIT {
     }
   }
 
+  @Test
+  void anEventLoopThatDiesEndsTheVmWithAVmmErrorNamingIt() throws Exception {
+    try (MicroVm vm = MicroVm.create(TestGuests.config("ticker", 1, 16, ""), null)) {
+      vm.start();
+      awaitConsole(vm, "tick 1\n");
+      vm.eventLoop()
+          .execute(
+              () -> {
+                throw new OutOfMemoryError("Java heap space");
+              });
+      VmExit exit = vm.waitForExit(Duration.ofSeconds(10)).orElseThrow();
+      assertThat(exit.reason()).isEqualTo(ExitReason.VMM_ERROR);
+      assertThat(exit.message()).contains("events-ticker").contains("OutOfMemoryError");
+    }
+  }
+
   static void awaitConsole(MicroVm vm, String text) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!vm.console().text().contains(text)) {

@@ -1,5 +1,6 @@
 package dev.hearth.vmm.devices.virtio;
 
+import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
 import dev.hearth.vmm.memory.GuestMemory;
 
@@ -39,4 +40,7 @@ public interface DeviceContext {
 
   /** Whether {@link #markBroken} was called since activation. */
   boolean broken();
+
+  /** Where the device logs what the guest can make happen: the VM's rate-limited device log. */
+  DeviceLog log();
 }

@@ -68,7 +68,7 @@ public final class QueueDrain {
         try {
           chain = q.pop();
         } catch (InvalidChainException e) {
-          LOG.log(System.Logger.Level.DEBUG, "queue {0}: {1}", index, e.getMessage());
+          ctx.log().log(LOG, System.Logger.Level.DEBUG, "queue {0}: {1}", index, e.getMessage());
           q.addUsed(e.head(), 0);
           used = true;
           continue;

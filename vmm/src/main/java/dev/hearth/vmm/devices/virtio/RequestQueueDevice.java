@@ -60,6 +60,11 @@ public abstract class RequestQueueDevice implements VirtioDevice {
    */
   protected abstract int serve(DescriptorChain chain);
 
+  /** The VM's device log, while the device is active (during {@link #serve}). */
+  protected final dev.hearth.vmm.devices.DeviceLog log() {
+    return ctx.log();
+  }
+
   /** The guest's memory, while the device is active (during {@link #serve}). */
   protected final GuestMemory memory() {
     return ctx.memory();

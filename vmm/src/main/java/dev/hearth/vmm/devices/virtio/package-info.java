@@ -23,8 +23,8 @@
  *       VirtioNet.onBackendReadable()}; the real tap is {@link
  *       dev.hearth.vmm.devices.virtio.net.TapBackend} (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR,
  *       TUNSETVNETHDRSZ 12, TUNSETOFFLOAD as negotiated, over the ioctls of {@code sys.Tun}).
- *   <li>virtio-vsock: run {@code VirtioVsock.runHostLoop()} on a thread of its own (a Java selector
- *       over Unix sockets) and {@code close()} it when the VM stops.
+ *   <li>virtio-vsock: run {@code VirtioVsock.runHostLoop(onDeath)} on a thread of its own (a Java
+ *       selector over Unix sockets) and {@code close()} it when the VM stops.
  * </ol>
  *
  * <p>Every device entry point synchronises on the device object, which the transport also uses, so

@@ -173,13 +173,15 @@ public final class VirtioBlock extends RequestQueueDevice implements java.io.Clo
       readBytes += len;
       return finish(chain, statusAt, S_OK, len);
     } catch (IOException | RuntimeException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "virtio-blk {0} at sector {1} failed on {2}: {3}",
-          write ? "write" : "read",
-          sector,
-          backend,
-          e.toString());
+      log()
+          .log(
+              LOG,
+              System.Logger.Level.WARNING,
+              "virtio-blk {0} at sector {1} failed on {2}: {3}",
+              write ? "write" : "read",
+              sector,
+              backend,
+              e.toString());
       return finish(chain, statusAt, S_IOERR, 0);
     }
   }
@@ -192,11 +194,13 @@ public final class VirtioBlock extends RequestQueueDevice implements java.io.Clo
       backend.flush();
       return S_OK;
     } catch (IOException | RuntimeException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "virtio-blk flush failed on {0}: {1}",
-          backend,
-          e.toString());
+      log()
+          .log(
+              LOG,
+              System.Logger.Level.WARNING,
+              "virtio-blk flush failed on {0}: {1}",
+              backend,
+              e.toString());
       return S_IOERR;
     }
   }

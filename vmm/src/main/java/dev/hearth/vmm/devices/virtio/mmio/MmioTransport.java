@@ -2,6 +2,7 @@ package dev.hearth.vmm.devices.virtio.mmio;
 
 import static dev.hearth.vmm.devices.virtio.mmio.MmioRegisters.*;
 
+import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.InterruptLine;
 import dev.hearth.vmm.devices.bus.BusDevice;
 import dev.hearth.vmm.devices.virtio.DeviceContext;
@@ -44,6 +45,7 @@ public final class MmioTransport implements BusDevice {
   private final long offeredFeatures;
   private final Virtqueue[] queues;
   private final Object lock;
+  private final DeviceLog log;
 
   private int deviceFeaturesSel;
   private int driverFeaturesSel;
@@ -54,18 +56,28 @@ public final class MmioTransport implements BusDevice {
   private int configGeneration;
   private Context context;
 
-  /** A transport whose bus-side QueueNotify writes are processed on the writing thread. */
+  /**
+   * A transport whose bus-side QueueNotify writes are processed on the writing thread, with a
+   * device log of its own.
+   */
   public MmioTransport(VirtioDevice device, GuestMemory memory, InterruptLine interrupt) {
-    this(device, memory, interrupt, Runnable::run);
+    this(device, memory, interrupt, Runnable::run, new DeviceLog("a VM"));
   }
 
   /**
    * @param notifyExecutor runs the device's processing for QueueNotify writes that reach the bus
    *     (the VM passes its event loop, so devices only ever run there)
+   * @param log the VM's device log, shared by all its devices, where the transport and the device
+   *     log what the guest makes happen
    */
   public MmioTransport(
-      VirtioDevice device, GuestMemory memory, InterruptLine interrupt, Executor notifyExecutor) {
+      VirtioDevice device,
+      GuestMemory memory,
+      InterruptLine interrupt,
+      Executor notifyExecutor,
+      DeviceLog log) {
     this.device = Objects.requireNonNull(device, "device");
+    this.log = Objects.requireNonNull(log, "log");
     this.lock = device;
     this.memory = Objects.requireNonNull(memory, "memory");
     this.interrupt = Objects.requireNonNull(interrupt, "interrupt");
@@ -219,7 +231,7 @@ public final class MmioTransport implements BusDevice {
     }
     int added = v & ~status;
     if ((v & status) != status || Integer.bitCount(added) != 1) {
-      LOG.log(System.Logger.Level.DEBUG, "ignoring status write {0} over {1}", v, status);
+      log.log(LOG, System.Logger.Level.DEBUG, "ignoring status write {0} over {1}", v, status);
       return;
     }
     switch (added) {
@@ -365,7 +377,8 @@ public final class MmioTransport implements BusDevice {
           return;
         }
         broken = true;
-        LOG.log(
+        log.log(
+            LOG,
             System.Logger.Level.WARNING,
             "virtio device {0} needs reset: {1}",
             device.deviceType(),
@@ -373,6 +386,11 @@ public final class MmioTransport implements BusDevice {
         status |= DeviceStatus.DEVICE_NEEDS_RESET;
         raise(INT_CONFIG_CHANGE);
       }
+    }
+
+    @Override
+    public DeviceLog log() {
+      return log;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.hearth.vmm.devices.virtio.net;
 
+import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.virtio.DeviceContext;
 import dev.hearth.vmm.devices.virtio.DeviceType;
 import dev.hearth.vmm.devices.virtio.QueueDrain;
@@ -70,6 +71,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   private int rxFrameLen;
   private final NetCounters counters = new NetCounters();
   private DeviceContext ctx;
+  private DeviceLog lastLog = new DeviceLog("unactivated virtio-net");
 
   public VirtioNet(NetBackend backend, NetConfig config, Clock clock, RefillTimer.Factory timers) {
     this.backend = backend;
@@ -122,6 +124,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
   @Override
   public synchronized void activate(DeviceContext context) {
     this.ctx = context;
+    this.lastLog = context.log();
     try {
       backend.setOffloads(tunFlags(context.features()));
     } catch (IOException e) {
@@ -197,7 +200,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
     } catch (IOException e) {
       // The tap is full or gone: drop the frame as a NIC would, and go on.
       counters.txErrors++;
-      LOG.log(System.Logger.Level.DEBUG, "tap write failed: {0}", e.getMessage());
+      log().log(LOG, System.Logger.Level.DEBUG, "tap write failed: {0}", e.getMessage());
     }
     return 0;
   }
@@ -240,7 +243,7 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
       return true;
     } catch (IOException e) {
       counters.rxErrors++;
-      LOG.log(System.Logger.Level.DEBUG, "tap read failed: {0}", e.getMessage());
+      log().log(LOG, System.Logger.Level.DEBUG, "tap read failed: {0}", e.getMessage());
       return false;
     }
   }
@@ -289,5 +292,10 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
       m |= VirtioFeatures.bit(b);
     }
     return m;
+  }
+
+  /** The VM's device log (the last one given, after a reset). */
+  private DeviceLog log() {
+    return lastLog;
   }
 }

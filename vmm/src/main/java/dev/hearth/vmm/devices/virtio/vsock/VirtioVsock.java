@@ -10,6 +10,7 @@ import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.Selector;
+import java.util.function.Consumer;
 
 /**
  * virtio-vsock (ID 19) in Firecracker's hybrid model: guest stream sockets meet host Unix sockets.
@@ -40,7 +41,10 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private final VsockMuxer muxer;
   private DeviceContext ctx;
 
-  /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
+  /**
+   * Binds {@code config.udsPath()}, replacing a stale socket there but never a live one or another
+   * file: that fails with an IOException.
+   */
   public VirtioVsock(VsockConfig config) throws IOException {
     this.config = config;
     this.muxer = new VsockMuxer(config);
@@ -79,6 +83,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   @Override
   public synchronized void activate(DeviceContext context) {
     this.ctx = context;
+    muxer.log = context.log();
   }
 
   @Override
@@ -86,10 +91,14 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     if (ctx == null) {
       return;
     }
-    if (index == TX) {
-      QueueDrain.drain(ctx, TX, this::fromGuest);
-    }
     if (index == TX || index == RX) {
+      // Guest packets wait in their ring while the answers they may need have nowhere to go; new
+      // receive buffers let both move again.
+      toGuest();
+      if (QueueDrain.drain(ctx, TX, this::fromGuest)) {
+        toGuest();
+        QueueDrain.drain(ctx, TX, this::fromGuest);
+      }
       toGuest();
     }
   }
@@ -100,26 +109,28 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     muxer.clear();
   }
 
-  /** Serves host sockets until {@link #close()}; the VM runs it on a thread of its own. */
-  public void runHostLoop() {
-    while (muxer.open()) {
-      try {
+  /**
+   * Serves host sockets until {@link #close()}; the VM runs it on a thread of its own. Anything
+   * else that ends it (a selector failure, an Error) is logged and handed to {@code onDeath}, on
+   * this thread: the device no longer serves the host, and the VM must not go on as if it did.
+   */
+  public void runHostLoop(Consumer<String> onDeath) {
+    try {
+      while (muxer.open()) {
         pollHost(0);
-      } catch (IOException | java.nio.channels.ClosedSelectorException e) {
-        if (muxer.open()) {
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "vsock host loop on {0} stopped: {1}",
-              config.udsPath(),
-              e.toString());
-        }
-        return;
+      }
+    } catch (Throwable t) {
+      if (muxer.open()) {
+        String why = "vsock host loop on " + config.udsPath() + " died: " + t;
+        LOG.log(System.Logger.Level.ERROR, why, t);
+        onDeath.accept(why);
       }
     }
   }
 
   /**
-   * Waits up to {@code timeoutMillis} (0: indefinitely) for host socket events and handles them.
+   * Waits up to {@code timeoutMillis} (0: indefinitely; negative: not at all) for host socket
+   * events and handles them.
    */
   public void pollHost(long timeoutMillis) throws IOException {
     muxer.select(timeoutMillis);
@@ -139,9 +150,27 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     }
   }
 
+  /** Control packets waiting for receive buffers (tests). */
+  synchronized int pendingControl() {
+    return muxer.pendingControl();
+  }
+
+  /** Open connections, including host ones still sending their CONNECT line (tests). */
+  synchronized int connectionCount() {
+    return muxer.connectionCount();
+  }
+
+  /** Heap bytes held in buffers for guest data not yet written to host sockets (tests). */
+  synchronized long bufferedBytes() {
+    return muxer.bufferedBytes();
+  }
+
   // ---- guest to host ---------------------------------------------------------------------------
 
   private int fromGuest(DescriptorChain chain) {
+    if (muxer.controlFull()) {
+      return QueueDrain.STOP;
+    }
     if (chain.readableBytes() < VsockHeader.SIZE) {
       return 0;
     }
@@ -193,7 +222,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private int sendData(VsockConnection c, DescriptorChain chain) {
     int max =
         Math.min(Math.min(chain.writableBytes() - VsockHeader.SIZE, c.peerCredit()), MAX_PAYLOAD);
-    byte[] payload = muxer.takeHostBytes(c, max);
+    byte[] payload = c.takeHostBytes(max);
     if (payload == null) {
       byte[] h = muxer.header(c, OP_SHUTDOWN, SHUTDOWN_RCV | SHUTDOWN_SEND, 0).encode();
       chain.write(ctx.memory(), 0, h, 0, h.length);

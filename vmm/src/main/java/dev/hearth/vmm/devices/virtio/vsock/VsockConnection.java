@@ -10,8 +10,10 @@ import java.nio.channels.SocketChannel;
  * both directions. Used only under the device's lock.
  */
 final class VsockConnection {
-  /** Our receive buffer, advertised to the guest as buf_alloc. */
+  /** Our receive buffer, advertised to the guest as buf_alloc: the most guest data we hold. */
   static final int BUF_ALLOC = 256 * 1024;
+
+  private static final int MIN_BUFFER = 4096;
 
   enum State {
     /** Host connected to the main socket; waiting for its {@code CONNECT <port>} line. */
@@ -27,8 +29,12 @@ final class VsockConnection {
   int localPort;
   int peerPort;
 
-  /** Guest bytes not yet written to the host socket (flip/compact discipline: write mode). */
-  final ByteBuffer toHost = ByteBuffer.allocate(BUF_ALLOC);
+  /**
+   * Guest bytes the host socket has not taken yet (write mode), or null when there are none: a
+   * connection whose host side keeps up holds no buffer at all, and one that falls behind holds
+   * only what is pending, never more than the {@link #BUF_ALLOC} of credit the guest was given.
+   */
+  private ByteBuffer toHost;
 
   /** Host bytes read with the CONNECT line that belong to the stream. */
   byte[] hostLeftover = new byte[0];
@@ -37,6 +43,9 @@ final class VsockConnection {
   boolean hostReadable;
   boolean hostEof;
   boolean guestShutSend;
+
+  /** Control packets waiting for this connection: bit {@code 1 << op} ({@link VsockControl}). */
+  int pendingControl;
 
   int fwdCnt;
   int lastAdvertisedFwdCnt;
@@ -68,8 +77,90 @@ final class VsockConnection {
     peerFwdCnt = h.fwdCnt();
   }
 
-  /** Writes as much of {@link #toHost} to the socket as it takes now; returns the bytes written. */
+  /**
+   * Up to {@code max} host bytes for the guest: an empty array when the socket had none after all
+   * (it is watched again), null at end of stream.
+   */
+  byte[] takeHostBytes(int max) {
+    if (hostLeftover.length > 0) {
+      int n = Math.min(max, hostLeftover.length);
+      byte[] payload = java.util.Arrays.copyOf(hostLeftover, n);
+      hostLeftover = java.util.Arrays.copyOfRange(hostLeftover, n, hostLeftover.length);
+      return payload;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(max);
+    int n;
+    try {
+      n = channel.read(buf);
+    } catch (IOException e) {
+      n = -1;
+    }
+    if (n == 0) {
+      hostReadable = false;
+      key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+      key.selector().wakeup();
+      return new byte[0];
+    }
+    if (n < 0) {
+      hostEof = true;
+      return null;
+    }
+    return java.util.Arrays.copyOf(buf.array(), n);
+  }
+
+  /** Guest bytes waiting for the host socket. */
+  int pendingToHost() {
+    return toHost == null ? 0 : toHost.position();
+  }
+
+  /** Heap bytes this connection's buffer holds. */
+  int bufferCapacity() {
+    return toHost == null ? 0 : toHost.capacity();
+  }
+
+  /** The buffer capacity needed to add {@code more} pending bytes ({@link #pendingToHost}). */
+  int capacityFor(int more) {
+    int need = pendingToHost() + more;
+    if (need <= bufferCapacity()) {
+      return bufferCapacity();
+    }
+    return Math.min(BUF_ALLOC, Math.max(need, Math.max(2 * bufferCapacity(), MIN_BUFFER)));
+  }
+
+  /**
+   * Passes {@code data[off, off + len)} to the host socket: what it takes now goes straight
+   * through, the rest is buffered (growing the buffer to {@link #capacityFor}); the caller has
+   * checked the credit and the device's budget. Returns the bytes buffered.
+   */
+  int send(byte[] data, int off, int len) throws IOException {
+    int written = 0;
+    if (pendingToHost() == 0) {
+      written = channel.write(ByteBuffer.wrap(data, off, len));
+      fwdCnt += written;
+    }
+    int rest = len - written;
+    if (rest > 0) {
+      int cap = capacityFor(rest);
+      if (cap != bufferCapacity()) {
+        ByteBuffer grown = ByteBuffer.allocate(cap);
+        if (toHost != null) {
+          grown.put(toHost.flip());
+        }
+        toHost = grown;
+      }
+      toHost.put(data, off + written, rest);
+    }
+    return rest;
+  }
+
+  /**
+   * Writes as much of the pending bytes to the socket as it takes now and frees the buffer once
+   * empty; returns the bytes written.
+   */
   int flushToHost() throws IOException {
+    if (toHost == null) {
+      return 0;
+    }
     toHost.flip();
     int n;
     try {
@@ -78,14 +169,19 @@ final class VsockConnection {
       toHost.compact();
     }
     fwdCnt += n;
+    if (toHost.position() == 0) {
+      toHost = null;
+    }
     return n;
   }
 
   boolean hasPendingToHost() {
-    return toHost.position() > 0;
+    return pendingToHost() > 0;
   }
 
+  /** Closes the socket and frees the buffer. */
   void close() {
+    toHost = null;
     if (key != null) {
       key.cancel();
     }

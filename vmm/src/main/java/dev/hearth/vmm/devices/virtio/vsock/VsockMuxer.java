@@ -2,50 +2,61 @@ package dev.hearth.vmm.devices.virtio.vsock;
 
 import static dev.hearth.vmm.devices.virtio.vsock.VsockHeader.*;
 
+import dev.hearth.vmm.devices.DeviceLog;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The connection side of {@link VirtioVsock}: the host's Unix sockets, the state of every stream,
  * and the control packets waiting for the guest. Used only under the device's lock, except {@link
  * #select}, which only waits.
+ *
+ * <p>A hostile guest cannot grow the host's heap without bound: connections are capped at {@link
+ * #MAX_CONNECTIONS} (Firecracker's limit; more are refused with RST), control packets are bounded
+ * ({@link VsockControl}), and guest data that host sockets have not taken is held in buffers that
+ * grow only as needed, within the credit the guest was given per connection and within {@link
+ * VsockConfig#maxBufferedBytes} for the device (a connection that would need more is reset).
  */
 final class VsockMuxer {
   private static final System.Logger LOG = System.getLogger(VsockMuxer.class.getName());
-  private static final int MAX_CONNECT_LINE = 32;
+
+  /** Open connections at most, host ones still sending their CONNECT line included. */
+  static final int MAX_CONNECTIONS = 1023;
+
   private static final int FIRST_LOCAL_PORT = 1 << 30;
 
   private final VsockConfig config;
   private final Selector selector;
-  private final ServerSocketChannel listener;
+  private final VsockListener listener;
   private final Map<Long, VsockConnection> conns = new HashMap<>();
-  private final List<VsockConnection> awaitingLine = new ArrayList<>();
-  private final Deque<VsockHeader> control = new ArrayDeque<>();
+  private final VsockControl control = new VsockControl();
   private int nextLocalPort = FIRST_LOCAL_PORT;
+  private long buffered;
 
-  /** Binds {@code config.udsPath()}, replacing a stale socket file there. */
+  /** The VM's device log, from the device's activation. */
+  DeviceLog log = new DeviceLog("an unactivated vsock device");
+
+  /**
+   * Binds {@code config.udsPath()}, replacing only a stale socket there ({@link VsockListener}).
+   */
   VsockMuxer(VsockConfig config) throws IOException {
     this.config = config;
-    Files.deleteIfExists(config.udsPath());
     this.selector = Selector.open();
-    this.listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    listener.bind(UnixDomainSocketAddress.of(config.udsPath()));
-    listener.configureBlocking(false);
-    listener.register(selector, SelectionKey.OP_ACCEPT);
+    try {
+      this.listener = new VsockListener(config.udsPath(), selector);
+    } catch (IOException | RuntimeException e) {
+      selector.close();
+      throw e;
+    }
   }
 
   boolean open() {
@@ -54,7 +65,11 @@ final class VsockMuxer {
 
   /** Waits up to {@code timeoutMillis} (0: indefinitely) for host socket events. Lock not held. */
   void select(long timeoutMillis) throws IOException {
-    selector.select(timeoutMillis);
+    if (timeoutMillis < 0) {
+      selector.selectNow();
+    } else {
+      selector.select(timeoutMillis);
+    }
   }
 
   /** Handles the events the last {@link #select} found. */
@@ -63,8 +78,8 @@ final class VsockMuxer {
       if (!key.isValid()) {
         continue;
       }
-      if (key.channel() == listener) {
-        acceptHosts(guestReady);
+      if (listener.owns(key)) {
+        listener.accept(selector, guestReady ? MAX_CONNECTIONS - connectionCount() : 0);
       } else {
         hostEvent((VsockConnection) key.attachment(), key);
       }
@@ -76,8 +91,8 @@ final class VsockMuxer {
   void clear() {
     conns.values().forEach(VsockConnection::close);
     conns.clear();
-    awaitingLine.forEach(VsockConnection::close);
-    awaitingLine.clear();
+    buffered = 0;
+    listener.clear();
     control.clear();
   }
 
@@ -85,7 +100,6 @@ final class VsockMuxer {
     clear();
     selector.close();
     listener.close();
-    Files.deleteIfExists(config.udsPath());
   }
 
   /** A malformed guest packet: reset its connection if it names one, else answer RST. */
@@ -98,64 +112,39 @@ final class VsockMuxer {
     }
   }
 
+  int pendingControl() {
+    return control.size();
+  }
+
+  int connectionCount() {
+    return conns.size() + listener.awaiting();
+  }
+
+  long bufferedBytes() {
+    return buffered;
+  }
+
   /** The next control packet for the guest, or null. */
   VsockHeader pollControl() {
-    return control.poll();
+    return control.poll((c, op) -> header(c, op, 0, 0));
   }
 
   boolean hasControl() {
     return !control.isEmpty();
   }
 
-  /**
-   * Up to {@code max} host bytes for the guest on {@code c}: an empty array when the socket had
-   * none after all (it is watched again), null at end of stream.
-   */
-  byte[] takeHostBytes(VsockConnection c, int max) {
-    if (c.hostLeftover.length > 0) {
-      int n = Math.min(max, c.hostLeftover.length);
-      byte[] payload = java.util.Arrays.copyOf(c.hostLeftover, n);
-      c.hostLeftover = java.util.Arrays.copyOfRange(c.hostLeftover, n, c.hostLeftover.length);
-      return payload;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(max);
-    int n;
-    try {
-      n = c.channel.read(buf);
-    } catch (IOException e) {
-      n = -1;
-    }
-    if (n == 0) {
-      c.hostReadable = false;
-      c.key.interestOps(c.key.interestOps() | SelectionKey.OP_READ);
-      selector.wakeup();
-      return new byte[0];
-    }
-    if (n < 0) {
-      c.hostEof = true;
-      return null;
-    }
-    return java.util.Arrays.copyOf(buf.array(), n);
-  }
-
-  void acceptHosts(boolean guestReady) throws IOException {
-    SocketChannel ch;
-    while ((ch = listener.accept()) != null) {
-      if (!guestReady) {
-        ch.close(); // no guest driver to connect to
-        continue;
-      }
-      ch.configureBlocking(false);
-      VsockConnection c = new VsockConnection(ch, VsockConnection.State.AWAIT_CONNECT_LINE);
-      c.key = ch.register(selector, SelectionKey.OP_READ, c);
-      awaitingLine.add(c);
-    }
+  /** Whether guest packets must wait for receive buffers (the answers might not fit). */
+  boolean controlFull() {
+    return control.full();
   }
 
   void hostEvent(VsockConnection c, SelectionKey key) {
     try {
       if (c.state == VsockConnection.State.AWAIT_CONNECT_LINE) {
-        readConnectLine(c);
+        long port = listener.readConnectLine(c);
+        if (port >= 0) {
+          hostConnected(c, (int) port);
+        }
         return;
       }
       if (key.isWritable()) {
@@ -171,50 +160,14 @@ final class VsockMuxer {
     }
   }
 
-  private void readConnectLine(VsockConnection c) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(MAX_CONNECT_LINE + 1);
-    int n = c.channel.read(buf);
-    if (n < 0) {
-      dropAwaiting(c);
-      return;
-    }
-    byte[] got = new byte[buf.position()];
-    buf.flip().get(got);
-    for (int i = 0; i < got.length; i++) {
-      if (got[i] != '\n') {
-        c.connectLine.append((char) (got[i] & 0xff));
-        if (c.connectLine.length() > MAX_CONNECT_LINE) {
-          dropAwaiting(c);
-          return;
-        }
-        continue;
-      }
-      String line = c.connectLine.toString();
-      int port;
-      try {
-        if (!line.startsWith("CONNECT ")) {
-          throw new NumberFormatException(line);
-        }
-        port = Integer.parseUnsignedInt(line.substring(8).trim());
-      } catch (NumberFormatException e) {
-        dropAwaiting(c);
-        return;
-      }
-      awaitingLine.remove(c);
-      c.hostLeftover = java.util.Arrays.copyOfRange(got, i + 1, got.length);
-      c.localPort = allocateLocalPort(port);
-      c.peerPort = port;
-      c.state = VsockConnection.State.LOCAL_INIT;
-      c.key.interestOps(0);
-      conns.put(c.key(), c);
-      control.add(header(c, OP_REQUEST, 0, 0));
-      return;
-    }
-  }
-
-  private void dropAwaiting(VsockConnection c) {
-    awaitingLine.remove(c);
-    c.close();
+  /** A host program asked for guest port {@code port}: ask the guest. */
+  private void hostConnected(VsockConnection c, int port) {
+    c.localPort = allocateLocalPort(port);
+    c.peerPort = port;
+    c.state = VsockConnection.State.LOCAL_INIT;
+    c.key.interestOps(0);
+    conns.put(c.key(), c);
+    control.flag(c, OP_REQUEST);
   }
 
   private int allocateLocalPort(int peerPort) {
@@ -228,7 +181,17 @@ final class VsockMuxer {
   }
 
   private void flushToHost(VsockConnection c) throws IOException {
-    c.flushToHost();
+    int before = c.bufferCapacity();
+    try {
+      c.flushToHost();
+    } finally {
+      buffered += c.bufferCapacity() - before;
+    }
+    watchWrites(c);
+  }
+
+  /** Watches the host socket for room while guest data waits; shuts it once the guest did. */
+  private void watchWrites(VsockConnection c) throws IOException {
     SelectionKey key = c.key;
     if (c.hasPendingToHost()) {
       key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
@@ -240,16 +203,56 @@ final class VsockMuxer {
       }
     }
     if (c.fwdCnt - c.lastAdvertisedFwdCnt >= VsockConnection.BUF_ALLOC / 4) {
-      control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+      control.flag(c, OP_CREDIT_UPDATE);
     }
   }
 
   void resetConnection(VsockConnection c, String why) {
-    LOG.log(System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
-    c.close();
-    if (conns.remove(c.key()) != null) {
-      control.add(header(c, OP_RST, 0, 0));
+    log.log(
+        LOG, System.Logger.Level.DEBUG, "vsock {0}<->{1} reset: {2}", c.localPort, c.peerPort, why);
+    if (drop(c)) {
+      control.reset(header(c, OP_RST, 0, 0));
     }
+  }
+
+  /** Closes {@code c} and forgets it; false if it was not open. */
+  private boolean drop(VsockConnection c) {
+    buffered -= c.bufferCapacity();
+    control.forget(c);
+    c.close();
+    return conns.remove(c.key()) != null;
+  }
+
+  /** Passes guest data on {@code c} to its host socket, within the credit and the budget. */
+  private void guestData(VsockConnection c, byte[] data) throws IOException {
+    if (data.length > VsockConnection.BUF_ALLOC - c.pendingToHost()) {
+      resetConnection(
+          c,
+          "guest overran its credit by "
+              + (data.length - (VsockConnection.BUF_ALLOC - c.pendingToHost()))
+              + " bytes");
+      return;
+    }
+    int before = c.bufferCapacity();
+    int grow = c.capacityFor(data.length) - before;
+    if (grow > 0 && buffered + grow > config.maxBufferedBytes()) {
+      // Only a guest whose host sockets stopped reading gets here; take what fits.
+      c.flushToHost();
+      buffered += c.bufferCapacity() - before;
+      before = c.bufferCapacity();
+      grow = c.capacityFor(data.length) - before;
+      if (grow > 0 && buffered + grow > config.maxBufferedBytes()) {
+        resetConnection(
+            c, "the device's " + config.maxBufferedBytes() + "-byte buffer budget is spent");
+        return;
+      }
+    }
+    try {
+      c.send(data, 0, data.length);
+    } finally {
+      buffered += c.bufferCapacity() - before;
+    }
+    watchWrites(c);
   }
 
   void onGuestPacket(VsockHeader h, byte[] data) {
@@ -293,30 +296,20 @@ final class VsockMuxer {
             resetConnection(c, "RW before the connection is up or after SHUTDOWN");
             return;
           }
-          if (data.length > c.toHost.remaining()) {
-            resetConnection(
-                c,
-                "guest overran its credit by " + (data.length - c.toHost.remaining()) + " bytes");
-            return;
-          }
-          c.toHost.put(data);
-          flushToHost(c);
+          guestData(c, data);
         }
         case OP_CREDIT_UPDATE -> {}
-        case OP_CREDIT_REQUEST -> control.add(header(c, OP_CREDIT_UPDATE, 0, 0));
+        case OP_CREDIT_REQUEST -> control.flag(c, OP_CREDIT_UPDATE);
         case OP_SHUTDOWN -> {
           if ((h.flags() & (SHUTDOWN_RCV | SHUTDOWN_SEND)) == (SHUTDOWN_RCV | SHUTDOWN_SEND)) {
-            c.flushToHost(); // best effort; the guest is closing
+            flushToHost(c); // best effort; the guest is closing
             resetConnection(c, "guest closed");
           } else if ((h.flags() & SHUTDOWN_SEND) != 0) {
             c.guestShutSend = true;
             flushToHost(c);
           }
         }
-        case OP_RST -> {
-          c.close();
-          conns.remove(c.key());
-        }
+        case OP_RST -> drop(c);
         default -> resetConnection(c, "unknown op " + h.op());
       }
     } catch (IOException e) {
@@ -325,6 +318,10 @@ final class VsockMuxer {
   }
 
   private void connectToHost(VsockHeader h) {
+    if (connectionCount() >= MAX_CONNECTIONS) {
+      replyRst(h);
+      return;
+    }
     UnixDomainSocketAddress target =
         UnixDomainSocketAddress.of(config.udsPath() + "_" + Integer.toUnsignedString(h.dstPort()));
     if (!Files.exists(target.getPath())) {
@@ -335,8 +332,13 @@ final class VsockMuxer {
     SocketChannel ch = null;
     try {
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      ch.connect(target);
+      // Never block the device (and its lock, and so the VM's stop) on a host listener: a Unix
+      // connect either completes at once or fails (EAGAIN while the listener's backlog is full),
+      // and the guest gets RST, as when nothing listens.
       ch.configureBlocking(false);
+      if (!ch.connect(target)) {
+        throw new IOException("connect did not complete at once");
+      }
       VsockConnection c = new VsockConnection(ch, VsockConnection.State.ESTABLISHED);
       c.localPort = h.dstPort();
       c.peerPort = h.srcPort();
@@ -344,9 +346,10 @@ final class VsockMuxer {
       c.key = ch.register(selector, SelectionKey.OP_READ, c);
       selector.wakeup();
       conns.put(c.key(), c);
-      control.add(header(c, OP_RESPONSE, 0, 0));
+      control.flag(c, OP_RESPONSE);
     } catch (IOException e) {
-      LOG.log(
+      log.log(
+          LOG,
           System.Logger.Level.DEBUG,
           "vsock guest connect to {0} refused: {1}",
           target,
@@ -364,7 +367,7 @@ final class VsockMuxer {
 
   void replyRst(VsockHeader h) {
     if (h.op() != OP_RST) {
-      control.add(
+      control.reset(
           new VsockHeader(
               VirtioVsock.HOST_CID,
               config.guestCid(),

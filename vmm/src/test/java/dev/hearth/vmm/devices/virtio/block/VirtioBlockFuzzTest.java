@@ -3,6 +3,7 @@ package dev.hearth.vmm.devices.virtio.block;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.devices.virtio.ChainFuzzer;
+import dev.hearth.vmm.devices.virtio.ConcurrentRingFuzzer;
 import dev.hearth.vmm.devices.virtio.DeviceHarness;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver.Buf;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** 100,000 random and mutated requests against virtio-blk. */
 class VirtioBlockFuzzTest {
-  static final int CHAINS = 100_000;
+  static final int CHAINS = ChainFuzzer.chains(100_000);
   static final int SECTORS = 2048;
 
   static List<Buf> request(Random r, MockDriver q) {
@@ -104,6 +105,25 @@ class VirtioBlockFuzzTest {
       System.out.println("virtio-blk rate-limited fuzz: " + s);
       assertThat(timer.armCount()).isPositive();
       assertThat(s.resets()).isPositive();
+    }
+  }
+
+  @Test
+  void survivesRingsRewrittenConcurrently() throws Exception {
+    VirtioBlock blk =
+        new VirtioBlock(
+            new MemoryBlockBackend(SECTORS * 512),
+            false,
+            "fuzz",
+            RateLimiterConfig.UNLIMITED,
+            new FakeClock(),
+            new FakeRefillTimer.Factory());
+    try (DeviceHarness h = new DeviceHarness(blk, 64).start()) {
+      ConcurrentRingFuzzer.Stats s =
+          new ConcurrentRingFuzzer(h, 0xB10E)
+              .run(0, CHAINS / 5, VirtioBlockFuzzTest::request, () -> {});
+      System.out.println("virtio-blk concurrent fuzz: " + s);
+      assertThat(s.used()).isPositive();
     }
   }
 }

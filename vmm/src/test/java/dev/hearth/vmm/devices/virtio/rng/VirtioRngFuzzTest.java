@@ -3,6 +3,7 @@ package dev.hearth.vmm.devices.virtio.rng;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.vmm.devices.virtio.ChainFuzzer;
+import dev.hearth.vmm.devices.virtio.ConcurrentRingFuzzer;
 import dev.hearth.vmm.devices.virtio.DeviceHarness;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver;
 import dev.hearth.vmm.devices.virtio.queue.MockDriver.Buf;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** 100,000 random and mutated requests against virtio-rng. */
 class VirtioRngFuzzTest {
-  static final int CHAINS = 100_000;
+  static final int CHAINS = ChainFuzzer.chains(100_000);
 
   static List<Buf> request(Random r, MockDriver q) {
     List<Buf> bufs = new ArrayList<>();
@@ -47,6 +48,24 @@ class VirtioRngFuzzTest {
       assertThat(s.completed() + s.resets() + s.ringOverwrites()).isEqualTo(CHAINS);
       assertThat(s.ringOverwrites()).isLessThan(CHAINS / 20);
       assertThat(s.resets()).isPositive();
+    }
+  }
+
+  @Test
+  void survivesRingsRewrittenConcurrently() throws Exception {
+    Random source = new Random(2);
+    VirtioRng rng =
+        new VirtioRng(
+            source::nextBytes,
+            RateLimiterConfig.UNLIMITED,
+            new FakeClock(),
+            new FakeRefillTimer.Factory());
+    try (DeviceHarness h = new DeviceHarness(rng, 64).start()) {
+      ConcurrentRingFuzzer.Stats s =
+          new ConcurrentRingFuzzer(h, 0x5EEE)
+              .run(0, CHAINS / 5, VirtioRngFuzzTest::request, () -> {});
+      System.out.println("virtio-rng concurrent fuzz: " + s);
+      assertThat(s.used()).isPositive();
     }
   }
 }

@@ -120,7 +120,7 @@ class VirtioVsockTest {
 
   @Test
   void withTheHostLoopOnItsThreadAGuestConnectionThenAHostConnectionBothWork() throws Exception {
-    Thread loop = Thread.ofPlatform().daemon(true).start(vsock::runHostLoop);
+    Thread loop = Thread.ofPlatform().daemon(true).start(() -> vsock.runHostLoop(why -> {}));
     try (ServerSocketChannel port5000 = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       port5000.bind(UnixDomainSocketAddress.of(uds + "_5000"));
       synchronized (vsock) {
