@@ -8,7 +8,6 @@ import dev.hearth.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.FieldValidateable.Validation;
@@ -39,10 +38,11 @@ final class HearthSystem implements AutoCloseable {
   private final KubernetesClient operatorClient;
   private final List<AgentNode> nodes = new ArrayList<>();
   private final List<String> namespaces = new ArrayList<>();
-  private final List<String> kubeletNodes = new ArrayList<>();
+  private final KubeletNodes kubeletNodes;
 
   private HearthSystem(ApiServer api, HearthOperator operator, KubernetesClient opClient) {
     this.api = api;
+    this.kubeletNodes = new KubeletNodes(api.client());
     this.operator = operator;
     this.operatorClient = opClient;
   }
@@ -114,21 +114,11 @@ final class HearthSystem implements AutoCloseable {
   }
 
   /**
-   * Registers the core Node {@code name} with {@code labels}, as its kubelet would; the operator
-   * reads a node's labels there.
+   * Registers the core Node {@code name} with {@code labels} and keeps it Ready, as its kubelet
+   * would ({@link KubeletNodes}); the operator reads a node's labels and taints there.
    */
   void addKubeletNode(String name, Map<String, String> labels) {
-    client()
-        .nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withLabels(labels)
-                .endMetadata()
-                .build())
-        .createOr(r -> r.update());
-    kubeletNodes.add(name);
+    kubeletNodes.add(name, labels);
   }
 
   /**
@@ -245,7 +235,7 @@ final class HearthSystem implements AutoCloseable {
       for (AgentNode n : nodes) {
         client().resources(MicroVMNode.class).withName(n.name()).delete();
       }
-      kubeletNodes.forEach(n -> client().nodes().withName(n).delete());
+      kubeletNodes.close();
     }
   }
 

@@ -10,6 +10,7 @@ import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetStatus;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -241,6 +242,11 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   @Override
   public ErrorStatusUpdateControl<MicroVMSet> updateErrorStatus(
       MicroVMSet set, Context<MicroVMSet> context, Exception e) {
+    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+      // A stale copy (the set changed while it was reconciled): the retry sees the new one. Not a
+      // failure worth a Warning, nor a condition written from the stale copy.
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
     events.warning(set, "ReconcileError", String.valueOf(e.getMessage()));
     MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
     if (s.getConditions() == null) {
