@@ -51,7 +51,19 @@ public final class HearthOperator implements AutoCloseable {
                           .notCollectingMetricsPerResource()
                           .build());
               if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(leaderElection(config));
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        HearthApi.OPERATOR_LEADER_LEASE,
+                        config.leaderElectionNamespace(),
+                        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+                        null, // identity: JOSDK's default
+                        new LeaderCallbacks(() -> {}, this::stoppedLeading, leader -> {}),
+                        // JOSDK would call System.exit from inside close() too, i.e. from the
+                        // SIGTERM shutdown hook, where exit blocks forever: the pod then lingers
+                        // until the kubelet kills it. stoppedLeading exits only on a lost Lease.
+                        false));
               }
             });
     MicroVMWriter writer = new MicroVMWriter(client, clock);
@@ -110,6 +122,7 @@ public final class HearthOperator implements AutoCloseable {
     return metrics;
   }
 
+  /** Stops the controllers; giving up the leader Lease here is no reason to exit. */
   @Override
   public void close() {
     closing = true;
@@ -117,26 +130,13 @@ public final class HearthOperator implements AutoCloseable {
   }
 
   /**
-   * Leader election in the configured namespace. A replica that loses its Lease exits, as JOSDK's
-   * default does (another replica leads now; this one must not reconcile on); one that gives it up
-   * because it is being closed does not, so that closing an operator in a test leaves the JVM up.
+   * The leader Lease is gone. Unless this replica is closing, it exits with status 1, as JOSDK
+   * would, so that no two replicas ever reconcile at once and a standby takes over.
    */
-  private LeaderElectionConfiguration leaderElection(OperatorConfig config) {
-    Runnable onStop =
-        () -> {
-          if (!closing) {
-            LOG.error("lost the leader Lease {}; exiting", HearthApi.OPERATOR_LEADER_LEASE);
-            System.exit(1);
-          }
-        };
-    return new LeaderElectionConfiguration(
-        HearthApi.OPERATOR_LEADER_LEASE,
-        config.leaderElectionNamespace(),
-        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-        null,
-        new LeaderCallbacks(() -> {}, onStop, leader -> {}),
-        false);
+  private void stoppedLeading() {
+    if (!closing) {
+      LOG.error("lost the leader Lease {}; exiting", HearthApi.OPERATOR_LEADER_LEASE);
+      System.exit(1);
+    }
   }
 }

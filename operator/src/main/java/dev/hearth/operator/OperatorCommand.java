@@ -34,6 +34,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = OperatorCommand.Version.class,
     description = "Schedule MicroVMs onto nodes, scale MicroVMSets and watch node health.",
+    subcommands = UninstallCleanupCommand.class,
     footer = {
       "",
       "Each option can also be set by the environment variable named beside it; a flag wins."

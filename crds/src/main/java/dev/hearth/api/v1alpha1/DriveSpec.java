@@ -1,23 +1,40 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /** An extra virtio-blk disk, attached after the rootfs in list order. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "An extra virtio-blk disk, attached after the rootfs in list order: the first is /dev/vdb.")
 public class DriveSpec {
+  /** The longest serial the guest can read (the VMM's DriveConfig.MAX_SERIAL, virtio's GET_ID). */
+  public static final int MAX_SERIAL = 20;
+
+  /** The characters a serial may hold, as a regex character class repeated (no backslashes). */
+  public static final String SERIAL = "[A-Za-z0-9._-]*";
 
   /** Name of the drive, a DNS label unique within the VM. */
   @JsonPropertyDescription(
-      "Name of the drive: a DNS label (lowercase alphanumerics and '-'), unique within the VM, not 'rootfs'.")
+      "Name of the drive: a DNS label (lowercase alphanumerics and '-'), unique among the VM's"
+          + " drives and network interfaces, not '"
+          + MicroVMSpec.ROOTFS_NAME
+          + "' or '"
+          + MicroVMSpec.RNG_NAME
+          + "'.")
   @Required
-  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-  @Size(min = 1, max = 63)
+  @Size(min = 1, max = MicroVMSpec.MAX_DEVICE_NAME)
+  @ValidationRule(
+      value = "self.matches('^" + CelText.DNS_LABEL + "$')",
+      message =
+          "name must be a DNS label: lowercase letters, digits and '-', starting and ending with a"
+              + " letter or digit")
   private String name;
 
   /** Where the disk image comes from. */
@@ -30,11 +47,16 @@ public class DriveSpec {
   @Default("false")
   private Boolean readOnly = false;
 
-  /** virtio-blk serial the guest sees (at most 20 characters). */
+  /** virtio-blk serial the guest sees (at most {@value #MAX_SERIAL} characters). */
   @JsonPropertyDescription(
-      "virtio-blk serial number the guest sees (/sys/block/*/serial): at most 20 characters of [A-Za-z0-9._-].")
-  @Pattern("^[A-Za-z0-9._-]*$")
-  @Size(max = 20)
+      "virtio-blk serial number the guest sees (/sys/block/*/serial): at most "
+          + MAX_SERIAL
+          + " characters of [A-Za-z0-9._-].")
+  @Size(max = MAX_SERIAL)
+  @ValidationRule(
+      value = "self.matches('^" + DriveSpec.SERIAL + "$')",
+      message =
+          "serial may hold only letters, digits, '.', '_' and '-' (at most " + MAX_SERIAL + ")")
   private String serial;
 
   /** I/O limits on this disk. */

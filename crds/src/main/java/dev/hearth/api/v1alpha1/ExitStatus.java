@@ -1,11 +1,13 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** Why the guest last stopped. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Why the guest last stopped.")
 public class ExitStatus {
 
   /** Machine-readable reason, such as Shutdown, Reset, InternalError or NodeLost. */

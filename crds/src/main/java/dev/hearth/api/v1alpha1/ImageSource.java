@@ -1,8 +1,8 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
@@ -21,6 +21,10 @@ import java.util.Objects;
 @ValidationRule(
     value = "!has(self.sha256) || has(self.url)",
     message = "sha256 is only used with a url source")
+@JsonClassDescription(
+    "Where an image (kernel, initrd, disk) comes from: a file under the node's images root"
+        + " (path, relative to it), or an http(s) URL (url) that the agent downloads, checks"
+        + " against its sha256 and caches. Exactly one of path and url.")
 public class ImageSource {
   /** The longest image path the CRD accepts. */
   public static final int MAX_PATH_LENGTH = 1024;
@@ -48,22 +52,26 @@ public class ImageSource {
   @ValidationRule(
       value = "!self.matches('[\\x00-\\x1f\\x7f]')",
       message = "must not contain control characters")
-  @ValidationRule(
-      value = "size(self) <= " + MAX_PATH_LENGTH,
-      message = "must be at most " + MAX_PATH_LENGTH + " characters")
   private String path;
 
   /** http(s) URL the agent downloads once and caches by sha256. */
   @JsonPropertyDescription(
       "http(s) URL the agent downloads once and caches, keyed by sha256. Exactly one of path and url; requires sha256.")
-  @Pattern("^https?://[^\\s]+$")
   @Size(min = 1, max = 2048)
+  @ValidationRule(
+      value = "self.matches('^[hH][tT][tT][pP][sS]?://[!\"$-.0->@-~]+([/?#][!-~]*)?$')",
+      message =
+          "url must be an http:// or https:// URL with a host, without spaces, control or"
+              + " non-ASCII characters")
   private String url;
 
   /** Lowercase hex SHA-256 of the content at url. */
   @JsonPropertyDescription(
       "Lowercase hex SHA-256 of the content at url (64 characters). The download is rejected when it differs.")
-  @Pattern("^[0-9a-f]{64}$")
+  @Size(max = 64)
+  @ValidationRule(
+      value = "self.matches('^[0-9a-f]{64}$')",
+      message = "sha256 must be 64 lowercase hexadecimal digits")
   private String sha256;
 
   public ImageSource() {}

@@ -1,11 +1,13 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** What the agent found out about /dev/kvm on its node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("What the agent found out about /dev/kvm on the node.")
 public class KvmInfo {
 
   /** Whether /dev/kvm exists and opens. */

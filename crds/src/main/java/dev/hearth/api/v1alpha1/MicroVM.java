@@ -1,5 +1,6 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -14,6 +15,9 @@ import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** A KVM microVM that the operator places on a node and that node's agent boots. */
+@JsonClassDescription(
+    "A KVM microVM: the operator places it on a node that runs the Hearth agent, and that agent"
+        + " boots it (kernel, disks, network interfaces, vsock) and reports its phase and address.")
 @Group(HearthApi.GROUP)
 @Version(HearthApi.VERSION)
 @Kind("MicroVM")
@@ -21,8 +25,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("microvm")
 @ShortNames("mvm")
 @Categories("hearth")
-// Columns appear in the order declared here (phase, node, IP, age): the generator sorts them by
-// jsonPath, and the crds build puts them back in this order (PrinterColumnOrder, a test-scope
+// Columns appear in the order declared here (phase, node, IP, ...): the generator sorts them by
+// jsonPath, and the crds build puts them back in this order (CrdPostProcessor, a test-scope
 // build step). Declare every column here, none with @PrinterColumn on a field.
 @AdditionalPrinterColumn(
     name = "Phase",
@@ -42,9 +46,31 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING,
     getDescription = "IPv4 address of the first network interface.")
 @AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
+    type = AdditionalPrinterColumn.Type.STRING,
+    getDescription = "Whether the guest runs: the status of the Ready condition.")
+@AdditionalPrinterColumn(
+    name = "Restarts",
+    jsonPath = ".status.restartCount",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    getDescription = "How many times the agent has restarted the VM.")
+@AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "vCPUs",
+    jsonPath = ".spec.vcpus",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    priority = 1,
+    getDescription = "Number of virtual CPUs.")
+@AdditionalPrinterColumn(
+    name = "MemoryMiB",
+    jsonPath = ".spec.memoryMiB",
+    type = AdditionalPrinterColumn.Type.INTEGER,
+    priority = 1,
+    getDescription = "Guest memory in MiB.")
 // On MicroVM only, not on MicroVMSpec, which a MicroVMSet's template shares: a template may be
 // retargeted. A transition rule, so it is not checked on create; setting or removing a pin later
 // is allowed, as the field-level rule allowed before.
@@ -54,5 +80,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + " || !has(oldSelf.spec.nodeName) || self.spec.nodeName == oldSelf.spec.nodeName",
     message = "spec.nodeName is immutable",
     fieldPath = ".spec.nodeName")
+@ValidationRule(
+    value = "has(self.spec)",
+    message = "spec is required: a MicroVM needs at least spec.kernel.source",
+    fieldPath = ".spec",
+    reason = "FieldValueRequired")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MicroVM extends CustomResource<MicroVMSpec, MicroVMStatus> implements Namespaced {}

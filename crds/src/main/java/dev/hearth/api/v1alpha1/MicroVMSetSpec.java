@@ -1,17 +1,66 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 
 /** Desired state of a MicroVMSet. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Desired state of a MicroVMSet: how many MicroVMs, which, and what they are.")
+@ValidationRule(
+    value =
+        "!has(self.selector) || !has(self.template)"
+            + " || ((!has(self.selector.matchLabels) || self.selector.matchLabels.all(k, "
+            + MicroVMSetSpec.HAS_LABELS
+            + " && k in "
+            + MicroVMSetSpec.LABELS
+            + " && "
+            + MicroVMSetSpec.LABELS
+            + "[k] == self.selector.matchLabels[k]))"
+            + " && (!has(self.selector.matchExpressions) || self.selector.matchExpressions.all(e,"
+            + " e.operator == 'In' ? ("
+            + MicroVMSetSpec.HAS_KEY
+            + " && has(e.values) && "
+            + MicroVMSetSpec.LABELS
+            + "[e.key] in e.values)"
+            + " : e.operator == 'NotIn' ? (!"
+            + MicroVMSetSpec.HAS_KEY
+            + " || !has(e.values) || !("
+            + MicroVMSetSpec.LABELS
+            + "[e.key] in e.values))"
+            + " : e.operator == 'Exists' ? "
+            + MicroVMSetSpec.HAS_KEY
+            + " : !"
+            + MicroVMSetSpec.HAS_KEY
+            + ")))",
+    message =
+        "selector does not match template.metadata.labels: the set would not count the MicroVMs"
+            + " it creates and would create more without end",
+    fieldPath = ".selector")
+@ValidationRule(
+    value =
+        "!has(self.template) || !has(self.template.spec) || !has(self.template.spec.network)"
+            + " || !has(self.replicas) || self.replicas <= 1"
+            + " || self.template.spec.network.all(n, !has(n.macAddress))",
+    message =
+        "template.spec.network[].macAddress would give every MicroVM of the set the same MAC"
+            + " address: leave it out (the agent gives each VM its own) or keep replicas at 1",
+    fieldPath = ".template.spec.network")
 public class MicroVMSetSpec {
+  // CEL fragments of the rule above.
+  static final String HAS_LABELS =
+      "has(self.template.metadata) && has(self.template.metadata.labels)";
+  static final String LABELS = "self.template.metadata.labels";
+  static final String HAS_KEY =
+      "(has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels)";
 
   /** How many MicroVMs the set keeps. */
   @JsonPropertyDescription("How many MicroVMs the set keeps (0 to 10000). kubectl scale sets it.")
@@ -23,8 +72,17 @@ public class MicroVMSetSpec {
 
   /** Which MicroVMs belong to the set; must match the template's labels. */
   @JsonPropertyDescription(
-      "Which MicroVMs belong to the set. It must match template.metadata.labels; the operator reports a mismatch as condition SelectorMismatch.")
+      "Which MicroVMs belong to the set: a label selector that is not empty and matches"
+          + " template.metadata.labels.")
   @Required
+  @SchemaFrom(type = LabelSelectorSchema.class)
+  @ValidationRule(
+      value =
+          "(has(self.matchLabels) && size(self.matchLabels) > 0)"
+              + " || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+      message =
+          "selector must not be empty: give matchLabels or matchExpressions (an empty selector"
+              + " would select every MicroVM in the namespace)")
   private LabelSelector selector;
 
   /** What each MicroVM looks like. */

@@ -1,7 +1,9 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.model.annotation.LabelSelector;
 import io.fabric8.kubernetes.model.annotation.StatusReplicas;
@@ -10,6 +12,7 @@ import java.util.List;
 
 /** Observed state of a MicroVMSet. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Observed state of a MicroVMSet: how many MicroVMs it owns and how many run.")
 public class MicroVMSetStatus {
 
   /** How many MicroVMs the set owns now. */
@@ -33,6 +36,7 @@ public class MicroVMSetStatus {
 
   /** Latest observations, metav1.Condition-shaped. */
   @JsonPropertyDescription("Latest observations of the set, shaped like metav1.Condition.")
+  @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 
   public MicroVMSetStatus() {}

@@ -1,11 +1,12 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -18,10 +19,94 @@ import java.util.Objects;
 
 /** The desired microVM: its size, kernel, disks, network and placement. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "The desired microVM: its size, kernel, disks, network interfaces and placement. Every device"
+        + " (drive, network interface) is named, and the names are unique across both lists.")
 @ValidationRule(
-    value = "!has(self.drives) || self.drives.all(d, d.name != 'rootfs')",
-    message = "drive name 'rootfs' is reserved for spec.rootfs")
+    value = "!has(self.drives) || self.drives.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
+    message =
+        "drive names '"
+            + MicroVMSpec.ROOTFS_NAME
+            + "' and '"
+            + MicroVMSpec.RNG_NAME
+            + "' are reserved: the VMM names the root disk and the entropy device so",
+    fieldPath = ".drives")
+@ValidationRule(
+    value = "!has(self.network) || self.network.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
+    message =
+        "network interface names '"
+            + MicroVMSpec.ROOTFS_NAME
+            + "' and '"
+            + MicroVMSpec.RNG_NAME
+            + "' are reserved: the VMM names the root disk and the entropy device so",
+    fieldPath = ".network")
+@ValidationRule(
+    value =
+        "!has(self.drives) || !has(self.network)"
+            + " || self.drives.all(d, self.network.all(n, n.name != d.name))",
+    message =
+        "a drive and a network interface must not share a name: the VMM names every device by it",
+    fieldPath = ".network")
+@ValidationRule(
+    value =
+        "(has(self.drives) ? size(self.drives) : 0) + (has(self.rootfs) ? 1 : 0) <= "
+            + MicroVMSpec.MAX_DISKS,
+    message =
+        "too many disks: the VMM attaches at most "
+            + MicroVMSpec.MAX_DISKS
+            + " in all, spec.rootfs included (so at most "
+            + (MicroVMSpec.MAX_DISKS - 1)
+            + " drives beside a rootfs)",
+    fieldPath = ".drives")
+@ValidationRule(
+    value =
+        "!has(self.drives) || self.drives.all(d, !(has(d.readOnly) && d.readOnly)"
+            + " || self.drives.exists_one(e, has(e.readOnly) && e.readOnly && "
+            + MicroVMSpec.SAME_IMAGE
+            + "))",
+    message =
+        "two read-only drives use the same image: the VMM attaches an image file once (make one"
+            + " writable, which gives it a copy of its own, or drop the duplicate)",
+    fieldPath = ".drives")
+@ValidationRule(
+    value =
+        "!has(self.rootfs) || !has(self.drives)"
+            + " || !(has(self.rootfs.readOnly) && self.rootfs.readOnly)"
+            + " || !self.drives.exists(e, has(e.readOnly) && e.readOnly && "
+            + "((has(self.rootfs.source.path) && has(e.source.path)"
+            + " && self.rootfs.source.path == e.source.path)"
+            + " || (has(self.rootfs.source.sha256) && has(e.source.sha256)"
+            + " && self.rootfs.source.sha256 == e.source.sha256)))",
+    message =
+        "a read-only drive uses the same image as the read-only rootfs: the VMM attaches an image"
+            + " file once (make one writable, which gives it a copy of its own, or drop the"
+            + " duplicate)",
+    fieldPath = ".drives")
 public class MicroVMSpec {
+  /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
+  public static final int MAX_DISKS = 8;
+
+  /** Network interfaces the agent's VMM attaches (the agent's VmmRuntime uses it). */
+  public static final int MAX_NICS = 8;
+
+  /** The longest device name: the VMM's device ids are 1 to 63 characters. */
+  public static final int MAX_DEVICE_NAME = 63;
+
+  /** The VMM's name for the root disk: no drive or network interface may take it. */
+  public static final String ROOTFS_NAME = "rootfs";
+
+  /** The VMM's name for the entropy device (its RngConfig.ID): no drive or interface takes it. */
+  public static final String RNG_NAME = "rng";
+
+  // CEL, true when device x (a drive or an interface) has neither reserved name.
+  static final String NOT_RESERVED =
+      ".name != '" + ROOTFS_NAME + "' && x.name != '" + RNG_NAME + "'";
+
+  // CEL, true when drives d and e read the same file: one path, or one cached download.
+  static final String SAME_IMAGE =
+      "((has(d.source.path) && has(e.source.path) && d.source.path == e.source.path)"
+          + " || (has(d.source.sha256) && has(e.source.sha256)"
+          + " && d.source.sha256 == e.source.sha256))";
 
   /** Number of virtual CPUs. */
   @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
@@ -52,8 +137,9 @@ public class MicroVMSpec {
 
   /** Extra disks, attached after the rootfs in list order. */
   @JsonPropertyDescription(
-      "Extra virtio-blk disks, attached after the rootfs in list order. Names are unique. At most 16.")
-  @Size(max = 16)
+      "Extra virtio-blk disks, attached after the rootfs in list order (/dev/vdb, /dev/vdc, ...)."
+          + " Names are unique. At most 8 disks in all, the rootfs included.")
+  @Size(max = MAX_DISKS)
   @ValidationRule(
       value = "self.all(d, self.exists_one(e, e.name == d.name))",
       message = "drive names must be unique")
@@ -61,8 +147,9 @@ public class MicroVMSpec {
 
   /** Network interfaces, each a tap on the node's bridge. */
   @JsonPropertyDescription(
-      "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are unique. At most 8.")
-  @Size(max = 8)
+      "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are"
+          + " unique. At most 8.")
+  @Size(max = MAX_NICS)
   @ValidationRule(
       value = "self.all(n, self.exists_one(e, e.name == n.name))",
       message = "network interface names must be unique")
@@ -78,20 +165,37 @@ public class MicroVMSpec {
 
   /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
   @JsonPropertyDescription(
-      "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have room. On a MicroVM it cannot change once set; a MicroVMSet template may change it (VMs created afterwards use the new value).")
-  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-  @Size(max = 253)
+      "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have"
+          + " room. At most 63 characters, since it becomes the value of the hearth.dev/node"
+          + " label. On a MicroVM it cannot change once set; a MicroVMSet template may change it"
+          + " (VMs created afterwards use the new value).")
+  @Size(min = 1, max = 63)
+  @ValidationRule(
+      value = "self.matches('^" + CelText.DNS_SUBDOMAIN + "$')",
+      message =
+          "nodeName must be a node name: lowercase letters, digits, '-' and '.', starting and"
+              + " ending with a letter or digit")
   // No immutability rule here: this class is also a MicroVMSet's template. MicroVM carries it.
   private String nodeName;
 
   /** Labels a node must have for the VM to be placed there. */
   @JsonPropertyDescription(
       "Labels a node must carry (all of them, with these values) for the VM to be placed there.")
-  private Map<String, String> nodeSelector = new LinkedHashMap<>();
+  @Size(max = 64)
+  @ValidationRule(
+      value = CelText.KEYS_ARE_QUALIFIED_NAMES,
+      message = "nodeSelector keys must be label keys: " + CelText.QUALIFIED_NAME_WORDS)
+  @ValidationRule(
+      value = CelText.VALUES_ARE_LABEL_VALUES,
+      message = "nodeSelector values must be label values: " + CelText.LABEL_VALUE_WORDS)
+  private Map<String, @Size(max = 63) String> nodeSelector = new LinkedHashMap<>();
 
   /** Node taints this VM tolerates. */
   @JsonPropertyDescription(
-      "Node taints this VM tolerates, with the same meaning as a Pod's tolerations.")
+      "Node taints this VM tolerates, with the same meaning and checks as a Pod's tolerations."
+          + " At most 64.")
+  @SchemaFrom(type = TolerationSchema[].class)
+  @Size(max = 64)
   private List<Toleration> tolerations = new ArrayList<>();
 
   /** What the agent does when the guest exits. */

@@ -1,7 +1,9 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +14,9 @@ import java.util.Optional;
  * condition; the agent writes the runtime fields. Both patch status only.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "Observed state of a MicroVM: the operator writes the placement (phase Pending or"
+        + " Scheduled, nodeName), the node agent the rest.")
 public class MicroVMStatus {
 
   /** Where the VM is in its life. */
@@ -22,6 +27,7 @@ public class MicroVMStatus {
   /** Latest observations (Scheduled, Ready, Restarting), metav1.Condition-shaped. */
   @JsonPropertyDescription(
       "Latest observations of the VM's state (types Scheduled, Ready, Restarting), shaped like metav1.Condition.")
+  @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 
   /** The metadata.generation of the spec this status describes. */

@@ -1,11 +1,14 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 
 /** What each MicroVM of a set looks like. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What each MicroVM of the set looks like: its labels and annotations, and its" + " spec.")
 public class MicroVMTemplate {
 
   /** Labels and annotations of each created MicroVM. */

@@ -1,11 +1,13 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** What the agent wired for one interface. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("What the agent wired for one network interface: its address, MAC and tap.")
 public class NetworkInterfaceStatus {
 
   /** Name of the interface, as in spec.network. */

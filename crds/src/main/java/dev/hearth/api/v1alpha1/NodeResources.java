@@ -1,5 +1,6 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Min;
@@ -7,6 +8,7 @@ import java.util.Objects;
 
 /** An amount of vCPUs and memory on a node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("An amount of vCPUs and memory.")
 public class NodeResources {
 
   /** Number of vCPUs. */

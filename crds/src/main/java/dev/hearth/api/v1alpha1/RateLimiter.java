@@ -1,11 +1,15 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** Firecracker-style I/O limits: one bucket for bytes, one for operations. Live-updatable. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "Firecracker-style I/O limits: one token bucket for bytes, one for operations."
+        + " Changes apply to a running VM without a restart.")
 public class RateLimiter {
 
   /** Bucket counting bytes. */

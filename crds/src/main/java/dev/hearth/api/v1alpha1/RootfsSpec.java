@@ -1,5 +1,6 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -8,6 +9,8 @@ import java.util.Objects;
 
 /** The root block device (virtio-blk), attached first and used as {@code root=/dev/vda}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "The root disk: the first virtio-blk device (/dev/vda), mounted as root=/dev/vda.")
 public class RootfsSpec {
 
   /** Where the root disk image comes from. */

@@ -1,7 +1,9 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
@@ -20,7 +22,15 @@ import java.util.Objects;
     value =
         "(has(self.size) && self.size > 0) == (has(self.refillTimeMs) && self.refillTimeMs > 0)",
     message = "size and refillTimeMs must both be set (non-zero) or both be 0")
+@JsonClassDescription(
+    "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
+        + " are available once. A size or refill time of 0 disables it.")
 public class TokenBucket {
+  /**
+   * The longest refill time the VMM takes (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond
+   * arithmetic overflows above it.
+   */
+  public static final long MAX_REFILL_TIME_MS = 9223372036L;
 
   /** Bucket capacity in tokens (bytes or operations); 0 disables the bucket. */
   @JsonPropertyDescription(
@@ -30,8 +40,11 @@ public class TokenBucket {
 
   /** Milliseconds to refill an empty bucket to size; 0 disables the bucket. */
   @JsonPropertyDescription(
-      "Milliseconds it takes to refill an empty bucket to size. 0 disables the bucket.")
+      "Milliseconds it takes to refill an empty bucket to size, at most "
+          + MAX_REFILL_TIME_MS
+          + " (about 106 days). 0 disables the bucket.")
   @Min(0)
+  @Max(MAX_REFILL_TIME_MS)
   private Long refillTimeMs;
 
   /** Extra tokens usable once, on top of size; requires size. */

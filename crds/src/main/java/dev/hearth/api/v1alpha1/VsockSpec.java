@@ -1,5 +1,6 @@
 package dev.hearth.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
@@ -9,6 +10,8 @@ import java.util.Objects;
 
 /** A virtio-vsock device. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "A virtio-vsock device: sockets between the host and the guest without a network.")
 public class VsockSpec {
 
   /** The guest's context ID: 3 or more (0-2 are reserved), below 2^32-1. */

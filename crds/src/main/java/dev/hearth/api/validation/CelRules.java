@@ -42,9 +42,10 @@ import java.util.Optional;
  * can be correlated: through object properties and map keys, never into list items. An evaluation
  * error rejects the object, as it does on the server. A rule's {@code fieldPath} moves the reported
  * path, and its {@code messageExpression} (a string expression over {@code self}) words the
- * message. Not modelled: schema defaulting before validation, the cost budget, and those of
- * Kubernetes' own CEL libraries that {@link KubernetesCelLibrary} lacks. Root rules see {@code
- * metadata.name} and {@code metadata.generateName}, as on the server.
+ * message. Not modelled here: schema defaulting before validation ({@link CrdValidator} does it),
+ * the cost budget (the server checks it when the CRD is installed), and those of Kubernetes' own
+ * CEL libraries that {@link KubernetesCelLibrary} lacks. Root rules see {@code metadata.name} and
+ * {@code metadata.generateName}, as on the server.
  */
 public final class CelRules {
 
@@ -53,11 +54,18 @@ public final class CelRules {
    *
    * @param path the field, dotted from the root with list indexes ({@code spec.drives[1].name}), or
    *     {@code <root>}
+   * @param type the schema type where the rule is declared ({@code object}, {@code string}...),
+   *     which the API server prints as the invalid value
    */
-  public record Violation(String path, String rule, String message) {
+  public record Violation(String path, String rule, String message, String type) {
     @Override
     public String toString() {
       return path + ": " + message;
+    }
+
+    /** As the API server words it: {@code path: Invalid value: "type": message}. */
+    public String asServerSays() {
+      return path + ": Invalid value: \"" + type + "\": " + message;
     }
   }
 
@@ -286,10 +294,15 @@ public final class CelRules {
       String where = (at + c.fieldPath()).isEmpty() ? "<root>" : (at + c.fieldPath()).substring(1);
       try {
         if (!Boolean.TRUE.equals(c.p().eval(vars))) {
-          out.add(new Violation(where, c.rule(), message(c, vars)));
+          out.add(new Violation(where, c.rule(), message(c, vars), String.valueOf(s.getType())));
         }
       } catch (CelEvaluationException e) {
-        out.add(new Violation(where, c.rule(), "evaluation error: " + e.getMessage()));
+        out.add(
+            new Violation(
+                where,
+                c.rule(),
+                "evaluation error: " + e.getMessage(),
+                String.valueOf(s.getType())));
       }
     }
     if (s.getProperties() != null && value instanceof Map<?, ?> m) {

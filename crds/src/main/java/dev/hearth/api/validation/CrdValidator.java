@@ -18,8 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Validates a Hearth custom resource as an API server with its CRD installed would on create: the
  * metadata rules every resource obeys, the CRD's structural schema, and every {@code
- * x-kubernetes-validations} rule it carries (transition rules need an old object and are skipped).
- * Messages read "field.path: reason", as the server's do.
+ * x-kubernetes-validations} rule it carries (transition rules need an old object and are skipped),
+ * after filling in the schema's defaults. Messages read "field.path: reason" in the server's own
+ * words ({@code spec.vcpus: Invalid value: 33: spec.vcpus in body should be less than or equal to
+ * 32}, {@code spec.drives: Invalid value: "array": <the rule's message>}), as kubectl prints them.
  */
 public final class CrdValidator {
   private static final String CRD_RESOURCE = "META-INF/fabric8/%s." + HearthApi.GROUP + "-v1.yml";
@@ -63,22 +65,40 @@ public final class CrdValidator {
    * has a status subresource, as the server ignores it on create.
    */
   public List<String> validate(JsonNode resource) {
+    return validate(resource, false);
+  }
+
+  /**
+   * Every reason the API server would refuse {@code resource} written through its status
+   * subresource (as the agent and operator write status): the whole object is checked, its status
+   * included. Transition rules are skipped, as in {@link #validate}.
+   */
+  public List<String> validateStatusWrite(JsonNode resource) {
+    return validate(resource, true);
+  }
+
+  private List<String> validate(JsonNode resource, boolean statusWrite) {
     if (!resource.isObject()) {
       return List.of("<root>: must be an object");
     }
     ObjectNode object = resource.deepCopy();
-    if (statusSubresource) {
+    if (statusSubresource && !statusWrite) {
       object.remove("status");
     }
+    // The server fills in defaults as it decodes a request, before it validates anything.
+    schema.applyDefaults(object);
     List<String> errors = new ArrayList<>(ObjectMeta.validate(object));
-    List<String> structural = schema.validate(object);
-    errors.addAll(structural);
+    List<StructuralSchema.Violation> structural = schema.validate(object);
+    structural.forEach(v -> errors.add(v.toString()));
+    if (structural.stream().anyMatch(StructuralSchema.Violation::blocksRules)) {
+      // The server evaluates no rule over an object with such an error; it says so instead.
+      errors.add(
+          "<root>: some validation rules were not checked because the object was invalid;"
+              + " correct the existing errors to complete validation");
+      return errors;
+    }
     for (CelRules.Violation v : rules.validate(celView(object))) {
-      // A rule evaluated over a value of the wrong type fails with a type error: the schema
-      // violation above already says what is wrong.
-      if (structural.isEmpty() || !v.message().startsWith("evaluation error")) {
-        errors.add(v.toString());
-      }
+      errors.add(v.asServerSays());
     }
     return errors;
   }

@@ -25,13 +25,13 @@ final class ObjectMeta {
     List<String> errors = new ArrayList<>();
     JsonNode meta = resource.path("metadata");
     if (!meta.isObject()) {
-      errors.add("metadata.name: is required");
+      errors.add("metadata.name: Required value: name or generateName is required");
       return errors;
     }
     JsonNode name = meta.path("name");
     if (name.isMissingNode() || name.isNull() || name.asText().isEmpty()) {
       if (meta.path("generateName").asText("").isEmpty()) {
-        errors.add("metadata.name: is required");
+        errors.add("metadata.name: Required value: name or generateName is required");
       }
     } else if (!name.isTextual()) {
       errors.add("metadata.name: must be a string");

@@ -247,8 +247,9 @@ class CelRulesTest {
                 drives:
                   - {name: rootfs, source: {path: a}}
                 """,
-            "spec",
-            "drive name 'rootfs' is reserved for spec.rootfs"),
+            "spec.drives",
+            "drive names 'rootfs' and 'rng' are reserved: the VMM names the root disk and the"
+                + " entropy device so"),
         bad(
             "two interfaces with one name",
             KERNEL
@@ -315,7 +316,10 @@ class CelRulesTest {
     assertThat(set.validate(s))
         .extracting(Violation::path, Violation::message)
         .containsExactlyInAnyOrder(
-            tuple("spec.template.spec", "drive name 'rootfs' is reserved for spec.rootfs"),
+            tuple(
+                "spec.template.spec.drives",
+                "drive names 'rootfs' and 'rng' are reserved: the VMM names the root disk and the"
+                    + " entropy device so"),
             tuple("spec.template.spec.kernel.source", "a url source requires sha256"));
   }
 

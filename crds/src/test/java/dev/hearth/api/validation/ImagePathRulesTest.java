@@ -19,6 +19,9 @@ class ImagePathRulesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final CrdValidator VM = CrdValidator.forKind("MicroVM");
 
+  /** How the server (and so the validator) begins a CEL rule's refusal of a string field. */
+  private static final String INVALID = "spec.%s: Invalid value: \"string\": ";
+
   private static List<String> errorsFor(String path) {
     ObjectNode vm = JSON.createObjectNode();
     vm.put("apiVersion", "hearth.dev/v1alpha1").put("kind", "MicroVM");
@@ -39,26 +42,27 @@ class ImagePathRulesTest {
   @CsvSource(
       delimiter = '|',
       value = {
-        "/etc/passwd|spec.initrd.path: must be relative to the node's images root",
-        "../../etc/passwd|spec.initrd.path: must not contain '.' or '..' segments",
-        "linux/../../x|spec.initrd.path: must not contain '.' or '..' segments",
-        "linux/..|spec.initrd.path: must not contain '.' or '..' segments",
-        "./hello.elf|spec.initrd.path: must not contain '.' or '..' segments",
-        "linux//vmlinux|spec.initrd.path: must not contain empty segments",
-        "linux/|spec.initrd.path: must not contain empty segments",
+        "/etc/passwd|must be relative to the node's images root",
+        "../../etc/passwd|must not contain '.' or '..' segments",
+        "linux/../../x|must not contain '.' or '..' segments",
+        "linux/..|must not contain '.' or '..' segments",
+        "./hello.elf|must not contain '.' or '..' segments",
+        "linux//vmlinux|must not contain empty segments",
+        "linux/|must not contain empty segments",
       })
   void aPathThatCouldLeaveTheRootIsRefused(String path, String message) {
-    assertThat(errorsFor(path)).anySatisfy(e -> assertThat(e).startsWith(message));
+    assertThat(errorsFor(path))
+        .anySatisfy(e -> assertThat(e).startsWith(INVALID.formatted("initrd.path") + message));
   }
 
   @Test
   void controlCharactersAndOverlongPathsAreRefused() {
     assertThat(errorsFor("linux/vm\nlinux"))
-        .containsExactly("spec.initrd.path: must not contain control characters");
+        .containsExactly(INVALID.formatted("initrd.path") + "must not contain control characters");
     assertThat(errorsFor("a\u0000b"))
-        .containsExactly("spec.initrd.path: must not contain control characters");
+        .containsExactly(INVALID.formatted("initrd.path") + "must not contain control characters");
     assertThat(errorsFor("x".repeat(1025)))
-        .contains("spec.initrd.path: must be at most 1024 characters");
+        .contains("spec.initrd.path: Too long: may not be more than 1024 bytes");
     assertThat(errorsFor("x".repeat(1024))).isEmpty();
   }
 
@@ -73,11 +77,11 @@ class ImagePathRulesTest {
     spec.putArray("drives").addObject().put("name", "d").putObject("source").put("path", "/d");
     assertThat(VM.validate(vm))
         .containsExactlyInAnyOrder(
-            "spec.kernel.source.path: must be relative to the node's images root, without a"
-                + " leading '/'",
-            "spec.rootfs.source.path: must be relative to the node's images root, without a"
-                + " leading '/'",
-            "spec.drives[0].source.path: must be relative to the node's images root, without a"
-                + " leading '/'");
+            INVALID.formatted("kernel.source.path")
+                + "must be relative to the node's images root, without a leading '/'",
+            INVALID.formatted("rootfs.source.path")
+                + "must be relative to the node's images root, without a leading '/'",
+            INVALID.formatted("drives[0].source.path")
+                + "must be relative to the node's images root, without a leading '/'");
   }
 }

@@ -69,7 +69,8 @@ class ChartManifestsTest {
           .containsEntry("app.kubernetes.io/instance", Helm.RELEASE)
           .containsEntry("app.kubernetes.io/part-of", "hearth")
           .containsKey("helm.sh/chart");
-      boolean clusterScoped = o.getKind().startsWith("Cluster");
+      boolean clusterScoped =
+          o.getKind().startsWith("Cluster") || o.getKind().startsWith("ValidatingAdmissionPolicy");
       assertThat(o.getMetadata().getNamespace())
           .as("%s %s", o.getKind(), o.getMetadata().getName())
           .isEqualTo(clusterScoped ? null : Helm.NAMESPACE);

@@ -77,8 +77,9 @@ class ChartRbacTest {
             Map.of(
                 "hearth.dev/microvms", Set.of("get", "list", "watch", "patch"),
                 "hearth.dev/microvms/status", Set.of("patch"),
-                "hearth.dev/microvmnodes", Set.of("create", "get", "patch", "update"),
-                "hearth.dev/microvmnodes/status", Set.of("get", "patch", "update"),
+                // NodeRegistration: get and create its MicroVMNode, then JSON-patch its status.
+                "hearth.dev/microvmnodes", Set.of("create", "get"),
+                "hearth.dev/microvmnodes/status", Set.of("patch"),
                 "core/nodes", Set.of("get"),
                 "core/events", Set.of("create", "patch")));
   }

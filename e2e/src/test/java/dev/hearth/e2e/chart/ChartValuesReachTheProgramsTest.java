@@ -78,7 +78,8 @@ class ChartValuesReachTheProgramsTest {
     List<CommandLine> commands =
         List.of(
             ChartedProgram.AGENT.command(List.of("agent")),
-            ChartedProgram.OPERATOR.command(List.of()));
+            ChartedProgram.OPERATOR.command(List.of()),
+            ChartedProgram.OPERATOR.command(List.of("uninstall-cleanup")));
     for (CommandLine c : commands) {
       for (OptionSpec o : ChartedProgram.options(c)) {
         String expected =

@@ -25,6 +25,11 @@ record ChartWorkload(String render, Container container, ChartedProgram program)
     return new ChartWorkload(render, chart.agentContainer(), ChartedProgram.AGENT);
   }
 
+  /** The pre-delete hook's Job: the operator image with the subcommand uninstall-cleanup. */
+  static ChartWorkload uninstall(String render, Rendered chart) {
+    return new ChartWorkload(render, chart.uninstallContainer(), ChartedProgram.OPERATOR);
+  }
+
   /** The image's CMD is replaced by these; the chart always sets them for the agent. */
   List<String> args() {
     return container.getArgs() == null ? List.of() : container.getArgs();

@@ -2,18 +2,17 @@ package dev.hearth.e2e.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.e2e.ClusterTools;
+import dev.hearth.e2e.Command;
 import dev.hearth.e2e.ProjectRoot;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the helm binary that {@code helm/install-tools.sh} installs (once, into a cache) against the
@@ -27,7 +26,6 @@ final class Helm {
 
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
   private static final Map<List<String>, Rendered> RENDERED = new ConcurrentHashMap<>();
-  private static Path binary;
 
   record Result(int status, String stdout, String stderr) {
     Result assertSucceeded() {
@@ -39,14 +37,8 @@ final class Helm {
   private Helm() {}
 
   /** The helm binary, installed by the project's own script on first use. */
-  static synchronized Path binary() {
-    if (binary == null) {
-      Result r = run(List.of("sh", ROOT.resolve("helm/install-tools.sh").toString()), 300);
-      assertThat(r.status()).as("helm/install-tools.sh failed:\n%s", r.stderr()).isZero();
-      binary = Path.of(r.stdout().strip().lines().reduce((a, b) -> b).orElseThrow(), "helm");
-      assertThat(binary).isExecutable();
-    }
-    return binary;
+  static Path binary() {
+    return ClusterTools.helm();
   }
 
   /** Runs helm with the given arguments. */
@@ -87,33 +79,7 @@ final class Helm {
   }
 
   private static Result run(List<String> command, int timeoutSeconds) {
-    try {
-      Path out = Files.createTempFile("helm", ".out");
-      Path err = Files.createTempFile("helm", ".err");
-      try {
-        Process p =
-            new ProcessBuilder(command)
-                .directory(ROOT.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-          throw new AssertionError(command + " ran longer than " + timeoutSeconds + " s");
-        }
-        return new Result(
-            p.exitValue(),
-            Files.readString(out, StandardCharsets.UTF_8),
-            Files.readString(err, StandardCharsets.UTF_8));
-      } finally {
-        Files.deleteIfExists(out);
-        Files.deleteIfExists(err);
-      }
-    } catch (IOException e) {
-      throw new AssertionError("cannot run " + command + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted running " + command, e);
-    }
+    Command.Result r = Command.run(command, ROOT, Map.of(), Duration.ofSeconds(timeoutSeconds));
+    return new Result(r.status(), r.stdout(), r.stderr());
   }
 }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -42,6 +43,15 @@ record Rendered(List<HasMetadata> objects) {
 
   DaemonSet agent() {
     return one(DaemonSet.class, Helm.RELEASE + "-agent");
+  }
+
+  /** The pre-delete hook's Job (values: uninstall). */
+  Job uninstallJob() {
+    return one(Job.class, Helm.RELEASE + "-uninstall");
+  }
+
+  Container uninstallContainer() {
+    return uninstallJob().getSpec().getTemplate().getSpec().getContainers().getFirst();
   }
 
   Container operatorContainer() {

@@ -43,6 +43,8 @@ class ValuesSchemaTest {
     BAD.put("operator.logLevel=loud", "at '/operator/logLevel'");
     BAD.put("metrics.serviceMonitor.interval=soon", "at '/metrics/serviceMonitor/interval'");
     BAD.put("rbac.create=maybe", "at '/rbac/create'");
+    BAD.put("uninstall.timeoutSeconds=0", "at '/uninstall/timeoutSeconds'");
+    BAD.put("uninstall.deleteMicroVMs=yes", "at '/uninstall/deleteMicroVMs'");
     BAD.put("imagePullSecrets[0]=Reg_Cred", "at '/imagePullSecrets/0'");
     BAD.put("nonsense=1", "additional properties 'nonsense' not allowed");
   }

@@ -2,6 +2,7 @@ package dev.hearth.e2e.system;
 
 import dev.hearth.agent.daemon.AgentDaemon;
 import dev.hearth.agent.daemon.AgentSettings;
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.net.CommandRunner;
@@ -108,6 +109,7 @@ final class AgentNode implements AutoCloseable {
             HearthApi.DEFAULT_LEASE_DURATION_SECONDS,
             new NodeRegistration.Reservations(0, 0),
             64L << 20,
+            Destinations.ANY, // ImageServer is on loopback
             16 * 1024,
             Duration.ofSeconds(2),
             "e2e");

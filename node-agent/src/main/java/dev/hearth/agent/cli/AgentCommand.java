@@ -2,6 +2,7 @@ package dev.hearth.agent.cli;
 
 import dev.hearth.agent.daemon.AgentDaemon;
 import dev.hearth.agent.daemon.AgentSettings;
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.TunTapFactory;
@@ -130,6 +131,16 @@ final class AgentCommand implements Callable<Integer> {
   long imageCacheMiB;
 
   @Option(
+      names = "--image-allow-private-networks",
+      defaultValue = "${env:HEARTH_IMAGE_ALLOW_PRIVATE_NETWORKS:-false}",
+      arity = "1",
+      description =
+          "Let image URLs reach private addresses (10/8, 172.16/12, 192.168/16, 100.64/10,"
+              + " fc00::/7); loopback, link-local and metadata addresses stay refused"
+              + " (env HEARTH_IMAGE_ALLOW_PRIVATE_NETWORKS; default ${DEFAULT-VALUE}).")
+  boolean imageAllowPrivateNetworks;
+
+  @Option(
       names = "--console-buffer-kib",
       defaultValue = "${env:HEARTH_CONSOLE_BUFFER_KIB:-64}",
       description =
@@ -205,6 +216,7 @@ final class AgentCommand implements Callable<Integer> {
           leaseDurationSeconds,
           new NodeRegistration.Reservations(reservedVcpus, reservedMemoryMiB),
           imageCacheMiB << 20,
+          imageAllowPrivateNetworks ? Destinations.PUBLIC_AND_PRIVATE : Destinations.PUBLIC,
           consoleKiB << 10,
           Duration.ofSeconds(stopGraceSeconds),
           HearthBuild.version());

@@ -1,31 +1,30 @@
 package dev.hearth.agent.cli;
 
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.run.HostUnavailableException;
 import dev.hearth.agent.run.KvmCannotRunGuestException;
-import dev.hearth.agent.run.LocalRunner;
+import dev.hearth.agent.run.LocalNetwork;
+import dev.hearth.agent.run.LocalRun;
 import dev.hearth.agent.run.ManifestException;
-import dev.hearth.agent.run.ManifestReader;
 import dev.hearth.agent.run.RunException;
-import dev.hearth.agent.runtime.VmmRuntime;
-import dev.hearth.agent.spec.SpecMapper;
-import dev.hearth.agent.spec.SpecRejectedException;
-import dev.hearth.agent.spec.VmPlan;
-import dev.hearth.api.v1alpha1.MicroVM;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code hearth run <microvm.yaml>}: boots one MicroVM manifest on this machine, no cluster. */
+/** {@code hearth run <manifest.yaml>}: boots one MicroVM manifest on this machine, no cluster. */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
       "Boot a MicroVM manifest on this machine and stream its console.",
+      "A MicroVMSet boots one replica of its template (<set>-0). A guest that ends boots again"
+          + " as its restartPolicy says (Always is the default), with the node agent's back-off,"
+          + " until Ctrl-C.",
+      "spec.network needs root: each interface gets a tap on a bridge of the run's own, an"
+          + " address from its subnet and NAT out; all of it is removed when the run ends.",
       "Image paths are relative to the images folder (--images-dir), as a node's are to its"
           + " agent's.",
       "Exit status: 0 when the guest resets or powers off, 1 when it crashes,"
@@ -54,33 +53,44 @@ final class RunCommand implements Callable<Integer> {
               + " outside it can be named, symbolic links included.")
   Path imagesDir;
 
+  @Option(
+      names = "--bridge",
+      paramLabel = "NAME",
+      description =
+          "The bridge for the VM's interfaces, made for this run and removed after it (default:"
+              + " hearth-run<n>, n the first free of this host's hearth runs; never the node"
+              + " agent's hearth0). It must not exist yet.")
+  String bridge;
+
+  @Option(
+      names = "--subnet",
+      paramLabel = "CIDR",
+      description =
+          "The guests' subnet on that bridge, NATed out (default: 10.214.<n>.0/24). It must not"
+              + " overlap a route of this host.")
+  String subnet;
+
   @Override
   public Integer call() {
     try {
-      MicroVM vm = new ManifestReader().read(manifest);
-      VmPlan plan;
-      try {
-        plan = new SpecMapper(new VmmRuntime().capabilities()).map(vm.getSpec());
-      } catch (SpecRejectedException e) {
-        throw new ManifestException(e.getMessage(), e);
-      }
       Path root = imagesDir != null ? imagesDir : manifest.toAbsolutePath().getParent();
-      ImageCache images =
-          new ImageCache(
-              cacheDir,
-              new NodeImages(root),
-              4L << 30,
-              ImageCache.Timeouts.DEFAULT,
-              new SimpleMeterRegistry());
-      return new LocalRunner(
-              images, LocalRunner.KVM_DEVICE, LocalRunner.KernelCheck.LINUX_PROBE, System.err)
-          .run(vm.getMetadata().getName(), plan, System.out);
+      LocalNetwork.Settings network =
+          new LocalNetwork.Settings(Optional.ofNullable(bridge), subnet(), LocalNetwork.STATE_ROOT);
+      return LocalRun.onThisHost(root, cacheDir, network, System.err).run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());
     } catch (HostUnavailableException e) {
       throw new UserFacingException(UserFacingException.UNAVAILABLE, e.getMessage());
     } catch (RunException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
+    }
+  }
+
+  private Optional<Cidr> subnet() throws ManifestException {
+    try {
+      return Optional.ofNullable(subnet).map(Cidr::parse);
+    } catch (IllegalArgumentException e) {
+      throw new ManifestException("--subnet: " + e.getMessage(), e);
     }
   }
 }

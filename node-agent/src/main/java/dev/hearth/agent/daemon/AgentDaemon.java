@@ -14,10 +14,12 @@ import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
+import dev.hearth.agent.node.NodeFence;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.state.PrivateFiles;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * The whole node agent wired together: HTTP (console, metrics, health), the node network, the image
  * cache, registration, the Lease, and the reconcile loop. Startup order: HTTP first (so liveness
  * answers), network, registration, reconcile loop (which recovers), Lease last (the node is Ready
- * only once the agent can serve). {@link #close()} stops VMs cleanly and stops renewing.
+ * only once the agent can serve). {@link #close()} stops VMs cleanly, stops renewing and removes
+ * the node network.
  */
 public final class AgentDaemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
@@ -97,6 +100,8 @@ public final class AgentDaemon implements AutoCloseable {
     AgentHttpServer http = new AgentHttpServer(settings.http(), consoles, metrics, health).start();
     health.addLiveness("http", Optional::empty);
     try {
+      // Tenants' disks and images live below it: the agent's alone (0700), also after an upgrade.
+      PrivateFiles.directories(settings.stateDir());
       Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
       GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =
@@ -107,6 +112,7 @@ public final class AgentDaemon implements AutoCloseable {
               new NodeImages(settings.imagesDir()),
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
+              settings.imageDestinations(),
               metrics.registry());
       new NodeRegistration(client, settings.nodeName())
           .register(
@@ -140,12 +146,18 @@ public final class AgentDaemon implements AutoCloseable {
               settings.leaseDurationSeconds(),
               InstantSource.system(),
               () -> health.readinessProblems().stream().findFirst());
-      lease.renew();
+      // Fenced once the Lease has gone unrenewed for its duration, i.e. once it has expired: the
+      // operator moves VMs only after its grace period on top, by which time they are stopped
+      // here. Stopping closes HTTP too, so the liveness probe restarts the agent afresh.
+      NodeFence fence =
+          new NodeFence(
+              lease::renew,
+              Duration.ofSeconds(settings.leaseDurationSeconds()),
+              InstantSource.system(),
+              why -> Thread.ofPlatform().name("hearth-fence").start(() -> daemon.stop(why)));
+      fence.run();
       daemon.heartbeat.scheduleAtFixedRate(
-          lease::renew,
-          lease.interval().toMillis(),
-          lease.interval().toMillis(),
-          TimeUnit.MILLISECONDS);
+          fence, lease.interval().toMillis(), lease.interval().toMillis(), TimeUnit.MILLISECONDS);
       LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
       return daemon;
     } catch (Exception | Error e) {
@@ -167,7 +179,11 @@ public final class AgentDaemon implements AutoCloseable {
     return context;
   }
 
-  /** Stops every VM cleanly (status says why), stops renewing the Lease, closes HTTP. */
+  /**
+   * Stops every VM cleanly (status says why), stops renewing the Lease, removes the taps, bridge
+   * and firewall tables it made on the node (the next start makes them again, so nothing of Hearth
+   * is left on a node whose agent is gone), closes HTTP.
+   */
   public void stop(String why) {
     if (closed) {
       return;
@@ -176,6 +192,11 @@ public final class AgentDaemon implements AutoCloseable {
     heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
     agent.shutdown(why, settings.stopGrace().plusSeconds(10));
     agent.close();
+    try {
+      context.network().tearDown();
+    } catch (RuntimeException e) {
+      LOG.warn("could not remove the node network on stop: {}", e.getMessage());
+    }
     http.close();
   }
 

@@ -1,5 +1,6 @@
 package dev.hearth.agent.daemon;
 
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.node.NodeRegistration;
 import java.net.InetSocketAddress;
@@ -13,7 +14,11 @@ import java.time.Duration;
  * @param imagesDir the images root: a spec's image paths are relative to it, and nothing outside it
  *     can be named
  * @param leaseNamespace where the node Lease lives (the chart's release namespace)
- * @param imageCacheBytes size above which unreferenced cached images are evicted
+ * @param imageCacheBytes the image cache's size: unreferenced images are evicted above it, and a
+ *     download may not take it beyond it
+ * @param imageDestinations which addresses image URLs may reach: {@code
+ *     --image-allow-private-networks} chooses public only or public and private; only tests choose
+ *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
  */
 public record AgentSettings(
@@ -27,6 +32,7 @@ public record AgentSettings(
     int leaseDurationSeconds,
     NodeRegistration.Reservations reserved,
     long imageCacheBytes,
+    Destinations imageDestinations,
     int consoleBufferBytes,
     Duration stopGrace,
     String version) {

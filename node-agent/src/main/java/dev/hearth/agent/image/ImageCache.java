@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.agent.state.PrivateFiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +24,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Kernels, initrds and disk images for the node's VMs. Remote images land in a content-addressed
@@ -35,6 +38,7 @@ import java.util.stream.Stream;
  * copy through {@link WritableCopy}.
  */
 public final class ImageCache {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageCache.class);
   private final NodeImages nodeImages;
   private final Path blobs;
   private final Path tmp;
@@ -52,15 +56,30 @@ public final class ImageCache {
    */
   public ImageCache(
       Path root, NodeImages nodeImages, long maxBytes, Timeouts timeouts, MeterRegistry registry) {
+    this(root, nodeImages, maxBytes, timeouts, Destinations.PUBLIC, registry);
+  }
+
+  /**
+   * @param destinations which addresses image URLs may reach
+   */
+  public ImageCache(
+      Path root,
+      NodeImages nodeImages,
+      long maxBytes,
+      Timeouts timeouts,
+      Destinations destinations,
+      MeterRegistry registry) {
     this.nodeImages = nodeImages;
     this.blobs = root.resolve("sha256");
     this.tmp = root.resolve("tmp");
     this.maxBytes = maxBytes;
     this.downloader =
-        new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), maxBytes);
+        new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), destinations);
     try {
-      Files.createDirectories(blobs);
-      Files.createDirectories(tmp);
+      // Tenants' images: readable by the agent alone.
+      PrivateFiles.directories(root);
+      PrivateFiles.directories(blobs);
+      PrivateFiles.directories(tmp);
       clearPartialDownloads();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare image cache " + root, e);
@@ -128,23 +147,59 @@ public final class ImageCache {
       Path part = tmp.resolve(digest + ".part");
       try {
         Files.deleteIfExists(part);
-        String actual = downloader.download(source.uri(), part);
+        String actual = downloader.download(source.uri(), part, room(source));
         if (!actual.equals(digest)) {
+          // The actual digest is the remote body's: the agent's log, not the tenant's status.
+          LOG.warn("{} has sha256 {}, not the spec's {}", source.uri(), actual, digest);
           throw new ImageException.ChecksumMismatch(
-              source.uri() + " has sha256 " + actual + " but the spec expects " + digest);
+              source.uri() + ": download failed: the content does not match sha256 " + digest);
         }
         synchronized (this) {
+          long size = Files.size(part);
+          if (referencedBytesLocked() + size > maxBytes) { // others filled it meanwhile
+            throw cacheFull(source);
+          }
           Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
           ownersByDigest.computeIfAbsent(digest, d -> new HashSet<>()).add(owner);
           evictLocked();
         }
         return blob;
       } catch (IOException e) {
-        throw new ImageException.FetchFailed("cannot store " + source.uri() + ": " + e, e);
+        LOG.warn("cannot store {}", source.uri(), e);
+        throw new ImageException.FetchFailed(
+            source.uri() + ": download failed: cannot store it on the node", e);
       } finally {
         deleteQuietly(part);
       }
     }
+  }
+
+  /**
+   * The most a download may add: the cache's size less what VMs hold (unreferenced entries are
+   * evicted to make room), so the cap holds during a download, not only after it.
+   */
+  private synchronized long room(ImageSource.Remote source) throws ImageException {
+    long room = maxBytes - referencedBytesLocked();
+    if (room <= 0) {
+      throw cacheFull(source);
+    }
+    return room;
+  }
+
+  private long referencedBytesLocked() {
+    return entries().stream()
+        .filter(e -> ownersByDigest.containsKey(e.digest()))
+        .mapToLong(Entry::size)
+        .sum();
+  }
+
+  private ImageException cacheFull(ImageSource.Remote source) {
+    return new ImageException.FetchFailed(
+        source.uri()
+            + ": download failed: the node's image cache ("
+            + maxBytes
+            + " bytes) is full of images in use",
+        null);
   }
 
   private synchronized boolean holdIfCached(Path blob, String digest, String owner) {

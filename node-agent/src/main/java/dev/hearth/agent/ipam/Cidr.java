@@ -100,6 +100,25 @@ public record Cidr(int network, int prefixLength) {
     return (address & netmask()) == network;
   }
 
+  /**
+   * Whether this subnet shares an address with {@code other}: an address ({@code a.b.c.d}) or a
+   * prefix of any length ({@code a.b.c.d/n}), as {@code ip route} prints them.
+   */
+  public boolean overlaps(String other) {
+    String[] parts = other.trim().split("/", -1);
+    int length;
+    try {
+      length = parts.length == 1 ? 32 : Integer.parseInt(parts[1]);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + other + "' has no numeric prefix length");
+    }
+    if (parts.length > 2 || length < 0 || length > 32) {
+      throw new IllegalArgumentException("'" + other + "' is not of the form a.b.c.d[/n]");
+    }
+    int shorter = mask(Math.min(length, prefixLength));
+    return (parseAddress(parts[0], other) & shorter) == (network & shorter);
+  }
+
   public static String format(int address) {
     return ((address >>> 24) & 0xff)
         + "."

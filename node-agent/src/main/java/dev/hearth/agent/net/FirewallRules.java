@@ -6,9 +6,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Hearth's nftables rules, kept in tables of its own ({@code ip hearth}, {@code bridge hearth}) and
- * always rewritten whole from the live attachments in one atomic {@code nft -f} transaction. A rule
- * therefore exists exactly while its VM does; after a crash the next apply drops any leftover.
+ * Hearth's nftables rules, kept in tables of its own ({@code ip hearth}, {@code bridge hearth} for
+ * the node agent; a {@code hearth run} has its own, see {@link NetworkNames}) and always rewritten
+ * whole from the live attachments in one atomic {@code nft -f} transaction. A rule therefore exists
+ * exactly while its VM does; after a crash the next apply drops any leftover.
  *
  * <ul>
  *   <li>{@code ip hearth}: masquerade guest traffic that leaves the subnet (egress NAT).
@@ -21,12 +22,17 @@ public final class FirewallRules {
   public static final String TABLE = "hearth";
 
   private final CommandRunner commands;
-  private final String bridge;
+  private final NetworkNames names;
   private final Cidr subnet;
 
+  /** The node agent's rules for {@code bridge}: {@link NetworkNames#agent}. */
   public FirewallRules(CommandRunner commands, String bridge, Cidr subnet) {
+    this(commands, NetworkNames.agent(bridge), subnet);
+  }
+
+  public FirewallRules(CommandRunner commands, NetworkNames names, Cidr subnet) {
     this.commands = commands;
-    this.bridge = bridge;
+    this.names = names;
     this.subnet = subnet;
   }
 
@@ -36,24 +42,34 @@ public final class FirewallRules {
 
   /** Deletes both tables; a no-op when they do not exist. */
   public void remove() {
+    String t = names.table();
     commands.run(
         List.of("nft", "-f", "-"),
-        "table ip hearth\ndelete table ip hearth\ntable bridge hearth\ndelete table bridge hearth\n");
+        "table ip "
+            + t
+            + "\ndelete table ip "
+            + t
+            + "\ntable bridge "
+            + t
+            + "\ndelete table bridge "
+            + t
+            + "\n");
   }
 
   String render(Collection<Attachment> live) {
+    String t = names.table();
     StringBuilder s = new StringBuilder();
     // Declaring then deleting makes the script idempotent: it works whether or not the table
     // exists.
-    s.append("table ip hearth\ndelete table ip hearth\n");
-    s.append("table ip hearth {\n");
+    s.append("table ip ").append(t).append("\ndelete table ip ").append(t).append('\n');
+    s.append("table ip ").append(t).append(" {\n");
     s.append("  chain postrouting {\n");
     s.append("    type nat hook postrouting priority srcnat; policy accept;\n");
     s.append("    ip saddr ").append(subnet).append(" ip daddr != ").append(subnet);
-    s.append(" masquerade comment \"hearth egress from ").append(bridge).append("\"\n");
+    s.append(" masquerade comment \"hearth egress from ").append(names.bridge()).append("\"\n");
     s.append("  }\n}\n");
-    s.append("table bridge hearth\ndelete table bridge hearth\n");
-    s.append("table bridge hearth {\n");
+    s.append("table bridge ").append(t).append("\ndelete table bridge ").append(t).append('\n');
+    s.append("table bridge ").append(t).append(" {\n");
     s.append("  chain guard {\n");
     s.append("    type filter hook prerouting priority -200; policy accept;\n");
     List<Attachment> sorted = live.stream().sorted(Comparator.comparing(Attachment::tap)).toList();
@@ -69,7 +85,8 @@ public final class FirewallRules {
       s.append("    iifname ").append(tap).append(" ip saddr != ").append(ip).append(" drop\n");
       s.append("    iifname ").append(tap).append(" accept\n");
     }
-    s.append("    iifname \"").append(InterfaceNames.TAP_PREFIX).append("*\" drop\n");
+    // Only this network's taps: another's (the agent's, another hearth run's) have their own.
+    s.append("    iifname \"").append(names.tapPrefix()).append("*\" drop\n");
     s.append("  }\n}\n");
     return s.toString();
   }

@@ -15,4 +15,11 @@ public interface GuestNetwork {
 
   /** Keeps only {@code liveOwners} ({@code <uid>/<iface>}); returns what it removed. */
   Set<String> reconcile(Set<String> liveOwners);
+
+  /**
+   * The agent is stopping with its VMs stopped: removes from the host what the network made there
+   * (taps, bridge, firewall tables), since the next start makes it again. Address allocations stay,
+   * so each VM gets its address back. A network that made nothing on the host has nothing to do.
+   */
+  default void tearDown() {}
 }

@@ -14,11 +14,19 @@ public final class InterfaceNames {
   /** Every tap Hearth creates starts with this; nothing else on the node may use it. */
   public static final String TAP_PREFIX = "hth";
 
+  /** The longest tap prefix: with the 10 hex digits it fits IFNAMSIZ (15). */
+  public static final int MAX_PREFIX = 5;
+
   private InterfaceNames() {}
 
-  /** {@code hth} + 10 hex digits: 13 characters, inside IFNAMSIZ (15). */
+  /** The agent's tap: {@code hth} + 10 hex digits, 13 characters, inside IFNAMSIZ (15). */
   public static String tapName(String owner) {
-    return TAP_PREFIX + HexFormat.of().formatHex(hash(owner), 0, 5);
+    return tapName(TAP_PREFIX, owner);
+  }
+
+  /** {@code prefix} (at most {@value #MAX_PREFIX} characters) + 10 hex digits. */
+  public static String tapName(String prefix, String owner) {
+    return prefix + HexFormat.of().formatHex(hash(owner), 0, 5);
   }
 
   /** A locally administered unicast MAC ({@code 02:...}). */

@@ -19,16 +19,24 @@ public final class NodeNetwork implements GuestNetwork {
   private final CommandRunner commands;
   private final TapFactory taps;
   private final Ipam ipam;
+  private final NetworkNames names;
   private final String bridge;
   private final FirewallRules firewall;
   private final Map<String, Attachment> live = new HashMap<>();
 
+  /** The node agent's network on {@code bridge} ({@link NetworkNames#agent}). */
   public NodeNetwork(CommandRunner commands, TapFactory taps, Ipam ipam, String bridge) {
+    this(commands, taps, ipam, NetworkNames.agent(bridge));
+  }
+
+  /** A network with names of its own, beside the agent's on the same host ({@code hearth run}). */
+  public NodeNetwork(CommandRunner commands, TapFactory taps, Ipam ipam, NetworkNames names) {
     this.commands = commands;
     this.taps = taps;
     this.ipam = ipam;
-    this.bridge = bridge;
-    this.firewall = new FirewallRules(commands, bridge, ipam.subnet());
+    this.names = names;
+    this.bridge = names.bridge();
+    this.firewall = new FirewallRules(commands, names, ipam.subnet());
   }
 
   /** One interface a VM asks for: its guest-side name and an optional fixed MAC. */
@@ -67,7 +75,7 @@ public final class NodeNetwork implements GuestNetwork {
       for (InterfaceRequest req : interfaces) {
         String owner = owner(vmUid, req.name());
         Inet4Address ip = ipam.allocate(owner);
-        String tap = InterfaceNames.tapName(owner);
+        String tap = InterfaceNames.tapName(names.tapPrefix(), owner);
         String mac = req.mac().orElseGet(() -> InterfaceNames.mac(owner));
         Attachment a =
             new Attachment(req.name(), owner, tap, mac, ip, ipam.subnet(), ipam.gateway());
@@ -105,7 +113,7 @@ public final class NodeNetwork implements GuestNetwork {
     }
     for (String owner : owners) {
       live.remove(owner);
-      taps.delete(InterfaceNames.tapName(owner));
+      taps.delete(InterfaceNames.tapName(names.tapPrefix(), owner));
       ipam.release(owner);
     }
     firewall.apply(live.values());
@@ -118,7 +126,7 @@ public final class NodeNetwork implements GuestNetwork {
   @Override
   public synchronized Set<String> reconcile(Set<String> liveOwners) {
     Set<String> keepTaps = new TreeSet<>();
-    liveOwners.forEach(o -> keepTaps.add(InterfaceNames.tapName(o)));
+    liveOwners.forEach(o -> keepTaps.add(InterfaceNames.tapName(names.tapPrefix(), o)));
     Set<String> deleted = new TreeSet<>();
     for (String link : hearthLinks()) {
       if (!keepTaps.contains(link)) {
@@ -132,8 +140,16 @@ public final class NodeNetwork implements GuestNetwork {
     return deleted;
   }
 
-  /** Removes the bridge and rules (the node is leaving Hearth); taps must be detached first. */
+  /**
+   * Removes every Hearth tap, then the rules and the bridge; addresses stay allocated, for the VMs
+   * the next start boots again. Taps go first, so that none is ever on the bridge unguarded.
+   */
+  @Override
   public synchronized void tearDown() {
+    for (String tap : hearthLinks()) {
+      taps.delete(tap);
+    }
+    live.clear();
     firewall.remove();
     if (linkExists(bridge)) {
       commands.run("ip", "link", "del", "dev", bridge);
@@ -144,7 +160,7 @@ public final class NodeNetwork implements GuestNetwork {
     return List.copyOf(live.values());
   }
 
-  /** Network devices whose names carry Hearth's tap prefix. */
+  /** Network devices whose names carry this network's tap prefix. */
   public Set<String> hearthLinks() {
     Set<String> out = new TreeSet<>();
     for (String line : commands.run("ip", "-br", "link", "show").split("\n")) {
@@ -153,7 +169,7 @@ public final class NodeNetwork implements GuestNetwork {
       if (at >= 0) {
         name = name.substring(0, at);
       }
-      if (name.startsWith(InterfaceNames.TAP_PREFIX)) {
+      if (name.startsWith(names.tapPrefix())) {
         out.add(name);
       }
     }
@@ -175,7 +191,7 @@ public final class NodeNetwork implements GuestNetwork {
   private void removeQuietly(String owner, RuntimeException cause) {
     live.remove(owner);
     try {
-      taps.delete(InterfaceNames.tapName(owner));
+      taps.delete(InterfaceNames.tapName(names.tapPrefix(), owner));
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

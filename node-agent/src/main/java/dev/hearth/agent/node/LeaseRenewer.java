@@ -83,6 +83,9 @@ public final class LeaseRenewer {
     } catch (KubernetesClientException e) {
       LOG.warn("renewing Lease {}/{} failed: {}", namespace, name, e.getMessage());
       return false;
+    } catch (RuntimeException e) { // a client or serialization bug must not end the heartbeat
+      LOG.error("renewing Lease {}/{} failed", namespace, name, e);
+      return false;
     }
   }
 }

@@ -76,7 +76,7 @@ final class LaunchPreparer {
             plan.memoryMiB(),
             images.kernel(),
             images.initrd(),
-            cmdline(name, plan, attachments),
+            plan.generatedCmdline(name, attachments),
             plan.extraCmdline(),
             images.disks(),
             nics,
@@ -85,12 +85,5 @@ final class LaunchPreparer {
             console,
             meters);
     return new Prepared(launch, attachments);
-  }
-
-  /** The generated kernel arguments, with the first interface's address for {@code hostname}. */
-  static String cmdline(String hostname, VmPlan plan, List<Attachment> attachments) {
-    String host = hostname.length() > 63 ? hostname.substring(0, 63) : hostname;
-    return plan.generatedCmdline(
-        attachments.stream().findFirst().map(a -> a.kernelIpArgument(host, "eth0")));
   }
 }

@@ -3,11 +3,14 @@ package dev.hearth.agent.run;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.LaunchImages;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.kvm.KvmException;
@@ -25,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +37,10 @@ import java.util.stream.Stream;
 
 /**
  * Boots one planned VM on this machine: resolves its images, checks KVM (and, for a Linux kernel,
- * that this KVM can run Linux), creates the VM through the same plan-to-VMM path as the node agent
- * ({@link LaunchImages}, {@link VmmRuntime#config}), streams the console to {@code console} and
- * waits for the guest to end. Ctrl-C stops it cleanly.
+ * that this KVM can run Linux), wires its interfaces to a network of the run's own ({@link
+ * LocalNetwork}), creates the VM through the same plan-to-VMM path as the node agent ({@link
+ * LaunchImages}, {@link VmmRuntime#config}), streams the console to {@code console} and waits for
+ * the guest to end, booting it again as its restart policy says. Ctrl-C stops it cleanly.
  */
 public final class LocalRunner {
   /** The device the VMM opens; the pre-check looks at the same one. */
@@ -69,53 +74,88 @@ public final class LocalRunner {
   /** Who holds the run's cached images. */
   private static final String OWNER = "hearth-run";
 
+  /** Sets up the run's guest network, for a VM with interfaces. */
+  @FunctionalInterface
+  public interface Networks {
+    LocalNetwork open() throws HostUnavailableException;
+  }
+
   private final ImageCache images;
   private final Path kvmDevice;
   private final KernelCheck kernelCheck;
+  private final Networks networks;
   private final PrintStream status;
+  private volatile StopSignal active;
 
   /**
    * @param images where node paths resolve (hearth run's images folder) and URL images are cached
    * @param kvmDevice the KVM device to check before anything is created: {@link #KVM_DEVICE}, which
    *     the VMM opens, or a stand-in in tests
    * @param kernelCheck whether KVM here can boot the kernel ({@link KernelCheck#LINUX_PROBE})
+   * @param networks the guest network for a VM with interfaces ({@link LocalNetwork#onThisHost})
    * @param status where progress and the final line go (stderr)
    */
   public LocalRunner(
-      ImageCache images, Path kvmDevice, KernelCheck kernelCheck, PrintStream status) {
+      ImageCache images,
+      Path kvmDevice,
+      KernelCheck kernelCheck,
+      Networks networks,
+      PrintStream status) {
     this.images = images;
     this.kvmDevice = kvmDevice;
     this.kernelCheck = kernelCheck;
+    this.networks = networks;
     this.status = status;
   }
 
   /**
    * Runs {@code plan}, the VM {@code name}, to its end and returns the process exit status for how
-   * the guest ended.
+   * the guest ended. With {@code restartPolicy} Always (or OnFailure, after a failure) a guest that
+   * ends boots again after the agent's back-off, until Ctrl-C or SIGTERM; then the status is {@link
+   * #STOPPED}. Whatever the run made (taps, bridge, rules, disk copies) is gone when this returns,
+   * also when it was interrupted.
    */
-  public int run(String name, VmPlan plan, OutputStream console) throws RunException {
-    if (!plan.nics().isEmpty()) {
-      throw new ManifestException(
-          "spec.network: hearth run has no tap networking (that needs the node agent's bridge and"
-              + " address pool); remove spec.network to run the VM here");
-    }
+  public int run(String name, VmPlan plan, RestartPolicy restartPolicy, OutputStream console)
+      throws RunException {
     Path work = null;
+    LocalNetwork network = null;
+    StopSignal stop = StopSignal.install(name, status);
+    active = stop;
     try {
       work = Files.createTempDirectory("hearth-run-");
-      VmConfig config = config(name, plan, work, console);
+      LaunchImages resolved = images(plan, work);
+      // Checks the whole config before KVM or the host's network is touched.
+      config(name, plan, resolved, List.of(), work, console);
       checkKvm();
-      Optional<String> cannot = kernelCheck.whyKvmCannotBoot(config.boot().kernel());
+      Optional<String> cannot = kernelCheck.whyKvmCannotBoot(resolved.kernel());
       if (cannot.isPresent()) {
         throw new KvmCannotRunGuestException(
             "this host's KVM cannot run the Linux kernel "
-                + config.boot().kernel()
+                + resolved.kernel()
                 + ": "
                 + cannot.get()
                 + "; ./hearth boots it inside the nested-KVM harness");
       }
+      List<Attachment> attachments = List.of();
+      if (!plan.nics().isEmpty()) {
+        network = networks.open();
+        attachments = network.attach(name, plan.nics());
+      }
+      VmConfig config = config(name, plan, resolved, attachments, work, console);
       status.printf(
           "hearth: booting %s (%d vCPU, %d MiB) from %s%n",
           name, plan.vcpus(), plan.memoryMiB(), config.boot().kernel());
+      for (Attachment a : attachments) {
+        status.printf(
+            "hearth: %s: %s/%d, gateway %s, MAC %s, tap %s on bridge %s (NAT out)%n",
+            a.iface(),
+            a.ip().getHostAddress(),
+            a.subnet().prefixLength(),
+            a.gateway().getHostAddress(),
+            a.mac(),
+            a.tap(),
+            network.names().bridge());
+      }
       config
           .devices()
           .vsock()
@@ -123,24 +163,81 @@ public final class LocalRunner {
               v ->
                   status.printf(
                       "hearth: vsock socket %s (connect and send CONNECT <port>)%n", v.udsPath()));
-      try (MicroVm vm = create(config, console)) {
-        Thread stopOnCtrlC = Thread.ofPlatform().unstarted(() -> stopFromHost(vm));
-        Runtime.getRuntime().addShutdownHook(stopOnCtrlC);
-        vm.start();
-        VmExit exit = vm.waitForExit();
-        removeHook(stopOnCtrlC);
-        console.flush();
-        status.printf("%nhearth: %s ended: %s%s%n", name, summary(exit), bootTime(vm));
-        return ExitStatus.of(exit.reason());
-      }
+      return supervise(name, config, restartPolicy, console, stop);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return STOPPED;
     } catch (IOException e) {
       throw new RunException("console: " + e.getMessage(), e);
     } finally {
+      closeNetwork(network);
       images.release(OWNER);
       deleteTree(work);
+      active = null;
+      stop.close();
+    }
+  }
+
+  /** Stops the VM that runs, or cuts a restart back-off short, as Ctrl-C does. */
+  public void stop() {
+    StopSignal s = active;
+    if (s != null) {
+      s.request();
+    }
+  }
+
+  /**
+   * Boots {@code config} and boots it again each time {@code policy} says so, as the agent does:
+   * Always after any end, OnFailure after a crash; with the agent's back-off between boots.
+   */
+  private int supervise(
+      String name, VmConfig config, RestartPolicy policy, OutputStream console, StopSignal stop)
+      throws RunException, InterruptedException, IOException {
+    RestartBackoff backoff =
+        new RestartBackoff(policy, RestartBackoff.Config.DEFAULT, InstantSource.system(), 0);
+    while (true) {
+      VmExit exit;
+      Optional<Duration> boot;
+      try (MicroVm vm = create(config, console)) {
+        if (!stop.track(vm)) {
+          return STOPPED;
+        }
+        backoff.started();
+        vm.start();
+        exit = vm.waitForExit();
+        stop.untrack();
+        boot = vm.bootTime();
+      }
+      console.flush();
+      status.printf(
+          "%nhearth: %s ended: %s%s%n",
+          name, summary(exit), boot.map(t -> " (boot time " + millis(t) + ")").orElse(""));
+      if (stop.requested()) {
+        return STOPPED;
+      }
+      if (!(backoff.exited(exit.isClean()) instanceof RestartBackoff.Decision.Restart again)) {
+        return ExitStatus.of(exit.reason());
+      }
+      status.printf(
+          "hearth: restartPolicy %s: booting %s again in %s (restart %d; Ctrl-C stops it)%n",
+          policy, name, millis(again.delay()), backoff.restartCount() + 1);
+      if (stop.await(again.delay())) {
+        return STOPPED;
+      }
+      backoff.restarting();
+    }
+  }
+
+  private void closeNetwork(LocalNetwork network) {
+    if (network == null) {
+      return;
+    }
+    try {
+      network.close();
+    } catch (RuntimeException e) {
+      status.printf(
+          "hearth: could not remove all of the run's network (bridge %s): %s%n",
+          network.names().bridge(), e.getMessage());
     }
   }
 
@@ -151,12 +248,25 @@ public final class LocalRunner {
    */
   VmConfig config(String name, VmPlan plan, Path work, OutputStream console)
       throws ManifestException {
-    LaunchImages resolved;
+    return config(name, plan, images(plan, work), List.of(), work, console);
+  }
+
+  private LaunchImages images(VmPlan plan, Path work) throws ManifestException {
     try {
-      resolved = LaunchImages.prepare(plan, this::resolve, work.resolve("disks"));
+      return LaunchImages.prepare(plan, this::resolve, work.resolve("disks"));
     } catch (ImageException e) {
       throw new ManifestException(e.getMessage(), e);
     }
+  }
+
+  private VmConfig config(
+      String name,
+      VmPlan plan,
+      LaunchImages resolved,
+      List<Attachment> attachments,
+      Path work,
+      OutputStream console)
+      throws ManifestException {
     VmLaunch launch =
         new VmLaunch(
             name,
@@ -164,10 +274,10 @@ public final class LocalRunner {
             plan.memoryMiB(),
             resolved.kernel(),
             resolved.initrd(),
-            plan.generatedCmdline(Optional.empty()),
+            plan.generatedCmdline(name, attachments),
             plan.extraCmdline(),
             resolved.disks(),
-            List.of(),
+            attachments.stream().map(a -> new VmLaunch.Nic(a.iface(), a.tap(), a.mac())).toList(),
             plan.vsockCid(),
             plan.limits(),
             console,
@@ -223,24 +333,6 @@ public final class LocalRunner {
     }
   }
 
-  private void stopFromHost(MicroVm vm) {
-    vm.stop();
-    try {
-      vm.waitForExit(Duration.ofSeconds(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    status.printf("%nhearth: stopped %s (interrupted)%n", vm.config().name());
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // The JVM is already shutting down: the hook is running and will stop the VM.
-    }
-  }
-
   /** An image for {@code field}, under the images folder or from the cache, held for the run. */
   private Path resolve(String field, ImageSource source) throws ImageException {
     if (source instanceof ImageSource.Remote r) {
@@ -279,10 +371,6 @@ public final class LocalRunner {
 
   private static String summary(VmExit exit) {
     return exit.reason() + ", " + exit.message() + " after " + millis(exit.uptime());
-  }
-
-  private static String bootTime(MicroVm vm) {
-    return vm.bootTime().map(t -> " (boot time " + millis(t) + ")").orElse("");
   }
 
   private static String millis(Duration d) {

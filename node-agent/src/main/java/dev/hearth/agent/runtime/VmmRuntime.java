@@ -1,5 +1,6 @@
 package dev.hearth.agent.runtime;
 
+import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.DriveConfig;
@@ -46,8 +47,9 @@ public final class VmmRuntime implements VmRuntime {
   /** Where vsock sockets go unless the agent says otherwise. */
   public static final Path DEFAULT_VSOCK_DIR = Path.of("/run/hearth/vsock");
 
-  static final int MAX_DRIVES = 8;
-  static final int MAX_NICS = 8;
+  // What the CRD promises; VmmLimitsTest checks that they fit in the VMM's virtio-mmio slots.
+  static final int MAX_DRIVES = MicroVMSpec.MAX_DISKS;
+  static final int MAX_NICS = MicroVMSpec.MAX_NICS;
 
   private final Path vsockDir;
 

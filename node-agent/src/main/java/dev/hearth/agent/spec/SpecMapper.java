@@ -4,6 +4,7 @@ import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
@@ -67,15 +68,21 @@ public final class SpecMapper {
       rootfs =
           Optional.of(
               new VmPlan.DiskPlan(
-                  "rootfs",
+                  MicroVMSpec.ROOTFS_NAME,
                   image(spec.getRootfs().getSource(), "spec.rootfs.source"),
                   Boolean.TRUE.equals(spec.getRootfs().getReadOnly()),
                   Optional.empty()));
       limit(spec.getRootfs().getRateLimiter(), "spec.rootfs.rateLimiter")
-          .ifPresent(l -> diskLimits.put("rootfs", l));
+          .ifPresent(l -> diskLimits.put(MicroVMSpec.ROOTFS_NAME, l));
     }
     List<VmPlan.DiskPlan> drives = new ArrayList<>();
-    Set<String> names = new HashSet<>(Set.of("rootfs"));
+    // The VMM has one namespace for device ids: drives, interfaces, its rootfs and its rng.
+    Set<String> names = new HashSet<>();
+    // It attaches an image file once: read-only disks (used in place) must not share one.
+    Map<String, String> readOnlyImages = new HashMap<>();
+    if (rootfs.isPresent() && rootfs.get().readOnly()) {
+      readOnlyImages.put(imageKey(spec.getRootfs().getSource()), "spec.rootfs");
+    }
     List<DriveSpec> driveSpecs = spec.getDrives() == null ? List.of() : spec.getDrives();
     if (driveSpecs.size() + (rootfs.isPresent() ? 1 : 0) > caps.maxDrives()) {
       throw unsupported("this node's VMM attaches at most " + caps.maxDrives() + " disks");
@@ -83,21 +90,7 @@ public final class SpecMapper {
     for (int i = 0; i < driveSpecs.size(); i++) {
       DriveSpec d = driveSpecs.get(i);
       String field = "spec.drives[" + i + "]";
-      if (d.getName() == null || !d.getName().matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
-        throw invalid(field + ".name '" + d.getName() + "' is not a DNS label");
-      }
-      if (!names.add(d.getName())) {
-        throw invalid(field + ".name '" + d.getName() + "' is reserved or used twice");
-      }
-      if (d.getSource() == null) {
-        throw invalid(field + ".source is required");
-      }
-      drives.add(
-          new VmPlan.DiskPlan(
-              d.getName(),
-              image(d.getSource(), field + ".source"),
-              Boolean.TRUE.equals(d.getReadOnly()),
-              Optional.ofNullable(d.getSerial())));
+      drives.add(drive(d, field, names, readOnlyImages));
       limit(d.getRateLimiter(), field + ".rateLimiter")
           .ifPresent(l -> diskLimits.put(d.getName(), l));
     }
@@ -109,21 +102,18 @@ public final class SpecMapper {
     List<VmPlan.NicPlan> nics = new ArrayList<>();
     Map<String, VmLaunch.RateLimit> rx = new HashMap<>();
     Map<String, VmLaunch.RateLimit> tx = new HashMap<>();
-    Set<String> nicNames = new HashSet<>();
     Set<String> macs = new HashSet<>();
     for (int i = 0; i < nicSpecs.size(); i++) {
       NetworkInterfaceSpec n = nicSpecs.get(i);
       String field = "spec.network[" + i + "]";
-      if (n.getName() == null || !n.getName().matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
-        throw invalid(field + ".name '" + n.getName() + "' is not a DNS label");
-      }
-      if (!nicNames.add(n.getName())) {
-        throw invalid(field + ".name '" + n.getName() + "' is used twice");
-      }
+      deviceName(field + ".name", n.getName(), names);
       Optional<String> mac = Optional.ofNullable(n.getMacAddress()).map(String::toLowerCase);
       if (mac.isPresent()) {
         if (!mac.get().matches("[0-9a-f][02468ace](:[0-9a-f]{2}){5}")) {
           throw invalid(field + ".macAddress '" + n.getMacAddress() + "' is not a unicast MAC");
+        }
+        if (mac.get().equals("00:00:00:00:00:00")) {
+          throw invalid(field + ".macAddress must not be all zeros");
         }
         if (!macs.add(mac.get())) {
           throw invalid(field + ".macAddress '" + n.getMacAddress() + "' is used twice");
@@ -144,11 +134,16 @@ public final class SpecMapper {
       }
       vsock = OptionalLong.of(cid);
     }
-    String cmdline =
-        spec.getKernel().getCmdline() == null ? "" : spec.getKernel().getCmdline().strip();
-    if (cmdline.length() > 2048) {
-      throw invalid("spec.kernel.cmdline is longer than 2048 characters");
+    String cmdline = spec.getKernel().getCmdline() == null ? "" : spec.getKernel().getCmdline();
+    if (cmdline.length() > KernelSpec.MAX_CMDLINE) {
+      throw invalid("spec.kernel.cmdline is longer than " + KernelSpec.MAX_CMDLINE + " characters");
     }
+    if (!cmdline.matches(KernelSpec.CMDLINE)) {
+      throw invalid(
+          "spec.kernel.cmdline may hold only printable ASCII characters: no tabs, newlines or"
+              + " other control characters, nothing outside ASCII");
+    }
+    cmdline = cmdline.strip();
     return new VmPlan(
         vcpus,
         memory,
@@ -160,6 +155,79 @@ public final class SpecMapper {
         nics,
         vsock,
         new VmLaunch.Limits(diskLimits, rx, tx));
+  }
+
+  /**
+   * One drive's plan. Its name joins {@code names}; when read-only, its image joins {@code
+   * readOnlyImages} (image to the field that uses it).
+   */
+  private static VmPlan.DiskPlan drive(
+      DriveSpec d, String field, Set<String> names, Map<String, String> readOnlyImages)
+      throws SpecRejectedException {
+    deviceName(field + ".name", d.getName(), names);
+    if (d.getSource() == null) {
+      throw invalid(field + ".source is required");
+    }
+    var source = image(d.getSource(), field + ".source");
+    String serial = d.getSerial();
+    if (serial != null
+        && (serial.length() > DriveSpec.MAX_SERIAL || !serial.matches(DriveSpec.SERIAL))) {
+      throw invalid(
+          field
+              + ".serial '"
+              + serial
+              + "' must be at most "
+              + DriveSpec.MAX_SERIAL
+              + " letters, digits, '.', '_' or '-'");
+    }
+    boolean readOnly = Boolean.TRUE.equals(d.getReadOnly());
+    if (readOnly) {
+      String other = readOnlyImages.putIfAbsent(imageKey(d.getSource()), field);
+      if (other != null) {
+        throw invalid(
+            field
+                + ".source: read-only "
+                + other
+                + " uses the same image, which the VMM attaches once (make one writable, which"
+                + " gives it a copy of its own)");
+      }
+    }
+    return new VmPlan.DiskPlan(d.getName(), source, readOnly, Optional.ofNullable(serial));
+  }
+
+  /**
+   * Checks a drive's or interface's name: a DNS label the VMM takes as a device id, not one of the
+   * VMM's own, and not another device's.
+   */
+  private static void deviceName(String field, String name, Set<String> taken)
+      throws SpecRejectedException {
+    if (name == null
+        || name.length() > MicroVMSpec.MAX_DEVICE_NAME
+        || !name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
+      throw invalid(
+          field
+              + " '"
+              + name
+              + "' is not a DNS label of at most "
+              + MicroVMSpec.MAX_DEVICE_NAME
+              + " characters");
+    }
+    if (name.equals(MicroVMSpec.ROOTFS_NAME) || name.equals(MicroVMSpec.RNG_NAME)) {
+      throw invalid(
+          field
+              + " '"
+              + name
+              + "' is reserved: the VMM names the root disk and the entropy device"
+              + " so");
+    }
+    if (!taken.add(name)) {
+      throw invalid(field + " '" + name + "' is already another drive's or interface's name");
+    }
+  }
+
+  /** What makes two sources one file on the node: one path, or one cached download. */
+  private static String imageKey(ImageSource s) {
+    return s.getPath() != null ? "path:" + s.getPath() : "sha256:" + s.getSha256();
   }
 
   private static dev.hearth.agent.image.ImageSource image(ImageSource s, String field)
@@ -212,6 +280,14 @@ public final class SpecMapper {
     }
     if ((size > 0) != (refill > 0)) {
       throw invalid(field + ": size and refillTimeMs must both be set (non-zero) or both be 0");
+    }
+    if (refill > TokenBucket.MAX_REFILL_TIME_MS) {
+      throw invalid(
+          field
+              + ".refillTimeMs "
+              + refill
+              + " is above the VMM's "
+              + TokenBucket.MAX_REFILL_TIME_MS);
     }
     if (burst > 0 && size == 0) {
       throw invalid(field + ": oneTimeBurst requires a non-zero size");

@@ -1,6 +1,7 @@
 package dev.hearth.agent.spec;
 
 import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.runtime.VmLaunch;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +64,17 @@ public record VmPlan(
     rootfs.ifPresent(r -> s.append(" root=/dev/vda ").append(r.readOnly() ? "ro" : "rw"));
     ip.ifPresent(a -> s.append(' ').append(a));
     return s.toString();
+  }
+
+  /**
+   * {@link #generatedCmdline(Optional)} for a VM wired to {@code attachments}: the first one's
+   * address as {@code ip=} for {@code eth0}, with {@code hostname} (cut to 63 characters, the most
+   * a host name holds) as the guest's host name.
+   */
+  public String generatedCmdline(String hostname, List<Attachment> attachments) {
+    String host = hostname.length() > 63 ? hostname.substring(0, 63) : hostname;
+    return generatedCmdline(
+        attachments.stream().findFirst().map(a -> a.kernelIpArgument(host, "eth0")));
   }
 
   /**

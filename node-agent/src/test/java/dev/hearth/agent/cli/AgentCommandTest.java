@@ -2,6 +2,7 @@ package dev.hearth.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevel;
 import java.io.PrintWriter;
@@ -39,6 +40,12 @@ class AgentCommandTest {
     assertThat(s.bridge()).isEqualTo("hearth0");
     assertThat(s.stateDir().toString()).isEqualTo("/var/lib/hearth");
     assertThat(s.leaseDurationSeconds()).isEqualTo(40);
+    assertThat(s.imageDestinations()).isEqualTo(Destinations.PUBLIC);
+    assertThat(
+            agent("--node-name", "w", "--image-allow-private-networks", "true")
+                .settings()
+                .imageDestinations())
+        .isEqualTo(Destinations.PUBLIC_AND_PRIVATE);
   }
 
   @Test

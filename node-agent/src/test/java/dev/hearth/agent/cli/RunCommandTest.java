@@ -47,7 +47,11 @@ class RunCommandTest {
     Path m = manifest("vcpus: 33\nkernel: {source: {path: k}}");
     assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
     assertThat(err.toString())
-        .isEqualTo("hearth: " + m + ": spec.vcpus: 33 is above the maximum 32\n");
+        .isEqualTo(
+            "hearth: "
+                + m
+                + ": spec.vcpus: Invalid value: 33: spec.vcpus in body should be less than or equal"
+                + " to 32\n");
   }
 
   @Test
@@ -62,11 +66,13 @@ class RunCommandTest {
   }
 
   @Test
-  void devicesThisBuildCannotAttachAreNamed() throws Exception {
+  void aSubnetThatIsNoCidrIsOneLineBeforeAnythingIsMade() throws Exception {
     kernel();
     Path m = manifest("kernel: {source: {path: kernel.elf}}\nnetwork: [{name: eth0}]");
-    assertThat(hearth("run", m.toString())).isEqualTo(UserFacingException.BAD_INPUT);
-    assertThat(err.toString()).startsWith("hearth: spec.network: ").hasLineCount(1);
+    assertThat(hearth("run", "--subnet", "10.1.2.3", m.toString()))
+        .isEqualTo(UserFacingException.BAD_INPUT);
+    assertThat(err.toString())
+        .isEqualTo("hearth: --subnet: subnet '10.1.2.3' is not of the form a.b.c.d/n\n");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.hearth.agent.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
@@ -72,6 +73,7 @@ class AgentDaemonTest {
               40,
               new NodeRegistration.Reservations(0, 256),
               1 << 20,
+              Destinations.PUBLIC,
               4096,
               Duration.ofSeconds(1),
               "test");
@@ -130,6 +132,9 @@ class AgentDaemonTest {
         daemon.stop("the node agent received SIGTERM");
         assertThat(runtime.running()).isZero();
         assertThat(phase(client, id)).isEqualTo(MicroVMPhase.Scheduled);
+        // Nothing of Hearth stays on the node: the next start makes it all again.
+        assertThat(ns.run("ip", "-br", "link", "show")).doesNotContain("hearth0", tap);
+        assertThat(ns.run("nft", "list", "tables")).doesNotContain("hearth");
       }
     } finally {
       host.run("ip", "netns", "del", netns);

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -47,6 +48,26 @@ class ImageCacheTest {
             ex.getResponseBody().write(new byte[10]);
             ex.getResponseBody().flush();
             awaitQuietly();
+            ex.close();
+            return;
+          }
+          if (path.equals("/redirect")) {
+            ex.getResponseHeaders().add("Location", url("/vmlinux").toString());
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+            return;
+          }
+          if (path.startsWith("/chunked")) { // no Content-Length: chunked, as a stream would be
+            byte[] body = served.get(path);
+            ex.sendResponseHeaders(200, 0);
+            try (OutputStream out = ex.getResponseBody()) {
+              for (int i = 0; i < body.length; i += 7) {
+                out.write(body, i, Math.min(7, body.length - i));
+                out.flush();
+              }
+            } catch (IOException e) {
+              // The client hung up on an oversized body.
+            }
             ex.close();
             return;
           }
@@ -87,11 +108,16 @@ class ImageCacheTest {
   }
 
   private ImageCache cache(long maxBytes, Duration readTimeout) {
+    return cache(maxBytes, readTimeout, Destinations.ANY); // the test server is on loopback
+  }
+
+  private ImageCache cache(long maxBytes, Duration readTimeout, Destinations destinations) {
     return new ImageCache(
         dir.resolve("cache"),
         new NodeImages(dir),
         maxBytes,
         new ImageCache.Timeouts(Duration.ofSeconds(10), readTimeout, Duration.ofSeconds(20)),
+        destinations,
         registry);
   }
 
@@ -131,11 +157,70 @@ class ImageCacheTest {
         new ImageSource.Remote(url("/tampered"), sha("good".getBytes(StandardCharsets.UTF_8)));
     assertThatThrownBy(() -> cache.resolve(src, "vm"))
         .isInstanceOf(ImageException.ChecksumMismatch.class)
-        .hasMessageContaining(
-            "/tampered has sha256 " + sha("evil".getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("/tampered: download failed: the content does not match")
+        .hasMessageNotContaining(sha("evil".getBytes(StandardCharsets.UTF_8))) // the remote's
         .extracting(e -> ((ImageException) e).reason())
         .isEqualTo("ImageChecksumMismatch");
     assertNoFilesUnder(dir.resolve("cache"));
+  }
+
+  @Test
+  void byDefaultTheNodeItselfIsNotAnImageServer() throws Exception {
+    var kernel = publish("/vmlinux", "kernel bytes");
+    for (Destinations d :
+        new Destinations[] {Destinations.PUBLIC, Destinations.PUBLIC_AND_PRIVATE}) {
+      assertThatThrownBy(() -> cache(1 << 20, Duration.ofSeconds(10), d).resolve(kernel, "vm"))
+          .isInstanceOf(ImageException.FetchFailed.class)
+          .hasMessageEndingWith("download failed: destination refused: loopback address");
+    }
+    var metadata =
+        new ImageSource.Remote(URI.create("http://169.254.169.254/latest/"), kernel.sha256());
+    assertThatThrownBy(
+            () ->
+                cache(1 << 20, Duration.ofSeconds(10), Destinations.PUBLIC_AND_PRIVATE)
+                    .resolve(metadata, "vm"))
+        .hasMessageEndingWith("destination refused: link-local address");
+    assertThat(requests).isEmpty();
+    assertNoFilesUnder(dir.resolve("cache"));
+  }
+
+  @Test
+  void aRedirectIsNotFollowed() throws Exception {
+    var kernel = publish("/vmlinux", "kernel bytes");
+    var redirected = new ImageSource.Remote(url("/redirect"), kernel.sha256());
+    assertThatThrownBy(() -> cache(1 << 20).resolve(redirected, "vm"))
+        .isInstanceOf(ImageException.FetchFailed.class)
+        .hasMessageContaining("download failed: redirect not followed (HTTP 302)");
+    assertThat(requests).doesNotContainKey("/vmlinux");
+  }
+
+  @Test
+  void anOversizedBodyIsCutOffWhetherDeclaredOrStreamed() throws Exception {
+    var declared = publish("/big", "x".repeat(100));
+    assertThatThrownBy(() -> cache(50).resolve(declared, "vm"))
+        .hasMessageContaining("download failed: larger than the 50 bytes allowed");
+    var streamed = publish("/chunked-big", "x".repeat(100));
+    assertThatThrownBy(() -> cache(50).resolve(streamed, "vm"))
+        .hasMessageContaining("download failed: larger than the 50 bytes allowed");
+    assertNoFilesUnder(dir.resolve("cache"));
+    var small = publish("/chunked-small", "a chunked body of some length");
+    assertThat(cache(50).resolve(small, "vm")).hasContent("a chunked body of some length");
+  }
+
+  @Test
+  void imagesInUseBoundWhatANewDownloadMayAdd() throws Exception {
+    ImageCache cache = cache(25);
+    cache.resolve(publish("/a", "aaaaaaaaaa"), "vm-1");
+    cache.resolve(publish("/b", "bbbbbbbbbb"), "vm-2");
+    var c = publish("/c", "cccccccccc"); // 10 bytes, 5 left while a and b are in use
+    assertThatThrownBy(() -> cache.resolve(c, "vm-3"))
+        .hasMessageContaining("download failed: larger than the 5 bytes allowed");
+    cache.resolve(publish("/d", "ddddd"), "vm-4");
+    assertThatThrownBy(() -> cache.resolve(c, "vm-3"))
+        .hasMessageContaining("download failed: the node's image cache (25 bytes) is full");
+    cache.release("vm-1");
+    assertThat(cache.resolve(c, "vm-3")).hasContent("cccccccccc");
+    assertThat(cache.sizeBytes()).isLessThanOrEqualTo(25);
   }
 
   @Test
@@ -181,12 +266,15 @@ class ImageCacheTest {
 
   @Test
   void referencedImagesAreNeverEvicted() throws Exception {
-    ImageCache cache = cache(15);
+    ImageCache cache = cache(20);
     Path pa = cache.resolve(publish("/a", "aaaaaaaaaa"), "vm-1");
     Path pb = cache.resolve(publish("/b", "bbbbbbbbbb"), "vm-2");
+    var c = publish("/c", "cccccccccc");
+    assertThatThrownBy(() -> cache.resolve(c, "vm-3")).hasMessageContaining("is full");
     assertThat(pa).exists();
     assertThat(pb).exists();
-    cache.reconcile(java.util.Set.of("vm-2"));
+    cache.reconcile(java.util.Set.of("vm-2")); // vm-1 is gone: its image may make room
+    cache.resolve(c, "vm-3");
     assertThat(pa).doesNotExist();
     assertThat(pb).exists();
   }
@@ -248,6 +336,31 @@ class ImageCacheTest {
         .isInstanceOf(ImageException.class)
         .hasMessageContaining("cannot copy");
     assertThat(dir.resolve(".x.part")).doesNotExist();
+  }
+
+  @Test
+  void downloadsAndTheirFoldersAreReadableByTheAgentAlone() throws Exception {
+    Path blob = cache(1 << 20).resolve(publish("/vmlinux", "kernel bytes"), "vm-a");
+    assertThat(mode(blob)).isEqualTo("rw-------");
+    assertThat(mode(blob.getParent())).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("cache"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("cache/tmp"))).isEqualTo("rwx------");
+  }
+
+  @Test
+  void aVmsDiskAndItsFoldersAreReadableByTheAgentAlone() throws Exception {
+    Path base = Files.writeString(dir.resolve("rootfs.ext4"), "pristine");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rw-r--r--"));
+    Path disk = dir.resolve("vms/uid-1/disks/rootfs");
+    WritableCopy.create(base, disk);
+    assertThat(mode(disk)).isEqualTo("rw-------");
+    assertThat(mode(dir.resolve("vms/uid-1/disks"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("vms/uid-1"))).isEqualTo("rwx------");
+    assertThat(mode(dir.resolve("vms"))).isEqualTo("rwx------");
+  }
+
+  private static String mode(Path p) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
   }
 
   private static void assertNoFilesUnder(Path root) throws IOException {

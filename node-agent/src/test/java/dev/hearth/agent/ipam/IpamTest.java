@@ -35,6 +35,18 @@ class IpamTest {
   }
 
   @Test
+  void cidrOverlapsShorterLongerAndHostRoutesOnlyWhereTheyShareAnAddress() {
+    Cidr c = Cidr.parse("10.214.3.0/24");
+    assertThat(c.overlaps("10.214.0.0/16")).isTrue();
+    assertThat(c.overlaps("10.214.3.128/25")).isTrue();
+    assertThat(c.overlaps("10.214.3.7")).isTrue();
+    assertThat(c.overlaps("0.0.0.0/0")).isTrue();
+    assertThat(c.overlaps("10.214.4.0/24")).isFalse();
+    assertThat(c.overlaps("10.213.0.0/16")).isFalse();
+    assertThatThrownBy(() -> c.overlaps("10.0.0.0/40")).hasMessageContaining("a.b.c.d[/n]");
+  }
+
+  @Test
   void allocationIsStablePerOwnerAndSurvivesARestart() {
     Ipam a = ipam("10.200.0.0/24");
     var first = a.allocate("uid-1/eth0");

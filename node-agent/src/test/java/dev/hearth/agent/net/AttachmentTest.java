@@ -1,6 +1,7 @@
 package dev.hearth.agent.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.ipam.Cidr;
 import java.util.List;
@@ -40,5 +41,37 @@ class AttachmentTest {
         .contains("iifname \"" + a.tap() + "\" arp saddr ip != 10.200.0.2 drop")
         .contains("iifname \"" + a.tap() + "\" accept")
         .endsWith("    iifname \"hth*\" drop\n  }\n}\n");
+  }
+
+  @Test
+  void anotherNetworksRulesLiveInItsOwnTablesAndGuardOnlyItsOwnTaps() {
+    NetworkNames run = new NetworkNames("hearth-run3", "hearth-run3", "hr3-");
+    Attachment b =
+        new Attachment(
+            "eth0",
+            "vm/eth0",
+            InterfaceNames.tapName(run.tapPrefix(), "vm/eth0"),
+            InterfaceNames.mac("vm/eth0"),
+            Cidr.toInet(subnet.firstGuest()),
+            subnet,
+            Cidr.toInet(subnet.gateway()));
+    assertThat(b.tap()).matches("hr3-[0-9a-f]{10}");
+    String rules = new FirewallRules((argv, in) -> "", run, subnet).render(List.of(b));
+    assertThat(rules)
+        .contains("table ip hearth-run3 {", "table bridge hearth-run3 {")
+        .doesNotContain("table ip hearth\n", "hth")
+        .contains("iifname \"" + b.tap() + "\" accept")
+        .endsWith("    iifname \"hr3-*\" drop\n  }\n}\n");
+  }
+
+  @Test
+  void namesThatCouldReachAnotherNetworkOrTheRulesAreRefused() {
+    assertThatThrownBy(() -> new NetworkNames("br", "hearth run", "hr0-"))
+        .isInstanceOf(NetworkException.class);
+    assertThatThrownBy(() -> new NetworkNames("br", "t", "hr100-")).hasMessageContaining("1 to 5");
+    assertThatThrownBy(() -> new NetworkNames("a-bridge-name-too-long", "t", "hr0-"))
+        .hasMessageContaining("1 to 15");
+    assertThat(NetworkNames.agent("hearth0"))
+        .isEqualTo(new NetworkNames("hearth0", "hearth", "hth"));
   }
 }

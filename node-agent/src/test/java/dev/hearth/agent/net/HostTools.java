@@ -11,13 +11,13 @@ import java.util.concurrent.TimeUnit;
  * nft}) are installed, installing the Debian packages with apt-get when one is missing. Root tests
  * call it first, so a fresh machine needs no manual step.
  */
-final class HostTools {
+public final class HostTools {
   private static final List<String> TOOLS = List.of("ip", "nft");
   private static final List<String> PACKAGES = List.of("iproute2", "nftables");
 
   private HostTools() {}
 
-  static synchronized void ensureInstalled() throws IOException, InterruptedException {
+  public static synchronized void ensureInstalled() throws IOException, InterruptedException {
     if (TOOLS.stream().allMatch(HostTools::onPath)) {
       return;
     }

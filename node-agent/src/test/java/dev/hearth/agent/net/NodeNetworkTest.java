@@ -150,9 +150,21 @@ class NodeNetworkTest {
   }
 
   @Test
-  void tearDownRemovesTheBridgeAndTables() {
+  void tearDownRemovesTapsBridgeAndTablesAndTheNextStartGivesTheSameAddressBack() {
+    Attachment before = network.attach("uid-a", ETH0).getFirst();
     network.tearDown();
-    assertThat(ns.run("ip", "-br", "link", "show")).doesNotContain("hearth0");
+    assertThat(ns.run("ip", "-br", "link", "show"))
+        .doesNotContain("hearth0")
+        .doesNotContain(InterfaceNames.TAP_PREFIX);
     assertThat(ns.run("nft", "list", "tables")).doesNotContain("hearth");
+    assertThat(ipam.allocations()).containsKey(NodeNetwork.owner("uid-a", "eth0"));
+
+    // The agent's next start: the same tap and address for the VM it boots again.
+    NodeNetwork next = new NodeNetwork(ns, TunTapFactory.inNamespace(netns), ipam, "hearth0");
+    next.setUp();
+    Attachment after = next.attach("uid-a", ETH0).getFirst();
+    assertThat(after.tap()).isEqualTo(before.tap());
+    assertThat(after.ip()).isEqualTo(before.ip());
+    assertThat(ns.run("ip", "-d", "link", "show", "dev", after.tap())).contains("master hearth0");
   }
 }

@@ -20,7 +20,9 @@ class NestedKvmSuiteIT {
   Stream<DynamicTest> agentKvmTestsInsideL1() throws Exception {
     return KvmSuiteInsideL1.run(
         Path.of("target", "test-classes"),
-        List.of(BuiltGuests.directory()),
+        // ExamplesKvmIT boots the examples with hearth run.
+        List.of(
+            BuiltGuests.directory(), Path.of(System.getProperty("hearth.examples", "../examples"))),
         Duration.ofMinutes(15),
         SharedApiServer::reachableFromL1);
   }

@@ -13,6 +13,7 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import dev.hearth.api.v1alpha1.VsockSpec;
@@ -55,7 +56,14 @@ class LocalRunnerTest {
             1 << 20,
             ImageCache.Timeouts.DEFAULT,
             new SimpleMeterRegistry());
-    return new LocalRunner(cache, kvmDevice, check, new PrintStream(new ByteArrayOutputStream()));
+    return new LocalRunner(
+        cache,
+        kvmDevice,
+        check,
+        () -> {
+          throw new HostUnavailableException("no network in this test");
+        },
+        new PrintStream(new ByteArrayOutputStream()));
   }
 
   private LocalRunner runner(Path kvmDevice) {
@@ -74,7 +82,8 @@ class LocalRunnerTest {
   void missingKvmSaysSo() throws Exception {
     Path none = dir.resolve("no-kvm");
     VmPlan plan = plan(s -> {});
-    assertThatThrownBy(() -> runner(none).run("t", plan, new ByteArrayOutputStream()))
+    assertThatThrownBy(
+            () -> runner(none).run("t", plan, RestartPolicy.Never, new ByteArrayOutputStream()))
         .isInstanceOf(HostUnavailableException.class)
         .hasMessage(
             "KVM is missing: "
@@ -86,7 +95,9 @@ class LocalRunnerTest {
   void aKvmDeviceThatCannotBeOpenedIsNotPermitted() throws Exception {
     Path notADevice = Files.createDirectory(dir.resolve("kvm-dir"));
     VmPlan plan = plan(s -> {});
-    assertThatThrownBy(() -> runner(notADevice).run("t", plan, new ByteArrayOutputStream()))
+    assertThatThrownBy(
+            () ->
+                runner(notADevice).run("t", plan, RestartPolicy.Never, new ByteArrayOutputStream()))
         .isInstanceOf(HostUnavailableException.class)
         .hasMessageStartingWith("KVM is not permitted: cannot open " + notADevice);
   }
@@ -97,7 +108,8 @@ class LocalRunnerTest {
     Path kvm = Files.writeString(dir.resolve("kvm"), "");
     VmPlan plan = plan(s -> {});
     LocalRunner emulating = runner(kvm, kernel -> Optional.of("KVM emulates instructions"));
-    assertThatThrownBy(() -> emulating.run("t", plan, new ByteArrayOutputStream()))
+    assertThatThrownBy(
+            () -> emulating.run("t", plan, RestartPolicy.Never, new ByteArrayOutputStream()))
         .isInstanceOf(KvmCannotRunGuestException.class)
         .hasMessageContaining("KVM emulates instructions")
         .hasMessageEndingWith("./hearth boots it inside the nested-KVM harness");
@@ -144,14 +156,29 @@ class LocalRunnerTest {
   @Test
   void aBadDriveValueNamesTheManifestField() throws Exception {
     Files.write(images.resolve("d.img"), new byte[] {1});
-    VmPlan bad =
+    VmPlan good =
         plan(
             s -> {
               DriveSpec d = new DriveSpec("data", ImageSource.ofPath("d.img"));
               d.setReadOnly(true);
-              d.setSerial("x".repeat(21));
               s.setDrives(List.of(d));
             });
+    // SpecMapper refuses such a serial first; the VMM's refusal, should a plan carry one, is still
+    // given in the manifest's terms.
+    VmPlan.DiskPlan data = good.drives().getFirst();
+    VmPlan bad =
+        new VmPlan(
+            good.vcpus(),
+            good.memoryMiB(),
+            good.kernel(),
+            good.initrd(),
+            good.extraCmdline(),
+            good.rootfs(),
+            List.of(
+                new VmPlan.DiskPlan(data.name(), data.source(), true, Optional.of("x".repeat(21)))),
+            good.nics(),
+            good.vsockCid(),
+            good.limits());
     assertThatThrownBy(
             () -> runner(dir.resolve("kvm")).config("t", bad, dir, new ByteArrayOutputStream()))
         .isInstanceOf(ManifestException.class)

@@ -116,7 +116,9 @@ class SpecMapperTest {
         SpecRejectedException.UNSUPPORTED,
         "spec.vcpus 5 exceeds this node's VMM limit of 4");
     invalid(s -> s.setMemoryMiB(8), "spec.memoryMiB 8 is below 16");
-    invalid(s -> s.getKernel().setCmdline("x".repeat(2049)), "spec.kernel.cmdline is longer");
+    invalid(
+        s -> s.getKernel().setCmdline("x".repeat(1025)),
+        "spec.kernel.cmdline is longer than 1024 characters");
     invalid(s -> s.setVsock(new VsockSpec(2)), "spec.vsock.cid 2 is outside 3..4294967294");
   }
 
@@ -135,7 +137,7 @@ class SpecMapperTest {
         "this node's VMM attaches at most 3 disks");
     invalid(
         s -> s.setDrives(List.of(new DriveSpec("rootfs", d.getSource()))),
-        "spec.drives[0].name 'rootfs' is reserved or used twice");
+        "spec.drives[0].name 'rootfs' is reserved");
     invalid(
         s -> s.setDrives(List.of(new DriveSpec("Bad", d.getSource()))),
         "spec.drives[0].name 'Bad' is not a DNS label");
@@ -143,7 +145,7 @@ class SpecMapperTest {
         s ->
             s.setNetwork(
                 List.of(new NetworkInterfaceSpec("eth0"), new NetworkInterfaceSpec("eth0"))),
-        "spec.network[1].name 'eth0' is used twice");
+        "spec.network[1].name 'eth0' is already another drive's or interface's name");
     NetworkInterfaceSpec multicast = new NetworkInterfaceSpec("eth0");
     multicast.setMacAddress("01:00:5e:00:00:01");
     invalid(
@@ -158,6 +160,101 @@ class SpecMapperTest {
                     new NetworkInterfaceSpec("c"))),
         SpecRejectedException.UNSUPPORTED,
         "this node's VMM attaches at most 2 network interfaces");
+  }
+
+  @Test
+  void theCommandLineIsWhatAdmissionTakes() throws Exception {
+    // The CRD's limit, which leaves room in the VMM's 1536 for the agent's own arguments.
+    String longest = "x".repeat(1024);
+    assertThat(MAPPER.map(spec(s -> s.getKernel().setCmdline(longest))).extraCmdline())
+        .isEqualTo(longest);
+    for (String bad : List.of("quiet\tinit=/x", "a\nb", "console=ttyS0 ünïcode", "\u001b[2J")) {
+      invalid(
+          s -> s.getKernel().setCmdline(bad),
+          "spec.kernel.cmdline may hold only printable ASCII characters");
+    }
+  }
+
+  @Test
+  void devicesShareOneNamespaceWithTheVmmsOwn() {
+    ImageSource x = ImageSource.ofPath("x");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("rng", x))),
+        "spec.drives[0].name 'rng' is reserved: the VMM names the root disk and the entropy");
+    invalid(
+        s -> s.setNetwork(List.of(new NetworkInterfaceSpec("rootfs"))),
+        "spec.network[0].name 'rootfs' is reserved");
+    invalid(
+        s -> s.setNetwork(List.of(new NetworkInterfaceSpec("rng"))),
+        "spec.network[0].name 'rng' is reserved");
+    invalid(
+        s -> {
+          s.setDrives(List.of(new DriveSpec("data", x)));
+          s.setNetwork(List.of(new NetworkInterfaceSpec("data")));
+        },
+        "spec.network[0].name 'data' is already another drive's or interface's name");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("d".repeat(64), x))),
+        "spec.drives[0].name '" + "d".repeat(64) + "' is not a DNS label of at most 63");
+  }
+
+  @Test
+  void readOnlyDisksDoNotShareAnImage() throws Exception {
+    DriveSpec a = new DriveSpec("a", ImageSource.ofPath("shared.img"));
+    DriveSpec b = new DriveSpec("b", ImageSource.ofPath("shared.img"));
+    // Writable disks each get a copy of their own: they may share an image.
+    assertThat(MAPPER.map(spec(s -> s.setDrives(List.of(a, b)))).disks()).hasSize(2);
+    a.setReadOnly(true);
+    assertThat(MAPPER.map(spec(s -> s.setDrives(List.of(a, b)))).disks()).hasSize(2);
+    b.setReadOnly(true);
+    invalid(
+        s -> s.setDrives(List.of(a, b)),
+        "spec.drives[1].source: read-only spec.drives[0] uses the same image");
+    // One download, cached by its sha256, is one file too, whatever the URLs.
+    DriveSpec u = new DriveSpec("u", ImageSource.ofUrl("https://x/one", SHA));
+    DriveSpec v = new DriveSpec("v", ImageSource.ofUrl("https://y/two", SHA));
+    u.setReadOnly(true);
+    v.setReadOnly(true);
+    invalid(
+        s -> s.setDrives(List.of(u, v)),
+        "spec.drives[1].source: read-only spec.drives[0] uses the same image");
+    RootfsSpec root = new RootfsSpec(ImageSource.ofPath("shared.img"));
+    assertThat(
+            MAPPER
+                .map(
+                    spec(
+                        s -> {
+                          s.setRootfs(root);
+                          s.setDrives(List.of(a));
+                        }))
+                .disks())
+        .hasSize(2);
+    root.setReadOnly(true);
+    invalid(
+        s -> {
+          s.setRootfs(root);
+          s.setDrives(List.of(a));
+        },
+        "spec.drives[0].source: read-only spec.rootfs uses the same image");
+  }
+
+  @Test
+  void macsSerialsAndRefillTimesAreWhatTheVmmTakes() {
+    NetworkInterfaceSpec zero = new NetworkInterfaceSpec("eth0");
+    zero.setMacAddress("00:00:00:00:00:00");
+    invalid(s -> s.setNetwork(List.of(zero)), "spec.network[0].macAddress must not be all zeros");
+    for (String serial : List.of("s".repeat(21), "has space", "séria")) {
+      DriveSpec d = new DriveSpec("d", ImageSource.ofPath("x"));
+      d.setSerial(serial);
+      invalid(
+          s -> s.setDrives(List.of(d)),
+          "spec.drives[0].serial '" + serial + "' must be at most 20 letters");
+    }
+    RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
+    root.setRateLimiter(new RateLimiter(new TokenBucket(1, 9223372037L), null));
+    invalid(
+        s -> s.setRootfs(root),
+        "spec.rootfs.rateLimiter.bandwidth.refillTimeMs 9223372037 is above the VMM's 9223372036");
   }
 
   @Test

@@ -13,7 +13,7 @@ public record TokenBucketConfig(long size, long oneTimeBurst, long refillTimeMil
   public static final TokenBucketConfig DISABLED = new TokenBucketConfig(0, 0, 0);
 
   /** Refill times above this (about 106 days) would overflow nanosecond arithmetic. */
-  static final long MAX_REFILL_TIME_MILLIS = Long.MAX_VALUE / 1_000_000 / 1000;
+  public static final long MAX_REFILL_TIME_MILLIS = Long.MAX_VALUE / 1_000_000 / 1000;
 
   public TokenBucketConfig {
     if (size < 0 || oneTimeBurst < 0 || refillTimeMillis < 0) {

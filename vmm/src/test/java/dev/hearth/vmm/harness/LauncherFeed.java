@@ -26,8 +26,9 @@ final class LauncherFeed {
   }
 
   // "JUnit Jupiter > SomeKvmIT > someTest() :: SUCCESSFUL"; containers have no "()" in the name.
+  // A parameterized test's invocation follows its method: "... > boots(Example) > linux.yaml".
   private static final Pattern EVENT =
-      Pattern.compile("^(.+) > ([^>]+) > ([^>]+\\(.*\\)) :: ([A-Z]+)\\s*$");
+      Pattern.compile("^(.+) > ([^>]+) > ([^>]+\\(.*\\)(?: > [^>]+)?) :: ([A-Z]+)\\s*$");
 
   private LauncherFeed() {}
 

@@ -20,6 +20,8 @@ class LauncherFeedTest {
           "\t\tat dev.hearth.vmm.vm.MicroVmKvmIT.probe(MicroVmKvmIT.java:40)",
           "JUnit Jupiter > MicroVmKvmIT > skipped() :: ABORTED",
           "\torg.opentest4j.TestAbortedException: needs KVM",
+          "JUnit Jupiter > ExamplesKvmIT > boots(Example) > linux.yaml :: STARTED",
+          "JUnit Jupiter > ExamplesKvmIT > boots(Example) > linux.yaml :: SUCCESSFUL",
           "JUnit Jupiter > TeardownKvmIT > twoHundredVms() :: STARTED");
 
   @Test
@@ -30,7 +32,8 @@ class LauncherFeedTest {
         .containsExactly(
             tuple("MicroVmKvmIT.hello()", Status.SUCCESSFUL),
             tuple("MicroVmKvmIT.probe(String)", Status.FAILED),
-            tuple("MicroVmKvmIT.skipped()", Status.ABORTED));
+            tuple("MicroVmKvmIT.skipped()", Status.ABORTED),
+            tuple("ExamplesKvmIT.boots(Example) > linux.yaml", Status.SUCCESSFUL));
     assertThat(results.get(1).detail())
         .isEqualTo(
             "org.opentest4j.AssertionFailedError: expected: 2 but was: 1\n"

@@ -16,8 +16,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The build step that restores declared column order changes that order and nothing else. */
-class PrinterColumnOrderTest {
+/**
+ * The build step that finishes the generated CRDs: it restores declared column order and fills in
+ * class descriptions, and changes nothing else.
+ */
+class CrdPostProcessorTest {
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
   private static String generated(String plural) throws IOException {
@@ -33,10 +36,10 @@ class PrinterColumnOrderTest {
   void writesAsTheGeneratorDoesSoAnOrderedFileIsLeftByteForByte() throws IOException {
     for (String plural : List.of("microvms", "microvmsets", "microvmnodes")) {
       String yaml = generated(plural);
-      assertThat(yaml).startsWith(PrinterColumnOrder.HEADER);
+      assertThat(yaml).startsWith(CrdPostProcessor.HEADER);
       CustomResourceDefinition crd = SERIALIZATION.unmarshal(yaml, CustomResourceDefinition.class);
-      assertThat(PrinterColumnOrder.write(crd)).as("round trip of " + plural).isEqualTo(yaml);
-      assertThat(PrinterColumnOrder.reorder(yaml)).as("idempotent on " + plural).isEqualTo(yaml);
+      assertThat(CrdPostProcessor.write(crd)).as("round trip of " + plural).isEqualTo(yaml);
+      assertThat(CrdPostProcessor.reorder(yaml)).as("idempotent on " + plural).isEqualTo(yaml);
     }
   }
 
@@ -47,12 +50,12 @@ class PrinterColumnOrderTest {
     List<CustomResourceColumnDefinition> reversed = new ArrayList<>(columns(crd));
     Collections.reverse(reversed);
     crd.getSpec().getVersions().get(0).setAdditionalPrinterColumns(reversed);
-    String shuffled = PrinterColumnOrder.write(crd);
+    String shuffled = CrdPostProcessor.write(crd);
     assertThat(shuffled).isNotEqualTo(ordered);
 
-    assertThat(PrinterColumnOrder.reorder(shuffled)).isEqualTo(ordered);
-    assertThat(PrinterColumnOrder.declaredOrder(MicroVM.class))
-        .containsExactly("Phase", "Node", "IP", "Age");
+    assertThat(CrdPostProcessor.reorder(shuffled)).isEqualTo(ordered);
+    assertThat(CrdPostProcessor.declaredOrder(MicroVM.class))
+        .containsExactly("Phase", "Node", "IP", "Ready", "Restarts", "Age", "vCPUs", "MemoryMiB");
   }
 
   @Test
@@ -66,8 +69,8 @@ class PrinterColumnOrderTest {
                 .withJsonPath(".status.restartCount")
                 .withType("integer")
                 .build());
-    String yaml = PrinterColumnOrder.write(crd);
-    assertThatThrownBy(() -> PrinterColumnOrder.reorder(yaml))
+    String yaml = CrdPostProcessor.write(crd);
+    assertThatThrownBy(() -> CrdPostProcessor.reorder(yaml))
         .hasMessageContaining("microvms.hearth.dev")
         .hasMessageContaining("Restarts");
   }
@@ -79,11 +82,32 @@ class PrinterColumnOrderTest {
     String ordered = generated("microvmnodes");
     CustomResourceDefinition crd = SERIALIZATION.unmarshal(ordered, CustomResourceDefinition.class);
     Collections.reverse(columns(crd));
-    Files.writeString(gen.resolve("microvmnodes.hearth.dev-v1.yml"), PrinterColumnOrder.write(crd));
+    Files.writeString(gen.resolve("microvmnodes.hearth.dev-v1.yml"), CrdPostProcessor.write(crd));
 
-    PrinterColumnOrder.main(new String[] {gen.toString(), committed.toString()});
+    CrdPostProcessor.main(new String[] {gen.toString(), committed.toString()});
 
     assertThat(gen.resolve("microvmnodes.hearth.dev-v1.yml")).hasContent(ordered);
     assertThat(committed.resolve("microvmnodes.hearth.dev-v1.yml")).hasContent(ordered);
+  }
+
+  @Test
+  void describesTheRootAndListItemsFromTheirClasses() throws IOException {
+    CustomResourceDefinition crd =
+        SERIALIZATION.unmarshal(generated("microvms"), CustomResourceDefinition.class);
+    var root = GeneratedCrds.root(crd);
+    root.setDescription(null);
+    GeneratedCrds.at(crd, "spec.drives[]").setDescription(null);
+    GeneratedCrds.at(crd, "spec").setDescription(null);
+    String stripped = CrdPostProcessor.write(crd);
+
+    CustomResourceDefinition done =
+        SERIALIZATION.unmarshal(CrdPostProcessor.reorder(stripped), CustomResourceDefinition.class);
+    assertThat(GeneratedCrds.root(done).getDescription()).startsWith("A KVM microVM");
+    assertThat(GeneratedCrds.at(done, "spec").getDescription()).startsWith("The desired microVM");
+    assertThat(GeneratedCrds.at(done, "spec.drives[]").getDescription())
+        .startsWith("An extra virtio-blk disk");
+    // A property's own description wins over its class's.
+    assertThat(GeneratedCrds.at(done, "spec.drives").getDescription())
+        .startsWith("Extra virtio-blk disks");
   }
 }

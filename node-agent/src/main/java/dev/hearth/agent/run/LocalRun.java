@@ -1,0 +1,83 @@
+package dev.hearth.agent.run;
+
+import dev.hearth.agent.image.Destinations;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.spec.SpecMapper;
+import dev.hearth.agent.spec.SpecRejectedException;
+import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.api.v1alpha1.MicroVM;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * What {@code hearth run <manifest>} does, whole: reads the manifest as the cluster would ({@link
+ * ManifestReader#readVm}, which also turns a MicroVMSet into its one replica), maps its spec as the
+ * agent does ({@link SpecMapper}) and boots it with a {@link LocalRunner} on this host's KVM,
+ * images folder and network. The CLI runs it; so do tests, in-process.
+ */
+public final class LocalRun {
+  /** How many bytes of downloaded images the run's cache keeps. */
+  private static final long CACHE_BYTES = 4L << 30;
+
+  private final LocalRunner runner;
+  private final PrintStream status;
+
+  private LocalRun(LocalRunner runner, PrintStream status) {
+    this.runner = runner;
+    this.status = status;
+  }
+
+  /**
+   * A run on this host.
+   *
+   * @param imagesRoot where image paths resolve, as a node's images root
+   * @param cacheDir where images fetched by URL are cached
+   * @param network the network for VMs with interfaces ({@code --bridge}, {@code --subnet})
+   * @param status where hearth run's own lines go (stderr)
+   */
+  public static LocalRun onThisHost(
+      Path imagesRoot, Path cacheDir, LocalNetwork.Settings network, PrintStream status) {
+    ImageCache images =
+        new ImageCache(
+            cacheDir,
+            new NodeImages(imagesRoot),
+            CACHE_BYTES,
+            ImageCache.Timeouts.DEFAULT,
+            Destinations.ANY, // one's own manifest on one's own machine: no tenant to guard against
+            new SimpleMeterRegistry());
+    return new LocalRun(
+        new LocalRunner(
+            images,
+            LocalRunner.KVM_DEVICE,
+            LocalRunner.KernelCheck.LINUX_PROBE,
+            LocalNetwork.onThisHost(network),
+            status),
+        status);
+  }
+
+  /**
+   * Runs the manifest's VM to its end, its console on {@code console}; see {@link LocalRunner#run}.
+   */
+  public int run(Path manifest, OutputStream console) throws RunException {
+    ManifestReader.LocalVm local = new ManifestReader().readVm(manifest);
+    local.note().ifPresent(n -> status.println("hearth: " + n));
+    MicroVM vm = local.vm();
+    VmPlan plan;
+    try {
+      plan = new SpecMapper(new VmmRuntime().capabilities()).map(vm.getSpec());
+    } catch (SpecRejectedException e) {
+      throw new ManifestException(e.getMessage(), e);
+    }
+    return runner.run(
+        vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), console);
+  }
+
+  /** Stops the run from another thread, as Ctrl-C does; a no-op when nothing runs. */
+  public void stop() {
+    runner.stop();
+  }
+}
