@@ -1,5 +1,7 @@
 package dev.hearth.operator;
 
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.operator.microvm.BindingCoordinator;
 import dev.hearth.operator.microvm.MicroVMReconciler;
@@ -7,7 +9,6 @@ import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.node.MicroVMNodeReconciler;
 import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -37,13 +38,13 @@ public final class HearthOperator implements AutoCloseable {
     this.coordinator = new BindingCoordinator(config.scheduler());
     metrics.allocationFrom(
         n -> coordinator.usedOn(n).vcpus(), n -> coordinator.usedOn(n).memoryMiB());
-    EventRecorder events = new EventRecorder(client, clock);
+    EventRecorder events = new EventRecorder(client, clock, StatusApply.OPERATOR, null, LOG::warn);
     this.operator =
         new Operator(
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
-                  .withUseSSAToPatchPrimaryResource(false)
+                  .withUseSSAToPatchPrimaryResource(true)
                   .withConcurrentReconciliationThreads(config.reconcileThreads())
                   .withMetrics(
                       MicrometerMetrics.newMicrometerMetricsBuilder(registry)
@@ -65,14 +66,9 @@ public final class HearthOperator implements AutoCloseable {
                         false));
               }
             });
+    MicroVMWriter writer = new MicroVMWriter(client, clock);
     var vmReconciler =
-        new MicroVMReconciler(
-            coordinator,
-            new MicroVMWriter(client, clock),
-            events,
-            metrics,
-            clock,
-            config.pendingRetry());
+        new MicroVMReconciler(coordinator, writer, events, metrics, clock, config.pendingRetry());
     operator.register(vmReconciler, c -> namespaces(c, config));
     operator.register(
         new MicroVMNodeReconciler(
@@ -81,7 +77,7 @@ public final class HearthOperator implements AutoCloseable {
             client,
             events,
             new NodeLossHandler(
-                client, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
+                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
   }
 

@@ -1,25 +1,19 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.NS;
-import static dev.hearth.operator.Fixtures.node;
-import static dev.hearth.operator.Fixtures.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
-import dev.hearth.operator.support.Patches;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +21,6 @@ import org.junit.jupiter.api.Test;
  * read the VM back unbound. The room must stay held meanwhile, or a second VM is placed into it and
  * the node ends up overcommitted once the late write lands.
  */
-@EnableKubernetesMockClient(crud = true)
 class BindTimeoutTest extends OperatorTestBase {
 
   /**
@@ -64,16 +57,6 @@ class BindTimeoutTest extends OperatorTestBase {
     }
   }
 
-  private KubernetesClient operatorClient;
-
-  @AfterEach
-  void closeOperatorClient() {
-    stopOperator();
-    if (operatorClient != null) {
-      operatorClient.close();
-    }
-  }
-
   private static boolean bound(MicroVM vm) {
     return vm.getStatus() != null && vm.getStatus().getNodeName() != null;
   }
@@ -86,16 +69,9 @@ class BindTimeoutTest extends OperatorTestBase {
 
   @Test
   void aBindWhoseOutcomeIsUnknownKeepsItsRoomUntilItLands() {
-    node(client, clock, "only", 2, 1024);
-    HoldStatusWrites hold = new HoldStatusWrites(NS, "first");
-    operatorClient =
-        new KubernetesClientBuilder()
-            .withConfig(client.getConfiguration())
-            .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("hold", hold))
-            .build();
-    registry = new SimpleMeterRegistry();
-    operator = new HearthOperator(operatorClient, config(), clock, registry);
-    operator.start();
+    node("only", 2, 1024);
+    HoldStatusWrites hold = new HoldStatusWrites(ns, "first");
+    startOperator(operatorClient("hold", hold), config());
 
     client.resource(vm("first", 2, 512)).create();
     // The bind, then the error report: by the second swallowed write the operator has finished
@@ -111,19 +87,27 @@ class BindTimeoutTest extends OperatorTestBase {
     String lateBind = hold.first.get().bodyString();
     client
         .resources(MicroVM.class)
-        .inNamespace(NS)
+        .inNamespace(ns)
         .withName("first")
         .subresource("status")
-        .patch(Patches.JSON_PATCH, lateBind);
+        .patch(
+            new PatchContext.Builder()
+                .withPatchType(PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager(StatusApply.OPERATOR)
+                .withForce(true)
+                .build(),
+            lateBind);
     hold.holding = false;
 
     awaitVm(
         "first",
         vm ->
-            "only".equals(vm.getStatus().getNodeName())
+            nodeName("only").equals(vm.getStatus().getNodeName())
                 && vm.getMetadata().getLabels() != null
-                && "only".equals(vm.getMetadata().getLabels().get(HearthApi.NODE_LABEL)));
-    await().atMost(TIMEOUT).until(() -> operator.coordinator().usedOn("only").vcpus() == 2);
+                && nodeName("only").equals(vm.getMetadata().getLabels().get(HearthApi.NODE_LABEL)));
+    await()
+        .atMost(TIMEOUT)
+        .until(() -> operator.coordinator().usedOn(nodeName("only")).vcpus() == 2);
     assertThat(bound(get("second"))).isFalse();
   }
 }

@@ -1,8 +1,5 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.NS;
-import static dev.hearth.operator.Fixtures.node;
-import static dev.hearth.operator.Fixtures.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +9,6 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -27,16 +23,15 @@ import org.junit.jupiter.api.Test;
  * 1,000 MicroVMs created at once on nodes with room for half of them, with the operator restarted
  * in the middle of the burst: no node is overcommitted and no VM is bound twice.
  */
-@EnableKubernetesMockClient(crud = true)
 class BurstTest extends OperatorTestBase {
   private static final int NODES = 10;
-  private static final int VCPUS_PER_NODE = 50;
-  private static final int VMS = 1000;
+  private static final int VCPUS_PER_NODE = 20;
+  private static final int VMS = 400;
 
   @Test
-  void thousandVmsAtOnceWithARestartMidBurstNeverOvercommitNorBindTwice() throws Exception {
+  void hundredsOfVmsAtOnceWithARestartMidBurstNeverOvercommitNorBindTwice() throws Exception {
     for (int i = 0; i < NODES; i++) {
-      node(client, clock, "node-" + i, VCPUS_PER_NODE, 1 << 20);
+      node("node-" + i, VCPUS_PER_NODE, 1 << 20);
     }
     // Every change of status.nodeName seen on the wire; a second, different node is a double bind.
     Map<String, String> firstBinding = new ConcurrentHashMap<>();
@@ -44,7 +39,7 @@ class BurstTest extends OperatorTestBase {
     Watch watch =
         client
             .resources(MicroVM.class)
-            .inNamespace(NS)
+            .inNamespace(ns)
             .watch(
                 new Watcher<>() {
                   @Override
@@ -72,7 +67,7 @@ class BurstTest extends OperatorTestBase {
         created.add(creators.submit(() -> createIdempotently(vm)));
       }
       // Restart once a good part of the burst is bound, while creates are still arriving.
-      await().atMost(TIMEOUT).until(() -> firstBinding.size() >= 150);
+      await().atMost(TIMEOUT).until(() -> firstBinding.size() >= 60);
       operator.close();
       startOperator(config());
       for (var f : created) {
@@ -89,7 +84,7 @@ class BurstTest extends OperatorTestBase {
         .until(() -> settled(capacity));
     watch.close();
 
-    List<MicroVM> all = client.resources(MicroVM.class).inNamespace(NS).list().getItems();
+    List<MicroVM> all = client.resources(MicroVM.class).inNamespace(ns).list().getItems();
     Map<String, Integer> perNode = new HashMap<>();
     for (MicroVM vm : all) {
       String node = vm.getStatus() == null ? null : vm.getStatus().getNodeName();
@@ -124,7 +119,7 @@ class BurstTest extends OperatorTestBase {
 
   /** Every VM either bound or Pending with its reason, and every slot used. */
   private boolean settled(int capacity) {
-    List<MicroVM> all = client.resources(MicroVM.class).inNamespace(NS).list().getItems();
+    List<MicroVM> all = client.resources(MicroVM.class).inNamespace(ns).list().getItems();
     long bound =
         all.stream()
             .filter(vm -> vm.getStatus() != null && vm.getStatus().getNodeName() != null)

@@ -1,5 +1,6 @@
 package dev.hearth.operator;
 
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -23,20 +24,22 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the objects the operator tests put on the mock API server. */
+/**
+ * Builds the objects the operator tests put on an API server: what a user (MicroVMs) and an agent
+ * (its MicroVMNode and Lease) would write.
+ */
 public final class Fixtures {
   private Fixtures() {}
 
+  /** The namespace of the mock-server benchmark, which has no namespaces to create. */
   public static final String NS = "vms";
 
-  /** Installs the generated CRDs from the hearth-crds jar. */
+  private static final List<String> PLURALS = List.of("microvms", "microvmsets", "microvmnodes");
+
+  /** Creates or updates the generated CRDs from the hearth-crds jar (for BindingBench's mock). */
   public static void installCrds(KubernetesClient client) {
-    for (String plural : List.of("microvms", "microvmsets", "microvmnodes")) {
-      String path = "META-INF/fabric8/" + plural + ".hearth.dev-v1.yml";
-      try (InputStream in = Fixtures.class.getClassLoader().getResourceAsStream(path)) {
-        if (in == null) {
-          throw new IllegalStateException("no " + path + " on the classpath");
-        }
+    for (String plural : PLURALS) {
+      try (InputStream in = crd(plural)) {
         var crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
         client
             .apiextensions()
@@ -50,15 +53,20 @@ public final class Fixtures {
     }
   }
 
-  /** A MicroVMNode with allocatable resources and a fresh Lease. */
-  public static MicroVMNode node(
-      KubernetesClient client, Clock clock, String name, int vcpus, long memMiB) {
-    return node(client, clock, name, vcpus, memMiB, Map.of(), List.of());
+  private static InputStream crd(String plural) {
+    String path = "META-INF/fabric8/" + plural + ".hearth.dev-v1.yml";
+    InputStream in = Fixtures.class.getClassLoader().getResourceAsStream(path);
+    if (in == null) {
+      throw new IllegalStateException("no " + path + " on the classpath");
+    }
+    return in;
   }
 
+  /** A MicroVMNode with allocatable resources and a fresh Lease in {@code leaseNamespace}. */
   public static MicroVMNode node(
       KubernetesClient client,
       Clock clock,
+      String leaseNamespace,
       String name,
       int vcpus,
       long memMiB,
@@ -74,23 +82,20 @@ public final class Fixtures {
     st.setCapacity(new NodeResources(vcpus, memMiB));
     st.setAllocatable(new NodeResources(vcpus, memMiB));
     st.setAgentVersion("test");
-    created.setStatus(st);
-    renewLease(client, clock, name);
-    return client.resource(created).updateStatus();
+    renewLease(client, clock, leaseNamespace, name, HearthApi.DEFAULT_LEASE_DURATION_SECONDS);
+    // As the agent writes it: its own fields, whatever the operator wrote meanwhile.
+    return new StatusApply(client, StatusApply.AGENT)
+        .apply(created, st, List.of("capacity", "allocatable", "agentVersion"), false);
   }
 
-  /** What an agent does every few seconds. */
-  public static Lease renewLease(KubernetesClient client, Clock clock, String node) {
-    return renewLease(client, clock, node, 40);
-  }
-
-  /** A renewal that holds the node for {@code seconds}. */
-  public static Lease renewLease(KubernetesClient client, Clock clock, String node, int seconds) {
+  /** What an agent does every few seconds: a renewal that holds the node for {@code seconds}. */
+  public static Lease renewLease(
+      KubernetesClient client, Clock clock, String namespace, String node, int seconds) {
     Lease lease =
         new LeaseBuilder()
             .withNewMetadata()
             .withName(HearthApi.leaseName(node))
-            .withNamespace(HearthApi.DEFAULT_LEASE_NAMESPACE)
+            .withNamespace(namespace)
             .endMetadata()
             .withNewSpec()
             .withHolderIdentity(node)
@@ -101,9 +106,10 @@ public final class Fixtures {
     return client.resource(lease).createOr(r -> r.update());
   }
 
-  public static MicroVM vm(String name, int vcpus, int memMiB) {
+  /** A MicroVM of {@code vcpus} and {@code memMiB} in {@code namespace}. */
+  public static MicroVM vm(String namespace, String name, int vcpus, int memMiB) {
     MicroVM vm = new MicroVM();
-    vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
     MicroVMSpec spec = new MicroVMSpec();
     spec.setVcpus(vcpus);
     spec.setMemoryMiB(memMiB);

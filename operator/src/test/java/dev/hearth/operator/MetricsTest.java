@@ -1,29 +1,25 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.node;
-import static dev.hearth.operator.Fixtures.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.api.v1alpha1.MicroVMPhase;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import org.junit.jupiter.api.Test;
 
 /**
  * The meters the issue asks for: reconcile counts and latency (JOSDK's), scheduling latency,
  * pending VMs and per-node allocation, read from the registry after a few binds.
  */
-@EnableKubernetesMockClient(crud = true)
 class MetricsTest extends OperatorTestBase {
 
   private double gauge(String name, String node) {
-    return registry.get(name).tag("node", node).gauge().value();
+    return registry.get(name).tag("node", nodeName(node)).gauge().value();
   }
 
   @Test
   void schedulingReconcileAndAllocationMetersFollowWhatHappened() {
-    node(client, clock, "n1", 2, 4096);
-    node(client, clock, "n2", 2, 4096);
+    node("n1", 2, 4096);
+    node("n2", 2, 4096);
     startOperator(config());
     for (int i = 0; i < 3; i++) {
       client.resource(vm("vm-" + i, 1, 256)).create();

@@ -1,8 +1,5 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.NS;
-import static dev.hearth.operator.Fixtures.node;
-import static dev.hearth.operator.Fixtures.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,15 +10,14 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-@EnableKubernetesMockClient(crud = true)
 class MicroVMSchedulingTest extends OperatorTestBase {
 
-  private static boolean boundTo(MicroVM vm, String node) {
+  private boolean boundTo(MicroVM vm, String shortName) {
+    String node = nodeName(shortName);
     return vm.getStatus() != null
         && node.equals(vm.getStatus().getNodeName())
         && vm.getMetadata().getLabels() != null
@@ -35,16 +31,14 @@ class MicroVMSchedulingTest extends OperatorTestBase {
 
   @Test
   void placesVmsByLabelsTaintsAndRoomAndExplainsWhatDoesNotFit() {
-    node(client, clock, "ssd-node", 4, 4096, Map.of("disk", "ssd"), List.of());
+    node("ssd-node", 4, 4096, Map.of("disk", "ssd"), List.of());
     node(
-        client,
-        clock,
         "gpu-node",
         4,
         4096,
         Map.of("gpu", "true"),
         List.of(new Taint("NoSchedule", "dedicated", null, "gpu")));
-    node(client, clock, "small-node", 1, 256);
+    node("small-node", 1, 256);
     startOperator(config());
 
     MicroVM ssd = vm("wants-ssd", 2, 512);
@@ -65,6 +59,14 @@ class MicroVMSchedulingTest extends OperatorTestBase {
     assertThat(scheduled(a).getStatus()).isEqualTo("True");
     assertThat(scheduled(a).getReason()).isEqualTo(HearthApi.Reasons.BOUND);
     awaitVm("wants-gpu", vm -> boundTo(vm, "gpu-node"));
+    // A Normal Event says where it went, about this very object.
+    await().atMost(TIMEOUT).until(() -> events(ns, "wants-ssd", "Scheduled").size() == 1);
+    Event scheduled = events(ns, "wants-ssd", "Scheduled").get(0);
+    assertThat(scheduled.getType()).isEqualTo("Normal");
+    assertThat(scheduled.getMessage()).isEqualTo("bound to node " + nodeName("ssd-node"));
+    assertThat(scheduled.getInvolvedObject().getKind()).isEqualTo("MicroVM");
+    assertThat(scheduled.getInvolvedObject().getUid()).isEqualTo(a.getMetadata().getUid());
+    assertThat(scheduled.getSource().getComponent()).isEqualTo("hearth-operator");
 
     MicroVM tainted =
         awaitVm(
@@ -92,31 +94,31 @@ class MicroVMSchedulingTest extends OperatorTestBase {
 
   @Test
   void pendingVmIsBoundWhenANodeWithRoomAppears() {
-    node(client, clock, "n1", 2, 1024);
+    node("n1", 2, 1024);
     startOperator(config());
     client.resource(vm("big", 4, 512)).create();
     awaitVm(
         "big", vm -> vm.getStatus() != null && vm.getStatus().getPhase() == MicroVMPhase.Pending);
 
-    node(client, clock, "n2", 8, 8192);
+    node("n2", 8, 8192);
     MicroVM bound = awaitVm("big", vm -> boundTo(vm, "n2"));
     assertThat(scheduled(bound).getStatus()).isEqualTo("True");
   }
 
   @Test
   void pinnedVmGoesToItsNodeOnly() {
-    node(client, clock, "a", 8, 8192);
-    node(client, clock, "b", 8, 8192);
+    node("a", 8, 8192);
+    node("b", 8, 8192);
     startOperator(config());
     MicroVM pinned = vm("pinned", 1, 128);
-    pinned.getSpec().setNodeName("b");
+    pinned.getSpec().setNodeName(nodeName("b"));
     client.resource(pinned).create();
     awaitVm("pinned", vm -> boundTo(vm, "b"));
   }
 
   @Test
   void deletionWaitsForTheAgentFinalizerAndFreesTheRoom() {
-    node(client, clock, "only", 2, 4096);
+    node("only", 2, 4096);
     startOperator(config());
     client.resource(vm("first", 2, 256)).create();
     awaitVm("first", vm -> boundTo(vm, "only"));
@@ -125,7 +127,7 @@ class MicroVMSchedulingTest extends OperatorTestBase {
         "second",
         vm -> vm.getStatus() != null && vm.getStatus().getPhase() == MicroVMPhase.Pending);
 
-    client.resources(MicroVM.class).inNamespace(NS).withName("first").delete();
+    client.resources(MicroVM.class).inNamespace(ns).withName("first").delete();
     MicroVM deleting = awaitVm("first", vm -> vm.getMetadata().getDeletionTimestamp() != null);
     assertThat(deleting.getMetadata().getFinalizers())
         .as("the operator leaves the agent's finalizer to a live agent")
@@ -136,7 +138,7 @@ class MicroVMSchedulingTest extends OperatorTestBase {
     // The agent stops the VM and removes its finalizer.
     client
         .resources(MicroVM.class)
-        .inNamespace(NS)
+        .inNamespace(ns)
         .withName("first")
         .edit(
             vm -> {
@@ -148,9 +150,6 @@ class MicroVMSchedulingTest extends OperatorTestBase {
   }
 
   private List<Event> failedSchedulingEvents(String vmName) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> vmName.equals(e.getInvolvedObject().getName()))
-        .filter(e -> "FailedScheduling".equals(e.getReason()))
-        .toList();
+    return events(ns, vmName, "FailedScheduling");
   }
 }

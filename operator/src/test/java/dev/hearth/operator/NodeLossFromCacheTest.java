@@ -1,25 +1,17 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.node;
-import static dev.hearth.operator.Fixtures.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Node-loss handling finds a node's VMs in the informer cache, not by listing the API server. */
-@EnableKubernetesMockClient(crud = true)
 class NodeLossFromCacheTest extends OperatorTestBase {
 
   /** Counts lists of MicroVMs by node label (other informers' lists and watches not counted). */
@@ -39,30 +31,15 @@ class NodeLossFromCacheTest extends OperatorTestBase {
     }
   }
 
-  private KubernetesClient operatorClient;
-
-  @AfterEach
-  void closeOperatorClient() {
-    stopOperator();
-    if (operatorClient != null) {
-      operatorClient.close();
-    }
-  }
-
   @Test
   void lostNodeIsEvacuatedWithoutListingVmsFromTheServer() {
-    node(client, clock, "doomed", 4, 4096);
+    node("doomed", 4, 4096);
     CountVmLists lists = new CountVmLists();
-    operatorClient =
-        new KubernetesClientBuilder()
-            .withConfig(client.getConfiguration())
-            .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count", lists))
-            .build();
-    registry = new SimpleMeterRegistry();
-    operator = new HearthOperator(operatorClient, config(), clock, registry);
-    operator.start();
+    startOperator(operatorClient("count", lists), config());
     client.resource(vm("moves", 1, 128)).create();
-    awaitVm("moves", vm -> vm.getStatus() != null && "doomed".equals(vm.getStatus().getNodeName()));
+    awaitVm(
+        "moves",
+        vm -> vm.getStatus() != null && nodeName("doomed").equals(vm.getStatus().getNodeName()));
 
     clock.advance(Duration.ofSeconds(41));
     awaitVm("moves", vm -> vm.getStatus().getPhase() == MicroVMPhase.Unknown);

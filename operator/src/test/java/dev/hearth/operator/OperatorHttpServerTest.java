@@ -1,10 +1,8 @@
 package dev.hearth.operator;
 
-import static dev.hearth.operator.Fixtures.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The probes the chart points at: /healthz at once, /readyz once the informers have synced. */
-@EnableKubernetesMockClient(crud = true)
 class OperatorHttpServerTest extends OperatorTestBase {
   private final HttpClient http = HttpClient.newHttpClient();
   private OperatorHttpServer server;
@@ -33,9 +30,9 @@ class OperatorHttpServerTest extends OperatorTestBase {
 
   @Test
   void readyOnlyOnceStartedLiveFromTheBeginning() throws Exception {
-    node(client, clock, "n1", 2, 4096);
+    node("n1", 2, 4096);
     registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-    operator = new HearthOperator(client, config(), clock, registry);
+    operator = new HearthOperator(operatorClient(), config(), clock, registry);
     server = new OperatorHttpServer(0, () -> "# metrics\n", operator::readinessProblems);
 
     assertThat(fetch("/healthz").statusCode()).isEqualTo(200);

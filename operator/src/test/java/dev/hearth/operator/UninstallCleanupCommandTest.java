@@ -50,7 +50,7 @@ class UninstallCleanupCommandTest {
     create(set("a", "web"));
     create(boundVm("a", "one", "node-1"));
     create(boundVm("b", "two", "node-2"));
-    create(Fixtures.vm("pending", 1, 16)); // unbound: no finalizer, goes at once
+    create(Fixtures.vm(Fixtures.NS, "pending", 1, 16)); // unbound: no finalizer, goes at once
     agentReleasesDeletedVms();
 
     List<String> left = command().cleanUp(client, Duration.ofSeconds(30), POLL);
@@ -138,7 +138,7 @@ class UninstallCleanupCommandTest {
   }
 
   private static MicroVM boundVm(String namespace, String name, String node) {
-    MicroVM vm = Fixtures.vm(name, 1, 16);
+    MicroVM vm = Fixtures.vm(namespace, name, 1, 16);
     vm.setMetadata(
         new ObjectMetaBuilder()
             .withNamespace(namespace)

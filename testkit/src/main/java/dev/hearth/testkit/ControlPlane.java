@@ -131,6 +131,14 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * The cluster {@code kubeconfig} names, as {@link #shared()} uses it in KUBECONFIG mode: nothing
+   * is started or stopped, and {@link #close()} closes only its client.
+   */
+  public static ControlPlane ofKubeconfig(Path kubeconfig) {
+    return new ControlPlane(null, null, Map.of(), kubeconfig);
+  }
+
+  /**
    * Starts a control plane of the caller's own in {@code dir} (for a test that must not share one);
    * {@link #close()} stops it. Prefer {@link #shared()}.
    *
@@ -158,6 +166,14 @@ public final class ControlPlane implements AutoCloseable {
         "hearth-testkit: " + lastLine(result.output()).replaceFirst("^control-plane: ", ""));
     return new ControlPlane(
         script, dir, ControlPlaneScript.readFacts(dir), dir.resolve("kubeconfig"));
+  }
+
+  /**
+   * The repository the tests run in (found as {@code test-cluster/control-plane.sh} is), for its
+   * committed files: {@code crds/yaml}, {@code helm/hearth}, {@code examples}.
+   */
+  public static Path repository() {
+    return ControlPlaneScript.locate().repository();
   }
 
   /** Whether this is a control plane of this JVM's own, rather than a cluster KUBECONFIG names. */

@@ -80,9 +80,19 @@ final class ControlPlaneScript {
     return run("stop", dir.toString());
   }
 
+  /** The repository the script belongs to (the folder above {@code test-cluster}). */
+  Path repository() {
+    return script.getParent().getParent();
+  }
+
   private Result run(String... args) {
     List<String> command = new ArrayList<>(List.of("bash", script.toString()));
     command.addAll(List.of(args));
+    return exec(command, TIMEOUT_SECONDS);
+  }
+
+  /** Runs {@code command}, its output (stdout and stderr) to a file, for at most the timeout. */
+  static Result exec(List<String> command, long timeoutSeconds) {
     Path log = null;
     try {
       // Output to a file, not a pipe: a hung script must not block this thread past the timeout.
@@ -93,21 +103,21 @@ final class ControlPlaneScript {
               .redirectOutput(log.toFile())
               .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
-      boolean ended = process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      boolean ended = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
       if (!ended) {
         process.destroyForcibly().waitFor();
       }
       String output = Files.readString(log, StandardCharsets.UTF_8).strip();
       if (!ended) {
         throw new TestClusterException(
-            String.join(" ", command) + " still ran after " + TIMEOUT_SECONDS + " s: " + output);
+            String.join(" ", command) + " still ran after " + timeoutSeconds + " s: " + output);
       }
       return new Result(process.exitValue(), output);
     } catch (IOException e) {
       throw new TestClusterException("cannot run " + String.join(" ", command), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new TestClusterException("interrupted while running " + script, e);
+      throw new TestClusterException("interrupted while running " + String.join(" ", command), e);
     } finally {
       if (log != null) {
         try {

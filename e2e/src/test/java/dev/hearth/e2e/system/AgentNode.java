@@ -105,7 +105,7 @@ final class AgentNode implements AutoCloseable {
             spec.subnet(),
             "hearth0",
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            HearthApi.DEFAULT_LEASE_NAMESPACE,
+            api.releaseNamespace(),
             HearthApi.DEFAULT_LEASE_DURATION_SECONDS,
             new NodeRegistration.Reservations(0, 0),
             64L << 20,
@@ -113,7 +113,7 @@ final class AgentNode implements AutoCloseable {
             16 * 1024,
             Duration.ofSeconds(2),
             "e2e");
-    client = api.newClient();
+    client = api.agentClient();
     daemon =
         AgentDaemon.start(
             settings,

@@ -1,123 +1,85 @@
 package dev.hearth.e2e.system;
 
-import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.testkit.ChartRbac;
+import dev.hearth.testkit.ControlPlane;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
- * The API server a scenario runs against: the cluster {@code KUBECONFIG} names when it is set, else
- * a fabric8 mock server in CRUD mode on loopback (no schema, no CEL, no server-side apply: see
- * {@link Admission} for the checks a real server makes).
+ * The API server a scenario runs against: the shared real control plane of this JVM ({@link
+ * ControlPlane#shared()}), or the cluster {@code KUBECONFIG} names. It gets Hearth's committed CRDs
+ * and the Helm chart's own ServiceAccounts and RBAC for a release of its own ({@link ChartRbac});
+ * the operator and every agent connect with their account's token, so the chart's RBAC is what lets
+ * them work, and a gap in it fails the scenario. The administrator's client is the test's.
  */
 final class ApiServer implements AutoCloseable {
-  // The mock server logs every request at INFO; a scenario makes thousands. Held so it stays set.
-  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+  private final ControlPlane plane;
+  private final ChartRbac rbac;
 
-  private final KubernetesMockServer mock;
-  private final KubernetesClient client;
-
-  private ApiServer(KubernetesMockServer mock, KubernetesClient client) {
-    this.mock = mock;
-    this.client = client;
+  private ApiServer(ControlPlane plane, ChartRbac rbac) {
+    this.plane = plane;
+    this.rbac = rbac;
   }
 
+  /** The shared control plane (or KUBECONFIG's cluster), prepared. */
   static ApiServer start() {
-    if (kubeconfigNamed()) {
-      // fabric8 reads the file itself, as kubectl would: current context, server, credentials.
-      return new ApiServer(null, new KubernetesClientBuilder().build());
-    }
-    KubernetesMockServer server = SharedApiServer.startCrudServer();
-    return new ApiServer(server, server.createClient());
+    return start(ControlPlane.shared());
   }
 
-  /**
-   * Whether a cluster is named: the {@code KUBECONFIG} environment variable, or the {@code
-   * kubeconfig} system property that fabric8 reads before it (and that a test can set).
-   */
-  static boolean kubeconfigNamed() {
-    for (String value :
-        new String[] {System.getProperty("kubeconfig"), System.getenv("KUBECONFIG")}) {
-      if (value != null && !value.isBlank()) {
-        return true;
-      }
-    }
-    return false;
+  /** {@code plane}, prepared: the CRDs, and the chart's accounts in a release namespace. */
+  static ApiServer start(ControlPlane plane) {
+    plane.installCrds(crds());
+    String release = plane.createNamespace("hearth-e2e");
+    return new ApiServer(plane, ChartRbac.install(plane, release, release));
   }
 
-  private static java.util.logging.Logger quiet(String name) {
-    java.util.logging.Logger log = java.util.logging.Logger.getLogger(name);
-    log.setLevel(java.util.logging.Level.WARNING);
-    return log;
+  static Path crds() {
+    return ControlPlane.repository().resolve("crds").resolve("yaml");
   }
 
-  boolean isMock() {
-    return mock != null;
+  ControlPlane plane() {
+    return plane;
   }
 
   /** The administrator's connection: what the test applies and reads through. */
   KubernetesClient client() {
-    return client;
+    return plane.client();
   }
 
   /**
-   * A connection of its own for one component, so that cutting it (an agent "killed") leaves the
-   * others working.
+   * The release namespace: where the agents keep their node Leases and the operator its leader
+   * Lease, as the chart sets.
    */
-  KubernetesClient newClient() {
-    return new KubernetesClientBuilder().withConfig(client.getConfiguration()).build();
+  String releaseNamespace() {
+    return rbac.namespace();
   }
 
-  /** Applies the generated CRDs of {@code crds/yaml}, as the chart does. */
-  void installCrds(Path crdDir) {
-    List<Path> files;
-    try (Stream<Path> list = Files.list(crdDir)) {
-      files = list.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list the CRDs in " + crdDir, e);
-    }
-    if (files.size() != 3) {
-      throw new IllegalStateException(
-          "expected the 3 Hearth CRDs in " + crdDir + ", found " + files);
-    }
-    for (Path f : files) {
-      try (InputStream in = Files.newInputStream(f)) {
-        CustomResourceDefinition crd =
-            client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
-        client
-            .apiextensions()
-            .v1()
-            .customResourceDefinitions()
-            .resource(crd)
-            .createOr(r -> r.update());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + f, e);
-      }
-    }
+  /** A new connection as the chart's operator ServiceAccount; close it. */
+  KubernetesClient operatorClient() {
+    return plane.clientAs(rbac.namespace(), rbac.operatorAccount());
   }
 
-  /** Creates {@code name} unless it exists (a real cluster needs it; the mock server does not). */
+  /**
+   * A new connection as the chart's agent ServiceAccount, one per agent, so that cutting it (an
+   * agent "killed") leaves the others working; close it.
+   */
+  KubernetesClient agentClient() {
+    return plane.clientAs(rbac.namespace(), rbac.agentAccount());
+  }
+
+  /** Creates {@code name} unless it exists. */
   void ensureNamespace(String name) {
-    client
+    client()
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
         .createOr(r -> r.update());
   }
 
+  /** Removes the release: its cluster-wide roles and its namespace. The plane itself stays. */
   @Override
   public void close() {
-    client.close();
-    if (mock != null) {
-      mock.destroy();
-    }
+    rbac.close();
+    client().namespaces().withName(rbac.namespace()).delete();
   }
 }

@@ -16,10 +16,12 @@ import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import dev.hearth.vmm.testing.RequiresRoot;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,6 +78,41 @@ class ControlPlaneIT {
     assertThat(subnet.contains(address)).as(nic.getIp() + " in " + subnet).isTrue();
     assertThat(node.linkDetails(nic.getTap())).contains("master hearth0", "tun type tap");
     assertThat(FakeNodes.vm(node, ns, "web").launch.cmdline()).contains("ip=" + nic.getIp() + "::");
+
+    // Each component wrote its own part of the status by server-side apply, and no spec.
+    assertThat(managedStatusFields(vm, "hearth-operator"))
+        .contains("\"f:nodeName\"")
+        .doesNotContain("f:network", "f:startTime");
+    assertThat(managedStatusFields(vm, "hearth-agent"))
+        .contains("\"f:network\"", "\"f:startTime\"", "\"f:phase\"")
+        .doesNotContain("f:nodeName");
+    assertThat(vm.getMetadata().getManagedFields())
+        .filteredOn(e -> e.getManager().startsWith("hearth-"))
+        .allSatisfy(
+            e ->
+                assertThat(system.client().getKubernetesSerialization().asJson(e.getFieldsV1()))
+                    .as(e.getManager())
+                    .doesNotContain("f:spec"));
+    // Normal Events on the happy path, about this very object, from each component.
+    await().atMost(HearthSystem.PATIENCE).until(() -> system.hasEvent(ns, "web", "Started"));
+    assertThat(system.events(ns, "web"))
+        .anySatisfy(
+            e -> {
+              assertThat(e.getReason()).isEqualTo("Scheduled");
+              assertThat(e.getType()).isEqualTo("Normal");
+              assertThat(e.getMessage()).isEqualTo("bound to node " + node.name());
+              assertThat(e.getSource().getComponent()).isEqualTo("hearth-operator");
+              assertThat(e.getInvolvedObject().getUid()).isEqualTo(vm.getMetadata().getUid());
+            })
+        .anySatisfy(
+            e -> {
+              assertThat(e.getReason()).isEqualTo("Started");
+              assertThat(e.getType()).isEqualTo("Normal");
+              assertThat(e.getMessage()).isEqualTo("started the VM on node " + node.name());
+              assertThat(e.getSource().getComponent()).isEqualTo("hearth-agent");
+              assertThat(e.getInvolvedObject().getKind()).isEqualTo("MicroVM");
+              assertThat(e.getInvolvedObject().getUid()).isEqualTo(vm.getMetadata().getUid());
+            });
 
     var console = node.console(ns, "web");
     assertThat(console.statusCode()).isEqualTo(200);
@@ -172,5 +209,16 @@ class ControlPlaneIT {
 
   private static RateLimiter limiter(long bytes) {
     return new RateLimiter(new TokenBucket(bytes, 1000), null);
+  }
+
+  /** The status fields {@code manager} owns by server-side apply, as managedFields JSON. */
+  private static String managedStatusFields(MicroVM vm, String manager) {
+    List<ManagedFieldsEntry> entries =
+        vm.getMetadata().getManagedFields().stream()
+            .filter(e -> manager.equals(e.getManager()) && "Apply".equals(e.getOperation()))
+            .filter(e -> "status".equals(e.getSubresource()))
+            .toList();
+    assertThat(entries).as("%s's apply on status", manager).hasSize(1);
+    return system.client().getKubernetesSerialization().asJson(entries.getFirst().getFieldsV1());
   }
 }

@@ -1,22 +1,18 @@
 package dev.hearth.e2e.system;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
-import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.operator.HearthOperator;
 import dev.hearth.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.FieldValidateable.Validation;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,42 +34,55 @@ final class HearthSystem implements AutoCloseable {
   static final Duration PATIENCE = Duration.ofSeconds(120);
 
   private final ApiServer api;
-  private final Admission admission;
   private final HearthOperator operator;
   private final KubernetesClient operatorClient;
   private final List<AgentNode> nodes = new ArrayList<>();
   private final List<String> namespaces = new ArrayList<>();
-  private final List<String> kubeletNodes = new ArrayList<>();
+  private final KubeletNodes kubeletNodes;
 
-  private HearthSystem(
-      ApiServer api, Admission admission, HearthOperator operator, KubernetesClient opClient) {
+  private HearthSystem(ApiServer api, HearthOperator operator, KubernetesClient opClient) {
     this.api = api;
-    this.admission = admission;
+    this.kubeletNodes = new KubeletNodes(api.client());
     this.operator = operator;
     this.operatorClient = opClient;
   }
 
   /**
-   * Starts the API server (or connects to KUBECONFIG's cluster), installs the CRDs, starts the
-   * operator.
+   * Prepares the shared real API server (or KUBECONFIG's cluster: {@link ApiServer}) and starts the
+   * operator on it with the chart's operator token, electing itself leader in the release namespace
+   * as the chart's Deployment does.
    */
   static HearthSystem start() {
-    Path crds = ProjectRoot.find().resolve("crds").resolve("yaml");
-    ApiServer api = ApiServer.start();
+    return start(ApiServer.start());
+  }
+
+  /** As {@link #start()}, on an API server already prepared; closing the system closes it. */
+  static HearthSystem start(ApiServer api) {
+    KubernetesClient opClient = null;
     try {
-      api.installCrds(crds);
-      api.ensureNamespace(HearthApi.DEFAULT_LEASE_NAMESPACE);
-      KubernetesClient opClient = api.newClient();
+      opClient = api.operatorClient();
+      OperatorConfig d = OperatorConfig.defaults();
       OperatorConfig config =
-          OperatorConfig.defaults()
-              .withLeaderElection(false)
-              .withMetricsPort(0)
+          new OperatorConfig(
+                  d.namespaces(),
+                  api.releaseNamespace(),
+                  d.scheduler(),
+                  d.nodeGracePeriod(),
+                  d.pendingRetry(),
+                  d.nodeRecheck(),
+                  true,
+                  api.releaseNamespace(),
+                  d.reconcileThreads(),
+                  0)
               .withTimings(Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofSeconds(1));
       HearthOperator operator =
           new HearthOperator(opClient, config, Clock.systemUTC(), new SimpleMeterRegistry());
       operator.start();
-      return new HearthSystem(api, new Admission(crds), operator, opClient);
+      return new HearthSystem(api, operator, opClient);
     } catch (RuntimeException | Error e) {
+      if (opClient != null) {
+        opClient.close();
+      }
       api.close();
       throw e;
     }
@@ -94,40 +103,31 @@ final class HearthSystem implements AutoCloseable {
     return node;
   }
 
-  /** A fresh namespace for one scenario (deleted again at the end on a real cluster). */
-  String namespace(String name) {
-    api.ensureNamespace(name);
+  /**
+   * A fresh namespace for one scenario, {@code prefix} and a random suffix (deleted again at the
+   * end); returns its name.
+   */
+  String namespace(String prefix) {
+    String name = api.plane().createNamespace(prefix);
     namespaces.add(name);
     return name;
   }
 
   /**
-   * Registers the core Node {@code name} with {@code labels}, as its kubelet would; the operator
-   * reads a node's labels there.
+   * Registers the core Node {@code name} with {@code labels} and keeps it Ready, as its kubelet
+   * would ({@link KubeletNodes}); the operator reads a node's labels and taints there.
    */
   void addKubeletNode(String name, Map<String, String> labels) {
-    client()
-        .nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withLabels(labels)
-                .endMetadata()
-                .build())
-        .createOr(r -> r.update());
-    kubeletNodes.add(name);
+    kubeletNodes.add(name, labels);
   }
 
   /**
-   * Creates {@code resource} as {@code kubectl apply} would: the API server's schema check first
-   * ({@link Admission} stands in for it on the mock server, which checks nothing).
+   * Creates {@code resource} as {@code kubectl create} would: the API server checks it against the
+   * CRD's schema and rules first, and refuses unknown fields (kubectl's default, strict field
+   * validation) rather than dropping them.
    */
   <T extends HasMetadata> T apply(T resource) {
-    if (api.isMock()) {
-      admission.check(resource);
-    }
-    return client().resource(resource).create();
+    return client().resource(resource).fieldValidation(Validation.STRICT).create();
   }
 
   /**
@@ -138,10 +138,7 @@ final class HearthSystem implements AutoCloseable {
     GenericKubernetesResource resource =
         client().getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
     resource.getMetadata().setNamespace(namespace);
-    if (api.isMock()) {
-      admission.check(client().getKubernetesSerialization().convertValue(resource, JsonNode.class));
-    }
-    return client().resource(resource).create();
+    return client().resource(resource).fieldValidation(Validation.STRICT).create();
   }
 
   /**
@@ -160,10 +157,6 @@ final class HearthSystem implements AutoCloseable {
         }
       }
     }
-  }
-
-  Admission admission() {
-    return admission;
   }
 
   MicroVM get(String namespace, String name) {
@@ -242,28 +235,39 @@ final class HearthSystem implements AutoCloseable {
       for (AgentNode n : nodes) {
         client().resources(MicroVMNode.class).withName(n.name()).delete();
       }
-      kubeletNodes.forEach(n -> client().nodes().withName(n).delete());
+      kubeletNodes.close();
     }
   }
 
   /**
-   * Stops everything. On a real cluster the scenarios' namespaces are deleted first, while the
-   * agents still run to release their VMs, and the Node objects the fixture made are removed; the
-   * mock server simply goes away.
+   * Stops everything. The scenarios' namespaces are deleted first, while the agents still run to
+   * release their VMs, and the MicroVMNodes and Nodes the fixture made are removed; then the agents
+   * and the operator stop, and the release's RBAC and namespace go. Each step runs even when an
+   * earlier one failed (the first failure is thrown at the end): an operator left running would
+   * lose its leader Lease with the release namespace, and exit the JVM.
    */
   @Override
   public void close() {
-    try {
-      if (!api.isMock()) {
-        removeWhatTheScenariosMade();
+    List<Runnable> steps = new ArrayList<>();
+    steps.add(this::removeWhatTheScenariosMade);
+    nodes.forEach(n -> steps.add(n::close));
+    steps.add(operator::close);
+    steps.add(operatorClient::close);
+    steps.add(api::close);
+    RuntimeException first = null;
+    for (Runnable step : steps) {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
       }
-      for (AgentNode n : nodes) {
-        n.close();
-      }
-      operator.close();
-      operatorClient.close();
-    } finally {
-      api.close();
+    }
+    if (first != null) {
+      throw first;
     }
   }
 }

@@ -1,8 +1,6 @@
 package dev.hearth.agent.node;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.KvmInfo;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMNodeSpec;
@@ -11,9 +9,6 @@ import dev.hearth.api.v1alpha1.NodeResources;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.List;
 
 /**
@@ -37,7 +32,6 @@ public final class NodeRegistration {
 
   private final KubernetesClient client;
   private final String nodeName;
-  private final ObjectMapper json = Serialization.jsonMapper();
 
   public NodeRegistration(KubernetesClient client, String nodeName) {
     this.client = client;
@@ -74,23 +68,7 @@ public final class NodeRegistration {
     status.setKvm(kvm);
     status.setAgentVersion(version);
     status.setSubnet(subnet);
-    ObjectNode values = json.valueToTree(status);
-    ArrayNode ops = json.createArrayNode();
-    if (current.getStatus() == null) {
-      ops.add(
-          json.createObjectNode()
-              .put("op", "add")
-              .put("path", "/status")
-              .set("value", json.createObjectNode()));
-    }
-    for (String field : AGENT_FIELDS) {
-      ObjectNode op = json.createObjectNode().put("op", "add").put("path", "/status/" + field);
-      op.set("value", values.get(field));
-      ops.add(op);
-    }
-    return nodes
-        .withName(nodeName)
-        .subresource("status")
-        .patch(PatchContext.of(PatchType.JSON), ops.toString());
+    // Server-side apply of the agent's fields only: the operator's conditions stay its own.
+    return new StatusApply(client, StatusApply.AGENT).apply(current, status, AGENT_FIELDS, false);
   }
 }

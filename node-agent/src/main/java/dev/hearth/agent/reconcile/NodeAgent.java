@@ -1,6 +1,8 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
@@ -47,7 +49,8 @@ public final class NodeAgent implements AutoCloseable {
   public NodeAgent(AgentContext ctx) {
     this.ctx = ctx;
     this.status = new StatusPatcher(ctx.client());
-    this.events = new EventRecorder(ctx.client(), ctx.nodeName());
+    this.events =
+        new EventRecorder(ctx.client(), ctx.clock(), StatusApply.AGENT, ctx.nodeName(), LOG::warn);
   }
 
   /**

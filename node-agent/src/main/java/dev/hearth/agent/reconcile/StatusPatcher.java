@@ -3,6 +3,7 @@ package dev.hearth.agent.reconcile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
@@ -17,17 +18,15 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Writes the agent's part of a MicroVM: the runtime fields of {@code status} through patches on the
- * status subresource (never {@code spec}, never the operator's {@code nodeName}), and the removal
- * of the agent's finalizer.
- *
- * <p>Both are JSON Patches (RFC 6902), which a real API server accepts on the main resource and the
- * status subresource alike. A JSON merge patch would do for a real server too, but the fabric8 mock
- * server that the tests run against merges lists by appending (so {@code conditions} and {@code
- * finalizers} would only grow); an {@code add} op replaces a list under both.
+ * The agent's one writer to a MicroVM: the runtime fields of {@code status} by server-side apply
+ * under field manager {@value StatusApply#AGENT} (never {@code spec}, never the operator's {@code
+ * nodeName}), and the removal of the agent's finalizer.
  */
 public final class StatusPatcher {
-  private static final List<String> AGENT_FIELDS =
+  /**
+   * The status fields the agent applies; a field it leaves out is removed, unless others own it.
+   */
+  static final List<String> AGENT_FIELDS =
       List.of(
           "phase",
           "conditions",
@@ -38,7 +37,14 @@ public final class StatusPatcher {
           "restartCount",
           "exit");
 
+  private static final PatchContext JSON_PATCH =
+      new PatchContext.Builder()
+          .withPatchType(PatchType.JSON)
+          .withFieldManager(StatusApply.AGENT)
+          .build();
+
   private final KubernetesClient client;
+  private final StatusApply apply;
 
   private ObjectNode op(String op, String path, com.fasterxml.jackson.databind.JsonNode value) {
     ObjectNode o = json.createObjectNode();
@@ -54,13 +60,13 @@ public final class StatusPatcher {
 
   public StatusPatcher(KubernetesClient client) {
     this.client = client;
+    this.apply = new StatusApply(client, StatusApply.AGENT);
   }
 
   /**
-   * Reads the VM's current status, lets {@code change} edit a copy, and patches the agent-owned
-   * fields. Conditions travel as the whole list (a merge patch replaces lists), built from the
-   * freshly read one so the operator's conditions are kept. Returns the updated VM, or empty when
-   * the VM is gone.
+   * Reads the VM's current status, lets {@code change} edit a copy, and applies the agent's fields
+   * of it. Conditions travel as the whole list (it is atomic), built from the freshly read one so
+   * the operator's conditions are kept. Returns the updated VM, or empty when the VM is gone.
    */
   public Optional<MicroVM> patch(String namespace, String name, Consumer<MicroVMStatus> change) {
     MicroVM current = client.resources(MicroVM.class).inNamespace(namespace).withName(name).get();
@@ -72,27 +78,8 @@ public final class StatusPatcher {
             ? new MicroVMStatus()
             : json.convertValue(current.getStatus(), MicroVMStatus.class);
     change.accept(status);
-    ObjectNode full = json.valueToTree(status);
-    ObjectNode before = current.getStatus() == null ? null : json.valueToTree(current.getStatus());
-    ArrayNode ops = json.createArrayNode();
-    if (before == null) {
-      ops.add(op("add", "/status", json.createObjectNode()));
-    }
-    for (String field : AGENT_FIELDS) {
-      if (full.hasNonNull(field)) {
-        ops.add(op("add", "/status/" + field, full.get(field)));
-      } else if (before != null && before.hasNonNull(field)) {
-        ops.add(op("remove", "/status/" + field, null));
-      }
-    }
     try {
-      return Optional.of(
-          client
-              .resources(MicroVM.class)
-              .inNamespace(namespace)
-              .withName(name)
-              .subresource("status")
-              .patch(PatchContext.of(PatchType.JSON), ops.toString()));
+      return Optional.of(apply.apply(current, status, AGENT_FIELDS, false));
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
         return Optional.empty();
@@ -126,7 +113,7 @@ public final class StatusPatcher {
             .resources(MicroVM.class)
             .inNamespace(namespace)
             .withName(name)
-            .patch(PatchContext.of(PatchType.JSON), ops.toString());
+            .patch(JSON_PATCH, ops.toString());
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404) {

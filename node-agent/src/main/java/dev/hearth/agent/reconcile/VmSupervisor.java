@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
@@ -218,6 +219,7 @@ final class VmSupervisor {
             s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
           }
         });
+    events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
   }
@@ -227,6 +229,7 @@ final class VmSupervisor {
       return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
+    events.normal(lastSeen, "Booted", "the guest booted in " + d.toMillis() + " ms");
     patch(s -> s.setBootTimeMillis(d.toMillis()));
   }
 
@@ -378,6 +381,7 @@ final class VmSupervisor {
       running = null;
       runId++;
       r.stop(ctx.stopGrace(), why);
+      events.normal(lastSeen, "Stopped", "stopped the VM: " + why);
     }
   }
 

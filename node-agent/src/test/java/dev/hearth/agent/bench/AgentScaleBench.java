@@ -40,8 +40,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -55,14 +53,10 @@ import org.junit.jupiter.api.Test;
  * cache, supervisor, console buffer, status patches), and says so.
  */
 class AgentScaleBench {
-  // The mock API server logs every request through java.util.logging; at 200 VMs that logging
-  // would be most of what the benchmark measures. Held here so the setting is not collected.
   private static final int GUEST_MIB = 16;
-  private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   @Test
   void bindToRunningAndMemoryPerVm() throws Exception {
-    MOCK_SERVER_LOG.setLevel(Level.WARNING);
     int n = Integer.getInteger("hearth.bench.vms", 200);
     Path idle = BuiltGuests.elf("idle").toAbsolutePath();
     boolean kvm = Files.isWritable(Path.of("/dev/kvm")) && Files.isReadable(idle);
@@ -71,7 +65,7 @@ class AgentScaleBench {
     Path kernel = kvm ? idle : Files.writeString(state.resolve("vmlinux"), "k");
     KubernetesClient client = SharedApiServer.client();
     String node = "bench-node";
-    String ns = "bench";
+    String ns = SharedApiServer.createNamespace("bench");
     NodeAgent agent =
         new NodeAgent(
             new AgentContext(
@@ -120,7 +114,7 @@ class AgentScaleBench {
             + "  bind -> Running: p50 %d ms, p95 %d ms, max %d ms%n"
             + "  memory per running VM beyond guest RAM: %d KiB = live heap %d KiB + native %d KiB%n"
             + "    (native = RSS minus committed heap, JIT code and metaspace, minus guest RAM;"
-            + " the in-process mock API server's copies count in the heap)%n"
+            + " the informer's copies of the VMs count in the heap)%n"
             + "  guest RAM resident per VM (pages the guest or loader touched): %d KiB%n"
             + "  threads per VM: %d; RSS %d -> %d MiB, committed heap %d -> %d MiB,"
             + " JIT code and metaspace %d -> %d MiB%n%n",

@@ -36,14 +36,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole agent (HTTP, real bridge/taps/nftables in a private network namespace, registration,
- * Lease, reconcile loop) against the mock API server, with a fake VM runtime.
+ * Lease, reconcile loop) against the real API server with the chart's agent token, and a fake VM
+ * runtime.
  */
 @RequiresRoot
 class AgentDaemonTest {
@@ -52,7 +52,7 @@ class AgentDaemonTest {
   @Test
   void anAgentRegistersServesAndRunsAMicroVm() throws Exception {
     KubernetesClient client = SharedApiServer.client();
-    String id = UUID.randomUUID().toString().substring(0, 8);
+    String id = SharedApiServer.createNamespace("daemon");
     String node = "daemon-" + id;
     String netns = "hth-test-" + id;
     CommandRunner host = HostCommands.host();
@@ -69,7 +69,7 @@ class AgentDaemonTest {
               Cidr.parse("10.90.0.0/24"),
               "hearth0",
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-              "hearth-system",
+              SharedApiServer.leaseNamespace(),
               40,
               new NodeRegistration.Reservations(0, 256),
               1 << 20,
@@ -79,21 +79,22 @@ class AgentDaemonTest {
               "test");
       FakeVmRuntime runtime = new FakeVmRuntime();
       CommandRunner ns = HostCommands.inNamespace(netns);
-      try (AgentDaemon daemon =
-          AgentDaemon.start(
-              settings,
-              client,
-              runtime,
-              ns,
-              TunTapFactory.inNamespace(netns),
-              new HostProbe(state, () -> Optional.of("no KVM here")))) {
+      try (KubernetesClient agentClient = SharedApiServer.agentClient();
+          AgentDaemon daemon =
+              AgentDaemon.start(
+                  settings,
+                  agentClient,
+                  runtime,
+                  ns,
+                  TunTapFactory.inNamespace(netns),
+                  new HostProbe(state, () -> Optional.of("no KVM here")))) {
         MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
         assertThat(registered.getStatus().getAllocatable().getMemoryMiB()).isEqualTo(1792);
         assertThat(registered.getStatus().getKvm().getPresent()).isFalse();
         Lease lease =
             client
                 .resources(Lease.class)
-                .inNamespace("hearth-system")
+                .inNamespace(SharedApiServer.leaseNamespace())
                 .withName(HearthApi.leaseName(node))
                 .get();
         assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(node);
@@ -137,6 +138,8 @@ class AgentDaemonTest {
       }
     } finally {
       host.run("ip", "netns", "del", netns);
+      client.resources(MicroVMNode.class).withName(node).delete();
+      SharedApiServer.deleteNamespace(id);
     }
   }
 

@@ -16,6 +16,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,9 +26,21 @@ class NodeRegistrationTest {
 
   @TempDir Path proc;
 
+  // MicroVMNodes are cluster-scoped: names of this run's own.
+  private static final String WORKER_1 = "worker-1-" + Long.toHexString(System.nanoTime());
+  private static final String WORKER_2 = "worker-2-" + Long.toHexString(System.nanoTime());
+  private static KubernetesClient agent;
+
   @BeforeAll
   static void apiServer() {
     client = SharedApiServer.client();
+    agent = SharedApiServer.agentClient();
+  }
+
+  @AfterAll
+  static void cleanUp() {
+    agent.close();
+    client.resources(MicroVMNode.class).withName(WORKER_1).delete();
   }
 
   private HostProbe probe(String flags, Optional<String> kvmProblem) throws Exception {
@@ -63,7 +76,7 @@ class NodeRegistrationTest {
   @Test
   void registersTheNodeAndUpdatesOnlyTheAgentsFields() throws Exception {
     HostProbe hw = probe("vmx", Optional.empty());
-    NodeRegistration reg = new NodeRegistration(client, "worker-1");
+    NodeRegistration reg = new NodeRegistration(agent, WORKER_1);
     var reserved = new NodeRegistration.Reservations(1, 1024);
     MicroVMNode node = reg.register(hw.capacity(), reserved, hw.kvm(), "0.1.0", "10.200.0.0/16");
     assertThat(node.getStatus().getAllocatable()).isEqualTo(new NodeResources(1, 6940));
@@ -72,7 +85,7 @@ class NodeRegistrationTest {
     // The operator's Ready condition and an admin's cordon survive re-registration.
     client
         .resources(MicroVMNode.class)
-        .withName("worker-1")
+        .withName(WORKER_1)
         .edit(
             n -> {
               n.getSpec().setUnschedulable(true);
@@ -80,7 +93,7 @@ class NodeRegistrationTest {
             });
     client
         .resources(MicroVMNode.class)
-        .withName("worker-1")
+        .withName(WORKER_1)
         .editStatus(
             n -> {
               n.getStatus()
@@ -104,7 +117,7 @@ class NodeRegistrationTest {
     assertThat(
             client
                 .resources(MicroVMNode.class)
-                .withName("worker-1")
+                .withName(WORKER_1)
                 .get()
                 .getSpec()
                 .getUnschedulable())
@@ -125,16 +138,17 @@ class NodeRegistrationTest {
         new AtomicReference<>(Instant.parse("2026-01-01T00:00:00.123456Z"));
     AtomicReference<Optional<String>> problem = new AtomicReference<>(Optional.empty());
     LeaseRenewer renewer =
-        new LeaseRenewer(client, "hearth-system", "worker-2", 40, instants(now), problem::get);
+        new LeaseRenewer(
+            agent, SharedApiServer.leaseNamespace(), WORKER_2, 40, instants(now), problem::get);
     assertThat(renewer.interval()).hasSeconds(13);
     assertThat(renewer.renew()).isTrue();
     Lease lease =
         client
             .resources(Lease.class)
-            .inNamespace("hearth-system")
-            .withName(HearthApi.leaseName("worker-2"))
+            .inNamespace(SharedApiServer.leaseNamespace())
+            .withName(HearthApi.leaseName(WORKER_2))
             .get();
-    assertThat(lease.getSpec().getHolderIdentity()).isEqualTo("worker-2");
+    assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(WORKER_2);
     assertThat(lease.getSpec().getLeaseDurationSeconds()).isEqualTo(40);
     assertThat(lease.getSpec().getRenewTime().toInstant()).isEqualTo(now.get());
 
@@ -156,8 +170,8 @@ class NodeRegistrationTest {
   private static Instant renewTime() {
     return client
         .resources(Lease.class)
-        .inNamespace("hearth-system")
-        .withName(HearthApi.leaseName("worker-2"))
+        .inNamespace(SharedApiServer.leaseNamespace())
+        .withName(HearthApi.leaseName(WORKER_2))
         .get()
         .getSpec()
         .getRenewTime()

@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
@@ -11,6 +12,8 @@ import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.spec.SpecMapper;
+import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.agent.testing.SharedApiServer;
@@ -27,6 +30,7 @@ import dev.hearth.vmm.testing.KvmResources;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,33 +49,38 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The agent with the real embedded VMM on /dev/kvm, against the mock API server: tiny guests from
- * the vmm module's test build, booted from MicroVMs.
+ * The agent with the real embedded VMM on /dev/kvm, against the real API server with the chart's
+ * agent token ({@link SharedApiServer}): tiny guests from the vmm module's test build, booted from
+ * MicroVMs.
  */
 @RequiresKvm
 class AgentKvmIT {
   private static KubernetesClient client;
 
   @TempDir Path state;
-  private final String ns = "kvm";
-  private final String node = "node-kvm";
+  private String ns;
+  private String node;
+  private KubernetesClient agentClient;
   private final ConsoleRegistry consoles = new ConsoleRegistry(16 * 1024);
   private final AgentMetrics metrics = new AgentMetrics();
   private NodeAgent agent;
 
   @BeforeAll
   static void apiServer() throws Exception {
-    // The mock API server listens on loopback, which nothing may have brought up inside L1.
+    // The API server listens on loopback, which nothing may have brought up inside L1.
     Loopback.up();
     client = SharedApiServer.client();
   }
 
   @BeforeEach
   void start() throws Exception {
+    ns = SharedApiServer.createNamespace("kvm");
+    node = "node-" + ns;
+    agentClient = SharedApiServer.agentClient();
     AgentContext ctx =
         new AgentContext(
             node,
-            client,
+            agentClient,
             new VmmRuntime(),
             new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
             new ImageCache(
@@ -95,6 +104,8 @@ class AgentKvmIT {
   @AfterEach
   void stop() {
     agent.close();
+    agentClient.close();
+    SharedApiServer.deleteNamespace(ns);
   }
 
   /** {@code file}'s image path under the images root "/". */
@@ -214,21 +225,31 @@ class AgentKvmIT {
   }
 
   @Test
-  void aSpecTheVmmCannotRunIsRejectedWithACondition() {
-    create(
-        "disk",
-        "ticker",
-        s -> {
-          // One disk more than the embedded VMM attaches.
-          List<DriveSpec> drives = new ArrayList<>();
-          for (int i = 0; i <= new VmmRuntime().capabilities().maxDrives(); i++) {
-            drives.add(new DriveSpec("d" + i, ImageSource.ofPath(underRoot(guest("ticker")))));
-          }
-          s.setDrives(drives);
-          return s;
-        });
-    awaitPhase("disk", MicroVMPhase.Failed);
-    assertThat(get("disk").getStatus().condition("Ready").orElseThrow().getReason())
-        .isEqualTo("UnsupportedSpec");
+  void aSpecTheVmmCannotRunIsRefusedByTheServerAndWouldBeByTheAgent() {
+    // One disk more than the embedded VMM attaches.
+    List<DriveSpec> drives = new ArrayList<>();
+    for (int i = 0; i <= new VmmRuntime().capabilities().maxDrives(); i++) {
+      drives.add(new DriveSpec("d" + i, ImageSource.ofPath(underRoot(guest("ticker")))));
+    }
+    // The CRD refuses it at admission, naming the field...
+    assertThatThrownBy(
+            () ->
+                create(
+                    "disk",
+                    "ticker",
+                    s -> {
+                      s.setDrives(drives);
+                      return s;
+                    }))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.drives");
+    // ...and the agent, which must not trust a cluster whose CRD is older, would refuse it too
+    // (its UnsupportedSpec condition comes from this exception).
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(underRoot(guest("ticker")))));
+    spec.setDrives(drives);
+    assertThatThrownBy(() -> new SpecMapper(new VmmRuntime().capabilities()).map(spec))
+        .isInstanceOfSatisfying(
+            SpecRejectedException.class, e -> assertThat(e.reason()).isEqualTo("UnsupportedSpec"));
   }
 }

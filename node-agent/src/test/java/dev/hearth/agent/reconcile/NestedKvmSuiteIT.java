@@ -1,5 +1,6 @@
 package dev.hearth.agent.reconcile;
 
+import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.testing.BuiltGuests;
 import java.nio.file.Path;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * This module's {@code *KvmIT} classes, run inside the nested-KVM machine. The build runs this
+ * This module's {@code *KvmIT} classes, run inside the nested-KVM machine, against this machine's
+ * API server over L1's network ({@link SharedApiServer#reachableFromL1}). The build runs this
  * instead of them where the host has no {@code /dev/kvm} (profile {@code nested-kvm}).
  */
 class NestedKvmSuiteIT {
@@ -21,6 +23,7 @@ class NestedKvmSuiteIT {
         // ExamplesKvmIT boots the examples with hearth run.
         List.of(
             BuiltGuests.directory(), Path.of(System.getProperty("hearth.examples", "../examples"))),
-        Duration.ofMinutes(15));
+        Duration.ofMinutes(15),
+        SharedApiServer::reachableFromL1);
   }
 }

@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
@@ -12,6 +13,8 @@ import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.spec.SpecMapper;
+import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
@@ -27,8 +30,11 @@ import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +44,6 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -47,7 +52,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The agent's reconcile loop against the fabric8 mock API server, with a fake VM runtime. */
+/**
+ * The agent's reconcile loop against the real API server, with the chart's agent token and a fake
+ * VM runtime.
+ */
 class NodeAgentTest {
   private static KubernetesClient client;
 
@@ -57,8 +65,9 @@ class NodeAgentTest {
   }
 
   @TempDir Path state;
-  private final String ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
-  private final String node = "node-" + ns; // each test's agent sees only its own VMs
+  private String ns;
+  private String node; // each test's agent sees only its own VMs
+  private KubernetesClient agentClient;
   private final FakeVmRuntime runtime = new FakeVmRuntime();
   private final ConsoleRegistry consoles = new ConsoleRegistry(4096);
   private final AgentMetrics metrics = new AgentMetrics();
@@ -69,6 +78,9 @@ class NodeAgentTest {
 
   @BeforeEach
   void start() throws Exception {
+    ns = SharedApiServer.createNamespace("agent");
+    node = "node-" + ns;
+    agentClient = SharedApiServer.agentClient();
     kernel = Files.writeString(state.resolve("vmlinux"), "kernel");
     rootfs = Files.writeString(state.resolve("rootfs.ext4"), "pristine");
     network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
@@ -80,7 +92,7 @@ class NodeAgentTest {
     AgentContext ctx =
         new AgentContext(
             node,
-            client,
+            agentClient,
             runtime,
             network,
             new ImageCache(
@@ -102,6 +114,8 @@ class NodeAgentTest {
   @AfterEach
   void stop() {
     agent.close();
+    agentClient.close();
+    SharedApiServer.deleteNamespace(ns);
   }
 
   private MicroVM create(String name, UnaryOperator<MicroVMSpec> customize) {
@@ -197,6 +211,44 @@ class NodeAgentTest {
         .until(() -> Long.valueOf(123).equals(get("web").getStatus().getBootTimeMillis()));
     assertThat(metrics.scrape())
         .contains("hearth_vms{phase=\"Running\"} 1.0", "hearth_vm_boot_seconds_count 1");
+
+    // Normal Events about this very VM, from the agent of this node.
+    await().atMost(10, TimeUnit.SECONDS).until(() -> events("web", "Booted").size() == 1);
+    Event started = events("web", "Started").getFirst();
+    assertThat(started.getType()).isEqualTo("Normal");
+    assertThat(started.getMessage()).isEqualTo("started the VM on node " + node);
+    assertThat(started.getInvolvedObject().getUid()).isEqualTo(created.getMetadata().getUid());
+    assertThat(started.getSource().getComponent()).isEqualTo("hearth-agent");
+    assertThat(started.getSource().getHost()).isEqualTo(node);
+    assertThat(events("web", "Booted").getFirst().getMessage())
+        .isEqualTo("the guest booted in 123 ms");
+
+    // Server-side apply recorded the agent as the owner of its status fields, and of no spec.
+    List<ManagedFieldsEntry> agentEntries =
+        get("web").getMetadata().getManagedFields().stream()
+            .filter(e -> "hearth-agent".equals(e.getManager()))
+            .toList();
+    assertThat(agentEntries)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getOperation()).isEqualTo("Apply");
+              assertThat(e.getSubresource()).isEqualTo("status");
+              assertThat(client.getKubernetesSerialization().asJson(e.getFieldsV1()))
+                  .contains("\"f:phase\"", "\"f:network\"", "\"f:bootTimeMillis\"")
+                  .doesNotContain("f:nodeName");
+            });
+    assertThat(agentEntries)
+        .allSatisfy(
+            e ->
+                assertThat(client.getKubernetesSerialization().asJson(e.getFieldsV1()))
+                    .doesNotContain("f:spec"));
+  }
+
+  private List<Event> events(String vm, String reason) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> vm.equals(e.getInvolvedObject().getName()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
   }
 
   @Test
@@ -258,6 +310,9 @@ class NodeAgentTest {
     client.resources(MicroVM.class).inNamespace(ns).withName("tmp").delete();
     await().atMost(20, TimeUnit.SECONDS).until(() -> get("tmp") == null);
     assertThat(runtime.last().stopReason).isEqualTo("deleted");
+    assertThat(events("tmp", "Stopped"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getMessage()).isEqualTo("stopped the VM: deleted"));
     assertThat(network.taps).isEmpty();
     assertThat(network.ipam.allocations()).isEmpty();
     assertThat(state.resolve("vms").resolve(uid)).doesNotExist();
@@ -299,17 +354,27 @@ class NodeAgentTest {
   }
 
   @Test
-  void anInvalidSpecIsRejectedWithACondition() throws Exception {
-    create(
-        "inv",
-        s -> {
-          s.setKernel(new KernelSpec(ImageSource.ofUrl("http://127.0.0.1:1/vmlinux", null)));
-          return s;
-        });
-    awaitPhase("inv", MicroVMPhase.Failed);
-    assertThat(condition("inv", "Ready").getReason()).isEqualTo("InvalidSpec");
-    assertThat(condition("inv", "Ready").getMessage())
-        .contains("spec.kernel.source: a url source requires sha256");
+  void anInvalidSpecIsRefusedByTheServerAndWouldBeByTheAgent() throws Exception {
+    // The CRD's rules refuse it at admission, naming the field...
+    assertThatThrownBy(
+            () ->
+                create(
+                    "inv",
+                    s -> {
+                      s.setKernel(
+                          new KernelSpec(ImageSource.ofUrl("http://127.0.0.1:1/vmlinux", null)));
+                      return s;
+                    }))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.kernel.source")
+        .hasMessageContaining("a url source requires sha256");
+    // ...and the agent, which must not trust a cluster whose CRD is older, refuses it too (its
+    // InvalidSpec condition comes from this exception).
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofUrl("http://127.0.0.1:1/vmlinux", null)));
+    assertThatThrownBy(() -> new SpecMapper(runtime.capabilities()).map(spec))
+        .isInstanceOf(SpecRejectedException.class)
+        .hasMessageContaining("spec.kernel.source: a url source requires sha256");
     assertThat(runtime.started).isEmpty();
   }
 

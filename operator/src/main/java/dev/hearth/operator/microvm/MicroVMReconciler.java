@@ -1,12 +1,12 @@
 package dev.hearth.operator.microvm;
 
+import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.operator.scheduling.Decision;
 import dev.hearth.operator.scheduling.NodeCandidate;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
 import dev.hearth.operator.support.StatusPatch;
@@ -233,8 +233,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     writer.ensureBindMetadata(updated, node);
     metadataWritten.add(vm.getMetadata().getUid());
     metrics.bound(Duration.ofNanos(System.nanoTime() - startNanos));
-    // No Event for a bind: Scheduled=True says the same, and an Event per bind is one more API
-    // write and one more stored object per VM (BindingBench). Events are for failures.
+    events.normal(updated, "Scheduled", "bound to node " + node);
     return UpdateControl.noUpdate();
   }
 

@@ -14,17 +14,24 @@ import java.time.Clock;
 import java.util.Objects;
 
 /**
- * The operator's writes to a MicroVM. Status goes through the status subresource with the cached
- * resourceVersion (a stale copy answers 409, so a VM is never bound twice); metadata through merge
- * patches with the same precondition. Spec is never written.
+ * The operator's writes to a MicroVM. Status goes through {@link StatusPatch} (server-side apply
+ * guarded by the cached resourceVersion: a stale copy answers 409, so a VM is never bound twice);
+ * metadata through JSON Patches with the same precondition. Spec is never written.
  */
 public final class MicroVMWriter {
   private final KubernetesClient client;
+  private final StatusPatch status;
   private final Clock clock;
 
   public MicroVMWriter(KubernetesClient client, Clock clock) {
     this.client = client;
+    this.status = new StatusPatch(client);
     this.clock = clock;
+  }
+
+  /** The operator's status writer, for the node-loss writes. */
+  public StatusPatch status() {
+    return status;
   }
 
   /** The VM as the API server has it now, or null when it is gone. */
@@ -50,7 +57,7 @@ public final class MicroVMWriter {
             "bound to node " + node,
             copy.getMetadata().getGeneration(),
             clock.instant()));
-    return StatusPatch.replace(client, cached, status);
+    return this.status.apply(cached, status);
   }
 
   /** Adds label hearth.dev/node and the agent finalizer if either is missing. */
@@ -58,7 +65,11 @@ public final class MicroVMWriter {
     if (MicroVMs.hasNodeLabel(current, node) && MicroVMs.hasAgentFinalizer(current)) {
       return current;
     }
-    String patch = Patches.bindMetadata(current, node);
+    return patchMetadata(current, Patches.bindMetadata(current, node));
+  }
+
+  /** Applies a {@link Patches} JSON Patch to the VM's metadata; does nothing for null. */
+  public MicroVM patchMetadata(MicroVM current, String patch) {
     if (patch == null) {
       return current;
     }
@@ -96,7 +107,7 @@ public final class MicroVMWriter {
             message,
             copy.getMetadata().getGeneration(),
             clock.instant()));
-    StatusPatch.replace(client, cached, status);
+    this.status.apply(cached, status);
     return true;
   }
 }

@@ -1,11 +1,11 @@
 package dev.hearth.operator.node;
 
+import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
 import dev.hearth.operator.OperatorConfig;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -50,6 +50,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
   private final Clock clock;
   private final NodeLossHandler loss;
   private final KubernetesClient client;
+  private final StatusPatch status;
   private final EventRecorder events;
   private volatile InformerEventSource<Lease, MicroVMNode> leases;
 
@@ -60,6 +61,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       EventRecorder events,
       NodeLossHandler loss) {
     this.client = client;
+    this.status = new StatusPatch(client);
     this.events = events;
     this.config = config;
     this.clock = clock;
@@ -205,11 +207,10 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
         conditions,
         Conditions.of(
             type, status, reason, message, node.getMetadata().getGeneration(), clock.instant()));
-    // Only conditions change; the resourceVersion guard keeps the agent's fields intact.
-    MicroVMNodeStatus newStatus =
-        s == null ? new MicroVMNodeStatus() : client.getKubernetesSerialization().clone(s);
+    // Only the conditions are applied; the agent's fields are its own.
+    MicroVMNodeStatus newStatus = new MicroVMNodeStatus();
     newStatus.setConditions(conditions);
-    StatusPatch.replace(client, node, newStatus);
+    this.status.apply(node, newStatus);
     return true;
   }
 }

@@ -1,5 +1,6 @@
 package dev.hearth.operator.node;
 
+import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.ExitStatus;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -7,7 +8,7 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.operator.microvm.BindingCoordinator;
-import dev.hearth.operator.support.EventRecorder;
+import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
 import dev.hearth.operator.support.Patches;
@@ -33,6 +34,7 @@ public final class NodeLossHandler {
   private static final Logger LOG = LoggerFactory.getLogger(NodeLossHandler.class);
 
   private final KubernetesClient client;
+  private final MicroVMWriter writer;
   private final BindingCoordinator coordinator;
   private final EventRecorder events;
   private final OperatorMetrics metrics;
@@ -45,12 +47,14 @@ public final class NodeLossHandler {
    */
   public NodeLossHandler(
       KubernetesClient client,
+      MicroVMWriter writer,
       BindingCoordinator coordinator,
       EventRecorder events,
       OperatorMetrics metrics,
       Clock clock,
       Function<String, Optional<List<MicroVM>>> cachedVmsOn) {
     this.client = client;
+    this.writer = writer;
     this.coordinator = coordinator;
     this.events = events;
     this.metrics = metrics;
@@ -119,8 +123,8 @@ public final class NodeLossHandler {
         }
         handled++;
       } catch (KubernetesClientException e) {
-        // 409/422: changed under us (failed resourceVersion test); 404: gone.
-        if (e.getCode() != 409 && e.getCode() != 422 && e.getCode() != 404) {
+        // Changed under us (a stale resourceVersion) or gone: the next pass looks again.
+        if (!StatusPatch.isConflict(e)) {
           throw e;
         }
         LOG.debug("{} changed while evacuating node {}; next pass", MicroVMs.key(vm), node);
@@ -151,9 +155,9 @@ public final class NodeLossHandler {
             "node " + node + " was lost",
             vm.getMetadata().getGeneration(),
             clock.instant()));
-    MicroVM updated = updateStatus(vm, s);
+    MicroVM updated = writer.status().reset(vm, s);
     coordinator.release(vm.getMetadata().getUid());
-    patchMetadata(updated, Patches.unbindMetadata(updated));
+    writer.patchMetadata(updated, Patches.unbindMetadata(updated));
     metrics.rescheduled();
     events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM");
   }
@@ -178,7 +182,7 @@ public final class NodeLossHandler {
 
   private void releaseFinalizer(MicroVM vm) {
     if (MicroVMs.hasAgentFinalizer(vm)) {
-      patchMetadata(vm, Patches.removeAgentFinalizer(vm));
+      writer.patchMetadata(vm, Patches.removeAgentFinalizer(vm));
     }
   }
 
@@ -207,17 +211,6 @@ public final class NodeLossHandler {
   }
 
   private MicroVM updateStatus(MicroVM vm, MicroVMStatus status) {
-    return StatusPatch.replace(client, vm, status);
-  }
-
-  private void patchMetadata(MicroVM vm, String patch) {
-    if (patch == null) {
-      return;
-    }
-    client
-        .resources(MicroVM.class)
-        .inNamespace(vm.getMetadata().getNamespace())
-        .withName(vm.getMetadata().getName())
-        .patch(Patches.JSON_PATCH, patch);
+    return writer.status().apply(vm, status);
   }
 }

@@ -1,5 +1,7 @@
 package dev.hearth.operator.set;
 
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
@@ -7,8 +9,8 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetStatus;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
-import dev.hearth.operator.support.EventRecorder;
 import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -35,7 +37,10 @@ import java.util.stream.Collectors;
 /**
  * Keeps spec.replicas MicroVMs of a set, owned by it; reports replicas for the scale subresource.
  */
-@ControllerConfiguration(name = "microvmset", generationAwareEventProcessing = false)
+@ControllerConfiguration(
+    name = "microvmset",
+    generationAwareEventProcessing = false,
+    fieldManager = StatusApply.OPERATOR)
 public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   static final String SELECTOR_MISMATCH = "SelectorMismatch";
   static final String READY = "ReplicasReady";
@@ -237,6 +242,11 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   @Override
   public ErrorStatusUpdateControl<MicroVMSet> updateErrorStatus(
       MicroVMSet set, Context<MicroVMSet> context, Exception e) {
+    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+      // A stale copy (the set changed while it was reconciled): the retry sees the new one. Not a
+      // failure worth a Warning, nor a condition written from the stale copy.
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
     events.warning(set, "ReconcileError", String.valueOf(e.getMessage()));
     MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
     if (s.getConditions() == null) {

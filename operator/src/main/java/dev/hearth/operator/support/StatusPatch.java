@@ -3,39 +3,73 @@ package dev.hearth.operator.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.fabric8.kubernetes.api.model.HasMetadata;
+import dev.hearth.api.client.StatusApply;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
+import dev.hearth.api.v1alpha1.MicroVMStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.List;
 
 /**
- * Writes a whole status through the status subresource as a JSON Patch whose first operation tests
- * metadata.resourceVersion. A copy that is stale (someone else wrote since it was read, such as
- * another operator replica's bind or the agent's report) fails instead of overwriting: this is what
- * makes a bind happen at most once.
+ * The operator's one status writer: server-side apply under field manager {@value
+ * StatusApply#OPERATOR} of the fields the operator decides, guarded by the resourceVersion read. A
+ * copy that is stale (someone else wrote since it was read, such as another operator replica's bind
+ * or the agent's report) answers 409 instead of overwriting: this is what makes a bind happen at
+ * most once, and keeps an unschedulable report from unbinding a VM that was bound meanwhile.
  */
 public final class StatusPatch {
-  private StatusPatch() {}
+  /** A MicroVM's status fields the operator applies; the agent applies the runtime ones. */
+  static final List<String> MICROVM_FIELDS = List.of("phase", "conditions", "nodeName", "exit");
+
+  /** A MicroVMNode's: only its conditions; capacity and the rest are the agent's. */
+  static final List<String> NODE_FIELDS = List.of("conditions");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  public static <T extends HasMetadata> T replace(
-      KubernetesClient client, T resource, Object status) {
+  private final KubernetesClient client;
+  private final StatusApply apply;
+
+  public StatusPatch(KubernetesClient client) {
+    this.client = client;
+    this.apply = new StatusApply(client, StatusApply.OPERATOR);
+  }
+
+  /** Applies the operator's fields of {@code status} to the VM, if it is still as {@code read}. */
+  public MicroVM apply(MicroVM read, MicroVMStatus status) {
+    return apply.apply(read, status, MICROVM_FIELDS, true);
+  }
+
+  /** Applies the node's conditions from {@code status}, if it is still as {@code read}. */
+  public MicroVMNode apply(MicroVMNode read, MicroVMNodeStatus status) {
+    return apply.apply(read, status, NODE_FIELDS, true);
+  }
+
+  /**
+   * Replaces the VM's whole status, if it is still as {@code read}: for a VM taken off a lost node,
+   * whose dead agent's runtime fields (addresses, start time) must go. Server-side apply cannot
+   * remove fields another manager owns, so this one write is a JSON Patch (an Update, still under
+   * {@value StatusApply#OPERATOR}) whose first operation sets the resourceVersion read, which the
+   * server then checks as a precondition.
+   */
+  public MicroVM reset(MicroVM read, MicroVMStatus status) {
     ArrayNode ops = JSON.createArrayNode();
     ops.addObject()
         .put("op", "replace")
         .put("path", "/metadata/resourceVersion")
-        .put("value", resource.getMetadata().getResourceVersion());
+        .put("value", read.getMetadata().getResourceVersion());
     JsonNode value =
         JSON.valueToTree(client.getKubernetesSerialization().convertValue(status, Object.class));
     ops.addObject().put("op", "add").put("path", "/status").set("value", value);
-    return client
-        .resource(resource)
-        .subresource("status")
-        .patch(Patches.JSON_PATCH, ops.toString());
+    return client.resource(read).subresource("status").patch(Patches.JSON_PATCH, ops.toString());
   }
 
-  /** Whether a write failed because the copy was stale (or the object is gone). */
+  /**
+   * Whether a write failed because the copy was stale or the object is gone: 409, 404, or 422 (a
+   * JSON Patch on metadata whose path moved under it).
+   */
   public static boolean isConflict(KubernetesClientException e) {
-    return e.getCode() == 409 || e.getCode() == 422 || e.getCode() == 404;
+    return StatusApply.isStaleOrGone(e) || e.getCode() == 422;
   }
 }

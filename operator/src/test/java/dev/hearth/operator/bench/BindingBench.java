@@ -154,11 +154,14 @@ public final class BindingBench {
           vms,
           i -> {
             long t0 = System.nanoTime();
-            MicroVM vm = client.resource(Fixtures.vm("vm-" + i, VM_VCPUS, VM_MEMORY_MIB)).create();
+            MicroVM vm =
+                client
+                    .resource(Fixtures.vm(Fixtures.NS, "vm-" + i, VM_VCPUS, VM_MEMORY_MIB))
+                    .create();
             String node = "node-" + (i % NODES);
             MicroVMStatus s = new MicroVMStatus();
             s.setNodeName(node);
-            MicroVM bound = StatusPatch.replace(client, vm, s);
+            MicroVM bound = new StatusPatch(client).apply(vm, s);
             client.resource(bound).patch(Patches.JSON_PATCH, Patches.bindMetadata(bound, node));
             latencies[i] = System.nanoTime() - t0;
           });
@@ -181,15 +184,19 @@ public final class BindingBench {
         Fixtures.node(
             client,
             clock,
+            HearthApi.DEFAULT_LEASE_NAMESPACE,
             "node-" + i,
             (int) (perNode * footprint.vcpus()),
-            perNode * footprint.memoryMiB());
+            perNode * footprint.memoryMiB(),
+            java.util.Map.of(),
+            List.of());
       }
       // Leases that outlast the run: the mock server answers slowly with thousands of objects
       // in it, and renewals that fall behind would make nodes NotReady mid-run. Node health is
       // not what this measures.
       for (int i = 0; i < NODES; i++) {
-        Fixtures.renewLease(client, clock, "node-" + i, LEASE_SECONDS);
+        Fixtures.renewLease(
+            client, clock, HearthApi.DEFAULT_LEASE_NAMESPACE, "node-" + i, LEASE_SECONDS);
       }
       OperatorConfig config =
           OperatorConfig.defaults()
@@ -216,7 +223,7 @@ public final class BindingBench {
             i -> {
               String name = "vm-" + i;
               audit.creating(name);
-              client.resource(Fixtures.vm(name, VM_VCPUS, VM_MEMORY_MIB)).create();
+              client.resource(Fixtures.vm(Fixtures.NS, name, VM_VCPUS, VM_MEMORY_MIB)).create();
             });
         while (audit.boundCount() < vms) {
           Thread.sleep(20);

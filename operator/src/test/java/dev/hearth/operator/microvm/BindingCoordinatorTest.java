@@ -22,7 +22,7 @@ class BindingCoordinatorTest {
       List.of(new NodeCandidate("n", true, false, null, null, new Resources(2, 1024)));
 
   private static MicroVM vm(String name, String rv) {
-    MicroVM vm = Fixtures.vm(name, 2, 512);
+    MicroVM vm = Fixtures.vm("vms", name, 2, 512);
     vm.getMetadata().setUid("uid-" + name);
     vm.getMetadata().setResourceVersion(rv);
     return vm;

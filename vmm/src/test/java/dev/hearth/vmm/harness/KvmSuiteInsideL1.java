@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BiPredicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
@@ -62,6 +63,16 @@ public final class KvmSuiteInsideL1 {
    */
   public static Stream<DynamicTest> run(Path testClasses, List<Path> extraPaths, Duration limit)
       throws Exception {
+    return run(testClasses, extraPaths, limit, job -> job);
+  }
+
+  /**
+   * As {@link #run(Path, List, Duration)}, with {@code prepare} adding to the job what the suite
+   * needs beyond its classes and files (a network, environment), only when L1 is started.
+   */
+  public static Stream<DynamicTest> run(
+      Path testClasses, List<Path> extraPaths, Duration limit, UnaryOperator<NestedJob> prepare)
+      throws Exception {
     if (!Files.isDirectory(testClasses)) {
       throw new AssertionError("no test classes at " + testClasses.toAbsolutePath());
     }
@@ -91,6 +102,7 @@ public final class KvmSuiteInsideL1 {
     if (ci != null) {
       job = job.withEnv("CI", ci);
     }
+    job = prepare.apply(job);
     NestedKvm harness = NestedKvm.locate().withQuietLimit(STALL_LIMIT);
     NestedRun run =
         harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);

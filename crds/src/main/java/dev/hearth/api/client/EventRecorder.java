@@ -1,0 +1,102 @@
+package dev.hearth.api.client;
+
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * Writes core/v1 Events about an object, which {@code kubectl describe} and {@code kubectl events}
+ * show: Normal ones on the happy path, Warning ones on failures. Events about a cluster-scoped
+ * object (a MicroVMNode) go to namespace {@code default}. Best effort: an Event that cannot be
+ * written is reported to the {@code onFailure} callback, never thrown.
+ */
+public final class EventRecorder {
+  /** Longest message kept; the API server refuses longer ones. */
+  static final int MAX_MESSAGE = 1024;
+
+  private static final int MAX_NAME_PREFIX = 200;
+
+  private final KubernetesClient client;
+  private final InstantSource clock;
+  private final String component;
+  private final String instance;
+  private final Consumer<String> onFailure;
+
+  /**
+   * @param component the reporting component ({@link StatusApply#OPERATOR}, {@link
+   *     StatusApply#AGENT})
+   * @param instance which replica or node reports (the source host), or null
+   * @param onFailure gets one line when an Event cannot be written (to log it)
+   */
+  public EventRecorder(
+      KubernetesClient client,
+      InstantSource clock,
+      String component,
+      String instance,
+      Consumer<String> onFailure) {
+    this.client = client;
+    this.clock = clock;
+    this.component = component;
+    this.instance = instance;
+    this.onFailure = onFailure;
+  }
+
+  /** A Normal Event: something went as it should. */
+  public void normal(HasMetadata about, String reason, String message) {
+    record(about, "Normal", reason, message);
+  }
+
+  /** A Warning Event: something failed or needs a user's attention. */
+  public void warning(HasMetadata about, String reason, String message) {
+    record(about, "Warning", reason, message);
+  }
+
+  private void record(HasMetadata about, String type, String reason, String message) {
+    String objectNs = about.getMetadata().getNamespace();
+    String ns = objectNs == null ? "default" : objectNs;
+    String name = about.getMetadata().getName();
+    String prefix = name.length() > MAX_NAME_PREFIX ? name.substring(0, MAX_NAME_PREFIX) : name;
+    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+    String text = message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message;
+    var event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withNamespace(ns)
+            .withName(
+                prefix
+                    + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE))
+            .endMetadata()
+            .withInvolvedObject(
+                new ObjectReferenceBuilder()
+                    .withApiVersion(about.getApiVersion())
+                    .withKind(about.getKind())
+                    .withName(name)
+                    .withNamespace(objectNs)
+                    .withUid(about.getMetadata().getUid())
+                    .withResourceVersion(about.getMetadata().getResourceVersion())
+                    .build())
+            .withType(type)
+            .withReason(reason)
+            .withMessage(text)
+            .withFirstTimestamp(now)
+            .withLastTimestamp(now)
+            .withCount(1)
+            .withNewSource(component, instance)
+            .withReportingComponent(component)
+            .withReportingInstance(instance)
+            .build();
+    try {
+      client.v1().events().inNamespace(ns).resource(event).create();
+    } catch (RuntimeException e) {
+      // Also a closed client (a component being stopped): an Event is never worth an error.
+      onFailure.accept(
+          "could not record event " + reason + " on " + ns + "/" + name + ": " + e.getMessage());
+    }
+  }
+}
