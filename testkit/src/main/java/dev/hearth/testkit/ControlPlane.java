@@ -259,6 +259,14 @@ public final class ControlPlane implements AutoCloseable {
       throw new TestClusterException(
           "cannot mint a token for ServiceAccount " + namespace + "/" + serviceAccount, e);
     }
+    return clientWithToken(token, namespace);
+  }
+
+  /**
+   * A client that authenticates with {@code token} alone (for example one minted with a bound
+   * object), reaching and trusting the server as the admin client does; close it.
+   */
+  public KubernetesClient clientWithToken(String token, String namespace) {
     // Only the server and how to trust it come from the admin config; no admin credential.
     Config config =
         new ConfigBuilder(Config.empty())

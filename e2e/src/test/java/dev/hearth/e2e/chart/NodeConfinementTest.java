@@ -27,10 +27,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -113,7 +110,7 @@ class NodeConfinementTest {
     }
     operator = track(plane.clientAs(release, release + "-operator"));
     tokenA = podBoundToken(nodeA);
-    agentA = track(clientWithToken(tokenA, release));
+    agentA = track(plane.clientWithToken(tokenA, release));
     // A tenant who may create and edit MicroVMs, and even write their status.
     admin
         .rbac()
@@ -434,20 +431,6 @@ class NodeConfinementTest {
                 .build())
         .getStatus()
         .getToken();
-  }
-
-  private static KubernetesClient clientWithToken(String token, String namespace) {
-    Config adminConfig = admin.getConfiguration();
-    Config config =
-        new ConfigBuilder(Config.empty())
-            .withMasterUrl(adminConfig.getMasterUrl())
-            .withCaCertData(adminConfig.getCaCertData())
-            .withCaCertFile(adminConfig.getCaCertFile())
-            .withTrustCerts(adminConfig.isTrustCerts())
-            .withNamespace(namespace)
-            .withOauthToken(token)
-            .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   private static KubernetesClient track(KubernetesClient client) {
