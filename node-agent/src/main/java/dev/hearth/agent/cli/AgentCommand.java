@@ -12,6 +12,7 @@ import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevelOption;
+import dev.hearth.vmm.config.SeccompMode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
@@ -42,6 +43,17 @@ import picocli.CommandLine.Option;
 final class AgentCommand implements Callable<Integer> {
   /** The agent's HTTP port: console, metrics, health. */
   static final int DEFAULT_HTTP_PORT = 9940;
+
+  @Option(
+      names = "--seccomp",
+      paramLabel = "MODE",
+      defaultValue = "${env:HEARTH_SECCOMP:-ENFORCE}",
+      description =
+          "How the VMs' vCPU and device threads are filtered: ENFORCE (default: a system call off"
+              + " their allow-list fails with EPERM and is logged by the kernel), LOG (allowed and"
+              + " logged: for finding what a list misses) or OFF (for debugging only). Also"
+              + " $HEARTH_SECCOMP.")
+  SeccompMode seccomp = SeccompMode.ENFORCE;
 
   @Option(
       names = "--node-name",
@@ -176,7 +188,7 @@ final class AgentCommand implements Callable<Integer> {
         AgentDaemon.start(
             settings,
             client,
-            new VmmRuntime(),
+            new VmmRuntime().withSeccomp(seccomp),
             HostCommands.host(),
             TunTapFactory.host(),
             HostProbe.system());
