@@ -95,6 +95,15 @@ class ThreadSandboxTest {
                                     LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS,
                                     -1,
                                     0))));
+                // A thread started here would inherit the filter: creating one is denied.
+                try {
+                  Thread.ofPlatform().start(() -> {}).join();
+                  out.add("thread started");
+                } catch (Throwable t) {
+                  out.add("thread refused: " + t);
+                }
+                // VMM classes were loaded before the filter went on: one first used here loads.
+                out.add(Class.forName("dev.hearth.vmm.vm.RegisterDump").getSimpleName());
                 LockSupport.parkNanos(1_000_000);
                 byte[][] garbage = new byte[2000][];
                 for (int i = 0; i < garbage.length; i++) {
@@ -104,7 +113,9 @@ class ThreadSandboxTest {
                 out.add("ran " + garbage.length + " allocations at " + System.nanoTime());
               });
       assertThat(got.subList(0, 5)).containsExactly("EPERM", "EPERM", "EPERM", "EPERM", "allowed");
-      assertThat(got.get(5)).startsWith("ran 2000 allocations");
+      assertThat(got.get(5)).startsWith("thread refused: java.lang.OutOfMemoryError");
+      assertThat(got.get(6)).isEqualTo("RegisterDump");
+      assertThat(got.get(7)).startsWith("ran 2000 allocations");
       // No TSYNC: the test's own thread is not filtered.
       LibC.close(LibC.open(file.toString(), 0));
     } finally {
