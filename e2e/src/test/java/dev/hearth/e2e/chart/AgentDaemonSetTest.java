@@ -176,6 +176,26 @@ class AgentDaemonSetTest {
     assertThat(Rendered.env(agent)).containsEntry("HEARTH_HTTP_PORT", "9999");
   }
 
+  @Test
+  void refusesANodeLossGraceTooShortForAFencedAgentToStopItsVms() {
+    Helm.Result r =
+        Helm.template(
+            "--set",
+            "operator.nodeLoss.gracePeriodSeconds=20",
+            "--set",
+            "agent.stopGraceSeconds=10");
+    assertThat(r.status()).isNotZero();
+    assertThat(r.stderr())
+        .contains("operator.nodeLoss.gracePeriodSeconds (20) must be at least")
+        .contains("agent.stopGraceSeconds + 15 (25)");
+    assertThat(
+            Helm.template(
+                    "--set", "operator.nodeLoss.gracePeriodSeconds=20",
+                    "--set", "agent.stopGraceSeconds=5")
+                .status())
+        .isZero();
+  }
+
   private static void assertHostPath(Volume volume, String path, String type) {
     assertThat(volume).as("a volume for %s", path).isNotNull();
     assertThat(volume.getHostPath().getPath()).isEqualTo(path);

@@ -32,6 +32,8 @@ class ValuesSchemaTest {
     BAD.put("agent.tolerations[0].operator=Maybe", "at '/agent/tolerations/0/operator'");
     BAD.put("agent.devicePluginResources[0]=kvm", "at '/agent/devicePluginResources/0'");
     BAD.put("agent.devicePlugin.devicesPerNode=0", "at '/agent/devicePlugin/devicesPerNode'");
+    BAD.put("agent.disk.imageCacheMiB=0", "at '/agent/disk/imageCacheMiB'");
+    BAD.put("agent.leaseDurationSeconds=2", "at '/agent/leaseDurationSeconds'");
     BAD.put("agent.nodeSelector.gpu=true", "at '/agent/nodeSelector/gpu'");
     BAD.put("agent.privileged=false", "additional properties 'privileged' not allowed");
     BAD.put("operator.replicas=0", "at '/operator/replicas'");

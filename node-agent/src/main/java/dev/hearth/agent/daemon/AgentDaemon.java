@@ -144,7 +144,8 @@ public final class AgentDaemon implements AutoCloseable {
               settings.stateDir(),
               RestartBackoff.Config.DEFAULT,
               settings.stopGrace(),
-              InstantSource.system());
+              InstantSource.system(),
+              settings.vmWritableBytes());
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
