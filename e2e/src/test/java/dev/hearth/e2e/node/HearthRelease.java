@@ -87,6 +87,9 @@ final class HearthRelease {
             "--timeout=180s")
         .orFail("the operator Deployment's rollout\n" + podsAndLogs());
     for (String daemonSet : List.of(NAME + "-device-plugin", NAME + "-agent")) {
+      if (node.kubectl("-n", NAMESPACE, "get", "daemonset", daemonSet).status() != 0) {
+        continue; // no device plugin with agent.kvmAccess=privileged
+      }
       node.kubectl("-n", NAMESPACE, "rollout", "status", "daemonset/" + daemonSet, "--timeout=180s")
           .orFail("the DaemonSet " + daemonSet + "'s rollout\n" + podsAndLogs());
     }

@@ -3,6 +3,7 @@ package dev.hearth.agent.device;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
@@ -73,6 +74,9 @@ final class DevicePluginService {
             ServerCalls.asyncServerStreamingCall(
                 (req, out) -> {
                   watchers.add(out);
+                  // A kubelet that goes away (it restarts, or re-watches) is forgotten at once.
+                  ((ServerCallStreamObserver<byte[]>) out)
+                      .setOnCancelHandler(() -> watchers.remove(out));
                   out.onNext(deviceList());
                 }))
         .addMethod(
