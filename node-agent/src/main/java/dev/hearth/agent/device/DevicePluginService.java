@@ -59,7 +59,13 @@ final class DevicePluginService {
 
   /** Ends every open {@code ListAndWatch}, as the server stops. */
   void closeWatchers() {
-    watchers.forEach(StreamObserver::onCompleted);
+    for (StreamObserver<byte[]> w : watchers) {
+      try {
+        w.onCompleted();
+      } catch (RuntimeException e) { // cancelled meanwhile
+        LOG.debug("a ListAndWatch stream was already closed: {}", e.toString());
+      }
+    }
     watchers.clear();
   }
 
