@@ -144,6 +144,14 @@ final class AgentCommand implements Callable<Integer> {
   long imageCacheMiB;
 
   @Option(
+      names = "--vm-writable-disk-mib",
+      defaultValue = "${env:HEARTH_VM_WRITABLE_DISK_MIB:-20480}",
+      description =
+          "The most a VM's writable disk copies may take of the node's disk together; a VM asking"
+              + " for more is refused (env HEARTH_VM_WRITABLE_DISK_MIB; default ${DEFAULT-VALUE}).")
+  long vmWritableDiskMiB;
+
+  @Option(
       names = "--image-allow-private-networks",
       defaultValue = "${env:HEARTH_IMAGE_ALLOW_PRIVATE_NETWORKS:-false}",
       arity = "1",
@@ -227,7 +235,8 @@ final class AgentCommand implements Callable<Integer> {
           imageAllowPrivateNetworks ? Destinations.PUBLIC_AND_PRIVATE : Destinations.PUBLIC,
           consoleKiB << 10,
           Duration.ofSeconds(stopGraceSeconds),
-          HearthBuild.version());
+          HearthBuild.version(),
+          vmWritableDiskMiB << 20);
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
     }
