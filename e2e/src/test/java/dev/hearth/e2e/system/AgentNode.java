@@ -9,6 +9,7 @@ import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.InterfaceNames;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TunTapFactory;
@@ -104,6 +105,7 @@ final class AgentNode implements AutoCloseable {
             Path.of("/"),
             spec.subnet(),
             "hearth0",
+            IpBlock.PRIVATE_NETWORKS,
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             api.releaseNamespace(),
             HearthApi.DEFAULT_LEASE_DURATION_SECONDS,
