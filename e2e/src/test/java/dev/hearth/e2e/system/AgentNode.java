@@ -230,8 +230,14 @@ final class AgentNode implements AutoCloseable {
     }
   }
 
-  private CommandRunner commands() {
+  /** Runs iproute2 and nftables in the node's network namespace. */
+  CommandRunner commands() {
     return HostCommands.inNamespace(netns);
+  }
+
+  /** The node's network namespace, for {@link NetNamespace#call}. */
+  Path netnsFile() {
+    return NetNamespace.named(netns);
   }
 
   private void deleteNamespace() {
