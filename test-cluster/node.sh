@@ -66,7 +66,7 @@ ctr_() { timeout 60 ctr --address "$CTR_SOCK" -n k8s.io "$@"; }
 # network namespaces (/run/netns), links, tables and cgroups of their own at the same time.
 WATCHED_MOUNTS='^(/var/lib/kubelet|/run/containerd|/var/lib/containerd|/run/netns/cni-|/var/lib/hearth|/run/hearth)'
 WATCHED_LINKS='^(cni0|hearth0|veth[0-9a-f]+|hth[0-9a-f]+)$'
-WATCHED_TABLES='^table (ip|ip6) (filter|nat|mangle|kube-proxy)$|^table (ip|bridge) hearth$'
+WATCHED_TABLES='^table (ip|ip6) (filter|nat|mangle|kube-proxy)$|^table (ip|bridge|inet) hearth$'
 VOLATILE='^(kernel\.random|kernel\.ns_last_pid|kernel\.pty\.nr|fs\.(dentry|inode|file)-|fs\.quota|net\.netfilter\.nf_conntrack_count|net\.(ipv4|ipv6)\.(conf|neigh)\.(veth|cni|hearth|tap)|kernel\.sched_domain)'
 snapshot() { # snapshot DIR
   mkdir -p "$1"

@@ -10,6 +10,7 @@
  *   HEARTH-GUEST-READY uptime=<s> cpus=<n> root=<initramfs|disk>
  *   HEARTH-NET ip=<addr> dev=<dev> mask=<mask> gw=<gw|none>   (only with ip=; or HEARTH-NET FAIL ...)
  *   HEARTH-CHECK <name> OK|FAIL <detail>
+ *   HEARTH-PROBE <probe> <result>, then HEARTH-PROBES-DONE    (only with hearth.probe=)
  *   HEARTH-VSOCK listening port=<p>                          (only with hearth.vsock-port=)
  *   HEARTH-GUEST-DONE failures=<n>
  *   HEARTH-HOLD seconds=<n|forever>                          (only with hearth.hold=)
@@ -27,6 +28,8 @@
  *   hearth.check=a,b,c   checks: cpus, rootfs, blk, net, ping, vsock, rng, all (ping: the gateway
  *                        of ip=, by ICMP echo; only when named, since it needs ip=)
  *   hearth.cpus=N        the number of online CPUs the cpus check expects
+ *   hearth.probe=tcp:IP:PORT,udp:IP:PORT,spoof:SRC:IP:PORT,ping:IP   network probes after the
+ *                        checks, each reported as "HEARTH-PROBE <probe> <result>" (see run_probes)
  *   hearth.boottimer=pio:0xPORT | mmio:0xADDR   write the boot-complete magic (123) there
  *   hearth.end=reboot|poweroff|halt|shell    how to end (default reboot)
  */
@@ -410,22 +413,15 @@ static unsigned short inet_checksum(const void *data, size_t len) {
   return htons((unsigned short)~sum);
 }
 
-/* ICMP echo to the gateway of ip= over a raw socket: up to 5 requests, 1 s for each reply. */
-static void check_ping(void) {
-  if (!net.up || net.gw.s_addr == 0) {
-    check("ping", 0, "no gateway to ping (needs ip=<client>::<gw>:... configured)");
-    return;
-  }
-  char g[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &net.gw, g, sizeof g);
+/*
+ * ICMP echo to `to` over a raw socket: up to `tries` requests, 1 s for each reply. Returns the
+ * sequence number answered (its round trip in *rtt), 0 when none was, -1 with errno on failure.
+ */
+static int echo(struct in_addr to, int tries, double *rtt) {
   int sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-  if (sock < 0) {
-    check("ping", 0, "gw=%s socket(SOCK_RAW, ICMP): %s", g, strerror(errno));
-    return;
-  }
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = net.gw};
+  if (sock < 0) return -1;
+  struct sockaddr_in dst = {.sin_family = AF_INET, .sin_addr = to};
   unsigned short id = (unsigned short)getpid() ^ 0x4854;
-  const int tries = 5;
   for (int seq = 1; seq <= tries; seq++) {
     unsigned char req[64];
     memset(req, 0, sizeof req);
@@ -436,10 +432,11 @@ static void check_ping(void) {
     memcpy(req + sizeof *h, "hearth-ping", 11);
     h->checksum = inet_checksum(req, sizeof req);
     double sent = now_ms();
-    if (sendto(sock, req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) {
-      check("ping", 0, "gw=%s dev=%s sendto: %s", g, net.dev, strerror(errno));
+    if (sendto(sock, req, sizeof req, 0, (struct sockaddr *)&dst, sizeof dst) < 0) {
+      int e = errno;
       close(sock);
-      return;
+      errno = e;
+      return -1;
     }
     /* Replies to other requests (or other ICMP) are skipped until this one's second is over. */
     for (double left = 1000; left > 0; left = 1000 - (now_ms() - sent)) {
@@ -451,17 +448,158 @@ static void check_ping(void) {
       ssize_t n = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
       if (n < (ssize_t)sizeof(struct iphdr)) continue;
       size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-      if ((size_t)n < ihl + sizeof(struct icmphdr) || from.sin_addr.s_addr != net.gw.s_addr) continue;
+      if ((size_t)n < ihl + sizeof(struct icmphdr) || from.sin_addr.s_addr != to.s_addr) continue;
       struct icmphdr *r = (struct icmphdr *)(buf + ihl);
       if (r->type == ICMP_ECHOREPLY && ntohs(r->un.echo.id) == id && ntohs(r->un.echo.sequence) == seq) {
-        check("ping", 1, "gw=%s dev=%s seq=%d rtt_ms=%.3f", g, net.dev, seq, now_ms() - sent);
+        *rtt = now_ms() - sent;
         close(sock);
-        return;
+        return seq;
       }
     }
   }
   close(sock);
-  check("ping", 0, "gw=%s dev=%s: no echo reply to %d requests in %d s", g, net.dev, tries, tries);
+  return 0;
+}
+
+/* ICMP echo to the gateway of ip=: up to 5 requests, 1 s for each reply. */
+static void check_ping(void) {
+  if (!net.up || net.gw.s_addr == 0) {
+    check("ping", 0, "no gateway to ping (needs ip=<client>::<gw>:... configured)");
+    return;
+  }
+  char g[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &net.gw, g, sizeof g);
+  double rtt = 0;
+  const int tries = 5;
+  int seq = echo(net.gw, tries, &rtt);
+  if (seq < 0) check("ping", 0, "gw=%s dev=%s: %s", g, net.dev, strerror(errno));
+  else if (seq > 0) check("ping", 1, "gw=%s dev=%s seq=%d rtt_ms=%.3f", g, net.dev, seq, rtt);
+  else check("ping", 0, "gw=%s dev=%s: no echo reply to %d requests in %d s", g, net.dev, tries, tries);
+}
+
+/*
+ * hearth.probe=<probe>,<probe>,...: what a hostile guest tries on the network, one line each:
+ *   tcp:IP:PORT        connect within 3 s; "open data=<first line>" (the listener's greeting, up
+ *                      to 2 s), "refused", "timeout" or "error <why>"
+ *   udp:IP:PORT        send "HEARTH-UDP <own ip>"; "sent" (the host tells whether it arrived)
+ *   spoof:SRC:IP:PORT  send "HEARTH-SPOOF <SRC>" over UDP from the forged source SRC, through a
+ *                      raw socket that writes its own IPv4 header; "sent"
+ *   ping:IP            ICMP echo, 3 requests; "reply seq=<n>" or "timeout"
+ * Each prints "HEARTH-PROBE <probe> <result>"; probes do not count as failures.
+ */
+static int parse_target(char *text, struct sockaddr_in *to) {
+  char *colon = strrchr(text, ':');
+  if (!colon) return 0;
+  *colon = 0;
+  long port = strtol(colon + 1, NULL, 10);
+  memset(to, 0, sizeof *to);
+  to->sin_family = AF_INET;
+  to->sin_port = htons((unsigned short)port);
+  return port > 0 && port < 65536 && inet_pton(AF_INET, text, &to->sin_addr) == 1;
+}
+
+static void probe_tcp(const char *name, char *target) {
+  struct sockaddr_in to;
+  if (!parse_target(target, &to)) { say("HEARTH-PROBE %s error bad target", name); return; }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) { say("HEARTH-PROBE %s error socket: %s", name, strerror(errno)); return; }
+  int r = connect(fd, (struct sockaddr *)&to, sizeof to);
+  if (r < 0 && errno == EINPROGRESS) {
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    if (poll(&pfd, 1, 3000) <= 0) { say("HEARTH-PROBE %s timeout", name); close(fd); return; }
+    int err = 0;
+    socklen_t elen = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+    r = err ? -1 : 0;
+    errno = err;
+  }
+  if (r < 0) {
+    if (errno == ECONNREFUSED) say("HEARTH-PROBE %s refused", name);
+    else if (errno == ETIMEDOUT) say("HEARTH-PROBE %s timeout", name);
+    else say("HEARTH-PROBE %s error %s", name, strerror(errno));
+    close(fd);
+    return;
+  }
+  char line[128] = "";
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  if (poll(&pfd, 1, 2000) > 0) {
+    ssize_t n = read(fd, line, sizeof line - 1);
+    line[n > 0 ? n : 0] = 0;
+    line[strcspn(line, "\r\n")] = 0;
+  }
+  say("HEARTH-PROBE %s open data=%s", name, line);
+  close(fd);
+}
+
+static void probe_udp(const char *name, char *target) {
+  struct sockaddr_in to;
+  if (!parse_target(target, &to)) { say("HEARTH-PROBE %s error bad target", name); return; }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  char msg[64], self[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &net.addr, self, sizeof self);
+  int n = snprintf(msg, sizeof msg, "HEARTH-UDP %s", self);
+  if (fd < 0 || sendto(fd, msg, n, 0, (struct sockaddr *)&to, sizeof to) != n)
+    say("HEARTH-PROBE %s error %s", name, strerror(errno));
+  else say("HEARTH-PROBE %s sent", name);
+  if (fd >= 0) close(fd);
+}
+
+static void probe_spoof(const char *name, char *text) {
+  char *rest = strchr(text, ':');
+  struct in_addr src;
+  struct sockaddr_in to;
+  if (!rest) { say("HEARTH-PROBE %s error bad target", name); return; }
+  *rest++ = 0;
+  if (inet_pton(AF_INET, text, &src) != 1 || !parse_target(rest, &to)) {
+    say("HEARTH-PROBE %s error bad target", name);
+    return;
+  }
+  unsigned char pkt[128];
+  memset(pkt, 0, sizeof pkt);
+  int len = snprintf((char *)pkt + 28, sizeof pkt - 28, "HEARTH-SPOOF %s", text);
+  struct iphdr *ip = (struct iphdr *)pkt;
+  ip->version = 4;
+  ip->ihl = 5;
+  ip->ttl = 64;
+  ip->protocol = IPPROTO_UDP;
+  ip->saddr = src.s_addr;
+  ip->daddr = to.sin_addr.s_addr;
+  ip->tot_len = htons((unsigned short)(28 + len)); /* the kernel fills the checksum and id */
+  unsigned short *udp = (unsigned short *)(pkt + 20);
+  udp[0] = htons(40000);
+  udp[1] = to.sin_port;
+  udp[2] = htons((unsigned short)(8 + len));
+  udp[3] = 0; /* no UDP checksum: allowed over IPv4 */
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (fd < 0 || sendto(fd, pkt, 28 + len, 0, (struct sockaddr *)&to, sizeof to) != 28 + len)
+    say("HEARTH-PROBE %s error %s", name, strerror(errno));
+  else say("HEARTH-PROBE %s sent", name);
+  if (fd >= 0) close(fd);
+}
+
+static void run_probes(void) {
+  char list[1024];
+  if (!param("hearth.probe", list, sizeof list)) return;
+  char *save = NULL;
+  for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    char name[128], *colon = strchr(item, ':');
+    snprintf(name, sizeof name, "%s", item);
+    if (!colon) { say("HEARTH-PROBE %s error no kind", name); continue; }
+    *colon++ = 0;
+    if (strcmp(item, "tcp") == 0) probe_tcp(name, colon);
+    else if (strcmp(item, "udp") == 0) probe_udp(name, colon);
+    else if (strcmp(item, "spoof") == 0) probe_spoof(name, colon);
+    else if (strcmp(item, "ping") == 0) {
+      struct in_addr to;
+      double rtt = 0;
+      int seq = inet_pton(AF_INET, colon, &to) == 1 ? echo(to, 3, &rtt) : -2;
+      if (seq == -2) say("HEARTH-PROBE %s error bad target", name);
+      else if (seq < 0) say("HEARTH-PROBE %s error %s", name, strerror(errno));
+      else if (seq == 0) say("HEARTH-PROBE %s timeout", name);
+      else say("HEARTH-PROBE %s reply seq=%d", name, seq);
+    } else say("HEARTH-PROBE %s error unknown kind", name);
+  }
+  say("HEARTH-PROBES-DONE");
 }
 
 static void check_vsock(void) {
@@ -613,6 +751,7 @@ int main(void) {
     if (wanted(checks, "vsock")) check_vsock();
     if (wanted(checks, "rng")) check_rng();
   }
+  run_probes();
   serve_vsock_echo();
   say("HEARTH-GUEST-DONE failures=%d", failures);
   hold();

@@ -48,4 +48,40 @@ final class CelText {
   static final String LABEL_VALUE_WORDS =
       "empty, or 1 to 63 letters, digits, '-', '_' or '.' that start and end with a letter or"
           + " digit";
+
+  /** An IPv4 network in CIDR form: four decimal octets of 0-255, '/', a prefix length of 0-32. */
+  static final String IPV4_CIDR =
+      "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])$";
+
+  /** CEL: the prefix length of the string {@code self}, which matches {@link #IPV4_CIDR}. */
+  static final String CIDR_PREFIX = "int(self.split('/')[1])";
+
+  private static final String OCTET = "int(self.split('/')[0].split('.')[";
+
+  /** CEL: the address of the string {@code self}, which matches {@link #IPV4_CIDR}, as an int. */
+  static final String CIDR_ADDRESS =
+      OCTET
+          + "0]) * 16777216 + "
+          + OCTET
+          + "1]) * 65536 + "
+          + OCTET
+          + "2]) * 256 + "
+          + OCTET
+          + "3])";
+
+  /**
+   * CEL, true when the string {@code self} does not match {@link #IPV4_CIDR} (another rule says so)
+   * or is a network address: its bits after the prefix are zero.
+   */
+  static final String CIDR_IS_NETWORK =
+      "!self.matches('"
+          + IPV4_CIDR
+          + "') || ("
+          + CIDR_ADDRESS
+          + ") % [1, 2, 4, 8, 16, 32, 64, 128, 256,"
+          + " 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288,"
+          + " 1048576, 2097152, 4194304, 8388608, 16777216, 33554432, 67108864, 134217728,"
+          + " 268435456, 536870912, 1073741824, 2147483648, 4294967296][32 - "
+          + CIDR_PREFIX
+          + "] == 0";
 }

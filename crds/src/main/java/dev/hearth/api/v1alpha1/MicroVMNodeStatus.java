@@ -34,22 +34,8 @@ import java.util.Optional;
     "What the node agent reports about its node: capacity, what MicroVMs may use, KVM"
         + " facts and the guest subnet. The operator writes the Ready condition.")
 public class MicroVMNodeStatus {
-  // An IPv4 network in CIDR form: four decimal octets of 0-255, '/', a prefix length of 0-32.
-  static final String CIDR =
-      "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])$";
-
-  // CEL: the prefix length and the address as an integer, of a string that matches CIDR.
-  private static final String PREFIX = "int(self.split('/')[1])";
-  private static final String OCTET = "int(self.split('/')[0].split('.')[";
-  private static final String ADDRESS =
-      OCTET
-          + "0]) * 16777216 + "
-          + OCTET
-          + "1]) * 65536 + "
-          + OCTET
-          + "2]) * 256 + "
-          + OCTET
-          + "3])";
+  static final String CIDR = CelText.IPV4_CIDR;
+  private static final String PREFIX = CelText.CIDR_PREFIX;
 
   /** Total resources of the host. */
   @JsonPropertyDescription("Total vCPUs and memory of the host.")
@@ -85,17 +71,7 @@ public class MicroVMNodeStatus {
       value = "!self.matches('" + CIDR + "') || (" + PREFIX + " >= 8 && " + PREFIX + " <= 30)",
       message = "subnet must have a prefix length from /8 to /30, as the agent requires")
   @ValidationRule(
-      value =
-          "!self.matches('"
-              + CIDR
-              + "') || ("
-              + ADDRESS
-              + ") % [1, 2, 4, 8, 16, 32, 64, 128, 256,"
-              + " 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288,"
-              + " 1048576, 2097152, 4194304, 8388608, 16777216, 33554432, 67108864, 134217728,"
-              + " 268435456, 536870912, 1073741824, 2147483648, 4294967296][32 - "
-              + PREFIX
-              + "] == 0",
+      value = CelText.CIDR_IS_NETWORK,
       message =
           "subnet must be a network address: the bits after the prefix must be zero (such as"
               + " 10.213.0.0/24, not 10.213.0.5/24)")

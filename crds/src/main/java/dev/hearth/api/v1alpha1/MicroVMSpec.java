@@ -159,6 +159,12 @@ public class MicroVMSpec {
       message = "network interface MAC addresses must be unique")
   private List<NetworkInterfaceSpec> network = new ArrayList<>();
 
+  /** What the VM's interfaces may reach beyond the default policy. */
+  @JsonPropertyDescription(
+      "What the VM's network interfaces may reach beyond the default policy (the outside through"
+          + " NAT, and same-namespace MicroVMs on the node). Applies to every interface.")
+  private NetworkPolicySpec networkPolicy;
+
   /** A virtio-vsock device. */
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
@@ -262,6 +268,14 @@ public class MicroVMSpec {
     this.network = network;
   }
 
+  public NetworkPolicySpec getNetworkPolicy() {
+    return networkPolicy;
+  }
+
+  public void setNetworkPolicy(NetworkPolicySpec networkPolicy) {
+    this.networkPolicy = networkPolicy;
+  }
+
   public VsockSpec getVsock() {
     return vsock;
   }
@@ -327,6 +341,7 @@ public class MicroVMSpec {
         && Objects.equals(rootfs, s.rootfs)
         && Objects.equals(drives, s.drives)
         && Objects.equals(network, s.network)
+        && Objects.equals(networkPolicy, s.networkPolicy)
         && Objects.equals(vsock, s.vsock)
         && Objects.equals(nodeName, s.nodeName)
         && Objects.equals(nodeSelector, s.nodeSelector)
@@ -344,6 +359,7 @@ public class MicroVMSpec {
         rootfs,
         drives,
         network,
+        networkPolicy,
         vsock,
         nodeName,
         nodeSelector,

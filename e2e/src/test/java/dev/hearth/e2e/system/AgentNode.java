@@ -9,6 +9,7 @@ import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.InterfaceNames;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TunTapFactory;
@@ -123,6 +124,7 @@ final class AgentNode implements AutoCloseable {
             Path.of("/"),
             spec.subnet(),
             "hearth0",
+            IpBlock.PRIVATE_NETWORKS,
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             api.releaseNamespace(),
             leaseSeconds,
@@ -247,8 +249,14 @@ final class AgentNode implements AutoCloseable {
     }
   }
 
-  private CommandRunner commands() {
+  /** Runs iproute2 and nftables in the node's network namespace. */
+  CommandRunner commands() {
     return HostCommands.inNamespace(netns);
+  }
+
+  /** The node's network namespace, for {@link NetNamespace#call}. */
+  Path netnsFile() {
+    return NetNamespace.named(netns);
   }
 
   private void deleteNamespace() {

@@ -5,6 +5,7 @@ import dev.hearth.agent.daemon.AgentSettings;
 import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
@@ -18,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
@@ -87,6 +89,18 @@ final class AgentCommand implements Callable<Integer> {
       defaultValue = "${env:HEARTH_BRIDGE:-hearth0}",
       description = "Bridge name (env HEARTH_BRIDGE; default ${DEFAULT-VALUE}).")
   String bridge;
+
+  @Option(
+      names = "--guest-denied-networks",
+      split = ",",
+      defaultValue =
+          "${env:HEARTH_GUEST_DENIED_NETWORKS:-10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10}",
+      description =
+          "IPv4 networks guests do not reach unless a MicroVM's spec.networkPolicy.egress opens"
+              + " them: the cluster's pod, Service and node networks. The node's own addresses and"
+              + " 169.254.0.0/16 are denied whatever this says (env HEARTH_GUEST_DENIED_NETWORKS,"
+              + " comma-separated; default ${DEFAULT-VALUE}).")
+  List<String> guestDeniedNetworks;
 
   @Option(
       names = "--http-address",
@@ -227,6 +241,7 @@ final class AgentCommand implements Callable<Integer> {
           imagesDir,
           Cidr.parse(subnet),
           bridge,
+          guestDeniedNetworks.stream().filter(n -> !n.isBlank()).map(IpBlock::parse).toList(),
           new InetSocketAddress(httpAddress, httpPort),
           leaseNamespace,
           leaseDurationSeconds,

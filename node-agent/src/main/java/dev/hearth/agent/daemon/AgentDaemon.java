@@ -10,6 +10,7 @@ import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
+import dev.hearth.agent.net.NetworkNames;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
 import dev.hearth.agent.node.HostProbe;
@@ -86,7 +87,13 @@ public final class AgentDaemon implements AutoCloseable {
         client,
         runtime,
         ipam -> {
-          NodeNetwork network = new NodeNetwork(commands, taps, ipam, settings.bridge());
+          NodeNetwork network =
+              new NodeNetwork(
+                  commands,
+                  taps,
+                  ipam,
+                  NetworkNames.agent(settings.bridge()),
+                  settings.guestDenied());
           network.setUp();
           return network;
         },

@@ -2,10 +2,12 @@ package dev.hearth.agent.daemon;
 
 import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.node.NodeRegistration;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How one node agent runs.
@@ -13,6 +15,8 @@ import java.time.Duration;
  * @param stateDir IPAM, the image cache ({@code image-cache/}) and VM disks
  * @param imagesDir the images root: a spec's image paths are relative to it, and nothing outside it
  *     can be named
+ * @param guestDenied networks guests do not reach unless a VM's {@code spec.networkPolicy.egress}
+ *     opens them: the cluster's pod, Service and node networks ({@code --guest-denied-networks})
  * @param leaseNamespace where the node Lease lives (the chart's release namespace)
  * @param imageCacheBytes the image cache's size: unreferenced images are evicted above it, and a
  *     download may not take it beyond it
@@ -29,6 +33,7 @@ public record AgentSettings(
     Path imagesDir,
     Cidr subnet,
     String bridge,
+    List<IpBlock> guestDenied,
     InetSocketAddress http,
     String leaseNamespace,
     int leaseDurationSeconds,
@@ -95,6 +100,7 @@ public record AgentSettings(
       throw new IllegalArgumentException(
           "bridge name '" + bridge + "' is not a 1-15 character interface name");
     }
+    guestDenied = List.copyOf(guestDenied);
     if (leaseDurationSeconds < 3) {
       throw new IllegalArgumentException(
           "lease duration " + leaseDurationSeconds + " s is below 3 s");

@@ -7,8 +7,17 @@ import java.util.Set;
  * Guest interfaces as the agent's reconcile logic sees them; {@link NodeNetwork} is the real one.
  */
 public interface GuestNetwork {
-  /** Wires the VM's interfaces (idempotent for a VM already wired). */
-  List<Attachment> attach(String vmUid, List<NodeNetwork.InterfaceRequest> interfaces);
+  /**
+   * Wires the VM's interfaces (idempotent for a VM already wired) under the default policy, opened
+   * as {@code policy} says.
+   */
+  List<Attachment> attach(
+      String vmUid, GuestPolicy policy, List<NodeNetwork.InterfaceRequest> interfaces);
+
+  /** {@link #attach(String, GuestPolicy, List)} with the default policy alone, and no peers. */
+  default List<Attachment> attach(String vmUid, List<NodeNetwork.InterfaceRequest> interfaces) {
+    return attach(vmUid, GuestPolicy.isolated(vmUid), interfaces);
+  }
 
   /** Frees everything of the VM: taps, rules, addresses. */
   void detach(String vmUid);

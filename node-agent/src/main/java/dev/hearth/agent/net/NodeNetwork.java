@@ -7,13 +7,15 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * The node's guest network: bridge {@code hearth0} holding the subnet's gateway address, one tap
- * per guest interface on it, addresses from {@link Ipam}, and {@link FirewallRules}. Everything
- * {@link #attach} creates, {@link #detach} removes; {@link #reconcile} removes what a crash left.
+ * per guest interface on it, addresses from {@link Ipam}, and {@link FirewallRules} with each VM's
+ * {@link GuestPolicy}. Everything {@link #attach} creates, {@link #detach} removes; {@link
+ * #reconcile} removes what a crash left.
  */
 public final class NodeNetwork implements GuestNetwork {
   private final CommandRunner commands;
@@ -23,24 +25,38 @@ public final class NodeNetwork implements GuestNetwork {
   private final String bridge;
   private final FirewallRules firewall;
   private final Map<String, Attachment> live = new HashMap<>();
+  private final Map<String, GuestPolicy> policies = new HashMap<>();
 
-  /** The node agent's network on {@code bridge} ({@link NetworkNames#agent}). */
+  /**
+   * The node agent's network on {@code bridge} ({@link NetworkNames#agent}), denying guests the
+   * private networks ({@link IpBlock#PRIVATE_NETWORKS}).
+   */
   public NodeNetwork(CommandRunner commands, TapFactory taps, Ipam ipam, String bridge) {
-    this(commands, taps, ipam, NetworkNames.agent(bridge));
+    this(commands, taps, ipam, NetworkNames.agent(bridge), IpBlock.PRIVATE_NETWORKS);
   }
 
-  /** A network with names of its own, beside the agent's on the same host ({@code hearth run}). */
-  public NodeNetwork(CommandRunner commands, TapFactory taps, Ipam ipam, NetworkNames names) {
+  /**
+   * A network with names of its own: the agent's ({@link NetworkNames#agent}), or one beside it on
+   * the same host ({@code hearth run}).
+   *
+   * @param denied the networks guests do not reach unless their egress opens them
+   */
+  public NodeNetwork(
+      CommandRunner commands,
+      TapFactory taps,
+      Ipam ipam,
+      NetworkNames names,
+      List<IpBlock> denied) {
     this.commands = commands;
     this.taps = taps;
     this.ipam = ipam;
     this.names = names;
     this.bridge = names.bridge();
-    this.firewall = new FirewallRules(commands, names, ipam.subnet());
+    this.firewall = new FirewallRules(commands, names, ipam.subnet(), denied);
   }
 
   /** One interface a VM asks for: its guest-side name and an optional fixed MAC. */
-  public record InterfaceRequest(String name, java.util.Optional<String> mac) {}
+  public record InterfaceRequest(String name, Optional<String> mac) {}
 
   public static String owner(String vmUid, String iface) {
     return vmUid + "/" + iface;
@@ -60,17 +76,20 @@ public final class NodeNetwork implements GuestNetwork {
         bridge);
     commands.run("ip", "link", "set", "dev", bridge, "up");
     commands.sysctl("net.ipv4.ip_forward", "1");
-    firewall.apply(live.values());
+    applyRules();
   }
 
   /**
-   * Wires every interface of a VM: an address, a tap on the bridge, anti-spoofing rules. Calling it
-   * again for a VM whose taps exist (after an agent restart) re-uses them. On failure nothing of
-   * this call is left behind.
+   * Wires every interface of a VM: an address, a tap on the bridge, and the rules of the default
+   * policy opened as {@code policy} says. Calling it again for a VM whose taps exist (after an
+   * agent restart) re-uses them. On failure nothing of this call is left behind. Until the rules
+   * name a new tap, the rules for all of this network's taps drop what it sends.
    */
   @Override
-  public synchronized List<Attachment> attach(String vmUid, List<InterfaceRequest> interfaces) {
+  public synchronized List<Attachment> attach(
+      String vmUid, GuestPolicy policy, List<InterfaceRequest> interfaces) {
     List<Attachment> made = new ArrayList<>();
+    policies.put(vmUid, policy);
     try {
       for (InterfaceRequest req : interfaces) {
         String owner = owner(vmUid, req.name());
@@ -86,13 +105,14 @@ public final class NodeNetwork implements GuestNetwork {
         commands.run("ip", "link", "set", "dev", tap, "master", bridge, "up");
         live.put(owner, a);
       }
-      firewall.apply(live.values());
+      applyRules();
       return List.copyOf(made);
     } catch (RuntimeException e) {
       for (Attachment a : made) {
         removeQuietly(a.owner(), e);
       }
-      firewall.apply(live.values());
+      policies.remove(vmUid);
+      applyRules();
       throw e;
     }
   }
@@ -116,7 +136,8 @@ public final class NodeNetwork implements GuestNetwork {
       taps.delete(InterfaceNames.tapName(names.tapPrefix(), owner));
       ipam.release(owner);
     }
-    firewall.apply(live.values());
+    policies.remove(vmUid);
+    applyRules();
   }
 
   /**
@@ -136,7 +157,8 @@ public final class NodeNetwork implements GuestNetwork {
     }
     ipam.reconcile(liveOwners);
     live.keySet().retainAll(liveOwners);
-    firewall.apply(live.values());
+    policies.keySet().removeIf(uid -> live.keySet().stream().noneMatch(o -> ownedBy(o, uid)));
+    applyRules();
     return deleted;
   }
 
@@ -150,6 +172,7 @@ public final class NodeNetwork implements GuestNetwork {
       taps.delete(tap);
     }
     live.clear();
+    policies.clear();
     firewall.remove();
     if (linkExists(bridge)) {
       commands.run("ip", "link", "del", "dev", bridge);
@@ -174,6 +197,20 @@ public final class NodeNetwork implements GuestNetwork {
       }
     }
     return out;
+  }
+
+  /** Rewrites the rules for the live interfaces, each under its VM's policy. */
+  private void applyRules() {
+    List<FirewallRules.Guest> guests = new ArrayList<>();
+    for (Attachment a : live.values()) {
+      String uid = a.owner().substring(0, a.owner().lastIndexOf('/'));
+      guests.add(new FirewallRules.Guest(a, policies.getOrDefault(uid, GuestPolicy.isolated(uid))));
+    }
+    firewall.apply(guests);
+  }
+
+  private static boolean ownedBy(String owner, String vmUid) {
+    return owner.startsWith(vmUid + "/");
   }
 
   private boolean linkExists(String name) {

@@ -62,6 +62,8 @@ final class LaunchPreparer {
           ctx.network()
               .attach(
                   uid,
+                  // Peers are the VMs of the same namespace (a name, never in rule text).
+                  plan.networkPolicy().forGroup(namespace),
                   plan.nics().stream()
                       .map(n -> new NodeNetwork.InterfaceRequest(n.name(), n.mac()))
                       .toList());

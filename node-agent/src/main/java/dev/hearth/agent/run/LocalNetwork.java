@@ -6,6 +6,7 @@ import dev.hearth.agent.ipam.IpamException;
 import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.NetworkException;
 import dev.hearth.agent.net.NetworkNames;
 import dev.hearth.agent.net.NodeNetwork;
@@ -45,6 +46,10 @@ public final class LocalNetwork implements AutoCloseable {
   static final int SLOTS = 64;
 
   private static final String OWNER_FILE = "owner";
+
+  /** The group of every VM of a run: they are one user's, as a namespace's VMs are. */
+  private static final String RUN_GROUP = "hearth-run";
+
   private static final int CAP_NET_ADMIN = 12;
 
   /**
@@ -92,8 +97,15 @@ public final class LocalNetwork implements AutoCloseable {
           settings.subnet().orElseGet(() -> Cidr.parse("10.214." + slot.number() + ".0/24"));
       checkFree(names.bridge(), subnet, commands, settings);
       writeOwner(slot.dir(), names, subnet);
+      // The node agent's protection, private networks denied: a guest on a workstation reaches
+      // the outside through NAT, not the workstation, its LAN or the metadata service.
       NodeNetwork network =
-          new NodeNetwork(commands, taps, new Ipam(subnet, slot.dir().resolve("ipam")), names);
+          new NodeNetwork(
+              commands,
+              taps,
+              new Ipam(subnet, slot.dir().resolve("ipam")),
+              names,
+              IpBlock.PRIVATE_NETWORKS);
       LocalNetwork local = new LocalNetwork(slot.channel(), slot.dir(), network, names, subnet);
       try {
         network.setUp();
@@ -146,13 +158,18 @@ public final class LocalNetwork implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** Wires the VM's interfaces: a tap on the bridge and an address each. */
-  public List<Attachment> attach(String vmName, List<VmPlan.NicPlan> nics)
+  /**
+   * Wires the VM's interfaces: a tap on the bridge and an address each, under the node agent's
+   * default policy opened as {@code policy} says (the VMs of one run are one group).
+   */
+  public List<Attachment> attach(
+      String vmName, VmPlan.NetworkPolicyPlan policy, List<VmPlan.NicPlan> nics)
       throws HostUnavailableException {
     try {
       attached.add(vmName);
       return network.attach(
           vmName,
+          policy.forGroup(RUN_GROUP),
           nics.stream().map(n -> new NodeNetwork.InterfaceRequest(n.name(), n.mac())).toList());
     } catch (NetworkException | IpamException e) {
       throw new HostUnavailableException("spec.network: " + e.getMessage(), e);
@@ -216,7 +233,12 @@ public final class LocalNetwork implements AutoCloseable {
           e);
     }
     NodeNetwork left =
-        new NodeNetwork(commands, taps, new Ipam(subnet, slot.dir().resolve("ipam")), names);
+        new NodeNetwork(
+            commands,
+            taps,
+            new Ipam(subnet, slot.dir().resolve("ipam")),
+            names,
+            IpBlock.PRIVATE_NETWORKS);
     left.reconcile(Set.of());
     left.tearDown();
     deleteSlotDir(slot.dir());

@@ -153,7 +153,7 @@ public final class LocalRunner {
       List<Attachment> attachments = List.of();
       if (!plan.nics().isEmpty()) {
         network = networks.open();
-        attachments = network.attach(name, plan.nics());
+        attachments = network.attach(name, plan.networkPolicy(), plan.nics());
       }
       VmConfig config = config(name, plan, resolved, attachments, work, console);
       status.printf(

@@ -153,6 +153,7 @@ public final class SpecMapper {
         rootfs,
         drives,
         nics,
+        NetworkPolicies.map(spec.getNetworkPolicy()),
         vsock,
         new VmLaunch.Limits(diskLimits, rx, tx));
   }

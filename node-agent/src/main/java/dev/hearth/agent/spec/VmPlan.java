@@ -2,6 +2,7 @@ package dev.hearth.agent.spec;
 
 import dev.hearth.agent.image.ImageSource;
 import dev.hearth.agent.net.Attachment;
+import dev.hearth.agent.net.GuestPolicy;
 import dev.hearth.agent.runtime.VmLaunch;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,7 @@ public record VmPlan(
     Optional<DiskPlan> rootfs,
     List<DiskPlan> drives,
     List<NicPlan> nics,
+    NetworkPolicyPlan networkPolicy,
     OptionalLong vsockCid,
     VmLaunch.Limits limits) {
 
@@ -31,6 +33,26 @@ public record VmPlan(
 
   /** A network interface; the MAC is generated when the spec has none. */
   public record NicPlan(String name, Optional<String> mac) {}
+
+  /**
+   * What the interfaces may reach beyond the default policy ({@code spec.networkPolicy}).
+   *
+   * @param allowSameNamespace whether the VM and its namespace's other VMs reach each other
+   * @param egress destinations opened although the default policy blocks them
+   */
+  public record NetworkPolicyPlan(boolean allowSameNamespace, List<GuestPolicy.Egress> egress) {
+    /** The default policy: same-namespace peers, nothing else opened. */
+    public static final NetworkPolicyPlan DEFAULT = new NetworkPolicyPlan(true, List.of());
+
+    public NetworkPolicyPlan {
+      egress = List.copyOf(egress);
+    }
+
+    /** The network layer's policy, with {@code group} (the namespace) naming the peers. */
+    public GuestPolicy forGroup(String group) {
+      return new GuestPolicy(group, allowSameNamespace, egress);
+    }
+  }
 
   public VmPlan {
     drives = List.copyOf(drives);
@@ -86,6 +108,16 @@ public record VmPlan(
 
   public VmPlan withLimits(VmLaunch.Limits l) {
     return new VmPlan(
-        vcpus, memoryMiB, kernel, initrd, extraCmdline, rootfs, drives, nics, vsockCid, l);
+        vcpus,
+        memoryMiB,
+        kernel,
+        initrd,
+        extraCmdline,
+        rootfs,
+        drives,
+        nics,
+        networkPolicy,
+        vsockCid,
+        l);
   }
 }

@@ -7,6 +7,7 @@ import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
@@ -68,6 +69,7 @@ class AgentDaemonTest {
               state,
               Cidr.parse("10.90.0.0/24"),
               "hearth0",
+              IpBlock.PRIVATE_NETWORKS,
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
               SharedApiServer.leaseNamespace(),
               40,

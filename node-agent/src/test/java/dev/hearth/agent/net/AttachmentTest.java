@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.ipam.Cidr;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class AttachmentTest {
@@ -30,38 +29,6 @@ class AttachmentTest {
     assertThat(InterfaceNames.tapName("uid/eth0")).isEqualTo(a.tap()).matches("hth[0-9a-f]{10}");
     assertThat(InterfaceNames.tapName("uid/eth1")).isNotEqualTo(a.tap());
     assertThat(a.mac()).matches("02(:[0-9a-f]{2}){5}");
-  }
-
-  @Test
-  void rulesAllowOnlyEachTapsOwnAddressesAndDropUnknownHearthTaps() {
-    String rules = new FirewallRules((argv, in) -> "", "hearth0", subnet).render(List.of(a));
-    assertThat(rules)
-        .contains("ip saddr 10.200.0.0/16 ip daddr != 10.200.0.0/16 masquerade")
-        .contains("iifname \"" + a.tap() + "\" ether saddr != " + a.mac() + " drop")
-        .contains("iifname \"" + a.tap() + "\" arp saddr ip != 10.200.0.2 drop")
-        .contains("iifname \"" + a.tap() + "\" accept")
-        .endsWith("    iifname \"hth*\" drop\n  }\n}\n");
-  }
-
-  @Test
-  void anotherNetworksRulesLiveInItsOwnTablesAndGuardOnlyItsOwnTaps() {
-    NetworkNames run = new NetworkNames("hearth-run3", "hearth-run3", "hr3-");
-    Attachment b =
-        new Attachment(
-            "eth0",
-            "vm/eth0",
-            InterfaceNames.tapName(run.tapPrefix(), "vm/eth0"),
-            InterfaceNames.mac("vm/eth0"),
-            Cidr.toInet(subnet.firstGuest()),
-            subnet,
-            Cidr.toInet(subnet.gateway()));
-    assertThat(b.tap()).matches("hr3-[0-9a-f]{10}");
-    String rules = new FirewallRules((argv, in) -> "", run, subnet).render(List.of(b));
-    assertThat(rules)
-        .contains("table ip hearth-run3 {", "table bridge hearth-run3 {")
-        .doesNotContain("table ip hearth\n", "hth")
-        .contains("iifname \"" + b.tap() + "\" accept")
-        .endsWith("    iifname \"hr3-*\" drop\n  }\n}\n");
   }
 
   @Test

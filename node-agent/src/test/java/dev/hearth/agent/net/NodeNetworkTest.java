@@ -62,7 +62,50 @@ class NodeNetworkTest {
     assertThat(ns.run("nft", "list", "table", "ip", "hearth"))
         .contains("ip saddr 10.77.0.0/24 ip daddr != 10.77.0.0/24 masquerade");
     network.setUp(); // idempotent
-    assertThat(ns.run("nft", "list", "tables")).contains("table ip hearth", "table bridge hearth");
+    assertThat(ns.run("nft", "list", "tables"))
+        .contains("table ip hearth", "table bridge hearth", "table inet hearth");
+  }
+
+  /**
+   * The kernel takes every form of the policy (peers, egress with and without ports, ranges) and
+   * detaching a VM takes its rules away with its tap.
+   */
+  @Test
+  void theKernelLoadsEachVmsPolicyAndDetachRemovesIt() {
+    GuestPolicy open =
+        new GuestPolicy(
+            "team-a",
+            true,
+            List.of(
+                new GuestPolicy.Egress(
+                    IpBlock.parse("10.96.0.10/32"),
+                    List.of(
+                        new GuestPolicy.Ports(GuestPolicy.Protocol.UDP, 53, 53),
+                        new GuestPolicy.Ports(GuestPolicy.Protocol.TCP, 8000, 8080),
+                        GuestPolicy.Ports.all(GuestPolicy.Protocol.UDP))),
+                new GuestPolicy.Egress(IpBlock.parse("169.254.169.254/32"), List.of())));
+    Attachment a = network.attach("uid-a", open, ETH0).getFirst();
+    Attachment b =
+        network.attach("uid-b", new GuestPolicy("team-a", true, List.of()), ETH0).getFirst();
+    Attachment c =
+        network.attach("uid-c", new GuestPolicy("team-b", true, List.of()), ETH0).getFirst();
+    String inet = ns.run("nft", "list", "table", "inet", "hearth");
+    assertThat(inet)
+        .contains("ip saddr 10.77.0.2 ip daddr 10.96.0.10 udp dport 53 accept")
+        .contains("ip saddr 10.77.0.2 ip daddr 10.96.0.10 tcp dport 8000-8080 accept")
+        .contains("ip saddr 10.77.0.2 ip daddr 169.254.169.254 accept")
+        .contains("ip saddr 10.77.0.2 ip daddr 10.77.0.3 accept")
+        .contains("fib daddr type local drop")
+        .contains("ip daddr 169.254.0.0/16 drop")
+        .doesNotContain("ip saddr 10.77.0.4 ip daddr");
+    assertThat(ns.run("nft", "list", "table", "bridge", "hearth"))
+        .contains("iifname \"" + a.tap() + "\" oifname \"" + b.tap() + "\" accept")
+        .contains("iifname \"" + c.tap() + "\" ether type != ip ether type != arp drop");
+
+    network.detach("uid-a");
+    assertThat(ns.run("nft", "list", "table", "inet", "hearth"))
+        .doesNotContain("10.77.0.2", "10.96.0.10");
+    assertThat(ns.run("nft", "list", "table", "bridge", "hearth")).doesNotContain(a.tap());
   }
 
   @Test

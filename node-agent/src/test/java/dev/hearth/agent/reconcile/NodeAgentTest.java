@@ -312,6 +312,9 @@ class NodeAgentTest {
     awaitPhase("tmp", MicroVMPhase.Running);
     String uid = get("tmp").getMetadata().getUid();
     assertThat(network.taps).hasSize(1);
+    // Its peers are its namespace's VMs, and the spec's default opens nothing more.
+    assertThat(network.policies.get(uid))
+        .isEqualTo(new dev.hearth.agent.net.GuestPolicy(ns, true, List.of()));
     client.resources(MicroVM.class).inNamespace(ns).withName("tmp").delete();
     await().atMost(20, TimeUnit.SECONDS).until(() -> get("tmp") == null);
     assertThat(runtime.last().stopReason).isEqualTo("deleted");

@@ -9,6 +9,7 @@ import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.HostTools;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.NetworkNames;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
@@ -74,7 +75,7 @@ class LocalNetworkTest {
   @Test
   void aRunGetsABridgeSubnetTapAndNatOfItsOwnAndCloseRemovesThemAll() throws Exception {
     LocalNetwork net = open(Optional.empty(), Optional.empty());
-    Attachment a = net.attach("web-0", ETH0).getFirst();
+    Attachment a = net.attach("web-0", VmPlan.NetworkPolicyPlan.DEFAULT, ETH0).getFirst();
 
     assertThat(net.names()).isEqualTo(new NetworkNames("hearth-run0", "hearth-run0", "hr0-"));
     assertThat(a.tap()).matches("hr0-[0-9a-f]{10}");
@@ -98,8 +99,8 @@ class LocalNetworkTest {
       Attachment a;
       Attachment b;
       try (LocalNetwork second = open(Optional.empty(), Optional.empty())) {
-        a = first.attach("vm", ETH0).getFirst();
-        b = second.attach("vm", ETH0).getFirst();
+        a = first.attach("vm", VmPlan.NetworkPolicyPlan.DEFAULT, ETH0).getFirst();
+        b = second.attach("vm", VmPlan.NetworkPolicyPlan.DEFAULT, ETH0).getFirst();
         assertThat(second.names().bridge()).isEqualTo("hearth-run1");
         assertThat(b.ip().getHostAddress()).isEqualTo("10.214.1.2");
         assertThat(b.tap()).startsWith("hr1-").isNotEqualTo(a.tap());
@@ -150,7 +151,11 @@ class LocalNetworkTest {
         "bridge=hearth-run0\ntable=hearth-run0\ntaps=hr0-\nsubnet=10.214.0.0/24\n");
     NodeNetwork killed =
         new NodeNetwork(
-            ns, taps, new Ipam(Cidr.parse("10.214.0.0/24"), slot.resolve("ipam")), names);
+            ns,
+            taps,
+            new Ipam(Cidr.parse("10.214.0.0/24"), slot.resolve("ipam")),
+            names,
+            IpBlock.PRIVATE_NETWORKS);
     killed.setUp();
     String leftTap =
         killed
@@ -161,7 +166,12 @@ class LocalNetworkTest {
     try (LocalNetwork net = open(Optional.empty(), Optional.empty())) {
       assertThat(links()).doesNotContain(leftTap).contains("hearth-run0");
       // The killed run's address is free again.
-      assertThat(net.attach("new", ETH0).getFirst().ip().getHostAddress()).isEqualTo("10.214.0.2");
+      assertThat(
+              net.attach("new", VmPlan.NetworkPolicyPlan.DEFAULT, ETH0)
+                  .getFirst()
+                  .ip()
+                  .getHostAddress())
+          .isEqualTo("10.214.0.2");
     }
     assertThat(links()).doesNotContain("hearth-run0");
     assertThat(tables()).doesNotContain("hearth-run0");

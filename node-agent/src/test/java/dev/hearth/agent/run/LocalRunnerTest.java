@@ -177,6 +177,7 @@ class LocalRunnerTest {
             List.of(
                 new VmPlan.DiskPlan(data.name(), data.source(), true, Optional.of("x".repeat(21)))),
             good.nics(),
+            good.networkPolicy(),
             good.vsockCid(),
             good.limits());
     assertThatThrownBy(

@@ -38,6 +38,7 @@ class LaunchImagesTest {
                 dataReadOnly,
                 Optional.empty())),
         List.of(),
+        VmPlan.NetworkPolicyPlan.DEFAULT,
         OptionalLong.empty(),
         VmLaunch.Limits.NONE);
   }

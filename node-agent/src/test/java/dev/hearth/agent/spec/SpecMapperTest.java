@@ -3,13 +3,19 @@ package dev.hearth.agent.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hearth.agent.net.GuestPolicy;
+import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
+import dev.hearth.api.v1alpha1.EgressPort;
+import dev.hearth.api.v1alpha1.EgressProtocol;
+import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.api.v1alpha1.NetworkPolicySpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
@@ -77,6 +83,72 @@ class SpecMapperTest {
         .contains(new VmLaunch.Bucket(4096, 100, 0));
     assertThat(plan.generatedCmdline(Optional.of("ip=x")))
         .isEqualTo("console=ttyS0 reboot=k panic=1 root=/dev/vda rw ip=x");
+  }
+
+  @Test
+  void theNetworkPolicyOpensWhatItNamesAndTheDefaultOpensNothing() throws Exception {
+    assertThat(MAPPER.map(spec(s -> {})).networkPolicy())
+        .isEqualTo(VmPlan.NetworkPolicyPlan.DEFAULT);
+    EgressPort range = new EgressPort(EgressProtocol.TCP, 8000);
+    range.setEndPort(8080);
+    NetworkPolicySpec policy = new NetworkPolicySpec();
+    policy.setAllowSameNamespace(false);
+    policy.setEgress(
+        List.of(
+            new EgressRule(
+                "10.96.0.10/32",
+                List.of(new EgressPort(EgressProtocol.UDP, 53), range, new EgressPort())),
+            new EgressRule("169.254.169.254/32", List.of())));
+    VmPlan plan = MAPPER.map(spec(s -> s.setNetworkPolicy(policy)));
+    assertThat(plan.networkPolicy().forGroup("team-a"))
+        .isEqualTo(
+            new GuestPolicy(
+                "team-a",
+                false,
+                List.of(
+                    new GuestPolicy.Egress(
+                        IpBlock.parse("10.96.0.10/32"),
+                        List.of(
+                            new GuestPolicy.Ports(GuestPolicy.Protocol.UDP, 53, 53),
+                            new GuestPolicy.Ports(GuestPolicy.Protocol.TCP, 8000, 8080),
+                            GuestPolicy.Ports.all(GuestPolicy.Protocol.TCP))),
+                    new GuestPolicy.Egress(IpBlock.parse("169.254.169.254/32"), List.of()))));
+  }
+
+  @Test
+  void aNetworkPolicyThatAdmissionWouldRefuseNeverReachesTheRules() {
+    for (String cidr : List.of("10.0.0.0/8 accept", "10.96.0.1/12", "fd00::/8", "0.0.0.0")) {
+      invalid(
+          s -> s.setNetworkPolicy(egress(new EgressRule(cidr, List.of()))),
+          "spec.networkPolicy.egress[0].cidr: ");
+    }
+    invalid(
+        s -> s.setNetworkPolicy(egress(new EgressRule(null, List.of()))),
+        "spec.networkPolicy.egress[0].cidr is required");
+    EgressPort backwards = new EgressPort(EgressProtocol.TCP, 443);
+    backwards.setEndPort(80);
+    invalid(
+        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", List.of(backwards)))),
+        "spec.networkPolicy.egress[0].ports[0].endPort 80 is below port 443");
+    invalid(
+        s ->
+            s.setNetworkPolicy(
+                egress(new EgressRule("10.0.0.0/8", List.of(new EgressPort(null, 65536))))),
+        "spec.networkPolicy.egress[0].ports[0]: ports must be 1 to 65535");
+    EgressRule[] many = new EgressRule[NetworkPolicySpec.MAX_EGRESS_RULES + 1];
+    java.util.Arrays.fill(many, new EgressRule("10.0.0.0/8", List.of()));
+    invalid(s -> s.setNetworkPolicy(egress(many)), "spec.networkPolicy.egress has 33 rules");
+    List<EgressPort> ports =
+        java.util.Collections.nCopies(EgressRule.MAX_PORTS + 1, new EgressPort(null, 1));
+    invalid(
+        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", ports))),
+        "spec.networkPolicy.egress[0].ports has 17 entries");
+  }
+
+  private static NetworkPolicySpec egress(EgressRule... rules) {
+    NetworkPolicySpec p = new NetworkPolicySpec();
+    p.setEgress(List.of(rules));
+    return p;
   }
 
   @Test

@@ -29,6 +29,14 @@ import org.opentest4j.TestAbortedException;
  */
 public final class KvmSuiteInsideL1 {
   private static final String INCLUDE = ".*KvmIT";
+
+  /**
+   * A narrower class-name regex for one run ({@code
+   * -Dhearth.nested.include=.*GuestIsolationKvmIT}), so that a developer runs only the tests at
+   * hand: the harness is CPU-heavy.
+   */
+  public static final String INCLUDE_PROPERTY = "hearth.nested.include";
+
   // Tests that drive the harness from the host; inside L1 they would nest a third level.
   private static final String EXCLUDE = "dev\\.hearth\\.vmm\\.harness\\..*";
 
@@ -105,7 +113,7 @@ public final class KvmSuiteInsideL1 {
     job = prepare.apply(job);
     NestedKvm harness = NestedKvm.locate().withQuietLimit(STALL_LIMIT);
     NestedRun run =
-        harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+        harness.runJUnitSuite(testClasses, include(), EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
     List<DynamicTest> tests = new ArrayList<>();
     // QEMU's software AMD-V stalls a whole L1 now and then, at a different test each time (most
     // often while KVM tears a VM down); a fresh L1 tells that apart from a test that hangs. A run
@@ -115,7 +123,8 @@ public final class KvmSuiteInsideL1 {
       String first = run.describe();
       System.out.println(
           "KVM suite: L1 stalled during " + where + "; running the suite again (" + rerun + ")");
-      run = harness.runJUnitSuite(testClasses, INCLUDE, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+      run =
+          harness.runJUnitSuite(testClasses, include(), EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
       tests.add(
           DynamicTest.dynamicTest(
               "L1 run " + rerun + " stalled during " + where + " [run again]",
@@ -157,6 +166,10 @@ public final class KvmSuiteInsideL1 {
               assertThat(finalRun.exitCode()).as(finalRun::describe).isZero();
             }));
     return tests.stream();
+  }
+
+  private static String include() {
+    return System.getProperty(INCLUDE_PROPERTY, INCLUDE);
   }
 
   /** A run that ran out of time or lost L1 with a test still running in it. */

@@ -1,0 +1,79 @@
+package dev.hearth.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Size;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a VM's interfaces may reach beyond the default policy. By default a guest reaches the
+ * outside through the node's NAT and nothing else: not the node's own addresses, not link-local
+ * addresses (cloud metadata), not the cluster's private networks, not other namespaces' VMs.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription(
+    "What the VM's network interfaces may reach beyond the default policy. By default a guest"
+        + " reaches the outside through the node's NAT, and the MicroVMs of its own namespace on"
+        + " the same node; not the node's own addresses, not link-local addresses (cloud"
+        + " metadata at 169.254.169.254), not the cluster's private networks (pods, Services),"
+        + " not other namespaces' MicroVMs. A guest sends only from its own MAC and IPv4 address,"
+        + " and no IPv6.")
+public class NetworkPolicySpec {
+  /** The most egress rules one VM carries (each becomes nftables rules on its node). */
+  public static final int MAX_EGRESS_RULES = 32;
+
+  /** Whether the VM and the other VMs of its namespace on its node reach each other. */
+  @JsonPropertyDescription(
+      "Whether this VM and the other MicroVMs of its namespace on the same node reach each other"
+          + " on the node's bridge (default true). Both VMs must allow it. MicroVMs of other"
+          + " namespaces never do.")
+  @Default("true")
+  private Boolean allowSameNamespace = true;
+
+  /** Destinations opened beyond the default policy. */
+  @JsonPropertyDescription(
+      "Destinations the guest may reach although the default policy blocks them, such as a"
+          + " Service network, the cluster DNS or a private network. The outside is reachable"
+          + " without a rule. At most 32.")
+  @Size(max = MAX_EGRESS_RULES)
+  private List<EgressRule> egress = new ArrayList<>();
+
+  public NetworkPolicySpec() {}
+
+  public Boolean getAllowSameNamespace() {
+    return allowSameNamespace;
+  }
+
+  public void setAllowSameNamespace(Boolean allowSameNamespace) {
+    this.allowSameNamespace = allowSameNamespace;
+  }
+
+  public List<EgressRule> getEgress() {
+    return egress;
+  }
+
+  public void setEgress(List<EgressRule> egress) {
+    this.egress = egress;
+  }
+
+  /** {@code allowSameNamespace} with the schema default applied. */
+  public boolean allowSameNamespaceOrDefault() {
+    return allowSameNamespace == null || allowSameNamespace;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof NetworkPolicySpec n
+        && Objects.equals(allowSameNamespace, n.allowSameNamespace)
+        && Objects.equals(egress, n.egress);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(allowSameNamespace, egress);
+  }
+}
