@@ -3,6 +3,7 @@ package dev.hearth.operator;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevelOption;
+import dev.hearth.operator.network.ClusterNetwork;
 import dev.hearth.operator.scheduling.SchedulerConfig;
 import dev.hearth.operator.scheduling.SchedulingStrategy;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -127,6 +128,25 @@ public final class OperatorCommand implements Callable<Integer> {
               + " default ${DEFAULT-VALUE}).")
   int httpPort;
 
+  @Option(
+      names = "--cluster-cidr",
+      defaultValue = "${env:HEARTH_CLUSTER_CIDR:-}",
+      description =
+          "IPv4 range from which each MicroVMNode is allocated a guest subnet of its own (its"
+              + " spec.subnet), as kube-controller-manager's --cluster-cidr; empty allocates"
+              + " none, and each agent uses the subnet it is configured with (env"
+              + " HEARTH_CLUSTER_CIDR).")
+  String clusterCidr;
+
+  @Option(
+      names = "--node-cidr-mask-size",
+      defaultValue =
+          "${env:HEARTH_NODE_CIDR_MASK_SIZE:-" + ClusterNetwork.DEFAULT_NODE_MASK_SIZE + "}",
+      description =
+          "Prefix length of each node's guest subnet, /8 to /30 (env HEARTH_NODE_CIDR_MASK_SIZE;"
+              + " default ${DEFAULT-VALUE}).")
+  int nodeCidrMaskSize;
+
   @Mixin LogLevelOption logging;
 
   /** The configured command line; tests parse with it without running anything. */
@@ -156,7 +176,8 @@ public final class OperatorCommand implements Callable<Integer> {
             ? null
             : leaderElectionNamespace,
         reconcileThreads,
-        httpPort);
+        httpPort,
+        ClusterNetwork.parse(clusterCidr, nodeCidrMaskSize));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.hearth.operator;
 
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.operator.network.ClusterNetwork;
 import dev.hearth.operator.scheduling.SchedulerConfig;
 import java.time.Duration;
 import java.util.Set;
@@ -19,6 +20,8 @@ import java.util.Set;
  * @param reconcileThreads JOSDK reconciliation threads
  * @param metricsPort the one HTTP port: {@code /metrics}, {@code /healthz}, {@code /readyz}; 0
  *     serves none
+ * @param network the cluster range node subnets are allocated from ({@link ClusterNetwork#NONE}:
+ *     none)
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -30,13 +33,41 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaderElectionNamespace,
     int reconcileThreads,
-    int metricsPort) {
+    int metricsPort,
+    ClusterNetwork network) {
   static final int DEFAULT_NODE_GRACE_SECONDS = 60;
   static final int DEFAULT_RECONCILE_THREADS = 50;
   static final int DEFAULT_HTTP_PORT = 8080;
 
   public OperatorConfig {
     namespaces = Set.copyOf(namespaces);
+    network = network == null ? ClusterNetwork.NONE : network;
+  }
+
+  /** As the canonical constructor, allocating no node subnets. */
+  public OperatorConfig(
+      Set<String> namespaces,
+      String leaseNamespace,
+      SchedulerConfig scheduler,
+      Duration nodeGracePeriod,
+      Duration pendingRetry,
+      Duration nodeRecheck,
+      boolean leaderElection,
+      String leaderElectionNamespace,
+      int reconcileThreads,
+      int metricsPort) {
+    this(
+        namespaces,
+        leaseNamespace,
+        scheduler,
+        nodeGracePeriod,
+        pendingRetry,
+        nodeRecheck,
+        leaderElection,
+        leaderElectionNamespace,
+        reconcileThreads,
+        metricsPort,
+        ClusterNetwork.NONE);
   }
 
   public static OperatorConfig defaults() {
@@ -64,7 +95,8 @@ public record OperatorConfig(
         leaderElection,
         leaderElectionNamespace,
         reconcileThreads,
-        metricsPort);
+        metricsPort,
+        network);
   }
 
   public OperatorConfig withTimings(Duration grace, Duration pendingRetry, Duration nodeRecheck) {
@@ -78,7 +110,8 @@ public record OperatorConfig(
         leaderElection,
         leaderElectionNamespace,
         reconcileThreads,
-        metricsPort);
+        metricsPort,
+        network);
   }
 
   public OperatorConfig withLeaderElection(boolean on) {
@@ -92,7 +125,8 @@ public record OperatorConfig(
         on,
         leaderElectionNamespace,
         reconcileThreads,
-        metricsPort);
+        metricsPort,
+        network);
   }
 
   public OperatorConfig withMetricsPort(int port) {
@@ -106,6 +140,22 @@ public record OperatorConfig(
         leaderElection,
         leaderElectionNamespace,
         reconcileThreads,
-        port);
+        port,
+        network);
+  }
+
+  public OperatorConfig withNetwork(ClusterNetwork n) {
+    return new OperatorConfig(
+        namespaces,
+        leaseNamespace,
+        scheduler,
+        nodeGracePeriod,
+        pendingRetry,
+        nodeRecheck,
+        leaderElection,
+        leaderElectionNamespace,
+        reconcileThreads,
+        metricsPort,
+        n);
   }
 }

@@ -77,6 +77,12 @@ public final class HearthApi {
      */
     public static final String HEALTH_CHECKED = "HealthChecked";
 
+    /**
+     * MicroVMNode: the operator allocated the node a guest subnet from the cluster range (True), or
+     * could not (False, reason SubnetRangeExhausted).
+     */
+    public static final String SUBNET_ALLOCATED = "SubnetAllocated";
+
     /** Condition status values. */
     public static final String TRUE = "True";
 
@@ -97,5 +103,7 @@ public final class HearthApi {
     public static final String LEASE_EXPIRED = "LeaseExpired";
     public static final String RECONCILE_ERROR = "ReconcileError";
     public static final String HEALTH_CHECK_SUCCEEDED = "HealthCheckSucceeded";
+    public static final String SUBNET_ALLOCATED = "SubnetAllocated";
+    public static final String SUBNET_RANGE_EXHAUSTED = "SubnetRangeExhausted";
   }
 }

@@ -16,8 +16,13 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
-    "Scheduling settings of a node: taints and cordon, on top of those of the core"
-        + " Node of the same name.")
+    "Scheduling settings of a node (taints and cordon, on top of those of the core Node of the"
+        + " same name) and the guest subnet allocated to it.")
+@ValidationRule(
+    value = "!has(oldSelf.subnet) || has(self.subnet)",
+    message =
+        "subnet cannot be removed once allocated: the node's VMs have addresses in it; delete the"
+            + " MicroVMNode to free it")
 public class MicroVMNodeSpec {
 
   /** Taints on this node for MicroVMs, in addition to the core Node's taints. */
@@ -36,7 +41,52 @@ public class MicroVMNodeSpec {
       "When true no new MicroVMs are placed here (cordon); running ones stay. The core Node's spec.unschedulable has the same effect.")
   private Boolean unschedulable;
 
+  /**
+   * The node's guest subnet, allocated by the operator from its cluster range (as the node IPAM
+   * controller sets a Node's spec.podCIDR). An allocation is a decision, not an observation, so it
+   * lives in spec, where it survives a status reset; the operator owns the field by server-side
+   * apply and sets it once.
+   */
+  @JsonPropertyDescription(
+      "IPv4 subnet (CIDR, prefix /8 to /30) from which this node's VMs get their addresses. The"
+          + " operator allocates it from its cluster range (chart value network.clusterCIDR), as"
+          + " Kubernetes allocates a Node's spec.podCIDR, and sets it once; an admin may set it"
+          + " before the operator does. It cannot change afterwards.")
+  @Size(max = 18)
+  @ValidationRule(
+      value = "self.matches('" + MicroVMNodeStatus.CIDR + "')",
+      message = "subnet must be an IPv4 network in CIDR form, such as 10.213.4.0/24")
+  @ValidationRule(
+      value =
+          "!self.matches('"
+              + MicroVMNodeStatus.CIDR
+              + "') || ("
+              + CelText.CIDR_PREFIX
+              + " >= 8 && "
+              + CelText.CIDR_PREFIX
+              + " <= 30)",
+      message = "subnet must have a prefix length from /8 to /30, as the agent requires")
+  @ValidationRule(
+      value = CelText.CIDR_IS_NETWORK,
+      message =
+          "subnet must be a network address: the bits after the prefix must be zero (such as"
+              + " 10.213.4.0/24, not 10.213.4.5/24)")
+  @ValidationRule(
+      value = "self == oldSelf",
+      message =
+          "subnet cannot change once allocated: the node's VMs have addresses in it; delete the"
+              + " MicroVMNode to free it")
+  private String subnet;
+
   public MicroVMNodeSpec() {}
+
+  public String getSubnet() {
+    return subnet;
+  }
+
+  public void setSubnet(String subnet) {
+    this.subnet = subnet;
+  }
 
   public List<Taint> getTaints() {
     return taints;

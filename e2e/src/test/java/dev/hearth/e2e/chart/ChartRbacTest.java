@@ -34,16 +34,24 @@ class ChartRbacTest {
   void operatorClusterRoleGrantsWhatTheSchedulerNodeHealthAndSetsUse() {
     assertThat(grants(chart.one(ClusterRole.class, "hearth-operator").getRules()))
         .containsExactlyInAnyOrderEntriesOf(
-            Map.of(
-                "hearth.dev/microvms", Set.of("get", "list", "watch", "create", "delete", "patch"),
-                "hearth.dev/microvms/status", Set.of("patch", "update"),
-                "hearth.dev/microvmsets", Set.of("get", "list", "watch"),
-                "hearth.dev/microvmsets/status", Set.of("patch"),
-                "hearth.dev/microvmsets/finalizers", Set.of("update"),
-                "hearth.dev/microvmnodes", Set.of("get", "list", "watch"),
-                "hearth.dev/microvmnodes/status", Set.of("patch", "update"),
-                "core/nodes", Set.of("get", "list", "watch"),
-                "core/events", Set.of("create", "patch")));
+            Map.ofEntries(
+                Map.entry(
+                    "hearth.dev/microvms",
+                    Set.of("get", "list", "watch", "create", "delete", "patch")),
+                Map.entry("hearth.dev/microvms/status", Set.of("patch", "update")),
+                Map.entry("hearth.dev/microvmsets", Set.of("get", "list", "watch")),
+                Map.entry("hearth.dev/microvmsets/status", Set.of("patch")),
+                Map.entry("hearth.dev/microvmsets/finalizers", Set.of("update")),
+                // patch: spec.subnet, the node's guest subnet (SubnetAllocator).
+                Map.entry("hearth.dev/microvmnodes", Set.of("get", "list", "watch", "patch")),
+                Map.entry("hearth.dev/microvmnodes/status", Set.of("patch", "update")),
+                Map.entry("core/nodes", Set.of("get", "list", "watch")),
+                // ServiceEndpointsReconciler: Services selecting MicroVMs, and their slices
+                // (server-side apply creates one: patch and create).
+                Map.entry("core/services", Set.of("get", "list", "watch")),
+                Map.entry(
+                    "discovery.k8s.io/endpointslices", Set.of("get", "create", "patch", "delete")),
+                Map.entry("core/events", Set.of("create", "patch"))));
   }
 
   @Test

@@ -85,6 +85,16 @@ final class AgentCommand implements Callable<Integer> {
   String subnet;
 
   @Option(
+      names = "--subnet-from-node",
+      defaultValue = "${env:HEARTH_SUBNET_FROM_NODE:-false}",
+      arity = "1",
+      description =
+          "Use the subnet the operator allocates to this node (MicroVMNode spec.subnet) instead"
+              + " of --subnet, waiting for it at start (env HEARTH_SUBNET_FROM_NODE; default"
+              + " ${DEFAULT-VALUE}).")
+  boolean subnetFromNode;
+
+  @Option(
       names = "--bridge",
       defaultValue = "${env:HEARTH_BRIDGE:-hearth0}",
       description = "Bridge name (env HEARTH_BRIDGE; default ${DEFAULT-VALUE}).")
@@ -200,7 +210,7 @@ final class AgentCommand implements Callable<Integer> {
             "hearth agent {} starting on node {}: subnet {}, bridge {}, HTTP {}, data {}, log level {}",
             settings.version(),
             settings.nodeName(),
-            settings.subnet(),
+            settings.subnet() == null ? "allocated by the operator" : settings.subnet(),
             settings.bridge(),
             settings.http(),
             settings.stateDir(),
@@ -239,7 +249,7 @@ final class AgentCommand implements Callable<Integer> {
           nodeName,
           dataDir,
           imagesDir,
-          Cidr.parse(subnet),
+          subnetFromNode ? null : Cidr.parse(subnet),
           bridge,
           guestDeniedNetworks.stream().filter(n -> !n.isBlank()).map(IpBlock::parse).toList(),
           new InetSocketAddress(httpAddress, httpPort),

@@ -5,6 +5,7 @@ import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
@@ -47,6 +48,9 @@ public final class AgentDaemon implements AutoCloseable {
    * duration has passed without a renewal (plus the time they take to stop).
    */
   public static final Duration FENCE_CHECK = Duration.ofSeconds(1);
+
+  /** How long a new agent waits for the operator to allocate its node's subnet. */
+  static final Duration SUBNET_WAIT = Duration.ofMinutes(5);
 
   private final AgentSettings settings;
   private final AgentHttpServer http;
@@ -120,7 +124,15 @@ public final class AgentDaemon implements AutoCloseable {
     try {
       // Tenants' disks and images live below it: the agent's alone (0700), also after an upgrade.
       PrivateFiles.directories(settings.stateDir());
-      Ipam ipam = new Ipam(settings.subnet(), settings.stateDir().resolve("ipam"));
+      NodeRegistration registration = new NodeRegistration(client, settings.nodeName());
+      Cidr subnet = settings.subnet();
+      if (subnet == null) {
+        // Registered first, so that the operator sees the node and allocates its subnet.
+        registration.register(
+            host.capacity(), settings.reserved(), host.kvm(), settings.version(), null);
+        subnet = Cidr.parse(registration.awaitSubnet(SUBNET_WAIT));
+      }
+      Ipam ipam = new Ipam(subnet, settings.stateDir().resolve("ipam"));
       GuestNetwork guestNetwork = network.apply(ipam);
       ImageCache images =
           new ImageCache(
@@ -132,13 +144,8 @@ public final class AgentDaemon implements AutoCloseable {
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
               metrics.registry());
-      new NodeRegistration(client, settings.nodeName())
-          .register(
-              host.capacity(),
-              settings.reserved(),
-              host.kvm(),
-              settings.version(),
-              settings.subnet().toString());
+      registration.register(
+          host.capacity(), settings.reserved(), host.kvm(), settings.version(), subnet.toString());
       AgentContext ctx =
           new AgentContext(
               settings.nodeName(),

@@ -13,6 +13,8 @@ import java.util.List;
  * How one node agent runs.
  *
  * @param stateDir IPAM, the image cache ({@code image-cache/}) and VM disks
+ * @param subnet the guests' subnet; null: the one the operator allocates to the node ({@code
+ *     MicroVMNode spec.subnet}), which the agent waits for at start
  * @param imagesDir the images root: a spec's image paths are relative to it, and nothing outside it
  *     can be named
  * @param guestDenied networks guests do not reach unless a VM's {@code spec.networkPolicy.egress}
@@ -52,6 +54,7 @@ public record AgentSettings(
       Path imagesDir,
       Cidr subnet,
       String bridge,
+      List<IpBlock> guestDenied,
       InetSocketAddress http,
       String leaseNamespace,
       int leaseDurationSeconds,
@@ -67,6 +70,7 @@ public record AgentSettings(
         imagesDir,
         subnet,
         bridge,
+        guestDenied,
         http,
         leaseNamespace,
         leaseDurationSeconds,

@@ -9,6 +9,8 @@ import dev.hearth.api.v1alpha1.NodeResources;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -29,6 +31,8 @@ public final class NodeRegistration {
       }
     }
   }
+
+  private static final Duration SUBNET_POLL = Duration.ofMillis(500);
 
   private final KubernetesClient client;
   private final String nodeName;
@@ -70,5 +74,33 @@ public final class NodeRegistration {
     status.setSubnet(subnet);
     // Server-side apply of the agent's fields only: the operator's conditions stay its own.
     return new StatusApply(client, StatusApply.AGENT).apply(current, status, AGENT_FIELDS, false);
+  }
+
+  /**
+   * Waits until the operator has allocated the node its subnet ({@code spec.subnet}) and returns
+   * it. Polls: this happens once, at start, and takes one operator pass.
+   *
+   * @throws IllegalStateException when none is allocated within {@code timeout}; the pod restarts
+   */
+  public String awaitSubnet(Duration timeout) throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (true) {
+      MicroVMNode node = client.resources(MicroVMNode.class).withName(nodeName).get();
+      if (node != null && node.getSpec() != null && node.getSpec().getSubnet() != null) {
+        return node.getSpec().getSubnet();
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException(
+            "the operator allocated no subnet to MicroVMNode "
+                + nodeName
+                + " within "
+                + timeout
+                + ": is it running with a cluster range (network.clusterCIDR), and is the range"
+                + " exhausted (kubectl describe mvmnode "
+                + nodeName
+                + ")?");
+      }
+      Thread.sleep(SUBNET_POLL.toMillis());
+    }
   }
 }

@@ -25,6 +25,8 @@ import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -137,6 +139,73 @@ class AgentDaemonTest {
         // Nothing of Hearth stays on the node: the next start makes it all again.
         assertThat(ns.run("ip", "-br", "link", "show")).doesNotContain("hearth0", tap);
         assertThat(ns.run("nft", "list", "tables")).doesNotContain("hearth");
+      }
+    } finally {
+      host.run("ip", "netns", "del", netns);
+      client.resources(MicroVMNode.class).withName(node).delete();
+      SharedApiServer.deleteNamespace(id);
+    }
+  }
+
+  @Test
+  void anAgentWithoutASubnetWaitsForTheOneAllocatedToItsNode() throws Exception {
+    KubernetesClient client = SharedApiServer.client();
+    String id = SharedApiServer.createNamespace("daemon");
+    String node = "daemon-" + id;
+    String netns = "hth-test-" + id;
+    CommandRunner host = HostCommands.host();
+    host.run("ip", "netns", "add", netns);
+    try {
+      Files.writeString(state.resolve("cpuinfo"), "processor : 0\nflags : fpu\n");
+      Files.writeString(state.resolve("meminfo"), "MemTotal: 2097152 kB\n");
+      AgentSettings settings =
+          new AgentSettings(
+              node,
+              state.resolve("state"),
+              state,
+              null,
+              "hearth0",
+              IpBlock.PRIVATE_NETWORKS,
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              SharedApiServer.leaseNamespace(),
+              40,
+              new NodeRegistration.Reservations(0, 256),
+              1 << 20,
+              Destinations.PUBLIC,
+              4096,
+              Duration.ofSeconds(1),
+              "test",
+              dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+      CommandRunner ns = HostCommands.inNamespace(netns);
+      // What the operator does once the node registers: allocate its subnet, in spec.
+      Thread operator =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    await()
+                        .atMost(30, TimeUnit.SECONDS)
+                        .until(
+                            () -> client.resources(MicroVMNode.class).withName(node).get() != null);
+                    client
+                        .resources(MicroVMNode.class)
+                        .withName(node)
+                        .patch(
+                            PatchContext.of(PatchType.JSON_MERGE),
+                            "{\"spec\":{\"subnet\":\"10.91.4.0/24\"}}");
+                  });
+      try (KubernetesClient agentClient = SharedApiServer.agentClient();
+          AgentDaemon daemon =
+              AgentDaemon.start(
+                  settings,
+                  agentClient,
+                  new FakeVmRuntime(),
+                  ns,
+                  TunTapFactory.inNamespace(netns),
+                  new HostProbe(state, () -> Optional.of("no KVM here")))) {
+        operator.join();
+        MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
+        assertThat(registered.getStatus().getSubnet()).isEqualTo("10.91.4.0/24");
+        assertThat(ns.run("ip", "-4", "addr", "show", "dev", "hearth0")).contains("10.91.4.1/24");
       }
     } finally {
       host.run("ip", "netns", "del", netns);

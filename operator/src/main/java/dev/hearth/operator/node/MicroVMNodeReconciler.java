@@ -6,6 +6,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMNodeStatus;
 import dev.hearth.operator.OperatorConfig;
+import dev.hearth.operator.network.SubnetAllocator;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -52,6 +53,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
   private final KubernetesClient client;
   private final StatusPatch status;
   private final EventRecorder events;
+  private final SubnetAllocator subnets;
   private volatile InformerEventSource<Lease, MicroVMNode> leases;
 
   public MicroVMNodeReconciler(
@@ -66,6 +68,10 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
     this.config = config;
     this.clock = clock;
     this.loss = loss;
+    this.subnets =
+        config.network().enabled()
+            ? new SubnetAllocator(client, config.network(), config.namespaces())
+            : null;
   }
 
   @Override
@@ -93,6 +99,9 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
   @Override
   public UpdateControl<MicroVMNode> reconcile(MicroVMNode node, Context<MicroVMNode> context) {
     String name = node.getMetadata().getName();
+    if (subnets != null) {
+      allocateSubnet(node);
+    }
     Lease lease =
         leases.get(new ResourceID(HearthApi.leaseName(name), config.leaseNamespace())).orElse(null);
     Instant now = clock.instant();
@@ -141,6 +150,37 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       LOG.debug("could not report the error on node {}", node.getMetadata().getName(), writeFailed);
     }
     return ErrorStatusUpdateControl.defaultErrorProcessing();
+  }
+
+  /**
+   * Gives the node its guest subnet unless it has one; says so with the SubnetAllocated condition
+   * and an Event, or why not when the range is exhausted (the periodic recheck tries again).
+   */
+  private void allocateSubnet(MicroVMNode node) {
+    switch (subnets.ensure(node)) {
+      case SubnetAllocator.Outcome.Held held -> {}
+      case SubnetAllocator.Outcome.Allocated a -> {
+        String message =
+            "allocated guest subnet " + a.subnet() + " from " + config.network().clusterCidr();
+        putCondition(
+            node,
+            HearthApi.Conditions.SUBNET_ALLOCATED,
+            HearthApi.Conditions.TRUE,
+            HearthApi.Reasons.SUBNET_ALLOCATED,
+            message);
+        events.normal(node, HearthApi.Reasons.SUBNET_ALLOCATED, message);
+      }
+      case SubnetAllocator.Outcome.Exhausted x -> {
+        if (putCondition(
+            node,
+            HearthApi.Conditions.SUBNET_ALLOCATED,
+            HearthApi.Conditions.FALSE,
+            HearthApi.Reasons.SUBNET_RANGE_EXHAUSTED,
+            x.message())) {
+          events.warning(node, HearthApi.Reasons.SUBNET_RANGE_EXHAUSTED, x.message());
+        }
+      }
+    }
   }
 
   private void writeReady(MicroVMNode node, NodeHealth.Verdict v) {
