@@ -6,6 +6,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.operator.microvm.BindingCoordinator;
 import dev.hearth.operator.microvm.MicroVMReconciler;
 import dev.hearth.operator.microvm.MicroVMWriter;
+import dev.hearth.operator.network.ServiceEndpointsReconciler;
 import dev.hearth.operator.node.MicroVMNodeReconciler;
 import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
@@ -79,6 +80,7 @@ public final class HearthOperator implements AutoCloseable {
             new NodeLossHandler(
                 client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
+    operator.register(new ServiceEndpointsReconciler(client), c -> namespaces(c, config));
   }
 
   private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void namespaces(
