@@ -32,6 +32,12 @@ import java.util.Objects;
             + "' are reserved: the VMM names the root disk and the entropy device so",
     fieldPath = ".drives")
 @ValidationRule(
+    value = "!has(self.readinessProbe) || (has(self.network) && size(self.network) > 0)",
+    message =
+        "readinessProbe needs a network interface: the agent connects to the address of the"
+            + " VM's first one",
+    fieldPath = ".readinessProbe")
+@ValidationRule(
     value = "!has(self.network) || self.network.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
     message =
         "network interface names '"
@@ -165,6 +171,13 @@ public class MicroVMSpec {
           + " NAT, and same-namespace MicroVMs on the node). Applies to every interface.")
   private NetworkPolicySpec networkPolicy;
 
+  /** When the running VM is Ready, and so an endpoint of the Services that select it. */
+  @JsonPropertyDescription(
+      "When the running VM is Ready, and so an endpoint of the Services whose selector matches"
+          + " its labels: a TCP port of the guest that the node agent connects to. Without it,"
+          + " the VM is Ready while its guest runs. Needs a network interface.")
+  private ReadinessProbe readinessProbe;
+
   /** A virtio-vsock device. */
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
@@ -276,6 +289,14 @@ public class MicroVMSpec {
     this.networkPolicy = networkPolicy;
   }
 
+  public ReadinessProbe getReadinessProbe() {
+    return readinessProbe;
+  }
+
+  public void setReadinessProbe(ReadinessProbe readinessProbe) {
+    this.readinessProbe = readinessProbe;
+  }
+
   public VsockSpec getVsock() {
     return vsock;
   }
@@ -342,6 +363,7 @@ public class MicroVMSpec {
         && Objects.equals(drives, s.drives)
         && Objects.equals(network, s.network)
         && Objects.equals(networkPolicy, s.networkPolicy)
+        && Objects.equals(readinessProbe, s.readinessProbe)
         && Objects.equals(vsock, s.vsock)
         && Objects.equals(nodeName, s.nodeName)
         && Objects.equals(nodeSelector, s.nodeSelector)
@@ -360,6 +382,7 @@ public class MicroVMSpec {
         drives,
         network,
         networkPolicy,
+        readinessProbe,
         vsock,
         nodeName,
         nodeSelector,

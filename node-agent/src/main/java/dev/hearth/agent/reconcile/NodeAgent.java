@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.agent.probe.ReadinessProber;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -40,6 +41,7 @@ public final class NodeAgent implements AutoCloseable {
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("hearth-timers").daemon().factory());
+  private final ReadinessProber prober;
   private final Map<String, VmSupervisor> supervisors = new ConcurrentHashMap<>();
   private SharedIndexInformer<MicroVM> informer;
   private volatile boolean stopping;
@@ -47,7 +49,13 @@ public final class NodeAgent implements AutoCloseable {
   private boolean recovered;
 
   public NodeAgent(AgentContext ctx) {
+    this(ctx, ReadinessProber.TCP);
+  }
+
+  /** As {@link #NodeAgent(AgentContext)}, reaching guests' probed ports through {@code probes}. */
+  public NodeAgent(AgentContext ctx, ReadinessProber.Connector probes) {
     this.ctx = ctx;
+    this.prober = new ReadinessProber(timers, probes);
     this.status = new StatusPatcher(ctx.client());
     this.events =
         new EventRecorder(ctx.client(), ctx.clock(), StatusApply.AGENT, ctx.nodeName(), LOG::warn);
@@ -183,7 +191,7 @@ public final class NodeAgent implements AutoCloseable {
       if (vm.getMetadata().getDeletionTimestamp() != null && !hasFinalizer(vm)) {
         return;
       }
-      sup = new VmSupervisor(ctx, status, events, loopFor(key), vm);
+      sup = new VmSupervisor(ctx, status, events, loopFor(key), prober, vm);
       supervisors.put(key, sup);
     }
     try {

@@ -3,6 +3,9 @@ package dev.hearth.agent.reconcile;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.Attachment;
+import dev.hearth.agent.probe.ProbeException;
+import dev.hearth.agent.probe.ReadinessCheck;
+import dev.hearth.agent.probe.ReadinessProber;
 import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmExit;
 import dev.hearth.agent.runtime.VmStartException;
@@ -22,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -52,6 +56,9 @@ final class VmSupervisor {
   private final AgentMetrics.PerVm meters;
   private final SpecMapper mapper;
   private final LaunchPreparer preparer;
+  private final ReadinessProber prober;
+  private ReadinessCheck readiness;
+  private ReadinessProber.Watch probe;
   private RestartBackoff backoff;
   private VmPlan plan;
   private long generation = -1;
@@ -61,10 +68,17 @@ final class VmSupervisor {
   private boolean terminal;
   private boolean gone;
   private MicroVM lastSeen;
+  private List<Attachment> lastNics = List.of();
 
   VmSupervisor(
-      AgentContext ctx, StatusPatcher status, EventRecorder events, Loop loop, MicroVM vm) {
+      AgentContext ctx,
+      StatusPatcher status,
+      EventRecorder events,
+      Loop loop,
+      ReadinessProber prober,
+      MicroVM vm) {
     this.ctx = ctx;
+    this.prober = prober;
     this.status = status;
     this.events = events;
     this.loop = loop;
@@ -135,11 +149,26 @@ final class VmSupervisor {
       fail(vm, e.reason(), e.getMessage(), false);
       return;
     }
+    ReadinessCheck check;
+    try {
+      check = ReadinessCheck.from(vm.getSpec().getReadinessProbe());
+    } catch (ProbeException e) {
+      stopRunning("spec rejected");
+      generation = gen;
+      terminal = true;
+      waitingToRestart = false;
+      fail(vm, SpecRejectedException.INVALID, e.getMessage(), false);
+      return;
+    }
     if (running != null && !next.needsRestartFrom(plan)) {
       running.updateLimits(next.limits());
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
+      if (!Objects.equals(check, readiness)) {
+        readiness = check;
+        startProbe(runId, lastNics);
+      }
       events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
       return;
     }
@@ -158,6 +187,7 @@ final class VmSupervisor {
     waitingToRestart = false;
     terminal = false;
     generation = gen;
+    readiness = check;
     start(vm, next);
   }
 
@@ -213,15 +243,73 @@ final class VmSupervisor {
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
-          s.putCondition(
-              condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs"));
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
             s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
           }
         });
     events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
+    lastNics = prepared.attachments();
+    startProbe(id, lastNics);
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
+  }
+
+  /**
+   * (Re)starts the readiness probe of run {@code id} on its first interface, reporting the VM
+   * unready until the probe passes; without a probe, nothing (Ready follows the guest).
+   */
+  private void startProbe(long id, List<Attachment> nics) {
+    stopProbe();
+    if (readiness == null) {
+      if (running != null) {
+        patch(
+            s ->
+                s.putCondition(
+                    condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs")));
+      }
+      return;
+    }
+    if (nics.isEmpty()) {
+      return; // the CRD requires an interface with a probe; nothing to reach without one
+    }
+    int port = readiness.port();
+    patch(
+        s ->
+            s.putCondition(
+                condition(
+                    HearthApi.Conditions.READY,
+                    "False",
+                    "ProbePending",
+                    "the guest runs; waiting for its readiness probe on TCP port " + port)));
+    probe =
+        prober.watch(
+            nics.getFirst().ip(),
+            readiness,
+            (ready, message) -> loop.submit(() -> probed(id, ready, message)));
+  }
+
+  private void probed(long id, boolean ready, String message) {
+    if (id != runId || running == null || gone) {
+      return; // a probe of a run that has ended
+    }
+    patch(
+        s ->
+            s.putCondition(
+                condition(
+                    HearthApi.Conditions.READY,
+                    ready ? "True" : "False",
+                    ready ? "ProbeSucceeded" : "ProbeFailed",
+                    "readiness probe: " + message)));
+    if (!ready) {
+      events.warning(lastSeen, "Unhealthy", "readiness probe failed: " + message);
+    }
+  }
+
+  private void stopProbe() {
+    if (probe != null) {
+      probe.close();
+      probe = null;
+    }
   }
 
   private void booted(long id, Duration d) {
@@ -238,6 +326,7 @@ final class VmSupervisor {
       return; // a VM we stopped ourselves
     }
     running = null;
+    stopProbe();
     MicroVM vm = lastSeen;
     String what =
         "guest exited: "
@@ -376,6 +465,7 @@ final class VmSupervisor {
   }
 
   private void stopRunning(String why) {
+    stopProbe();
     if (running != null) {
       RunningVm r = running;
       running = null;
@@ -386,6 +476,7 @@ final class VmSupervisor {
   }
 
   private void releaseRuntimeResources() {
+    stopProbe();
     ctx.network().detach(uid);
     ctx.images().release(uid);
   }

@@ -26,8 +26,10 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.ReadinessProbe;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.api.v1alpha1.TcpSocketProbe;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -44,6 +46,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +78,9 @@ class NodeAgentTest {
   private Path kernel;
   private Path rootfs;
   private NodeAgent agent;
+
+  /** Guest ports that accept a readiness probe's connection, as "ip:port". */
+  private final Set<String> listening = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @BeforeEach
   void start() throws Exception {
@@ -113,7 +119,14 @@ class NodeAgentTest {
             Duration.ofSeconds(1),
             InstantSource.system(),
             vmWritableBytes);
-    return new NodeAgent(ctx);
+    return new NodeAgent(
+        ctx,
+        (address, timeout) -> {
+          if (!listening.contains(
+              address.getAddress().getHostAddress() + ":" + address.getPort())) {
+            throw new java.net.ConnectException("Connection refused");
+          }
+        });
   }
 
   @AfterEach
@@ -254,6 +267,42 @@ class NodeAgentTest {
         .filter(e -> vm.equals(e.getInvolvedObject().getName()))
         .filter(e -> reason.equals(e.getReason()))
         .toList();
+  }
+
+  @Test
+  void aReadinessProbeDecidesWhetherTheRunningVmIsReady() throws Exception {
+    create(
+        "web",
+        s -> {
+          ReadinessProbe probe = new ReadinessProbe(new TcpSocketProbe(8080));
+          probe.setPeriodSeconds(1);
+          probe.setFailureThreshold(2);
+          s.setReadinessProbe(probe);
+          return s;
+        });
+    awaitPhase("web", MicroVMPhase.Running);
+    Condition pending = awaitReadyReason("web", "ProbePending");
+    assertThat(pending.getStatus()).isEqualTo("False");
+    assertThat(pending.getMessage()).contains("TCP port 8080");
+
+    listening.add("10.88.0.2:8080");
+    assertThat(awaitReadyReason("web", "ProbeSucceeded").getStatus()).isEqualTo("True");
+
+    listening.clear();
+    Condition failed = awaitReadyReason("web", "ProbeFailed");
+    assertThat(failed.getStatus()).isEqualTo("False");
+    assertThat(failed.getMessage()).contains("failed 2 checks in a row", "Connection refused");
+    await().atMost(10, TimeUnit.SECONDS).until(() -> !events("web", "Unhealthy").isEmpty());
+
+    // Without a probe the running VM is Ready; changing the probe restarts nothing.
+    edit(
+        "web",
+        s -> {
+          s.setReadinessProbe(null);
+          return s;
+        });
+    assertThat(awaitReadyReason("web", "Running").getStatus()).isEqualTo("True");
+    assertThat(runtime.started).hasSize(1);
   }
 
   @Test
