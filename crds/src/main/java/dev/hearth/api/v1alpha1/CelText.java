@@ -53,6 +53,10 @@ final class CelText {
   static final String IPV4_CIDR =
       "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/([0-9]|[12][0-9]|3[0-2])$";
 
+  /** An IPv4 address: four decimal octets of 0-255. */
+  static final String IPV4_ADDRESS =
+      "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$";
+
   /** CEL: the prefix length of the string {@code self}, which matches {@link #IPV4_CIDR}. */
   static final String CIDR_PREFIX = "int(self.split('/')[1])";
 

@@ -77,6 +77,16 @@ public class MicroVMNodeStatus {
               + " 10.213.0.0/24, not 10.213.0.5/24)")
   private String subnet;
 
+  /** The node's address that other nodes route this node's guest subnet through. */
+  @JsonPropertyDescription(
+      "The node's IPv4 address (its InternalIP) through which the other nodes' agents route this"
+          + " node's guest subnet.")
+  @Size(max = 15)
+  @ValidationRule(
+      value = "self.matches('" + CelText.IPV4_ADDRESS + "')",
+      message = "nodeAddress must be an IPv4 address such as 192.168.1.20")
+  private String nodeAddress;
+
   /** Latest observations, metav1.Condition-shaped (Ready is the operator's). */
   @JsonPropertyDescription(
       "Latest observations of the node, shaped like metav1.Condition. Ready is written by the operator from the node's Lease.")
@@ -131,6 +141,14 @@ public class MicroVMNodeStatus {
 
   public void setSubnet(String subnet) {
     this.subnet = subnet;
+  }
+
+  public String getNodeAddress() {
+    return nodeAddress;
+  }
+
+  public void setNodeAddress(String nodeAddress) {
+    this.nodeAddress = nodeAddress;
   }
 
   public List<Condition> getConditions() {

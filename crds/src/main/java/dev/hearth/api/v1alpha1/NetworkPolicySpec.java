@@ -21,7 +21,8 @@ import java.util.Objects;
         + " the same node; not the node's own addresses, not link-local addresses (cloud"
         + " metadata at 169.254.169.254), not the cluster's private networks (pods, Services),"
         + " not other namespaces' MicroVMs. A guest sends only from its own MAC and IPv4 address,"
-        + " and no IPv6.")
+        + " and no IPv6. Nothing outside the node's guest subnet opens connections to the guest"
+        + " unless ingress lets it.")
 public class NetworkPolicySpec {
   /** The most egress rules one VM carries (each becomes nftables rules on its node). */
   public static final int MAX_EGRESS_RULES = 32;
@@ -42,7 +43,24 @@ public class NetworkPolicySpec {
   @Size(max = MAX_EGRESS_RULES)
   private List<EgressRule> egress = new ArrayList<>();
 
+  /** Sources opened to the guest beyond the default policy. */
+  @JsonPropertyDescription(
+      "Sources outside the node's guest subnet that may open connections to the guest: pods (a"
+          + " Service in front of the VM needs the pod network here), nodes, other nodes'"
+          + " MicroVMs. By default none may; replies to the guest's own connections and the"
+          + " node agent's readiness probe always pass. At most 32.")
+  @Size(max = MAX_EGRESS_RULES)
+  private List<IngressRule> ingress = new ArrayList<>();
+
   public NetworkPolicySpec() {}
+
+  public List<IngressRule> getIngress() {
+    return ingress;
+  }
+
+  public void setIngress(List<IngressRule> ingress) {
+    this.ingress = ingress;
+  }
 
   public Boolean getAllowSameNamespace() {
     return allowSameNamespace;
@@ -69,11 +87,12 @@ public class NetworkPolicySpec {
   public boolean equals(Object o) {
     return o instanceof NetworkPolicySpec n
         && Objects.equals(allowSameNamespace, n.allowSameNamespace)
-        && Objects.equals(egress, n.egress);
+        && Objects.equals(egress, n.egress)
+        && Objects.equals(ingress, n.ingress);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(allowSameNamespace, egress);
+    return Objects.hash(allowSameNamespace, egress, ingress);
   }
 }

@@ -64,6 +64,7 @@ class AgentDaemonSetTest {
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
     assertThat(Rendered.downwardApi(chart.agentContainer()))
         .containsEntry("HEARTH_NODE_NAME", "spec.nodeName")
+        .containsEntry("HEARTH_NODE_ADDRESS", "status.hostIP")
         .containsEntry("HEARTH_LEASE_NAMESPACE", "metadata.namespace");
     assertThat(chart.agentContainer().getArgs()).containsExactly("agent");
     assertThat(chart.agentContainer().getImage()).isEqualTo("hearth/agent:0.1.0");

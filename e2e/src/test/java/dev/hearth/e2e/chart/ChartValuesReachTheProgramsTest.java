@@ -40,6 +40,8 @@ class ChartValuesReachTheProgramsTest {
 
     assertThat(agent.getCommandName()).isEqualTo("agent");
     assertThat(value(agent, "--node-name")).isEqualTo("node-1"); // spec.nodeName
+    assertThat(value(agent, "--node-address")).isEqualTo("192.168.1.21"); // status.hostIP
+    assertThat(value(agent, "--subnet-from-node")).isEqualTo(true); // network.clusterCIDR
     assertThat(value(agent, "--subnet")).isEqualTo("10.9.0.0/24");
     assertThat(value(agent, "--bridge")).isEqualTo("br9");
     assertThat(value(agent, "--http-port")).isEqualTo(9950);
@@ -65,9 +67,13 @@ class ChartValuesReachTheProgramsTest {
             "--set", "operator.scheduling.strategy=pack",
             "--set", "operator.nodeLoss.gracePeriodSeconds=30",
             "--set", "operator.logLevel=warn",
-            "--set", "operator.leaderElection.enabled=false");
+            "--set", "operator.leaderElection.enabled=false",
+            "--set", "network.clusterCIDR=10.50.0.0/16",
+            "--set", "network.nodeCIDRMaskSize=26");
     CommandLine op = ChartWorkload.operator("values", chart).parsed();
 
+    assertThat(value(op, "--cluster-cidr")).isEqualTo("10.50.0.0/16");
+    assertThat(value(op, "--node-cidr-mask-size")).isEqualTo(26);
     assertThat(value(op, "--http-port")).isEqualTo(9090);
     assertThat(value(op, "--watch-namespaces")).isEqualTo(List.of("team-a", "team-b"));
     assertThat(value(op, "--scheduling-strategy")).isEqualTo(SchedulingStrategy.PACK);
@@ -79,6 +85,13 @@ class ChartValuesReachTheProgramsTest {
     CommandLine elected = ChartWorkload.operator("defaults", Helm.render()).parsed();
     assertThat(value(elected, "--leader-election")).isEqualTo(true);
     assertThat(value(elected, "--leader-election-namespace")).isEqualTo(Helm.NAMESPACE);
+
+    // Without a cluster range the operator allocates nothing and each agent uses its own subnet.
+    Rendered single = Helm.render("--set", "network.clusterCIDR=");
+    assertThat(value(ChartWorkload.operator("single", single).parsed(), "--cluster-cidr"))
+        .isEqualTo("");
+    assertThat(value(ChartWorkload.agent("single", single).parsed(), "--subnet-from-node"))
+        .isEqualTo(false);
   }
 
   @Test

@@ -95,6 +95,15 @@ final class AgentCommand implements Callable<Integer> {
   boolean subnetFromNode;
 
   @Option(
+      names = "--node-address",
+      defaultValue = "${env:HEARTH_NODE_ADDRESS}",
+      description =
+          "The node's IPv4 address (InternalIP) through which the other nodes route this node's"
+              + " guest subnet; reported on the MicroVMNode. Without it no routes are programmed"
+              + " between nodes (env HEARTH_NODE_ADDRESS).")
+  String nodeAddress;
+
+  @Option(
       names = "--bridge",
       defaultValue = "${env:HEARTH_BRIDGE:-hearth0}",
       description = "Bridge name (env HEARTH_BRIDGE; default ${DEFAULT-VALUE}).")
@@ -261,7 +270,10 @@ final class AgentCommand implements Callable<Integer> {
           consoleKiB << 10,
           Duration.ofSeconds(stopGraceSeconds),
           HearthBuild.version(),
-          vmWritableDiskMiB << 20);
+          vmWritableDiskMiB << 20,
+          nodeAddress == null || nodeAddress.isBlank()
+              ? null
+              : java.net.InetAddress.ofLiteral(nodeAddress.strip()));
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
     }

@@ -18,6 +18,7 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
 import dev.hearth.agent.node.NodeFence;
 import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.node.PeerRoutes;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
@@ -65,9 +66,15 @@ public final class AgentDaemon implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("hearth-fence-watch").daemon().factory());
   private volatile boolean closed;
+  private final PeerRoutes peerRoutes;
 
   private AgentDaemon(
-      AgentSettings settings, AgentHttpServer http, NodeAgent agent, AgentContext context) {
+      AgentSettings settings,
+      AgentHttpServer http,
+      NodeAgent agent,
+      AgentContext context,
+      PeerRoutes peerRoutes) {
+    this.peerRoutes = peerRoutes;
     this.settings = settings;
     this.http = http;
     this.agent = agent;
@@ -144,8 +151,20 @@ public final class AgentDaemon implements AutoCloseable {
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
               metrics.registry());
+      String nodeAddress =
+          settings.nodeAddress() == null ? null : settings.nodeAddress().getHostAddress();
       registration.register(
-          host.capacity(), settings.reserved(), host.kvm(), settings.version(), subnet.toString());
+          host.capacity(),
+          settings.reserved(),
+          host.kvm(),
+          settings.version(),
+          subnet.toString(),
+          nodeAddress);
+      // Routes to the other nodes' guests, through their addresses, once this node has one.
+      PeerRoutes peerRoutes =
+          settings.nodeAddress() == null
+              ? null
+              : new PeerRoutes(client, settings.nodeName(), guestNetwork).start();
       AgentContext ctx =
           new AgentContext(
               settings.nodeName(),
@@ -163,7 +182,7 @@ public final class AgentDaemon implements AutoCloseable {
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
-      AgentDaemon daemon = new AgentDaemon(settings, http, agent, ctx);
+      AgentDaemon daemon = new AgentDaemon(settings, http, agent, ctx, peerRoutes);
       LeaseRenewer lease =
           new LeaseRenewer(
               client,
@@ -222,6 +241,9 @@ public final class AgentDaemon implements AutoCloseable {
     closed = true;
     heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
     fenceWatch.shutdownNow();
+    if (peerRoutes != null) {
+      peerRoutes.close();
+    }
     agent.shutdown(why, settings.stopGrace().plusSeconds(10));
     agent.close();
     try {

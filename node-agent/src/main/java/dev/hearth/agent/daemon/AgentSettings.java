@@ -28,6 +28,8 @@ import java.util.List;
  * @param consoleBufferBytes serial output kept per VM
  * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together;
  *     a VM asking for more is refused before any copy is made
+ * @param nodeAddress the node's IPv4 address other nodes route its guest subnet through (its
+ *     InternalIP); null routes nothing between nodes
  */
 public record AgentSettings(
     String nodeName,
@@ -45,7 +47,46 @@ public record AgentSettings(
     int consoleBufferBytes,
     Duration stopGrace,
     String version,
-    long vmWritableBytes) {
+    long vmWritableBytes,
+    java.net.InetAddress nodeAddress) {
+
+  /** As the canonical constructor, with no node address: no routes between nodes. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      List<IpBlock> guestDenied,
+      InetSocketAddress http,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version,
+      long vmWritableBytes) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        guestDenied,
+        http,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        vmWritableBytes,
+        null);
+  }
 
   /** As the canonical constructor, with the default bound on a VM's writable disks. */
   public AgentSettings(

@@ -27,6 +27,11 @@ import java.util.stream.Collectors;
  *       node or an opened destination made pass.
  *   <li>{@code inet}, chain {@code forward}: guest to guest through the gateway is held to the same
  *       peers as on the bridge (also on nodes whose br_netfilter hands bridged frames to IP hooks).
+ *   <li>{@code inet}, chain {@code to_guest}: what comes from outside the guest subnet (pods, other
+ *       nodes, other nodes' VMs) reaches a guest only as a reply or where the VM's ingress opens
+ *       it. The node's own connections (readiness probes) leave through output, not forward.
+ *   <li>{@code ip}: traffic to other nodes' guest subnets ({@link #apply(Collection, List)}) is
+ *       routed as it is, not masqueraded, so that the peer sees the guest's own address.
  * </ul>
  */
 public final class FirewallRules {
@@ -58,7 +63,12 @@ public final class FirewallRules {
   }
 
   public void apply(Collection<Guest> live) {
-    commands.run(List.of("nft", "-f", "-"), render(live));
+    apply(live, List.of());
+  }
+
+  /** As {@link #apply(Collection)}, with {@code remote} the other nodes' guest subnets. */
+  public void apply(Collection<Guest> live, List<IpBlock> remote) {
+    commands.run(List.of("nft", "-f", "-"), render(live, remote));
   }
 
   /** Deletes the three tables; a no-op when they do not exist. */
@@ -72,19 +82,28 @@ public final class FirewallRules {
   }
 
   String render(Collection<Guest> live) {
+    return render(live, List.of());
+  }
+
+  String render(Collection<Guest> live, List<IpBlock> remote) {
     List<Guest> sorted =
         live.stream().sorted(Comparator.comparing((Guest g) -> g.nic().tap())).toList();
     StringBuilder s = new StringBuilder();
-    renderNat(s);
+    renderNat(s, remote);
     renderBridge(s, sorted);
     renderInet(s, sorted);
     return s.toString();
   }
 
-  private void renderNat(StringBuilder s) {
+  private void renderNat(StringBuilder s, List<IpBlock> remote) {
     open(s, "ip");
     s.append("  chain postrouting {\n");
     s.append("    type nat hook postrouting priority srcnat; policy accept;\n");
+    if (!remote.isEmpty()) {
+      s.append("    ip saddr ").append(subnet).append(" ip daddr { ");
+      s.append(remote.stream().map(IpBlock::toString).sorted().collect(Collectors.joining(", ")));
+      s.append(" } accept comment \"other nodes' guests: routed, not masqueraded\"\n");
+    }
     s.append("    ip saddr ").append(subnet).append(" ip daddr != ").append(subnet);
     s.append(" masquerade comment \"hearth egress from ").append(names.bridge()).append("\"\n");
     s.append("  }\n}\n");
@@ -143,14 +162,7 @@ public final class FirewallRules {
         }
         for (GuestPolicy.Ports p : e.ports()) {
           s.append(from).append(e.to()).append(' ');
-          if (p.every()) {
-            s.append("meta l4proto ").append(p.protocol().nft());
-          } else {
-            s.append(p.protocol().nft()).append(" dport ").append(p.first());
-            if (p.last() != p.first()) {
-              s.append('-').append(p.last());
-            }
-          }
+          ports(s, p);
           s.append(" accept\n");
         }
       }
@@ -170,6 +182,25 @@ public final class FirewallRules {
     s.append("    type filter hook forward priority -150; policy accept;\n");
     s.append("    ip saddr ").append(subnet).append(" ip daddr ").append(subnet);
     s.append(" jump peers\n");
+    s.append("    ip saddr != ").append(subnet).append(" ip daddr ").append(subnet);
+    s.append(" jump to_guest\n");
+    s.append("  }\n");
+    s.append("  chain to_guest {\n");
+    s.append("    ct state established,related accept\n");
+    for (Guest g : guests) {
+      String to = "    ip daddr " + g.nic().ip().getHostAddress() + " ip saddr ";
+      for (GuestPolicy.Ingress in : g.policy().ingress()) {
+        if (in.ports().isEmpty()) {
+          s.append(to).append(in.from()).append(" accept\n");
+        }
+        for (GuestPolicy.Ports p : in.ports()) {
+          s.append(to).append(in.from()).append(' ');
+          ports(s, p);
+          s.append(" accept\n");
+        }
+      }
+    }
+    s.append("    drop comment \"not opened by the VM's ingress\"\n");
     s.append("  }\n");
     s.append("  chain peers {\n");
     for (Guest g : guests) {
@@ -185,6 +216,17 @@ public final class FirewallRules {
     }
     s.append("    drop\n");
     s.append("  }\n}\n");
+  }
+
+  private static void ports(StringBuilder s, GuestPolicy.Ports p) {
+    if (p.every()) {
+      s.append("meta l4proto ").append(p.protocol().nft());
+    } else {
+      s.append(p.protocol().nft()).append(" dport ").append(p.first());
+      if (p.last() != p.first()) {
+        s.append('-').append(p.last());
+      }
+    }
   }
 
   /** The other interfaces {@code g} may reach on the bridge: both sides allow a shared group. */

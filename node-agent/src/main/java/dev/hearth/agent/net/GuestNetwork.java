@@ -1,6 +1,8 @@
 package dev.hearth.agent.net;
 
+import java.net.InetAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,4 +33,10 @@ public interface GuestNetwork {
    * so each VM gets its address back. A network that made nothing on the host has nothing to do.
    */
   default void tearDown() {}
+
+  /**
+   * The other nodes' guest subnets and the node addresses they are reached through. A network that
+   * routes nothing (one that only allocates addresses) ignores them.
+   */
+  default void peers(Map<IpBlock, InetAddress> peers) {}
 }

@@ -9,11 +9,19 @@ import java.util.List;
  * @param group who the VM's peers may be: the node agent uses the MicroVM's namespace
  * @param allowGroup whether the VM and its group's other VMs that allow it reach each other
  * @param egress destinations opened although the default policy blocks them
+ * @param ingress sources outside the node's guest subnet opened to the VM (by default none)
  */
-public record GuestPolicy(String group, boolean allowGroup, List<Egress> egress) {
+public record GuestPolicy(
+    String group, boolean allowGroup, List<Egress> egress, List<Ingress> ingress) {
 
   public GuestPolicy {
     egress = List.copyOf(egress);
+    ingress = List.copyOf(ingress);
+  }
+
+  /** A policy that opens no sources to the VM. */
+  public GuestPolicy(String group, boolean allowGroup, List<Egress> egress) {
+    this(group, allowGroup, egress, List.of());
   }
 
   /** The default policy alone, with no peers: what a VM gets when nothing says otherwise. */
@@ -54,6 +62,13 @@ public record GuestPolicy(String group, boolean allowGroup, List<Egress> egress)
   /** A destination network and the ports open towards it; every protocol when none is listed. */
   public record Egress(IpBlock to, List<Ports> ports) {
     public Egress {
+      ports = List.copyOf(ports);
+    }
+  }
+
+  /** A source network and the VM's ports open to it; every protocol when none is listed. */
+  public record Ingress(IpBlock from, List<Ports> ports) {
+    public Ingress {
       ports = List.copyOf(ports);
     }
   }

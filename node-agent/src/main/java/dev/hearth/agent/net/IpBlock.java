@@ -52,6 +52,12 @@ public record IpBlock(int network, int prefixLength) {
     return new IpBlock(address, Integer.parseInt(m.group(5)));
   }
 
+  /** Whether the two networks share an address. */
+  public boolean overlaps(IpBlock other) {
+    int shorter = Math.min(prefixLength, other.prefixLength);
+    return (network & mask(shorter)) == (other.network & mask(shorter));
+  }
+
   private static int mask(int prefixLength) {
     return prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
   }

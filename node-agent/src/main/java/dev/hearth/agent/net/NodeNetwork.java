@@ -2,13 +2,16 @@ package dev.hearth.agent.net;
 
 import dev.hearth.agent.ipam.Ipam;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -26,6 +29,8 @@ public final class NodeNetwork implements GuestNetwork {
   private final FirewallRules firewall;
   private final Map<String, Attachment> live = new HashMap<>();
   private final Map<String, GuestPolicy> policies = new HashMap<>();
+  private final NodeRoutes routes;
+  private Map<IpBlock, InetAddress> peers = Map.of();
 
   /**
    * The node agent's network on {@code bridge} ({@link NetworkNames#agent}), denying guests the
@@ -53,6 +58,28 @@ public final class NodeNetwork implements GuestNetwork {
     this.names = names;
     this.bridge = names.bridge();
     this.firewall = new FirewallRules(commands, names, ipam.subnet(), denied);
+    this.routes = new NodeRoutes(commands);
+  }
+
+  /**
+   * Routes the other nodes' guest subnets through their node addresses ({@code subnet -> node}),
+   * and lets guest traffic to them pass un-masqueraded; routes to nodes no longer listed go.
+   */
+  @Override
+  public synchronized void peers(Map<IpBlock, InetAddress> peers) {
+    Map<IpBlock, InetAddress> next = new TreeMap<>(Comparator.comparing(IpBlock::toString));
+    peers.forEach(
+        (subnet, via) -> {
+          if (!subnet.overlaps(IpBlock.parse(ipam.subnet().toString()))) {
+            next.put(subnet, via); // never a route over the node's own subnet
+          }
+        });
+    if (next.equals(this.peers)) {
+      return;
+    }
+    this.peers = Map.copyOf(next);
+    routes.sync(this.peers);
+    applyRules();
   }
 
   /** One interface a VM asks for: its guest-side name and an optional fixed MAC. */
@@ -174,6 +201,8 @@ public final class NodeNetwork implements GuestNetwork {
     live.clear();
     policies.clear();
     firewall.remove();
+    routes.sync(Map.of());
+    peers = Map.of();
     if (linkExists(bridge)) {
       commands.run("ip", "link", "del", "dev", bridge);
     }
@@ -206,7 +235,7 @@ public final class NodeNetwork implements GuestNetwork {
       String uid = a.owner().substring(0, a.owner().lastIndexOf('/'));
       guests.add(new FirewallRules.Guest(a, policies.getOrDefault(uid, GuestPolicy.isolated(uid))));
     }
-    firewall.apply(guests);
+    firewall.apply(guests, List.copyOf(peers.keySet()));
   }
 
   private static boolean ownedBy(String owner, String vmUid) {

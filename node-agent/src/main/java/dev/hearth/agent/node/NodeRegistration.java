@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class NodeRegistration {
   private static final List<String> AGENT_FIELDS =
-      List.of("capacity", "allocatable", "kvm", "agentVersion", "subnet");
+      List.of("capacity", "allocatable", "kvm", "agentVersion", "subnet", "nodeAddress");
 
   /** What the host keeps for itself. */
   public record Reservations(int vcpus, long memoryMiB) {
@@ -51,6 +51,17 @@ public final class NodeRegistration {
   /** Creates the MicroVMNode if missing, then writes the agent's status fields. */
   public MicroVMNode register(
       NodeResources capacity, Reservations reserved, KvmInfo kvm, String version, String subnet) {
+    return register(capacity, reserved, kvm, version, subnet, null);
+  }
+
+  /** As above, with the node address other nodes route its guest subnet through. */
+  public MicroVMNode register(
+      NodeResources capacity,
+      Reservations reserved,
+      KvmInfo kvm,
+      String version,
+      String subnet,
+      String nodeAddress) {
     var nodes = client.resources(MicroVMNode.class);
     MicroVMNode current = nodes.withName(nodeName).get();
     if (current == null) {
@@ -72,6 +83,7 @@ public final class NodeRegistration {
     status.setKvm(kvm);
     status.setAgentVersion(version);
     status.setSubnet(subnet);
+    status.setNodeAddress(nodeAddress);
     // Server-side apply of the agent's fields only: the operator's conditions stay its own.
     return new StatusApply(client, StatusApply.AGENT).apply(current, status, AGENT_FIELDS, false);
   }

@@ -167,7 +167,7 @@ final class VmSupervisor {
       patch(s -> s.setObservedGeneration(gen));
       if (!Objects.equals(check, readiness)) {
         readiness = check;
-        startProbe(runId, lastNics);
+        startProbe(runId, lastNics, true);
       }
       events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
       return;
@@ -243,25 +243,30 @@ final class VmSupervisor {
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
+          if (readiness == null) {
+            s.putCondition(
+                condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs"));
+          }
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
             s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
           }
         });
     events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
     lastNics = prepared.attachments();
-    startProbe(id, lastNics);
+    startProbe(id, lastNics, false);
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
   }
 
   /**
    * (Re)starts the readiness probe of run {@code id} on its first interface, reporting the VM
-   * unready until the probe passes; without a probe, nothing (Ready follows the guest).
+   * unready until the probe passes. Without a probe Ready follows the guest: the start reports it,
+   * and a probe removed from a running VM ({@code probeChanged}) reports it here.
    */
-  private void startProbe(long id, List<Attachment> nics) {
+  private void startProbe(long id, List<Attachment> nics, boolean probeChanged) {
     stopProbe();
     if (readiness == null) {
-      if (running != null) {
+      if (probeChanged && running != null) {
         patch(
             s ->
                 s.putCondition(

@@ -4,6 +4,7 @@ import dev.hearth.agent.net.GuestPolicy;
 import dev.hearth.agent.net.IpBlock;
 import dev.hearth.api.v1alpha1.EgressPort;
 import dev.hearth.api.v1alpha1.EgressRule;
+import dev.hearth.api.v1alpha1.IngressRule;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,24 @@ final class NetworkPolicies {
     for (int i = 0; i < rules.size(); i++) {
       egress.add(rule(rules.get(i), "spec.networkPolicy.egress[" + i + "]"));
     }
-    return new VmPlan.NetworkPolicyPlan(spec.allowSameNamespaceOrDefault(), egress);
+    List<IngressRule> sources = spec.getIngress() == null ? List.of() : spec.getIngress();
+    if (sources.size() > NetworkPolicySpec.MAX_EGRESS_RULES) {
+      throw invalid(
+          "spec.networkPolicy.ingress has "
+              + sources.size()
+              + " rules; at most "
+              + NetworkPolicySpec.MAX_EGRESS_RULES);
+    }
+    List<GuestPolicy.Ingress> ingress = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      IngressRule r = sources.get(i);
+      GuestPolicy.Egress parsed =
+          rule(
+              r == null ? null : new EgressRule(r.getCidr(), r.getPorts()),
+              "spec.networkPolicy.ingress[" + i + "]");
+      ingress.add(new GuestPolicy.Ingress(parsed.to(), parsed.ports()));
+    }
+    return new VmPlan.NetworkPolicyPlan(spec.allowSameNamespaceOrDefault(), egress, ingress);
   }
 
   private static GuestPolicy.Egress rule(EgressRule r, String field) throws SpecRejectedException {

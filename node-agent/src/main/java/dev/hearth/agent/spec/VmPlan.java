@@ -39,18 +39,29 @@ public record VmPlan(
    *
    * @param allowSameNamespace whether the VM and its namespace's other VMs reach each other
    * @param egress destinations opened although the default policy blocks them
+   * @param ingress sources outside the node's guest subnet opened to the VM
    */
-  public record NetworkPolicyPlan(boolean allowSameNamespace, List<GuestPolicy.Egress> egress) {
+  public record NetworkPolicyPlan(
+      boolean allowSameNamespace,
+      List<GuestPolicy.Egress> egress,
+      List<GuestPolicy.Ingress> ingress) {
     /** The default policy: same-namespace peers, nothing else opened. */
-    public static final NetworkPolicyPlan DEFAULT = new NetworkPolicyPlan(true, List.of());
+    public static final NetworkPolicyPlan DEFAULT =
+        new NetworkPolicyPlan(true, List.of(), List.of());
 
     public NetworkPolicyPlan {
       egress = List.copyOf(egress);
+      ingress = List.copyOf(ingress);
+    }
+
+    /** A plan that opens no sources to the VM. */
+    public NetworkPolicyPlan(boolean allowSameNamespace, List<GuestPolicy.Egress> egress) {
+      this(allowSameNamespace, egress, List.of());
     }
 
     /** The network layer's policy, with {@code group} (the namespace) naming the peers. */
     public GuestPolicy forGroup(String group) {
-      return new GuestPolicy(group, allowSameNamespace, egress);
+      return new GuestPolicy(group, allowSameNamespace, egress, ingress);
     }
   }
 

@@ -136,6 +136,49 @@ class FirewallRulesTest {
   }
 
   @Test
+  void fromOutsideTheSubnetOnlyRepliesAndWhatTheVmsIngressOpensReachIt() {
+    GuestPolicy open =
+        new GuestPolicy(
+            "ns",
+            true,
+            List.of(),
+            List.of(
+                new GuestPolicy.Ingress(
+                    IpBlock.parse("10.244.0.0/16"),
+                    List.of(new GuestPolicy.Ports(GuestPolicy.Protocol.TCP, 8080, 8080))),
+                new GuestPolicy.Ingress(IpBlock.parse("10.213.7.0/24"), List.of())));
+    String text =
+        rules.render(List.of(guest("a/eth0", 2, open), guest("b/eth0", 3, namespace("ns"))));
+    assertThat(text)
+        .contains("ip saddr != 10.200.0.0/24 ip daddr 10.200.0.0/24 jump to_guest")
+        .contains("ip daddr 10.200.0.2 ip saddr 10.244.0.0/16 tcp dport 8080 accept")
+        .contains("ip daddr 10.200.0.2 ip saddr 10.213.7.0/24 accept")
+        .doesNotContain("ip daddr 10.200.0.3 ip saddr");
+    String toGuest = text.substring(text.indexOf("chain to_guest {"));
+    // Replies first, the VM's openings next, then everything else from outside drops.
+    assertThat(toGuest.indexOf("ct state established,related accept"))
+        .isLessThan(toGuest.indexOf("10.244.0.0/16 tcp dport 8080 accept"));
+    assertThat(toGuest.indexOf("10.213.7.0/24 accept"))
+        .isLessThan(toGuest.indexOf("drop comment \"not opened by the VM's ingress\""));
+  }
+
+  @Test
+  void otherNodesGuestsAreReachedUnmasqueradedOnlyWhereRouted() {
+    String text =
+        rules.render(
+            List.of(guest("a/eth0", 2, namespace("ns"))),
+            List.of(IpBlock.parse("10.213.2.0/24"), IpBlock.parse("10.213.1.0/24")));
+    assertThat(text)
+        .contains(
+            "ip saddr 10.200.0.0/24 ip daddr { 10.213.1.0/24, 10.213.2.0/24 } accept comment"
+                + " \"other nodes' guests: routed, not masqueraded\"");
+    assertThat(text.indexOf("10.213.2.0/24 } accept")).isLessThan(text.indexOf("masquerade"));
+    // Reaching them stays an egress decision: the denied networks still hold by default.
+    assertThat(rules.render(List.of(guest("a/eth0", 2, namespace("ns")))))
+        .doesNotContain("not masqueraded");
+  }
+
+  @Test
   void anotherNetworksRulesLiveInItsOwnTablesAndGuardOnlyItsOwnTaps() {
     NetworkNames run = new NetworkNames("hearth-run3", "hearth-run3", "hr3-");
     Attachment b =

@@ -55,6 +55,53 @@ class NodeNetworkTest {
     }
   }
 
+  /**
+   * Other nodes' guest subnets get a route through their node address (marked proto 213), and nodes
+   * that leave lose theirs; the kernel takes the ingress and un-NATed peer rules.
+   */
+  @Test
+  void peersAreRoutedThroughTheirNodesAndIngressRulesLoad() {
+    ns.run("ip", "link", "add", "uplink", "type", "veth", "peer", "name", "uplink-peer");
+    ns.run("ip", "link", "set", "uplink-peer", "up");
+    ns.run("ip", "addr", "add", "192.168.77.1/24", "dev", "uplink");
+    ns.run("ip", "link", "set", "uplink", "up");
+    network.peers(
+        java.util.Map.of(
+            IpBlock.parse("10.77.1.0/24"), java.net.InetAddress.ofLiteral("192.168.77.2"),
+            IpBlock.parse("10.77.2.0/24"), java.net.InetAddress.ofLiteral("192.168.77.3"),
+            // the node's own subnet is never routed elsewhere
+            IpBlock.parse("10.77.0.0/24"), java.net.InetAddress.ofLiteral("192.168.77.4")));
+    assertThat(ns.run("ip", "-4", "route", "show", "proto", "213"))
+        .contains("10.77.1.0/24 via 192.168.77.2 dev uplink")
+        .contains("10.77.2.0/24 via 192.168.77.3 dev uplink")
+        .doesNotContain("10.77.0.0/24");
+    GuestPolicy open =
+        new GuestPolicy(
+            "team-a",
+            true,
+            List.of(),
+            List.of(
+                new GuestPolicy.Ingress(
+                    IpBlock.parse("10.244.0.0/16"),
+                    List.of(new GuestPolicy.Ports(GuestPolicy.Protocol.TCP, 8080, 8080)))));
+    network.attach("uid-a", open, ETH0);
+    assertThat(ns.run("nft", "list", "table", "inet", "hearth"))
+        .contains("ip daddr 10.77.0.2 ip saddr 10.244.0.0/16 tcp dport 8080 accept")
+        .contains("jump to_guest");
+    assertThat(ns.run("nft", "list", "table", "ip", "hearth"))
+        // nft merges the two adjacent /24s into one interval
+        .contains("ip daddr { 10.77.1.0-10.77.2.255 } accept");
+
+    network.peers(
+        java.util.Map.of(
+            IpBlock.parse("10.77.2.0/24"), java.net.InetAddress.ofLiteral("192.168.77.5")));
+    assertThat(ns.run("ip", "-4", "route", "show", "proto", "213"))
+        .doesNotContain("10.77.1.0/24")
+        .contains("10.77.2.0/24 via 192.168.77.5");
+    network.tearDown();
+    assertThat(ns.run("ip", "-4", "route", "show", "proto", "213")).isBlank();
+  }
+
   @Test
   void setUpGivesTheBridgeTheGatewayAndEnablesNat() {
     assertThat(ns.run("ip", "-br", "addr", "show", "dev", "hearth0")).contains("10.77.0.1/24");
