@@ -86,7 +86,7 @@ class ChartRbacTest {
                 "hearth.dev/microvms", Set.of("get", "list", "watch", "patch"),
                 "hearth.dev/microvms/status", Set.of("patch"),
                 // NodeRegistration: get and create its MicroVMNode, then JSON-patch its status.
-                "hearth.dev/microvmnodes", Set.of("create", "get"),
+                "hearth.dev/microvmnodes", Set.of("create", "get", "list", "watch"),
                 "hearth.dev/microvmnodes/status", Set.of("patch"),
                 "core/nodes", Set.of("get"),
                 "core/events", Set.of("create", "patch")));
