@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * A VM's virtio devices, built from its {@link VmDevices} and wired the way {@code
@@ -42,29 +41,24 @@ import java.util.function.Function;
  * for vsock. Closing releases all of it, in reverse order; the event loop must be stopped first.
  */
 final class VirtioDeviceSet implements AutoCloseable {
-  /** Adds an MMIO device (slot, GSI, irqfd, command line); {@link VmParts#addVirtioMmio}. */
-  @FunctionalInterface
-  interface SlotAllocator {
-    MmioSlot add(String name, Function<MmioSlot, MmioTransport> factory);
-  }
-
   private final VmFd vm;
   private final GuestMemory memory;
   private final EventLoop loop;
-  private final SlotAllocator slots;
+  private final MmioSlots slots;
   private final LoopTimers timers;
   private final Consumer<String> onLoopDeath;
   private final DeviceLog deviceLog;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
+  private final Map<String, MmioTransport> transports = new LinkedHashMap<>();
 
   private VirtioDeviceSet(
       String vmName,
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots,
+      MmioSlots slots,
       Consumer<String> onLoopDeath) {
     this.vm = vm;
     this.onLoopDeath = onLoopDeath;
@@ -86,7 +80,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots,
+      MmioSlots slots,
       Consumer<String> onLoopDeath) {
     VirtioDeviceSet set = new VirtioDeviceSet(vmName, vm, memory, loop, slots, onLoopDeath);
     try {
@@ -205,13 +199,12 @@ final class VirtioDeviceSet implements AutoCloseable {
 
   /** Puts {@code device} on a transport in a new slot and gives each queue an ioeventfd. */
   private void wire(String name, VirtioDevice device) {
-    MmioTransport[] transport = new MmioTransport[1];
-    MmioSlot slot =
-        slots.add(
-            name,
-            s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop, deviceLog));
+    MmioSlot slot = slots.allocate(name);
+    MmioTransport transport = new MmioTransport(device, memory, slot.interrupt(), loop, deviceLog);
+    slots.register(slot, transport, name);
+    transports.put(name, transport);
     long notify = slot.base() + VirtioMmio.QUEUE_NOTIFY_OFFSET;
-    for (int q = 0; q < transport[0].queueCount(); q++) {
+    for (int q = 0; q < transport.queueCount(); q++) {
       int queue = q;
       EventFd efd = own(new EventFd());
       vm.registerIoeventfd(efd.fd(), notify, 4, OptionalLong.of(queue), false);
@@ -221,7 +214,7 @@ final class VirtioDeviceSet implements AutoCloseable {
           LibC.EPOLLIN,
           events -> {
             efd.drain();
-            transport[0].queueNotify(queue);
+            transport.queueNotify(queue);
           });
       own(() -> loop.unregister(efd.fd()));
     }
