@@ -16,6 +16,7 @@ import dev.hearth.vmm.sys.ThreadSignals;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -68,6 +69,7 @@ public final class MicroVm implements AutoCloseable {
   private volatile boolean stopRequested;
   private volatile boolean pauseRequested;
   private int pausedRunners;
+  private boolean restored;
 
   /**
    * Takes over {@code parts}. An end that came while they were built (a device thread died) is
@@ -95,6 +97,47 @@ public final class MicroVm implements AutoCloseable {
           config, builder.memory().irqchip().vcpus().legacyDevices().virtioDevices().boot());
     } catch (RuntimeException | Error e) {
       throw builder.abandon(e);
+    }
+  }
+
+  /**
+   * Builds a new VM from the snapshot in {@code dir} (written by {@link #snapshot}), in this
+   * process or another: guest memory is mapped copy-on-write from the snapshot's memory file, so
+   * pages are read only as the guest touches them, and every vCPU, the irqchip, PIT, kvmclock and
+   * every device get their saved state. No kernel is loaded. {@link #start} then resumes the guest
+   * where it stopped. Vsock connections are not restored: the guest gets a transport-reset event.
+   *
+   * <p>{@code config} says where the restored VM's host resources are (disk files, taps, the vsock
+   * socket); its vCPUs, memory size and devices (kinds and ids, in order) must be the snapshot's,
+   * and its boot source is not used. The snapshot directory must stay in place while the VM runs.
+   *
+   * @throws dev.hearth.vmm.snapshot.SnapshotException if the snapshot is missing, truncated,
+   *     corrupted, of another format version, taken on an incompatible CPU, or does not fit {@code
+   *     config}; or if this KVM refuses the saved state
+   */
+  public static MicroVm restore(Path dir, VmConfig config, OutputStream consoleSink) {
+    MicroVm vm = new MicroVm(config, VmSnapshots.restore(dir, config, consoleSink, new VmEnd()));
+    vm.restored = true;
+    return vm;
+  }
+
+  /**
+   * Writes a snapshot of this paused VM into {@code dir} (created if missing; an earlier snapshot
+   * there is replaced): the state file, versioned and checksummed, and the guest memory file. The
+   * VM stays paused: {@link #resume} continues it, {@link #close} ends it (a suspend), and {@link
+   * #restore} builds a new VM from the snapshot.
+   *
+   * @throws VmException if the VM is not {@link State#PAUSED}
+   * @throws dev.hearth.vmm.snapshot.SnapshotException if the state cannot be read from KVM (the
+   *     message names the ioctl) or the files cannot be written
+   */
+  public void snapshot(Path dir) {
+    synchronized (pauseLock) {
+      if (state != State.PAUSED) {
+        throw new VmException(
+            "VM " + config.name() + " must be paused to be snapshotted (it is " + state + ")");
+      }
+      VmSnapshots.save(parts, dir);
     }
   }
 
@@ -254,7 +297,10 @@ public final class MicroVm implements AutoCloseable {
     return limiter;
   }
 
-  /** Writes the boot parameters and starts every vCPU. */
+  /**
+   * Starts every vCPU: at the kernel's entry after writing the boot parameters, or, for a {@link
+   * #restore}d VM, where the snapshot left them.
+   */
   public synchronized void start() {
     if (state != State.CREATED) {
       throw new VmException("the VM can only be started once (it is " + state + ")");
@@ -266,6 +312,10 @@ public final class MicroVm implements AutoCloseable {
               vcpu, parts.pio, parts.mmio, owner, "vcpu-" + config.name() + "-" + vcpu.id()));
     }
     parts.eventLoop.start();
+    if (restored) {
+      // Requests the guest queued before the snapshot, and device work held back, go on now.
+      parts.eventLoop.execute(parts.devices::notifyAllQueues);
+    }
     parts.end.markStart();
     parts.bootTimer.markStart();
     state = State.RUNNING;

@@ -6,6 +6,7 @@ import dev.hearth.vmm.config.RngConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.DeviceLog;
+import dev.hearth.vmm.devices.virtio.RequestQueueDevice;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.block.BlockConfig;
 import dev.hearth.vmm.devices.virtio.block.VirtioBlock;
@@ -22,13 +23,17 @@ import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
+import dev.hearth.vmm.snapshot.SnapshotException;
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -51,7 +56,10 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
-  private final Map<String, MmioTransport> transports = new LinkedHashMap<>();
+  private final List<Wired> wired = new ArrayList<>();
+
+  /** A device on its transport, in the order they were built (and their MMIO slots). */
+  private record Wired(String name, VirtioDevice device, MmioTransport transport) {}
 
   private VirtioDeviceSet(
       String vmName,
@@ -202,7 +210,7 @@ final class VirtioDeviceSet implements AutoCloseable {
     MmioSlot slot = slots.allocate(name);
     MmioTransport transport = new MmioTransport(device, memory, slot.interrupt(), loop, deviceLog);
     slots.register(slot, transport, name);
-    transports.put(name, transport);
+    wired.add(new Wired(name, device, transport));
     long notify = slot.base() + VirtioMmio.QUEUE_NOTIFY_OFFSET;
     for (int q = 0; q < transport.queueCount(); q++) {
       int queue = q;
@@ -218,6 +226,70 @@ final class VirtioDeviceSet implements AutoCloseable {
           });
       own(() -> loop.unregister(efd.fd()));
     }
+  }
+
+  /**
+   * Every device's and transport's state, in build order. The caller holds every device's monitor
+   * ({@link #monitors}), so none of them changes meanwhile.
+   */
+  List<VirtioDeviceState> saveState() {
+    List<VirtioDeviceState> out = new ArrayList<>();
+    for (Wired w : wired) {
+      out.add(
+          new VirtioDeviceState(
+              w.name(),
+              w.transport().saveState(),
+              w.device() instanceof RequestQueueDevice r
+                  ? Optional.of(r.saveState())
+                  : Optional.empty(),
+              w.device() instanceof VirtioNet n ? Optional.of(n.saveState()) : Optional.empty(),
+              w.device() instanceof VirtioVsock v ? Optional.of(v.saveState()) : Optional.empty()));
+    }
+    return out;
+  }
+
+  /**
+   * Sets each device's state, then its transport's (which activates a device that was running).
+   *
+   * @throws SnapshotException if the snapshot's devices are not this set's, name for name
+   */
+  void restoreState(List<VirtioDeviceState> states) {
+    List<String> mine = wired.stream().map(Wired::name).toList();
+    List<String> theirs = states.stream().map(VirtioDeviceState::name).toList();
+    if (!mine.equals(theirs)) {
+      throw new SnapshotException(
+          "the snapshot's virtio devices " + theirs + " are not the config's " + mine);
+    }
+    for (int i = 0; i < wired.size(); i++) {
+      Wired w = wired.get(i);
+      VirtioDeviceState s = states.get(i);
+      switch (w.device()) {
+        case RequestQueueDevice r -> r.restoreState(required(s.requests(), s.name()));
+        case VirtioNet n -> n.restoreState(required(s.net(), s.name()));
+        case VirtioVsock v -> v.restoreState(required(s.vsock(), s.name()));
+        default -> throw new SnapshotException("cannot restore device " + s.name());
+      }
+      w.transport().restoreState(s.transport());
+    }
+  }
+
+  /** Tells every running device to look at its queues again (after a restore). */
+  void notifyAllQueues() {
+    for (Wired w : wired) {
+      for (int q = 0; q < w.transport().queueCount(); q++) {
+        w.transport().queueNotify(q);
+      }
+    }
+  }
+
+  /** The monitors that serialise each device's work; a snapshot holds them all. */
+  List<Object> monitors() {
+    return wired.stream().<Object>map(Wired::device).toList();
+  }
+
+  private static <T> T required(Optional<T> state, String device) {
+    return state.orElseThrow(
+        () -> new SnapshotException("the snapshot has no device state for " + device));
   }
 
   private <T extends AutoCloseable> T own(T resource) {

@@ -190,6 +190,11 @@ final class VmBuilder {
     return p;
   }
 
+  /** What this host's KVM offers a guest ({@code KVM_GET_SUPPORTED_CPUID}), once a VM exists. */
+  static List<CpuidEntry> supportedCpuid() {
+    return supportedCpuid;
+  }
+
   /** The parts built so far, for a restore to set state on. */
   VmParts parts() {
     return p;
