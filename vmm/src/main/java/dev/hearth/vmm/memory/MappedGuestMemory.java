@@ -19,15 +19,21 @@ import java.util.List;
  */
 public final class MappedGuestMemory implements AutoCloseable {
   private static final long PAGE = 4096;
+  // pagemap bits 63 (present) and 62 (swapped).
+  private static final long PRESENT_OR_SWAPPED = 3L << 62;
   private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
   private final GuestMemory memory;
   private final List<MemorySegment> mappings;
   private volatile boolean closed;
 
-  private MappedGuestMemory(GuestMemory memory, List<MemorySegment> mappings) {
+  // Whether the regions are private copies of a file (a restored VM) rather than anonymous memory.
+  private final boolean fileBacked;
+
+  private MappedGuestMemory(GuestMemory memory, List<MemorySegment> mappings, boolean fileBacked) {
     this.memory = memory;
     this.mappings = mappings;
+    this.fileBacked = fileBacked;
   }
 
   /** A range of guest-physical memory to map: its start and size, both page-aligned. */
@@ -61,7 +67,7 @@ public final class MappedGuestMemory implements AutoCloseable {
         mappings.add(host);
         regions.add(new GuestRegion(r.start(), host));
       }
-      return new MappedGuestMemory(GuestMemory.of(regions), List.copyOf(mappings));
+      return new MappedGuestMemory(GuestMemory.of(regions), List.copyOf(mappings), false);
     } catch (RuntimeException e) {
       mappings.forEach(LibC::munmap);
       throw e;
@@ -105,7 +111,7 @@ public final class MappedGuestMemory implements AutoCloseable {
         regions.add(new GuestRegion(r.start(), host));
         offset += r.size();
       }
-      return new MappedGuestMemory(GuestMemory.of(regions), List.copyOf(mappings));
+      return new MappedGuestMemory(GuestMemory.of(regions), List.copyOf(mappings), true);
     } catch (RuntimeException e) {
       mappings.forEach(LibC::munmap);
       throw e;
@@ -117,7 +123,10 @@ public final class MappedGuestMemory implements AutoCloseable {
 
   /**
    * Writes every region, in order, to {@code file} (created or truncated), skipping pages that are
-   * all zeros so that the file stays sparse where the guest never wrote.
+   * all zeros so that the file stays sparse where the guest never wrote. In anonymous memory, pages
+   * that were never touched (neither present nor swapped, says {@code /proc/self/pagemap}) are
+   * skipped without reading them, which would fault each in; a file-backed copy is read whole,
+   * since its untouched pages hold the file's data.
    */
   public void writeTo(Path file) throws IOException {
     byte[] page = new byte[(int) PAGE];
@@ -130,7 +139,11 @@ public final class MappedGuestMemory implements AutoCloseable {
       long offset = 0;
       for (GuestRegion r : memory.regions()) {
         MemorySegment host = r.host();
+        long[] pagemap = fileBacked ? null : pagemap(host);
         for (long off = 0; off < host.byteSize(); off += PAGE) {
+          if (pagemap != null && (pagemap[(int) (off / PAGE)] & PRESENT_OR_SWAPPED) == 0) {
+            continue;
+          }
           MemorySegment src = host.asSlice(off, PAGE);
           if (src.mismatch(ZERO_PAGE) == -1) {
             continue;
@@ -148,8 +161,27 @@ public final class MappedGuestMemory implements AutoCloseable {
         // Trailing zero pages: extend the file (sparsely) to the full size.
         ch.write(ByteBuffer.allocate(1), offset - 1);
       }
-      ch.force(false);
     }
+  }
+
+  /** This process's pagemap entries for {@code host}, or null where pagemap cannot be read. */
+  private static long[] pagemap(MemorySegment host) {
+    int pages = (int) (host.byteSize() / PAGE);
+    ByteBuffer buf = ByteBuffer.allocate(pages * 8).order(java.nio.ByteOrder.nativeOrder());
+    try (FileChannel ch = FileChannel.open(Path.of("/proc/self/pagemap"))) {
+      long at = host.address() / PAGE * 8;
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, at + buf.position());
+        if (n <= 0) {
+          return null;
+        }
+      }
+    } catch (IOException e) {
+      return null; // no pagemap: read every page
+    }
+    long[] entries = new long[pages];
+    buf.flip().asLongBuffer().get(entries);
+    return entries;
   }
 
   /** The bounds-checked view of this memory. Not usable after {@link #close}. */
