@@ -14,9 +14,11 @@ import dev.hearth.vmm.snapshot.SnapshotException;
 import dev.hearth.vmm.testing.RequiresKvm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -89,6 +91,37 @@ class SnapshotKvmIT {
         before = last(TICK, suspend(vm, snap));
       }
     }
+  }
+
+  @Test
+  void anotherProcessRestoresTheSnapshotAndTheCounterGoesOn() throws Exception {
+    Path snap = dir.resolve("snap");
+    long before;
+    try (MicroVm vm = MicroVm.create(ticker(), null)) {
+      vm.start();
+      awaitConsole(vm, "tick 10\n");
+      before = last(TICK, suspend(vm, snap));
+    }
+    // As a new agent after the old one was killed: a fresh JVM, only the snapshot directory.
+    String classPath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process restorer =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                classPath,
+                RestoreProcess.class.getName(),
+                snap.toString(),
+                TestGuests.path("ticker").toString(),
+                String.valueOf(before + 5))
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(restorer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(restorer.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
+    assertThat(restorer.exitValue()).as(out).isZero();
+    assertThat(first(TICK, out)).as(out).isBetween(before + 1, before + 2);
+    assertThat(out).doesNotContain("tick 0\n");
   }
 
   @Test
