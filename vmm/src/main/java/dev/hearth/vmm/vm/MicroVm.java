@@ -64,11 +64,8 @@ public final class MicroVm implements AutoCloseable {
   // Read by counters() from any thread while start() fills it.
   private final List<VcpuRunner> runners = new CopyOnWriteArrayList<>();
   private final CompletableFuture<VmExit> exit;
-  private final Object pauseLock = new Object();
+  private final VcpuGate gate = new VcpuGate();
   private volatile State state = State.CREATED;
-  private volatile boolean stopRequested;
-  private volatile boolean pauseRequested;
-  private int pausedRunners;
   private boolean restored;
 
   /**
@@ -132,7 +129,7 @@ public final class MicroVm implements AutoCloseable {
    *     message names the ioctl) or the files cannot be written
    */
   public void snapshot(Path dir) {
-    synchronized (pauseLock) {
+    synchronized (gate.lock()) {
       if (state != State.PAUSED) {
         throw new VmException(
             "VM " + config.name() + " must be paused to be snapshotted (it is " + state + ")");
@@ -324,16 +321,8 @@ public final class MicroVm implements AutoCloseable {
 
   /** Pauses every vCPU and returns once none is running guest code. */
   public void pause() throws InterruptedException {
-    synchronized (pauseLock) {
-      if (state != State.RUNNING) {
-        return;
-      }
-      pauseRequested = true;
-      runners.forEach(VcpuRunner::kick);
-      while (pausedRunners < liveRunners() && !stopRequested) {
-        pauseLock.wait(100);
-      }
-      if (!stopRequested) {
+    synchronized (gate.lock()) {
+      if (state == State.RUNNING && gate.pauseAll(runners)) {
         state = State.PAUSED;
       }
     }
@@ -341,13 +330,11 @@ public final class MicroVm implements AutoCloseable {
 
   /** Resumes a paused VM. */
   public void resume() {
-    synchronized (pauseLock) {
-      if (state != State.PAUSED) {
-        return;
+    synchronized (gate.lock()) {
+      if (state == State.PAUSED) {
+        state = State.RUNNING;
+        gate.resumeAll();
       }
-      pauseRequested = false;
-      state = State.RUNNING;
-      pauseLock.notifyAll();
     }
   }
 
@@ -424,23 +411,10 @@ public final class MicroVm implements AutoCloseable {
     }
   }
 
-  private int liveRunners() {
-    int n = 0;
-    for (VcpuRunner r : runners) {
-      if (r.isAlive()) {
-        n++;
-      }
-    }
-    return n;
-  }
-
   /** Runs once, on the thread that ended the VM. */
   private void onEnded() {
     state = State.EXITED;
-    stopRequested = true;
-    synchronized (pauseLock) {
-      pauseLock.notifyAll();
-    }
+    gate.stopAll();
     runners.forEach(VcpuRunner::kick);
     parts.console.flush();
   }
@@ -459,27 +433,17 @@ public final class MicroVm implements AutoCloseable {
 
         @Override
         public void awaitUnpaused(VcpuRunner runner) throws InterruptedException {
-          synchronized (pauseLock) {
-            pausedRunners++;
-            pauseLock.notifyAll();
-            try {
-              while (pauseRequested && !stopRequested) {
-                pauseLock.wait();
-              }
-            } finally {
-              pausedRunners--;
-            }
-          }
+          gate.awaitUnpaused();
         }
 
         @Override
         public boolean stopRequested() {
-          return stopRequested;
+          return gate.stopRequested();
         }
 
         @Override
         public boolean pauseRequested() {
-          return pauseRequested;
+          return gate.pauseRequested();
         }
       };
 
