@@ -29,6 +29,10 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded VMM ({@link MicroVm}) behind {@link VmRuntime}: one MicroVm per VM, in this JVM.
@@ -40,7 +44,6 @@ import java.util.concurrent.CompletableFuture;
  * their rate limiters live.
  */
 public final class VmmRuntime implements VmRuntime {
-  private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
   // How often a running VM's counters reach its metrics (Prometheus scrapes every 15-60 s).
   private static final Duration METERS_INTERVAL = Duration.ofSeconds(5);
 
@@ -224,70 +227,59 @@ public final class VmmRuntime implements VmRuntime {
     return s.toString();
   }
 
+  /**
+   * Publishes every running VM's counters: one thread for all VMs of the JVM, not one per VM. A
+   * virtual thread, so it never keeps the JVM alive.
+   */
+  private static final ScheduledExecutorService METERS =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("hearth-vm-meters").factory());
+
   private static final class Running implements RunningVm {
     private final MicroVm vm;
     private final VmCountersPublisher meters;
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final CompletableFuture<Duration> booted = new CompletableFuture<>();
+    private final ScheduledFuture<?> publishing;
 
+    /** Follows the VMM's own futures; the only thread it makes is one at the exit, to close. */
     Running(MicroVm vm, VmCountersPublisher meters) {
       this.vm = vm;
       this.meters = meters;
-      Thread.ofVirtual().name("hearth-wait-" + vm.config().name()).start(this::waitForExit);
-      Thread.ofVirtual().name("hearth-boot-" + vm.config().name()).start(this::watchBootTimer);
-      Thread.ofVirtual().name("hearth-meters-" + vm.config().name()).start(this::publishCounters);
+      vm.booted().thenAccept(booted::complete);
+      this.publishing =
+          METERS.scheduleAtFixedRate(
+              this::publishCounters,
+              METERS_INTERVAL.toMillis(),
+              METERS_INTERVAL.toMillis(),
+              TimeUnit.MILLISECONDS);
+      // The future completes on a vCPU thread, which close() joins: close on a thread of its own.
+      vm.exited()
+          .whenCompleteAsync(
+              this::ended,
+              task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
     }
 
-    private void waitForExit() {
+    private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
+      publishing.cancel(false);
       try {
-        dev.hearth.vmm.vm.VmExit e = vm.waitForExit();
         vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
         // The last counts land before the agent hears of the exit and drops the VM's meters.
         meters.publish(vm.counters());
-        exit.complete(new VmExit(camel(e.reason()), e.message(), e.isClean()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        vm.close();
-        exit.complete(new VmExit("Stopped", "the agent stopped waiting for the VM", false));
-      } catch (RuntimeException e) {
-        vm.close();
-        exit.complete(new VmExit("VmmError", String.valueOf(e.getMessage()), false));
+      } catch (RuntimeException x) {
+        exit.complete(new VmExit("VmmError", String.valueOf(x.getMessage()), false));
+        return;
       }
+      exit.complete(
+          failure == null
+              ? new VmExit(camel(e.reason()), e.message(), e.isClean())
+              : new VmExit("VmmError", String.valueOf(failure.getMessage()), false));
     }
 
-    /** Publishes the VM's counters every few seconds while it runs (virtual thread). */
+    /** Publishes the VM's counters while it runs (every {@link #METERS_INTERVAL}). */
     private void publishCounters() {
-      try {
-        while (!exit.isDone()) {
-          Thread.sleep(METERS_INTERVAL);
-          if (!exit.isDone()) {
-            meters.publish(vm.counters());
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    /** The boot timer has no callback; poll it cheaply (virtual thread, growing interval). */
-    private void watchBootTimer() {
-      Duration wait = Duration.ofMillis(5);
-      try {
-        while (!exit.isDone()) {
-          Optional<Duration> t = vm.bootTime();
-          if (t.isPresent()) {
-            booted.complete(t.get());
-            return;
-          }
-          Thread.sleep(wait);
-          wait =
-              wait.multipliedBy(2).compareTo(BOOT_POLL_MAX) > 0
-                  ? BOOT_POLL_MAX
-                  : wait.multipliedBy(2);
-        }
-        vm.bootTime().ifPresent(booted::complete);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (!exit.isDone()) {
+        meters.publish(vm.counters());
       }
     }
 
@@ -326,7 +318,7 @@ public final class VmmRuntime implements VmRuntime {
     public void stop(Duration grace, String reason) {
       vm.stop();
       try {
-        exit.get(grace.toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        exit.get(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Exception e) {

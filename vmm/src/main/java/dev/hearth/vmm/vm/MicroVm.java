@@ -186,6 +186,20 @@ public final class MicroVm implements AutoCloseable {
     return parts.bootTimer().bootTime();
   }
 
+  /** Completes with the boot time when the guest signals it through the boot timer. */
+  public CompletableFuture<Duration> booted() {
+    return parts.bootTimer().booted();
+  }
+
+  /**
+   * Completes when the guest has ended, with how; its vCPU threads may still be leaving the guest
+   * then ({@link #close} waits for them). Callbacks run on the thread that ended it: hand blocking
+   * work to another.
+   */
+  public CompletableFuture<VmExit> exited() {
+    return exit.copy();
+  }
+
   /** The guest's memory, for devices. */
   public GuestMemory memory() {
     return parts.memory().memory();
