@@ -54,12 +54,11 @@ final class VmSupervisor {
   private final LaunchPreparer preparer;
   private RestartBackoff backoff;
   private VmPlan plan;
+  // The generation last applied (-1: none yet), beside the state it was applied in.
   private long generation = -1;
-  private RunningVm running;
-  private long runId;
-  private boolean waitingToRestart;
-  private boolean terminal;
-  private boolean gone;
+  private SupervisorState state = SupervisorState.IDLE;
+  // Numbers runs: a boot time counts only for the latest run, unless we stopped it.
+  private long run;
   private MicroVM lastSeen;
 
   VmSupervisor(
@@ -89,7 +88,7 @@ final class VmSupervisor {
         && s.getObservedGeneration() != null
         && s.getObservedGeneration() == gen) {
       // Finished before the agent restarted: stays finished until its spec changes.
-      terminal = true;
+      state = SupervisorState.FINISHED;
       generation = gen;
     }
   }
@@ -99,12 +98,25 @@ final class VmSupervisor {
   }
 
   boolean isRunning() {
-    return running != null;
+    return state instanceof SupervisorState.Running;
+  }
+
+  SupervisorState state() {
+    return state;
+  }
+
+  /** The one way the state changes. */
+  private void moveTo(SupervisorState next) {
+    if (!state.allows(next)) {
+      throw new IllegalStateException(
+          namespace + "/" + name + ": no move from " + state + " to " + next);
+    }
+    state = next;
   }
 
   /** Brings the VM in line with {@code vm}, the latest version from the informer cache. */
   void sync(MicroVM vm) {
-    if (gone) {
+    if (state instanceof SupervisorState.Gone) {
       return;
     }
     lastSeen = vm;
@@ -113,11 +125,12 @@ final class VmSupervisor {
       return;
     }
     long gen = generationOf(vm);
-    if (gen == generation && (running != null || waitingToRestart || terminal)) {
+    if (gen == generation && state.settled()) {
       return;
     }
+    // A new restart policy takes effect once no run or back-off of the old one is under way.
     backoff =
-        running == null && !waitingToRestart
+        state instanceof SupervisorState.Idle || state instanceof SupervisorState.Finished
             ? new RestartBackoff(
                 vm.getSpec().restartPolicyOrDefault(),
                 ctx.backoff(),
@@ -130,20 +143,19 @@ final class VmSupervisor {
     } catch (SpecRejectedException e) {
       stopRunning("spec rejected");
       generation = gen;
-      terminal = true;
-      waitingToRestart = false;
+      moveTo(SupervisorState.FINISHED);
       fail(vm, e.reason(), e.getMessage(), false);
       return;
     }
-    if (running != null && !next.needsRestartFrom(plan)) {
-      running.updateLimits(next.limits());
+    if (state instanceof SupervisorState.Running r && !next.needsRestartFrom(plan)) {
+      r.vm().updateLimits(next.limits());
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
       events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
       return;
     }
-    if (running != null) {
+    if (state instanceof SupervisorState.Running) {
       events.normal(vm, "SpecChanged", "restarting the VM to apply a spec change");
       patch(
           s ->
@@ -155,12 +167,12 @@ final class VmSupervisor {
                       "restarting to apply generation " + gen)));
       stopRunning("spec changed");
     }
-    waitingToRestart = false;
-    terminal = false;
+    moveTo(SupervisorState.IDLE);
     generation = gen;
     start(vm, next);
   }
 
+  /** From Idle: prepares and boots; ends Running, or BackingOff or Finished when set-up fails. */
   private void start(MicroVM vm, VmPlan next) {
     plan = next;
     long gen = generation;
@@ -199,8 +211,8 @@ final class VmSupervisor {
       setUpFailed(vm, e.reason(), e.getMessage());
       return;
     }
-    running = vmHandle;
-    long id = ++runId;
+    long id = ++run;
+    moveTo(new SupervisorState.Running(vmHandle, id));
     backoff.started();
     String started = ctx.clock().instant().toString();
     List<NetworkInterfaceStatus> nics =
@@ -225,7 +237,7 @@ final class VmSupervisor {
   }
 
   private void booted(long id, Duration d) {
-    if (id != runId) {
+    if (id != run) {
       return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
@@ -234,10 +246,9 @@ final class VmSupervisor {
   }
 
   private void exited(long id, VmExit exit) {
-    if (id != runId || running == null) {
+    if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
       return; // a VM we stopped ourselves
     }
-    running = null;
     MicroVM vm = lastSeen;
     String what =
         "guest exited: "
@@ -250,7 +261,7 @@ final class VmSupervisor {
     }
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         setPhase(MicroVMPhase.Starting);
         patch(
             s -> {
@@ -267,7 +278,7 @@ final class VmSupervisor {
         loop.schedule(r.delay(), () -> startAgain(true));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         releaseRuntimeResources();
         setPhase(stop.phase());
         patch(
@@ -283,15 +294,15 @@ final class VmSupervisor {
 
   /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */
   private void startAgain(boolean countsAsRestart) {
-    if (gone || !waitingToRestart) {
-      return;
+    if (!(state instanceof SupervisorState.BackingOff)) {
+      return; // deleted, or a newer spec started it meanwhile
     }
     MicroVM latest = lookup();
     if (latest == null) {
       return;
     }
     lastSeen = latest;
-    waitingToRestart = false;
+    moveTo(SupervisorState.IDLE);
     if (countsAsRestart) {
       backoff.restarting();
     }
@@ -299,7 +310,7 @@ final class VmSupervisor {
     try {
       start(latest, mapper.map(latest.getSpec()));
     } catch (SpecRejectedException e) {
-      terminal = true;
+      moveTo(SupervisorState.FINISHED);
       fail(latest, e.reason(), e.getMessage(), false);
     }
   }
@@ -308,7 +319,7 @@ final class VmSupervisor {
   private void setUpFailed(MicroVM vm, String reason, String message) {
     switch (backoff.exited(false)) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         patch(
             s -> {
               s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
@@ -322,7 +333,7 @@ final class VmSupervisor {
         loop.schedule(r.delay(), () -> startAgain(false));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         fail(vm, reason, message, true);
       }
     }
@@ -347,9 +358,8 @@ final class VmSupervisor {
 
   /** The VM is being deleted (or is already gone): stop it, free everything, drop the finalizer. */
   void delete(boolean removeFinalizer) {
-    gone = true;
-    waitingToRestart = false;
     stopRunning("deleted");
+    moveTo(SupervisorState.GONE);
     releaseRuntimeResources();
     deleteTree(ctx.vmDir(uid));
     ctx.consoles().remove(namespace, name);
@@ -362,7 +372,7 @@ final class VmSupervisor {
 
   /** The agent is stopping: stop the guest, keep its address and disk for the next start. */
   void shutdown(String why) {
-    if (running == null || gone) {
+    if (!(state instanceof SupervisorState.Running)) {
       return;
     }
     stopRunning(why);
@@ -376,11 +386,10 @@ final class VmSupervisor {
   }
 
   private void stopRunning(String why) {
-    if (running != null) {
-      RunningVm r = running;
-      running = null;
-      runId++;
-      r.stop(ctx.stopGrace(), why);
+    if (state instanceof SupervisorState.Running r) {
+      moveTo(SupervisorState.IDLE);
+      run++;
+      r.vm().stop(ctx.stopGrace(), why);
       events.normal(lastSeen, "Stopped", "stopped the VM: " + why);
     }
   }

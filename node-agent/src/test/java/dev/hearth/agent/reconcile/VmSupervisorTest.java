@@ -178,9 +178,10 @@ class VmSupervisorTest {
   void startsReportsBootAndIgnoresAnUnchangedSpec() {
     MicroVM vm = create(RestartPolicy.Always);
     VmSupervisor sup = supervisor(vm);
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Idle.class);
     sup.sync(vm);
 
-    assertThat(sup.isRunning()).isTrue();
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
     assertThat(runtime.started).hasSize(1);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
     assertThat(status().getObservedGeneration()).isEqualTo(vm.getMetadata().getGeneration());
@@ -216,8 +217,10 @@ class VmSupervisorTest {
     assertThat(runtime.last().launch.vcpus()).isEqualTo(2);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
     assertThat(condition(HearthApi.Conditions.RESTARTING).getStatus()).isEqualTo("False");
-    // The stopped run's exit is no guest exit: nothing restarts, nothing changes.
+    // The stopped run's exit is no guest exit, its boot time no boot: nothing changes.
+    first.booted.complete(Duration.ofMillis(5));
     runSubmitted();
+    assertThat(status().getBootTimeMillis()).isNull();
     assertThat(runtime.started).hasSize(2);
     assertThat(sup.isRunning()).isTrue();
   }
@@ -230,7 +233,7 @@ class VmSupervisorTest {
 
     runtime.last().guestExits("Shutdown", true);
     runSubmitted();
-    assertThat(sup.isRunning()).isFalse();
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Starting);
     assertThat(status().getExit().getReason()).isEqualTo("Shutdown");
     assertThat(condition(HearthApi.Conditions.RESTARTING).getReason()).isEqualTo("BackOff");
@@ -240,6 +243,7 @@ class VmSupervisorTest {
     assertThat(runtime.started).hasSize(1);
 
     scheduled.poll().run();
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
     assertThat(runtime.started).hasSize(2);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
     assertThat(status().getRestartCount()).isEqualTo(1);
@@ -253,6 +257,7 @@ class VmSupervisorTest {
 
     runtime.last().guestExits("InternalError", false);
     runSubmitted();
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
     assertThat(status().getNetwork()).isNullOrEmpty();
     assertThat(network.taps).isEmpty();
@@ -264,6 +269,7 @@ class VmSupervisorTest {
     // A supervisor made after an agent restart sees the same: finished at this generation.
     MicroVM seen = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
     VmSupervisor after = supervisor(seen);
+    assertThat(after.state()).isEqualTo(SupervisorState.FINISHED);
     after.sync(seen);
     assertThat(runtime.started).hasSize(1);
 
@@ -283,6 +289,7 @@ class VmSupervisorTest {
     MicroVM bad = edit(s -> s.setVcpus(9)); // beyond the fake runtime's 8
     sup.sync(bad);
     assertThat(first.stopReason).isEqualTo("spec rejected");
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
     assertThat(status().getObservedGeneration()).isEqualTo(bad.getMetadata().getGeneration());
     assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("UnsupportedSpec");
@@ -297,7 +304,7 @@ class VmSupervisorTest {
     VmSupervisor sup = supervisor(vm);
     runtime.failNextStart = new VmStartException("KvmUnavailable", "no /dev/kvm", null);
     sup.sync(vm);
-    assertThat(sup.isRunning()).isFalse();
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
     assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("KvmUnavailable");
     assertThat(condition(HearthApi.Conditions.RESTARTING).getReason()).isEqualTo("BackOff");
     scheduled.poll().run();
@@ -315,6 +322,7 @@ class VmSupervisorTest {
     sup.sync(never);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
     assertThat(status().getExit().getReason()).isEqualTo("KvmUnavailable");
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
     assertThat(scheduled).isEmpty();
   }
 
@@ -326,6 +334,7 @@ class VmSupervisorTest {
     String tap = network.taps.iterator().next();
 
     sup.shutdown("agent stopping");
+    assertThat(sup.state()).isEqualTo(SupervisorState.IDLE);
     assertThat(runtime.last().stopReason).isEqualTo("agent stopping");
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Scheduled);
     assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("AgentShutdown");
@@ -335,6 +344,7 @@ class VmSupervisorTest {
     next.sync(vm);
     assertThat(runtime.started).hasSize(2);
     next.delete(true);
+    assertThat(next.state()).isEqualTo(SupervisorState.GONE);
     assertThat(runtime.last().stopReason).isEqualTo("deleted");
     assertThat(network.taps).isEmpty();
     assertThat(ctx.vmDir(vm.getMetadata().getUid())).doesNotExist();
