@@ -152,18 +152,18 @@ final class VmSupervisor {
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
-      events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
+      events.normal(vm, HearthApi.Reasons.LIMITS_UPDATED, "rate limits applied to the running VM");
       return;
     }
     if (state instanceof SupervisorState.Running) {
-      events.normal(vm, "SpecChanged", "restarting the VM to apply a spec change");
+      events.normal(vm, HearthApi.Reasons.SPEC_CHANGED, "restarting the VM to apply a spec change");
       patch(
           s ->
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "SpecChanged",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.SPEC_CHANGED,
                       "restarting to apply generation " + gen)));
       stopRunning("spec changed");
     }
@@ -184,8 +184,8 @@ final class VmSupervisor {
           s.putCondition(
               condition(
                   HearthApi.Conditions.READY,
-                  "False",
-                  "Starting",
+                  HearthApi.Conditions.FALSE,
+                  HearthApi.Reasons.STARTING,
                   "fetching images, wiring the network, booting"));
         });
     LaunchPreparer.Prepared prepared;
@@ -226,12 +226,21 @@ final class VmSupervisor {
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
           s.putCondition(
-              condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs"));
+              condition(
+                  HearthApi.Conditions.READY,
+                  HearthApi.Conditions.TRUE,
+                  HearthApi.Reasons.RUNNING,
+                  "the guest runs"));
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
-            s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
+            s.putCondition(
+                condition(
+                    HearthApi.Conditions.RESTARTING,
+                    HearthApi.Conditions.FALSE,
+                    HearthApi.Reasons.STARTED,
+                    ""));
           }
         });
-    events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
+    events.normal(vm, HearthApi.Reasons.STARTED, "started the VM on node " + ctx.nodeName());
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
   }
@@ -241,7 +250,8 @@ final class VmSupervisor {
       return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
-    events.normal(lastSeen, "Booted", "the guest booted in " + d.toMillis() + " ms");
+    events.normal(
+        lastSeen, HearthApi.Reasons.BOOTED, "the guest booted in " + d.toMillis() + " ms");
     patch(s -> s.setBootTimeMillis(d.toMillis()));
   }
 
@@ -255,9 +265,9 @@ final class VmSupervisor {
             + exit.reason()
             + (exit.message().isEmpty() ? "" : " (" + exit.message() + ")");
     if (exit.success()) {
-      events.normal(vm, "GuestExited", what);
+      events.normal(vm, HearthApi.Reasons.GUEST_EXITED, what);
     } else {
-      events.warning(vm, "GuestFailed", what);
+      events.warning(vm, HearthApi.Reasons.GUEST_FAILED, what);
     }
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
@@ -267,12 +277,14 @@ final class VmSupervisor {
             s -> {
               s.setPhase(MicroVMPhase.Starting);
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.BACK_OFF,
                       what + "; restarting in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(true));
@@ -286,7 +298,9 @@ final class VmSupervisor {
               s.setPhase(stop.phase());
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
               s.setNetwork(List.of());
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
             });
       }
     }
@@ -322,12 +336,14 @@ final class VmSupervisor {
         moveTo(SupervisorState.BACKING_OFF);
         patch(
             s -> {
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.BACK_OFF,
                       "retrying in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(false));
@@ -352,7 +368,8 @@ final class VmSupervisor {
           s.setObservedGeneration(gen);
           s.setNetwork(List.of());
           s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(reason, message));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+          s.putCondition(
+              condition(HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
         });
   }
 
@@ -380,8 +397,13 @@ final class VmSupervisor {
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Scheduled);
-          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus("AgentShutdown", why));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", "AgentShutdown", why));
+          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
+          s.putCondition(
+              condition(
+                  HearthApi.Conditions.READY,
+                  HearthApi.Conditions.FALSE,
+                  HearthApi.Reasons.AGENT_SHUTDOWN,
+                  why));
         });
   }
 
@@ -390,7 +412,7 @@ final class VmSupervisor {
       moveTo(SupervisorState.IDLE);
       run++;
       r.vm().stop(ctx.stopGrace(), why);
-      events.normal(lastSeen, "Stopped", "stopped the VM: " + why);
+      events.normal(lastSeen, HearthApi.Reasons.STOPPED, "stopped the VM: " + why);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.hearth.agent.runtime;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
@@ -12,6 +13,7 @@ import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimitException;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
@@ -134,18 +136,13 @@ public final class VmmRuntime implements VmRuntime {
     return devices;
   }
 
-  /**
-   * The launch's limit for the VMM limiter {@code limiterId} ({@code <nic>.rx}, {@code <nic>.tx},
-   * or a drive's id); null for none.
-   */
-  static VmLaunch.RateLimit limitFor(String limiterId, VmLaunch.Limits limits) {
-    if (limiterId.endsWith(".rx")) {
-      return limits.rx().get(limiterId.substring(0, limiterId.length() - 3));
-    }
-    if (limiterId.endsWith(".tx")) {
-      return limits.tx().get(limiterId.substring(0, limiterId.length() - 3));
-    }
-    return limits.disks().get(limiterId);
+  /** The launch's limit for the VMM limiter {@code id}; null for none. */
+  static VmLaunch.RateLimit limitFor(LimiterId id, VmLaunch.Limits limits) {
+    return switch (id.traffic()) {
+      case RX -> limits.rx().get(id.device());
+      case TX -> limits.tx().get(id.device());
+      case ALL -> limits.disks().get(id.device());
+    };
   }
 
   /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
@@ -185,29 +182,32 @@ public final class VmmRuntime implements VmRuntime {
     try {
       config = config(launch);
     } catch (ConfigException | RateLimitException e) {
-      throw new VmStartException("InvalidVmConfig", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.INVALID_VM_CONFIG, e.getMessage(), e);
     } catch (IOException e) {
       throw new VmStartException(
-          "VmCreateFailed", "cannot make the vsock directory " + vsockDir + ": " + e, e);
+          HearthApi.Reasons.VM_CREATE_FAILED,
+          "cannot make the vsock directory " + vsockDir + ": " + e,
+          e);
     }
     MicroVm vm;
     try {
       vm = MicroVm.create(config, launch.console());
     } catch (KvmException e) {
-      throw new VmStartException("KvmUnavailable", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.KVM_UNAVAILABLE, e.getMessage(), e);
     } catch (LoaderException e) {
-      throw new VmStartException("KernelLoadFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.KERNEL_LOAD_FAILED, e.getMessage(), e);
     } catch (VmException e) {
-      throw new VmStartException("VmCreateFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
     } catch (RuntimeException e) {
       // The VMM released what it had made; the VM fails instead of staying Starting.
-      throw new VmStartException("VmCreateFailed", String.valueOf(e.getMessage()), e);
+      throw new VmStartException(
+          HearthApi.Reasons.VM_CREATE_FAILED, String.valueOf(e.getMessage()), e);
     }
     try {
       vm.start();
     } catch (RuntimeException e) {
       vm.close();
-      throw new VmStartException("VmStartFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.VM_START_FAILED, e.getMessage(), e);
     }
     return new Running(vm, new VmCountersPublisher(launch.meters()));
   }
@@ -267,13 +267,15 @@ public final class VmmRuntime implements VmRuntime {
         // The last counts land before the agent hears of the exit and drops the VM's meters.
         meters.publish(vm.counters());
       } catch (RuntimeException x) {
-        exit.complete(new VmExit("VmmError", String.valueOf(x.getMessage()), false));
+        exit.complete(
+            new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
         return;
       }
       exit.complete(
           failure == null
               ? new VmExit(camel(e.reason()), e.message(), e.isClean())
-              : new VmExit("VmmError", String.valueOf(failure.getMessage()), false));
+              : new VmExit(
+                  HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
     }
 
     /** Publishes the VM's counters while it runs (every {@link #METERS_INTERVAL}). */
@@ -300,7 +302,7 @@ public final class VmmRuntime implements VmRuntime {
      */
     @Override
     public void updateLimits(VmLaunch.Limits limits) {
-      for (String id : vm.rateLimiterIds()) {
+      for (LimiterId id : vm.rateLimiterIds()) {
         try {
           RateLimiterConfig c = limiter(limitFor(id, limits));
           vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
