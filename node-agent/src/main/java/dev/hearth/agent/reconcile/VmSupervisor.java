@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -17,13 +18,10 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,10 +81,7 @@ final class VmSupervisor {
             vm.getSpec().restartPolicyOrDefault(), ctx.backoff(), ctx.clock(), restarts);
     MicroVMStatus s = vm.getStatus();
     long gen = generationOf(vm);
-    if (s != null
-        && (s.getPhase() == MicroVMPhase.Succeeded || s.getPhase() == MicroVMPhase.Failed)
-        && s.getObservedGeneration() != null
-        && s.getObservedGeneration() == gen) {
+    if (vm.finished() && s.getObservedGeneration() != null && s.getObservedGeneration() == gen) {
       // Finished before the agent restarted: stays finished until its spec changes.
       state = SupervisorState.FINISHED;
       generation = gen;
@@ -449,13 +444,8 @@ final class VmSupervisor {
   }
 
   private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      PrivateFiles.deleteTree(dir);
     } catch (IOException e) {
       LOG.warn("cannot delete {}: {}", dir, e.toString());
     }

@@ -168,11 +168,14 @@ public final class VmmRuntime implements VmRuntime {
    */
   public VmConfig config(VmLaunch launch) throws IOException {
     String cmdline = (launch.cmdline() + " " + launch.extraCmdline()).strip();
-    return VmConfig.of(
+    // The launch's console stream keeps the output (the agent's console buffer, hearth run's
+    // terminal): the VMM keeps none, so that no console is held twice.
+    return new VmConfig(
             vmmName(launch.id()),
             launch.vcpus(),
             launch.memoryMiB(),
-            new BootSource(launch.kernel(), launch.initrd(), cmdline))
+            new BootSource(launch.kernel(), launch.initrd(), cmdline),
+            VmConfig.NO_CONSOLE_BUFFER)
         .withDevices(devices(launch));
   }
 

@@ -93,6 +93,17 @@ class LegacyDevicesTest {
   }
 
   @Test
+  void aConsoleWithoutARingOnlyWritesItsSink() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ConsoleOutput c = new ConsoleOutput(0, out);
+    c.write((byte) 'a');
+    c.write((byte) '\n');
+    assertThat(out.toString()).isEqualTo("a\n");
+    assertThat(c.totalBytes()).isEqualTo(2);
+    assertThat(c.snapshot()).isEmpty();
+  }
+
+  @Test
   void aFailingSinkIsDroppedWithoutLosingTheRingBuffer() {
     ConsoleOutput c =
         new ConsoleOutput(
