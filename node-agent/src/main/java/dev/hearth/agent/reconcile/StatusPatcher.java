@@ -1,6 +1,5 @@
 package dev.hearth.agent.reconcile;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hearth.api.client.MetadataPatches;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -9,7 +8,6 @@ import dev.hearth.api.v1alpha1.MicroVMStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -39,8 +37,6 @@ public final class StatusPatcher {
   private final KubernetesClient client;
   private final StatusApply apply;
 
-  private final ObjectMapper json = Serialization.jsonMapper();
-
   public StatusPatcher(KubernetesClient client) {
     this.client = client;
     this.apply = new StatusApply(client, StatusApply.AGENT);
@@ -59,7 +55,9 @@ public final class StatusPatcher {
     MicroVMStatus status =
         current.getStatus() == null
             ? new MicroVMStatus()
-            : json.convertValue(current.getStatus(), MicroVMStatus.class);
+            : client
+                .getKubernetesSerialization()
+                .convertValue(current.getStatus(), MicroVMStatus.class);
     change.accept(status);
     try {
       return Optional.of(apply.apply(current, status, AGENT_FIELDS, false));

@@ -24,6 +24,8 @@ import java.lang.invoke.VarHandle;
  * firstVariadicArg(2)}), and an ioctl that takes no argument still gets an explicit {@code 0L},
  * since glibc otherwise forwards whatever is in the register.
  */
+// The one class that links libc: its restricted calls are what native access is enabled for.
+@SuppressWarnings("restricted")
 public final class LibC {
   public static final int O_RDWR = 2;
   public static final int O_CLOEXEC = 0x80000;

@@ -228,7 +228,7 @@ class VirtioDevicesKvmIT {
   void vmsWithEveryDeviceLeaveNoFdThreadTapOrSocketBehind() throws Exception {
     String tapName = "hrd" + ProcessHandle.current().pid() % 100000;
     Path disk = disk();
-    try (HostTap tap = HostTap.create(tapName, ETHERTYPE)) {
+    try (HostTap _ = HostTap.create(tapName, ETHERTYPE)) {
       cycleAllDevices(tapName, disk, 0); // warm up: classes loaded, handlers installed
       long fds = count("/proc/self/fd");
       long threads = count("/proc/self/task");
