@@ -1,19 +1,18 @@
 #!/bin/sh
-# Runs the snapshot/restore benchmark (not part of `verify`) on this host's KVM: builds vmm and its
-# test guests, compiles SnapshotBench against them, and prints, per guest memory size, suspend and
-# restore latencies and the time to the first guest exit after a restore against a cold boot of the
-# same tiny guest (as a ratio), and guest memory resident after restore against before suspend.
+# Runs the snapshot/restore benchmark (not part of `verify`) on this host's KVM: builds vmm, its
+# test classes (where the bench lives, so that every build compiles it) and its test guests, and
+# prints, per guest memory size, suspend and restore latencies and the time to the first guest exit
+# after a restore against a cold boot of the same tiny guest (as a ratio), and guest memory resident
+# after restore against before suspend.
 #   vmm/src/bench/run-snapshot-bench.sh [samples] [memory MiB...]
 # Without a /dev/kvm here (or with HEARTH_BENCH_NESTED=1) it runs inside the nested-KVM harness.
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$root/.mvn/find-jdk.sh"
 cd "$root"
-./mvnw -q -o -pl vmm -DskipTests -Dspotless.check.skip=true package
-make -s -C vmm/src/test/guests OUT="$root/vmm/target/guests"
-out="$root/vmm/target/bench-classes"
-mkdir -p "$out"
-"$JAVA_HOME/bin/javac" -d "$out" -cp vmm/target/classes vmm/src/bench/java/dev/hearth/vmm/bench/SnapshotBench.java
+./mvnw -q -o -pl vmm -Dspotless.check.skip=true test-compile
+make -s -C vmm/guest/tiny OUT="$root/vmm/target/guests"
+out="$root/vmm/target/test-classes"
 samples=${1:-20}
 [ $# -gt 0 ] && shift
 echo "host: $(nproc) CPUs, $(uptime | sed 's/.*\(load average\)/\1/')"

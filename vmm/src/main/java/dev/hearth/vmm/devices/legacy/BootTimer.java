@@ -4,6 +4,7 @@ import dev.hearth.vmm.devices.bus.BusDevice;
 import dev.hearth.vmm.snapshot.Snapshottable;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -20,6 +21,7 @@ public final class BootTimer implements BusDevice, Snapshottable<BootTimerState>
   private final Consumer<Duration> onBoot;
   private volatile long startNanos;
   private volatile Duration bootTime;
+  private final CompletableFuture<Duration> booted = new CompletableFuture<>();
 
   /** A timer reading {@code nanoClock} that tells {@code onBoot} the boot time, once. */
   public BootTimer(LongSupplier nanoClock, Consumer<Duration> onBoot) {
@@ -36,6 +38,11 @@ public final class BootTimer implements BusDevice, Snapshottable<BootTimerState>
   /** The boot time, once the guest has signalled it. */
   public Optional<Duration> bootTime() {
     return Optional.ofNullable(bootTime);
+  }
+
+  /** Completes with the boot time when the guest signals it (never, if it does not). */
+  public CompletableFuture<Duration> booted() {
+    return booted.copy();
   }
 
   @Override
@@ -68,6 +75,7 @@ public final class BootTimer implements BusDevice, Snapshottable<BootTimerState>
       d = Duration.ofNanos(nanoClock.getAsLong() - startNanos);
       bootTime = d;
     }
+    booted.complete(d);
     onBoot.accept(d);
   }
 }
