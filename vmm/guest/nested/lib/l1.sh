@@ -14,12 +14,15 @@ HEARTH_LOG_TAG=nested
 # payload/cmp for ether/arp/ip saddr), nft_meta_bridge (a bridge-family rule's meta expression,
 # iifname or the protocol test behind `ip saddr`, is looked up as nft-expr-7-meta first and fails
 # with ENOENT without it), the ip nat chain type and masquerade for egress NAT (nf_nat,
-# nf_conntrack and defrag come as dependencies), nft_nat and nft_ct for rules that name them.
+# nf_conntrack and defrag come as dependencies), nft_nat and nft_ct for rules that name them,
+# nft_fib_inet for the inet table's `fib daddr type local` (the node's own addresses), and veth
+# for the tests that give a node an uplink to an "outside" namespace (GuestIsolationKvmIT).
 WANTED_MODULES=(
   "kvm_amd nested=1"
   "virtio_mmio" "virtio_blk" "overlay"
   "tun" "vhost_net" "vhost_vsock" "bridge" "virtio_net"
   "nf_tables" "nft_meta_bridge" "nft_chain_nat" "nft_masq" "nft_nat" "nft_ct"
+  "nft_fib_inet" "veth"
 )
 
 ensure_packages busybox-static cpio gcc libc6-dev gzip kmod

@@ -7,7 +7,6 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /**
  * A protocol and destination port (or range) that an egress rule opens, shaped like a Kubernetes
@@ -25,16 +24,14 @@ import java.util.Objects;
     value = "!has(self.endPort) || !has(self.port) || self.endPort >= self.port",
     message = "endPort must not be below port: the range is port to endPort, both included",
     fieldPath = ".endPort")
-public class EgressPort {
+public class EgressPort extends ApiValue {
   /** The highest port number. */
   public static final int MAX_PORT = 65535;
 
-  /** The transport protocol; TCP when absent. */
   @JsonPropertyDescription("The transport protocol, TCP or UDP (default TCP).")
   @Default("TCP")
   private EgressProtocol protocol = EgressProtocol.TCP;
 
-  /** The destination port, or the first of a range; every port of the protocol when absent. */
   @JsonPropertyDescription(
       "The destination port, 1 to 65535, or the first port of a range with endPort. Without it,"
           + " every port of the protocol.")
@@ -42,7 +39,6 @@ public class EgressPort {
   @Max(MAX_PORT)
   private Integer port;
 
-  /** The last port of the range that {@code port} starts, included. */
   @JsonPropertyDescription(
       "The last destination port of the range that port starts, included; at least port.")
   @Min(1)
@@ -83,18 +79,5 @@ public class EgressPort {
   /** The protocol with the schema default applied. */
   public EgressProtocol protocolOrDefault() {
     return protocol == null ? EgressProtocol.TCP : protocol;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof EgressPort p
-        && Objects.equals(protocol, p.protocol)
-        && Objects.equals(port, p.port)
-        && Objects.equals(endPort, p.endPort);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(protocol, port, endPort);
   }
 }

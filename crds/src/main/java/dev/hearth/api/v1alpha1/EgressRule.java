@@ -8,7 +8,6 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * One destination the guest may reach although the default policy blocks it: an IPv4 network and,
@@ -19,11 +18,10 @@ import java.util.Objects;
     "A destination the guest may reach although the default policy blocks it (the node's own"
         + " addresses, link-local addresses such as 169.254.169.254, the cluster's private"
         + " networks): an IPv4 network and, optionally, protocols and ports.")
-public class EgressRule {
+public class EgressRule extends ApiValue {
   /** The most ports one rule lists. */
   public static final int MAX_PORTS = 16;
 
-  /** The destination network, IPv4 CIDR. */
   @JsonPropertyDescription(
       "The destination: an IPv4 network in CIDR form, such as 10.96.0.10/32 or 192.168.0.0/16."
           + " It does not open other MicroVMs on the node's bridge (see allowSameNamespace).")
@@ -39,7 +37,6 @@ public class EgressRule {
               + " 10.96.0.0/12, not 10.96.0.1/12)")
   private String cidr;
 
-  /** Protocols and ports opened towards {@code cidr}; every protocol and port when empty. */
   @JsonPropertyDescription(
       "Protocols and destination ports opened towards cidr; when empty or absent, every protocol"
           + " and port. At most 16.")
@@ -67,17 +64,5 @@ public class EgressRule {
 
   public void setPorts(List<EgressPort> ports) {
     this.ports = ports;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof EgressRule r
-        && Objects.equals(cidr, r.cidr)
-        && Objects.equals(ports, r.ports);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(cidr, ports);
   }
 }

@@ -8,7 +8,6 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Who may open connections to the guest from outside its node's guest subnet (pods, nodes, other
@@ -20,11 +19,10 @@ import java.util.Objects;
     "Sources that may open connections to the guest from outside its node's guest subnet (pods,"
         + " nodes, other nodes' MicroVMs), which the default policy refuses: an IPv4 network and,"
         + " optionally, the guest's protocols and ports, as a NetworkPolicy ingress rule.")
-public class IngressRule {
+public class IngressRule extends ApiValue {
   /** The most ports one rule lists. */
   public static final int MAX_PORTS = 16;
 
-  /** The source network, IPv4 CIDR. */
   @JsonPropertyDescription(
       "The sources: an IPv4 network in CIDR form, such as the cluster's pod network"
           + " 10.244.0.0/16, or 0.0.0.0/0 for any. It does not open other MicroVMs on the node's"
@@ -41,7 +39,6 @@ public class IngressRule {
               + " 10.96.0.0/12, not 10.96.0.1/12)")
   private String cidr;
 
-  /** The guest's protocols and ports opened to {@code cidr}; every one when empty. */
   @JsonPropertyDescription(
       "The guest's protocols and ports opened to cidr; when empty or absent, every protocol and"
           + " port. At most 16.")
@@ -69,17 +66,5 @@ public class IngressRule {
 
   public void setPorts(List<EgressPort> ports) {
     this.ports = ports;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof IngressRule r
-        && Objects.equals(cidr, r.cidr)
-        && Objects.equals(ports, r.ports);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(cidr, ports);
   }
 }

@@ -25,7 +25,6 @@ import java.util.List;
             + " MicroVMNode to free it")
 public class MicroVMNodeSpec {
 
-  /** Taints on this node for MicroVMs, in addition to the core Node's taints. */
   @JsonPropertyDescription(
       "Taints that MicroVMs must tolerate to be placed here, in addition to those of the core"
           + " Node of the same name. At most 64.")
@@ -36,17 +35,10 @@ public class MicroVMNodeSpec {
       message = "taints must be unique by key and effect, as on a Node")
   private List<Taint> taints = new ArrayList<>();
 
-  /** Cordon: no new MicroVMs are placed here. */
   @JsonPropertyDescription(
       "When true no new MicroVMs are placed here (cordon); running ones stay. The core Node's spec.unschedulable has the same effect.")
   private Boolean unschedulable;
 
-  /**
-   * The node's guest subnet, allocated by the operator from its cluster range (as the node IPAM
-   * controller sets a Node's spec.podCIDR). An allocation is a decision, not an observation, so it
-   * lives in spec, where it survives a status reset; the operator owns the field by server-side
-   * apply and sets it once.
-   */
   @JsonPropertyDescription(
       "IPv4 subnet (CIDR, prefix /8 to /30) from which this node's VMs get their addresses. The"
           + " operator allocates it from its cluster range (chart value network.clusterCIDR), as"

@@ -7,7 +7,6 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * What a VM's interfaces may reach beyond the default policy. By default a guest reaches the
@@ -23,11 +22,10 @@ import java.util.Objects;
         + " not other namespaces' MicroVMs. A guest sends only from its own MAC and IPv4 address,"
         + " and no IPv6. Nothing outside the node's guest subnet opens connections to the guest"
         + " unless ingress lets it.")
-public class NetworkPolicySpec {
+public class NetworkPolicySpec extends ApiValue {
   /** The most egress rules one VM carries (each becomes nftables rules on its node). */
   public static final int MAX_EGRESS_RULES = 32;
 
-  /** Whether the VM and the other VMs of its namespace on its node reach each other. */
   @JsonPropertyDescription(
       "Whether this VM and the other MicroVMs of its namespace on the same node reach each other"
           + " on the node's bridge (default true). Both VMs must allow it. MicroVMs of other"
@@ -35,7 +33,6 @@ public class NetworkPolicySpec {
   @Default("true")
   private Boolean allowSameNamespace = true;
 
-  /** Destinations opened beyond the default policy. */
   @JsonPropertyDescription(
       "Destinations the guest may reach although the default policy blocks them, such as a"
           + " Service network, the cluster DNS or a private network. The outside is reachable"
@@ -43,7 +40,6 @@ public class NetworkPolicySpec {
   @Size(max = MAX_EGRESS_RULES)
   private List<EgressRule> egress = new ArrayList<>();
 
-  /** Sources opened to the guest beyond the default policy. */
   @JsonPropertyDescription(
       "Sources outside the node's guest subnet that may open connections to the guest: pods (a"
           + " Service in front of the VM needs the pod network here), nodes, other nodes'"
@@ -81,18 +77,5 @@ public class NetworkPolicySpec {
   /** {@code allowSameNamespace} with the schema default applied. */
   public boolean allowSameNamespaceOrDefault() {
     return allowSameNamespace == null || allowSameNamespace;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof NetworkPolicySpec n
-        && Objects.equals(allowSameNamespace, n.allowSameNamespace)
-        && Objects.equals(egress, n.egress)
-        && Objects.equals(ingress, n.ingress);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(allowSameNamespace, egress, ingress);
   }
 }

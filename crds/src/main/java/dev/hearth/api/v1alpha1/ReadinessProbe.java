@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /**
  * When a running VM counts as Ready, and so is an endpoint of the Services that select it: the node
@@ -22,13 +21,11 @@ import java.util.Objects;
             + " <= (has(self.periodSeconds) ? self.periodSeconds : 10)",
     message = "timeoutSeconds must not exceed periodSeconds: one check ends before the next",
     fieldPath = ".timeoutSeconds")
-public class ReadinessProbe {
-  /** The port to connect to. */
+public class ReadinessProbe extends ApiValue {
   @JsonPropertyDescription("The guest's TCP port that must accept a connection.")
   @Required
   private TcpSocketProbe tcpSocket;
 
-  /** Seconds after the guest starts before the first check. */
   @JsonPropertyDescription(
       "Seconds after the guest starts before the first check, 0 to 3600 (default 0).")
   @ValidationRule(
@@ -36,14 +33,12 @@ public class ReadinessProbe {
       message = "initialDelaySeconds must be from 0 to 3600")
   private Integer initialDelaySeconds;
 
-  /** Seconds between checks. */
   @JsonPropertyDescription("Seconds between two checks, 1 to 3600 (default 10).")
   @ValidationRule(
       value = "self >= 1 && self <= 3600",
       message = "periodSeconds must be from 1 to 3600")
   private Integer periodSeconds;
 
-  /** Seconds a connection attempt may take. */
   @JsonPropertyDescription(
       "Seconds a connection attempt may take before it counts as failed, 1 to 60 (default 1).")
   @ValidationRule(
@@ -51,7 +46,6 @@ public class ReadinessProbe {
       message = "timeoutSeconds must be from 1 to 60")
   private Integer timeoutSeconds;
 
-  /** Failed checks in a row that make a Ready VM unready. */
   @JsonPropertyDescription(
       "Failed checks in a row that make a Ready VM unready, 1 to 100 (default 3).")
   @ValidationRule(
@@ -59,7 +53,6 @@ public class ReadinessProbe {
       message = "failureThreshold must be from 1 to 100")
   private Integer failureThreshold;
 
-  /** Successful checks in a row that make an unready VM Ready. */
   @JsonPropertyDescription(
       "Successful checks in a row that make an unready VM Ready, 1 to 100 (default 1).")
   @ValidationRule(
@@ -119,27 +112,5 @@ public class ReadinessProbe {
 
   public void setSuccessThreshold(Integer successThreshold) {
     this.successThreshold = successThreshold;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ReadinessProbe p
-        && Objects.equals(tcpSocket, p.tcpSocket)
-        && Objects.equals(initialDelaySeconds, p.initialDelaySeconds)
-        && Objects.equals(periodSeconds, p.periodSeconds)
-        && Objects.equals(timeoutSeconds, p.timeoutSeconds)
-        && Objects.equals(failureThreshold, p.failureThreshold)
-        && Objects.equals(successThreshold, p.successThreshold);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(
-        tcpSocket,
-        initialDelaySeconds,
-        periodSeconds,
-        timeoutSeconds,
-        failureThreshold,
-        successThreshold);
   }
 }

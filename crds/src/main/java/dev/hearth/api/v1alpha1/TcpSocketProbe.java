@@ -5,15 +5,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /** A TCP port of the guest that must accept a connection, as a Pod probe's tcpSocket. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "A TCP port of the guest, on the VM's first network interface address, that must accept a"
         + " connection, as a Pod probe's tcpSocket.")
-public class TcpSocketProbe {
-  /** The guest's TCP port. */
+public class TcpSocketProbe extends ApiValue {
   @JsonPropertyDescription("The guest's TCP port, 1 to 65535.")
   @Required
   @ValidationRule(
@@ -33,15 +31,5 @@ public class TcpSocketProbe {
 
   public void setPort(Integer port) {
     this.port = port;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TcpSocketProbe t && Objects.equals(port, t.port);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hashCode(port);
   }
 }

@@ -113,6 +113,8 @@ class GuestIsolationKvmIT {
     host.run("ip", "link", "add", "hup0", "type", "veth", "peer", "name", "hout0");
     host.run("ip", "link", "set", "hup0", "netns", node.netnsFile().getFileName().toString());
     host.run("ip", "link", "set", "hout0", "netns", outsideNs);
+    // A fresh namespace's loopback is down; the node reaches its own addresses through it.
+    in.run("ip", "link", "set", "lo", "up");
     in.run("ip", "addr", "add", NODE_UPLINK + "/24", "dev", "hup0");
     in.run("ip", "link", "set", "hup0", "up");
     in.run("ip", "route", "add", METADATA + "/32", "via", OUTSIDE);
