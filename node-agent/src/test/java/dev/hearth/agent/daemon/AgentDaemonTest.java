@@ -203,6 +203,7 @@ class AgentDaemonTest {
                   TunTapFactory.inNamespace(netns),
                   new HostProbe(state, () -> Optional.of("no KVM here")))) {
         operator.join();
+        assertThat(get(daemon, "/readyz").statusCode()).isEqualTo(200);
         MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
         assertThat(registered.getStatus().getSubnet()).isEqualTo("10.91.4.0/24");
         assertThat(ns.run("ip", "-4", "addr", "show", "dev", "hearth0")).contains("10.91.4.1/24");

@@ -74,6 +74,7 @@ class TwoNodesTest {
       try (KubernetesClient agentClient = SharedApiServer.agentClient();
           AgentDaemon a = agent(nodeA, nsA, "10.92.1.0/24", "192.168.92.1", agentClient);
           AgentDaemon b = agent(nodeB, nsB, "10.92.2.0/24", "192.168.92.2", agentClient)) {
+        assertThat(a.httpPort()).isNotEqualTo(b.httpPort());
         CommandRunner inA = HostCommands.inNamespace(nsA);
         CommandRunner inB = HostCommands.inNamespace(nsB);
         await()

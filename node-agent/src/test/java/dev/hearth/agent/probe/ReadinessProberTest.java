@@ -38,8 +38,9 @@ class ReadinessProberTest {
     InetAddress loopback = InetAddress.getLoopbackAddress();
     ServerSocket server = new ServerSocket(0, 50, loopback);
     int port = server.getLocalPort();
-    try (var watch =
-        prober.watch(loopback, fast(port, 3, 2), (ready, m) -> changes.add(ready + ": " + m))) {
+    ReadinessProber.Watch watch =
+        prober.watch(loopback, fast(port, 3, 2), (ready, m) -> changes.add(ready + ": " + m));
+    try {
       await().atMost(10, TimeUnit.SECONDS).until(() -> changes.size() == 1);
       assertThat(changes.getFirst()).isEqualTo("true: TCP port " + port + " accepts connections");
       server.close();
@@ -49,15 +50,21 @@ class ReadinessProberTest {
       watch.close();
       Thread.sleep(300);
       assertThat(changes).as("nothing after close").hasSize(2);
+    } finally {
+      watch.close();
+      server.close();
     }
   }
 
   @Test
-  void anUnansweredConnectIsBoundedByTheTimeout() {
+  void anUnansweredConnectIsBoundedByTheTimeoutAndNotStackedUp() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
     ReadinessProber prober =
         new ReadinessProber(
             timers,
             (address, timeout) -> {
+              attempts.incrementAndGet();
               try {
                 Thread.sleep(timeout.toMillis());
               } catch (InterruptedException e) {
@@ -65,13 +72,18 @@ class ReadinessProberTest {
               }
               throw new java.net.SocketTimeoutException("connect timed out");
             });
-    // Ready never comes, and a hung attempt is not stacked up: one attempt in flight at a time.
-    try (var watch =
+    // Checks every 50 ms, each hanging for its 500 ms timeout: one attempt in flight at a time.
+    ReadinessProber.Watch watch =
         prober.watch(
             InetAddress.getLoopbackAddress(),
             fast(9, 1, 1),
-            (ready, m) -> changes.add(ready + ": " + m))) {
-      await().during(Duration.ofMillis(700)).atMost(2, TimeUnit.SECONDS).until(changes::isEmpty);
+            (ready, m) -> changes.add(ready + ": " + m));
+    try {
+      Thread.sleep(1200);
+      assertThat(attempts.get()).isBetween(2, 3);
+      assertThat(changes).as("never Ready").isEmpty();
+    } finally {
+      watch.close();
     }
   }
 
