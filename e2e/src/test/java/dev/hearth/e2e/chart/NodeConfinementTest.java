@@ -284,6 +284,25 @@ class NodeConfinementTest {
   }
 
   @Test
+  void anAgentCannotChooseItsOwnGuestSubnet() {
+    admin.resources(MicroVMNode.class).withName(nodeA).delete();
+    Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> admin.resources(MicroVMNode.class).withName(nodeA).get() == null);
+    MicroVMNode claim = new MicroVMNode();
+    claim.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(nodeA).build());
+    claim.setSpec(new dev.hearth.api.v1alpha1.MicroVMNodeSpec());
+    // Another node's VM addresses, were it let through.
+    claim.getSpec().setSubnet("10.213.9.0/24");
+    assertDenied(
+        () -> agentA.resource(claim).create(),
+        "may not set spec.subnet of its MicroVMNode: the operator allocates it");
+    claim.getSpec().setSubnet(null);
+    assertThat(agentA.resource(claim).create().getSpec().getSubnet()).isNull();
+  }
+
+  @Test
   void anAgentTokenWithoutANodeClaimWritesNothing() {
     String name = bound("unbound", nodeA);
     KubernetesClient unbound = track(plane.clientAs(release, release + "-agent"));
