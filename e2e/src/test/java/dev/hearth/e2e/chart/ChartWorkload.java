@@ -15,7 +15,8 @@ record ChartWorkload(String render, Container container, ChartedProgram program)
       Map.of(
           "spec.nodeName", "node-1",
           "metadata.namespace", Helm.NAMESPACE,
-          "metadata.name", "pod-1");
+          "metadata.name", "pod-1",
+          "status.hostIP", "192.0.2.10");
 
   static ChartWorkload operator(String render, Rendered chart) {
     return new ChartWorkload(render, chart.operatorContainer(), ChartedProgram.OPERATOR);

@@ -20,6 +20,8 @@ import java.time.Duration;
  *     --image-allow-private-networks} chooses public only or public and private; only tests choose
  *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
+ * @param advertiseAddress the node address clients reach the HTTPS server at (published in each
+ *     running VM's status.console); empty: the bound address, unless it is a wildcard
  */
 public record AgentSettings(
     String nodeName,
@@ -28,6 +30,7 @@ public record AgentSettings(
     Cidr subnet,
     String bridge,
     InetSocketAddress http,
+    String advertiseAddress,
     String leaseNamespace,
     int leaseDurationSeconds,
     NodeRegistration.Reservations reserved,
@@ -50,9 +53,24 @@ public record AgentSettings(
       throw new IllegalArgumentException(
           "bridge name '" + bridge + "' is not a 1-15 character interface name");
     }
+    if (!advertiseAddress.isEmpty() && !advertiseAddress.matches("[0-9A-Za-z.:-]{1,253}")) {
+      throw new IllegalArgumentException(
+          "advertise address '" + advertiseAddress + "' is not an IP address or host name");
+    }
     if (leaseDurationSeconds < 3) {
       throw new IllegalArgumentException(
           "lease duration " + leaseDurationSeconds + " s is below 3 s");
     }
+  }
+
+  /** The host of the console URL: the advertise address, else a specific bound address. */
+  public java.util.Optional<String> advertisedHost() {
+    if (!advertiseAddress.isEmpty()) {
+      return java.util.Optional.of(advertiseAddress);
+    }
+    if (http.getAddress() == null || http.getAddress().isAnyLocalAddress()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(http.getAddress().getHostAddress());
   }
 }

@@ -35,7 +35,8 @@ public final class StatusPatcher {
           "bootTimeMillis",
           "startTime",
           "restartCount",
-          "exit");
+          "exit",
+          "console");
 
   private static final PatchContext JSON_PATCH =
       new PatchContext.Builder()

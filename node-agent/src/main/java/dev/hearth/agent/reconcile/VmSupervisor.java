@@ -1,5 +1,6 @@
 package dev.hearth.agent.reconcile;
 
+import dev.hearth.agent.console.ConsoleBuffer;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.Attachment;
@@ -200,6 +201,7 @@ final class VmSupervisor {
       return;
     }
     running = vmHandle;
+    ctx.consoles().open(namespace, name).attachInput(vmHandle::offerConsoleInput);
     long id = ++runId;
     backoff.started();
     String started = ctx.clock().instant().toString();
@@ -210,6 +212,7 @@ final class VmSupervisor {
         s -> {
           s.setPhase(MicroVMPhase.Running);
           s.setStartTime(started);
+          s.setConsole(ctx.consoles().endpoint().orElse(null));
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
@@ -238,6 +241,7 @@ final class VmSupervisor {
       return; // a VM we stopped ourselves
     }
     running = null;
+    ctx.consoles().find(namespace, name).ifPresent(ConsoleBuffer::detachInput);
     MicroVM vm = lastSeen;
     String what =
         "guest exited: "
@@ -379,6 +383,7 @@ final class VmSupervisor {
     if (running != null) {
       RunningVm r = running;
       running = null;
+      ctx.consoles().find(namespace, name).ifPresent(ConsoleBuffer::detachInput);
       runId++;
       r.stop(ctx.stopGrace(), why);
       events.normal(lastSeen, "Stopped", "stopped the VM: " + why);

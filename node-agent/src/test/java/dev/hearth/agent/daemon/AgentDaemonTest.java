@@ -12,6 +12,8 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.tls.CertificatePin;
+import dev.hearth.api.v1alpha1.ConsoleEndpoint;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -41,7 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole agent (HTTP, real bridge/taps/nftables in a private network namespace, registration,
+ * The whole agent (HTTPS, real bridge/taps/nftables in a private network namespace, registration,
  * Lease, reconcile loop) against the real API server with the chart's agent token, and a fake VM
  * runtime.
  */
@@ -69,6 +71,7 @@ class AgentDaemonTest {
               Cidr.parse("10.90.0.0/24"),
               "hearth0",
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              "",
               SharedApiServer.leaseNamespace(),
               40,
               new NodeRegistration.Reservations(0, 256),
@@ -98,7 +101,6 @@ class AgentDaemonTest {
                 .withName(HearthApi.leaseName(node))
                 .get();
         assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(node);
-        assertThat(get(daemon, "/readyz").statusCode()).isEqualTo(200);
 
         MicroVM vm = new MicroVM();
         vm.setMetadata(
@@ -125,9 +127,24 @@ class AgentDaemonTest {
                 .getFirst()
                 .getTap();
         assertThat(ns.run("ip", "-d", "link", "show", "dev", tap)).contains("master hearth0");
-        assertThat(get(daemon, "/vms/" + id + "/vm/console").body())
+        // The running VM's status says where its console is served and which certificate the
+        // server there presents: a client pinning it gets the agent's answer.
+        ConsoleEndpoint console =
+            client
+                .resources(MicroVM.class)
+                .inNamespace(id)
+                .withName("vm")
+                .get()
+                .getStatus()
+                .getConsole();
+        assertThat(console.getUrl()).isEqualTo("https://127.0.0.1:" + daemon.httpPort());
+        assertThat(get(console, "/readyz").statusCode()).isEqualTo(200);
+        assertThat(get(console, "/vms/" + id + "/vm/console").statusCode()).isEqualTo(401);
+        assertThat(daemon.context().consoles().find(id, "vm").orElseThrow().tail().data())
+            .asString()
             .isEqualTo("booting " + id + "/vm\n");
-        assertThat(get(daemon, "/metrics").body()).contains("hearth_vms{phase=\"Running\"} 1.0");
+        assertThat(daemon.context().metrics().scrape())
+            .contains("hearth_vms{phase=\"Running\"} 1.0");
 
         daemon.stop("the node agent received SIGTERM");
         assertThat(runtime.running()).isZero();
@@ -148,11 +165,14 @@ class AgentDaemonTest {
     return vm.getStatus() == null ? null : vm.getStatus().getPhase();
   }
 
-  private static HttpResponse<String> get(AgentDaemon daemon, String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.httpPort() + path))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> get(ConsoleEndpoint at, String path) throws Exception {
+    try (HttpClient c =
+        HttpClient.newBuilder()
+            .sslContext(new CertificatePin(at.getCertificateSha256()).clientContext())
+            .build()) {
+      return c.send(
+          HttpRequest.newBuilder(URI.create(at.getUrl() + path)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
   }
 }
