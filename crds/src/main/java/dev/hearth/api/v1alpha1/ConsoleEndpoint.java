@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
-import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
 /**
@@ -23,9 +22,6 @@ public class ConsoleEndpoint {
       "The node agent's base URL, https://<node address>:<port>; the console is at"
           + " /vms/<namespace>/<name>/console below it.")
   @Size(max = 128)
-  @ValidationRule(
-      value = "self.startsWith('https://')",
-      message = "console url must be an https:// URL")
   private String url;
 
   /** SHA-256 of the agent's serving certificate (DER), lower-case hex. */

@@ -152,6 +152,16 @@ public final class ConsoleTenants implements AutoCloseable {
     SharedApiServer.deleteNamespace(nsB);
   }
 
+  /**
+   * A new ServiceAccount {@code sa} of {@code ns} holding the chart's console ClusterRole in {@code
+   * ns} (a RoleBinding, as a namespace admin grants it); returns a token of it.
+   */
+  public static String consoleTenant(String ns, String sa) {
+    KubernetesClient admin = SharedApiServer.client();
+    ClusterRole console = chartRole(admin, SharedApiServer.leaseNamespace(), "-console");
+    return tenant(admin, ns, sa, console.getMetadata().getName());
+  }
+
   private static ClusterRole chartRole(KubernetesClient admin, String release, String suffix) {
     return admin
         .rbac()
