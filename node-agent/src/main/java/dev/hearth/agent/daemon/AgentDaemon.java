@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class AgentDaemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
 
+  /**
+   * How often the fence's deadline is checked: the VMs stop at most this long after the lease
+   * duration has passed without a renewal (plus the time they take to stop).
+   */
+  public static final Duration FENCE_CHECK = Duration.ofSeconds(1);
+
   private final AgentSettings settings;
   private final AgentHttpServer http;
   private final NodeAgent agent;
@@ -51,6 +57,11 @@ public final class AgentDaemon implements AutoCloseable {
   private final ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("hearth-lease").daemon().factory());
+  // The fence's deadline on a thread of its own: a renewal to a silent API server blocks the
+  // heartbeat thread for the client's whole request timeout.
+  private final ScheduledExecutorService fenceWatch =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("hearth-fence-watch").daemon().factory());
   private volatile boolean closed;
 
   private AgentDaemon(
@@ -159,7 +170,8 @@ public final class AgentDaemon implements AutoCloseable {
               settings.stateDir(),
               RestartBackoff.Config.DEFAULT,
               settings.stopGrace(),
-              InstantSource.system());
+              InstantSource.system(),
+              settings.vmWritableBytes());
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
@@ -184,6 +196,11 @@ public final class AgentDaemon implements AutoCloseable {
       fence.run();
       daemon.heartbeat.scheduleAtFixedRate(
           fence, lease.interval().toMillis(), lease.interval().toMillis(), TimeUnit.MILLISECONDS);
+      daemon.fenceWatch.scheduleAtFixedRate(
+          fence::checkDeadline,
+          FENCE_CHECK.toMillis(),
+          FENCE_CHECK.toMillis(),
+          TimeUnit.MILLISECONDS);
       LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
       return daemon;
     } catch (Exception | Error e) {
@@ -216,6 +233,7 @@ public final class AgentDaemon implements AutoCloseable {
     }
     closed = true;
     heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
+    fenceWatch.shutdownNow();
     agent.shutdown(why, settings.stopGrace().plusSeconds(10));
     agent.close();
     try {

@@ -22,6 +22,8 @@ import java.time.Duration;
  * @param consoleBufferBytes serial output kept per VM
  * @param advertiseAddress the node address clients reach the HTTPS server at (published in each
  *     running VM's status.console); empty: the bound address, unless it is a wildcard
+ * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together;
+ *     a VM asking for more is refused before any copy is made
  */
 public record AgentSettings(
     String nodeName,
@@ -38,9 +40,54 @@ public record AgentSettings(
     Destinations imageDestinations,
     int consoleBufferBytes,
     Duration stopGrace,
-    String version) {
+    String version,
+    long vmWritableBytes) {
+
+  /** As the canonical constructor, with the default bound on a VM's writable disks. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      InetSocketAddress http,
+      String advertiseAddress,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        http,
+        advertiseAddress,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+  }
 
   public AgentSettings {
+    if (imageCacheBytes <= 0 || vmWritableBytes <= 0) {
+      throw new IllegalArgumentException(
+          "the image cache ("
+              + imageCacheBytes
+              + " bytes) and a VM's writable disks ("
+              + vmWritableBytes
+              + " bytes) need a positive bound");
+    }
     if (nodeName == null
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {

@@ -10,8 +10,11 @@ import java.util.Objects;
  * @param vcpus how many vCPUs, 1 to {@value #MAX_VCPUS}
  * @param memoryMiB guest RAM in MiB, at least {@value #MIN_MEMORY_MIB}
  * @param boot what the guest boots
- * @param consoleBufferBytes how much console output the VM keeps for later reading
+ * @param consoleBufferBytes how much console output the VM keeps for later reading: 1 KiB to 64
+ *     MiB, or {@link #NO_CONSOLE_BUFFER} when its console sink keeps the output already
  * @param devices its virtio devices ({@link VmDevices#NONE} for none)
+ * @param seccomp whether its vCPU and device threads run under their seccomp filters ({@link
+ *     SeccompMode#ENFORCE} when null)
  */
 public record VmConfig(
     String name,
@@ -19,11 +22,15 @@ public record VmConfig(
     long memoryMiB,
     BootSource boot,
     int consoleBufferBytes,
-    VmDevices devices) {
+    VmDevices devices,
+    SeccompMode seccomp) {
   public static final int MAX_VCPUS = 32;
   public static final long MIN_MEMORY_MIB = 4;
   public static final long MAX_MEMORY_MIB = 1L << 20;
   public static final int DEFAULT_CONSOLE_BUFFER = 64 * 1024;
+
+  /** Keep no console output in the VM (so that a console is not held twice). */
+  public static final int NO_CONSOLE_BUFFER = 0;
 
   public VmConfig {
     if (name == null || name.isEmpty() || !name.matches("[A-Za-z0-9._-]{1,63}")) {
@@ -42,13 +49,28 @@ public record VmConfig(
           "memoryMiB", memoryMiB + " MiB is above the maximum of " + MAX_MEMORY_MIB + " MiB");
     }
     Objects.requireNonNull(boot, "boot");
-    if (consoleBufferBytes < 1024 || consoleBufferBytes > (64 << 20)) {
+    if (consoleBufferBytes != NO_CONSOLE_BUFFER
+        && (consoleBufferBytes < 1024 || consoleBufferBytes > (64 << 20))) {
       throw new ConfigException(
-          "consoleBufferBytes", consoleBufferBytes + " is out of range 1 KiB..64 MiB");
+          "consoleBufferBytes", consoleBufferBytes + " is neither 0 nor in range 1 KiB..64 MiB");
     }
     if (devices == null) {
       devices = VmDevices.NONE;
     }
+    if (seccomp == null) {
+      seccomp = SeccompMode.ENFORCE;
+    }
+  }
+
+  /** A config whose threads run under their seccomp filters. */
+  public VmConfig(
+      String name,
+      int vcpus,
+      long memoryMiB,
+      BootSource boot,
+      int consoleBufferBytes,
+      VmDevices devices) {
+    this(name, vcpus, memoryMiB, boot, consoleBufferBytes, devices, SeccompMode.ENFORCE);
   }
 
   /** A config without virtio devices. */
@@ -58,7 +80,12 @@ public record VmConfig(
 
   /** This config with {@code newDevices} instead of its devices. */
   public VmConfig withDevices(VmDevices newDevices) {
-    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, newDevices);
+    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, newDevices, seccomp);
+  }
+
+  /** This config with {@code mode} for its threads' seccomp filters. */
+  public VmConfig withSeccomp(SeccompMode mode) {
+    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, devices, mode);
   }
 
   /** A config with the default console buffer and no virtio devices. */
