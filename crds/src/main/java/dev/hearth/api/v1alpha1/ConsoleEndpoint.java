@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
-import java.util.Objects;
 
 /**
  * Where the VM's serial console is served, and how a client knows it reached the right server: the
@@ -15,16 +14,14 @@ import java.util.Objects;
 @JsonClassDescription(
     "Where the VM's serial console is served (hearth console): the node agent's HTTPS address and"
         + " the SHA-256 of its certificate, which clients pin.")
-public class ConsoleEndpoint {
+public class ConsoleEndpoint extends ApiValue {
 
-  /** The agent's base URL, https://host:port. */
   @JsonPropertyDescription(
       "The node agent's base URL, https://<node address>:<port>; the console is at"
           + " /vms/<namespace>/<name>/console below it.")
   @Size(max = 128)
   private String url;
 
-  /** SHA-256 of the agent's serving certificate (DER), lower-case hex. */
   @JsonPropertyDescription(
       "SHA-256 of the DER encoding of the agent's serving certificate, 64 lower-case hex digits;"
           + " a client trusts exactly that certificate.")
@@ -52,17 +49,5 @@ public class ConsoleEndpoint {
 
   public void setCertificateSha256(String certificateSha256) {
     this.certificateSha256 = certificateSha256;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ConsoleEndpoint e
-        && Objects.equals(url, e.url)
-        && Objects.equals(certificateSha256, e.certificateSha256);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(url, certificateSha256);
   }
 }

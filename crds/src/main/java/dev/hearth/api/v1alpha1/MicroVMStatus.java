@@ -50,7 +50,6 @@ public class MicroVMStatus {
   @JsonPropertyDescription("Why the guest last stopped.")
   private ExitStatus exit;
 
-  /** Where the console is served, while the VM is on a node whose agent serves it. */
   @JsonPropertyDescription(
       "Where the VM's serial console is served and the certificate to expect there; written by"
           + " the node agent once the VM runs.")
