@@ -29,7 +29,8 @@ public final class ChartRbac implements AutoCloseable {
           "templates/operator/serviceaccount.yaml",
           "templates/operator/rbac.yaml",
           "templates/agent/serviceaccount.yaml",
-          "templates/agent/rbac.yaml");
+          "templates/agent/rbac.yaml",
+          "templates/console-rbac.yaml");
 
   private static final String COMPONENT_LABEL = "app.kubernetes.io/component";
   private static final long HELM_SECONDS = 300;

@@ -50,7 +50,20 @@ public class MicroVMStatus {
   @JsonPropertyDescription("Why the guest last stopped.")
   private ExitStatus exit;
 
+  @JsonPropertyDescription(
+      "Where the VM's serial console is served and the certificate to expect there; written by"
+          + " the node agent once the VM runs.")
+  private ConsoleEndpoint console;
+
   public MicroVMStatus() {}
+
+  public ConsoleEndpoint getConsole() {
+    return console;
+  }
+
+  public void setConsole(ConsoleEndpoint console) {
+    this.console = console;
+  }
 
   public MicroVMPhase getPhase() {
     return phase;

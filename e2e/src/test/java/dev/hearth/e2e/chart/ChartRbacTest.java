@@ -89,7 +89,35 @@ class ChartRbacTest {
                 "hearth.dev/microvmnodes", Set.of("create", "get", "list", "watch"),
                 "hearth.dev/microvmnodes/status", Set.of("patch"),
                 "core/nodes", Set.of("get"),
-                "core/events", Set.of("create", "patch")));
+                "core/events", Set.of("create", "patch"),
+                // Its HTTPS server: the caller's token, then the caller's right, as the kubelet.
+                "authentication.k8s.io/tokenreviews", Set.of("create"),
+                "authorization.k8s.io/subjectaccessreviews", Set.of("create")));
+  }
+
+  @Test
+  void consoleRoleGrantsTheConsoleSubresourceAndAggregatesIntoEditAndAdmin() {
+    ClusterRole console = chart.one(ClusterRole.class, "hearth-console");
+    assertThat(grants(console.getRules()))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "hearth.dev/microvms/console", Set.of("get", "create"),
+                "hearth.dev/microvms", Set.of("get")));
+    assertThat(console.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true")
+        .doesNotContainKey("rbac.authorization.k8s.io/aggregate-to-view");
+    // Bound by the user, never by the chart.
+    assertThat(chart.all(ClusterRoleBinding.class))
+        .noneMatch(b -> b.getRoleRef().getName().equals("hearth-console"));
+    ClusterRole metrics = chart.one(ClusterRole.class, "hearth-metrics-reader");
+    assertThat(metrics.getRules())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getNonResourceURLs()).containsExactly("/metrics");
+              assertThat(r.getVerbs()).containsExactly("get");
+            });
   }
 
   @Test
@@ -117,7 +145,11 @@ class ChartRbacTest {
           .doesNotContain("*")
           .doesNotContain("secrets")
           .doesNotContain("escalate", "bind", "impersonate");
-      assertThat(rule.getNonResourceURLs()).isEmpty();
+      // The one non-resource URL: reading the agents' /metrics (ClusterRole *-metrics-reader).
+      assertThat(rule.getNonResourceURLs()).isSubsetOf("/metrics");
+      if (!rule.getNonResourceURLs().isEmpty()) {
+        assertThat(rule.getVerbs()).containsExactly("get");
+      }
     }
   }
 

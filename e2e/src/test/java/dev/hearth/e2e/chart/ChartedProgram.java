@@ -2,11 +2,13 @@ package dev.hearth.e2e.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.auth.KubeAuthorizer;
 import dev.hearth.agent.cli.HearthCommand;
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.tls.ServingCertificate;
 import dev.hearth.operator.OperatorCommand;
 import dev.hearth.operator.OperatorHttpServer;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +26,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -32,11 +37,12 @@ import picocli.CommandLine.Option;
  * the process parses, whose options take their defaults from {@code ${env:HEARTH_...}}) and its
  * HTTP server, started for real on a free port.
  */
-record ChartedProgram(String name, Supplier<CommandLine> commandLine, HttpServerFactory server) {
+record ChartedProgram(
+    String name, Supplier<CommandLine> commandLine, HttpServerFactory server, String metricsPort) {
 
   /** Starts the program's HTTP server on a free local port. */
   interface HttpServerFactory {
-    Served start() throws IOException;
+    Served start() throws IOException, java.security.GeneralSecurityException;
   }
 
   /** A started server: its port, and how to stop it. */
@@ -64,15 +70,19 @@ record ChartedProgram(String name, Supplier<CommandLine> commandLine, HttpServer
           "hearth (agent image)",
           HearthCommand::commandLine,
           () -> {
+            // Probes carry no token: an authorizer that cannot reach any API server suffices.
             AgentHttpServer s =
                 new AgentHttpServer(
                         new InetSocketAddress("127.0.0.1", 0),
+                        ServingCertificate.create("chart-contract").serverContext(),
+                        new KubeAuthorizer(null),
                         new ConsoleRegistry(1024),
                         new AgentMetrics(),
                         new HealthChecks())
                     .start();
             return new Served(s.port(), s);
-          });
+          },
+          "https-metrics");
 
   /** {@code hearth-operator}: the operator image's entry point. */
   static final ChartedProgram OPERATOR =
@@ -82,7 +92,8 @@ record ChartedProgram(String name, Supplier<CommandLine> commandLine, HttpServer
           () -> {
             OperatorHttpServer s = new OperatorHttpServer(0, () -> "", List::of);
             return new Served(s.port(), s);
-          });
+          },
+          "metrics");
 
   /**
    * The command the arguments select (a subcommand such as {@code agent}, or the program itself);
@@ -136,15 +147,53 @@ record ChartedProgram(String name, Supplier<CommandLine> commandLine, HttpServer
     return command(argv);
   }
 
-  /** The status the program's own HTTP server answers for a GET of the path. */
-  int statusOf(String path) throws Exception {
+  /**
+   * The status the program's own server answers for a GET of the path with {@code scheme} (http or
+   * https) and no credentials; over https the certificate is not verified, as the kubelet's probes
+   * and a ServiceMonitor with insecureSkipVerify do not.
+   */
+  int statusOf(String scheme, String path) throws Exception {
+    SSLContext trustAll = SSLContext.getInstance("TLS");
+    trustAll.init(null, new TrustManager[] {new TrustAnything()}, null);
     try (Served s = server.start();
-        HttpClient http = HttpClient.newHttpClient()) {
+        HttpClient http = HttpClient.newBuilder().sslContext(trustAll).build()) {
       HttpResponse<Void> r =
           http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).build(),
+              HttpRequest.newBuilder(
+                      URI.create(
+                          scheme.toLowerCase(java.util.Locale.ROOT)
+                              + "://127.0.0.1:"
+                              + s.port()
+                              + path))
+                  .build(),
               HttpResponse.BodyHandlers.discarding());
       return r.statusCode();
+    }
+  }
+
+  /** Trusts any server: what a probe does (test only). */
+  private static final class TrustAnything extends javax.net.ssl.X509ExtendedTrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] c, String a, java.net.Socket s) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] c, String a, java.net.Socket s) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] c, String a) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] c, String a) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
     }
   }
 

@@ -100,7 +100,9 @@ class NodeConfinementTest {
         clusterScoped.add(admin.resource(o).create());
       }
     }
-    assertThat(clusterScoped).hasSize(8); // two roles, two bindings, two policies, two bindings
+    // four roles (agent, operator, console, metrics-reader), two bindings, two policies, two
+    // policy bindings
+    assertThat(clusterScoped).hasSize(10);
     for (String node : List.of(nodeA, nodeB)) {
       clusterScoped.add(
           admin

@@ -111,11 +111,35 @@ class OperatorDeploymentTest {
     assertThat(chart.all(Service.class))
         .extracting(s -> s.getMetadata().getLabels().get("hearth.dev/metrics"))
         .containsExactly("true", "true");
+    // Each Service's port is one the ServiceMonitor scrapes: the operator's over HTTP, the
+    // agents' over HTTPS with Prometheus's token (they serve /metrics to no one else).
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> endpoints =
+        (List<Map<String, Object>>)
+            ((Map<String, Object>) sm.getAdditionalProperties().get("spec")).get("endpoints");
     assertThat(
-            List.of(
-                chart.one(Service.class, "hearth-agent-metrics"),
-                chart.one(Service.class, "hearth-operator-metrics")))
-        .allSatisfy(
-            s -> assertThat(s.getSpec().getPorts().getFirst().getName()).isEqualTo("metrics"));
+            chart
+                .one(Service.class, "hearth-operator-metrics")
+                .getSpec()
+                .getPorts()
+                .getFirst()
+                .getName())
+        .isEqualTo("metrics");
+    assertThat(
+            chart
+                .one(Service.class, "hearth-agent-metrics")
+                .getSpec()
+                .getPorts()
+                .getFirst()
+                .getName())
+        .isEqualTo("https-metrics");
+    assertThat(endpoints)
+        .anySatisfy(e -> assertThat(e).containsEntry("port", "metrics").doesNotContainKey("scheme"))
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .containsEntry("port", "https-metrics")
+                    .containsEntry("scheme", "https")
+                    .containsKey("bearerTokenFile"));
   }
 }

@@ -227,7 +227,7 @@ class ChartOnRealNodeIT {
               .atMost(Duration.ofSeconds(90))
               .untilAsserted(
                   () -> assertThat(phase("hello")).as("phase of hello").isEqualTo("Succeeded"));
-          assertThat(NodeHost.console("default", "hello")).contains(HELLO_GREETING);
+          assertThat(NodeHost.console(node.plane(), "default", "hello")).contains(HELLO_GREETING);
           // The Linux examples: stored as written, and each taken up by the operator, bound to
           // this node or Pending with the reason (they boot in the nested-KVM harness).
           for (Path example : examples) {

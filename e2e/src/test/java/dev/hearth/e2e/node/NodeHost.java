@@ -3,12 +3,13 @@ package dev.hearth.e2e.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.net.InterfaceNames;
+import dev.hearth.api.v1alpha1.ConsoleEndpoint;
+import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.e2e.Command;
+import dev.hearth.e2e.ConsoleAccess;
 import dev.hearth.e2e.ProjectRoot;
+import dev.hearth.testkit.ControlPlane;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,32 +150,33 @@ final class NodeHost {
     return List.of();
   }
 
-  /** The VM's console as the agent serves it (host network, the chart's agent.httpPort). */
-  static String console(String namespace, String name) {
-    try (HttpClient http = HttpClient.newHttpClient()) {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://127.0.0.1:"
-                              + AGENT_PORT
-                              + "/vms/"
-                              + namespace
-                              + "/"
-                              + name
-                              + "/console"))
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+  /**
+   * The VM's console as the agent serves it (HTTPS on the node's address, the chart's
+   * agent.httpPort), found through the VM's status.console and read with a console tenant's token.
+   */
+  static String console(ControlPlane plane, String namespace, String name) {
+    try {
+      ConsoleEndpoint endpoint =
+          plane
+              .client()
+              .resources(MicroVM.class)
+              .inNamespace(namespace)
+              .withName(name)
+              .get()
+              .getStatus()
+              .getConsole();
+      assertThat(endpoint).as("status.console of %s/%s", namespace, name).isNotNull();
+      assertThat(endpoint.getUrl()).endsWith(":" + AGENT_PORT);
+      HttpResponse<String> r = ConsoleAccess.read(plane, endpoint, namespace, name);
       assertThat(r.statusCode())
           .as("console of %s/%s: %s", namespace, name, r.body())
           .isEqualTo(200);
       return r.body();
-    } catch (IOException e) {
-      throw new AssertionError("cannot read the console of " + namespace + "/" + name, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
+    } catch (Exception e) {
+      throw new AssertionError("cannot read the console of " + namespace + "/" + name, e);
     }
   }
 }

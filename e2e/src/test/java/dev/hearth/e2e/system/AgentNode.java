@@ -17,14 +17,12 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.e2e.ConsoleAccess;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,6 +124,7 @@ final class AgentNode implements AutoCloseable {
             "hearth0",
             IpBlock.PRIVATE_NETWORKS,
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            "",
             api.releaseNamespace(),
             leaseSeconds,
             new NodeRegistration.Reservations(0, 0),
@@ -230,23 +229,13 @@ final class AgentNode implements AutoCloseable {
     }
   }
 
-  /** The VM's console as the agent serves it over HTTP ({@code hearth console}'s source). */
+  /**
+   * The VM's console as the agent serves it over HTTPS ({@code hearth console}'s source), read with
+   * a console tenant's token of the VM's namespace.
+   */
   HttpResponse<String> console(String namespace, String name) throws Exception {
-    try (HttpClient http = HttpClient.newHttpClient()) {
-      return http.send(
-          HttpRequest.newBuilder(
-                  URI.create(
-                      "http://127.0.0.1:"
-                          + daemon.httpPort()
-                          + "/vms/"
-                          + namespace
-                          + "/"
-                          + name
-                          + "/console"))
-              .timeout(Duration.ofSeconds(10))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
-    }
+    return ConsoleAccess.read(
+        api.plane(), daemon.context().consoles().endpoint().orElseThrow(), namespace, name);
   }
 
   /** Runs iproute2 and nftables in the node's network namespace. */

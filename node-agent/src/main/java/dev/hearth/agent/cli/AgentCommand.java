@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
       "Each option can also be set by the environment variable named beside it; a flag wins."
     })
 final class AgentCommand implements Callable<Integer> {
-  /** The agent's HTTP port: console, metrics, health. */
+  /** The agent's HTTPS port: console, metrics, health. */
   static final int DEFAULT_HTTP_PORT = 9940;
 
   @Option(
@@ -125,7 +125,7 @@ final class AgentCommand implements Callable<Integer> {
       names = "--http-address",
       defaultValue = "${env:HEARTH_HTTP_ADDRESS:-0.0.0.0}",
       description =
-          "Address of the console/metrics/health server (env HEARTH_HTTP_ADDRESS;"
+          "Address of the HTTPS console/metrics/health server (env HEARTH_HTTP_ADDRESS;"
               + " default ${DEFAULT-VALUE}).")
   String httpAddress;
 
@@ -136,6 +136,15 @@ final class AgentCommand implements Callable<Integer> {
           "Its port: /metrics, /healthz, /readyz and consoles (env HEARTH_HTTP_PORT;"
               + " default ${DEFAULT-VALUE}).")
   int httpPort;
+
+  @Option(
+      names = "--advertise-address",
+      defaultValue = "${env:HEARTH_ADVERTISE_ADDRESS:-}",
+      description =
+          "The node address clients reach the HTTPS server at, published in each running VM's"
+              + " status.console (env HEARTH_ADVERTISE_ADDRESS; default: --http-address unless it"
+              + " is a wildcard).")
+  String advertiseAddress;
 
   @Option(
       names = "--lease-namespace",
@@ -262,6 +271,7 @@ final class AgentCommand implements Callable<Integer> {
           bridge,
           guestDeniedNetworks.stream().filter(n -> !n.isBlank()).map(IpBlock::parse).toList(),
           new InetSocketAddress(httpAddress, httpPort),
+          advertiseAddress == null ? "" : advertiseAddress.strip(),
           leaseNamespace,
           leaseDurationSeconds,
           new NodeRegistration.Reservations(reservedVcpus, reservedMemoryMiB),

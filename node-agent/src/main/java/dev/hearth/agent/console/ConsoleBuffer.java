@@ -2,16 +2,24 @@ package dev.hearth.agent.console;
 
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.ToIntFunction;
 
 /**
- * The recent serial output of one VM, bounded to {@code capacity} bytes (older bytes are dropped).
- * Positions are absolute byte offsets since the VM's first output, so a follower that fell behind
- * learns how much it missed instead of reading garbage.
+ * The recent serial output of one VM, bounded to {@code capacity} bytes (older bytes are dropped),
+ * and the way to its serial input while a run of it is attached. Positions are absolute byte
+ * offsets since the VM's first output, so a follower that fell behind learns how much it missed
+ * instead of reading garbage.
  */
 public final class ConsoleBuffer {
+  private static final long INPUT_POLL_NANOS = 2_000_000;
+
   private final byte[] ring;
   private long end; // total bytes ever written
   private boolean closed;
+  // The running VM's serial port: takes what fits in its FIFO and returns how much; null between
+  // runs. Input is never queued here: a guest that does not read holds the writer back instead.
+  private volatile ToIntFunction<byte[]> input;
 
   public ConsoleBuffer(int capacity) {
     if (capacity <= 0) {
@@ -58,9 +66,49 @@ public final class ConsoleBuffer {
     };
   }
 
+  /** Input now goes to {@code serialPort} (a run of the VM started). */
+  public void attachInput(ToIntFunction<byte[]> serialPort) {
+    input = serialPort;
+  }
+
+  /** The VM's run ended: input is refused until the next run attaches. */
+  public void detachInput() {
+    input = null;
+  }
+
+  /**
+   * Hands {@code bytes} to the VM's serial port, waiting while its receive FIFO is full, for at
+   * most {@code timeout} in all. Returns how many bytes the guest took: all of them, or fewer when
+   * no run is attached or the guest did not read in time (the rest is dropped, never buffered).
+   */
+  public int writeInput(byte[] bytes, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int off = 0;
+    while (off < bytes.length) {
+      ToIntFunction<byte[]> port = input;
+      if (port == null || closed()) {
+        break;
+      }
+      int took = port.applyAsInt(off == 0 ? bytes : Arrays.copyOfRange(bytes, off, bytes.length));
+      off += Math.max(0, Math.min(took, bytes.length - off));
+      if (off < bytes.length) {
+        if (System.nanoTime() - deadline >= 0) {
+          break;
+        }
+        Thread.sleep(Duration.ofNanos(INPUT_POLL_NANOS));
+      }
+    }
+    return off;
+  }
+
+  private synchronized boolean closed() {
+    return closed;
+  }
+
   /** No more output will come (the VM is gone); followers finish. */
   public synchronized void close() {
     closed = true;
+    input = null;
     notifyAll();
   }
 

@@ -1,5 +1,6 @@
 package dev.hearth.agent.daemon;
 
+import dev.hearth.agent.auth.KubeAuthorizer;
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
@@ -23,6 +24,8 @@ import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.state.PrivateFiles;
+import dev.hearth.agent.tls.ServingCertificate;
+import dev.hearth.api.v1alpha1.ConsoleEndpoint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -35,11 +38,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole node agent wired together: HTTP (console, metrics, health), the node network, the image
- * cache, registration, the Lease, and the reconcile loop. Startup order: HTTP first (so liveness
- * answers), network, registration, reconcile loop (which recovers), Lease last (the node is Ready
- * only once the agent can serve). {@link #close()} stops VMs cleanly, stops renewing and removes
- * the node network.
+ * The whole node agent wired together: HTTPS (console, metrics, health), the node network, the
+ * image cache, registration, the Lease, and the reconcile loop. Startup order: HTTP first (so
+ * liveness answers), network, registration, reconcile loop (which recovers), Lease last (the node
+ * is Ready only once the agent can serve). {@link #close()} stops VMs cleanly, stops renewing and
+ * removes the node network.
  */
 public final class AgentDaemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
@@ -126,7 +129,30 @@ public final class AgentDaemon implements AutoCloseable {
     AgentMetrics metrics = new AgentMetrics();
     HealthChecks health = new HealthChecks();
     ConsoleRegistry consoles = new ConsoleRegistry(settings.consoleBufferBytes());
-    AgentHttpServer http = new AgentHttpServer(settings.http(), consoles, metrics, health).start();
+    ServingCertificate certificate =
+        ServingCertificate.loadOrCreate(
+            settings.stateDir().resolve("pki").resolve("serving.p12"),
+            "hearth-agent " + settings.nodeName());
+    AgentHttpServer http =
+        new AgentHttpServer(
+                settings.http(),
+                certificate.serverContext(),
+                new KubeAuthorizer(client),
+                consoles,
+                metrics,
+                health)
+            .start();
+    settings
+        .advertisedHost()
+        .ifPresent(
+            advertised ->
+                consoles.publish(
+                    new ConsoleEndpoint(
+                        "https://"
+                            + (advertised.contains(":") ? "[" + advertised + "]" : advertised)
+                            + ":"
+                            + http.port(),
+                        certificate.sha256())));
     health.addLiveness("http", Optional::empty);
     try {
       // Tenants' disks and images live below it: the agent's alone (0700), also after an upgrade.

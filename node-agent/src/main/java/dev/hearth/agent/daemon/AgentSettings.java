@@ -26,6 +26,8 @@ import java.util.List;
  *     --image-allow-private-networks} chooses public only or public and private; only tests choose
  *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
+ * @param advertiseAddress the node address clients reach the HTTPS server at (published in each
+ *     running VM's status.console); empty: the bound address, unless it is a wildcard
  * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together;
  *     a VM asking for more is refused before any copy is made
  * @param nodeAddress the node's IPv4 address other nodes route its guest subnet through (its
@@ -39,6 +41,7 @@ public record AgentSettings(
     String bridge,
     List<IpBlock> guestDenied,
     InetSocketAddress http,
+    String advertiseAddress,
     String leaseNamespace,
     int leaseDurationSeconds,
     NodeRegistration.Reservations reserved,
@@ -59,6 +62,7 @@ public record AgentSettings(
       String bridge,
       List<IpBlock> guestDenied,
       InetSocketAddress http,
+      String advertiseAddress,
       String leaseNamespace,
       int leaseDurationSeconds,
       NodeRegistration.Reservations reserved,
@@ -76,6 +80,7 @@ public record AgentSettings(
         bridge,
         guestDenied,
         http,
+        advertiseAddress,
         leaseNamespace,
         leaseDurationSeconds,
         reserved,
@@ -97,6 +102,7 @@ public record AgentSettings(
       String bridge,
       List<IpBlock> guestDenied,
       InetSocketAddress http,
+      String advertiseAddress,
       String leaseNamespace,
       int leaseDurationSeconds,
       NodeRegistration.Reservations reserved,
@@ -113,6 +119,7 @@ public record AgentSettings(
         bridge,
         guestDenied,
         http,
+        advertiseAddress,
         leaseNamespace,
         leaseDurationSeconds,
         reserved,
@@ -121,7 +128,8 @@ public record AgentSettings(
         consoleBufferBytes,
         stopGrace,
         version,
-        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
+        null);
   }
 
   public AgentSettings {
@@ -146,9 +154,24 @@ public record AgentSettings(
           "bridge name '" + bridge + "' is not a 1-15 character interface name");
     }
     guestDenied = List.copyOf(guestDenied);
+    if (!advertiseAddress.isEmpty() && !advertiseAddress.matches("[0-9A-Za-z.:-]{1,253}")) {
+      throw new IllegalArgumentException(
+          "advertise address '" + advertiseAddress + "' is not an IP address or host name");
+    }
     if (leaseDurationSeconds < 3) {
       throw new IllegalArgumentException(
           "lease duration " + leaseDurationSeconds + " s is below 3 s");
     }
+  }
+
+  /** The host of the console URL: the advertise address, else a specific bound address. */
+  public java.util.Optional<String> advertisedHost() {
+    if (!advertiseAddress.isEmpty()) {
+      return java.util.Optional.of(advertiseAddress);
+    }
+    if (http.getAddress() == null || http.getAddress().isAnyLocalAddress()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(http.getAddress().getHostAddress());
   }
 }

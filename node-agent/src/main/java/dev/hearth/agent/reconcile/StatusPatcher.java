@@ -30,7 +30,8 @@ public final class StatusPatcher {
           "bootTimeMillis",
           "startTime",
           "restartCount",
-          "exit");
+          "exit",
+          "console");
 
   private static final PatchContext JSON_PATCH = MetadataPatches.jsonPatch(StatusApply.AGENT);
 

@@ -1,5 +1,6 @@
 package dev.hearth.agent.reconcile;
 
+import dev.hearth.agent.console.ConsoleBuffer;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.Attachment;
@@ -123,6 +124,12 @@ final class VmSupervisor {
           namespace + "/" + name + ": no move from " + state + " to " + next);
     }
     state = next;
+    // Console input goes to the guest only while a run of it is attached.
+    if (next instanceof SupervisorState.Running r) {
+      ctx.consoles().open(namespace, name).attachInput(r.vm()::offerConsoleInput);
+    } else {
+      ctx.consoles().find(namespace, name).ifPresent(ConsoleBuffer::detachInput);
+    }
   }
 
   /** Brings the VM in line with {@code vm}, the latest version from the informer cache. */
@@ -246,6 +253,7 @@ final class VmSupervisor {
         s -> {
           s.setPhase(MicroVMPhase.Running);
           s.setStartTime(started);
+          s.setConsole(ctx.consoles().endpoint().orElse(null));
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());

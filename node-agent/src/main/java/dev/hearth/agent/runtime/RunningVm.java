@@ -13,6 +13,13 @@ public interface RunningVm {
    */
   CompletableFuture<Duration> booted();
 
+  /**
+   * Queues {@code bytes} for the guest's serial port (console input); returns how many were taken,
+   * fewer (even 0) while the UART's receive FIFO is full, and 0 once the VM has ended. Never
+   * blocks.
+   */
+  int offerConsoleInput(byte[] bytes);
+
   /** Applies rate limits to a running VM without restarting it. */
   void updateLimits(VmLaunch.Limits limits);
 

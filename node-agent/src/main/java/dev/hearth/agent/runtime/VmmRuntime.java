@@ -315,6 +315,11 @@ public final class VmmRuntime implements VmRuntime {
       return booted;
     }
 
+    @Override
+    public int offerConsoleInput(byte[] bytes) {
+      return exit.isDone() ? 0 : vm.serial().enqueueInput(bytes);
+    }
+
     /**
      * Sets every limiter of the VM to {@code limits}: a device without an entry becomes unlimited.
      * The VMM replaces only buckets whose limit changes (they start full); an unchanged bucket

@@ -75,4 +75,32 @@ class ConsoleBufferTest {
     assertThat(c.data()).isEmpty();
     assertThat(c.closed()).isFalse();
   }
+
+  @Test
+  void inputGoesToTheAttachedPortAsItsFifoDrainsAndIsRefusedBetweenRuns() throws Exception {
+    ConsoleBuffer b = new ConsoleBuffer(16);
+    byte[] typed = "0123456789abcdefghij".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(b.writeInput(typed, java.time.Duration.ofMillis(50))).isZero(); // no run yet
+    java.io.ByteArrayOutputStream guest = new java.io.ByteArrayOutputStream();
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    // A port that takes at most 4 bytes a call, as a small FIFO the guest drains.
+    b.attachInput(
+        bytes -> {
+          calls.incrementAndGet();
+          int n = Math.min(4, bytes.length);
+          guest.write(bytes, 0, n);
+          return n;
+        });
+    assertThat(b.writeInput(typed, java.time.Duration.ofSeconds(5))).isEqualTo(typed.length);
+    assertThat(guest.toByteArray()).isEqualTo(typed);
+    assertThat(calls.get()).isEqualTo(5);
+    // A guest that never reads: the writer gives up after the timeout, nothing is queued here.
+    b.attachInput(bytes -> 0);
+    long t0 = System.nanoTime();
+    assertThat(b.writeInput(typed, java.time.Duration.ofMillis(100))).isZero();
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(100_000_000L);
+    b.detachInput();
+    assertThat(b.writeInput(typed, java.time.Duration.ofSeconds(1))).isZero();
+  }
 }

@@ -13,6 +13,8 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.tls.CertificatePin;
+import dev.hearth.api.v1alpha1.ConsoleEndpoint;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -44,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole agent (HTTP, real bridge/taps/nftables in a private network namespace, registration,
+ * The whole agent (HTTPS, real bridge/taps/nftables in a private network namespace, registration,
  * Lease, reconcile loop) against the real API server with the chart's agent token, and a fake VM
  * runtime.
  */
@@ -73,6 +75,7 @@ class AgentDaemonTest {
               "hearth0",
               IpBlock.PRIVATE_NETWORKS,
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              "",
               SharedApiServer.leaseNamespace(),
               40,
               new NodeRegistration.Reservations(0, 256),
@@ -102,7 +105,6 @@ class AgentDaemonTest {
                 .withName(HearthApi.leaseName(node))
                 .get();
         assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(node);
-        assertThat(get(daemon, "/readyz").statusCode()).isEqualTo(200);
 
         MicroVM vm = new MicroVM();
         vm.setMetadata(
@@ -129,9 +131,24 @@ class AgentDaemonTest {
                 .getFirst()
                 .getTap();
         assertThat(ns.run("ip", "-d", "link", "show", "dev", tap)).contains("master hearth0");
-        assertThat(get(daemon, "/vms/" + id + "/vm/console").body())
+        // The running VM's status says where its console is served and which certificate the
+        // server there presents: a client pinning it gets the agent's answer.
+        ConsoleEndpoint console =
+            client
+                .resources(MicroVM.class)
+                .inNamespace(id)
+                .withName("vm")
+                .get()
+                .getStatus()
+                .getConsole();
+        assertThat(console.getUrl()).isEqualTo("https://127.0.0.1:" + daemon.httpPort());
+        assertThat(get(console, "/readyz").statusCode()).isEqualTo(200);
+        assertThat(get(console, "/vms/" + id + "/vm/console").statusCode()).isEqualTo(401);
+        assertThat(daemon.context().consoles().find(id, "vm").orElseThrow().tail().data())
+            .asString()
             .isEqualTo("booting " + id + "/vm\n");
-        assertThat(get(daemon, "/metrics").body()).contains("hearth_vms{phase=\"Running\"} 1.0");
+        assertThat(daemon.context().metrics().scrape())
+            .contains("hearth_vms{phase=\"Running\"} 1.0");
 
         daemon.stop("the node agent received SIGTERM");
         assertThat(runtime.running()).isZero();
@@ -167,6 +184,7 @@ class AgentDaemonTest {
               "hearth0",
               IpBlock.PRIVATE_NETWORKS,
               new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+              "",
               SharedApiServer.leaseNamespace(),
               40,
               new NodeRegistration.Reservations(0, 256),
@@ -203,7 +221,13 @@ class AgentDaemonTest {
                   TunTapFactory.inNamespace(netns),
                   new HostProbe(state, () -> Optional.of("no KVM here")))) {
         operator.join();
-        assertThat(get(daemon, "/readyz").statusCode()).isEqualTo(200);
+        ConsoleEndpoint served =
+            new ConsoleEndpoint(
+                "https://127.0.0.1:" + daemon.httpPort(),
+                dev.hearth.agent.tls.ServingCertificate.loadOrCreate(
+                        state.resolve("state").resolve("pki").resolve("serving.p12"), node)
+                    .sha256());
+        assertThat(get(served, "/readyz").statusCode()).isEqualTo(200);
         MicroVMNode registered = client.resources(MicroVMNode.class).withName(node).get();
         assertThat(registered.getStatus().getSubnet()).isEqualTo("10.91.4.0/24");
         assertThat(ns.run("ip", "-4", "addr", "show", "dev", "hearth0")).contains("10.91.4.1/24");
@@ -220,11 +244,14 @@ class AgentDaemonTest {
     return vm.getStatus() == null ? null : vm.getStatus().getPhase();
   }
 
-  private static HttpResponse<String> get(AgentDaemon daemon, String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.httpPort() + path))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> get(ConsoleEndpoint at, String path) throws Exception {
+    try (HttpClient c =
+        HttpClient.newBuilder()
+            .sslContext(new CertificatePin(at.getCertificateSha256()).clientContext())
+            .build()) {
+      return c.send(
+          HttpRequest.newBuilder(URI.create(at.getUrl() + path)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
   }
 }

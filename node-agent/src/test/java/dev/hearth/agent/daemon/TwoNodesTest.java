@@ -205,6 +205,7 @@ class TwoNodesTest {
             "hearth0",
             IpBlock.PRIVATE_NETWORKS,
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            "",
             SharedApiServer.leaseNamespace(),
             40,
             new NodeRegistration.Reservations(0, 256),

@@ -1,146 +1,256 @@
 package dev.hearth.agent.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.console.ConsoleBuffer;
-import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.agent.testing.ConsoleTenants;
+import dev.hearth.agent.tls.CertificatePin;
+import dev.hearth.agent.tls.ServingCertificate;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
+/**
+ * The agent's HTTPS server against the real API server, with the chart's agent token for its
+ * TokenReviews and SubjectAccessReviews and the chart's console and metrics ClusterRoles: who may
+ * read and type into which VM's console, who may read metrics, and that only the probes are open.
+ * Bound to every address, as the chart's agent is on the node's network.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AgentHttpServerTest {
-  private final ConsoleRegistry consoles = new ConsoleRegistry(1024);
-  private final AgentMetrics metrics = new AgentMetrics();
-  private final HealthChecks health = new HealthChecks();
-  private final HttpClient client = HttpClient.newHttpClient();
-  private AgentHttpServer server;
+  private ConsoleTenants t;
+  private String vm;
 
-  @BeforeEach
+  @BeforeAll
   void start() throws Exception {
-    server =
-        new AgentHttpServer(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                consoles,
-                metrics,
-                health)
-            .start();
+    t = new ConsoleTenants(new InetSocketAddress("0.0.0.0", 0));
+    vm = "/vms/" + t.nsA + "/vm/console";
+    byte[] boot = "Linux version 6.1\nlogin: ".getBytes(StandardCharsets.UTF_8);
+    t.buffer.write(boot, 0, boot.length);
   }
 
-  @AfterEach
+  @AfterAll
   void stop() {
-    server.close();
-  }
-
-  private HttpResponse<String> get(String path) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    t.close();
   }
 
   @Test
-  void consoleReturnsTheRecentTail() throws Exception {
-    ConsoleBuffer buf = consoles.open("default", "web-1");
-    buf.write("Linux version 6.1\nRun /init\n".getBytes(StandardCharsets.UTF_8), 0, 28);
-    HttpResponse<String> r = get("/vms/default/web-1/console");
+  void aTenantWithConsoleRightsReadsItsVmsConsole() throws Exception {
+    HttpResponse<String> r = t.get(vm, t.tokenA);
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.body()).isEqualTo("Linux version 6.1\nRun /init\n");
-    assertThat(get("/vms/default/nope/console").statusCode()).isEqualTo(404);
-    assertThat(get("/vms/default/nope/console").body()).contains("no MicroVM default/nope");
+    assertThat(r.body()).startsWith("Linux version 6.1\nlogin: ");
   }
 
   @Test
-  void followStreamsNewOutputUntilTheVmIsRemoved() throws Exception {
-    ConsoleBuffer buf = consoles.open("ns", "vm");
-    buf.write("first\n".getBytes(StandardCharsets.UTF_8), 0, 6);
-    HttpResponse<InputStream> r =
-        client.send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        "http://127.0.0.1:" + server.port() + "/vms/ns/vm/console?follow=true"))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-    InputStream in = r.body();
-    assertThat(new String(in.readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("first\n");
-    buf.write("second\n".getBytes(StandardCharsets.UTF_8), 0, 7);
-    assertThat(new String(in.readNBytes(7), StandardCharsets.UTF_8)).isEqualTo("second\n");
-    consoles.remove("ns", "vm");
-    assertThat(in.readAllBytes()).isEmpty(); // the stream ends
+  void aTenantTypesIntoItsVmsSerialPortOverAWebSocket() throws Exception {
+    Session s = connect(t.tokenA);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> s.output().contains("login: "));
+    s.ws.sendBinary(ByteBuffer.wrap("root\n".getBytes(StandardCharsets.UTF_8)), true).get();
+    ByteArrayOutputStream read = new ByteArrayOutputStream();
+    await().atMost(10, TimeUnit.SECONDS).until(() -> t.guestRead(read).equals("root\n"));
+    // What the guest prints reaches the session live.
+    byte[] shell = "# ".getBytes(StandardCharsets.UTF_8);
+    t.buffer.write(shell, 0, shell.length);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> s.output().endsWith("login: # "));
+    s.ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get();
   }
 
   @Test
-  void metricsAreInPrometheusFormat() throws Exception {
-    metrics.phase("ns", "a", "Running");
-    metrics.phase("ns", "b", "Running");
-    metrics.phase("ns", "c", "Failed");
-    metrics.bootTime(Duration.ofMillis(150));
-    AgentMetrics.PerVm vm = metrics.vm("ns", "a");
-    vm.vcpuExits(0, 42);
-    vm.blockBytes("rootfs", VmMeters.BlockOp.READ, 4096);
-    vm.netBytes("eth0", VmMeters.NetDirection.TX, 1500);
-    vm.throttled("rootfs", "ops", 1);
-    HttpResponse<String> r = get("/metrics");
+  void anotherNamespacesTenantIsForbidden() throws Exception {
+    HttpResponse<String> r = t.get(vm, t.tokenB);
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("may not get microvms/console " + t.nsA + "/vm");
+    assertThat(r.body()).doesNotContain("Linux");
+    assertThat(handshakeStatus(t.tokenB)).isEqualTo(403);
+    // Refused before the agent says whether the VM is here at all.
+    assertThat(t.get("/vms/" + t.nsA + "/absent/console", t.tokenB).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void readingDoesNotGrantTyping() throws Exception {
+    assertThat(t.get(vm, t.readerToken).statusCode()).isEqualTo(200);
+    assertThat(handshakeStatus(t.readerToken)).isEqualTo(403);
+  }
+
+  @Test
+  void noTokenOrABadOneIsUnauthorized() throws Exception {
+    HttpResponse<String> none = t.get(vm, null);
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(h -> assertThat(h).startsWith("Bearer"));
+    assertThat(none.body()).doesNotContain("Linux");
+    assertThat(t.get(vm, "not-a-token").statusCode()).isEqualTo(401);
+    assertThat(handshakeStatus(null)).isEqualTo(401);
+  }
+
+  @Test
+  void metricsNeedATokenAllowedGetOnMetrics() throws Exception {
+    t.metrics.phase("ns", "a", "Running");
+    assertThat(t.get("/metrics", null).statusCode()).isEqualTo(401);
+    assertThat(t.get("/metrics", t.tokenA).statusCode()).isEqualTo(403);
+    HttpResponse<String> r = t.get("/metrics", t.scraperToken);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type"))
-        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
-    assertThat(r.body())
-        .contains("hearth_vms{phase=\"Running\"} 2.0")
-        .contains("hearth_vms{phase=\"Failed\"} 1.0")
-        .contains("hearth_vms{phase=\"Pending\"} 0.0")
-        .contains("hearth_vm_boot_seconds_count 1")
-        .contains("hearth_vm_boot_seconds_bucket{le=")
-        .contains("hearth_vm_vcpu_exits_total{name=\"a\",namespace=\"ns\",vcpu=\"0\"} 42.0")
-        .contains(
-            "hearth_vm_block_bytes_total{drive=\"rootfs\",name=\"a\",namespace=\"ns\",op=\"read\"} 4096.0")
-        .contains(
-            "hearth_vm_net_bytes_total{direction=\"tx\",iface=\"eth0\",name=\"a\",namespace=\"ns\"} 1500.0")
-        .contains(
-            "hearth_vm_ratelimiter_throttled_total{bucket=\"ops\",device=\"rootfs\",name=\"a\",namespace=\"ns\"} 1.0");
-
-    vm.close();
-    metrics.forget("ns", "a");
-    assertThat(get("/metrics").body())
-        .doesNotContain("hearth_vm_vcpu_exits_total")
-        .contains("hearth_vms{phase=\"Running\"} 1.0");
+        .hasValueSatisfying(c -> assertThat(c).startsWith("text/plain"));
+    assertThat(r.body()).contains("hearth_vms{phase=\"Running\"} 1.0");
   }
 
   @Test
-  void probesReportProblemsWith503() throws Exception {
+  void aPodOrGuestWithoutATokenReadsNothingFromANodeAddress() throws Exception {
+    // A guest or pod reaches the agent at the node's address, never loopback.
+    Optional<String> nodeAddress = nonLoopbackAddress();
+    String host = nodeAddress.orElse("127.0.0.1");
+    assertThat(t.get(host, "/metrics", null).statusCode()).isEqualTo(401);
+    assertThat(t.get(host, vm, null).statusCode()).isEqualTo(401);
+    assertThat(t.get(host, "/healthz", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void plainHttpGetsNoAnswer() throws Exception {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), t.server.port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      byte[] answer = in.readNBytes(8);
+      assertThat(new String(answer, StandardCharsets.ISO_8859_1)).doesNotStartWith("HTTP/1.1");
+    }
+  }
+
+  @Test
+  void aClientPinningAnotherCertificateRefusesTheServer() throws Exception {
+    String other = ServingCertificate.create("someone-else").sha256();
+    try (HttpClient c =
+        HttpClient.newBuilder().sslContext(new CertificatePin(other).clientContext()).build()) {
+      assertThatThrownBy(
+              () ->
+                  c.send(
+                      HttpRequest.newBuilder(
+                              URI.create("https://127.0.0.1:" + t.server.port() + "/healthz"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(SSLHandshakeException.class);
+    }
+  }
+
+  @Test
+  void probesAreOpenAndReportProblemsWith503() throws Exception {
     AtomicReference<Optional<String>> watch = new AtomicReference<>(Optional.of("not synced"));
-    health.addLiveness("http", Optional::empty);
-    health.addReadiness("watch", watch::get);
-    assertThat(get("/healthz").statusCode()).isEqualTo(200);
-    HttpResponse<String> notReady = get("/readyz");
+    t.health.addReadiness("watch", watch::get);
+    assertThat(t.get("/healthz", null).statusCode()).isEqualTo(200);
+    HttpResponse<String> notReady = t.get("/readyz", null);
     assertThat(notReady.statusCode()).isEqualTo(503);
     assertThat(notReady.body()).isEqualTo("watch: not synced\n");
     watch.set(Optional.empty());
-    assertThat(get("/readyz").statusCode()).isEqualTo(200);
-    health.addLiveness("loop", () -> Optional.of("stuck"));
-    assertThat(get("/healthz").statusCode()).isEqualTo(503);
-    assertThat(get("/readyz").body()).contains("loop: stuck");
+    assertThat(t.get("/readyz", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void perVmMetricsAreInPrometheusFormat() throws Exception {
+    AgentMetrics.PerVm m = t.metrics.vm("ns", "b");
+    m.vcpuExits(0, 42);
+    m.blockBytes("rootfs", VmMeters.BlockOp.READ, 4096);
+    assertThat(t.get("/metrics", t.scraperToken).body())
+        .contains("hearth_vm_vcpu_exits_total{name=\"b\",namespace=\"ns\",vcpu=\"0\"} 42.0")
+        .contains(
+            "hearth_vm_block_bytes_total{drive=\"rootfs\",name=\"b\",namespace=\"ns\",op=\"read\"} 4096.0");
+    m.close();
+    t.metrics.forget("ns", "b");
   }
 
   @Test
   void unknownPathsAndMethodsAreRefused() throws Exception {
-    assertThat(get("/nope").statusCode()).isEqualTo(404);
-    HttpResponse<String> post =
-        client.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(t.get("/nope", null).statusCode()).isEqualTo(404);
+    try (HttpClient c = t.client()) {
+      HttpResponse<String> post =
+          c.send(
+              HttpRequest.newBuilder(
+                      URI.create("https://127.0.0.1:" + t.server.port() + "/healthz"))
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(post.statusCode()).isEqualTo(405);
+    }
+  }
+
+  private record Session(WebSocket ws, StringBuffer received) {
+    String output() {
+      return received.toString();
+    }
+  }
+
+  private Session connect(String token) throws Exception {
+    StringBuffer received = new StringBuffer();
+    WebSocket.Listener listener =
+        new WebSocket.Listener() {
+          @Override
+          public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            received.append(StandardCharsets.UTF_8.decode(data));
+            ws.request(1);
+            return null;
+          }
+        };
+    WebSocket.Builder b = t.client().newWebSocketBuilder();
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    WebSocket ws =
+        b.buildAsync(URI.create("wss://127.0.0.1:" + t.server.port() + vm), listener)
+            .get(20, TimeUnit.SECONDS);
+    return new Session(ws, received);
+  }
+
+  private int handshakeStatus(String token) throws Exception {
+    try {
+      Session s = connect(token);
+      s.ws.abort();
+      return 101;
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(WebSocketHandshakeException.class);
+      return ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode();
+    }
+  }
+
+  private static Optional<String> nonLoopbackAddress() throws Exception {
+    return NetworkInterface.networkInterfaces()
+        .filter(
+            i -> {
+              try {
+                return i.isUp() && !i.isLoopback();
+              } catch (java.net.SocketException e) {
+                return false;
+              }
+            })
+        .flatMap(NetworkInterface::inetAddresses)
+        .filter(a -> a instanceof Inet4Address)
+        .map(InetAddress::getHostAddress)
+        .findFirst();
   }
 }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.agent.auth.KubeAuthorizer;
 import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.http.AgentHttpServer;
+import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
@@ -14,9 +17,12 @@ import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
+import dev.hearth.agent.testing.ConsoleTenants;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.tls.CertificatePin;
+import dev.hearth.agent.tls.ServingCertificate;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
@@ -32,6 +38,12 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +52,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -177,6 +190,60 @@ class AgentKvmIT {
     await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.vcpuThreads() == 0);
     await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.kvmFds() == fdsBefore);
     assertThat(agent.runningVms()).isEmpty();
+  }
+
+  @Test
+  void aTenantTypesIntoARunningGuestThroughTheAgentsHttpsConsole() throws Exception {
+    // The echo guest prints "echo ready", echoes one line it reads from its UART, then resets.
+    create(
+        "echo",
+        "echo",
+        s -> {
+          s.setRestartPolicy(RestartPolicy.Never);
+          return s;
+        });
+    awaitPhase("echo", MicroVMPhase.Running);
+    String token = ConsoleTenants.consoleTenant(ns, "tenant");
+    ServingCertificate cert = ServingCertificate.create("agent-kvm-it");
+    StringBuffer seen = new StringBuffer();
+    HttpClient http =
+        HttpClient.newBuilder()
+            .sslContext(new CertificatePin(cert.sha256()).clientContext())
+            .build();
+    try (AgentHttpServer server =
+        new AgentHttpServer(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                cert.serverContext(),
+                new KubeAuthorizer(agentClient),
+                consoles,
+                metrics,
+                new HealthChecks())
+            .start()) {
+      WebSocket ws =
+          http.newWebSocketBuilder()
+              .header("Authorization", "Bearer " + token)
+              .buildAsync(
+                  URI.create("wss://127.0.0.1:" + server.port() + "/vms/" + ns + "/echo/console"),
+                  new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+                      seen.append(StandardCharsets.UTF_8.decode(data));
+                      w.request(1);
+                      return null;
+                    }
+                  })
+              .get(30, TimeUnit.SECONDS);
+      await().atMost(60, TimeUnit.SECONDS).until(() -> seen.toString().contains("echo ready\n"));
+      ws.sendBinary(ByteBuffer.wrap("ping from a tenant\n".getBytes(StandardCharsets.UTF_8)), true)
+          .get(30, TimeUnit.SECONDS);
+      await()
+          .atMost(60, TimeUnit.SECONDS)
+          .until(() -> seen.toString().contains("echo: ping from a tenant\n"));
+      awaitPhase("echo", MicroVMPhase.Succeeded);
+      ws.abort();
+    } finally {
+      http.shutdownNow(); // close() would wait for the WebSocket
+    }
   }
 
   @Test

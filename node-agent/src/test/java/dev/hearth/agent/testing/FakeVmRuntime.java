@@ -51,6 +51,10 @@ public final class FakeVmRuntime implements VmRuntime {
     public final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     public final CompletableFuture<Duration> booted = new CompletableFuture<>();
     public final List<VmLaunch.Limits> limitUpdates = new CopyOnWriteArrayList<>();
+
+    /** What the console sent to the guest's serial port. */
+    public final java.io.ByteArrayOutputStream consoleInput = new java.io.ByteArrayOutputStream();
+
     public volatile String stopReason;
 
     FakeVm(VmLaunch launch) {
@@ -65,6 +69,17 @@ public final class FakeVmRuntime implements VmRuntime {
     @Override
     public CompletableFuture<Duration> booted() {
       return booted;
+    }
+
+    @Override
+    public int offerConsoleInput(byte[] bytes) {
+      if (exit.isDone()) {
+        return 0;
+      }
+      synchronized (consoleInput) {
+        consoleInput.writeBytes(bytes);
+      }
+      return bytes.length;
     }
 
     @Override
