@@ -97,5 +97,11 @@ public final class HearthApi {
     public static final String LEASE_EXPIRED = "LeaseExpired";
     public static final String RECONCILE_ERROR = "ReconcileError";
     public static final String HEALTH_CHECK_SUCCEEDED = "HealthCheckSucceeded";
+
+    /**
+     * The node's agent has no file descriptors left for another VM: the VM fails once, it is not
+     * retried on that node.
+     */
+    public static final String OUT_OF_FILE_DESCRIPTORS = "NodeOutOfFileDescriptors";
   }
 }

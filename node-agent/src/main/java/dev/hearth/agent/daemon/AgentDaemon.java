@@ -12,6 +12,7 @@ import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
 import dev.hearth.agent.node.NodeFence;
@@ -114,6 +115,9 @@ public final class AgentDaemon implements AutoCloseable {
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
               metrics.registry());
+      // Raised to the hard limit first; what is left after the agent's own share is for VMs.
+      FdBudget fds = FdBudget.ofThisProcess();
+      LOG.info("file descriptors for VMs: {} (room for {} idle VMs)", fds, fds.maxVms());
       new NodeRegistration(client, settings.nodeName())
           .register(
               host.capacity(),
@@ -133,7 +137,8 @@ public final class AgentDaemon implements AutoCloseable {
               settings.stateDir(),
               RestartBackoff.Config.DEFAULT,
               settings.stopGrace(),
-              InstantSource.system());
+              InstantSource.system(),
+              fds);
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));

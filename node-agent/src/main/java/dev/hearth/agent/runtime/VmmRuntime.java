@@ -1,5 +1,6 @@
 package dev.hearth.agent.runtime;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
@@ -15,6 +16,8 @@ import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.RateLimitException;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
+import dev.hearth.vmm.sys.Errno;
+import dev.hearth.vmm.sys.SysException;
 import dev.hearth.vmm.vm.ExitReason;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
@@ -190,23 +193,40 @@ public final class VmmRuntime implements VmRuntime {
     MicroVm vm;
     try {
       vm = MicroVm.create(config, launch.console());
-    } catch (KvmException e) {
-      throw new VmStartException("KvmUnavailable", e.getMessage(), e);
-    } catch (LoaderException e) {
-      throw new VmStartException("KernelLoadFailed", e.getMessage(), e);
-    } catch (VmException e) {
-      throw new VmStartException("VmCreateFailed", e.getMessage(), e);
     } catch (RuntimeException e) {
       // The VMM released what it had made; the VM fails instead of staying Starting.
-      throw new VmStartException("VmCreateFailed", String.valueOf(e.getMessage()), e);
+      throw createFailure(e);
     }
     try {
       vm.start();
     } catch (RuntimeException e) {
       vm.close();
-      throw new VmStartException("VmStartFailed", e.getMessage(), e);
+      throw outOfFds(e)
+          ? new VmStartException(HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS, e.getMessage(), e)
+          : new VmStartException("VmStartFailed", e.getMessage(), e);
     }
     return new Running(vm, new VmCountersPublisher(launch.meters()));
+  }
+
+  private static VmStartException createFailure(RuntimeException e) {
+    String reason =
+        switch (e) {
+          case RuntimeException r when outOfFds(r) -> HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS;
+          case KvmException k -> "KvmUnavailable";
+          case LoaderException l -> "KernelLoadFailed";
+          default -> "VmCreateFailed";
+        };
+    return new VmStartException(reason, String.valueOf(e.getMessage()), e);
+  }
+
+  /** Whether the process (EMFILE) or the system (ENFILE) ran out of file descriptors. */
+  static boolean outOfFds(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SysException s && (s.errno() == Errno.EMFILE || s.errno() == Errno.ENFILE)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** VmConfig names allow [A-Za-z0-9._-]{1,63}; namespace/name becomes namespace.name. */

@@ -7,6 +7,7 @@ import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
@@ -64,6 +65,7 @@ class AgentScaleBench {
     Path state = Files.createTempDirectory("hearth-bench");
     Path kernel = kvm ? idle : Files.writeString(state.resolve("vmlinux"), "k");
     KubernetesClient client = SharedApiServer.client();
+    FdBudget fds = FdBudget.ofThisProcess();
     String node = "bench-node";
     String ns = SharedApiServer.createNamespace("bench");
     NodeAgent agent =
@@ -85,7 +87,8 @@ class AgentScaleBench {
                 state,
                 RestartBackoff.Config.DEFAULT,
                 Duration.ofSeconds(2),
-                InstantSource.system()));
+                InstantSource.system(),
+                fds));
     agent.start(Duration.ofMinutes(1));
 
     // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
