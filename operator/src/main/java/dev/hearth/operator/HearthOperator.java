@@ -9,6 +9,7 @@ import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.node.MicroVMNodeReconciler;
 import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
+import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -77,7 +78,11 @@ public final class HearthOperator implements AutoCloseable {
             client,
             events,
             new NodeLossHandler(
-                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
+                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn),
+            node ->
+                vmReconciler
+                    .cachedVmsOn(node)
+                    .map(vms -> (int) vms.stream().filter(MicroVMs::holdsResources).count())));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
   }
 

@@ -22,11 +22,24 @@ public class NodeResources {
   @Min(0)
   private Long memoryMiB;
 
+  /** How many MicroVMs fit; absent when the count is not limited. */
+  @JsonPropertyDescription(
+      "How many MicroVMs fit, whatever their size (in allocatable: the VMs the agent's file"
+          + " descriptors allow, counting the smallest VM; absent when not limited). The scheduler"
+          + " binds no more VMs than this to the node.")
+  @Min(0)
+  private Integer microVMs;
+
   public NodeResources() {}
 
   public NodeResources(int vcpus, long memoryMiB) {
     this.vcpus = vcpus;
     this.memoryMiB = memoryMiB;
+  }
+
+  public NodeResources(int vcpus, long memoryMiB, Integer microVMs) {
+    this(vcpus, memoryMiB);
+    this.microVMs = microVMs;
   }
 
   public Integer getVcpus() {
@@ -35,6 +48,14 @@ public class NodeResources {
 
   public void setVcpus(Integer vcpus) {
     this.vcpus = vcpus;
+  }
+
+  public Integer getMicroVMs() {
+    return microVMs;
+  }
+
+  public void setMicroVMs(Integer microVMs) {
+    this.microVMs = microVMs;
   }
 
   public Long getMemoryMiB() {
@@ -49,16 +70,21 @@ public class NodeResources {
   public boolean equals(Object o) {
     return o instanceof NodeResources r
         && Objects.equals(vcpus, r.vcpus)
-        && Objects.equals(memoryMiB, r.memoryMiB);
+        && Objects.equals(memoryMiB, r.memoryMiB)
+        && Objects.equals(microVMs, r.microVMs);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(vcpus, memoryMiB);
+    return Objects.hash(vcpus, memoryMiB, microVMs);
   }
 
   @Override
   public String toString() {
-    return vcpus + " vCPUs, " + memoryMiB + " MiB";
+    return vcpus
+        + " vCPUs, "
+        + memoryMiB
+        + " MiB"
+        + (microVMs == null ? "" : ", " + microVMs + " VMs");
   }
 }

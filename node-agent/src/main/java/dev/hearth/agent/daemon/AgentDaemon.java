@@ -122,6 +122,7 @@ public final class AgentDaemon implements AutoCloseable {
           .register(
               host.capacity(),
               settings.reserved(),
+              fds.maxVms(),
               host.kvm(),
               settings.version(),
               settings.subnet().toString());
