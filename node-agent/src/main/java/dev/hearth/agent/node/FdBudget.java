@@ -22,16 +22,19 @@ import java.util.stream.Stream;
 public final class FdBudget {
   /**
    * Per VM of the embedded VMM, measured by {@code VmmFdsTest} (which fails when the VMM needs more
-   * than these): an idle 1-vCPU VM holds 5 (VM, vCPU, epoll, two eventfds) plus /dev/kvm while it
-   * is made; each further vCPU 1, each disk 4 (file, interrupt, queue notifier, limiter timer),
-   * each interface 5, vsock 7 plus one per open connection.
+   * than these): a 1-vCPU VM without devices holds 3 (VM, vCPU, the serial port's interrupt
+   * eventfd) plus /dev/kvm while it is made; the first device adds the event loop's epoll and wake
+   * eventfd; each further vCPU 1, each disk 4 (file, interrupt, queue notifier, limiter timer),
+   * each interface 5, vsock 5 plus one per open connection.
    */
-  static final int PER_VM = 6;
+  static final int PER_VM = 4;
+
+  static final int EVENT_LOOP = 2;
 
   static final int PER_EXTRA_VCPU = 1;
   static final int PER_DISK = 5;
   static final int PER_NIC = 6;
-  static final int PER_VSOCK = 12;
+  static final int PER_VSOCK = 10;
 
   /** What the agent keeps for itself beyond what it had open at start (API, HTTP, images). */
   static final int MIN_MARGIN = 512;
@@ -75,7 +78,9 @@ public final class FdBudget {
 
   /** The descriptors one VM of this shape holds, at most. */
   public static int perVm(int vcpus, int disks, int nics, boolean vsock) {
+    boolean devices = disks > 0 || nics > 0 || vsock;
     return PER_VM
+        + (devices ? EVENT_LOOP : 0)
         + PER_EXTRA_VCPU * Math.max(0, vcpus - 1)
         + PER_DISK * disks
         + PER_NIC * nics
