@@ -60,10 +60,6 @@ record ProcessStats(
     return out;
   }
 
-  long nativeBytes() {
-    return rss - committedHeap - jvmNonHeap;
-  }
-
   /** The host's load average over the last minute, and its runnable/total tasks. */
   static String loadAverage() throws IOException {
     return Files.readString(Path.of("/proc/loadavg")).trim();
