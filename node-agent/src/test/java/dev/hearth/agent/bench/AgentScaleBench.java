@@ -90,105 +90,111 @@ class AgentScaleBench {
                 InstantSource.system(),
                 fds));
     agent.start(Duration.ofMinutes(1));
+    try {
 
-    // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
-    // before the baseline, so the figures are per VM and not start-up.
-    int warm = Math.min(10, n);
-    bindAndWait(client, ns, node, "warm-", warm, kernel);
-    teardown(client, ns);
-    runtime.reset();
+      // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
+      // before the baseline, so the figures are per VM and not start-up.
+      int warm = Math.min(10, n);
+      bindAndWait(client, ns, node, "warm-", warm, kernel);
+      teardown(client, ns);
+      runtime.reset();
 
-    String loadBefore = ProcessStats.loadAverage();
-    ProcessStats before = ProcessStats.now(GUEST_MIB);
-    Map<String, Long> threadsBefore = ProcessStats.threadsByName();
-    long start = System.nanoTime();
-    Run run = bindAndWait(client, ns, node, "vm-", n, kernel);
-    long totalMs = (System.nanoTime() - start) / 1_000_000;
-    ProcessStats after = ProcessStats.now(GUEST_MIB);
-    Map<String, Long> threadsGrown = new TreeMap<>();
-    ProcessStats.threadsByName()
-        .forEach(
-            (name, c) -> {
-              long grown = c - threadsBefore.getOrDefault(name, 0L);
-              if (grown > 1) {
-                threadsGrown.put(name, grown);
-              }
-            });
-    int up = run.latencies().size();
-    long per = Math.max(1, up);
-    long heapPerVm = (after.liveHeap() - before.liveHeap()) / per;
-    long guestPerVm = (after.guestResident() - before.guestResident()) / per;
-    long rssPerVm = (after.rss() - before.rss()) / per - guestPerVm;
-    int tenth = Math.max(1, n / 10);
-    System.out.printf(
-        "%nAgentScaleBench: %d MicroVMs on one agent, runtime %s%s (after a %d-VM warm-up)%n"
-            + "  host: %d CPUs, load average before %s, after %s%n"
-            + "  fd budget: %s, room for %d idle VMs%n"
-            + "  all Running: %s (%d of %d) after %d ms (%.1f VMs/s)%s%n"
-            + "  Running per CPU-second of this JVM: first tenth %.1f, last tenth %.1f%n"
-            + "  bind -> Running: p50 %d ms, p99 %d ms, max %d ms%n"
-            + "  memory per running VM beyond guest RAM: RSS %d KiB, of which live heap %d KiB%n"
-            + "    (RSS grown, less the guests' resident RAM; the heap holds the informer's copies"
-            + " of the VMs; RSS also holds heap the GC committed and has not given back)%n"
-            + "  guest RAM resident per VM (pages the guest or loader touched): %d KiB%n"
-            + "  per VM: %.2f threads, %.2f fds, %.2f mappings; Java platform threads that grew: %s%n"
-            + "  RSS %d -> %d MiB, committed heap %d -> %d MiB, JIT code and metaspace %d -> %d MiB%n"
-            + "  VMM start (create + start) by VMs already live in the process:%n%s%n",
-        n,
-        kvm ? "embedded VMM on /dev/kvm" : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
-        kvm ? ", guest idle.elf with " + GUEST_MIB + " MiB" : "",
-        warm,
-        Runtime.getRuntime().availableProcessors(),
-        loadBefore,
-        ProcessStats.loadAverage(),
-        fds,
-        fds.maxVms(),
-        up == n,
-        up,
-        n,
-        totalMs,
-        up * 1000.0 / totalMs,
-        run.failed().isEmpty() ? "" : "; not Running, by reason: " + run.failed(),
-        run.ratePerCpuSecond(before.cpuNanos(), 0, tenth),
-        run.ratePerCpuSecond(before.cpuNanos(), up - tenth, up),
-        pct(run.latencies(), 50),
-        pct(run.latencies(), 99),
-        run.latencies().isEmpty() ? -1 : run.latencies().getLast(),
-        rssPerVm / 1024,
-        heapPerVm / 1024,
-        guestPerVm / 1024,
-        (after.threads() - before.threads()) / (double) per,
-        (after.fds() - before.fds()) / (double) per,
-        (after.mappings() - before.mappings()) / (double) per,
-        threadsGrown,
-        before.rss() >> 20,
-        after.rss() >> 20,
-        before.committedHeap() >> 20,
-        after.committedHeap() >> 20,
-        before.jvmNonHeap() >> 20,
-        after.jvmNonHeap() >> 20,
-        String.join("\n", runtime.byTenth(Math.max(n, runtime.live()))));
+      String loadBefore = ProcessStats.loadAverage();
+      ProcessStats before = ProcessStats.now(GUEST_MIB);
+      Map<String, Long> threadsBefore = ProcessStats.threadsByName();
+      long start = System.nanoTime();
+      Run run = bindAndWait(client, ns, node, "vm-", n, kernel);
+      long totalMs = (System.nanoTime() - start) / 1_000_000;
+      ProcessStats after = ProcessStats.now(GUEST_MIB);
+      Map<String, Long> threadsGrown = new TreeMap<>();
+      ProcessStats.threadsByName()
+          .forEach(
+              (name, c) -> {
+                long grown = c - threadsBefore.getOrDefault(name, 0L);
+                if (grown > 1) {
+                  threadsGrown.put(name, grown);
+                }
+              });
+      int up = run.latencies().size();
+      long per = Math.max(1, up);
+      long heapPerVm = (after.liveHeap() - before.liveHeap()) / per;
+      long guestPerVm = (after.guestResident() - before.guestResident()) / per;
+      long rssPerVm = (after.rss() - before.rss()) / per - guestPerVm;
+      int tenth = Math.max(1, n / 10);
+      System.out.printf(
+          "%nAgentScaleBench: %d MicroVMs on one agent, runtime %s%s (after a %d-VM warm-up)%n"
+              + "  host: %d CPUs, load average before %s, after %s%n"
+              + "  fd budget: %s, room for %d idle VMs%n"
+              + "  all Running: %s (%d of %d) after %d ms (%.1f VMs/s)%s%n"
+              + "  Running per CPU-second of this JVM: first tenth %.1f, last tenth %.1f%n"
+              + "  bind -> Running: p50 %d ms, p99 %d ms, max %d ms%n"
+              + "  memory per running VM beyond guest RAM: RSS %d KiB, of which live heap %d KiB%n"
+              + "    (RSS grown, less the guests' resident RAM; the heap holds the informer's copies"
+              + " of the VMs; RSS also holds heap the GC committed and has not given back)%n"
+              + "  guest RAM resident per VM (pages the guest or loader touched): %d KiB%n"
+              + "  per VM: %.2f threads, %.2f fds, %.2f mappings; Java platform threads that grew: %s%n"
+              + "  RSS %d -> %d MiB, committed heap %d -> %d MiB, JIT code and metaspace %d -> %d MiB%n"
+              + "  VMM start (create + start) by VMs already live in the process:%n%s%n",
+          n,
+          kvm
+              ? "embedded VMM on /dev/kvm"
+              : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
+          kvm ? ", guest idle.elf with " + GUEST_MIB + " MiB" : "",
+          warm,
+          Runtime.getRuntime().availableProcessors(),
+          loadBefore,
+          ProcessStats.loadAverage(),
+          fds,
+          fds.maxVms(),
+          up == n,
+          up,
+          n,
+          totalMs,
+          up * 1000.0 / totalMs,
+          run.failed().isEmpty() ? "" : "; not Running, by reason: " + run.failed(),
+          run.ratePerCpuSecond(before.cpuNanos(), 0, tenth),
+          run.ratePerCpuSecond(before.cpuNanos(), up - tenth, up),
+          pct(run.latencies(), 50),
+          pct(run.latencies(), 99),
+          run.latencies().isEmpty() ? -1 : run.latencies().getLast(),
+          rssPerVm / 1024,
+          heapPerVm / 1024,
+          guestPerVm / 1024,
+          (after.threads() - before.threads()) / (double) per,
+          (after.fds() - before.fds()) / (double) per,
+          (after.mappings() - before.mappings()) / (double) per,
+          threadsGrown,
+          before.rss() >> 20,
+          after.rss() >> 20,
+          before.committedHeap() >> 20,
+          after.committedHeap() >> 20,
+          before.jvmNonHeap() >> 20,
+          after.jvmNonHeap() >> 20,
+          String.join("\n", runtime.byTenth(Math.max(n, runtime.live()))));
 
-    long cpuBeforeTeardown = ProcessStats.processCpuNanos();
-    long t0 = System.nanoTime();
-    teardown(client, ns);
-    Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
-    long teardownMs = (System.nanoTime() - t0) / 1_000_000;
-    long teardownCpuMs = (ProcessStats.processCpuNanos() - cpuBeforeTeardown) / 1_000_000;
-    ProcessStats gone = ProcessStats.now(GUEST_MIB);
-    System.out.printf(
-        "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM); left over: %d threads,"
-            + " %d fds, %d mappings, RSS %d MiB%n%n",
-        up,
-        teardownMs,
-        up * 1000.0 / Math.max(1, teardownMs),
-        teardownCpuMs,
-        gone.threads() - before.threads(),
-        gone.fds() - before.fds(),
-        gone.mappings() - before.mappings(),
-        gone.rss() >> 20);
-    agent.shutdown("benchmark done", Duration.ofMinutes(1));
-    agent.close();
+      long cpuBeforeTeardown = ProcessStats.processCpuNanos();
+      long t0 = System.nanoTime();
+      teardown(client, ns);
+      Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
+      long teardownMs = (System.nanoTime() - t0) / 1_000_000;
+      long teardownCpuMs = (ProcessStats.processCpuNanos() - cpuBeforeTeardown) / 1_000_000;
+      ProcessStats gone = ProcessStats.now(GUEST_MIB);
+      System.out.printf(
+          "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM); left over: %d threads,"
+              + " %d fds, %d mappings, RSS %d MiB%n%n",
+          up,
+          teardownMs,
+          up * 1000.0 / Math.max(1, teardownMs),
+          teardownCpuMs,
+          gone.threads() - before.threads(),
+          gone.fds() - before.fds(),
+          gone.mappings() - before.mappings(),
+          gone.rss() >> 20);
+    } finally {
+      // Also after a failure: the VMs would otherwise keep the JVM alive.
+      agent.shutdown("benchmark done", Duration.ofMinutes(1));
+      agent.close();
+    }
   }
 
   /**
