@@ -52,22 +52,18 @@ public class MicroVMNodeStatus {
           + OCTET
           + "3])";
 
-  /** Total resources of the host. */
   @JsonPropertyDescription("Total vCPUs and memory of the host.")
   private NodeResources capacity;
 
-  /** What MicroVMs may use: capacity less the agent's reservations. */
   @JsonPropertyDescription(
       "What MicroVMs may use: capacity less the agent's reservations for the host. The scheduler fits VMs (plus VMM overhead) into this.")
   private NodeResources allocatable;
 
-  /** What the agent keeps for the host, out of capacity. */
   @JsonPropertyDescription(
       "What the agent keeps for the host and itself out of capacity (its --reserved-vcpus and"
           + " --reserved-memory-mib).")
   private NodeResources reserved;
 
-  /** Host memory each MicroVM costs beyond its guest memory. */
   @JsonPropertyDescription(
       "Host memory in MiB each MicroVM costs on this node beyond its guest memory (the VMM's"
           + " threads, buffers and the agent's share). The scheduler counts it for every VM bound"
@@ -75,29 +71,24 @@ public class MicroVMNodeStatus {
   @Min(0)
   private Long vmOverheadMiB;
 
-  /** Guest vCPUs per host vCPU. */
   @JsonPropertyDescription(
       "Guest vCPUs the agent offers per host vCPU: allocatable.vcpus is (capacity.vcpus -"
           + " reserved.vcpus) times this.")
   @Min(1)
   private Integer vcpuOvercommitRatio;
 
-  /** What the agent found about /dev/kvm. */
   @JsonPropertyDescription("What the agent found out about /dev/kvm on this node.")
   private KvmInfo kvm;
 
-  /** How many MicroVMs are bound to the node and not finished (the operator's count). */
   @JsonPropertyDescription(
       "How many MicroVMs are bound to the node and not finished (the VMs column), as the operator"
           + " counts them; updated with each node health pass.")
   @Min(0)
   private Integer microVMs;
 
-  /** Version of the node agent. */
   @JsonPropertyDescription("Version of the node agent.")
   private String agentVersion;
 
-  /** IPv4 subnet in CIDR form from which the agent allocates guest IPs. */
   @JsonPropertyDescription(
       "IPv4 subnet (CIDR, such as 10.213.0.0/24, prefix /8 to /30) of the node's bridge, from"
           + " which the agent allocates guest IPs.")
@@ -125,7 +116,6 @@ public class MicroVMNodeStatus {
               + " 10.213.0.0/24, not 10.213.0.5/24)")
   private String subnet;
 
-  /** Latest observations, metav1.Condition-shaped (Ready is the operator's). */
   @JsonPropertyDescription(
       "Latest observations of the node, shaped like metav1.Condition. Ready is written by the operator from the node's Lease.")
   @SchemaFrom(type = ConditionSchema[].class)

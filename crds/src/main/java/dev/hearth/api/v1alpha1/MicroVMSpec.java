@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /** The desired microVM: its size, kernel, disks, network and placement. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -82,7 +81,7 @@ import java.util.Objects;
             + " file once (make one writable, which gives it a copy of its own, or drop the"
             + " duplicate)",
     fieldPath = ".drives")
-public class MicroVMSpec {
+public class MicroVMSpec extends ApiValue {
   /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
   public static final int MAX_DISKS = 8;
 
@@ -108,34 +107,28 @@ public class MicroVMSpec {
           + " || (has(d.source.sha256) && has(e.source.sha256)"
           + " && d.source.sha256 == e.source.sha256))";
 
-  /** Number of virtual CPUs. */
   @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
   @Min(1)
   @Max(32)
   @Default("1")
   private Integer vcpus = 1;
 
-  /** Guest memory in MiB. */
   @JsonPropertyDescription("Guest memory in MiB, 16 to 262144 (256 GiB).")
   @Min(16)
   @Max(262144)
   @Default("128")
   private Integer memoryMiB = 128;
 
-  /** The guest kernel and its extra command-line arguments. */
   @JsonPropertyDescription("The guest kernel and its extra command-line arguments.")
   @Required
   private KernelSpec kernel;
 
-  /** An initial ramdisk loaded next to the kernel. */
   @JsonPropertyDescription("An initial ramdisk (initramfs) loaded next to the kernel.")
   private ImageSource initrd;
 
-  /** The root disk, attached as the first virtio-blk device. */
   @JsonPropertyDescription("The root disk, attached as the first virtio-blk device (/dev/vda).")
   private RootfsSpec rootfs;
 
-  /** Extra disks, attached after the rootfs in list order. */
   @JsonPropertyDescription(
       "Extra virtio-blk disks, attached after the rootfs in list order (/dev/vdb, /dev/vdc, ...)."
           + " Names are unique. At most 8 disks in all, the rootfs included.")
@@ -145,7 +138,6 @@ public class MicroVMSpec {
       message = "drive names must be unique")
   private List<DriveSpec> drives = new ArrayList<>();
 
-  /** Network interfaces, each a tap on the node's bridge. */
   @JsonPropertyDescription(
       "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are"
           + " unique. At most 8.")
@@ -159,7 +151,6 @@ public class MicroVMSpec {
       message = "network interface MAC addresses must be unique")
   private List<NetworkInterfaceSpec> network = new ArrayList<>();
 
-  /** A virtio-vsock device. */
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
 
@@ -178,7 +169,6 @@ public class MicroVMSpec {
   // No immutability rule here: this class is also a MicroVMSet's template. MicroVM carries it.
   private String nodeName;
 
-  /** Labels a node must have for the VM to be placed there. */
   @JsonPropertyDescription(
       "Labels a node must carry (all of them, with these values) for the VM to be placed there.")
   @Size(max = 64)
@@ -190,7 +180,6 @@ public class MicroVMSpec {
       message = "nodeSelector values must be label values: " + CelText.LABEL_VALUE_WORDS)
   private Map<String, @Size(max = 63) String> nodeSelector = new LinkedHashMap<>();
 
-  /** Node taints this VM tolerates. */
   @JsonPropertyDescription(
       "Node taints this VM tolerates, with the same meaning and checks as a Pod's tolerations."
           + " At most 64.")
@@ -198,7 +187,6 @@ public class MicroVMSpec {
   @Size(max = 64)
   private List<Toleration> tolerations = new ArrayList<>();
 
-  /** What the agent does when the guest exits. */
   @JsonPropertyDescription(
       "What happens when the guest exits: Always restarts, OnFailure restarts after a failure, Never leaves it stopped. VMs with Always or OnFailure are rescheduled when their node is lost.")
   @Default("Always")
@@ -315,39 +303,5 @@ public class MicroVMSpec {
   /** Restart policy with the schema default applied. */
   public RestartPolicy restartPolicyOrDefault() {
     return restartPolicy == null ? RestartPolicy.Always : restartPolicy;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof MicroVMSpec s
-        && Objects.equals(vcpus, s.vcpus)
-        && Objects.equals(memoryMiB, s.memoryMiB)
-        && Objects.equals(kernel, s.kernel)
-        && Objects.equals(initrd, s.initrd)
-        && Objects.equals(rootfs, s.rootfs)
-        && Objects.equals(drives, s.drives)
-        && Objects.equals(network, s.network)
-        && Objects.equals(vsock, s.vsock)
-        && Objects.equals(nodeName, s.nodeName)
-        && Objects.equals(nodeSelector, s.nodeSelector)
-        && Objects.equals(tolerations, s.tolerations)
-        && Objects.equals(restartPolicy, s.restartPolicy);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(
-        vcpus,
-        memoryMiB,
-        kernel,
-        initrd,
-        rootfs,
-        drives,
-        network,
-        vsock,
-        nodeName,
-        nodeSelector,
-        tolerations,
-        restartPolicy);
   }
 }

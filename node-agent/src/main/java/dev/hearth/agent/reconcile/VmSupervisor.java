@@ -10,6 +10,7 @@ import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -18,13 +19,10 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,12 +53,11 @@ final class VmSupervisor {
   private final LaunchPreparer preparer;
   private RestartBackoff backoff;
   private VmPlan plan;
+  // The generation last applied (-1: none yet), beside the state it was applied in.
   private long generation = -1;
-  private RunningVm running;
-  private long runId;
-  private boolean waitingToRestart;
-  private boolean terminal;
-  private boolean gone;
+  private SupervisorState state = SupervisorState.IDLE;
+  // Numbers runs: a boot time counts only for the latest run, unless we stopped it.
+  private long run;
   private MicroVM lastSeen;
 
   VmSupervisor(
@@ -85,12 +82,9 @@ final class VmSupervisor {
             vm.getSpec().restartPolicyOrDefault(), ctx.backoff(), ctx.clock(), restarts);
     MicroVMStatus s = vm.getStatus();
     long gen = generationOf(vm);
-    if (s != null
-        && (s.getPhase() == MicroVMPhase.Succeeded || s.getPhase() == MicroVMPhase.Failed)
-        && s.getObservedGeneration() != null
-        && s.getObservedGeneration() == gen) {
+    if (vm.finished() && s.getObservedGeneration() != null && s.getObservedGeneration() == gen) {
       // Finished before the agent restarted: stays finished until its spec changes.
-      terminal = true;
+      state = SupervisorState.FINISHED;
       generation = gen;
     }
   }
@@ -100,12 +94,25 @@ final class VmSupervisor {
   }
 
   boolean isRunning() {
-    return running != null;
+    return state instanceof SupervisorState.Running;
+  }
+
+  SupervisorState state() {
+    return state;
+  }
+
+  /** The one way the state changes. */
+  private void moveTo(SupervisorState next) {
+    if (!state.allows(next)) {
+      throw new IllegalStateException(
+          namespace + "/" + name + ": no move from " + state + " to " + next);
+    }
+    state = next;
   }
 
   /** Brings the VM in line with {@code vm}, the latest version from the informer cache. */
   void sync(MicroVM vm) {
-    if (gone) {
+    if (state instanceof SupervisorState.Gone) {
       return;
     }
     lastSeen = vm;
@@ -114,11 +121,12 @@ final class VmSupervisor {
       return;
     }
     long gen = generationOf(vm);
-    if (gen == generation && (running != null || waitingToRestart || terminal)) {
+    if (gen == generation && state.settled()) {
       return;
     }
+    // A new restart policy takes effect once no run or back-off of the old one is under way.
     backoff =
-        running == null && !waitingToRestart
+        state instanceof SupervisorState.Idle || state instanceof SupervisorState.Finished
             ? new RestartBackoff(
                 vm.getSpec().restartPolicyOrDefault(),
                 ctx.backoff(),
@@ -131,37 +139,36 @@ final class VmSupervisor {
     } catch (SpecRejectedException e) {
       stopRunning("spec rejected");
       generation = gen;
-      terminal = true;
-      waitingToRestart = false;
+      moveTo(SupervisorState.FINISHED);
       fail(vm, e.reason(), e.getMessage(), false);
       return;
     }
-    if (running != null && !next.needsRestartFrom(plan)) {
-      running.updateLimits(next.limits());
+    if (state instanceof SupervisorState.Running r && !next.needsRestartFrom(plan)) {
+      r.vm().updateLimits(next.limits());
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
-      events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
+      events.normal(vm, HearthApi.Reasons.LIMITS_UPDATED, "rate limits applied to the running VM");
       return;
     }
-    if (running != null) {
-      events.normal(vm, "SpecChanged", "restarting the VM to apply a spec change");
+    if (state instanceof SupervisorState.Running) {
+      events.normal(vm, HearthApi.Reasons.SPEC_CHANGED, "restarting the VM to apply a spec change");
       patch(
           s ->
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "SpecChanged",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.SPEC_CHANGED,
                       "restarting to apply generation " + gen)));
       stopRunning("spec changed");
     }
-    waitingToRestart = false;
-    terminal = false;
+    moveTo(SupervisorState.IDLE);
     generation = gen;
     start(vm, next);
   }
 
+  /** From Idle: prepares and boots; ends Running, or BackingOff or Finished when set-up fails. */
   private void start(MicroVM vm, VmPlan next) {
     plan = next;
     long gen = generation;
@@ -176,8 +183,8 @@ final class VmSupervisor {
           s.putCondition(
               condition(
                   HearthApi.Conditions.READY,
-                  "False",
-                  "Starting",
+                  HearthApi.Conditions.FALSE,
+                  HearthApi.Reasons.STARTING,
                   "fetching images, wiring the network, booting"));
         });
     LaunchPreparer.Prepared prepared;
@@ -203,8 +210,8 @@ final class VmSupervisor {
       setUpFailed(vm, e.reason(), e.getMessage());
       return;
     }
-    running = vmHandle;
-    long id = ++runId;
+    long id = ++run;
+    moveTo(new SupervisorState.Running(vmHandle, id));
     backoff.started();
     String started = ctx.clock().instant().toString();
     List<NetworkInterfaceStatus> nics =
@@ -218,60 +225,71 @@ final class VmSupervisor {
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
           s.putCondition(
-              condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs"));
+              condition(
+                  HearthApi.Conditions.READY,
+                  HearthApi.Conditions.TRUE,
+                  HearthApi.Reasons.RUNNING,
+                  "the guest runs"));
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
-            s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
+            s.putCondition(
+                condition(
+                    HearthApi.Conditions.RESTARTING,
+                    HearthApi.Conditions.FALSE,
+                    HearthApi.Reasons.STARTED,
+                    ""));
           }
         });
-    events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
+    events.normal(vm, HearthApi.Reasons.STARTED, "started the VM on node " + ctx.nodeName());
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
   }
 
   private void booted(long id, Duration d) {
-    if (id != runId) {
+    if (id != run) {
       return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
-    events.normal(lastSeen, "Booted", "the guest booted in " + d.toMillis() + " ms");
+    events.normal(
+        lastSeen, HearthApi.Reasons.BOOTED, "the guest booted in " + d.toMillis() + " ms");
     patch(s -> s.setBootTimeMillis(d.toMillis()));
   }
 
   private void exited(long id, VmExit exit) {
-    if (id != runId || running == null) {
+    if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
       return; // a VM we stopped ourselves
     }
-    running = null;
     MicroVM vm = lastSeen;
     String what =
         "guest exited: "
             + exit.reason()
             + (exit.message().isEmpty() ? "" : " (" + exit.message() + ")");
     if (exit.success()) {
-      events.normal(vm, "GuestExited", what);
+      events.normal(vm, HearthApi.Reasons.GUEST_EXITED, what);
     } else {
-      events.warning(vm, "GuestFailed", what);
+      events.warning(vm, HearthApi.Reasons.GUEST_FAILED, what);
     }
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         setPhase(MicroVMPhase.Starting);
         patch(
             s -> {
               s.setPhase(MicroVMPhase.Starting);
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.BACK_OFF,
                       what + "; restarting in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(true));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         releaseRuntimeResources();
         setPhase(stop.phase());
         patch(
@@ -279,7 +297,9 @@ final class VmSupervisor {
               s.setPhase(stop.phase());
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
               s.setNetwork(List.of());
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
             });
       }
     }
@@ -287,15 +307,15 @@ final class VmSupervisor {
 
   /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */
   private void startAgain(boolean countsAsRestart) {
-    if (gone || !waitingToRestart) {
-      return;
+    if (!(state instanceof SupervisorState.BackingOff)) {
+      return; // deleted, or a newer spec started it meanwhile
     }
     MicroVM latest = lookup();
     if (latest == null) {
       return;
     }
     lastSeen = latest;
-    waitingToRestart = false;
+    moveTo(SupervisorState.IDLE);
     if (countsAsRestart) {
       backoff.restarting();
     }
@@ -303,7 +323,7 @@ final class VmSupervisor {
     try {
       start(latest, mapper.map(latest.getSpec()));
     } catch (SpecRejectedException e) {
-      terminal = true;
+      moveTo(SupervisorState.FINISHED);
       fail(latest, e.reason(), e.getMessage(), false);
     }
   }
@@ -321,7 +341,7 @@ final class VmSupervisor {
     if (ctx.fds().tryHold(uid, fds)) {
       return true;
     }
-    terminal = true;
+    moveTo(SupervisorState.FINISHED);
     fail(
         vm,
         HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS,
@@ -344,27 +364,29 @@ final class VmSupervisor {
    */
   private void setUpFailed(MicroVM vm, String reason, String message) {
     if (HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS.equals(reason)) {
-      terminal = true;
+      moveTo(SupervisorState.FINISHED);
       fail(vm, reason, message, true);
       return;
     }
     switch (backoff.exited(false)) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         patch(
             s -> {
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+              s.putCondition(
+                  condition(
+                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
               s.putCondition(
                   condition(
                       HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                      HearthApi.Conditions.TRUE,
+                      HearthApi.Reasons.BACK_OFF,
                       "retrying in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(false));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         fail(vm, reason, message, true);
       }
     }
@@ -383,15 +405,15 @@ final class VmSupervisor {
           s.setObservedGeneration(gen);
           s.setNetwork(List.of());
           s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(reason, message));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+          s.putCondition(
+              condition(HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
         });
   }
 
   /** The VM is being deleted (or is already gone): stop it, free everything, drop the finalizer. */
   void delete(boolean removeFinalizer) {
-    gone = true;
-    waitingToRestart = false;
     stopRunning("deleted");
+    moveTo(SupervisorState.GONE);
     releaseRuntimeResources();
     deleteTree(ctx.vmDir(uid));
     ctx.consoles().remove(namespace, name);
@@ -404,7 +426,7 @@ final class VmSupervisor {
 
   /** The agent is stopping: stop the guest, keep its address and disk for the next start. */
   void shutdown(String why) {
-    if (running == null || gone) {
+    if (!(state instanceof SupervisorState.Running)) {
       return;
     }
     stopRunning(why);
@@ -412,18 +434,22 @@ final class VmSupervisor {
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Scheduled);
-          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus("AgentShutdown", why));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", "AgentShutdown", why));
+          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
+          s.putCondition(
+              condition(
+                  HearthApi.Conditions.READY,
+                  HearthApi.Conditions.FALSE,
+                  HearthApi.Reasons.AGENT_SHUTDOWN,
+                  why));
         });
   }
 
   private void stopRunning(String why) {
-    if (running != null) {
-      RunningVm r = running;
-      running = null;
-      runId++;
-      r.stop(ctx.stopGrace(), why);
-      events.normal(lastSeen, "Stopped", "stopped the VM: " + why);
+    if (state instanceof SupervisorState.Running r) {
+      moveTo(SupervisorState.IDLE);
+      run++;
+      r.vm().stop(ctx.stopGrace(), why);
+      events.normal(lastSeen, HearthApi.Reasons.STOPPED, "stopped the VM: " + why);
     }
   }
 
@@ -461,13 +487,8 @@ final class VmSupervisor {
   }
 
   private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      PrivateFiles.deleteTree(dir);
     } catch (IOException e) {
       LOG.warn("cannot delete {}: {}", dir, e.toString());
     }

@@ -10,6 +10,7 @@ import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.sys.ThreadSignals;
@@ -186,6 +187,20 @@ public final class MicroVm implements AutoCloseable {
     return parts.bootTimer().bootTime();
   }
 
+  /** Completes with the boot time when the guest signals it through the boot timer. */
+  public CompletableFuture<Duration> booted() {
+    return parts.bootTimer().booted();
+  }
+
+  /**
+   * Completes when the guest has ended, with how; its vCPU threads may still be leaving the guest
+   * then ({@link #close} waits for them). Callbacks run on the thread that ended it: hand blocking
+   * work to another.
+   */
+  public CompletableFuture<VmExit> exited() {
+    return exit.copy();
+  }
+
   /** The guest's memory, for devices. */
   public GuestMemory memory() {
     return parts.memory().memory();
@@ -238,10 +253,10 @@ public final class MicroVm implements AutoCloseable {
   }
 
   /**
-   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's id, {@code <id>.rx}
-   * and {@code <id>.tx} for each net interface, and {@code rng} for the rng.
+   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's, rx and tx for each
+   * net interface, and the rng's.
    */
-  public Set<String> rateLimiterIds() {
+  public Set<LimiterId> rateLimiterIds() {
     return Set.copyOf(parts.devices().rateLimiterIds());
   }
 
@@ -254,7 +269,7 @@ public final class MicroVm implements AutoCloseable {
    * @param limiterId one of {@link #rateLimiterIds()}
    * @throws VmException for an unknown id or a closed VM
    */
-  public void updateRateLimiter(String limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
+  public void updateRateLimiter(LimiterId limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
     limiter(limiterId).update(bandwidth, ops);
   }
 
@@ -264,11 +279,11 @@ public final class MicroVm implements AutoCloseable {
    * @param limiterId one of {@link #rateLimiterIds()}
    * @throws VmException for an unknown id or a closed VM
    */
-  public RateLimiterConfig rateLimiterConfig(String limiterId) {
+  public RateLimiterConfig rateLimiterConfig(LimiterId limiterId) {
     return limiter(limiterId).config();
   }
 
-  private RateLimiter limiter(String limiterId) {
+  private RateLimiter limiter(LimiterId limiterId) {
     if (state == State.CLOSED) {
       throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
     }

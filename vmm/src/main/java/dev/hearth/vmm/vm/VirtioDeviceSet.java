@@ -21,6 +21,7 @@ import dev.hearth.vmm.devices.virtio.vsock.VsockConfig;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.Clock;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
@@ -56,7 +57,7 @@ final class VirtioDeviceSet implements AutoCloseable {
   private final Consumer<String> onLoopDeath;
   private final DeviceLog deviceLog;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
-  private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
+  private final Map<LimiterId, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
 
   private VirtioDeviceSet(
@@ -101,10 +102,9 @@ final class VirtioDeviceSet implements AutoCloseable {
     }
   }
 
-  /** Ids of the rate limiters: drive ids, {@code <interface>.rx}, {@code <interface>.tx}, rng. */
   /** Every limiter's counters, by id. */
-  Map<String, RateLimiter.Counters> limiterCounters() {
-    Map<String, RateLimiter.Counters> all = new LinkedHashMap<>();
+  Map<LimiterId, RateLimiter.Counters> limiterCounters() {
+    Map<LimiterId, RateLimiter.Counters> all = new LinkedHashMap<>();
     limiters.forEach((id, l) -> all.put(id, l.counters()));
     return all;
   }
@@ -116,12 +116,13 @@ final class VirtioDeviceSet implements AutoCloseable {
     return all;
   }
 
-  Set<String> rateLimiterIds() {
+  /** Ids of the rate limiters: each drive's, each interface's rx and tx, the rng's. */
+  Set<LimiterId> rateLimiterIds() {
     return limiters.keySet();
   }
 
   /** The rate limiter with {@code id}, or null. */
-  RateLimiter rateLimiter(String id) {
+  RateLimiter rateLimiter(LimiterId id) {
     return limiters.get(id);
   }
 
@@ -137,7 +138,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw new VmException("drive '" + d.id() + "': cannot open " + d.path() + ": " + e, e);
     }
     own(block);
-    limiters.put(d.id(), block.rateLimiter());
+    limiters.put(LimiterId.of(d.id()), block.rateLimiter());
     drives.put(d.id(), block);
     wire("virtio-blk " + d.id(), block);
   }
@@ -162,8 +163,8 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw e;
     }
     own(net); // closes the tap
-    limiters.put(n.id() + ".rx", net.rxRateLimiter());
-    limiters.put(n.id() + ".tx", net.txRateLimiter());
+    limiters.put(LimiterId.rx(n.id()), net.rxRateLimiter());
+    limiters.put(LimiterId.tx(n.id()), net.txRateLimiter());
     wire("virtio-net " + n.id(), net);
     int fd = tap.fd();
     loop.register(fd, LibC.EPOLLIN | LibC.EPOLLET, events -> net.onBackendReadable());
@@ -199,7 +200,7 @@ final class VirtioDeviceSet implements AutoCloseable {
   private void addRng(RngConfig r) {
     VirtioRng rng =
         new VirtioRng(EntropySource.secureRandom(), r.rateLimit(), Clock.SYSTEM, timers);
-    limiters.put(RngConfig.ID, rng.rateLimiter());
+    limiters.put(LimiterId.of(RngConfig.ID), rng.rateLimiter());
     wire("virtio-rng", rng);
   }
 

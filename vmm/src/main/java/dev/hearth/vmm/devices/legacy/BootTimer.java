@@ -3,6 +3,7 @@ package dev.hearth.vmm.devices.legacy;
 import dev.hearth.vmm.devices.bus.BusDevice;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -19,6 +20,7 @@ public final class BootTimer implements BusDevice {
   private final Consumer<Duration> onBoot;
   private volatile long startNanos;
   private volatile Duration bootTime;
+  private final CompletableFuture<Duration> booted = new CompletableFuture<>();
 
   /** A timer reading {@code nanoClock} that tells {@code onBoot} the boot time, once. */
   public BootTimer(LongSupplier nanoClock, Consumer<Duration> onBoot) {
@@ -35,6 +37,11 @@ public final class BootTimer implements BusDevice {
   /** The boot time, once the guest has signalled it. */
   public Optional<Duration> bootTime() {
     return Optional.ofNullable(bootTime);
+  }
+
+  /** Completes with the boot time when the guest signals it (never, if it does not). */
+  public CompletableFuture<Duration> booted() {
+    return booted.copy();
   }
 
   @Override
@@ -55,6 +62,7 @@ public final class BootTimer implements BusDevice {
       d = Duration.ofNanos(nanoClock.getAsLong() - startNanos);
       bootTime = d;
     }
+    booted.complete(d);
     onBoot.accept(d);
   }
 }

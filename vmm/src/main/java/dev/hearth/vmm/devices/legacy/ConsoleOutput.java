@@ -19,9 +19,12 @@ public final class ConsoleOutput {
   private long written;
   private OutputStream sink;
 
-  /** A console keeping {@code capacity} bytes, also writing to {@code sink} (may be null). */
+  /**
+   * A console keeping {@code capacity} bytes, also writing to {@code sink} (may be null). With
+   * capacity 0 it keeps nothing: the sink, which holds the output already, is its only reader.
+   */
   public ConsoleOutput(int capacity, OutputStream sink) {
-    if (capacity <= 0) {
+    if (capacity < 0) {
       throw new IllegalArgumentException("console capacity " + capacity);
     }
     this.capacity = capacity;
@@ -35,12 +38,15 @@ public final class ConsoleOutput {
 
   /** Appends one byte. */
   public synchronized void write(byte b) {
-    if (written >= ring.length && ring.length < capacity) {
-      // Not wrapped yet (written < capacity): nothing moves.
-      ring =
-          java.util.Arrays.copyOf(ring, Math.min(capacity, Math.max(FIRST_SIZE, 2 * ring.length)));
+    if (capacity > 0) {
+      if (written >= ring.length && ring.length < capacity) {
+        // Not wrapped yet (written < capacity): nothing moves.
+        ring =
+            java.util.Arrays.copyOf(
+                ring, Math.min(capacity, Math.max(FIRST_SIZE, 2 * ring.length)));
+      }
+      ring[(int) (written % capacity)] = b;
     }
-    ring[(int) (written % capacity)] = b;
     written++;
     if (sink != null) {
       try {
@@ -75,6 +81,9 @@ public final class ConsoleOutput {
   public synchronized byte[] snapshot() {
     int n = (int) Math.min(written, capacity);
     byte[] out = new byte[n];
+    if (n == 0) {
+      return out;
+    }
     int start = (int) ((written - n) % capacity);
     for (int i = 0; i < n; i++) {
       out[i] = ring[(start + i) % capacity];

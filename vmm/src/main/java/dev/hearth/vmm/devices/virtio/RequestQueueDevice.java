@@ -22,6 +22,8 @@ public abstract class RequestQueueDevice implements VirtioDevice {
   /**
    * @param timers makes the rate limiter's refill timer (the VM's event loop)
    */
+  // The refill timer it hands this to fires only once the limiter is used, after activate().
+  @SuppressWarnings("this-escape")
   protected RequestQueueDevice(RateLimiterConfig limit, Clock clock, RefillTimer.Factory timers) {
     this.limiter = new RateLimiter(limit, clock, timers.create(this::onRefillTimer));
   }
