@@ -31,6 +31,9 @@ public final class HearthOperator implements AutoCloseable {
   private final Operator operator;
   private final BindingCoordinator coordinator;
   private final OperatorMetrics metrics;
+  private final EventRecorder events;
+  private static final int EVENT_SENDERS = 4;
+  private static final int EVENT_QUEUE = 1000;
   private volatile boolean closing;
 
   public HearthOperator(
@@ -39,7 +42,11 @@ public final class HearthOperator implements AutoCloseable {
     this.coordinator = new BindingCoordinator(config.scheduler());
     metrics.allocationFrom(
         n -> coordinator.usedOn(n).vcpus(), n -> coordinator.usedOn(n).memoryMiB());
-    EventRecorder events = new EventRecorder(client, clock, StatusApply.OPERATOR, null, LOG::warn);
+    // Off the reconcile threads: a bind is three writes of its own, and its Event would be a
+    // fourth on each bind's path; a burst of binds sheds Events rather than slow down.
+    this.events =
+        EventRecorder.async(
+            client, clock, StatusApply.OPERATOR, null, LOG::warn, EVENT_SENDERS, EVENT_QUEUE);
     this.operator =
         new Operator(
             o -> {
@@ -123,6 +130,11 @@ public final class HearthOperator implements AutoCloseable {
     return coordinator;
   }
 
+  /** Events dropped because more came than the API server took. */
+  public long eventsDropped() {
+    return events.dropped();
+  }
+
   public OperatorMetrics metrics() {
     return metrics;
   }
@@ -132,6 +144,7 @@ public final class HearthOperator implements AutoCloseable {
   public void close() {
     closing = true;
     operator.stop();
+    events.close();
   }
 
   /**
