@@ -82,6 +82,15 @@ import java.util.Map;
             + " duplicate)",
     fieldPath = ".drives")
 public class MicroVMSpec extends ApiValue {
+  /** The most vCPUs a VM may have (the VMM's VmConfig.MAX_VCPUS). */
+  public static final int MAX_VCPUS = 32;
+
+  /** The least memory a VM may have, in MiB (the VMM takes less). */
+  public static final int MIN_MEMORY_MIB = 16;
+
+  /** The most memory a VM may have, in MiB (256 GiB; the VMM takes more). */
+  public static final int MAX_MEMORY_MIB = 262144;
+
   /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
   public static final int MAX_DISKS = 8;
 
@@ -107,15 +116,16 @@ public class MicroVMSpec extends ApiValue {
           + " || (has(d.source.sha256) && has(e.source.sha256)"
           + " && d.source.sha256 == e.source.sha256))";
 
-  @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
+  @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MAX_VCPUS + ".")
   @Min(1)
-  @Max(32)
+  @Max(MAX_VCPUS)
   @Default("1")
   private Integer vcpus = 1;
 
-  @JsonPropertyDescription("Guest memory in MiB, 16 to 262144 (256 GiB).")
-  @Min(16)
-  @Max(262144)
+  @JsonPropertyDescription(
+      "Guest memory in MiB, " + MIN_MEMORY_MIB + " to " + MAX_MEMORY_MIB + " (256 GiB).")
+  @Min(MIN_MEMORY_MIB)
+  @Max(MAX_MEMORY_MIB)
   @Default("128")
   private Integer memoryMiB = 128;
 

@@ -7,6 +7,7 @@ import dev.hearth.agent.run.LocalNetwork;
 import dev.hearth.agent.run.LocalRun;
 import dev.hearth.agent.run.ManifestException;
 import dev.hearth.agent.run.RunException;
+import dev.hearth.vmm.config.SeccompMode;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -36,6 +37,17 @@ final class RunCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "MANIFEST", description = "A MicroVM manifest (YAML).")
   Path manifest;
+
+  @Option(
+      names = "--seccomp",
+      paramLabel = "MODE",
+      defaultValue = "${env:HEARTH_SECCOMP:-ENFORCE}",
+      description =
+          "How the VMs' vCPU and device threads are filtered: ENFORCE (default: a system call off"
+              + " their allow-list fails with EPERM and is logged by the kernel), LOG (allowed and"
+              + " logged: for finding what a list misses) or OFF (for debugging only). Also"
+              + " $HEARTH_SECCOMP.")
+  SeccompMode seccomp = SeccompMode.ENFORCE;
 
   @Option(
       names = "--cache-dir",
@@ -76,7 +88,8 @@ final class RunCommand implements Callable<Integer> {
       Path root = imagesDir != null ? imagesDir : manifest.toAbsolutePath().getParent();
       LocalNetwork.Settings network =
           new LocalNetwork.Settings(Optional.ofNullable(bridge), subnet(), LocalNetwork.STATE_ROOT);
-      return LocalRun.onThisHost(root, cacheDir, network, System.err).run(manifest, System.out);
+      return LocalRun.onThisHost(root, cacheDir, network, System.err, seccomp)
+          .run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());
     } catch (HostUnavailableException e) {

@@ -20,6 +20,8 @@ import java.time.Duration;
  *     --image-allow-private-networks} chooses public only or public and private; only tests choose
  *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
+ * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together;
+ *     a VM asking for more is refused before any copy is made
  */
 public record AgentSettings(
     String nodeName,
@@ -35,9 +37,52 @@ public record AgentSettings(
     Destinations imageDestinations,
     int consoleBufferBytes,
     Duration stopGrace,
-    String version) {
+    String version,
+    long vmWritableBytes) {
+
+  /** As the canonical constructor, with the default bound on a VM's writable disks. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      InetSocketAddress http,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        http,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+  }
 
   public AgentSettings {
+    if (imageCacheBytes <= 0 || vmWritableBytes <= 0) {
+      throw new IllegalArgumentException(
+          "the image cache ("
+              + imageCacheBytes
+              + " bytes) and a VM's writable disks ("
+              + vmWritableBytes
+              + " bytes) need a positive bound");
+    }
     if (nodeName == null
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {

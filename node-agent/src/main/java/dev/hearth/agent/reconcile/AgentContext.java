@@ -18,6 +18,7 @@ import java.time.InstantSource;
  * @param stateDir per-VM working files live under {@code stateDir/vms/<uid>/}
  * @param stopGrace how long a VM gets to shut down before it is stopped hard
  * @param fds the file descriptors VMs may hold in this process
+ * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together
  */
 public record AgentContext(
     String nodeName,
@@ -31,7 +32,45 @@ public record AgentContext(
     RestartBackoff.Config backoff,
     Duration stopGrace,
     InstantSource clock,
+    long vmWritableBytes,
     FdBudget fds) {
+
+  public AgentContext {
+    if (vmWritableBytes <= 0) {
+      throw new IllegalArgumentException(
+          "writable disk bound " + vmWritableBytes + " is not positive");
+    }
+  }
+
+  /** As the canonical constructor, with the default bound on a VM's writable disks. */
+  public AgentContext(
+      String nodeName,
+      KubernetesClient client,
+      VmRuntime runtime,
+      GuestNetwork network,
+      ImageCache images,
+      ConsoleRegistry consoles,
+      AgentMetrics metrics,
+      Path stateDir,
+      RestartBackoff.Config backoff,
+      Duration stopGrace,
+      InstantSource clock,
+      FdBudget fds) {
+    this(
+        nodeName,
+        client,
+        runtime,
+        network,
+        images,
+        consoles,
+        metrics,
+        stateDir,
+        backoff,
+        stopGrace,
+        clock,
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
+        fds);
+  }
 
   public Path vmDir(String uid) {
     return stateDir.resolve("vms").resolve(uid);

@@ -52,7 +52,8 @@ final class LaunchPreparer {
           LaunchImages.prepare(
               plan,
               (field, source) -> ctx.images().resolve(source, uid),
-              ctx.vmDir(uid).resolve("disks"));
+              ctx.vmDir(uid).resolve("disks"),
+              ctx.vmWritableBytes());
     } catch (ImageException e) {
       throw new PrepareException(e.reason(), e.getMessage(), e);
     }

@@ -18,6 +18,7 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -156,9 +157,8 @@ final class VmSupervisor {
       patch(
           s ->
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      HearthApi.Conditions.TRUE,
+                  restarting(
+                      true,
                       HearthApi.Reasons.SPEC_CHANGED,
                       "restarting to apply generation " + gen)));
       stopRunning("spec changed");
@@ -181,9 +181,8 @@ final class VmSupervisor {
           s.setPhase(MicroVMPhase.Starting);
           s.setObservedGeneration(gen);
           s.putCondition(
-              condition(
-                  HearthApi.Conditions.READY,
-                  HearthApi.Conditions.FALSE,
+              ready(
+                  false,
                   HearthApi.Reasons.STARTING,
                   "fetching images, wiring the network, booting"));
         });
@@ -224,19 +223,9 @@ final class VmSupervisor {
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
-          s.putCondition(
-              condition(
-                  HearthApi.Conditions.READY,
-                  HearthApi.Conditions.TRUE,
-                  HearthApi.Reasons.RUNNING,
-                  "the guest runs"));
+          s.putCondition(ready(true, HearthApi.Reasons.RUNNING, "the guest runs"));
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
-            s.putCondition(
-                condition(
-                    HearthApi.Conditions.RESTARTING,
-                    HearthApi.Conditions.FALSE,
-                    HearthApi.Reasons.STARTED,
-                    ""));
+            s.putCondition(restarting(false, HearthApi.Reasons.STARTED, ""));
           }
         });
     events.normal(vm, HearthApi.Reasons.STARTED, "started the VM on node " + ctx.nodeName());
@@ -276,13 +265,10 @@ final class VmSupervisor {
             s -> {
               s.setPhase(MicroVMPhase.Starting);
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
+              s.putCondition(ready(false, exit.reason(), what));
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
-              s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      HearthApi.Conditions.TRUE,
+                  restarting(
+                      true,
                       HearthApi.Reasons.BACK_OFF,
                       what + "; restarting in " + r.delay().toMillis() + " ms"));
             });
@@ -297,9 +283,7 @@ final class VmSupervisor {
               s.setPhase(stop.phase());
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
               s.setNetwork(List.of());
-              s.putCondition(
-                  condition(
-                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, exit.reason(), what));
+              s.putCondition(ready(false, exit.reason(), what));
             });
       }
     }
@@ -373,13 +357,10 @@ final class VmSupervisor {
         moveTo(SupervisorState.BACKING_OFF);
         patch(
             s -> {
+              s.putCondition(ready(false, reason, message));
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
-              s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      HearthApi.Conditions.TRUE,
+                  restarting(
+                      true,
                       HearthApi.Reasons.BACK_OFF,
                       "retrying in " + r.delay().toMillis() + " ms"));
             });
@@ -405,8 +386,7 @@ final class VmSupervisor {
           s.setObservedGeneration(gen);
           s.setNetwork(List.of());
           s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(reason, message));
-          s.putCondition(
-              condition(HearthApi.Conditions.READY, HearthApi.Conditions.FALSE, reason, message));
+          s.putCondition(ready(false, reason, message));
         });
   }
 
@@ -435,12 +415,7 @@ final class VmSupervisor {
         s -> {
           s.setPhase(MicroVMPhase.Scheduled);
           s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
-          s.putCondition(
-              condition(
-                  HearthApi.Conditions.READY,
-                  HearthApi.Conditions.FALSE,
-                  HearthApi.Reasons.AGENT_SHUTDOWN,
-                  why));
+          s.putCondition(ready(false, HearthApi.Reasons.AGENT_SHUTDOWN, why));
         });
   }
 
@@ -471,10 +446,24 @@ final class VmSupervisor {
     status.patch(namespace, name, change);
   }
 
-  private io.fabric8.kubernetes.api.model.Condition condition(
-      String type, String value, String reason, String message) {
+  /** The Ready condition: whether the guest runs, and why. */
+  private Condition ready(boolean runs, String reason, String message) {
+    return condition(HearthApi.Conditions.READY, runs, reason, message);
+  }
+
+  /** The Restarting condition: whether a restart is under way, and why. */
+  private Condition restarting(boolean under, String reason, String message) {
+    return condition(HearthApi.Conditions.RESTARTING, under, reason, message);
+  }
+
+  private Condition condition(String type, boolean value, String reason, String message) {
     return Conditions.of(
-        type, value, reason, message, generation < 0 ? null : generation, ctx.clock().instant());
+        type,
+        value ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE,
+        reason,
+        message,
+        generation < 0 ? null : generation,
+        ctx.clock().instant());
   }
 
   private static NetworkInterfaceStatus nicStatus(Attachment a) {

@@ -8,6 +8,7 @@ import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.vmm.config.SeccompMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -41,6 +42,16 @@ public final class LocalRun {
    */
   public static LocalRun onThisHost(
       Path imagesRoot, Path cacheDir, LocalNetwork.Settings network, PrintStream status) {
+    return onThisHost(imagesRoot, cacheDir, network, status, SeccompMode.ENFORCE);
+  }
+
+  /** As above, the VM's threads filtered as {@code seccomp} says ({@code --seccomp}). */
+  public static LocalRun onThisHost(
+      Path imagesRoot,
+      Path cacheDir,
+      LocalNetwork.Settings network,
+      PrintStream status,
+      SeccompMode seccomp) {
     ImageCache images =
         new ImageCache(
             cacheDir,
@@ -55,7 +66,8 @@ public final class LocalRun {
             LocalRunner.KVM_DEVICE,
             LocalRunner.KernelCheck.LINUX_PROBE,
             LocalNetwork.onThisHost(network),
-            status),
+            status,
+            seccomp),
         status);
   }
 

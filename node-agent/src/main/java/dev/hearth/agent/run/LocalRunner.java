@@ -13,6 +13,7 @@ import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.config.ConfigException;
+import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
@@ -84,6 +85,7 @@ public final class LocalRunner {
   private final KernelCheck kernelCheck;
   private final Networks networks;
   private final PrintStream status;
+  private final SeccompMode seccomp;
   private volatile StopSignal active;
 
   /**
@@ -100,11 +102,23 @@ public final class LocalRunner {
       KernelCheck kernelCheck,
       Networks networks,
       PrintStream status) {
+    this(images, kvmDevice, kernelCheck, networks, status, SeccompMode.ENFORCE);
+  }
+
+  /** As above, with {@code seccomp} for the VM's thread filters ({@code hearth run --seccomp}). */
+  public LocalRunner(
+      ImageCache images,
+      Path kvmDevice,
+      KernelCheck kernelCheck,
+      Networks networks,
+      PrintStream status,
+      SeccompMode seccomp) {
     this.images = images;
     this.kvmDevice = kvmDevice;
     this.kernelCheck = kernelCheck;
     this.networks = networks;
     this.status = status;
+    this.seccomp = seccomp;
   }
 
   /**
@@ -282,7 +296,7 @@ public final class LocalRunner {
             console,
             VmMeters.NONE);
     try {
-      return new VmmRuntime(work).config(launch);
+      return new VmmRuntime(work, seccomp).config(launch);
     } catch (ConfigException e) {
       throw new ManifestException(
           manifestField(plan, e.field()) + e.getMessage().substring(e.field().length()), e);
