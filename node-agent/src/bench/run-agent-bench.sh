@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs AgentScaleBench (not part of `verify`): N tiny MicroVMs bound to one node agent with the
-# embedded VMM, reporting bind-to-Running percentiles and the agent's memory per running VM beyond
-# guest RAM.
-#   node-agent/src/bench/run-agent-bench.sh [VMs, default 200]
+# embedded VMM, reporting the time until all run (or what stopped them), Running per CPU-second in
+# the first and last tenth, the VMM's start time by VMs already live, bind-to-Running percentiles,
+# memory, threads, fds and mappings per VM, and the teardown of all.
+#   node-agent/src/bench/run-agent-bench.sh [VMs, default 200; 1000 and 4000 are the issue's]
+# On a shared machine run it under nice and note the load average it prints.
 # Without a /dev/kvm here (or with HEARTH_BENCH_NESTED=1) it runs inside the nested-KVM harness,
 # where the figures are those of an emulated machine: memory holds, times are slow.
 set -eu
@@ -15,7 +17,7 @@ cpfile="$root/node-agent/target/bench-classpath.txt"
   -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test
 make -s -C vmm/guest/tiny OUT="$root/vmm/target/guests"
 cp="$root/node-agent/target/test-classes:$root/node-agent/target/classes:$(cat "$cpfile")"
-set -- java --enable-native-access=ALL-UNNAMED -Xmx1g -Dhearth.bench.vms="$vms" \
+set -- java --enable-native-access=ALL-UNNAMED -Xmx2g -Dhearth.bench.vms="$vms" \
   -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
   --details=summary --include-classname='.*' --select-class=dev.hearth.agent.bench.AgentScaleBench

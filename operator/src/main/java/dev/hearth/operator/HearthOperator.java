@@ -10,6 +10,7 @@ import dev.hearth.operator.network.ServiceEndpointsReconciler;
 import dev.hearth.operator.node.MicroVMNodeReconciler;
 import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
+import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -31,6 +32,9 @@ public final class HearthOperator implements AutoCloseable {
   private final Operator operator;
   private final BindingCoordinator coordinator;
   private final OperatorMetrics metrics;
+  private final EventRecorder events;
+  private static final int EVENT_SENDERS = 4;
+  private static final int EVENT_QUEUE = 1000;
   private volatile boolean closing;
 
   public HearthOperator(
@@ -39,7 +43,11 @@ public final class HearthOperator implements AutoCloseable {
     this.coordinator = new BindingCoordinator(config.scheduler());
     metrics.allocationFrom(
         n -> coordinator.usedOn(n).vcpus(), n -> coordinator.usedOn(n).memoryMiB());
-    EventRecorder events = new EventRecorder(client, clock, StatusApply.OPERATOR, null, LOG::warn);
+    // Off the reconcile threads: a bind is three writes of its own, and its Event would be a
+    // fourth on each bind's path; a burst of binds sheds Events rather than slow down.
+    this.events =
+        EventRecorder.async(
+            client, clock, StatusApply.OPERATOR, null, LOG::warn, EVENT_SENDERS, EVENT_QUEUE);
     this.operator =
         new Operator(
             o -> {
@@ -78,7 +86,11 @@ public final class HearthOperator implements AutoCloseable {
             client,
             events,
             new NodeLossHandler(
-                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn)));
+                client, writer, coordinator, events, metrics, clock, vmReconciler::cachedVmsOn),
+            node ->
+                vmReconciler
+                    .cachedVmsOn(node)
+                    .map(vms -> (int) vms.stream().filter(MicroVMs::holdsResources).count())));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
     operator.register(new ServiceEndpointsReconciler(client), c -> namespaces(c, config));
   }
@@ -120,6 +132,11 @@ public final class HearthOperator implements AutoCloseable {
     return coordinator;
   }
 
+  /** Events dropped because more came than the API server took. */
+  public long eventsDropped() {
+    return events.dropped();
+  }
+
   public OperatorMetrics metrics() {
     return metrics;
   }
@@ -129,6 +146,7 @@ public final class HearthOperator implements AutoCloseable {
   public void close() {
     closing = true;
     operator.stop();
+    events.close();
   }
 
   /**

@@ -112,6 +112,12 @@ public final class HearthApi {
     public static final String SUBNET_ALLOCATED = "SubnetAllocated";
     public static final String SUBNET_RANGE_EXHAUSTED = "SubnetRangeExhausted";
 
+    /**
+     * The node's agent has no file descriptors left for another VM: the VM fails once, it is not
+     * retried on that node.
+     */
+    public static final String OUT_OF_FILE_DESCRIPTORS = "NodeOutOfFileDescriptors";
+
     // The agent's, about a VM's life.
     public static final String STARTING = "Starting";
     public static final String STARTED = "Started";

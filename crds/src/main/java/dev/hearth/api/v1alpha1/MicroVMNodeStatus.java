@@ -13,15 +13,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the node agent reports about its node. The agent writes everything except the Ready
- * condition, which the operator derives from the node's Lease.
+ * What the node agent reports about its node. The agent writes everything except the conditions
+ * (Ready, which the operator derives from the node's Lease) and the count of bound VMs.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
     value =
         "!has(self.capacity) || !has(self.allocatable) || !has(self.allocatable.vcpus)"
-            + " || !has(self.capacity.vcpus) || self.allocatable.vcpus <= self.capacity.vcpus",
-    message = "allocatable.vcpus must not exceed capacity.vcpus",
+            + " || !has(self.capacity.vcpus) || self.allocatable.vcpus <= self.capacity.vcpus"
+            + " * (has(self.vcpuOvercommitRatio) ? self.vcpuOvercommitRatio : 1)",
+    message = "allocatable.vcpus must not exceed capacity.vcpus times vcpuOvercommitRatio",
     fieldPath = ".allocatable.vcpus")
 @ValidationRule(
     value =
@@ -44,10 +45,30 @@ public class MicroVMNodeStatus {
       "What MicroVMs may use: capacity less the agent's reservations for the host. The scheduler fits VMs (plus VMM overhead) into this.")
   private NodeResources allocatable;
 
+  @JsonPropertyDescription(
+      "What the agent keeps for the host and itself out of capacity (its --reserved-vcpus and"
+          + " --reserved-memory-mib).")
+  private NodeResources reserved;
+
+  @JsonPropertyDescription(
+      "Host memory in MiB each MicroVM costs on this node beyond its guest memory (the VMM's"
+          + " threads, buffers and the agent's share). The scheduler counts it for every VM bound"
+          + " here, in place of its own default.")
+  @Min(0)
+  private Long vmOverheadMiB;
+
+  @JsonPropertyDescription(
+      "Guest vCPUs the agent offers per host vCPU: allocatable.vcpus is (capacity.vcpus -"
+          + " reserved.vcpus) times this.")
+  @Min(1)
+  private Integer vcpuOvercommitRatio;
+
   @JsonPropertyDescription("What the agent found out about /dev/kvm on this node.")
   private KvmInfo kvm;
 
-  @JsonPropertyDescription("How many MicroVMs are bound to the node (the VMs column).")
+  @JsonPropertyDescription(
+      "How many MicroVMs are bound to the node and not finished (the VMs column), as the operator"
+          + " counts them; updated with each node health pass.")
   @Min(0)
   private Integer microVMs;
 
@@ -101,6 +122,30 @@ public class MicroVMNodeStatus {
 
   public void setAllocatable(NodeResources allocatable) {
     this.allocatable = allocatable;
+  }
+
+  public NodeResources getReserved() {
+    return reserved;
+  }
+
+  public void setReserved(NodeResources reserved) {
+    this.reserved = reserved;
+  }
+
+  public Long getVmOverheadMiB() {
+    return vmOverheadMiB;
+  }
+
+  public void setVmOverheadMiB(Long vmOverheadMiB) {
+    this.vmOverheadMiB = vmOverheadMiB;
+  }
+
+  public Integer getVcpuOvercommitRatio() {
+    return vcpuOvercommitRatio;
+  }
+
+  public void setVcpuOvercommitRatio(Integer vcpuOvercommitRatio) {
+    this.vcpuOvercommitRatio = vcpuOvercommitRatio;
   }
 
   public KvmInfo getKvm() {

@@ -19,11 +19,23 @@ public class NodeResources extends ApiValue {
   @Min(0)
   private Long memoryMiB;
 
+  @JsonPropertyDescription(
+      "How many MicroVMs fit, whatever their size (in allocatable: the VMs the agent's file"
+          + " descriptors allow, counting the smallest VM; absent when not limited). The scheduler"
+          + " binds no more VMs than this to the node.")
+  @Min(0)
+  private Integer microVMs;
+
   public NodeResources() {}
 
   public NodeResources(int vcpus, long memoryMiB) {
     this.vcpus = vcpus;
     this.memoryMiB = memoryMiB;
+  }
+
+  public NodeResources(int vcpus, long memoryMiB, Integer microVMs) {
+    this(vcpus, memoryMiB);
+    this.microVMs = microVMs;
   }
 
   public Integer getVcpus() {
@@ -32,6 +44,14 @@ public class NodeResources extends ApiValue {
 
   public void setVcpus(Integer vcpus) {
     this.vcpus = vcpus;
+  }
+
+  public Integer getMicroVMs() {
+    return microVMs;
+  }
+
+  public void setMicroVMs(Integer microVMs) {
+    this.microVMs = microVMs;
   }
 
   public Long getMemoryMiB() {
@@ -44,6 +64,10 @@ public class NodeResources extends ApiValue {
 
   @Override
   public String toString() {
-    return vcpus + " vCPUs, " + memoryMiB + " MiB";
+    return vcpus
+        + " vCPUs, "
+        + memoryMiB
+        + " MiB"
+        + (microVMs == null ? "" : ", " + microVMs + " VMs");
   }
 }

@@ -29,6 +29,8 @@ class ChartValuesReachTheProgramsTest {
             "--set", "agent.httpPort=9950",
             "--set", "agent.reserved.vcpus=2",
             "--set", "agent.reserved.memoryMiB=2048",
+            "--set", "agent.reserved.vcpuOvercommitRatio=4",
+            "--set", "agent.reserved.vmOverheadMiB=3",
             "--set", "agent.logLevel=debug",
             "--set", "agent.dataDir=/srv/hearth",
             "--set", "agent.disk.imageCacheMiB=512",
@@ -47,6 +49,8 @@ class ChartValuesReachTheProgramsTest {
     assertThat(value(agent, "--http-port")).isEqualTo(9950);
     assertThat(value(agent, "--reserved-vcpus")).isEqualTo(2);
     assertThat(value(agent, "--reserved-memory-mib")).isEqualTo(2048L);
+    assertThat(value(agent, "--vcpu-overcommit-ratio")).isEqualTo(4);
+    assertThat(value(agent, "--vm-overhead-mib")).isEqualTo(3L);
     assertThat(value(agent, "--log-level")).isEqualTo(LogLevel.DEBUG);
     assertThat(value(agent, "--lease-namespace")).isEqualTo(Helm.NAMESPACE);
     assertThat(value(agent, "--image-cache-mib")).isEqualTo(512L);

@@ -178,6 +178,24 @@ final class AgentCommand implements Callable<Integer> {
   long reservedMemoryMiB;
 
   @Option(
+      names = "--vcpu-overcommit-ratio",
+      defaultValue = "${env:HEARTH_VCPU_OVERCOMMIT_RATIO:-1}",
+      description =
+          "Guest vCPUs offered per host vCPU left after --reserved-vcpus (env"
+              + " HEARTH_VCPU_OVERCOMMIT_RATIO; default ${DEFAULT-VALUE}: no overcommit).")
+  int vcpuOvercommitRatio;
+
+  @Option(
+      names = "--vm-overhead-mib",
+      defaultValue =
+          "${env:HEARTH_VM_OVERHEAD_MIB:-" + NodeRegistration.DEFAULT_VM_OVERHEAD_MIB + "}",
+      description =
+          "Host memory (MiB) each VM costs beyond its guest memory, which the scheduler counts"
+              + " for every VM on this node (env HEARTH_VM_OVERHEAD_MIB; default"
+              + " ${DEFAULT-VALUE}).")
+  long vmOverheadMiB;
+
+  @Option(
       names = "--image-cache-mib",
       defaultValue = "${env:HEARTH_IMAGE_CACHE_MIB:-10240}",
       description =
@@ -274,7 +292,8 @@ final class AgentCommand implements Callable<Integer> {
           advertiseAddress == null ? "" : advertiseAddress.strip(),
           leaseNamespace,
           leaseDurationSeconds,
-          new NodeRegistration.Reservations(reservedVcpus, reservedMemoryMiB),
+          new NodeRegistration.Reservations(
+              reservedVcpus, reservedMemoryMiB, vcpuOvercommitRatio, vmOverheadMiB),
           imageCacheMiB << 20,
           imageAllowPrivateNetworks ? Destinations.PUBLIC_AND_PRIVATE : Destinations.PUBLIC,
           consoleKiB << 10,

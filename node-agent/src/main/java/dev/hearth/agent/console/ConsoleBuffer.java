@@ -7,14 +7,19 @@ import java.util.function.ToIntFunction;
 
 /**
  * The recent serial output of one VM, bounded to {@code capacity} bytes (older bytes are dropped),
- * and the way to its serial input while a run of it is attached. Positions are absolute byte
- * offsets since the VM's first output, so a follower that fell behind learns how much it missed
- * instead of reading garbage.
+ *
+ * <p>The ring grows with the output up to its capacity: a quiet VM holds a few hundred bytes, not
+ * the whole capacity, which matters with thousands of VMs on a node. and the way to its serial
+ * input while a run of it is attached. Positions are absolute byte offsets since the VM's first
+ * output, so a follower that fell behind learns how much it missed instead of reading garbage.
  */
 public final class ConsoleBuffer {
   private static final long INPUT_POLL_NANOS = 2_000_000;
 
-  private final byte[] ring;
+  private static final int FIRST_SIZE = 256;
+
+  private final int capacity;
+  private byte[] ring = new byte[0]; // grows to capacity; positions wrap at capacity
   private long end; // total bytes ever written
   private boolean closed;
   // The running VM's serial port: takes what fits in its FIFO and returns how much; null between
@@ -25,7 +30,20 @@ public final class ConsoleBuffer {
     if (capacity <= 0) {
       throw new IllegalArgumentException("console buffer capacity must be positive: " + capacity);
     }
-    this.ring = new byte[capacity];
+    this.capacity = capacity;
+  }
+
+  /** The bytes the ring holds allocated now (at most the capacity). */
+  int allocated() {
+    return ring.length;
+  }
+
+  /** Grows the ring to hold positions below {@code upTo}; before it wraps, nothing moves. */
+  private void grow(long upTo) {
+    if (ring.length < capacity && upTo > ring.length) {
+      long size = Math.max(upTo, Math.max(FIRST_SIZE, 2L * ring.length));
+      ring = Arrays.copyOf(ring, (int) Math.min(capacity, size));
+    }
   }
 
   /** Bytes from {@code from} (or the oldest still held) up to the end; see {@link Chunk}. */
@@ -36,13 +54,14 @@ public final class ConsoleBuffer {
     if (closed || len == 0) {
       return;
     }
-    if (len >= ring.length) { // only the last capacity bytes can survive
-      off += len - ring.length;
-      end += len - ring.length;
-      len = ring.length;
+    if (len >= capacity) { // only the last capacity bytes can survive
+      off += len - capacity;
+      end += len - capacity;
+      len = capacity;
     }
-    int at = (int) (end % ring.length);
-    int first = Math.min(len, ring.length - at);
+    grow(end + len);
+    int at = (int) (end % capacity);
+    int first = Math.min(len, capacity - at);
     System.arraycopy(b, off, ring, at, first);
     System.arraycopy(b, off + first, ring, 0, len - first);
     end += len;
@@ -122,7 +141,7 @@ public final class ConsoleBuffer {
   }
 
   public synchronized Chunk readFrom(long from) {
-    long start = Math.max(0, end - ring.length);
+    long start = Math.max(0, end - capacity);
     long dropped = Math.max(0, start - from);
     long begin = Math.max(from, start);
     if (begin >= end) {
@@ -130,8 +149,8 @@ public final class ConsoleBuffer {
     }
     int len = (int) (end - begin);
     byte[] out = new byte[len];
-    int at = (int) (begin % ring.length);
-    int first = Math.min(len, ring.length - at);
+    int at = (int) (begin % capacity);
+    int first = Math.min(len, capacity - at);
     System.arraycopy(ring, at, out, 0, first);
     System.arraycopy(ring, 0, out, first, len - first);
     return new Chunk(out, end, dropped, closed);

@@ -15,6 +15,7 @@ import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NetworkNames;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TapFactory;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.LeaseRenewer;
 import dev.hearth.agent.node.NodeFence;
@@ -177,11 +178,15 @@ public final class AgentDaemon implements AutoCloseable {
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
               metrics.registry());
+      // Raised to the hard limit first; what is left after the agent's own share is for VMs.
+      FdBudget fds = FdBudget.ofThisProcess();
+      LOG.info("file descriptors for VMs: {} (room for {} idle VMs)", fds, fds.maxVms());
       String nodeAddress =
           settings.nodeAddress() == null ? null : settings.nodeAddress().getHostAddress();
       registration.register(
           host.capacity(),
           settings.reserved(),
+          fds.maxVms(),
           host.kvm(),
           settings.version(),
           subnet.toString(),
@@ -204,7 +209,8 @@ public final class AgentDaemon implements AutoCloseable {
               RestartBackoff.Config.DEFAULT,
               settings.stopGrace(),
               InstantSource.system(),
-              settings.vmWritableBytes());
+              settings.vmWritableBytes(),
+              fds);
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));

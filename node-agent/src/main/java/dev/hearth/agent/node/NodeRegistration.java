@@ -15,20 +15,52 @@ import java.util.List;
 
 /**
  * Creates the node's {@code MicroVMNode} and keeps the agent's part of its status current:
- * capacity, allocatable (capacity less reservations), KVM facts, agent version and subnet. The spec
- * (taints, cordon) belongs to the cluster admin and is never written; the Ready condition belongs
- * to the operator and is left alone.
+ * capacity, what it reserves, allocatable (capacity less reservations, vCPUs times the overcommit
+ * ratio, the VMs its file descriptors allow), the per-VM overhead, KVM facts, agent version and
+ * subnet: all the scheduler needs to pack the node to exactly what it holds. The spec (taints,
+ * cordon) belongs to the cluster admin and is never written; the Ready condition belongs to the
+ * operator and is left alone.
  */
 public final class NodeRegistration {
   private static final List<String> AGENT_FIELDS =
-      List.of("capacity", "allocatable", "kvm", "agentVersion", "subnet", "nodeAddress");
+      List.of(
+          "capacity",
+          "reserved",
+          "allocatable",
+          "vmOverheadMiB",
+          "vcpuOvercommitRatio",
+          "kvm",
+          "agentVersion",
+          "subnet",
+          "nodeAddress");
 
-  /** What the host keeps for itself. */
-  public record Reservations(int vcpus, long memoryMiB) {
+  /**
+   * Host memory a VM costs beyond its guest RAM unless configured: an idle tiny guest measured 0.35
+   * MiB (node-agent/src/bench AgentScaleBench); devices' queues and buffers take more.
+   */
+  public static final long DEFAULT_VM_OVERHEAD_MIB = 8;
+
+  /**
+   * What the host keeps for itself, and how VMs count against the rest.
+   *
+   * @param vcpuOvercommitRatio guest vCPUs offered per host vCPU left after the reservation
+   * @param vmOverheadMiB host memory each VM costs beyond its guest RAM
+   */
+  public record Reservations(
+      int vcpus, long memoryMiB, int vcpuOvercommitRatio, long vmOverheadMiB) {
     public Reservations {
-      if (vcpus < 0 || memoryMiB < 0) {
+      if (vcpus < 0 || memoryMiB < 0 || vmOverheadMiB < 0) {
         throw new IllegalArgumentException("reservations cannot be negative");
       }
+      if (vcpuOvercommitRatio < 1) {
+        throw new IllegalArgumentException(
+            "the vCPU overcommit ratio must be at least 1, not " + vcpuOvercommitRatio);
+      }
+    }
+
+    /** No vCPU overcommit, the default per-VM overhead. */
+    public Reservations(int vcpus, long memoryMiB) {
+      this(vcpus, memoryMiB, 1, DEFAULT_VM_OVERHEAD_MIB);
     }
   }
 
@@ -42,22 +74,36 @@ public final class NodeRegistration {
     this.nodeName = nodeName;
   }
 
-  public static NodeResources allocatable(NodeResources capacity, Reservations reserved) {
+  /** What VMs may use; {@code maxVms} null when their number is not limited. */
+  public static NodeResources allocatable(
+      NodeResources capacity, Reservations reserved, Integer maxVms) {
+    long vcpus =
+        (long) Math.max(0, capacity.getVcpus() - reserved.vcpus()) * reserved.vcpuOvercommitRatio();
     return new NodeResources(
-        Math.max(0, capacity.getVcpus() - reserved.vcpus()),
-        Math.max(0, capacity.getMemoryMiB() - reserved.memoryMiB()));
+        (int) Math.min(Integer.MAX_VALUE, vcpus),
+        Math.max(0, capacity.getMemoryMiB() - reserved.memoryMiB()),
+        maxVms);
   }
 
-  /** Creates the MicroVMNode if missing, then writes the agent's status fields. */
+  public static NodeResources allocatable(NodeResources capacity, Reservations reserved) {
+    return allocatable(capacity, reserved, null);
+  }
+
+  /** As the other, with no limit on the number of VMs. */
   public MicroVMNode register(
       NodeResources capacity, Reservations reserved, KvmInfo kvm, String version, String subnet) {
-    return register(capacity, reserved, kvm, version, subnet, null);
+    return register(capacity, reserved, null, kvm, version, subnet, null);
   }
 
-  /** As above, with the node address other nodes route its guest subnet through. */
+  /**
+   * Creates the MicroVMNode if missing, then writes the agent's status fields. {@code maxVms}: how
+   * many VMs the agent's file descriptors allow, null for no limit. {@code nodeAddress}: the
+   * address other nodes route this node's guest subnet through, null for none.
+   */
   public MicroVMNode register(
       NodeResources capacity,
       Reservations reserved,
+      Integer maxVms,
       KvmInfo kvm,
       String version,
       String subnet,
@@ -79,7 +125,10 @@ public final class NodeRegistration {
     }
     MicroVMNodeStatus status = new MicroVMNodeStatus();
     status.setCapacity(capacity);
-    status.setAllocatable(allocatable(capacity, reserved));
+    status.setReserved(new NodeResources(reserved.vcpus(), reserved.memoryMiB()));
+    status.setAllocatable(allocatable(capacity, reserved, maxVms));
+    status.setVmOverheadMiB(reserved.vmOverheadMiB());
+    status.setVcpuOvercommitRatio(reserved.vcpuOvercommitRatio());
     status.setKvm(kvm);
     status.setAgentVersion(version);
     status.setSubnet(subnet);

@@ -5,6 +5,7 @@ import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.GuestNetwork;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmRuntime;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.time.InstantSource;
  *
  * @param stateDir per-VM working files live under {@code stateDir/vms/<uid>/}
  * @param stopGrace how long a VM gets to shut down before it is stopped hard
+ * @param fds the file descriptors VMs may hold in this process
  * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together
  */
 public record AgentContext(
@@ -30,7 +32,8 @@ public record AgentContext(
     RestartBackoff.Config backoff,
     Duration stopGrace,
     InstantSource clock,
-    long vmWritableBytes) {
+    long vmWritableBytes,
+    FdBudget fds) {
 
   public AgentContext {
     if (vmWritableBytes <= 0) {
@@ -51,7 +54,8 @@ public record AgentContext(
       Path stateDir,
       RestartBackoff.Config backoff,
       Duration stopGrace,
-      InstantSource clock) {
+      InstantSource clock,
+      FdBudget fds) {
     this(
         nodeName,
         client,
@@ -64,7 +68,8 @@ public record AgentContext(
         backoff,
         stopGrace,
         clock,
-        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
+        fds);
   }
 
   public Path vmDir(String uid) {

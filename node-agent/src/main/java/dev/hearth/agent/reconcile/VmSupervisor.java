@@ -4,6 +4,7 @@ import dev.hearth.agent.console.ConsoleBuffer;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.net.Attachment;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.probe.ProbeException;
 import dev.hearth.agent.probe.ReadinessCheck;
 import dev.hearth.agent.probe.ReadinessProber;
@@ -208,6 +209,9 @@ final class VmSupervisor {
   private void start(MicroVM vm, VmPlan next) {
     plan = next;
     long gen = generation;
+    if (!holdFileDescriptors(vm, next)) {
+      return;
+    }
     setPhase(MicroVMPhase.Starting);
     patch(
         s -> {
@@ -405,8 +409,46 @@ final class VmSupervisor {
     }
   }
 
-  /** Preparing or booting failed: Never gives up at once, the others retry with back-off. */
+  /**
+   * Holds the descriptors the VM needs (nothing of this uid runs now, so what it held before is
+   * given back first: a spec change may add devices). A VM that does not fit fails once, for good:
+   * retrying on a full node would only fail again and again.
+   */
+  private boolean holdFileDescriptors(MicroVM vm, VmPlan next) {
+    ctx.fds().release(uid);
+    int fds =
+        FdBudget.perVm(
+            next.vcpus(), next.disks().size(), next.nics().size(), next.vsockCid().isPresent());
+    if (ctx.fds().tryHold(uid, fds)) {
+      return true;
+    }
+    moveTo(SupervisorState.FINISHED);
+    fail(
+        vm,
+        HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS,
+        "node "
+            + ctx.nodeName()
+            + " has no file descriptors left for this VM (it needs "
+            + fds
+            + "; "
+            + ctx.fds()
+            + ", room for "
+            + ctx.fds().maxVms()
+            + " idle VMs in all)",
+        false);
+    return false;
+  }
+
+  /**
+   * Preparing or booting failed: Never gives up at once, the others retry with back-off. A node out
+   * of file descriptors is not retried.
+   */
   private void setUpFailed(MicroVM vm, String reason, String message) {
+    if (HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS.equals(reason)) {
+      moveTo(SupervisorState.FINISHED);
+      fail(vm, reason, message, true);
+      return;
+    }
     switch (backoff.exited(false)) {
       case RestartBackoff.Decision.Restart r -> {
         moveTo(SupervisorState.BACKING_OFF);
@@ -486,6 +528,7 @@ final class VmSupervisor {
 
   private void releaseRuntimeResources() {
     stopProbe();
+    ctx.fds().release(uid);
     ctx.network().detach(uid);
     ctx.images().release(uid);
   }

@@ -18,6 +18,8 @@ import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimitException;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
+import dev.hearth.vmm.sys.Errno;
+import dev.hearth.vmm.sys.SysException;
 import dev.hearth.vmm.vm.ExitReason;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
@@ -212,24 +214,40 @@ public final class VmmRuntime implements VmRuntime {
     MicroVm vm;
     try {
       vm = MicroVm.create(config, launch.console());
-    } catch (KvmException e) {
-      throw new VmStartException(HearthApi.Reasons.KVM_UNAVAILABLE, e.getMessage(), e);
-    } catch (LoaderException e) {
-      throw new VmStartException(HearthApi.Reasons.KERNEL_LOAD_FAILED, e.getMessage(), e);
-    } catch (VmException e) {
-      throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
     } catch (RuntimeException e) {
       // The VMM released what it had made; the VM fails instead of staying Starting.
-      throw new VmStartException(
-          HearthApi.Reasons.VM_CREATE_FAILED, String.valueOf(e.getMessage()), e);
+      throw createFailure(e);
     }
     try {
       vm.start();
     } catch (RuntimeException e) {
       vm.close();
-      throw new VmStartException(HearthApi.Reasons.VM_START_FAILED, e.getMessage(), e);
+      throw outOfFds(e)
+          ? new VmStartException(HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS, e.getMessage(), e)
+          : new VmStartException(HearthApi.Reasons.VM_START_FAILED, e.getMessage(), e);
     }
     return new Running(vm, new VmCountersPublisher(launch.meters()));
+  }
+
+  private static VmStartException createFailure(RuntimeException e) {
+    String reason =
+        switch (e) {
+          case RuntimeException r when outOfFds(r) -> HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS;
+          case KvmException k -> HearthApi.Reasons.KVM_UNAVAILABLE;
+          case LoaderException l -> HearthApi.Reasons.KERNEL_LOAD_FAILED;
+          default -> HearthApi.Reasons.VM_CREATE_FAILED;
+        };
+    return new VmStartException(reason, String.valueOf(e.getMessage()), e);
+  }
+
+  /** Whether the process (EMFILE) or the system (ENFILE) ran out of file descriptors. */
+  static boolean outOfFds(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SysException s && (s.errno() == Errno.EMFILE || s.errno() == Errno.ENFILE)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** VmConfig names allow [A-Za-z0-9._-]{1,63}; namespace/name becomes namespace.name. */

@@ -7,9 +7,9 @@ import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
-import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
@@ -27,8 +27,6 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,8 +35,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -46,11 +46,12 @@ import org.junit.jupiter.api.Test;
 /**
  * A benchmark, not a test (surefire runs *Test; run this with {@code
  * node-agent/src/bench/run-agent-bench.sh [VMs]}, which uses the nested-KVM harness on a host
- * without /dev/kvm): binds N MicroVMs to one agent and reports the time from bind (create with the
- * node label) to Running, and the agent's memory per running VM beyond guest RAM (heap after GC,
- * and RSS). With a usable /dev/kvm it boots the vmm test build's idle guest through the embedded
- * VMM; without one it uses a fake runtime, which measures only the agent's own share (informer
- * cache, supervisor, console buffer, status patches), and says so.
+ * without /dev/kvm): binds N MicroVMs to one agent and reports how long until all are Running (or
+ * what stopped them), the creation rate per CPU-second of this JVM in the first and last tenth, the
+ * VMM's start time against the VMs already in the process, bind-to-Running percentiles, the agent's
+ * memory, threads, fds and mappings per running VM, and the teardown of all of them. With a usable
+ * /dev/kvm it boots the vmm test build's idle guest through the embedded VMM; without one it uses a
+ * fake runtime, which measures only the agent's own share, and says so.
  */
 class AgentScaleBench {
   private static final int GUEST_MIB = 16;
@@ -60,10 +61,11 @@ class AgentScaleBench {
     int n = Integer.getInteger("hearth.bench.vms", 200);
     Path idle = BuiltGuests.elf("idle").toAbsolutePath();
     boolean kvm = Files.isWritable(Path.of("/dev/kvm")) && Files.isReadable(idle);
-    VmRuntime runtime = kvm ? new VmmRuntime() : new FakeVmRuntime();
+    TimedRuntime runtime = new TimedRuntime(kvm ? new VmmRuntime() : new FakeVmRuntime());
     Path state = Files.createTempDirectory("hearth-bench");
     Path kernel = kvm ? idle : Files.writeString(state.resolve("vmlinux"), "k");
     KubernetesClient client = SharedApiServer.client();
+    FdBudget fds = FdBudget.ofThisProcess();
     String node = "bench-node";
     String ns = SharedApiServer.createNamespace("bench");
     NodeAgent agent =
@@ -85,71 +87,156 @@ class AgentScaleBench {
                 state,
                 RestartBackoff.Config.DEFAULT,
                 Duration.ofSeconds(2),
-                InstantSource.system()));
+                InstantSource.system(),
+                fds));
     agent.start(Duration.ofMinutes(1));
+    try {
 
-    // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
-    // before the baseline, so the figures are per VM and not start-up.
-    int warm = Math.min(10, n);
-    bindAndWait(client, ns, node, "warm-", warm, kernel);
-    for (int i = 0; i < warm; i++) {
-      client.resources(MicroVM.class).inNamespace(ns).withName("warm-" + i).delete();
+      // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
+      // before the baseline, so the figures are per VM and not start-up.
+      int warm = Math.min(10, n);
+      bindAndWait(client, ns, node, "warm-", warm, kernel);
+      teardown(client, ns);
+      runtime.reset();
+
+      String loadBefore = ProcessStats.loadAverage();
+      ProcessStats before = ProcessStats.now(GUEST_MIB);
+      Map<String, Long> threadsBefore = ProcessStats.threadsByName();
+      long start = System.nanoTime();
+      Run run = bindAndWait(client, ns, node, "vm-", n, kernel);
+      long totalMs = (System.nanoTime() - start) / 1_000_000;
+      ProcessStats after = ProcessStats.now(GUEST_MIB);
+      Map<String, Long> threadsGrown = new TreeMap<>();
+      ProcessStats.threadsByName()
+          .forEach(
+              (name, c) -> {
+                long grown = c - threadsBefore.getOrDefault(name, 0L);
+                if (grown > 1) {
+                  threadsGrown.put(name, grown);
+                }
+              });
+      int up = run.latencies().size();
+      long per = Math.max(1, up);
+      long heapPerVm = (after.liveHeap() - before.liveHeap()) / per;
+      long guestPerVm = (after.guestResident() - before.guestResident()) / per;
+      long rssPerVm = (after.rss() - before.rss()) / per - guestPerVm;
+      int tenth = Math.max(1, n / 10);
+      System.out.printf(
+          "%nAgentScaleBench: %d MicroVMs on one agent, runtime %s%s (after a %d-VM warm-up)%n"
+              + "  host: %d CPUs, load average before %s, after %s%n"
+              + "  fd budget: %s, room for %d idle VMs%n"
+              + "  all Running: %s (%d of %d) after %d ms (%.1f VMs/s)%s%n"
+              + "  Running per CPU-second of this JVM: first tenth %.1f, last tenth %.1f%n"
+              + "  bind -> Running: p50 %d ms, p99 %d ms, max %d ms%n"
+              + "  memory per running VM beyond guest RAM: RSS %d KiB, of which live heap %d KiB%n"
+              + "    (RSS grown, less the guests' resident RAM; the heap holds the informer's copies"
+              + " of the VMs; RSS also holds heap the GC committed and has not given back)%n"
+              + "  guest RAM resident per VM (pages the guest or loader touched): %d KiB%n"
+              + "  per VM: %.2f threads, %.2f fds, %.2f mappings; Java platform threads that grew: %s%n"
+              + "  RSS %d -> %d MiB, committed heap %d -> %d MiB, JIT code and metaspace %d -> %d MiB%n"
+              + "  VMM start (create + start) by VMs already live in the process:%n%s%n",
+          n,
+          kvm
+              ? "embedded VMM on /dev/kvm"
+              : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
+          kvm ? ", guest idle.elf with " + GUEST_MIB + " MiB" : "",
+          warm,
+          Runtime.getRuntime().availableProcessors(),
+          loadBefore,
+          ProcessStats.loadAverage(),
+          fds,
+          fds.maxVms(),
+          up == n,
+          up,
+          n,
+          totalMs,
+          up * 1000.0 / totalMs,
+          run.failed().isEmpty() ? "" : "; not Running, by reason: " + run.failed(),
+          run.ratePerCpuSecond(before.cpuNanos(), 0, tenth),
+          run.ratePerCpuSecond(before.cpuNanos(), up - tenth, up),
+          pct(run.latencies(), 50),
+          pct(run.latencies(), 99),
+          run.latencies().isEmpty() ? -1 : run.latencies().getLast(),
+          rssPerVm / 1024,
+          heapPerVm / 1024,
+          guestPerVm / 1024,
+          (after.threads() - before.threads()) / (double) per,
+          (after.fds() - before.fds()) / (double) per,
+          (after.mappings() - before.mappings()) / (double) per,
+          threadsGrown,
+          before.rss() >> 20,
+          after.rss() >> 20,
+          before.committedHeap() >> 20,
+          after.committedHeap() >> 20,
+          before.jvmNonHeap() >> 20,
+          after.jvmNonHeap() >> 20,
+          String.join("\n", runtime.byTenth(Math.max(n, runtime.live()))));
+
+      long cpuBeforeTeardown = ProcessStats.processCpuNanos();
+      long t0 = System.nanoTime();
+      teardown(client, ns);
+      Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
+      long teardownMs = (System.nanoTime() - t0) / 1_000_000;
+      long teardownCpuMs = (ProcessStats.processCpuNanos() - cpuBeforeTeardown) / 1_000_000;
+      ProcessStats gone = ProcessStats.now(GUEST_MIB);
+      System.out.printf(
+          "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM); left over: %d threads,"
+              + " %d fds, %d mappings, RSS %d MiB%n%n",
+          up,
+          teardownMs,
+          up * 1000.0 / Math.max(1, teardownMs),
+          teardownCpuMs,
+          gone.threads() - before.threads(),
+          gone.fds() - before.fds(),
+          gone.mappings() - before.mappings(),
+          gone.rss() >> 20);
+    } finally {
+      // Also after a failure: the VMs would otherwise keep the JVM alive.
+      agent.shutdown("benchmark done", Duration.ofMinutes(1));
+      agent.close();
     }
-    Awaitility.await()
-        .atMost(Duration.ofMinutes(5))
-        .until(() -> client.resources(MicroVM.class).inNamespace(ns).list().getItems().isEmpty());
-
-    Memory before = Memory.now();
-    long start = System.nanoTime();
-    List<Long> sorted = bindAndWait(client, ns, node, "vm-", n, kernel);
-    long totalMs = (System.nanoTime() - start) / 1_000_000;
-    Memory after = Memory.now();
-    long heapPerVm = (after.liveHeap - before.liveHeap) / n;
-    long guestPerVm = (after.guestResident - before.guestResident) / n;
-    long nativePerVm = (after.nativeBytes() - before.nativeBytes()) / n - guestPerVm;
-    long threadsPerVm = (after.threads - before.threads) / n;
-    System.out.printf(
-        "%nAgentScaleBench: %d MicroVMs on one agent, runtime %s%s (after a %d-VM warm-up)%n"
-            + "  all Running: %s after %d ms (%.1f VMs/s)%n"
-            + "  bind -> Running: p50 %d ms, p95 %d ms, max %d ms%n"
-            + "  memory per running VM beyond guest RAM: %d KiB = live heap %d KiB + native %d KiB%n"
-            + "    (native = RSS minus committed heap, JIT code and metaspace, minus guest RAM;"
-            + " the informer's copies of the VMs count in the heap)%n"
-            + "  guest RAM resident per VM (pages the guest or loader touched): %d KiB%n"
-            + "  threads per VM: %d; RSS %d -> %d MiB, committed heap %d -> %d MiB,"
-            + " JIT code and metaspace %d -> %d MiB%n%n",
-        n,
-        kvm ? "embedded VMM on /dev/kvm" : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
-        kvm ? ", guest idle.elf with " + GUEST_MIB + " MiB" : "",
-        warm,
-        sorted.size() == n,
-        totalMs,
-        n * 1000.0 / totalMs,
-        pct(sorted, 50),
-        pct(sorted, 95),
-        sorted.isEmpty() ? -1 : sorted.getLast(),
-        (heapPerVm + nativePerVm) / 1024,
-        heapPerVm / 1024,
-        nativePerVm / 1024,
-        guestPerVm / 1024,
-        threadsPerVm,
-        before.rss >> 20,
-        after.rss >> 20,
-        before.committedHeap >> 20,
-        after.committedHeap >> 20,
-        before.jvmNonHeap >> 20,
-        after.jvmNonHeap >> 20);
-    agent.shutdown("benchmark done", Duration.ofMinutes(1));
-    agent.close();
   }
 
-  /** Creates {@code count} MicroVMs bound to {@code node}; returns sorted bind-to-Running times. */
-  private static List<Long> bindAndWait(
+  /**
+   * Deletes every MicroVM of the namespace, one request each (a collection delete of thousands
+   * outlasts the client's request timeout), and waits until the agent has let them all go.
+   */
+  private static void teardown(KubernetesClient client, String ns) throws InterruptedException {
+    try (var pool = Executors.newFixedThreadPool(8)) {
+      for (MicroVM vm : client.resources(MicroVM.class).inNamespace(ns).list().getItems()) {
+        pool.submit(() -> client.resource(vm).delete());
+      }
+    }
+    Awaitility.await()
+        .atMost(Duration.ofMinutes(10))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> client.resources(MicroVM.class).inNamespace(ns).list().getItems().isEmpty());
+  }
+
+  /**
+   * What one run saw: sorted bind-to-Running times, this JVM's CPU time at each VM's Running in
+   * order, and the VMs that ended otherwise, counted by reason.
+   */
+  private record Run(List<Long> latencies, List<Long> cpuAtRunning, Map<String, Integer> failed) {
+    /** VMs that reached Running from the from-th to the to-th, per CPU-second they took. */
+    double ratePerCpuSecond(long cpuAtStart, int from, int to) {
+      if (to <= from || to > cpuAtRunning.size()) {
+        return Double.NaN;
+      }
+      long begin = from == 0 ? cpuAtStart : cpuAtRunning.get(from - 1);
+      return (to - from) / ((cpuAtRunning.get(to - 1) - begin) / 1e9);
+    }
+  }
+
+  /** Creates {@code count} MicroVMs bound to {@code node}; waits until each runs or fails. */
+  private static Run bindAndWait(
       KubernetesClient client, String ns, String node, String prefix, int count, Path kernel)
       throws InterruptedException {
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
     List<Long> bindToRunningMs = Collections.synchronizedList(new ArrayList<>());
-    CountDownLatch running = new CountDownLatch(count);
+    List<Long> cpuAtRunning = Collections.synchronizedList(new ArrayList<>());
+    Map<String, Integer> failed = new ConcurrentHashMap<>();
+    CountDownLatch done = new CountDownLatch(count);
     Watch watch =
         client
             .resources(MicroVM.class)
@@ -158,13 +245,24 @@ class AgentScaleBench {
                 new Watcher<>() {
                   @Override
                   public void eventReceived(Action action, MicroVM vm) {
-                    Long t0 = createdAt.get(vm.getMetadata().getName());
-                    if (t0 != null
-                        && vm.getStatus() != null
-                        && vm.getStatus().getPhase() == MicroVMPhase.Running
-                        && createdAt.remove(vm.getMetadata().getName()) != null) {
-                      bindToRunningMs.add((System.nanoTime() - t0) / 1_000_000);
-                      running.countDown();
+                    String name = vm.getMetadata().getName();
+                    MicroVMPhase phase = vm.getStatus() == null ? null : vm.getStatus().getPhase();
+                    if (phase == MicroVMPhase.Running) {
+                      Long t0 = createdAt.remove(name);
+                      if (t0 != null) {
+                        synchronized (cpuAtRunning) {
+                          cpuAtRunning.add(ProcessStats.processCpuNanos());
+                        }
+                        bindToRunningMs.add((System.nanoTime() - t0) / 1_000_000);
+                        done.countDown();
+                      }
+                    } else if (phase == MicroVMPhase.Failed && createdAt.remove(name) != null) {
+                      String reason =
+                          vm.getStatus().getExit() == null
+                              ? "?"
+                              : vm.getStatus().getExit().getReason();
+                      failed.merge(reason, 1, Integer::sum);
+                      done.countDown();
                     }
                   }
 
@@ -190,78 +288,19 @@ class AgentScaleBench {
       createdAt.put(name, System.nanoTime());
       client.resource(vm).create();
     }
-    running.await(20, TimeUnit.MINUTES);
+    done.await(20, TimeUnit.MINUTES);
     watch.close();
     List<Long> sorted = new ArrayList<>(bindToRunningMs);
     Collections.sort(sorted);
-    return sorted;
-  }
-
-  /**
-   * The process's memory, in bytes: live heap after GC, committed heap, the JVM's own non-heap (JIT
-   * code, metaspace: shared by all VMs, not per VM), RSS, and the resident part of the guests' RAM
-   * (mappings of exactly {@link #GUEST_MIB}, which the guests' RAM is), and the thread count.
-   */
-  private record Memory(
-      long liveHeap,
-      long committedHeap,
-      long jvmNonHeap,
-      long rss,
-      long guestResident,
-      int threads) {
-    static Memory now() throws InterruptedException, IOException {
-      long live = heapAfterGc();
-      return new Memory(
-          live,
-          ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted(),
-          ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted(),
-          rssKb() * 1024,
-          guestResidentBytes(),
-          ManagementFactory.getThreadMXBean().getThreadCount());
+    List<Long> cpu = new ArrayList<>(cpuAtRunning);
+    Collections.sort(cpu);
+    if (!createdAt.isEmpty()) {
+      failed.put("neither Running nor Failed after 20 minutes", createdAt.size());
     }
-
-    long nativeBytes() {
-      return rss - committedHeap - jvmNonHeap;
-    }
-  }
-
-  /** Sums the Rss of every mapping whose size is exactly a guest's RAM. */
-  private static long guestResidentBytes() throws IOException {
-    long total = 0;
-    boolean guestMapping = false;
-    for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-      if (line.startsWith("Size:")) {
-        guestMapping = kb(line) == GUEST_MIB * 1024L;
-      } else if (guestMapping && line.startsWith("Rss:")) {
-        total += kb(line) * 1024;
-      }
-    }
-    return total;
-  }
-
-  private static long kb(String smapsLine) {
-    return Long.parseLong(smapsLine.replaceAll("[^0-9]", ""));
+    return new Run(sorted, cpu, new TreeMap<>(failed));
   }
 
   private static long pct(List<Long> sorted, int p) {
     return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
-  }
-
-  private static long heapAfterGc() throws InterruptedException {
-    Runtime rt = Runtime.getRuntime();
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(100);
-    }
-    return rt.totalMemory() - rt.freeMemory();
-  }
-
-  private static long rssKb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return -1;
   }
 }

@@ -17,6 +17,24 @@ class ConsoleBufferTest {
   }
 
   @Test
+  void growsWithTheOutputAndKeepsItAcrossEveryGrowthAndTheWrap() {
+    ConsoleBuffer buf = new ConsoleBuffer(64 * 1024);
+    assertThat(buf.allocated()).isZero(); // a quiet VM holds no ring
+    buf.write(b("booting\n"), 0, 8);
+    assertThat(buf.allocated()).isLessThanOrEqualTo(256);
+    StringBuilder all = new StringBuilder("booting\n");
+    for (int i = 0; i < 20_000; i++) {
+      byte[] line = b("line " + i + "\n");
+      buf.write(line, 0, line.length);
+      all.append("line ").append(i).append('\n');
+    }
+    assertThat(buf.allocated()).isEqualTo(64 * 1024);
+    String expected = all.substring(all.length() - 64 * 1024);
+    assertThat(s(buf.tail())).isEqualTo(expected);
+    assertThat(buf.tail().dropped()).isEqualTo(all.length() - 64 * 1024);
+  }
+
+  @Test
   void keepsOnlyTheMostRecentBytesAcrossTheWrap() {
     ConsoleBuffer buf = new ConsoleBuffer(8);
     buf.write(b("hello "), 0, 6);

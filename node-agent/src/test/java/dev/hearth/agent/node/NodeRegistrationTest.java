@@ -125,6 +125,27 @@ class NodeRegistrationTest {
   }
 
   @Test
+  void statusSaysWhatIsReservedThePerVmOverheadTheOvercommitAndHowManyVmsFit() throws Exception {
+    HostProbe hw = probe("vmx", Optional.empty());
+    MicroVMNode node =
+        new NodeRegistration(agent, WORKER_1)
+            .register(
+                hw.capacity(),
+                new NodeRegistration.Reservations(1, 1024, 4, 3),
+                2900,
+                hw.kvm(),
+                "0.1.0",
+                "10.200.0.0/16",
+                null);
+    var s = node.getStatus();
+    assertThat(s.getCapacity()).isEqualTo(new NodeResources(2, 7964));
+    assertThat(s.getReserved()).isEqualTo(new NodeResources(1, 1024));
+    assertThat(s.getAllocatable()).isEqualTo(new NodeResources(4, 6940, 2900));
+    assertThat(s.getVmOverheadMiB()).isEqualTo(3);
+    assertThat(s.getVcpuOvercommitRatio()).isEqualTo(4);
+  }
+
+  @Test
   void allocatableNeverGoesNegative() {
     assertThat(
             NodeRegistration.allocatable(

@@ -14,6 +14,7 @@ import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
@@ -109,7 +110,8 @@ class AgentKvmIT {
             new RestartBackoff.Config(
                 Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
             Duration.ofSeconds(2),
-            InstantSource.system());
+            InstantSource.system(),
+            FdBudget.ofThisProcess());
     agent = new NodeAgent(ctx);
     agent.start(Duration.ofSeconds(30));
   }

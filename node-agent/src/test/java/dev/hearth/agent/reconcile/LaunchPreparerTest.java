@@ -14,6 +14,7 @@ import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NetworkException;
 import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
@@ -71,7 +72,8 @@ class LaunchPreparerTest {
         state,
         new RestartBackoff.Config(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO),
         Duration.ofSeconds(1),
-        InstantSource.system());
+        InstantSource.system(),
+        new FdBudget(1 << 20));
   }
 
   private static VmPlan plan(String kernel) throws Exception {

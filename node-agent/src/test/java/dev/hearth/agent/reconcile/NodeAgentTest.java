@@ -11,6 +11,7 @@ import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
@@ -74,6 +75,7 @@ class NodeAgentTest {
   private final FakeVmRuntime runtime = new FakeVmRuntime();
   private final ConsoleRegistry consoles = new ConsoleRegistry(4096);
   private final AgentMetrics metrics = new AgentMetrics();
+  private final FdBudget fds = new FdBudget(1 << 20);
   private FakeGuestNetwork network;
   private Path kernel;
   private Path rootfs;
@@ -118,7 +120,8 @@ class NodeAgentTest {
                 Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
             Duration.ofSeconds(1),
             InstantSource.system(),
-            vmWritableBytes);
+            vmWritableBytes,
+            fds);
     return new NodeAgent(
         ctx,
         (address, timeout) -> {

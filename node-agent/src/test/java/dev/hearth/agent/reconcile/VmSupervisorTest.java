@@ -9,6 +9,7 @@ import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
@@ -104,7 +105,8 @@ class VmSupervisorTest {
             new RestartBackoff.Config(
                 Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
             Duration.ofSeconds(1),
-            InstantSource.system());
+            InstantSource.system(),
+            new FdBudget(1 << 20));
   }
 
   @AfterEach

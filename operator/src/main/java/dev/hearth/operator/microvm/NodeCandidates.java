@@ -56,6 +56,13 @@ public final class NodeCandidates {
             ? null
             : new Resources(alloc.getVcpus(), alloc.getMemoryMiB());
     return new NodeCandidate(
-        mvn.getMetadata().getName(), ready, unschedulable, labels, taints, allocatable);
+        mvn.getMetadata().getName(),
+        ready,
+        unschedulable,
+        labels,
+        taints,
+        allocatable,
+        mvn.getStatus() == null ? null : mvn.getStatus().getVmOverheadMiB(),
+        alloc == null ? null : alloc.getMicroVMs());
   }
 }

@@ -29,8 +29,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,7 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
   private final StatusPatch status;
   private final EventRecorder events;
   private final SubnetAllocator subnets;
+  private final Function<String, Optional<Integer>> boundVms;
   private volatile InformerEventSource<Lease, MicroVMNode> leases;
 
   public MicroVMNodeReconciler(
@@ -61,8 +64,10 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       Clock clock,
       KubernetesClient client,
       EventRecorder events,
-      NodeLossHandler loss) {
+      NodeLossHandler loss,
+      Function<String, Optional<Integer>> boundVms) {
     this.client = client;
+    this.boundVms = boundVms;
     this.status = new StatusPatch(client);
     this.events = events;
     this.config = config;
@@ -111,7 +116,8 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
             : Instant.parse(node.getMetadata().getCreationTimestamp());
     NodeHealth.Verdict v = NodeHealth.evaluate(lease, registered, now, config.nodeGracePeriod());
     LOG.debug("node {}: {} ({})", name, v.state(), v.message());
-    writeReady(node, v);
+    node = writeReady(node, v);
+    writeVmCount(node);
     switch (v.state()) {
       case READY -> {}
       case NOT_READY -> loss.markUnknown(name, v.message());
@@ -137,12 +143,13 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       MicroVMNode node, Context<MicroVMNode> context, Exception e) {
     String message = "node health check failed: " + e.getMessage();
     try {
-      if (putCondition(
-          node,
-          HearthApi.Conditions.HEALTH_CHECKED,
-          HearthApi.Conditions.FALSE,
-          HearthApi.Reasons.RECONCILE_ERROR,
-          message)) {
+      if (null
+          != putCondition(
+              node,
+              HearthApi.Conditions.HEALTH_CHECKED,
+              HearthApi.Conditions.FALSE,
+              HearthApi.Reasons.RECONCILE_ERROR,
+              message)) {
         events.warning(node, HearthApi.Reasons.RECONCILE_ERROR, message);
       }
     } catch (KubernetesClientException writeFailed) {
@@ -172,27 +179,56 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       }
       case SubnetAllocator.Outcome.Exhausted x -> {
         if (putCondition(
-            node,
-            HearthApi.Conditions.SUBNET_ALLOCATED,
-            HearthApi.Conditions.FALSE,
-            HearthApi.Reasons.SUBNET_RANGE_EXHAUSTED,
-            x.message())) {
+                node,
+                HearthApi.Conditions.SUBNET_ALLOCATED,
+                HearthApi.Conditions.FALSE,
+                HearthApi.Reasons.SUBNET_RANGE_EXHAUSTED,
+                x.message())
+            != null) {
           events.warning(node, HearthApi.Reasons.SUBNET_RANGE_EXHAUSTED, x.message());
         }
       }
     }
   }
 
-  private void writeReady(MicroVMNode node, NodeHealth.Verdict v) {
+  /** Writes the Ready condition if it changed; returns the node as it now is. */
+  private MicroVMNode writeReady(MicroVMNode node, NodeHealth.Verdict v) {
     boolean ready = v.state() == NodeHealth.State.READY;
     String status = ready ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE;
     String reason = ready ? HearthApi.Reasons.LEASE_CURRENT : HearthApi.Reasons.LEASE_EXPIRED;
-    if (putCondition(node, HearthApi.Conditions.READY, status, reason, v.message())) {
-      if (ready) {
-        events.normal(node, "NodeReady", "node is Ready: " + v.message());
-      } else {
-        events.warning(node, "NodeNotReady", "node is not Ready: " + v.message());
+    MicroVMNode written =
+        putCondition(node, HearthApi.Conditions.READY, status, reason, v.message());
+    if (written == null) {
+      return node;
+    }
+    if (ready) {
+      events.normal(node, "NodeReady", "node is Ready: " + v.message());
+    } else {
+      events.warning(node, "NodeNotReady", "node is not Ready: " + v.message());
+    }
+    return written;
+  }
+
+  /**
+   * Writes status.microVMs (the VMs column) when the cache shows another number of VMs bound there:
+   * once per health pass at most, so thousands of binds cost no write each.
+   */
+  private void writeVmCount(MicroVMNode node) {
+    Integer count = boundVms.apply(node.getMetadata().getName()).orElse(null);
+    MicroVMNodeStatus s = node.getStatus();
+    if (count == null || (s != null && count.equals(s.getMicroVMs()))) {
+      return;
+    }
+    MicroVMNodeStatus newStatus = new MicroVMNodeStatus();
+    newStatus.setConditions(s == null ? new ArrayList<>() : s.getConditions());
+    newStatus.setMicroVMs(count);
+    try {
+      status.apply(node, newStatus);
+    } catch (KubernetesClientException e) {
+      if (!StatusPatch.isConflict(e)) {
+        throw e;
       }
+      // Someone wrote since the read (the agent); the next pass writes it.
     }
   }
 
@@ -216,9 +252,10 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
 
   /**
    * Writes one condition unless the node already has it with this status and reason. A conflict
-   * (the agent writes status too) is retried once on a fresh read. Returns whether it wrote.
+   * (the agent writes status too) is retried once on a fresh read. Returns the node as written, or
+   * null when it wrote nothing.
    */
-  private boolean putCondition(
+  private MicroVMNode putCondition(
       MicroVMNode node, String type, String status, String reason, String message) {
     try {
       return patchCondition(node, type, status, reason, message);
@@ -228,16 +265,16 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
       }
       MicroVMNode fresh =
           client.resources(MicroVMNode.class).withName(node.getMetadata().getName()).get();
-      return fresh != null && patchCondition(fresh, type, status, reason, message);
+      return fresh == null ? null : patchCondition(fresh, type, status, reason, message);
     }
   }
 
-  private boolean patchCondition(
+  private MicroVMNode patchCondition(
       MicroVMNode node, String type, String status, String reason, String message) {
     MicroVMNodeStatus s = node.getStatus();
     Condition old = s == null ? null : s.condition(type).orElse(null);
     if (old != null && status.equals(old.getStatus()) && Objects.equals(reason, old.getReason())) {
-      return false;
+      return null;
     }
     List<Condition> conditions =
         s == null || s.getConditions() == null
@@ -247,10 +284,11 @@ public final class MicroVMNodeReconciler implements Reconciler<MicroVMNode> {
         conditions,
         Conditions.of(
             type, status, reason, message, node.getMetadata().getGeneration(), clock.instant()));
-    // Only the conditions are applied; the agent's fields are its own.
+    // Only the operator's fields are applied; the agent's are its own.
     MicroVMNodeStatus newStatus = new MicroVMNodeStatus();
     newStatus.setConditions(conditions);
-    this.status.apply(node, newStatus);
-    return true;
+    newStatus.setMicroVMs(
+        boundVms.apply(node.getMetadata().getName()).orElse(s == null ? null : s.getMicroVMs()));
+    return this.status.apply(node, newStatus);
   }
 }

@@ -116,7 +116,7 @@ public final class Allocations {
 
   private void subtract(Placement p) {
     Resources left = byNode.get(p.node()).minus(p.footprint());
-    if (left.vcpus() == 0 && left.memoryMiB() == 0) {
+    if (left.equals(Resources.ZERO)) {
       byNode.remove(p.node());
     } else {
       byNode.put(p.node(), left);

@@ -44,7 +44,9 @@ public final class Scheduler {
         rejected.merge(why.get(), 1, Integer::sum);
         continue;
       }
-      double score = freeFractionAfter(vm, node, usedOn.apply(node.name()));
+      double score =
+          freeFractionAfter(
+              onNode(vm.footprint(), node), node, onNode(usedOn.apply(node.name()), node));
       if (best == null || better(score, bestScore, node, best)) {
         best = node;
         bestScore = score;
@@ -80,19 +82,34 @@ public final class Scheduler {
     if (taint.isPresent()) {
       return Optional.of("node(s) had untolerated taint " + Tolerations.describe(taint.get()));
     }
-    Resources free = node.allocatable().minus(usedOn.apply(node.name()));
-    if (vm.footprint().vcpus() > free.vcpus()) {
+    Resources used = onNode(usedOn.apply(node.name()), node);
+    Resources need = onNode(vm.footprint(), node);
+    if (node.maxVms() != null && used.vms() + need.vms() > node.maxVms()) {
+      return Optional.of("node(s) full (their most MicroVMs)");
+    }
+    Resources free = node.allocatable().minus(used);
+    if (need.vcpus() > free.vcpus()) {
       return Optional.of("insufficient vCPUs");
     }
-    if (vm.footprint().memoryMiB() > free.memoryMiB()) {
+    if (need.memoryMiB() > free.memoryMiB()) {
       return Optional.of("insufficient memory");
     }
     return Optional.empty();
   }
 
+  /**
+   * Footprints count this config's per-VM overhead; on a node that reports its own, that one counts
+   * instead, for every VM.
+   */
+  private Resources onNode(Resources r, NodeCandidate node) {
+    return node.vmOverheadMiB() == null
+        ? r
+        : r.withOverheadPerVm(node.vmOverheadMiB() - config.vmmOverheadMiB());
+  }
+
   /** The smaller of the free vCPU and memory fractions the node keeps after placing the VM. */
-  private static double freeFractionAfter(VmRequest vm, NodeCandidate node, Resources used) {
-    Resources free = node.allocatable().minus(used).minus(vm.footprint());
+  private static double freeFractionAfter(Resources need, NodeCandidate node, Resources used) {
+    Resources free = node.allocatable().minus(used).minus(need);
     double cpu =
         node.allocatable().vcpus() == 0 ? 1 : (double) free.vcpus() / node.allocatable().vcpus();
     double mem =

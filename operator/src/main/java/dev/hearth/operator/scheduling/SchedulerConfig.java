@@ -4,7 +4,8 @@ package dev.hearth.operator.scheduling;
  * Scheduler settings.
  *
  * @param strategy spread or pack
- * @param vmmOverheadMiB host memory each VM costs beyond its guest memory (VMM threads, buffers)
+ * @param vmmOverheadMiB host memory each VM costs beyond its guest memory (VMM threads, buffers),
+ *     on nodes that do not report their own
  * @param vmmOverheadVcpus host vCPUs each VM costs beyond its own (usually 0)
  */
 public record SchedulerConfig(
@@ -25,8 +26,11 @@ public record SchedulerConfig(
     }
   }
 
-  /** What a VM of this size takes from a node, overhead included. */
+  /**
+   * What a VM of this size takes from a node, overhead included: this config's, which the scheduler
+   * replaces by the node's own where the node reports one.
+   */
   public Resources footprint(long vcpus, long memoryMiB) {
-    return new Resources(vcpus + vmmOverheadVcpus, memoryMiB + vmmOverheadMiB);
+    return new Resources(vcpus + vmmOverheadVcpus, memoryMiB + vmmOverheadMiB, 1);
   }
 }

@@ -24,8 +24,11 @@ public final class StatusPatch {
   /** A MicroVM's status fields the operator applies; the agent applies the runtime ones. */
   static final List<String> MICROVM_FIELDS = List.of("phase", "conditions", "nodeName", "exit");
 
-  /** A MicroVMNode's: only its conditions; capacity and the rest are the agent's. */
-  static final List<String> NODE_FIELDS = List.of("conditions");
+  /**
+   * A MicroVMNode's: its conditions and how many VMs are bound there; capacity and the rest are the
+   * agent's. Every apply carries both (a field left out of an apply is removed).
+   */
+  static final List<String> NODE_FIELDS = List.of("conditions", "microVMs");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,7 +45,9 @@ public final class StatusPatch {
     return apply.apply(read, status, MICROVM_FIELDS, true);
   }
 
-  /** Applies the node's conditions from {@code status}, if it is still as {@code read}. */
+  /**
+   * Applies the node's conditions and VM count from {@code status}, if it is still as {@code read}.
+   */
   public MicroVMNode apply(MicroVMNode read, MicroVMNodeStatus status) {
     return apply.apply(read, status, NODE_FIELDS, true);
   }

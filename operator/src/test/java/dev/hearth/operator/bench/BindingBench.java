@@ -12,17 +12,16 @@ import dev.hearth.operator.OperatorConfig;
 import dev.hearth.operator.scheduling.SchedulerConfig;
 import dev.hearth.operator.scheduling.SchedulingStrategy;
 import dev.hearth.operator.support.StatusPatch;
+import dev.hearth.testkit.ControlPlane;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,10 +29,10 @@ import java.util.concurrent.Future;
 
 /**
  * Binds N MicroVMs on 100 fake nodes with the whole operator (informers, the JOSDK queue, the real
- * scheduler and binding coordinator, the guarded writes) against the fabric8 mock API server in
- * this JVM. Nodes have exactly the room the VMs need, so a bind that ignored earlier ones would
- * overcommit a node; the run fails when a VM is left unbound, is bound twice, or a node is
- * overcommitted.
+ * scheduler and binding coordinator, the guarded writes) against a real API server (kube-apiserver
+ * and etcd from test-cluster/control-plane.sh, a fresh one for each measurement). Nodes have
+ * exactly the room the VMs need, so a bind that ignored earlier ones would overcommit a node; the
+ * run fails when a VM is left unbound, is bound twice, or a node is overcommitted.
  *
  * <p>Baseline, measured in the same run: the same three API writes per VM with no operator (create,
  * the status patch that binds, the metadata patch that labels and adds the finalizer), issued
@@ -41,13 +40,17 @@ import java.util.concurrent.Future;
  * own cost; they hold across machines better than the absolute figures. Also printed: the
  * operator's heap per bound VM. Not run by verify:
  *
- * <pre>./mvnw -pl operator -am -Pbench verify -DskipTests [-Dbench.vms=1000,10000]</pre>
+ * <pre>./mvnw -pl operator -am -Pbench verify -DskipTests [-Dbench.vms=1000,10000]
+ *     [-Dbench.cacheVms=100000]</pre>
+ *
+ * <p>With {@code bench.cacheVms}, it then measures the operator's heap per VM with that many
+ * MicroVMs in its cache ({@link CacheHeapBench}).
  */
 public final class BindingBench {
   private static final int NODES = 100;
-  private static final int WRITERS = 16;
-  private static final int VM_VCPUS = 1;
-  private static final int VM_MEMORY_MIB = 64;
+  static final int WRITERS = 16;
+  static final int VM_VCPUS = 1;
+  static final int VM_MEMORY_MIB = 64;
   private static final SchedulerConfig SCHEDULER =
       new SchedulerConfig(SchedulingStrategy.SPREAD, 32, 0);
   private static final int LEASE_SECONDS = 3 * 3600;
@@ -117,6 +120,10 @@ public final class BindingBench {
             "  target 10,000 in < %ds: %s%n", TARGET_10K.toSeconds(), met ? "met" : "MISSED");
       }
     }
+    int cacheVms = Integer.getInteger("bench.cacheVms", 0);
+    if (cacheVms > 0) {
+      CacheHeapBench.run(cacheVms);
+    }
     System.exit(ok ? 0 : 1);
   }
 
@@ -132,23 +139,24 @@ public final class BindingBench {
     }
   }
 
-  private static KubernetesMockServer server() {
-    KubernetesMockServer server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    server.init();
-    return server;
+  /** A fresh control plane with Hearth's CRDs and the namespaces the bench writes to. */
+  static ControlPlane server() throws IOException {
+    ControlPlane plane = ControlPlane.start(Files.createTempDirectory("hearth-binding-bench-"));
+    plane.installCrds(ControlPlane.repository().resolve("crds/yaml"));
+    for (String ns : List.of(Fixtures.NS, HearthApi.DEFAULT_LEASE_NAMESPACE)) {
+      plane
+          .client()
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .createOr(r -> r.update());
+    }
+    return plane;
   }
 
   /** The operator's three writes per VM, straight through the client, no scheduling. */
   private static Run baseline(int vms) throws Exception {
-    KubernetesMockServer server = server();
-    try (KubernetesClient client = server.createClient()) {
-      Fixtures.installCrds(client);
+    try (ControlPlane server = server();
+        KubernetesClient client = server.newClient()) {
       long[] latencies = new long[vms];
       long start = System.nanoTime();
       parallel(
@@ -173,15 +181,13 @@ public final class BindingBench {
       double seconds = (System.nanoTime() - start) / 1e9;
       Arrays.sort(latencies);
       return new Run(seconds, latencies, 0, List.of());
-    } finally {
-      server.destroy();
     }
   }
 
   private static Run withOperator(int vms) throws Exception {
-    KubernetesMockServer server = server();
-    try (KubernetesClient client = server.createClient()) {
-      Fixtures.installCrds(client);
+    try (ControlPlane server = server();
+        KubernetesClient client = server.newClient();
+        KubernetesClient operatorClient = server.newClient()) {
       Clock clock = Clock.systemUTC();
       int perNode = (vms + NODES - 1) / NODES;
       var footprint = SCHEDULER.footprint(VM_VCPUS, VM_MEMORY_MIB);
@@ -213,7 +219,7 @@ public final class BindingBench {
                   Duration.ofSeconds(10),
                   Duration.ofSeconds(10));
       SimpleMeterRegistry registry = new SimpleMeterRegistry();
-      HearthOperator operator = new HearthOperator(client, config, clock, registry);
+      HearthOperator operator = new HearthOperator(operatorClient, config, clock, registry);
       operator.start();
       boolean stopped = false;
       try (BindingAudit audit = new BindingAudit(client, Fixtures.NS)) {
@@ -262,8 +268,6 @@ public final class BindingBench {
           operator.close();
         }
       }
-    } finally {
-      server.destroy();
     }
   }
 
@@ -279,11 +283,11 @@ public final class BindingBench {
         .count();
   }
 
-  private interface Job {
+  interface Job {
     void run(int i) throws Exception;
   }
 
-  private static void parallel(int n, Job job) throws Exception {
+  static void parallel(int n, Job job) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
     try {
       List<Future<?>> futures = new ArrayList<>();
@@ -304,7 +308,7 @@ public final class BindingBench {
     }
   }
 
-  private static long usedHeap() throws InterruptedException {
+  static long usedHeap() throws InterruptedException {
     for (int i = 0; i < 3; i++) {
       System.gc();
       Thread.sleep(200);

@@ -10,6 +10,8 @@ public final class Errno {
   public static final int EACCES = 13;
   public static final int EEXIST = 17;
   public static final int EINVAL = 22;
+  public static final int ENFILE = 23;
+  public static final int EMFILE = 24;
   public static final int ENOTTY = 25;
 
   private Errno() {}

@@ -399,18 +399,18 @@ public final class LibC {
         .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
   }
 
-  private static MethodHandle errnoHandle(String name, FunctionDescriptor fd, int firstVariadic) {
+  static MethodHandle errnoHandle(String name, FunctionDescriptor fd, int firstVariadic) {
     return firstVariadic < 0
         ? LINKER.downcallHandle(symbol(name), fd, CAPTURE_ERRNO)
         : LINKER.downcallHandle(
             symbol(name), fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
   }
 
-  private static MemorySegment state() {
+  static MemorySegment state() {
     return CAPTURE_BUFFER.get();
   }
 
-  private static int check(int result, MemorySegment state, String call, int fd) {
+  static int check(int result, MemorySegment state, String call, int fd) {
     if (result < 0) {
       throw failure(state, call, fd);
     }

@@ -19,6 +19,10 @@ import java.util.function.Consumer;
  * fds) and calls each fd's handler when it is ready. A handler that throws is unregistered and
  * logged: one failing device must not stop the others or the VM. As an {@link Executor} it runs
  * tasks on its thread, in the order they were handed over.
+ *
+ * <p>Lazy: its epoll, wake eventfd and thread come into being with the first fd registered or task
+ * handed over. A VM with no device to serve (a tiny guest on the serial port alone) then costs no
+ * thread and two descriptors fewer, which is what bounds how many VMs one process holds.
  */
 public final class EventLoop implements AutoCloseable, Executor {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -30,8 +34,11 @@ public final class EventLoop implements AutoCloseable, Executor {
     void onReady(int events) throws Exception;
   }
 
-  private final Epoll epoll = new Epoll(64);
-  private final EventFd wake = new EventFd();
+  // Made by open(), under this lock, before the thread starts; never replaced. wake is written
+  // before the volatile epoll, so whoever sees epoll set sees wake too.
+  private volatile Epoll epoll;
+  private EventFd wake;
+  private boolean startRequested;
   private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
@@ -50,7 +57,6 @@ public final class EventLoop implements AutoCloseable, Executor {
   public EventLoop(String name, Consumer<String> onDeath, ThreadSandbox sandbox) {
     this.onDeath = Objects.requireNonNull(onDeath, "onDeath");
     this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
-    epoll.add(wake.fd(), LibC.EPOLLIN);
     thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
   }
 
@@ -69,9 +75,41 @@ public final class EventLoop implements AutoCloseable, Executor {
     return sandbox;
   }
 
-  /** Starts the loop's thread. */
-  public void start() {
-    thread.start();
+  /** Starts the loop's thread, now if it has work, else with its first fd or task. */
+  public synchronized void start() {
+    startRequested = true;
+    if (epoll != null && !thread.isAlive() && !stopping) {
+      thread.start();
+    }
+  }
+
+  /** Makes the epoll and wake fds on first use, and starts the thread if it was asked to run. */
+  private void open() {
+    if (epoll == null) {
+      openLocked(); // never on the loop's thread, which runs only once open: stop() can join it
+    }
+  }
+
+  private synchronized void openLocked() {
+    if (epoll != null || closed) {
+      return;
+    }
+    Epoll e = new Epoll(64);
+    try {
+      wake = new EventFd();
+      e.add(wake.fd(), LibC.EPOLLIN);
+    } catch (RuntimeException failed) {
+      e.close();
+      if (wake != null) {
+        wake.close();
+        wake = null;
+      }
+      throw failed;
+    }
+    epoll = e;
+    if (startRequested && !stopping) {
+      thread.start();
+    }
   }
 
   /**
@@ -79,6 +117,7 @@ public final class EventLoop implements AutoCloseable, Executor {
    * to close, after {@link #unregister}.
    */
   public void register(int fd, int events, Handler handler) {
+    open();
     if (handlers.putIfAbsent(fd, handler) != null) {
       throw new IllegalStateException("fd " + fd + " is already registered with the event loop");
     }
@@ -92,6 +131,7 @@ public final class EventLoop implements AutoCloseable, Executor {
 
   /** Changes which events of {@code fd} are watched. */
   public void modify(int fd, int events) {
+    open();
     epoll.modify(fd, events);
   }
 
@@ -111,6 +151,7 @@ public final class EventLoop implements AutoCloseable, Executor {
     if (stopping) {
       return;
     }
+    open();
     tasks.add(task);
     wake.signal();
   }
@@ -174,7 +215,7 @@ public final class EventLoop implements AutoCloseable, Executor {
   public synchronized void stop() {
     stopping = true;
     if (thread.isAlive()) {
-      wake.signal();
+      wake.signal(); // alive, so open() made it
       boolean interrupted = false;
       while (thread.isAlive()) {
         try {
@@ -197,8 +238,10 @@ public final class EventLoop implements AutoCloseable, Executor {
     if (!closed) {
       closed = true;
       handlers.clear();
-      epoll.close();
-      wake.close();
+      if (epoll != null) {
+        epoll.close();
+        wake.close();
+      }
     }
   }
 }

@@ -13,6 +13,31 @@ import org.junit.jupiter.api.Test;
 class EventLoopTest {
 
   @Test
+  void aLoopWithNothingToServeHoldsNoThreadAndNoFdsUntilItsFirstTask() throws Exception {
+    long fdsBefore = openFds();
+    int threadsBefore = Thread.activeCount();
+    try (EventLoop loop = new EventLoop("events-lazy")) {
+      loop.start();
+      assertThat(openFds()).isEqualTo(fdsBefore);
+      assertThat(Thread.getAllStackTraces().keySet())
+          .noneMatch(t -> t.getName().equals("events-lazy"));
+      // The first task makes the loop, and runs on its thread.
+      CompletableFuture<Boolean> ranInLoop = new CompletableFuture<>();
+      loop.execute(() -> ranInLoop.complete(loop.inLoop()));
+      assertThat(ranInLoop.get(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(openFds()).isEqualTo(fdsBefore + 2); // epoll and the wake eventfd
+    }
+    assertThat(openFds()).isEqualTo(fdsBefore);
+    assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 1);
+  }
+
+  private static long openFds() throws java.io.IOException {
+    try (var s = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+      return s.count();
+    }
+  }
+
+  @Test
   void callsTheHandlerOfAReadyFdOnItsThreadAndSurvivesAFailingHandler() throws Exception {
     try (EventLoop loop = new EventLoop("events-test");
         EventFd good = new EventFd();

@@ -7,12 +7,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * Where console bytes go: a ring buffer that keeps the last {@code capacity} bytes (for status
  * pages and tests), and a sink that sees every byte (a terminal, a log). A sink that fails is
- * dropped: a console reader must never stop the guest.
+ * dropped: a console reader must never stop the guest. The ring grows with the output up to its
+ * capacity, so a quiet guest costs no 64 KiB (thousands of VMs share one process).
  */
 public final class ConsoleOutput {
   private static final System.Logger LOG = System.getLogger(ConsoleOutput.class.getName());
+  private static final int FIRST_SIZE = 256;
 
-  private final byte[] ring;
+  private final int capacity;
+  private byte[] ring = new byte[0]; // grows to capacity; positions wrap at capacity
   private long written;
   private OutputStream sink;
 
@@ -24,14 +27,25 @@ public final class ConsoleOutput {
     if (capacity < 0) {
       throw new IllegalArgumentException("console capacity " + capacity);
     }
-    this.ring = new byte[capacity];
+    this.capacity = capacity;
     this.sink = sink;
+  }
+
+  /** The bytes the ring holds allocated now (at most the capacity). */
+  synchronized int allocated() {
+    return ring.length;
   }
 
   /** Appends one byte. */
   public synchronized void write(byte b) {
-    if (ring.length > 0) {
-      ring[(int) (written % ring.length)] = b;
+    if (capacity > 0) {
+      if (written >= ring.length && ring.length < capacity) {
+        // Not wrapped yet (written < capacity): nothing moves.
+        ring =
+            java.util.Arrays.copyOf(
+                ring, Math.min(capacity, Math.max(FIRST_SIZE, 2 * ring.length)));
+      }
+      ring[(int) (written % capacity)] = b;
     }
     written++;
     if (sink != null) {
@@ -65,14 +79,14 @@ public final class ConsoleOutput {
 
   /** The last bytes written, oldest first, up to the capacity. */
   public synchronized byte[] snapshot() {
-    int n = (int) Math.min(written, ring.length);
+    int n = (int) Math.min(written, capacity);
     byte[] out = new byte[n];
     if (n == 0) {
       return out;
     }
-    int start = (int) ((written - n) % ring.length);
+    int start = (int) ((written - n) % capacity);
     for (int i = 0; i < n; i++) {
-      out[i] = ring[(start + i) % ring.length];
+      out[i] = ring[(start + i) % capacity];
     }
     return out;
   }

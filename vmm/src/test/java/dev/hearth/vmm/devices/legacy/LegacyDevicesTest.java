@@ -93,6 +93,26 @@ class LegacyDevicesTest {
   }
 
   @Test
+  void theConsoleRingGrowsWithTheOutputAndWrapsAtItsCapacity() {
+    ConsoleOutput c = new ConsoleOutput(1000, null);
+    assertThat(c.allocated()).isZero(); // a quiet guest costs no ring
+    StringBuilder all = new StringBuilder();
+    for (int i = 0; i < 700; i++) {
+      c.write((byte) ('a' + i % 26));
+      all.append((char) ('a' + i % 26));
+    }
+    assertThat(c.allocated()).isEqualTo(1000).as("256, 512, then capped at the capacity");
+    assertThat(c.text()).isEqualTo(all.toString());
+    for (int i = 0; i < 1500; i++) {
+      c.write((byte) ('0' + i % 10));
+      all.append((char) ('0' + i % 10));
+    }
+    assertThat(c.allocated()).isEqualTo(1000);
+    assertThat(c.text()).isEqualTo(all.substring(all.length() - 1000));
+    assertThat(c.totalBytes()).isEqualTo(2200);
+  }
+
+  @Test
   void aConsoleWithoutARingOnlyWritesItsSink() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ConsoleOutput c = new ConsoleOutput(0, out);

@@ -1,0 +1,81 @@
+package dev.hearth.agent.bench;
+
+import dev.hearth.agent.runtime.RunningVm;
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.runtime.VmStartException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A runtime that times each VM's start (the embedded VMM's create and start: KVM VM, memory, vCPUs,
+ * devices) against how many VMs the process already held, which shows whether creating a VM grows
+ * dearer with the VMs already there (KVM walks the process's mappings under a lock per new VM).
+ */
+final class TimedRuntime implements VmRuntime {
+  /** One start: the VMs live in the process when it began, and how long it took. */
+  record Start(int alreadyLive, long nanos) {}
+
+  private final VmRuntime delegate;
+  private final AtomicInteger live = new AtomicInteger();
+  private final List<Start> starts = new CopyOnWriteArrayList<>();
+
+  TimedRuntime(VmRuntime delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return delegate.capabilities();
+  }
+
+  @Override
+  public RunningVm start(VmLaunch launch) throws VmStartException {
+    int already = live.get();
+    long t0 = System.nanoTime();
+    RunningVm vm = delegate.start(launch);
+    starts.add(new Start(already, System.nanoTime() - t0));
+    live.incrementAndGet();
+    vm.exit().whenComplete((e, t) -> live.decrementAndGet());
+    return vm;
+  }
+
+  /** Forgets the starts so far (after the warm-up). */
+  void reset() {
+    starts.clear();
+  }
+
+  int live() {
+    return live.get();
+  }
+
+  /**
+   * Start times by tenth of {@code n}, by the VMs already live: mean and p99 in ms, and the count.
+   */
+  List<String> byTenth(int n) {
+    List<String> out = new ArrayList<>();
+    int step = Math.max(1, n / 10);
+    for (int lo = 0; lo < n; lo += step) {
+      int from = lo;
+      int to = lo + step;
+      List<Long> ns =
+          starts.stream()
+              .filter(s -> s.alreadyLive() >= from && s.alreadyLive() < to)
+              .map(Start::nanos)
+              .sorted()
+              .toList();
+      if (ns.isEmpty()) {
+        continue;
+      }
+      double mean = ns.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6;
+      double p99 = ns.get(Math.min(ns.size() - 1, ns.size() * 99 / 100)) / 1e6;
+      out.add(
+          String.format(
+              "    %5d-%5d live: %5d starts, mean %6.2f ms, p99 %6.2f ms",
+              from, to - 1, ns.size(), mean, p99));
+    }
+    return out;
+  }
+}
