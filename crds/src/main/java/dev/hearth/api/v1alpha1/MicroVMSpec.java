@@ -82,9 +82,22 @@ import java.util.Objects;
             + " file once (make one writable, which gives it a copy of its own, or drop the"
             + " duplicate)",
     fieldPath = ".drives")
+@ValidationRule(
+    value = "!has(self.kernel.source.oci) || has(self.kernel.source.oci.path)",
+    message =
+        "kernel.source.oci needs a path: a kernel is one file inside the image (e.g."
+            + " boot/vmlinux)",
+    fieldPath = ".kernel.source.oci")
+@ValidationRule(
+    value = "!has(self.initrd) || !has(self.initrd.oci) || has(self.initrd.oci.path)",
+    message = "initrd.oci needs a path: an initrd is one file inside the image",
+    fieldPath = ".initrd.oci")
 public class MicroVMSpec {
   /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
   public static final int MAX_DISKS = 8;
+
+  /** The most image pull Secrets a MicroVM names. */
+  public static final int MAX_PULL_SECRETS = 16;
 
   /** Network interfaces the agent's VMM attaches (the agent's VmmRuntime uses it). */
   public static final int MAX_NICS = 8;
@@ -163,6 +176,17 @@ public class MicroVMSpec {
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
 
+  /** Secrets with registry credentials for the VM's OCI images. */
+  @JsonPropertyDescription(
+      "Secrets in the MicroVM's namespace (type kubernetes.io/dockerconfigjson) whose registry"
+          + " credentials the node agent uses to pull this VM's OCI images, as a Pod's"
+          + " imagePullSecrets. The agent reads only the Secrets named here, and only for VMs bound"
+          + " to its node. At most "
+          + MAX_PULL_SECRETS
+          + ".")
+  @Size(max = MAX_PULL_SECRETS)
+  private List<PullSecretReference> imagePullSecrets = new ArrayList<>();
+
   /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
   @JsonPropertyDescription(
       "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have"
@@ -205,6 +229,14 @@ public class MicroVMSpec {
   private RestartPolicy restartPolicy = RestartPolicy.Always;
 
   public MicroVMSpec() {}
+
+  public List<PullSecretReference> getImagePullSecrets() {
+    return imagePullSecrets;
+  }
+
+  public void setImagePullSecrets(List<PullSecretReference> imagePullSecrets) {
+    this.imagePullSecrets = imagePullSecrets;
+  }
 
   public Integer getVcpus() {
     return vcpus;
@@ -328,6 +360,7 @@ public class MicroVMSpec {
         && Objects.equals(drives, s.drives)
         && Objects.equals(network, s.network)
         && Objects.equals(vsock, s.vsock)
+        && Objects.equals(imagePullSecrets, s.imagePullSecrets)
         && Objects.equals(nodeName, s.nodeName)
         && Objects.equals(nodeSelector, s.nodeSelector)
         && Objects.equals(tolerations, s.tolerations)
@@ -345,6 +378,7 @@ public class MicroVMSpec {
         drives,
         network,
         vsock,
+        imagePullSecrets,
         nodeName,
         nodeSelector,
         tolerations,
