@@ -5,6 +5,7 @@ import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
@@ -113,6 +114,7 @@ public final class AgentDaemon implements AutoCloseable {
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
+              OciSettings.DEFAULT.withPlainHttp(settings.plainHttpRegistries()),
               metrics.registry());
       new NodeRegistration(client, settings.nodeName())
           .register(

@@ -6,6 +6,7 @@ import dev.hearth.agent.node.NodeRegistration;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * How one node agent runs.
@@ -20,6 +21,8 @@ import java.time.Duration;
  *     --image-allow-private-networks} chooses public only or public and private; only tests choose
  *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
+ * @param plainHttpRegistries OCI registries (host[:port]) reached over plain http, not https
+ *     ({@code --insecure-registry}); none by default
  */
 public record AgentSettings(
     String nodeName,
@@ -35,9 +38,45 @@ public record AgentSettings(
     Destinations imageDestinations,
     int consoleBufferBytes,
     Duration stopGrace,
-    String version) {
+    String version,
+    Set<String> plainHttpRegistries) {
+
+  /** Settings with every OCI registry reached over https. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      InetSocketAddress http,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        http,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        Set.of());
+  }
 
   public AgentSettings {
+    plainHttpRegistries = Set.copyOf(plainHttpRegistries);
     if (nodeName == null
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {
