@@ -176,6 +176,10 @@ final class VmSupervisor {
                   "Starting",
                   "fetching images, wiring the network, booting"));
         });
+    List<String> pulls = next.ociImages();
+    if (!pulls.isEmpty()) {
+      events.normal(vm, "Pulling", "pulling image " + String.join(", ", pulls));
+    }
     LaunchPreparer.Prepared prepared;
     try {
       prepared =
@@ -190,6 +194,9 @@ final class VmSupervisor {
       events.warning(vm, e.reason(), e.getMessage());
       setUpFailed(vm, e.reason(), e.getMessage());
       return;
+    }
+    if (!pulls.isEmpty()) {
+      events.normal(vm, "Pulled", "image " + String.join(", ", pulls) + " ready on the node");
     }
     RunningVm vmHandle;
     try {
