@@ -83,7 +83,9 @@ import java.util.Objects;
             + " duplicate)",
     fieldPath = ".drives")
 @ValidationRule(
-    value = "!has(self.kernel.source.oci) || has(self.kernel.source.oci.path)",
+    value =
+        "!has(self.kernel) || !has(self.kernel.source) || !has(self.kernel.source.oci)"
+            + " || has(self.kernel.source.oci.path)",
     message =
         "kernel.source.oci needs a path: a kernel is one file inside the image (e.g."
             + " boot/vmlinux)",
