@@ -165,18 +165,17 @@ final class VmSupervisor {
     plan = next;
     long gen = generation;
     setPhase(MicroVMPhase.Starting);
+    List<String> pulls = next.ociImages();
+    String starting =
+        pulls.isEmpty()
+            ? "fetching images, wiring the network, booting"
+            : "pulling image " + String.join(", ", pulls) + ", wiring the network, booting";
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Starting);
           s.setObservedGeneration(gen);
-          s.putCondition(
-              condition(
-                  HearthApi.Conditions.READY,
-                  "False",
-                  "Starting",
-                  "fetching images, wiring the network, booting"));
+          s.putCondition(condition(HearthApi.Conditions.READY, "False", "Starting", starting));
         });
-    List<String> pulls = next.ociImages();
     if (!pulls.isEmpty()) {
       events.normal(vm, "Pulling", "pulling image " + String.join(", ", pulls));
     }
