@@ -155,21 +155,30 @@ final class OciPuller {
     Path staging = work.resolve("root");
     LayerUnpacker unpacker =
         new LayerUnpacker(staging, settings.maxUnpackedBytes(), settings.maxEntries());
+    long downloading = 0;
+    long unpacking = 0;
     try {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
         RegistryClient.Descriptor layer = image.layers().get(i);
         boolean gzip = gzipped(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
+        long t0 = System.nanoTime();
         client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
         layerBytes.record(Files.size(blob));
+        long t1 = System.nanoTime();
+        downloading += t1 - t0;
         MessageDigest sha = HttpDownloader.sha256();
+        // Buffered above the digest too: the tar reader asks for 512-byte records.
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
             InputStream tar =
-                new DigestInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, sha)) {
+                new BufferedInputStream(
+                    new DigestInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, sha),
+                    1 << 16)) {
           unpacker.apply(tar, layer.digest());
         }
         Files.delete(blob);
+        unpacking += System.nanoTime() - t1;
         String diffId = "sha256:" + HexFormat.of().formatHex(sha.digest());
         if (!diffId.equals(diffIds.get(i))) {
           throw new ImageException.ChecksumMismatch(
@@ -179,6 +188,7 @@ final class OciPuller {
       if (unpacker.skipped() > 0) {
         LOG.info("{}: left out {} device nodes and FIFOs", ref, unpacker.skipped());
       }
+      long building = System.nanoTime();
       if (file.isEmpty()) {
         Ext4Builder.build(
             staging,
@@ -202,6 +212,15 @@ final class OciPuller {
         }
         Files.move(found, output, StandardCopyOption.ATOMIC_MOVE);
       }
+      LOG.info(
+          "pulled {}: {} entries, {} bytes; download {} ms, unpack {} ms, {} {} ms",
+          ref,
+          unpacker.entries(),
+          unpacker.bytes(),
+          downloading / 1_000_000,
+          unpacking / 1_000_000,
+          file.isEmpty() ? "ext4" : "file",
+          (System.nanoTime() - building) / 1_000_000);
     } catch (IOException e) {
       throw new ImageException.FetchFailed(
           ref + ": cannot unpack the image on the node: " + e.getMessage(), e);

@@ -68,6 +68,7 @@ class OciPullBench {
         t0 = System.nanoTime();
         assertThat(cache.resolve(source, "vm-2")).isEqualTo(disk);
         warm[i] = System.nanoTime() - t0;
+        long diskBytes = Files.size(disk); // the baseline's disk gets the same size
         delete(root);
 
         Path work = tmp.resolve("tools-" + i);
@@ -101,7 +102,7 @@ class OciPullBench {
             "-d",
             work.resolve("root").toString(),
             work.resolve("disk.ext4").toString(),
-            (Files.size(disk) / 1024) + "k");
+            (diskBytes / 1024) + "k");
         toolsCold[i] = System.nanoTime() - t0;
         t0 = System.nanoTime();
         run(
