@@ -13,7 +13,7 @@ class ChartManifestsTest {
   private static final List<List<String>> VARIANTS =
       List.of(
           List.of(),
-          List.of("--set", "agent.kvmAccess=devicePlugin"),
+          List.of("--set", "agent.kvmAccess=privileged"),
           List.of(
               "--set", "metrics.serviceMonitor.enabled=true",
               "--set", "agent.tolerations[0].operator=Exists",

@@ -37,7 +37,7 @@ class ChartProgramContractTest {
             List.of(),
             List.of("--set", "operator.watchNamespaces={team-a,team-b}"),
             List.of("--set", "operator.leaderElection.enabled=false"),
-            List.of("--set", "agent.kvmAccess=devicePlugin"),
+            List.of("--set", "agent.kvmAccess=privileged"),
             List.of(
                 "--set", "operator.logLevel=debug",
                 "--set", "agent.logLevel=warn",
@@ -49,6 +49,9 @@ class ChartProgramContractTest {
       out.add(ChartWorkload.operator(name, chart));
       out.add(ChartWorkload.agent(name, chart));
       out.add(ChartWorkload.uninstall(name, chart));
+      if (!r.contains("agent.kvmAccess=privileged")) {
+        out.add(ChartWorkload.devicePlugin(name, chart));
+      }
     }
     return out.stream();
   }

@@ -30,7 +30,11 @@ class ChartValuesReachTheProgramsTest {
             "--set", "agent.reserved.vcpus=2",
             "--set", "agent.reserved.memoryMiB=2048",
             "--set", "agent.logLevel=debug",
-            "--set", "agent.dataDir=/srv/hearth");
+            "--set", "agent.dataDir=/srv/hearth",
+            "--set", "agent.disk.imageCacheMiB=512",
+            "--set", "agent.disk.vmWritableMiB=64",
+            "--set", "agent.leaseDurationSeconds=20",
+            "--set", "agent.stopGraceSeconds=5");
     ChartWorkload w = ChartWorkload.agent("values", chart);
     CommandLine agent = w.parsed();
 
@@ -43,6 +47,10 @@ class ChartValuesReachTheProgramsTest {
     assertThat(value(agent, "--reserved-memory-mib")).isEqualTo(2048L);
     assertThat(value(agent, "--log-level")).isEqualTo(LogLevel.DEBUG);
     assertThat(value(agent, "--lease-namespace")).isEqualTo(Helm.NAMESPACE);
+    assertThat(value(agent, "--image-cache-mib")).isEqualTo(512L);
+    assertThat(value(agent, "--vm-writable-disk-mib")).isEqualTo(64L);
+    assertThat(value(agent, "--lease-duration-seconds")).isEqualTo(20);
+    assertThat(value(agent, "--stop-grace-seconds")).isEqualTo(5);
     // The data directory is the node's agent.dataDir, mounted where the agent is told to look.
     String mountedAt = mountPathOfHostPath(chart, "/srv/hearth");
     assertThat(value(agent, "--data-dir")).isEqualTo(Path.of(mountedAt));

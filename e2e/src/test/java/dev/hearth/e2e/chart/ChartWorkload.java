@@ -25,6 +25,11 @@ record ChartWorkload(String render, Container container, ChartedProgram program)
     return new ChartWorkload(render, chart.agentContainer(), ChartedProgram.AGENT);
   }
 
+  /** The device plugin's DaemonSet: the agent image with the subcommand device-plugin. */
+  static ChartWorkload devicePlugin(String render, Rendered chart) {
+    return new ChartWorkload(render, chart.devicePluginContainer(), ChartedProgram.AGENT);
+  }
+
   /** The pre-delete hook's Job: the operator image with the subcommand uninstall-cleanup. */
   static ChartWorkload uninstall(String render, Rendered chart) {
     return new ChartWorkload(render, chart.uninstallContainer(), ChartedProgram.OPERATOR);

@@ -45,6 +45,15 @@ record Rendered(List<HasMetadata> objects) {
     return one(DaemonSet.class, Helm.RELEASE + "-agent");
   }
 
+  /** Hearth's device plugin (values: agent.kvmAccess=devicePlugin, agent.devicePlugin). */
+  DaemonSet devicePlugin() {
+    return one(DaemonSet.class, Helm.RELEASE + "-device-plugin");
+  }
+
+  Container devicePluginContainer() {
+    return devicePlugin().getSpec().getTemplate().getSpec().getContainers().getFirst();
+  }
+
   /** The pre-delete hook's Job (values: uninstall). */
   Job uninstallJob() {
     return one(Job.class, Helm.RELEASE + "-uninstall");

@@ -31,6 +31,9 @@ class ValuesSchemaTest {
     BAD.put("agent.updateStrategy.type=Recreate", "at '/agent/updateStrategy/type'");
     BAD.put("agent.tolerations[0].operator=Maybe", "at '/agent/tolerations/0/operator'");
     BAD.put("agent.devicePluginResources[0]=kvm", "at '/agent/devicePluginResources/0'");
+    BAD.put("agent.devicePlugin.devicesPerNode=0", "at '/agent/devicePlugin/devicesPerNode'");
+    BAD.put("agent.disk.imageCacheMiB=0", "at '/agent/disk/imageCacheMiB'");
+    BAD.put("agent.leaseDurationSeconds=2", "at '/agent/leaseDurationSeconds'");
     BAD.put("agent.nodeSelector.gpu=true", "at '/agent/nodeSelector/gpu'");
     BAD.put("agent.privileged=false", "additional properties 'privileged' not allowed");
     BAD.put("operator.replicas=0", "at '/operator/replicas'");
@@ -68,7 +71,8 @@ class ValuesSchemaTest {
   @Test
   void acceptsGoodOverrides() {
     Helm.template(
-            "--set", "agent.kvmAccess=devicePlugin",
+            "--set", "agent.kvmAccess=privileged",
+            "--set", "agent.devicePlugin.devicesPerNode=4",
             "--set", "agent.network.subnet=192.168.100.0/22",
             "--set", "agent.updateStrategy.type=OnDelete",
             "--set", "agent.tolerations[0].operator=Exists",

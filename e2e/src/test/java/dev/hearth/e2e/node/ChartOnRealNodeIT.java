@@ -30,9 +30,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The chart on a real node of this host, as a user runs it: {@code helm install} of {@code
  * helm/hearth} with only the image values set (images built from {@code docker/*.Dockerfile} on the
  * project's own base, never pulled), the operator Deployment and agent DaemonSet Ready through
- * their own probes, ServiceAccounts and RBAC; every file of {@code examples/} applied with {@code
- * kubectl apply -f} as written; then {@code helm upgrade} and {@code helm uninstall} plus deleting
- * the CRDs, after which nothing of Hearth is left on the node.
+ * their own probes, ServiceAccounts and RBAC, the agent unprivileged (its capabilities, seccomp
+ * mode and device cgroup read from the node); every file of {@code examples/} applied with {@code
+ * kubectl apply -f} as written; then {@code helm upgrade} to the privileged fallback and {@code
+ * helm uninstall} plus deleting the CRDs, after which nothing of Hearth is left on the node.
  *
  * <p>Where the examples run: {@code hello.yaml} boots here to Succeeded (the tiny test guests run
  * on any KVM, this host's instruction-emulating one included). The Linux examples ({@code
@@ -137,8 +138,78 @@ class ChartOnRealNodeIT {
                     .isNotNull());
   }
 
+  /**
+   * The chart's defaults run the agent unprivileged, and the kernel says so: the running agent
+   * process has exactly CAP_NET_ADMIN effective (and nothing more it could regain: bounding,
+   * permitted and inheritable sets alike), a seccomp filter (RuntimeDefault), no_new_privs, and a
+   * device cgroup that allows /dev/kvm and /dev/net/tun because Hearth's device plugin allocated
+   * them. The examples that follow boot VMs with taps through this agent.
+   */
   @Test
   @Order(2)
+  void theAgentRunsUnprivilegedWithNetAdminOnly() throws IOException {
+    long pid = agentPid();
+    var status = NodeHost.procStatus(pid);
+    System.err.printf(
+        "hearth-node: agent pid %d: Uid %s, CapEff %s, CapPrm %s, CapBnd %s, CapInh %s, CapAmb %s,"
+            + " Seccomp %s, NoNewPrivs %s%n",
+        pid,
+        status.get("Uid"),
+        status.get("CapEff"),
+        status.get("CapPrm"),
+        status.get("CapBnd"),
+        status.get("CapInh"),
+        status.get("CapAmb"),
+        status.get("Seccomp"),
+        status.get("NoNewPrivs"));
+    long netAdmin = 1L << 12; // CAP_NET_ADMIN
+    SoftAssertions soft = new SoftAssertions();
+    for (String set : List.of("CapEff", "CapPrm", "CapBnd")) {
+      soft.assertThat(Long.parseUnsignedLong(status.get(set), 16)).as(set).isEqualTo(netAdmin);
+    }
+    soft.assertThat(Long.parseUnsignedLong(status.get("CapInh"), 16)).as("CapInh").isZero();
+    soft.assertThat(Long.parseUnsignedLong(status.get("CapAmb"), 16)).as("CapAmb").isZero();
+    soft.assertThat(status.get("Seccomp")).as("Seccomp (2: filter)").isEqualTo("2");
+    soft.assertThat(status.get("NoNewPrivs")).as("NoNewPrivs").isEqualTo("1");
+    // Still root (uid 0) in the node's user namespace: what remains, see docs/security.md.
+    soft.assertThat(status.get("Uid")).as("Uid").startsWith("0");
+    List<String> devices = NodeHost.deviceCgroupAllows(pid);
+    System.err.printf("hearth-node: agent device cgroup: %s%n", devices);
+    if (!devices.isEmpty()) { // cgroup v1: the allowlist is readable; v2 keeps it in eBPF
+      for (String device : List.of("c 10:232 ", "c 10:200 ")) { // kvm, tun
+        soft.assertThat(devices)
+            .as("devices.list allows %s", device)
+            .anyMatch(d -> d.startsWith(device) && (d.endsWith(" rw") || d.endsWith(" rwm")));
+      }
+      soft.assertThat(devices).as("devices.list").doesNotContain("a *:* rwm");
+    }
+    soft.assertAll();
+  }
+
+  /** The host PID of the running agent container's main process. */
+  private long agentPid() throws IOException {
+    String containerId =
+        node.kubectl(
+                "-n",
+                HearthRelease.NAMESPACE,
+                "get",
+                "pods",
+                "-l",
+                "app.kubernetes.io/component=agent",
+                "--field-selector",
+                "status.phase=Running",
+                "-o",
+                "jsonpath={.items[0].status.containerStatuses[0].containerID}")
+            .orFail("the agent pod's container")
+            .stdout()
+            .strip()
+            .replaceFirst("^containerd://", "");
+    assertThat(containerId).matches("[0-9a-f]{64}");
+    return NodeHost.processOfContainer(containerId);
+  }
+
+  @Test
+  @Order(3)
   void everyExampleAppliedAsWrittenIsHandled() throws IOException {
     List<Path> examples;
     try (Stream<Path> files = Files.list(ROOT.resolve("examples"))) {
@@ -228,8 +299,8 @@ class ChartOnRealNodeIT {
   }
 
   @Test
-  @Order(3)
-  void helmUpgradeKeepsARunningVmConsistent() {
+  @Order(4)
+  void helmUpgradeToThePrivilegedFallbackKeepsARunningVmConsistent() throws IOException {
     String manifest = Vms.idleVm();
     node.kubectl("apply", "-f", write("idle.yaml", manifest)).orFail("kubectl apply idle");
     await()
@@ -238,7 +309,9 @@ class ChartOnRealNodeIT {
     MicroVM before = vm("idle");
     Timed.run(
         "helm upgrade to Ready",
-        () -> release.upgrade("operator.logLevel=debug", "agent.logLevel=debug"));
+        () ->
+            release.upgrade(
+                "operator.logLevel=debug", "agent.logLevel=debug", "agent.kvmAccess=privileged"));
     // The agent restarted: it boots the VM again (restartPolicy Always) on the same node; the
     // object is the same one, its status describes the current run.
     await()
@@ -263,10 +336,18 @@ class ChartOnRealNodeIT {
     assertThat(NodeHost.command("ip", "link", "show", idleTap).status())
         .as("tap %s", idleTap)
         .isZero();
+    // The upgrade also switched to the privileged fallback, which boots the VM as well: every
+    // capability and no seccomp filter, where the default had NET_ADMIN and RuntimeDefault.
+    var status = NodeHost.procStatus(agentPid());
+    System.err.printf(
+        "hearth-node: privileged agent: CapEff %s, Seccomp %s%n",
+        status.get("CapEff"), status.get("Seccomp"));
+    assertThat(Long.bitCount(Long.parseUnsignedLong(status.get("CapEff"), 16))).isGreaterThan(30);
+    assertThat(status.get("Seccomp")).isEqualTo("0");
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void uninstallAndDeletingTheCrdsLeaveNothing() throws IOException {
     // The pre-delete hook deletes the idle VM while its agent still runs; the agent stops it and
     // removes its finalizer, then removes the bridge, taps and tables as it stops itself.

@@ -86,9 +86,13 @@ final class HearthRelease {
             "deployment/" + NAME + "-operator",
             "--timeout=180s")
         .orFail("the operator Deployment's rollout\n" + podsAndLogs());
-    node.kubectl(
-            "-n", NAMESPACE, "rollout", "status", "daemonset/" + NAME + "-agent", "--timeout=180s")
-        .orFail("the agent DaemonSet's rollout\n" + podsAndLogs());
+    for (String daemonSet : List.of(NAME + "-device-plugin", NAME + "-agent")) {
+      if (node.kubectl("-n", NAMESPACE, "get", "daemonset", daemonSet).status() != 0) {
+        continue; // no device plugin with agent.kvmAccess=privileged
+      }
+      node.kubectl("-n", NAMESPACE, "rollout", "status", "daemonset/" + daemonSet, "--timeout=180s")
+          .orFail("the DaemonSet " + daemonSet + "'s rollout\n" + podsAndLogs());
+    }
   }
 
   /** The release's pods and the last lines of each workload's log. */
@@ -96,7 +100,10 @@ final class HearthRelease {
     StringBuilder s =
         new StringBuilder(node.kubectl("-n", NAMESPACE, "get", "pods", "-o", "wide").stdout());
     for (String workload :
-        List.of("deployment/" + NAME + "-operator", "daemonset/" + NAME + "-agent")) {
+        List.of(
+            "deployment/" + NAME + "-operator",
+            "daemonset/" + NAME + "-device-plugin",
+            "daemonset/" + NAME + "-agent")) {
       Command.Result logs = node.kubectl("-n", NAMESPACE, "logs", workload, "--tail=30");
       s.append("--- logs of ")
           .append(workload)

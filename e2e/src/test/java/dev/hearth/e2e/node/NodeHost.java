@@ -102,6 +102,53 @@ final class NodeHost {
     return left;
   }
 
+  /** The host PID of the container's main process: the one process whose cgroup names it. */
+  static long processOfContainer(String containerId) throws IOException {
+    List<Long> found = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+        try {
+          if (Files.readString(p.resolve("cgroup")).contains(containerId)) {
+            found.add(Long.parseLong(p.getFileName().toString()));
+          }
+        } catch (IOException gone) {
+          // exited meanwhile
+        }
+      }
+    }
+    // The container's init is the lowest PID in it (the JVM is PID 1 of its namespace).
+    return found.stream()
+        .min(Long::compare)
+        .orElseThrow(() -> new AssertionError("no process in container " + containerId));
+  }
+
+  /** {@code /proc/PID/status} as key to value (first column after the colon). */
+  static Map<String, String> procStatus(long pid) throws IOException {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        out.put(line.substring(0, colon), line.substring(colon + 1).strip());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The devices cgroup v1 allowlist of the process's cgroup ({@code devices.list}); empty where
+   * there is none (cgroup v2).
+   */
+  static List<String> deviceCgroupAllows(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+      String[] f = line.split(":", 3);
+      if (f.length == 3 && List.of(f[1].split(",")).contains("devices")) {
+        Path list = Path.of("/sys/fs/cgroup/devices" + f[2], "devices.list");
+        return Files.exists(list) ? Files.readAllLines(list) : List.of();
+      }
+    }
+    return List.of();
+  }
+
   /** The VM's console as the agent serves it (host network, the chart's agent.httpPort). */
   static String console(String namespace, String name) {
     try (HttpClient http = HttpClient.newHttpClient()) {

@@ -62,21 +62,40 @@ final class AgentNode implements AutoCloseable {
   private final Spec spec;
   private final String netns;
   private final VmRuntime runtime;
+  private final Supplier<KubernetesClient> clients;
+  private final int leaseSeconds;
   private KubernetesClient client;
   private AgentDaemon daemon;
 
-  private AgentNode(ApiServer api, Spec spec, String netns) {
+  private AgentNode(
+      ApiServer api,
+      Spec spec,
+      String netns,
+      Supplier<KubernetesClient> clients,
+      int leaseSeconds) {
     this.api = api;
     this.spec = spec;
     this.netns = netns;
     this.runtime = spec.runtime().get();
+    this.clients = clients;
+    this.leaseSeconds = leaseSeconds;
   }
 
   static AgentNode start(ApiServer api, Spec spec) throws Exception {
+    return start(api, spec, api::agentClient, HearthApi.DEFAULT_LEASE_DURATION_SECONDS);
+  }
+
+  /**
+   * A node whose agent connects through {@code clients} (a new connection as the chart's agent
+   * account each time it starts) and renews a node Lease of {@code leaseSeconds}.
+   */
+  static AgentNode start(
+      ApiServer api, Spec spec, Supplier<KubernetesClient> clients, int leaseSeconds)
+      throws Exception {
     String netns =
         "hth-e2e-" + Integer.toHexString(spec.name().hashCode() ^ (int) System.nanoTime());
     HostCommands.host().run("ip", "netns", "add", netns);
-    AgentNode node = new AgentNode(api, spec, netns);
+    AgentNode node = new AgentNode(api, spec, netns, clients, leaseSeconds);
     try {
       node.boot();
     } catch (Exception | Error e) {
@@ -106,14 +125,14 @@ final class AgentNode implements AutoCloseable {
             "hearth0",
             new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             api.releaseNamespace(),
-            HearthApi.DEFAULT_LEASE_DURATION_SECONDS,
+            leaseSeconds,
             new NodeRegistration.Reservations(0, 0),
             64L << 20,
             Destinations.ANY, // ImageServer is on loopback
             16 * 1024,
             Duration.ofSeconds(2),
             "e2e");
-    client = api.agentClient();
+    client = clients.get();
     daemon =
         AgentDaemon.start(
             settings,

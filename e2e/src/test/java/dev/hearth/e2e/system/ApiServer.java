@@ -68,6 +68,21 @@ final class ApiServer implements AutoCloseable {
     return plane.clientAs(rbac.namespace(), rbac.agentAccount());
   }
 
+  /**
+   * As {@link #agentClient()}, reaching the API server at {@code server} instead (a proxy in front
+   * of it, for example); the server's certificate must name that address.
+   */
+  KubernetesClient agentClientVia(java.net.URI server) {
+    try (KubernetesClient direct = agentClient()) {
+      return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+          .withConfig(
+              new io.fabric8.kubernetes.client.ConfigBuilder(direct.getConfiguration())
+                  .withMasterUrl(server.toString())
+                  .build())
+          .build();
+    }
+  }
+
   /** Creates {@code name} unless it exists. */
   void ensureNamespace(String name) {
     client()

@@ -1,5 +1,6 @@
 package dev.hearth.e2e.system;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
@@ -58,6 +59,11 @@ final class HearthSystem implements AutoCloseable {
 
   /** As {@link #start()}, on an API server already prepared; closing the system closes it. */
   static HearthSystem start(ApiServer api) {
+    return start(api, Duration.ofSeconds(60));
+  }
+
+  /** As {@link #start(ApiServer)}, with the operator's node-loss grace period {@code grace}. */
+  static HearthSystem start(ApiServer api, Duration grace) {
     KubernetesClient opClient = null;
     try {
       opClient = api.operatorClient();
@@ -74,7 +80,7 @@ final class HearthSystem implements AutoCloseable {
                   api.releaseNamespace(),
                   d.reconcileThreads(),
                   0)
-              .withTimings(Duration.ofSeconds(60), Duration.ofMillis(500), Duration.ofSeconds(1));
+              .withTimings(grace, Duration.ofMillis(500), Duration.ofSeconds(1));
       HearthOperator operator =
           new HearthOperator(opClient, config, Clock.systemUTC(), new SimpleMeterRegistry());
       operator.start();
@@ -98,7 +104,17 @@ final class HearthSystem implements AutoCloseable {
 
   /** Starts a node agent and waits until the operator may place VMs on it. */
   AgentNode addNode(AgentNode.Spec spec) throws Exception {
-    AgentNode node = AgentNode.start(api, spec);
+    return addNode(spec, api::agentClient, HearthApi.DEFAULT_LEASE_DURATION_SECONDS);
+  }
+
+  /**
+   * As {@link #addNode(AgentNode.Spec)}, the agent connecting through {@code clients} (for example
+   * by way of a proxy the test can cut) with a node Lease of {@code leaseSeconds}.
+   */
+  AgentNode addNode(
+      AgentNode.Spec spec, java.util.function.Supplier<KubernetesClient> clients, int leaseSeconds)
+      throws Exception {
+    AgentNode node = AgentNode.start(api, spec, clients, leaseSeconds);
     nodes.add(node);
     return node;
   }

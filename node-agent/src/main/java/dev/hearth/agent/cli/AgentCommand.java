@@ -12,6 +12,7 @@ import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevelOption;
+import dev.hearth.vmm.config.SeccompMode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
@@ -44,6 +45,17 @@ import picocli.CommandLine.Option;
 final class AgentCommand implements Callable<Integer> {
   /** The agent's HTTP port: console, metrics, health. */
   static final int DEFAULT_HTTP_PORT = 9940;
+
+  @Option(
+      names = "--seccomp",
+      paramLabel = "MODE",
+      defaultValue = "${env:HEARTH_SECCOMP:-ENFORCE}",
+      description =
+          "How the VMs' vCPU and device threads are filtered: ENFORCE (default: a system call off"
+              + " their allow-list fails with EPERM and is logged by the kernel), LOG (allowed and"
+              + " logged: for finding what a list misses) or OFF (for debugging only). Also"
+              + " $HEARTH_SECCOMP.")
+  SeccompMode seccomp = SeccompMode.ENFORCE;
 
   @Option(
       names = "--node-name",
@@ -134,6 +146,14 @@ final class AgentCommand implements Callable<Integer> {
   long imageCacheMiB;
 
   @Option(
+      names = "--vm-writable-disk-mib",
+      defaultValue = "${env:HEARTH_VM_WRITABLE_DISK_MIB:-20480}",
+      description =
+          "The most a VM's writable disk copies may take of the node's disk together; a VM asking"
+              + " for more is refused (env HEARTH_VM_WRITABLE_DISK_MIB; default ${DEFAULT-VALUE}).")
+  long vmWritableDiskMiB;
+
+  @Option(
       names = "--image-allow-private-networks",
       defaultValue = "${env:HEARTH_IMAGE_ALLOW_PRIVATE_NETWORKS:-false}",
       arity = "1",
@@ -189,7 +209,7 @@ final class AgentCommand implements Callable<Integer> {
         AgentDaemon.start(
             settings,
             client,
-            new VmmRuntime(),
+            new VmmRuntime().withSeccomp(seccomp),
             HostCommands.host(),
             TunTapFactory.host(),
             HostProbe.system());
@@ -229,6 +249,7 @@ final class AgentCommand implements Callable<Integer> {
           consoleKiB << 10,
           Duration.ofSeconds(stopGraceSeconds),
           HearthBuild.version(),
+          vmWritableDiskMiB << 20,
           insecureRegistries.stream()
               .map(String::strip)
               .filter(r -> !r.isEmpty())

@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = HearthVersion.class,
     description = "Run KVM microVMs, on a Kubernetes node or on this machine alone.",
-    subcommands = {RunCommand.class, AgentCommand.class, ConsoleCommand.class})
+    subcommands = {
+      RunCommand.class,
+      AgentCommand.class,
+      ConsoleCommand.class,
+      DevicePluginCommand.class
+    })
 public final class HearthCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -7,6 +7,7 @@ import dev.hearth.agent.run.LocalNetwork;
 import dev.hearth.agent.run.LocalRun;
 import dev.hearth.agent.run.ManifestException;
 import dev.hearth.agent.run.RunException;
+import dev.hearth.vmm.config.SeccompMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +41,17 @@ final class RunCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "MANIFEST", description = "A MicroVM manifest (YAML).")
   Path manifest;
+
+  @Option(
+      names = "--seccomp",
+      paramLabel = "MODE",
+      defaultValue = "${env:HEARTH_SECCOMP:-ENFORCE}",
+      description =
+          "How the VMs' vCPU and device threads are filtered: ENFORCE (default: a system call off"
+              + " their allow-list fails with EPERM and is logged by the kernel), LOG (allowed and"
+              + " logged: for finding what a list misses) or OFF (for debugging only). Also"
+              + " $HEARTH_SECCOMP.")
+  SeccompMode seccomp = SeccompMode.ENFORCE;
 
   @Option(
       names = "--cache-dir",
@@ -106,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
       LocalRun.Registries registries =
           new LocalRun.Registries(
               insecureRegistries.stream().map(String::strip).collect(Collectors.toSet()), auth);
-      return LocalRun.onThisHost(root, cacheDir, network, registries, System.err)
+      return LocalRun.onThisHost(root, cacheDir, network, registries, System.err, seccomp)
           .run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());

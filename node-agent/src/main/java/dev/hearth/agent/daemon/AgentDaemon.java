@@ -42,6 +42,12 @@ import org.slf4j.LoggerFactory;
 public final class AgentDaemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
 
+  /**
+   * How often the fence's deadline is checked: the VMs stop at most this long after the lease
+   * duration has passed without a renewal (plus the time they take to stop).
+   */
+  public static final Duration FENCE_CHECK = Duration.ofSeconds(1);
+
   private final AgentSettings settings;
   private final AgentHttpServer http;
   private final NodeAgent agent;
@@ -49,6 +55,11 @@ public final class AgentDaemon implements AutoCloseable {
   private final ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("hearth-lease").daemon().factory());
+  // The fence's deadline on a thread of its own: a renewal to a silent API server blocks the
+  // heartbeat thread for the client's whole request timeout.
+  private final ScheduledExecutorService fenceWatch =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("hearth-fence-watch").daemon().factory());
   private volatile boolean closed;
 
   private AgentDaemon(
@@ -135,7 +146,8 @@ public final class AgentDaemon implements AutoCloseable {
               settings.stateDir(),
               RestartBackoff.Config.DEFAULT,
               settings.stopGrace(),
-              InstantSource.system());
+              InstantSource.system(),
+              settings.vmWritableBytes());
       NodeAgent agent = new NodeAgent(ctx);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
@@ -160,6 +172,11 @@ public final class AgentDaemon implements AutoCloseable {
       fence.run();
       daemon.heartbeat.scheduleAtFixedRate(
           fence, lease.interval().toMillis(), lease.interval().toMillis(), TimeUnit.MILLISECONDS);
+      daemon.fenceWatch.scheduleAtFixedRate(
+          fence::checkDeadline,
+          FENCE_CHECK.toMillis(),
+          FENCE_CHECK.toMillis(),
+          TimeUnit.MILLISECONDS);
       LOG.info("hearth agent on {} serving on {}", settings.nodeName(), settings.http());
       return daemon;
     } catch (Exception | Error e) {
@@ -192,6 +209,7 @@ public final class AgentDaemon implements AutoCloseable {
     }
     closed = true;
     heartbeat.shutdownNow(); // the Lease lapses: the operator sees the node go NotReady
+    fenceWatch.shutdownNow();
     agent.shutdown(why, settings.stopGrace().plusSeconds(10));
     agent.close();
     try {

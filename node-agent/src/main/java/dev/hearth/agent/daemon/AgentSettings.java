@@ -21,6 +21,8 @@ import java.util.Set;
  *     --image-allow-private-networks} chooses public only or public and private; only tests choose
  *     {@link Destinations#ANY}
  * @param consoleBufferBytes serial output kept per VM
+ * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together;
+ *     a VM asking for more is refused before any copy is made
  * @param plainHttpRegistries OCI registries (host[:port]) reached over plain http, not https
  *     ({@code --insecure-registry}); none by default
  */
@@ -39,9 +41,46 @@ public record AgentSettings(
     int consoleBufferBytes,
     Duration stopGrace,
     String version,
+    long vmWritableBytes,
     Set<String> plainHttpRegistries) {
 
-  /** Settings with every OCI registry reached over https. */
+  /** As the canonical constructor, with every OCI registry reached over https. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      InetSocketAddress http,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version,
+      long vmWritableBytes) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        http,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        vmWritableBytes,
+        Set.of());
+  }
+
+  /** As the canonical constructor, with the default bound on a VM's writable disks. */
   public AgentSettings(
       String nodeName,
       Path stateDir,
@@ -72,11 +111,19 @@ public record AgentSettings(
         consoleBufferBytes,
         stopGrace,
         version,
-        Set.of());
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
   }
 
   public AgentSettings {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);
+    if (imageCacheBytes <= 0 || vmWritableBytes <= 0) {
+      throw new IllegalArgumentException(
+          "the image cache ("
+              + imageCacheBytes
+              + " bytes) and a VM's writable disks ("
+              + vmWritableBytes
+              + " bytes) need a positive bound");
+    }
     if (nodeName == null
         || !nodeName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
         || nodeName.length() > 253) {

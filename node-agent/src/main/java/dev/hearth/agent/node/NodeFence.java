@@ -20,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * Lease has expired and its grace period has passed too, so with {@code fenceAfter} at most the
  * lease duration the VMs here are stopped before they can run on another node: the same VM never
  * runs twice. Nothing can be reported to the API server at that point; the reason is logged.
+ *
+ * <p>Two things keep that true when the API server is unreachable rather than refusing: a renewal
+ * counts from when it was <em>sent</em> (the Lease's renewTime is no earlier), not from when its
+ * answer came, which may be many seconds later; and {@link #checkDeadline()} runs on a schedule of
+ * its own, since a renewal to a silent server blocks its thread for the client's whole timeout.
  */
 public final class NodeFence implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeFence.class);
@@ -53,9 +58,10 @@ public final class NodeFence implements Runnable {
   /** One tick: renew, or count the failure and fence once renewals have failed too long. */
   @Override
   public void run() {
+    Instant sent = clock.instant(); // the renewTime the Lease gets is no earlier
     try {
       if (renew.getAsBoolean()) {
-        lastRenewed = clock.instant();
+        lastRenewed = sent;
         return;
       }
       failures.incrementAndGet();
@@ -63,6 +69,14 @@ public final class NodeFence implements Runnable {
       failures.incrementAndGet();
       LOG.error("renewing the node Lease threw; retrying next tick", t);
     }
+    checkDeadline();
+  }
+
+  /**
+   * Fences the node if no renewal has succeeded for longer than the fence time. Call it on a
+   * schedule of its own, often (every second): {@link #run()} may be stuck in a renewal.
+   */
+  public void checkDeadline() {
     try {
       fenceIfOverdue();
     } catch (Throwable t) {
@@ -70,7 +84,7 @@ public final class NodeFence implements Runnable {
     }
   }
 
-  private void fenceIfOverdue() {
+  private synchronized void fenceIfOverdue() {
     Duration since = Duration.between(lastRenewed, clock.instant());
     if (fenced || since.compareTo(fenceAfter) <= 0) {
       return;

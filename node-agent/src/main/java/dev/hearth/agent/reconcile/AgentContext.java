@@ -16,6 +16,7 @@ import java.time.InstantSource;
  *
  * @param stateDir per-VM working files live under {@code stateDir/vms/<uid>/}
  * @param stopGrace how long a VM gets to shut down before it is stopped hard
+ * @param vmWritableBytes the most a VM's writable disk copies may take of the node's disk together
  */
 public record AgentContext(
     String nodeName,
@@ -28,7 +29,43 @@ public record AgentContext(
     Path stateDir,
     RestartBackoff.Config backoff,
     Duration stopGrace,
-    InstantSource clock) {
+    InstantSource clock,
+    long vmWritableBytes) {
+
+  public AgentContext {
+    if (vmWritableBytes <= 0) {
+      throw new IllegalArgumentException(
+          "writable disk bound " + vmWritableBytes + " is not positive");
+    }
+  }
+
+  /** As the canonical constructor, with the default bound on a VM's writable disks. */
+  public AgentContext(
+      String nodeName,
+      KubernetesClient client,
+      VmRuntime runtime,
+      GuestNetwork network,
+      ImageCache images,
+      ConsoleRegistry consoles,
+      AgentMetrics metrics,
+      Path stateDir,
+      RestartBackoff.Config backoff,
+      Duration stopGrace,
+      InstantSource clock) {
+    this(
+        nodeName,
+        client,
+        runtime,
+        network,
+        images,
+        consoles,
+        metrics,
+        stateDir,
+        backoff,
+        stopGrace,
+        clock,
+        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+  }
 
   public Path vmDir(String uid) {
     return stateDir.resolve("vms").resolve(uid);

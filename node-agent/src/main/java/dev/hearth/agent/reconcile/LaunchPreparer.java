@@ -54,7 +54,8 @@ final class LaunchPreparer {
               (field, source) ->
                   ctx.images()
                       .resolve(source, uid, new KubernetesPullSecrets(ctx.client(), namespace)),
-              ctx.vmDir(uid).resolve("disks"));
+              ctx.vmDir(uid).resolve("disks"),
+              ctx.vmWritableBytes());
     } catch (ImageException e) {
       throw new PrepareException(e.reason(), e.getMessage(), e);
     }

@@ -10,6 +10,7 @@ import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.vmm.config.SeccompMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -45,7 +46,17 @@ public final class LocalRun {
    */
   public static LocalRun onThisHost(
       Path imagesRoot, Path cacheDir, LocalNetwork.Settings network, PrintStream status) {
-    return onThisHost(imagesRoot, cacheDir, network, Registries.DEFAULT, status);
+    return onThisHost(imagesRoot, cacheDir, network, status, SeccompMode.ENFORCE);
+  }
+
+  /** As above, the VM's threads filtered as {@code seccomp} says ({@code --seccomp}). */
+  public static LocalRun onThisHost(
+      Path imagesRoot,
+      Path cacheDir,
+      LocalNetwork.Settings network,
+      PrintStream status,
+      SeccompMode seccomp) {
+    return onThisHost(imagesRoot, cacheDir, network, Registries.DEFAULT, status, seccomp);
   }
 
   /**
@@ -69,7 +80,8 @@ public final class LocalRun {
       Path cacheDir,
       LocalNetwork.Settings network,
       Registries registries,
-      PrintStream status) {
+      PrintStream status,
+      SeccompMode seccomp) {
     ImageCache images =
         new ImageCache(
             cacheDir,
@@ -86,6 +98,7 @@ public final class LocalRun {
             LocalRunner.KernelCheck.LINUX_PROBE,
             LocalNetwork.onThisHost(network),
             status,
+            seccomp,
             new AuthFilePullSecrets(registries.authFile())),
         status);
   }

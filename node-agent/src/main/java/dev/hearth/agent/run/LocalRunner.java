@@ -13,6 +13,7 @@ import dev.hearth.agent.spec.LaunchImages;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.config.ConfigException;
+import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
@@ -86,6 +87,7 @@ public final class LocalRunner {
   private final KernelCheck kernelCheck;
   private final Networks networks;
   private final PrintStream status;
+  private final SeccompMode seccomp;
   private final PullSecrets pullSecrets;
   private volatile StopSignal active;
 
@@ -103,19 +105,28 @@ public final class LocalRunner {
       KernelCheck kernelCheck,
       Networks networks,
       PrintStream status) {
-    this(images, kvmDevice, kernelCheck, networks, status, PullSecrets.NONE);
+    this(images, kvmDevice, kernelCheck, networks, status, SeccompMode.ENFORCE);
   }
 
-  /**
-   * As {@link #LocalRunner(ImageCache, Path, KernelCheck, Networks, PrintStream)}, pulling OCI
-   * images with the credentials {@code pullSecrets} gives.
-   */
+  /** As above, with {@code seccomp} for the VM's thread filters ({@code hearth run --seccomp}). */
   public LocalRunner(
       ImageCache images,
       Path kvmDevice,
       KernelCheck kernelCheck,
       Networks networks,
       PrintStream status,
+      SeccompMode seccomp) {
+    this(images, kvmDevice, kernelCheck, networks, status, seccomp, PullSecrets.NONE);
+  }
+
+  /** As above, pulling OCI images with the credentials {@code pullSecrets} gives. */
+  public LocalRunner(
+      ImageCache images,
+      Path kvmDevice,
+      KernelCheck kernelCheck,
+      Networks networks,
+      PrintStream status,
+      SeccompMode seccomp,
       PullSecrets pullSecrets) {
     this.pullSecrets = pullSecrets;
     this.images = images;
@@ -123,6 +134,7 @@ public final class LocalRunner {
     this.kernelCheck = kernelCheck;
     this.networks = networks;
     this.status = status;
+    this.seccomp = seccomp;
   }
 
   /**
@@ -300,7 +312,7 @@ public final class LocalRunner {
             console,
             VmMeters.NONE);
     try {
-      return new VmmRuntime(work).config(launch);
+      return new VmmRuntime(work, seccomp).config(launch);
     } catch (ConfigException e) {
       throw new ManifestException(
           manifestField(plan, e.field()) + e.getMessage().substring(e.field().length()), e);

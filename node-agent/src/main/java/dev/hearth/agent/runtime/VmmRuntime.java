@@ -5,6 +5,7 @@ import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.DriveConfig;
 import dev.hearth.vmm.config.NetInterfaceConfig;
+import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
@@ -52,6 +53,7 @@ public final class VmmRuntime implements VmRuntime {
   static final int MAX_NICS = MicroVMSpec.MAX_NICS;
 
   private final Path vsockDir;
+  private final SeccompMode seccomp;
 
   /** A runtime with vsock sockets under {@link #DEFAULT_VSOCK_DIR}. */
   public VmmRuntime() {
@@ -60,7 +62,21 @@ public final class VmmRuntime implements VmRuntime {
 
   /** A runtime with vsock sockets under {@code vsockDir} (made when a VM first needs it). */
   public VmmRuntime(Path vsockDir) {
+    this(vsockDir, SeccompMode.ENFORCE);
+  }
+
+  /**
+   * A runtime with vsock sockets under {@code vsockDir} whose VMs' vCPU and device threads run
+   * under their seccomp filters as {@code seccomp} says ({@link SeccompMode#ENFORCE} normally).
+   */
+  public VmmRuntime(Path vsockDir, SeccompMode seccomp) {
     this.vsockDir = vsockDir;
+    this.seccomp = java.util.Objects.requireNonNull(seccomp, "seccomp");
+  }
+
+  /** This runtime with {@code mode} for its VMs' seccomp filters. */
+  public VmmRuntime withSeccomp(SeccompMode mode) {
+    return new VmmRuntime(vsockDir, mode);
   }
 
   @Override
@@ -173,7 +189,8 @@ public final class VmmRuntime implements VmRuntime {
             launch.vcpus(),
             launch.memoryMiB(),
             new BootSource(launch.kernel(), launch.initrd(), cmdline))
-        .withDevices(devices(launch));
+        .withDevices(devices(launch))
+        .withSeccomp(seccomp);
   }
 
   @Override

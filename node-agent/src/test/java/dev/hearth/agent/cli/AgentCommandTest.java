@@ -41,6 +41,13 @@ class AgentCommandTest {
     assertThat(s.stateDir().toString()).isEqualTo("/var/lib/hearth");
     assertThat(s.leaseDurationSeconds()).isEqualTo(40);
     assertThat(s.imageDestinations()).isEqualTo(Destinations.PUBLIC);
+    assertThat(s.imageCacheBytes()).isEqualTo(10240L << 20);
+    assertThat(s.vmWritableBytes()).isEqualTo(20480L << 20);
+    var bounded =
+        agent("--node-name", "w", "--image-cache-mib", "512", "--vm-writable-disk-mib", "64")
+            .settings();
+    assertThat(bounded.imageCacheBytes()).isEqualTo(512L << 20);
+    assertThat(bounded.vmWritableBytes()).isEqualTo(64L << 20);
     assertThat(
             agent("--node-name", "w", "--image-allow-private-networks", "true")
                 .settings()

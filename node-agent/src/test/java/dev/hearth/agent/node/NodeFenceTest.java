@@ -111,4 +111,51 @@ class NodeFenceTest {
     }
     assertThat(fenced).isEmpty();
   }
+
+  @Test
+  void aRenewalCountsFromWhenItWasSentNotFromItsLateAnswer() {
+    // The API server stored the Lease at once, but its answer took 30 s to come back: the operator
+    // counts from the renewTime written before sending, and so must the fence.
+    NodeFence fence =
+        new NodeFence(
+            () -> {
+              advance(30);
+              return true;
+            },
+            Duration.ofSeconds(40),
+            clock,
+            fenced::add);
+    fence.run(); // sent at 0, answered at 30
+    advance(11); // 41 s after the renewTime the operator sees
+    fence.checkDeadline();
+    assertThat(fenced).singleElement().asString().contains("41 s ago");
+  }
+
+  @Test
+  void theDeadlineIsKeptWhileARenewalHangs() throws Exception {
+    var release = new java.util.concurrent.CountDownLatch(1);
+    NodeFence fence =
+        new NodeFence(
+            () -> {
+              try {
+                release.await(); // a request to an API server that never answers
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return false;
+            },
+            Duration.ofSeconds(40),
+            clock,
+            fenced::add);
+    Thread stuck = Thread.ofPlatform().start(fence);
+    try {
+      advance(41);
+      fence.checkDeadline(); // from the other schedule, while run() is stuck
+      assertThat(fenced).hasSize(1);
+    } finally {
+      release.countDown();
+      stuck.join(5000);
+    }
+    assertThat(fenced).hasSize(1);
+  }
 }

@@ -89,6 +89,10 @@ class NodeAgentTest {
   }
 
   private NodeAgent newAgent() {
+    return newAgent(dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+  }
+
+  private NodeAgent newAgent(long vmWritableBytes) {
     AgentContext ctx =
         new AgentContext(
             node,
@@ -107,7 +111,8 @@ class NodeAgentTest {
             new RestartBackoff.Config(
                 Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
             Duration.ofSeconds(1),
-            InstantSource.system());
+            InstantSource.system(),
+            vmWritableBytes);
     return new NodeAgent(ctx);
   }
 
@@ -337,6 +342,22 @@ class NodeAgentTest {
     awaitPhase("bad", MicroVMPhase.Running);
     assertThat(client.v1().events().inNamespace(ns).list().getItems())
         .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("ImageNotFound"));
+  }
+
+  @Test
+  void aVmWhoseWritableDisksExceedTheNodesBoundIsRefusedWithACondition() throws Exception {
+    agent.close();
+    agent = newAgent(4); // --vm-writable-disk-mib, in bytes: less than the 8-byte rootfs
+    agent.start(Duration.ofSeconds(20));
+    create("big", s -> s);
+    Condition ready = awaitReadyReason("big", "ImageFetchFailed");
+    assertThat(ready.getMessage())
+        .contains("writable disks take 8 bytes together, more than the node allows a VM (4 bytes)");
+    assertThat(runtime.started).isEmpty();
+    assertThat(state.resolve("vms"))
+        .satisfiesAnyOf(
+            p -> assertThat(p).doesNotExist(),
+            p -> assertThat(Files.walk(p).filter(Files::isRegularFile)).isEmpty());
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.testkit.OciLayout;
 import dev.hearth.testkit.Registry;
+import dev.hearth.vmm.config.SeccompMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -111,6 +112,7 @@ class LocalRunOciTest {
                 throw new HostUnavailableException("no network in this test");
               },
               new PrintStream(status, true, StandardCharsets.UTF_8),
+              SeccompMode.ENFORCE,
               new AuthFilePullSecrets(Optional.of(auth)));
       assertThatThrownBy(
               () -> runner.run("oci-vm", plan, vm.getSpec().restartPolicyOrDefault(), status))

@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param boot what the guest boots
  * @param consoleBufferBytes how much console output the VM keeps for later reading
  * @param devices its virtio devices ({@link VmDevices#NONE} for none)
+ * @param seccomp whether its vCPU and device threads run under their seccomp filters ({@link
+ *     SeccompMode#ENFORCE} when null)
  */
 public record VmConfig(
     String name,
@@ -19,7 +21,8 @@ public record VmConfig(
     long memoryMiB,
     BootSource boot,
     int consoleBufferBytes,
-    VmDevices devices) {
+    VmDevices devices,
+    SeccompMode seccomp) {
   public static final int MAX_VCPUS = 32;
   public static final long MIN_MEMORY_MIB = 4;
   public static final long MAX_MEMORY_MIB = 1L << 20;
@@ -49,6 +52,20 @@ public record VmConfig(
     if (devices == null) {
       devices = VmDevices.NONE;
     }
+    if (seccomp == null) {
+      seccomp = SeccompMode.ENFORCE;
+    }
+  }
+
+  /** A config whose threads run under their seccomp filters. */
+  public VmConfig(
+      String name,
+      int vcpus,
+      long memoryMiB,
+      BootSource boot,
+      int consoleBufferBytes,
+      VmDevices devices) {
+    this(name, vcpus, memoryMiB, boot, consoleBufferBytes, devices, SeccompMode.ENFORCE);
   }
 
   /** A config without virtio devices. */
@@ -58,7 +75,12 @@ public record VmConfig(
 
   /** This config with {@code newDevices} instead of its devices. */
   public VmConfig withDevices(VmDevices newDevices) {
-    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, newDevices);
+    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, newDevices, seccomp);
+  }
+
+  /** This config with {@code mode} for its threads' seccomp filters. */
+  public VmConfig withSeccomp(SeccompMode mode) {
+    return new VmConfig(name, vcpus, memoryMiB, boot, consoleBufferBytes, devices, mode);
   }
 
   /** A config with the default console buffer and no virtio devices. */

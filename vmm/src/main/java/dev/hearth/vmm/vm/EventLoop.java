@@ -3,6 +3,8 @@ package dev.hearth.vmm.vm;
 import dev.hearth.vmm.sys.Epoll;
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
+import dev.hearth.vmm.sys.seccomp.ThreadProfile;
+import dev.hearth.vmm.sys.seccomp.ThreadSandbox;
 import java.lang.System.Logger.Level;
 import java.util.Map;
 import java.util.Objects;
@@ -34,6 +36,7 @@ public final class EventLoop implements AutoCloseable, Executor {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private final Consumer<String> onDeath;
+  private final ThreadSandbox sandbox;
   private volatile boolean stopping;
   private boolean closed;
 
@@ -41,17 +44,29 @@ public final class EventLoop implements AutoCloseable, Executor {
    * A loop whose thread is named {@code name}; it runs once {@link #start}ed. If a throwable ends
    * the thread (an Error from a handler or task: handlers' exceptions only unregister them), {@code
    * onDeath} hears why, once, on that thread: a VM ends itself then, rather than run on with
-   * devices nobody serves.
+   * devices nobody serves. The thread enters {@code sandbox} ({@link ThreadProfile#DEVICE_LOOP})
+   * before it serves anything.
    */
-  public EventLoop(String name, Consumer<String> onDeath) {
+  public EventLoop(String name, Consumer<String> onDeath, ThreadSandbox sandbox) {
     this.onDeath = Objects.requireNonNull(onDeath, "onDeath");
+    this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
     epoll.add(wake.fd(), LibC.EPOLLIN);
     thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
   }
 
-  /** A loop whose death is only logged (tests). */
+  /** An unfiltered loop whose death {@code onDeath} hears (tests). */
+  public EventLoop(String name, Consumer<String> onDeath) {
+    this(name, onDeath, ThreadSandbox.OFF);
+  }
+
+  /** An unfiltered loop whose death is only logged (tests). */
   public EventLoop(String name) {
     this(name, why -> {});
+  }
+
+  /** The sandbox this loop's thread entered, for the device threads of the same VM. */
+  ThreadSandbox sandbox() {
+    return sandbox;
   }
 
   /** Starts the loop's thread. */
@@ -107,6 +122,7 @@ public final class EventLoop implements AutoCloseable, Executor {
 
   private void run() {
     try {
+      sandbox.enter(ThreadProfile.DEVICE_LOOP);
       serve();
     } catch (Throwable t) {
       stopping = true;

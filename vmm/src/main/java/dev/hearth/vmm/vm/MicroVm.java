@@ -295,7 +295,12 @@ public final class MicroVm implements AutoCloseable {
     for (VcpuFd vcpu : parts.vcpus()) {
       runners.add(
           new VcpuRunner(
-              vcpu, parts.pio(), parts.mmio(), owner, "vcpu-" + config.name() + "-" + vcpu.id()));
+              vcpu,
+              parts.pio(),
+              parts.mmio(),
+              owner,
+              "vcpu-" + config.name() + "-" + vcpu.id(),
+              parts.eventLoop().sandbox()));
     }
     parts.eventLoop().start();
     startNanos = System.nanoTime();

@@ -5,6 +5,8 @@ import dev.hearth.vmm.kvm.KvmIoctls;
 import dev.hearth.vmm.kvm.VcpuExit;
 import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.sys.ThreadSignals;
+import dev.hearth.vmm.sys.seccomp.ThreadProfile;
+import dev.hearth.vmm.sys.seccomp.ThreadSandbox;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -35,17 +37,19 @@ final class VcpuRunner {
   private final Bus pio;
   private final Bus mmio;
   private final Owner owner;
+  private final ThreadSandbox sandbox;
   private final Thread thread;
   private final Object kickLock = new Object();
   private volatile long exits;
   private long pthreadId;
   private boolean alive;
 
-  VcpuRunner(VcpuFd vcpu, Bus pio, Bus mmio, Owner owner, String name) {
+  VcpuRunner(VcpuFd vcpu, Bus pio, Bus mmio, Owner owner, String name, ThreadSandbox sandbox) {
     this.vcpu = vcpu;
     this.pio = pio;
     this.mmio = mmio;
     this.owner = owner;
+    this.sandbox = sandbox;
     this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
   }
 
@@ -93,6 +97,7 @@ final class VcpuRunner {
       alive = true;
     }
     try {
+      sandbox.enter(ThreadProfile.VCPU);
       loop();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -24,6 +24,7 @@ import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
+import dev.hearth.vmm.sys.seccomp.ThreadProfile;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -181,7 +182,16 @@ final class VirtioDeviceSet implements AutoCloseable {
         Thread.ofPlatform()
             .name("vsock-" + vmName)
             .daemon(true)
-            .unstarted(() -> vsock.runHostLoop(onLoopDeath));
+            .unstarted(
+                () -> {
+                  try {
+                    loop.sandbox().enter(ThreadProfile.VSOCK_HOST);
+                  } catch (RuntimeException e) {
+                    onLoopDeath.accept("vsock host loop for " + vmName + " not sandboxed: " + e);
+                    return;
+                  }
+                  vsock.runHostLoop(onLoopDeath);
+                });
     own(
         () -> {
           vsock.close();

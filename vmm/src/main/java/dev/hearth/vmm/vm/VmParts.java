@@ -31,6 +31,7 @@ import dev.hearth.vmm.memory.GuestAddress;
 import dev.hearth.vmm.memory.GuestRegion;
 import dev.hearth.vmm.memory.MappedGuestMemory;
 import dev.hearth.vmm.sys.EventFd;
+import dev.hearth.vmm.sys.seccomp.ThreadSandbox;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
@@ -164,7 +165,10 @@ final class VmParts implements AutoCloseable {
     mmio.register(BOOT_TIMER_MMIO, MMIO_SLOT_SIZE, bootTimer, "boot timer");
     pio.register(BOOT_TIMER_PORT, 1, bootTimer, "boot timer port");
 
-    eventLoop = own(new EventLoop("events-" + config.name(), onLoopDeath));
+    eventLoop =
+        own(
+            new EventLoop(
+                "events-" + config.name(), onLoopDeath, ThreadSandbox.of(config.seccomp())));
 
     for (int id = 0; id < config.vcpus(); id++) {
       VcpuFd vcpu = own(vm.createVcpu(id));
