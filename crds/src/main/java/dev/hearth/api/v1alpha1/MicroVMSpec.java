@@ -76,7 +76,12 @@ import java.util.Objects;
             + "((has(self.rootfs.source.path) && has(e.source.path)"
             + " && self.rootfs.source.path == e.source.path)"
             + " || (has(self.rootfs.source.sha256) && has(e.source.sha256)"
-            + " && self.rootfs.source.sha256 == e.source.sha256)))",
+            + " && self.rootfs.source.sha256 == e.source.sha256)"
+            + " || (has(self.rootfs.source.oci) && has(e.source.oci)"
+            + " && self.rootfs.source.oci.image == e.source.oci.image"
+            + " && (has(self.rootfs.source.oci.path) ? has(e.source.oci.path)"
+            + " && self.rootfs.source.oci.path == e.source.oci.path"
+            + " : !has(e.source.oci.path)))))",
     message =
         "a read-only drive uses the same image as the read-only rootfs: the VMM attaches an image"
             + " file once (make one writable, which gives it a copy of its own, or drop the"
@@ -117,11 +122,15 @@ public class MicroVMSpec {
   static final String NOT_RESERVED =
       ".name != '" + ROOTFS_NAME + "' && x.name != '" + RNG_NAME + "'";
 
-  // CEL, true when drives d and e read the same file: one path, or one cached download.
+  // CEL, true when drives d and e read the same file: one path, one cached download, or one
+  // OCI image (and file in it).
   static final String SAME_IMAGE =
       "((has(d.source.path) && has(e.source.path) && d.source.path == e.source.path)"
           + " || (has(d.source.sha256) && has(e.source.sha256)"
-          + " && d.source.sha256 == e.source.sha256))";
+          + " && d.source.sha256 == e.source.sha256)"
+          + " || (has(d.source.oci) && has(e.source.oci) && d.source.oci.image == e.source.oci.image"
+          + " && (has(d.source.oci.path) ? has(e.source.oci.path)"
+          + " && d.source.oci.path == e.source.oci.path : !has(e.source.oci.path))))";
 
   /** Number of virtual CPUs. */
   @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
