@@ -184,7 +184,7 @@ public final class ImageCache {
       misses.increment();
       Path work = tmp.resolve(key + ".d");
       try {
-        deleteTree(work);
+        deleteQuietly(work);
         PrivateFiles.directories(work);
         Path output = work.resolve("output");
         builder.build(work, output);
@@ -208,19 +208,8 @@ public final class ImageCache {
         LOG.warn("cannot store image {}", key, e);
         throw new ImageException.FetchFailed("cannot store an image on the node: " + e, e);
       } finally {
-        deleteTree(work);
+        deleteQuietly(work);
       }
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(ImageCache::deleteQuietly);
-    } catch (IOException e) {
-      LOG.warn("cannot remove {}", dir, e);
     }
   }
 
@@ -383,15 +372,18 @@ public final class ImageCache {
 
   private void clearPartialDownloads() throws IOException {
     try (Stream<Path> files = Files.list(tmp)) {
-      files.forEach(ImageCache::deleteTree); // downloads and unpacked images alike
+      files.forEach(ImageCache::deleteQuietly); // downloads and unpacked images alike
     }
   }
 
+  /** Deletes a file, or a directory with all below it (links not followed); best effort. */
   private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
     } catch (IOException e) {
-      // Retried by the next start's clean-up.
+      // Missing already, or retried by the next start's clean-up.
     }
   }
 
