@@ -244,15 +244,18 @@ public final class Registry implements AutoCloseable {
     } else {
       try {
         Path log = Files.createTempFile("hearth-registry-apt-", ".log");
-        List<String> cmd =
-            new ArrayList<>(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"));
-        cmd.addAll(PACKAGES);
-        ProcessBuilder pb =
-            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
-        Process p = pb.start();
-        boolean done = p.waitFor(10, TimeUnit.MINUTES);
-        why = done && p.exitValue() == 0 ? "" : "apt-get install failed (log: " + log + ")";
+        // Other builds may hold the dpkg lock: wait for it. The package lists may be missing or
+        // stale on a fresh machine: update them once when the first install fails.
+        List<String> wait = List.of("-o", "DPkg::Lock::Timeout=900");
+        List<String> install = new ArrayList<>(List.of("apt-get"));
+        install.addAll(wait);
+        install.addAll(List.of("install", "-y", "-q", "--no-install-recommends"));
+        install.addAll(PACKAGES);
+        List<String> update = new ArrayList<>(List.of("apt-get"));
+        update.addAll(wait);
+        update.addAll(List.of("update", "-q"));
+        boolean ok = apt(install, log) || (apt(update, log) && apt(install, log));
+        why = ok ? "" : "apt-get install failed (log: " + log + ")";
       } catch (IOException e) {
         why = "apt-get cannot run: " + e.getMessage();
       } catch (InterruptedException e) {
@@ -275,6 +278,16 @@ public final class Registry implements AutoCloseable {
       throw new TestClusterException(message + " (CI=true: the registry tests must run)");
     }
     Assumptions.abort(message);
+  }
+
+  private static boolean apt(List<String> cmd, Path log) throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+    Process p = pb.start();
+    return p.waitFor(20, TimeUnit.MINUTES) && p.exitValue() == 0;
   }
 
   private static List<String> missingTools() {

@@ -15,7 +15,14 @@ import java.util.concurrent.TimeUnit;
  * the node's staging copy never did. Sized from what was unpacked plus {@code headroomBytes} free
  * for the guest.
  */
-final class Ext4Builder {
+public final class Ext4Builder {
+  /**
+   * The programs this class runs, by the Debian package that installs them (the agent image
+   * installs it; AgentImageToolsTest compares).
+   */
+  public static final Map<String, String> PROGRAMS =
+      Map.of("mke2fs", "e2fsprogs", "debugfs", "e2fsprogs");
+
   private static final long BLOCK = 4096;
   private static final long MIB = 1 << 20;
 
