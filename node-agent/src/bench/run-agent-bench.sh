@@ -13,7 +13,7 @@ vms=${1:-200}
 cpfile="$root/node-agent/target/bench-classpath.txt"
 ./mvnw -q -o -pl node-agent -am -Dspotless.check.skip=true test-compile dependency:build-classpath \
   -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test
-make -s -C vmm/src/test/guests OUT="$root/vmm/target/guests"
+make -s -C vmm/guest/tiny OUT="$root/vmm/target/guests"
 cp="$root/node-agent/target/test-classes:$root/node-agent/target/classes:$(cat "$cpfile")"
 set -- java --enable-native-access=ALL-UNNAMED -Xmx1g -Dhearth.bench.vms="$vms" \
   -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Hearth vs QEMU microvm booting the Linux test guest on the same KVM (not part of `verify`):
-# builds vmm, the bench and the guest, then runs LinuxBootBench. Without a /dev/kvm here (or with
+# builds vmm with its test classes (the bench's home) and the guest, then runs LinuxBootBench. Without a /dev/kvm here (or with
 # HEARTH_BENCH_NESTED=1, for a KVM that cannot run Linux) it runs inside the nested-KVM harness,
 # where both VMMs use L1's KVM.
 #   vmm/src/bench/run-linux-bench.sh [rounds] [vcpus]
@@ -8,10 +8,8 @@ set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$root/.mvn/find-jdk.sh"
 cd "$root"
-./mvnw -q -o -pl vmm -DskipTests -Dspotless.check.skip=true package
-out="$root/vmm/target/bench-classes"
-mkdir -p "$out"
-"$JAVA_HOME/bin/javac" -d "$out" -cp vmm/target/classes $(find vmm/src/bench/java -name '*.java')
+./mvnw -q -o -pl vmm -Dspotless.check.skip=true test-compile
+out="$root/vmm/target/test-classes"
 paths="$root/vmm/target/linux-bench-guest.env"
 vmm/guest/build-guest.sh --properties "$paths" >/dev/null
 cp="$root/vmm/target/classes:$out"

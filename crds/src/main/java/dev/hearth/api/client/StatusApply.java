@@ -51,6 +51,7 @@ public final class StatusApply {
    */
   public <T extends HasMetadata> T apply(
       T about, Object status, Collection<String> fields, boolean guarded) {
+    @SuppressWarnings("unchecked") // a JSON object converts to a map of strings
     Map<String, Object> all = client.getKubernetesSerialization().convertValue(status, Map.class);
     Map<String, Object> applied = new LinkedHashMap<>();
     for (String field : fields) {

@@ -7,20 +7,18 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /** An extra virtio-blk disk, attached after the rootfs in list order. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "An extra virtio-blk disk, attached after the rootfs in list order: the first is /dev/vdb.")
-public class DriveSpec {
+public class DriveSpec extends ApiValue {
   /** The longest serial the guest can read (the VMM's DriveConfig.MAX_SERIAL, virtio's GET_ID). */
   public static final int MAX_SERIAL = 20;
 
   /** The characters a serial may hold, as a regex character class repeated (no backslashes). */
   public static final String SERIAL = "[A-Za-z0-9._-]*";
 
-  /** Name of the drive, a DNS label unique within the VM. */
   @JsonPropertyDescription(
       "Name of the drive: a DNS label (lowercase alphanumerics and '-'), unique among the VM's"
           + " drives and network interfaces, not '"
@@ -37,17 +35,14 @@ public class DriveSpec {
               + " letter or digit")
   private String name;
 
-  /** Where the disk image comes from. */
   @JsonPropertyDescription("Where the disk image comes from.")
   @Required
   private ImageSource source;
 
-  /** Attach the disk read-only. */
   @JsonPropertyDescription("Attach the disk read-only.")
   @Default("false")
   private Boolean readOnly = false;
 
-  /** virtio-blk serial the guest sees (at most {@value #MAX_SERIAL} characters). */
   @JsonPropertyDescription(
       "virtio-blk serial number the guest sees (/sys/block/*/serial): at most "
           + MAX_SERIAL
@@ -59,7 +54,6 @@ public class DriveSpec {
           "serial may hold only letters, digits, '.', '_' and '-' (at most " + MAX_SERIAL + ")")
   private String serial;
 
-  /** I/O limits on this disk. */
   @JsonPropertyDescription("I/O limits on this disk; can be changed while the VM runs.")
   private RateLimiter rateLimiter;
 
@@ -108,20 +102,5 @@ public class DriveSpec {
 
   public void setRateLimiter(RateLimiter rateLimiter) {
     this.rateLimiter = rateLimiter;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof DriveSpec d
-        && Objects.equals(name, d.name)
-        && Objects.equals(source, d.source)
-        && Objects.equals(readOnly, d.readOnly)
-        && Objects.equals(serial, d.serial)
-        && Objects.equals(rateLimiter, d.rateLimiter);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(name, source, readOnly, serial, rateLimiter);
   }
 }

@@ -3,19 +3,16 @@ package dev.hearth.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import java.util.Objects;
 
 /** Why the guest last stopped. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription("Why the guest last stopped.")
-public class ExitStatus {
+public class ExitStatus extends ApiValue {
 
-  /** Machine-readable reason, such as Shutdown, Reset, InternalError or NodeLost. */
   @JsonPropertyDescription(
       "CamelCase reason the guest last stopped, such as Shutdown, Reset, InternalError, BootFailed or NodeLost.")
   private String reason;
 
-  /** Human-readable detail. */
   @JsonPropertyDescription("Human-readable detail about the exit.")
   private String message;
 
@@ -40,17 +37,5 @@ public class ExitStatus {
 
   public void setMessage(String message) {
     this.message = message;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ExitStatus e
-        && Objects.equals(reason, e.reason)
-        && Objects.equals(message, e.message);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(reason, message);
   }
 }

@@ -84,9 +84,15 @@ public final class HearthApi {
     public static final String UNKNOWN = "Unknown";
   }
 
-  /** Condition reasons the operator writes. */
+  /**
+   * The reasons Hearth writes, in conditions and Events: the operator's, then the agent's. A
+   * guest's own exit reason (Shutdown, Reset, InternalError, ...) comes from the VMM and is not
+   * listed.
+   */
   public static final class Reasons {
     private Reasons() {}
+
+    // The operator's.
 
     public static final String BOUND = "Bound";
     public static final String UNSCHEDULABLE = "Unschedulable";
@@ -97,5 +103,45 @@ public final class HearthApi {
     public static final String LEASE_EXPIRED = "LeaseExpired";
     public static final String RECONCILE_ERROR = "ReconcileError";
     public static final String HEALTH_CHECK_SUCCEEDED = "HealthCheckSucceeded";
+
+    // The agent's, about a VM's life.
+    public static final String STARTING = "Starting";
+    public static final String STARTED = "Started";
+    public static final String RUNNING = "Running";
+    public static final String BOOTED = "Booted";
+    public static final String BACK_OFF = "BackOff";
+    public static final String SPEC_CHANGED = "SpecChanged";
+    public static final String LIMITS_UPDATED = "LimitsUpdated";
+    public static final String GUEST_EXITED = "GuestExited";
+    public static final String GUEST_FAILED = "GuestFailed";
+    public static final String STOPPED = "Stopped";
+    public static final String AGENT_SHUTDOWN = "AgentShutdown";
+
+    // The agent's, about a VM it cannot run: the spec (valid, or beyond this node's VMM).
+    public static final String INVALID_SPEC = "InvalidSpec";
+    public static final String UNSUPPORTED_SPEC = "UnsupportedSpec";
+
+    // The agent's, about a VM it cannot run: preparing it.
+    public static final String IMAGE_NOT_FOUND = "ImageNotFound";
+    public static final String IMAGE_CHECKSUM_MISMATCH = "ImageChecksumMismatch";
+    public static final String IMAGE_DOWNLOAD_TIMEOUT = "ImageDownloadTimeout";
+    public static final String IMAGE_FETCH_FAILED = "ImageFetchFailed";
+    public static final String NETWORK_SETUP_FAILED = "NetworkSetupFailed";
+    public static final String IMAGE_PULL_UNAUTHORIZED = "ImagePullUnauthorized";
+    public static final String IMAGE_PULL_SECRET_UNUSABLE = "ImagePullSecretUnusable";
+    public static final String IMAGE_UNSUPPORTED = "ImageUnsupported";
+    public static final String IMAGE_LAYER_REFUSED = "ImageLayerRefused";
+
+    // The agent's, about a VM's OCI images: being pulled, ready on the node.
+    public static final String PULLING = "Pulling";
+    public static final String PULLED = "Pulled";
+
+    // The agent's, about a VM it cannot run: booting it.
+    public static final String INVALID_VM_CONFIG = "InvalidVmConfig";
+    public static final String KVM_UNAVAILABLE = "KvmUnavailable";
+    public static final String KERNEL_LOAD_FAILED = "KernelLoadFailed";
+    public static final String VM_CREATE_FAILED = "VmCreateFailed";
+    public static final String VM_START_FAILED = "VmStartFailed";
+    public static final String VMM_ERROR = "VmmError";
   }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /**
  * Where an image (kernel, initrd, disk) comes from: a file under the node's images root, an http(s)
@@ -27,14 +26,10 @@ import java.util.Objects;
         + " (path, relative to it), or an http(s) URL (url) that the agent downloads, checks"
         + " against its sha256 and caches, or an OCI image in a registry (oci). Exactly one of"
         + " path, url and oci.")
-public class ImageSource {
+public class ImageSource extends ApiValue {
   /** The longest image path the CRD accepts. */
   public static final int MAX_PATH_LENGTH = 1024;
 
-  /**
-   * Path of a file under the node's images root (the agent's --images-dir, /var/lib/hearth/images
-   * by default), relative to it: nothing outside the root can be named.
-   */
   @JsonPropertyDescription(
       "Path of a file under the node's images root (the agent's images directory,"
           + " /var/lib/hearth/images by default), relative to it, e.g. linux/vmlinux. No leading"
@@ -56,7 +51,6 @@ public class ImageSource {
       message = "must not contain control characters")
   private String path;
 
-  /** http(s) URL the agent downloads once and caches by sha256. */
   @JsonPropertyDescription(
       "http(s) URL the agent downloads once and caches, keyed by sha256. Exactly one of path and url; requires sha256.")
   @Size(min = 1, max = 2048)
@@ -67,7 +61,6 @@ public class ImageSource {
               + " non-ASCII characters")
   private String url;
 
-  /** Lowercase hex SHA-256 of the content at url. */
   @JsonPropertyDescription(
       "Lowercase hex SHA-256 of the content at url (64 characters). The download is rejected when it differs.")
   @Size(max = 64)
@@ -76,7 +69,6 @@ public class ImageSource {
       message = "sha256 must be 64 lowercase hexadecimal digits")
   private String sha256;
 
-  /** An image in an OCI registry. */
   @JsonPropertyDescription(
       "An image in an OCI registry: the whole image as a root disk, or one file inside it."
           + " Exactly one of path, url and oci.")
@@ -136,20 +128,6 @@ public class ImageSource {
 
   public void setSha256(String sha256) {
     this.sha256 = sha256;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ImageSource s
-        && Objects.equals(path, s.path)
-        && Objects.equals(url, s.url)
-        && Objects.equals(sha256, s.sha256)
-        && Objects.equals(oci, s.oci);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(path, url, sha256, oci);
   }
 
   @Override

@@ -6,14 +6,13 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /** The guest kernel, booted directly (ELF vmlinux or bzImage). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "The guest kernel, booted directly (ELF vmlinux or bzImage), and extra arguments"
         + " for its command line.")
-public class KernelSpec {
+public class KernelSpec extends ApiValue {
   /**
    * The longest command line a user may add. The kernel takes 2048 bytes; the VMM keeps 1536
    * (BootSource.MAX_CMDLINE) for the agent's and the user's arguments and the rest for its
@@ -24,12 +23,10 @@ public class KernelSpec {
   /** The characters a command line may hold: printable ASCII (no backslashes, for CEL's sake). */
   public static final String CMDLINE = "[ -~]*";
 
-  /** Where the kernel image comes from. */
   @JsonPropertyDescription("Where the kernel image (ELF vmlinux or bzImage) comes from.")
   @Required
   private ImageSource source;
 
-  /** Extra kernel command-line arguments, appended after the ones Hearth generates. */
   @JsonPropertyDescription(
       "Extra kernel command-line arguments, appended after those Hearth generates (console,"
           + " virtio_mmio devices, ip=): at most "
@@ -63,17 +60,5 @@ public class KernelSpec {
 
   public void setCmdline(String cmdline) {
     this.cmdline = cmdline;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof KernelSpec k
-        && Objects.equals(source, k.source)
-        && Objects.equals(cmdline, k.cmdline);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(source, cmdline);
   }
 }

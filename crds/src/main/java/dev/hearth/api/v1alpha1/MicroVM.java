@@ -86,4 +86,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
     fieldPath = ".spec",
     reason = "FieldValueRequired")
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class MicroVM extends CustomResource<MicroVMSpec, MicroVMStatus> implements Namespaced {}
+public class MicroVM extends CustomResource<MicroVMSpec, MicroVMStatus> implements Namespaced {
+  /** Whether its status says it has {@linkplain MicroVMPhase#finished() finished}. */
+  public boolean finished() {
+    return getStatus() != null
+        && getStatus().getPhase() != null
+        && getStatus().getPhase().finished();
+  }
+}

@@ -20,7 +20,6 @@ import java.util.List;
         + " Node of the same name.")
 public class MicroVMNodeSpec {
 
-  /** Taints on this node for MicroVMs, in addition to the core Node's taints. */
   @JsonPropertyDescription(
       "Taints that MicroVMs must tolerate to be placed here, in addition to those of the core"
           + " Node of the same name. At most 64.")
@@ -31,7 +30,6 @@ public class MicroVMNodeSpec {
       message = "taints must be unique by key and effect, as on a Node")
   private List<Taint> taints = new ArrayList<>();
 
-  /** Cordon: no new MicroVMs are placed here. */
   @JsonPropertyDescription(
       "When true no new MicroVMs are placed here (cordon); running ones stay. The core Node's spec.unschedulable has the same effect.")
   private Boolean unschedulable;

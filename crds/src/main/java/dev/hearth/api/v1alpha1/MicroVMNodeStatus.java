@@ -51,29 +51,23 @@ public class MicroVMNodeStatus {
           + OCTET
           + "3])";
 
-  /** Total resources of the host. */
   @JsonPropertyDescription("Total vCPUs and memory of the host.")
   private NodeResources capacity;
 
-  /** What MicroVMs may use: capacity less the agent's reservations. */
   @JsonPropertyDescription(
       "What MicroVMs may use: capacity less the agent's reservations for the host. The scheduler fits VMs (plus VMM overhead) into this.")
   private NodeResources allocatable;
 
-  /** What the agent found about /dev/kvm. */
   @JsonPropertyDescription("What the agent found out about /dev/kvm on this node.")
   private KvmInfo kvm;
 
-  /** How many MicroVMs are bound to the node. */
   @JsonPropertyDescription("How many MicroVMs are bound to the node (the VMs column).")
   @Min(0)
   private Integer microVMs;
 
-  /** Version of the node agent. */
   @JsonPropertyDescription("Version of the node agent.")
   private String agentVersion;
 
-  /** IPv4 subnet in CIDR form from which the agent allocates guest IPs. */
   @JsonPropertyDescription(
       "IPv4 subnet (CIDR, such as 10.213.0.0/24, prefix /8 to /30) of the node's bridge, from"
           + " which the agent allocates guest IPs.")
@@ -101,7 +95,6 @@ public class MicroVMNodeStatus {
               + " 10.213.0.0/24, not 10.213.0.5/24)")
   private String subnet;
 
-  /** Latest observations, metav1.Condition-shaped (Ready is the operator's). */
   @JsonPropertyDescription(
       "Latest observations of the node, shaped like metav1.Condition. Ready is written by the operator from the node's Lease.")
   @SchemaFrom(type = ConditionSchema[].class)

@@ -17,5 +17,10 @@ public enum MicroVMPhase {
   /** The guest failed and will not be restarted. */
   Failed,
   /** The node's agent stopped reporting (its Lease expired). */
-  Unknown
+  Unknown;
+
+  /** Succeeded or Failed: the VM no longer runs, and will not run again until its spec changes. */
+  public boolean finished() {
+    return this == Succeeded || this == Failed;
+  }
 }

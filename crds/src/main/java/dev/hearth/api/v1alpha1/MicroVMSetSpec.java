@@ -62,7 +62,6 @@ public class MicroVMSetSpec {
   static final String HAS_KEY =
       "(has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels)";
 
-  /** How many MicroVMs the set keeps. */
   @JsonPropertyDescription("How many MicroVMs the set keeps (0 to 10000). kubectl scale sets it.")
   @SpecReplicas
   @Min(0)
@@ -70,7 +69,6 @@ public class MicroVMSetSpec {
   @Default("1")
   private Integer replicas = 1;
 
-  /** Which MicroVMs belong to the set; must match the template's labels. */
   @JsonPropertyDescription(
       "Which MicroVMs belong to the set: a label selector that is not empty and matches"
           + " template.metadata.labels.")
@@ -85,7 +83,6 @@ public class MicroVMSetSpec {
               + " would select every MicroVM in the namespace)")
   private LabelSelector selector;
 
-  /** What each MicroVM looks like. */
   @JsonPropertyDescription("What each MicroVM of the set looks like.")
   @Required
   private MicroVMTemplate template;

@@ -15,26 +15,21 @@ import java.util.List;
 @JsonClassDescription("Observed state of a MicroVMSet: how many MicroVMs it owns and how many run.")
 public class MicroVMSetStatus {
 
-  /** How many MicroVMs the set owns now. */
   @JsonPropertyDescription("How many MicroVMs the set owns now (not being deleted).")
   @StatusReplicas
   private Integer replicas;
 
-  /** How many of them are Running. */
   @JsonPropertyDescription("How many of them are Running.")
   private Integer readyReplicas;
 
-  /** The selector in string form, for the scale subresource (and so for an HPA). */
   @JsonPropertyDescription(
       "The selector as a label-selector string, read by the scale subresource (kubectl scale, HPA).")
   @LabelSelector
   private String labelSelector;
 
-  /** The metadata.generation this status describes. */
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  /** Latest observations, metav1.Condition-shaped. */
   @JsonPropertyDescription("Latest observations of the set, shaped like metav1.Condition.")
   @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();

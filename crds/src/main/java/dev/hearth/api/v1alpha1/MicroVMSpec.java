@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /** The desired microVM: its size, kernel, disks, network and placement. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -99,7 +98,16 @@ import java.util.Objects;
     value = "!has(self.initrd) || !has(self.initrd.oci) || has(self.initrd.oci.path)",
     message = "initrd.oci needs a path: an initrd is one file inside the image",
     fieldPath = ".initrd.oci")
-public class MicroVMSpec {
+public class MicroVMSpec extends ApiValue {
+  /** The most vCPUs a VM may have (the VMM's VmConfig.MAX_VCPUS). */
+  public static final int MAX_VCPUS = 32;
+
+  /** The least memory a VM may have, in MiB (the VMM takes less). */
+  public static final int MIN_MEMORY_MIB = 16;
+
+  /** The most memory a VM may have, in MiB (256 GiB; the VMM takes more). */
+  public static final int MAX_MEMORY_MIB = 262144;
+
   /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
   public static final int MAX_DISKS = 8;
 
@@ -132,34 +140,29 @@ public class MicroVMSpec {
           + " && (has(d.source.oci.path) ? has(e.source.oci.path)"
           + " && d.source.oci.path == e.source.oci.path : !has(e.source.oci.path))))";
 
-  /** Number of virtual CPUs. */
-  @JsonPropertyDescription("Number of virtual CPUs, 1 to 32.")
+  @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MAX_VCPUS + ".")
   @Min(1)
-  @Max(32)
+  @Max(MAX_VCPUS)
   @Default("1")
   private Integer vcpus = 1;
 
-  /** Guest memory in MiB. */
-  @JsonPropertyDescription("Guest memory in MiB, 16 to 262144 (256 GiB).")
-  @Min(16)
-  @Max(262144)
+  @JsonPropertyDescription(
+      "Guest memory in MiB, " + MIN_MEMORY_MIB + " to " + MAX_MEMORY_MIB + " (256 GiB).")
+  @Min(MIN_MEMORY_MIB)
+  @Max(MAX_MEMORY_MIB)
   @Default("128")
   private Integer memoryMiB = 128;
 
-  /** The guest kernel and its extra command-line arguments. */
   @JsonPropertyDescription("The guest kernel and its extra command-line arguments.")
   @Required
   private KernelSpec kernel;
 
-  /** An initial ramdisk loaded next to the kernel. */
   @JsonPropertyDescription("An initial ramdisk (initramfs) loaded next to the kernel.")
   private ImageSource initrd;
 
-  /** The root disk, attached as the first virtio-blk device. */
   @JsonPropertyDescription("The root disk, attached as the first virtio-blk device (/dev/vda).")
   private RootfsSpec rootfs;
 
-  /** Extra disks, attached after the rootfs in list order. */
   @JsonPropertyDescription(
       "Extra virtio-blk disks, attached after the rootfs in list order (/dev/vdb, /dev/vdc, ...)."
           + " Names are unique. At most 8 disks in all, the rootfs included.")
@@ -169,7 +172,6 @@ public class MicroVMSpec {
       message = "drive names must be unique")
   private List<DriveSpec> drives = new ArrayList<>();
 
-  /** Network interfaces, each a tap on the node's bridge. */
   @JsonPropertyDescription(
       "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are"
           + " unique. At most 8.")
@@ -183,11 +185,9 @@ public class MicroVMSpec {
       message = "network interface MAC addresses must be unique")
   private List<NetworkInterfaceSpec> network = new ArrayList<>();
 
-  /** A virtio-vsock device. */
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
 
-  /** Secrets with registry credentials for the VM's OCI images. */
   @JsonPropertyDescription(
       "Secrets in the MicroVM's namespace (type kubernetes.io/dockerconfigjson) whose registry"
           + " credentials the node agent uses to pull this VM's OCI images, as a Pod's"
@@ -213,7 +213,6 @@ public class MicroVMSpec {
   // No immutability rule here: this class is also a MicroVMSet's template. MicroVM carries it.
   private String nodeName;
 
-  /** Labels a node must have for the VM to be placed there. */
   @JsonPropertyDescription(
       "Labels a node must carry (all of them, with these values) for the VM to be placed there.")
   @Size(max = 64)
@@ -225,7 +224,6 @@ public class MicroVMSpec {
       message = "nodeSelector values must be label values: " + CelText.LABEL_VALUE_WORDS)
   private Map<String, @Size(max = 63) String> nodeSelector = new LinkedHashMap<>();
 
-  /** Node taints this VM tolerates. */
   @JsonPropertyDescription(
       "Node taints this VM tolerates, with the same meaning and checks as a Pod's tolerations."
           + " At most 64.")
@@ -233,7 +231,6 @@ public class MicroVMSpec {
   @Size(max = 64)
   private List<Toleration> tolerations = new ArrayList<>();
 
-  /** What the agent does when the guest exits. */
   @JsonPropertyDescription(
       "What happens when the guest exits: Always restarts, OnFailure restarts after a failure, Never leaves it stopped. VMs with Always or OnFailure are rescheduled when their node is lost.")
   @Default("Always")
@@ -358,41 +355,5 @@ public class MicroVMSpec {
   /** Restart policy with the schema default applied. */
   public RestartPolicy restartPolicyOrDefault() {
     return restartPolicy == null ? RestartPolicy.Always : restartPolicy;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof MicroVMSpec s
-        && Objects.equals(vcpus, s.vcpus)
-        && Objects.equals(memoryMiB, s.memoryMiB)
-        && Objects.equals(kernel, s.kernel)
-        && Objects.equals(initrd, s.initrd)
-        && Objects.equals(rootfs, s.rootfs)
-        && Objects.equals(drives, s.drives)
-        && Objects.equals(network, s.network)
-        && Objects.equals(vsock, s.vsock)
-        && Objects.equals(imagePullSecrets, s.imagePullSecrets)
-        && Objects.equals(nodeName, s.nodeName)
-        && Objects.equals(nodeSelector, s.nodeSelector)
-        && Objects.equals(tolerations, s.tolerations)
-        && Objects.equals(restartPolicy, s.restartPolicy);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(
-        vcpus,
-        memoryMiB,
-        kernel,
-        initrd,
-        rootfs,
-        drives,
-        network,
-        vsock,
-        imagePullSecrets,
-        nodeName,
-        nodeSelector,
-        tolerations,
-        restartPolicy);
   }
 }

@@ -19,43 +19,34 @@ import java.util.Optional;
         + " Scheduled, nodeName), the node agent the rest.")
 public class MicroVMStatus {
 
-  /** Where the VM is in its life. */
   @JsonPropertyDescription(
       "Where the VM is in its life: Pending, Scheduled, Starting, Running, Succeeded, Failed or Unknown.")
   private MicroVMPhase phase;
 
-  /** Latest observations (Scheduled, Ready, Restarting), metav1.Condition-shaped. */
   @JsonPropertyDescription(
       "Latest observations of the VM's state (types Scheduled, Ready, Restarting), shaped like metav1.Condition.")
   @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 
-  /** The metadata.generation of the spec this status describes. */
   @JsonPropertyDescription("The metadata.generation that the agent last acted on.")
   private Long observedGeneration;
 
-  /** The node the VM is bound to. */
   @JsonPropertyDescription("The node the operator bound the VM to.")
   private String nodeName;
 
-  /** Addresses and devices of each interface. */
   @JsonPropertyDescription("Address, MAC and tap of each network interface.")
   private List<NetworkInterfaceStatus> network = new ArrayList<>();
 
-  /** Milliseconds from VM start to the guest's boot-complete signal. */
   @JsonPropertyDescription(
       "Milliseconds from the VM's start to the guest's boot-complete signal (the boot-timer device).")
   private Long bootTimeMillis;
 
-  /** When the VM last started (RFC 3339). */
   @JsonPropertyDescription("When the VM last started (RFC 3339).")
   private String startTime;
 
-  /** How many times the agent restarted the VM. */
   @JsonPropertyDescription("How many times the agent has restarted the VM.")
   private Integer restartCount;
 
-  /** Why the guest last stopped. */
   @JsonPropertyDescription("Why the guest last stopped.")
   private ExitStatus exit;
 

@@ -11,11 +11,9 @@ import io.fabric8.generator.annotation.Required;
     "What each MicroVM of the set looks like: its labels and annotations, and its" + " spec.")
 public class MicroVMTemplate {
 
-  /** Labels and annotations of each created MicroVM. */
   @JsonPropertyDescription("Labels and annotations of each created MicroVM.")
   private TemplateMetadata metadata = new TemplateMetadata();
 
-  /** The spec of each created MicroVM. */
   @JsonPropertyDescription("The spec of each created MicroVM.")
   @Required
   private MicroVMSpec spec;

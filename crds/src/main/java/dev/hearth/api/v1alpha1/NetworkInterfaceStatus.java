@@ -3,26 +3,21 @@ package dev.hearth.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import java.util.Objects;
 
 /** What the agent wired for one interface. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription("What the agent wired for one network interface: its address, MAC and tap.")
-public class NetworkInterfaceStatus {
+public class NetworkInterfaceStatus extends ApiValue {
 
-  /** Name of the interface, as in spec.network. */
   @JsonPropertyDescription("Name of the interface, as in spec.network.")
   private String name;
 
-  /** Guest IPv4 address from the node's subnet. */
   @JsonPropertyDescription("Guest IPv4 address, allocated from the node's subnet.")
   private String ip;
 
-  /** Guest MAC address in use. */
   @JsonPropertyDescription("Guest MAC address in use.")
   private String mac;
 
-  /** Name of the tap device on the node. */
   @JsonPropertyDescription("Name of the tap device on the node.")
   private String tap;
 
@@ -65,19 +60,5 @@ public class NetworkInterfaceStatus {
 
   public void setTap(String tap) {
     this.tap = tap;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof NetworkInterfaceStatus n
-        && Objects.equals(name, n.name)
-        && Objects.equals(ip, n.ip)
-        && Objects.equals(mac, n.mac)
-        && Objects.equals(tap, n.tap);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(name, ip, mac, tap);
   }
 }

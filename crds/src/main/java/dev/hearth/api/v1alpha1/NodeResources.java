@@ -4,20 +4,17 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Min;
-import java.util.Objects;
 
 /** An amount of vCPUs and memory on a node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription("An amount of vCPUs and memory.")
-public class NodeResources {
+public class NodeResources extends ApiValue {
 
-  /** Number of vCPUs. */
   @JsonPropertyDescription(
       "Number of vCPUs (guest vCPUs, not host cores: the agent may overcommit by its own config).")
   @Min(0)
   private Integer vcpus;
 
-  /** Memory in MiB. */
   @JsonPropertyDescription("Memory in MiB.")
   @Min(0)
   private Long memoryMiB;
@@ -43,18 +40,6 @@ public class NodeResources {
 
   public void setMemoryMiB(Long memoryMiB) {
     this.memoryMiB = memoryMiB;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof NodeResources r
-        && Objects.equals(vcpus, r.vcpus)
-        && Objects.equals(memoryMiB, r.memoryMiB);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(vcpus, memoryMiB);
   }
 
   @Override

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /**
  * An image in an OCI registry, pulled by the node agent: as a whole, a root disk (its layers
@@ -20,7 +19,7 @@ import java.util.Objects;
         + " disk (whiteouts, owners, modes, symbolic and hard links kept); with path, one regular"
         + " file inside the image is used (a kernel, an initrd or a disk image). Every blob is"
         + " checked against its digest; results are cached on the node by manifest digest.")
-public class OciImageSource {
+public class OciImageSource extends ApiValue {
   /** The longest image reference accepted. */
   public static final int MAX_IMAGE_LENGTH = 512;
 
@@ -31,7 +30,6 @@ public class OciImageSource {
           + "[a-z0-9]+(([.]|__?|-+)[a-z0-9]+)*(/[a-z0-9]+(([.]|__?|-+)[a-z0-9]+)*)*"
           + "(:[A-Za-z0-9_][-A-Za-z0-9_.]{0,127})?(@sha256:[0-9a-f]{64})?$";
 
-  /** The image reference, by tag or digest. */
   @JsonPropertyDescription(
       "The image: [registry[:port]/]repository[:tag][@sha256:<digest>], e.g."
           + " registry.example.org/team/app:1.2 or ...@sha256:<64 hex digits>. Without a"
@@ -46,7 +44,6 @@ public class OciImageSource {
               + " lowercase hex digits>], the repository in lowercase")
   private String image;
 
-  /** A file inside the image, relative to its root; without it, the whole image. */
   @JsonPropertyDescription(
       "A regular file inside the image, by its path from the image's root (e.g. boot/vmlinux"
           + " or disk/rootfs.img); required for a kernel or an initrd. Without it the image is"
@@ -88,18 +85,6 @@ public class OciImageSource {
 
   public void setPath(String path) {
     this.path = path;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof OciImageSource s
-        && Objects.equals(image, s.image)
-        && Objects.equals(path, s.path);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(image, path);
   }
 
   @Override

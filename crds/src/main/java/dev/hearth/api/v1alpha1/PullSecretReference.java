@@ -6,15 +6,13 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /** A Secret in the MicroVM's namespace holding registry credentials, as a Pod names one. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "A Secret in the MicroVM's namespace with registry credentials (type"
         + " kubernetes.io/dockerconfigjson), as a Pod's imagePullSecrets names one.")
-public class PullSecretReference {
-  /** The Secret's name. */
+public class PullSecretReference extends ApiValue {
   @JsonPropertyDescription("The Secret's name, in the MicroVM's namespace.")
   @Required
   @Size(min = 1, max = 253)
@@ -37,16 +35,6 @@ public class PullSecretReference {
 
   public void setName(String name) {
     this.name = name;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof PullSecretReference p && Objects.equals(name, p.name);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hashCode(name);
   }
 
   @Override

@@ -3,20 +3,17 @@ package dev.hearth.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import java.util.Objects;
 
 /** Firecracker-style I/O limits: one bucket for bytes, one for operations. Live-updatable. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "Firecracker-style I/O limits: one token bucket for bytes, one for operations."
         + " Changes apply to a running VM without a restart.")
-public class RateLimiter {
+public class RateLimiter extends ApiValue {
 
-  /** Bucket counting bytes. */
   @JsonPropertyDescription("Bucket counting bytes. Absent means unlimited bandwidth.")
   private TokenBucket bandwidth;
 
-  /** Bucket counting operations (requests or packets). */
   @JsonPropertyDescription(
       "Bucket counting operations (block requests or packets). Absent means unlimited operations.")
   private TokenBucket ops;
@@ -42,17 +39,5 @@ public class RateLimiter {
 
   public void setOps(TokenBucket ops) {
     this.ops = ops;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof RateLimiter r
-        && Objects.equals(bandwidth, r.bandwidth)
-        && Objects.equals(ops, r.ops);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(bandwidth, ops);
   }
 }

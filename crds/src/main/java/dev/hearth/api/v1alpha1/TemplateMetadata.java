@@ -13,7 +13,6 @@ import java.util.Map;
 @JsonClassDescription("Labels and annotations the set puts on each MicroVM it creates.")
 public class TemplateMetadata {
 
-  /** Labels of each created MicroVM; must match the set's selector. */
   @JsonPropertyDescription(
       "Labels of each created MicroVM; they must match the set's selector. hearth.dev/node is the"
           + " operator's.")
@@ -30,7 +29,6 @@ public class TemplateMetadata {
           "label hearth.dev/node is the operator's: it sets it when it binds a MicroVM to a node")
   private Map<String, @Size(max = 63) String> labels = new LinkedHashMap<>();
 
-  /** Annotations of each created MicroVM. */
   @JsonPropertyDescription(
       "Annotations of each created MicroVM: at most 32, each value at most 4096 characters, so that"
           + " they stay within the 256 KiB Kubernetes allows a MicroVM's annotations.")

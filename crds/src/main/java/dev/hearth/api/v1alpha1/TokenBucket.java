@@ -6,7 +6,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
-import java.util.Objects;
 
 /**
  * A token bucket with Firecracker's semantics: {@code size} tokens refill over {@code
@@ -25,20 +24,18 @@ import java.util.Objects;
 @JsonClassDescription(
     "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
         + " are available once. A size or refill time of 0 disables it.")
-public class TokenBucket {
+public class TokenBucket extends ApiValue {
   /**
    * The longest refill time the VMM takes (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond
    * arithmetic overflows above it.
    */
   public static final long MAX_REFILL_TIME_MS = 9223372036L;
 
-  /** Bucket capacity in tokens (bytes or operations); 0 disables the bucket. */
   @JsonPropertyDescription(
       "Bucket capacity in tokens (bytes for bandwidth, operations for ops). 0 disables the bucket.")
   @Min(0)
   private Long size;
 
-  /** Milliseconds to refill an empty bucket to size; 0 disables the bucket. */
   @JsonPropertyDescription(
       "Milliseconds it takes to refill an empty bucket to size, at most "
           + MAX_REFILL_TIME_MS
@@ -47,7 +44,6 @@ public class TokenBucket {
   @Max(MAX_REFILL_TIME_MS)
   private Long refillTimeMs;
 
-  /** Extra tokens usable once, on top of size; requires size. */
   @JsonPropertyDescription(
       "Extra tokens available once at start, on top of size; they do not refill. Requires size.")
   @Min(0)
@@ -82,18 +78,5 @@ public class TokenBucket {
 
   public void setOneTimeBurst(Long oneTimeBurst) {
     this.oneTimeBurst = oneTimeBurst;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TokenBucket t
-        && Objects.equals(size, t.size)
-        && Objects.equals(refillTimeMs, t.refillTimeMs)
-        && Objects.equals(oneTimeBurst, t.oneTimeBurst);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(size, refillTimeMs, oneTimeBurst);
   }
 }

@@ -6,20 +6,27 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
-import java.util.Objects;
 
 /** A virtio-vsock device. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
     "A virtio-vsock device: sockets between the host and the guest without a network.")
-public class VsockSpec {
+public class VsockSpec extends ApiValue {
+  /** The lowest guest CID: 0, 1 and 2 are reserved (the VMM's VsockConfig.MIN_GUEST_CID). */
+  public static final long MIN_CID = 3;
 
-  /** The guest's context ID: 3 or more (0-2 are reserved), below 2^32-1. */
+  /** The highest guest CID: 2^32 - 1 means "any" (the VMM's VsockConfig.MAX_GUEST_CID). */
+  public static final long MAX_CID = 0xffff_fffeL;
+
   @JsonPropertyDescription(
-      "The guest's vsock context ID: at least 3 (0, 1 and 2 are reserved) and at most 4294967294.")
+      "The guest's vsock context ID: at least "
+          + MIN_CID
+          + " (0, 1 and 2 are reserved) and at most "
+          + MAX_CID
+          + ".")
   @Required
-  @Min(3)
-  @Max(4294967294L)
+  @Min(MIN_CID)
+  @Max(MAX_CID)
   private Long cid;
 
   public VsockSpec() {}
@@ -34,15 +41,5 @@ public class VsockSpec {
 
   public void setCid(Long cid) {
     this.cid = cid;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof VsockSpec v && Objects.equals(cid, v.cid);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hashCode(cid);
   }
 }

@@ -49,8 +49,7 @@ final class ObjectMeta {
       }
     }
     JsonNode labels = meta.path("labels");
-    for (Iterator<Map.Entry<String, JsonNode>> it = labels.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> label = it.next();
+    for (Map.Entry<String, JsonNode> label : labels.properties()) {
       String field = "metadata.labels[" + label.getKey() + "]";
       labelKey(field, label.getKey(), errors);
       String value = label.getValue().asText("");

@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -163,8 +162,7 @@ final class StructuralSchema {
     JSONSchemaProps additional =
         s.getAdditionalProperties() == null ? null : s.getAdditionalProperties().getSchema();
     boolean preserve = Boolean.TRUE.equals(s.getXKubernetesPreserveUnknownFields());
-    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = it.next();
+    for (Map.Entry<String, JsonNode> field : v.properties()) {
       String child = join(path, field.getKey());
       if (props.containsKey(field.getKey())) {
         check(props.get(field.getKey()), field.getValue(), child, errors);

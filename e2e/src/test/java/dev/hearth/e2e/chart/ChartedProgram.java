@@ -42,8 +42,17 @@ record ChartedProgram(String name, Supplier<CommandLine> commandLine, HttpServer
   /** A started server: its port, and how to stop it. */
   record Served(int port, AutoCloseable stop) implements AutoCloseable {
     @Override
-    public void close() throws Exception {
-      stop.close();
+    public void close() {
+      try {
+        stop.close();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping a server", e);
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot stop a server: " + e.getMessage(), e);
+      }
     }
   }
 

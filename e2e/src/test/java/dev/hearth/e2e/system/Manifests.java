@@ -14,7 +14,7 @@ import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.testing.BuiltGuests;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,7 +103,7 @@ final class Manifests {
             case "MicroVMSet" -> MicroVMSet.class;
             default -> throw new IllegalStateException(f + ": not a MicroVM or MicroVMSet");
           };
-      out.add(new Example(f, Serialization.jsonMapper().treeToValue(doc, type)));
+      out.add(new Example(f, new KubernetesSerialization().convertValue(doc, type)));
     }
     return out;
   }

@@ -75,7 +75,7 @@ class RealVmmKvmIT {
   }
 
   private static Optional<String> kvmProblem() {
-    try (Kvm kvm = Kvm.open()) {
+    try (Kvm _ = Kvm.open()) {
       return Optional.empty();
     } catch (RuntimeException e) {
       return Optional.of(String.valueOf(e.getMessage()));

@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,10 +29,12 @@ public final class AuthFilePullSecrets implements PullSecrets {
       return RegistryCredential.parseDockerConfig(Files.readAllBytes(file.get()));
     } catch (IOException e) {
       throw new ImageException(
-          "ImagePullSecretUnusable", "cannot read registry auth file " + file.get() + ": " + e, e);
+          HearthApi.Reasons.IMAGE_PULL_SECRET_UNUSABLE,
+          "cannot read registry auth file " + file.get() + ": " + e,
+          e);
     } catch (IllegalArgumentException e) {
       throw new ImageException(
-          "ImagePullSecretUnusable",
+          HearthApi.Reasons.IMAGE_PULL_SECRET_UNUSABLE,
           "registry auth file " + file.get() + " is no docker config: " + e.getMessage(),
           null);
     }

@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -65,6 +66,8 @@ public final class KubernetesPullSecrets implements PullSecrets {
 
   private static ImageException failed(String name, String why) {
     return new ImageException(
-        "ImagePullSecretUnusable", "image pull Secret " + name + " " + why, null);
+        HearthApi.Reasons.IMAGE_PULL_SECRET_UNUSABLE,
+        "image pull Secret " + name + " " + why,
+        null);
   }
 }

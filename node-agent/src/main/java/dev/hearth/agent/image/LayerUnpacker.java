@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -269,6 +270,7 @@ final class LayerUnpacker {
   }
 
   private static ImageException refused(String layer, String why) {
-    return new ImageException("ImageLayerRefused", "layer " + layer + " refused: " + why, null);
+    return new ImageException(
+        HearthApi.Reasons.IMAGE_LAYER_REFUSED, "layer " + layer + " refused: " + why, null);
   }
 }

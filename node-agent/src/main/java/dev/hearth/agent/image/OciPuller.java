@@ -1,6 +1,7 @@
 package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hearth.api.v1alpha1.HearthApi;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -274,6 +275,6 @@ final class OciPuller {
   }
 
   private static ImageException unsupported(ImageReference ref, String why) {
-    return new ImageException("ImageUnsupported", ref + ": " + why, null);
+    return new ImageException(HearthApi.Reasons.IMAGE_UNSUPPORTED, ref + ": " + why, null);
   }
 }

@@ -2,6 +2,7 @@ package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hearth.api.v1alpha1.HearthApi;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -234,7 +235,7 @@ final class RegistryClient {
 
   private ImageException unauthorized() {
     return new ImageException(
-        "ImagePullUnauthorized",
+        HearthApi.Reasons.IMAGE_PULL_UNAUTHORIZED,
         ref
             + ": the registry refused "
             + (credential.isPresent()
@@ -273,7 +274,9 @@ final class RegistryClient {
       }
     }
     throw new ImageException(
-        "ImageUnsupported", ref + ": the image index has no linux/amd64 image", null);
+        HearthApi.Reasons.IMAGE_UNSUPPORTED,
+        ref + ": the image index has no linux/amd64 image",
+        null);
   }
 
   /** An image manifest parsed: schema 2, with a config and layers. */
@@ -281,7 +284,7 @@ final class RegistryClient {
     JsonNode root = parse(ref, bytes);
     if (root.path("schemaVersion").asInt() != 2 || !root.has("config") || !root.has("layers")) {
       throw new ImageException(
-          "ImageUnsupported",
+          HearthApi.Reasons.IMAGE_UNSUPPORTED,
           ref + ": not an OCI or Docker v2 image manifest (schema 1 is not supported)",
           null);
     }
@@ -301,7 +304,9 @@ final class RegistryClient {
     String d = n.path("digest").asText("");
     if (!ImageReference.isDigest(d)) {
       throw new ImageException(
-          "ImageUnsupported", ref + ": a descriptor's digest is not sha256 (" + d + ")", null);
+          HearthApi.Reasons.IMAGE_UNSUPPORTED,
+          ref + ": a descriptor's digest is not sha256 (" + d + ")",
+          null);
     }
     return d;
   }
@@ -314,7 +319,8 @@ final class RegistryClient {
       }
       return n;
     } catch (IOException e) {
-      throw new ImageException("ImageUnsupported", ref + ": a manifest is not JSON", null);
+      throw new ImageException(
+          HearthApi.Reasons.IMAGE_UNSUPPORTED, ref + ": a manifest is not JSON", null);
     }
   }
 }

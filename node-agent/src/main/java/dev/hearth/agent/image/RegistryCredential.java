@@ -7,7 +7,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,8 +56,7 @@ public record RegistryCredential(String registry, String username, String passwo
     }
     JsonNode auths = root.has("auths") ? root.get("auths") : root;
     List<RegistryCredential> out = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : auths.properties()) {
       JsonNode entry = e.getValue();
       String user = text(entry, "username");
       String pass = text(entry, "password");

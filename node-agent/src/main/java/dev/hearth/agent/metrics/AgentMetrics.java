@@ -1,5 +1,6 @@
 package dev.hearth.agent.metrics;
 
+import dev.hearth.api.v1alpha1.MicroVMPhase;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +23,7 @@ import java.util.concurrent.ConcurrentMap;
 public final class AgentMetrics {
   /** The phases a VM on this node can be in, each always exported (0 when empty). */
   public static final List<String> PHASES =
-      List.of("Pending", "Scheduled", "Starting", "Running", "Succeeded", "Failed", "Unknown");
+      Arrays.stream(MicroVMPhase.values()).map(Enum::name).toList();
 
   private final PrometheusMeterRegistry registry;
   private final ConcurrentMap<String, String> phaseByVm = new ConcurrentHashMap<>();

@@ -1,16 +1,7 @@
 package dev.hearth.agent.net;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import dev.hearth.vmm.sys.LibC;
 import dev.hearth.vmm.sys.SysException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,17 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * Threads that code starts inherit the namespace, and a socket or tap fd it opens stays in it.
  */
 public final class NetNamespace {
-  private static final int CLONE_NEWNET = 0x40000000;
-  private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CAPTURE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-  private static final MethodHandle SETNS =
-      Linker.nativeLinker()
-          .downcallHandle(
-              Linker.nativeLinker().defaultLookup().find("setns").orElseThrow(),
-              FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
-              Linker.Option.captureCallState("errno"));
-
   private NetNamespace() {}
 
   /** The file {@code ip netns add <name>} makes for the namespace {@code name}. */
@@ -84,18 +64,11 @@ public final class NetNamespace {
 
   private static void enter(Path netnsFile) {
     int fd = LibC.open(netnsFile.toString(), LibC.O_CLOEXEC);
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CAPTURE);
-      int r = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
-      if (r < 0) {
-        int errno = (int) ERRNO.get(state, 0L);
-        throw new NetworkException(
-            "setns(" + netnsFile + ", CLONE_NEWNET) failed: " + LibC.strerror(errno));
-      }
-    } catch (NetworkException | SysException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError(t);
+    try {
+      LibC.setns(fd, LibC.CLONE_NEWNET);
+    } catch (SysException e) {
+      throw new NetworkException(
+          "setns(" + netnsFile + ", CLONE_NEWNET) failed: " + e.getMessage(), e);
     } finally {
       LibC.close(fd);
     }

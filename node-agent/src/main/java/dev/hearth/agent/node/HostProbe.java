@@ -33,7 +33,7 @@ public final class HostProbe {
     return new HostProbe(
         Path.of("/proc"),
         () -> {
-          try (var kvm = dev.hearth.vmm.kvm.Kvm.open()) {
+          try (var _ = dev.hearth.vmm.kvm.Kvm.open()) {
             return Optional.empty();
           } catch (RuntimeException | LinkageError e) {
             return Optional.of(String.valueOf(e.getMessage()));

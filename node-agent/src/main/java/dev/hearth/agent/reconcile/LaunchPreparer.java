@@ -10,6 +10,7 @@ import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.spec.LaunchImages;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.api.v1alpha1.HearthApi;
 import java.io.OutputStream;
 import java.util.List;
 
@@ -69,7 +70,7 @@ final class LaunchPreparer {
                       .map(n -> new NodeNetwork.InterfaceRequest(n.name(), n.mac()))
                       .toList());
     } catch (NetworkException | IpamException e) {
-      throw new PrepareException("NetworkSetupFailed", e.getMessage(), e);
+      throw new PrepareException(HearthApi.Reasons.NETWORK_SETUP_FAILED, e.getMessage(), e);
     }
     List<VmLaunch.Nic> nics =
         attachments.stream().map(a -> new VmLaunch.Nic(a.iface(), a.tap(), a.mac())).toList();

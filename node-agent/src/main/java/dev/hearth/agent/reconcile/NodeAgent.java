@@ -1,11 +1,11 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.net.NodeNetwork;
+import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
-import dev.hearth.api.v1alpha1.MicroVMPhase;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
@@ -118,11 +118,9 @@ public final class NodeAgent implements AutoCloseable {
     for (MicroVM vm : vms) {
       String uid = vm.getMetadata().getUid();
       uids.add(uid);
-      boolean finished =
-          vm.getStatus() != null
-              && (vm.getStatus().getPhase() == MicroVMPhase.Succeeded
-                  || vm.getStatus().getPhase() == MicroVMPhase.Failed);
-      if (vm.getMetadata().getDeletionTimestamp() == null && !finished && vm.getSpec() != null) {
+      if (vm.getMetadata().getDeletionTimestamp() == null
+          && !vm.finished()
+          && vm.getSpec() != null) {
         for (var nic : Optional.ofNullable(vm.getSpec().getNetwork()).orElse(List.of())) {
           owners.add(NodeNetwork.owner(uid, nic.getName()));
         }
@@ -256,10 +254,8 @@ public final class NodeAgent implements AutoCloseable {
   }
 
   private static void deleteTree(Path dir) {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      PrivateFiles.deleteTree(dir);
     } catch (IOException e) {
       LOG.warn("cannot delete {}: {}", dir, e.toString());
     }

@@ -1,8 +1,6 @@
 package dev.hearth.agent.reconcile;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hearth.api.client.MetadataPatches;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
@@ -10,9 +8,6 @@ import dev.hearth.api.v1alpha1.MicroVMStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -37,26 +32,10 @@ public final class StatusPatcher {
           "restartCount",
           "exit");
 
-  private static final PatchContext JSON_PATCH =
-      new PatchContext.Builder()
-          .withPatchType(PatchType.JSON)
-          .withFieldManager(StatusApply.AGENT)
-          .build();
+  private static final PatchContext JSON_PATCH = MetadataPatches.jsonPatch(StatusApply.AGENT);
 
   private final KubernetesClient client;
   private final StatusApply apply;
-
-  private ObjectNode op(String op, String path, com.fasterxml.jackson.databind.JsonNode value) {
-    ObjectNode o = json.createObjectNode();
-    o.put("op", op);
-    o.put("path", path);
-    if (value != null) {
-      o.set("value", value);
-    }
-    return o;
-  }
-
-  private final ObjectMapper json = Serialization.jsonMapper();
 
   public StatusPatcher(KubernetesClient client) {
     this.client = client;
@@ -76,7 +55,9 @@ public final class StatusPatcher {
     MicroVMStatus status =
         current.getStatus() == null
             ? new MicroVMStatus()
-            : json.convertValue(current.getStatus(), MicroVMStatus.class);
+            : client
+                .getKubernetesSerialization()
+                .convertValue(current.getStatus(), MicroVMStatus.class);
     change.accept(status);
     try {
       return Optional.of(apply.apply(current, status, AGENT_FIELDS, false));
@@ -95,25 +76,12 @@ public final class StatusPatcher {
   public void removeFinalizer(String namespace, String name) {
     for (int attempt = 0; ; attempt++) {
       MicroVM current = client.resources(MicroVM.class).inNamespace(namespace).withName(name).get();
-      if (current == null
-          || current.getMetadata().getFinalizers() == null
-          || !current.getMetadata().getFinalizers().contains(HearthApi.AGENT_FINALIZER)) {
+      String patch = current == null ? null : MetadataPatches.removeAgentFinalizer(current);
+      if (patch == null) {
         return;
       }
-      List<String> before = current.getMetadata().getFinalizers();
-      List<String> remaining = new ArrayList<>(before);
-      remaining.remove(HearthApi.AGENT_FINALIZER);
-      ArrayNode ops = json.createArrayNode();
-      // The test makes it a compare-and-swap: a concurrent change to the list fails it, and we
-      // retry.
-      ops.add(op("test", "/metadata/finalizers", json.valueToTree(before)));
-      ops.add(op("replace", "/metadata/finalizers", json.valueToTree(remaining)));
       try {
-        client
-            .resources(MicroVM.class)
-            .inNamespace(namespace)
-            .withName(name)
-            .patch(JSON_PATCH, ops.toString());
+        client.resource(current).patch(JSON_PATCH, patch);
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404) {

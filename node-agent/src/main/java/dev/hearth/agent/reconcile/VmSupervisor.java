@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -16,14 +17,12 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,12 +53,11 @@ final class VmSupervisor {
   private final LaunchPreparer preparer;
   private RestartBackoff backoff;
   private VmPlan plan;
+  // The generation last applied (-1: none yet), beside the state it was applied in.
   private long generation = -1;
-  private RunningVm running;
-  private long runId;
-  private boolean waitingToRestart;
-  private boolean terminal;
-  private boolean gone;
+  private SupervisorState state = SupervisorState.IDLE;
+  // Numbers runs: a boot time counts only for the latest run, unless we stopped it.
+  private long run;
   private MicroVM lastSeen;
 
   VmSupervisor(
@@ -84,12 +82,9 @@ final class VmSupervisor {
             vm.getSpec().restartPolicyOrDefault(), ctx.backoff(), ctx.clock(), restarts);
     MicroVMStatus s = vm.getStatus();
     long gen = generationOf(vm);
-    if (s != null
-        && (s.getPhase() == MicroVMPhase.Succeeded || s.getPhase() == MicroVMPhase.Failed)
-        && s.getObservedGeneration() != null
-        && s.getObservedGeneration() == gen) {
+    if (vm.finished() && s.getObservedGeneration() != null && s.getObservedGeneration() == gen) {
       // Finished before the agent restarted: stays finished until its spec changes.
-      terminal = true;
+      state = SupervisorState.FINISHED;
       generation = gen;
     }
   }
@@ -99,12 +94,25 @@ final class VmSupervisor {
   }
 
   boolean isRunning() {
-    return running != null;
+    return state instanceof SupervisorState.Running;
+  }
+
+  SupervisorState state() {
+    return state;
+  }
+
+  /** The one way the state changes. */
+  private void moveTo(SupervisorState next) {
+    if (!state.allows(next)) {
+      throw new IllegalStateException(
+          namespace + "/" + name + ": no move from " + state + " to " + next);
+    }
+    state = next;
   }
 
   /** Brings the VM in line with {@code vm}, the latest version from the informer cache. */
   void sync(MicroVM vm) {
-    if (gone) {
+    if (state instanceof SupervisorState.Gone) {
       return;
     }
     lastSeen = vm;
@@ -113,11 +121,12 @@ final class VmSupervisor {
       return;
     }
     long gen = generationOf(vm);
-    if (gen == generation && (running != null || waitingToRestart || terminal)) {
+    if (gen == generation && state.settled()) {
       return;
     }
+    // A new restart policy takes effect once no run or back-off of the old one is under way.
     backoff =
-        running == null && !waitingToRestart
+        state instanceof SupervisorState.Idle || state instanceof SupervisorState.Finished
             ? new RestartBackoff(
                 vm.getSpec().restartPolicyOrDefault(),
                 ctx.backoff(),
@@ -130,37 +139,35 @@ final class VmSupervisor {
     } catch (SpecRejectedException e) {
       stopRunning("spec rejected");
       generation = gen;
-      terminal = true;
-      waitingToRestart = false;
+      moveTo(SupervisorState.FINISHED);
       fail(vm, e.reason(), e.getMessage(), false);
       return;
     }
-    if (running != null && !next.needsRestartFrom(plan)) {
-      running.updateLimits(next.limits());
+    if (state instanceof SupervisorState.Running r && !next.needsRestartFrom(plan)) {
+      r.vm().updateLimits(next.limits());
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
-      events.normal(vm, "LimitsUpdated", "rate limits applied to the running VM");
+      events.normal(vm, HearthApi.Reasons.LIMITS_UPDATED, "rate limits applied to the running VM");
       return;
     }
-    if (running != null) {
-      events.normal(vm, "SpecChanged", "restarting the VM to apply a spec change");
+    if (state instanceof SupervisorState.Running) {
+      events.normal(vm, HearthApi.Reasons.SPEC_CHANGED, "restarting the VM to apply a spec change");
       patch(
           s ->
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "SpecChanged",
+                  restarting(
+                      true,
+                      HearthApi.Reasons.SPEC_CHANGED,
                       "restarting to apply generation " + gen)));
       stopRunning("spec changed");
     }
-    waitingToRestart = false;
-    terminal = false;
+    moveTo(SupervisorState.IDLE);
     generation = gen;
     start(vm, next);
   }
 
+  /** From Idle: prepares and boots; ends Running, or BackingOff or Finished when set-up fails. */
   private void start(MicroVM vm, VmPlan next) {
     plan = next;
     long gen = generation;
@@ -174,10 +181,10 @@ final class VmSupervisor {
         s -> {
           s.setPhase(MicroVMPhase.Starting);
           s.setObservedGeneration(gen);
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", "Starting", starting));
+          s.putCondition(ready(false, HearthApi.Reasons.STARTING, starting));
         });
     if (!pulls.isEmpty()) {
-      events.normal(vm, "Pulling", "pulling image " + String.join(", ", pulls));
+      events.normal(vm, HearthApi.Reasons.PULLING, "pulling image " + String.join(", ", pulls));
     }
     LaunchPreparer.Prepared prepared;
     try {
@@ -195,7 +202,8 @@ final class VmSupervisor {
       return;
     }
     if (!pulls.isEmpty()) {
-      events.normal(vm, "Pulled", "image " + String.join(", ", pulls) + " ready on the node");
+      events.normal(
+          vm, HearthApi.Reasons.PULLED, "image " + String.join(", ", pulls) + " ready on the node");
     }
     RunningVm vmHandle;
     try {
@@ -205,8 +213,8 @@ final class VmSupervisor {
       setUpFailed(vm, e.reason(), e.getMessage());
       return;
     }
-    running = vmHandle;
-    long id = ++runId;
+    long id = ++run;
+    moveTo(new SupervisorState.Running(vmHandle, id));
     backoff.started();
     String started = ctx.clock().instant().toString();
     List<NetworkInterfaceStatus> nics =
@@ -219,61 +227,59 @@ final class VmSupervisor {
           s.setNetwork(nics);
           s.setBootTimeMillis(null);
           s.setRestartCount(backoff.restartCount());
-          s.putCondition(
-              condition(HearthApi.Conditions.READY, "True", "Running", "the guest runs"));
+          s.putCondition(ready(true, HearthApi.Reasons.RUNNING, "the guest runs"));
           if (s.condition(HearthApi.Conditions.RESTARTING).isPresent()) {
-            s.putCondition(condition(HearthApi.Conditions.RESTARTING, "False", "Started", ""));
+            s.putCondition(restarting(false, HearthApi.Reasons.STARTED, ""));
           }
         });
-    events.normal(vm, "Started", "started the VM on node " + ctx.nodeName());
+    events.normal(vm, HearthApi.Reasons.STARTED, "started the VM on node " + ctx.nodeName());
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
   }
 
   private void booted(long id, Duration d) {
-    if (id != runId) {
+    if (id != run) {
       return; // a run we replaced; a run that ended by itself still reports its boot time
     }
     ctx.metrics().bootTime(d);
-    events.normal(lastSeen, "Booted", "the guest booted in " + d.toMillis() + " ms");
+    events.normal(
+        lastSeen, HearthApi.Reasons.BOOTED, "the guest booted in " + d.toMillis() + " ms");
     patch(s -> s.setBootTimeMillis(d.toMillis()));
   }
 
   private void exited(long id, VmExit exit) {
-    if (id != runId || running == null) {
+    if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
       return; // a VM we stopped ourselves
     }
-    running = null;
     MicroVM vm = lastSeen;
     String what =
         "guest exited: "
             + exit.reason()
             + (exit.message().isEmpty() ? "" : " (" + exit.message() + ")");
     if (exit.success()) {
-      events.normal(vm, "GuestExited", what);
+      events.normal(vm, HearthApi.Reasons.GUEST_EXITED, what);
     } else {
-      events.warning(vm, "GuestFailed", what);
+      events.warning(vm, HearthApi.Reasons.GUEST_FAILED, what);
     }
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         setPhase(MicroVMPhase.Starting);
         patch(
             s -> {
               s.setPhase(MicroVMPhase.Starting);
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(ready(false, exit.reason(), what));
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                  restarting(
+                      true,
+                      HearthApi.Reasons.BACK_OFF,
                       what + "; restarting in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(true));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         releaseRuntimeResources();
         setPhase(stop.phase());
         patch(
@@ -281,7 +287,7 @@ final class VmSupervisor {
               s.setPhase(stop.phase());
               s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
               s.setNetwork(List.of());
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", exit.reason(), what));
+              s.putCondition(ready(false, exit.reason(), what));
             });
       }
     }
@@ -289,15 +295,15 @@ final class VmSupervisor {
 
   /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */
   private void startAgain(boolean countsAsRestart) {
-    if (gone || !waitingToRestart) {
-      return;
+    if (!(state instanceof SupervisorState.BackingOff)) {
+      return; // deleted, or a newer spec started it meanwhile
     }
     MicroVM latest = lookup();
     if (latest == null) {
       return;
     }
     lastSeen = latest;
-    waitingToRestart = false;
+    moveTo(SupervisorState.IDLE);
     if (countsAsRestart) {
       backoff.restarting();
     }
@@ -305,7 +311,7 @@ final class VmSupervisor {
     try {
       start(latest, mapper.map(latest.getSpec()));
     } catch (SpecRejectedException e) {
-      terminal = true;
+      moveTo(SupervisorState.FINISHED);
       fail(latest, e.reason(), e.getMessage(), false);
     }
   }
@@ -314,21 +320,20 @@ final class VmSupervisor {
   private void setUpFailed(MicroVM vm, String reason, String message) {
     switch (backoff.exited(false)) {
       case RestartBackoff.Decision.Restart r -> {
-        waitingToRestart = true;
+        moveTo(SupervisorState.BACKING_OFF);
         patch(
             s -> {
-              s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+              s.putCondition(ready(false, reason, message));
               s.putCondition(
-                  condition(
-                      HearthApi.Conditions.RESTARTING,
-                      "True",
-                      "BackOff",
+                  restarting(
+                      true,
+                      HearthApi.Reasons.BACK_OFF,
                       "retrying in " + r.delay().toMillis() + " ms"));
             });
         loop.schedule(r.delay(), () -> startAgain(false));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        terminal = true;
+        moveTo(SupervisorState.FINISHED);
         fail(vm, reason, message, true);
       }
     }
@@ -347,15 +352,14 @@ final class VmSupervisor {
           s.setObservedGeneration(gen);
           s.setNetwork(List.of());
           s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(reason, message));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", reason, message));
+          s.putCondition(ready(false, reason, message));
         });
   }
 
   /** The VM is being deleted (or is already gone): stop it, free everything, drop the finalizer. */
   void delete(boolean removeFinalizer) {
-    gone = true;
-    waitingToRestart = false;
     stopRunning("deleted");
+    moveTo(SupervisorState.GONE);
     releaseRuntimeResources();
     deleteTree(ctx.vmDir(uid));
     ctx.consoles().remove(namespace, name);
@@ -368,7 +372,7 @@ final class VmSupervisor {
 
   /** The agent is stopping: stop the guest, keep its address and disk for the next start. */
   void shutdown(String why) {
-    if (running == null || gone) {
+    if (!(state instanceof SupervisorState.Running)) {
       return;
     }
     stopRunning(why);
@@ -376,18 +380,17 @@ final class VmSupervisor {
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Scheduled);
-          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus("AgentShutdown", why));
-          s.putCondition(condition(HearthApi.Conditions.READY, "False", "AgentShutdown", why));
+          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
+          s.putCondition(ready(false, HearthApi.Reasons.AGENT_SHUTDOWN, why));
         });
   }
 
   private void stopRunning(String why) {
-    if (running != null) {
-      RunningVm r = running;
-      running = null;
-      runId++;
-      r.stop(ctx.stopGrace(), why);
-      events.normal(lastSeen, "Stopped", "stopped the VM: " + why);
+    if (state instanceof SupervisorState.Running r) {
+      moveTo(SupervisorState.IDLE);
+      run++;
+      r.vm().stop(ctx.stopGrace(), why);
+      events.normal(lastSeen, HearthApi.Reasons.STOPPED, "stopped the VM: " + why);
     }
   }
 
@@ -408,10 +411,24 @@ final class VmSupervisor {
     status.patch(namespace, name, change);
   }
 
-  private io.fabric8.kubernetes.api.model.Condition condition(
-      String type, String value, String reason, String message) {
+  /** The Ready condition: whether the guest runs, and why. */
+  private Condition ready(boolean runs, String reason, String message) {
+    return condition(HearthApi.Conditions.READY, runs, reason, message);
+  }
+
+  /** The Restarting condition: whether a restart is under way, and why. */
+  private Condition restarting(boolean under, String reason, String message) {
+    return condition(HearthApi.Conditions.RESTARTING, under, reason, message);
+  }
+
+  private Condition condition(String type, boolean value, String reason, String message) {
     return Conditions.of(
-        type, value, reason, message, generation < 0 ? null : generation, ctx.clock().instant());
+        type,
+        value ? HearthApi.Conditions.TRUE : HearthApi.Conditions.FALSE,
+        reason,
+        message,
+        generation < 0 ? null : generation,
+        ctx.clock().instant());
   }
 
   private static NetworkInterfaceStatus nicStatus(Attachment a) {
@@ -424,13 +441,8 @@ final class VmSupervisor {
   }
 
   private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      PrivateFiles.deleteTree(dir);
     } catch (IOException e) {
       LOG.warn("cannot delete {}: {}", dir, e.toString());
     }

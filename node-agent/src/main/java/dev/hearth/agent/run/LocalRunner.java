@@ -11,6 +11,7 @@ import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.LaunchImages;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.SeccompMode;
@@ -31,11 +32,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Boots one planned VM on this machine: resolves its images, checks KVM (and, for a Linux kernel,
@@ -341,10 +340,8 @@ public final class LocalRunner {
     if (dir == null) {
       return;
     }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      PrivateFiles.deleteTree(dir);
     } catch (IOException e) {
       // Best effort: a leftover temp directory is harmless and the OS cleans /tmp.
     }

@@ -3,6 +3,7 @@ package dev.hearth.agent.runtime;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.metrics.VmMeters.BlockOp;
 import dev.hearth.agent.metrics.VmMeters.NetDirection;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.vm.VmCounters;
 import java.util.List;
@@ -10,8 +11,8 @@ import java.util.Map;
 
 /**
  * Feeds a VM's metrics from the VMM's counters, which only grow: each snapshot adds what changed
- * since the previous one. A network interface's limiters ({@code <nic>.rx}, {@code <nic>.tx}) give
- * its bytes; every limiter gives its held-back requests per bucket.
+ * since the previous one. A network interface's limiters (rx and tx) give its bytes; every limiter
+ * gives its held-back requests per bucket.
  */
 final class VmCountersPublisher {
   private final VmMeters meters;
@@ -39,21 +40,25 @@ final class VmCountersPublisher {
                   d.writeBytes() - before.writeBytes(),
                   n -> meters.blockBytes(id, BlockOp.WRITE, n));
             });
-    Map<String, RateLimiter.Counters> limiters = now.limiters();
+    Map<LimiterId, RateLimiter.Counters> limiters = now.limiters();
     limiters.forEach(
         (id, c) -> {
           RateLimiter.Counters before =
               last.limiters().getOrDefault(id, new RateLimiter.Counters(0, 0, 0, 0));
           NetDirection direction =
-              id.endsWith(".rx") ? NetDirection.RX : id.endsWith(".tx") ? NetDirection.TX : null;
+              switch (id.traffic()) {
+                case RX -> NetDirection.RX;
+                case TX -> NetDirection.TX;
+                case ALL -> null;
+              };
           if (direction != null) {
-            String iface = id.substring(0, id.length() - 3);
-            add(c.bytes() - before.bytes(), n -> meters.netBytes(iface, direction, n));
+            add(c.bytes() - before.bytes(), n -> meters.netBytes(id.device(), direction, n));
           }
-          add(c.throttledOps() - before.throttledOps(), n -> meters.throttled(id, "ops", n));
+          String label = id.toString();
+          add(c.throttledOps() - before.throttledOps(), n -> meters.throttled(label, "ops", n));
           add(
               c.throttledBandwidth() - before.throttledBandwidth(),
-              n -> meters.throttled(id, "bandwidth", n));
+              n -> meters.throttled(label, "bandwidth", n));
         });
     last = now;
   }

@@ -1,5 +1,6 @@
 package dev.hearth.agent.runtime;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
@@ -13,6 +14,7 @@ import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimitException;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
@@ -30,6 +32,10 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded VMM ({@link MicroVm}) behind {@link VmRuntime}: one MicroVm per VM, in this JVM.
@@ -41,7 +47,6 @@ import java.util.concurrent.CompletableFuture;
  * their rate limiters live.
  */
 public final class VmmRuntime implements VmRuntime {
-  private static final Duration BOOT_POLL_MAX = Duration.ofMillis(200);
   // How often a running VM's counters reach its metrics (Prometheus scrapes every 15-60 s).
   private static final Duration METERS_INTERVAL = Duration.ofSeconds(5);
 
@@ -147,18 +152,13 @@ public final class VmmRuntime implements VmRuntime {
     return devices;
   }
 
-  /**
-   * The launch's limit for the VMM limiter {@code limiterId} ({@code <nic>.rx}, {@code <nic>.tx},
-   * or a drive's id); null for none.
-   */
-  static VmLaunch.RateLimit limitFor(String limiterId, VmLaunch.Limits limits) {
-    if (limiterId.endsWith(".rx")) {
-      return limits.rx().get(limiterId.substring(0, limiterId.length() - 3));
-    }
-    if (limiterId.endsWith(".tx")) {
-      return limits.tx().get(limiterId.substring(0, limiterId.length() - 3));
-    }
-    return limits.disks().get(limiterId);
+  /** The launch's limit for the VMM limiter {@code id}; null for none. */
+  static VmLaunch.RateLimit limitFor(LimiterId id, VmLaunch.Limits limits) {
+    return switch (id.traffic()) {
+      case RX -> limits.rx().get(id.device());
+      case TX -> limits.tx().get(id.device());
+      case ALL -> limits.disks().get(id.device());
+    };
   }
 
   /** A spec's limiter as the VMM's; none (or an absent bucket) is unlimited. */
@@ -184,11 +184,14 @@ public final class VmmRuntime implements VmRuntime {
    */
   public VmConfig config(VmLaunch launch) throws IOException {
     String cmdline = (launch.cmdline() + " " + launch.extraCmdline()).strip();
-    return VmConfig.of(
+    // The launch's console stream keeps the output (the agent's console buffer, hearth run's
+    // terminal): the VMM keeps none, so that no console is held twice.
+    return new VmConfig(
             vmmName(launch.id()),
             launch.vcpus(),
             launch.memoryMiB(),
-            new BootSource(launch.kernel(), launch.initrd(), cmdline))
+            new BootSource(launch.kernel(), launch.initrd(), cmdline),
+            VmConfig.NO_CONSOLE_BUFFER)
         .withDevices(devices(launch))
         .withSeccomp(seccomp);
   }
@@ -199,29 +202,32 @@ public final class VmmRuntime implements VmRuntime {
     try {
       config = config(launch);
     } catch (ConfigException | RateLimitException e) {
-      throw new VmStartException("InvalidVmConfig", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.INVALID_VM_CONFIG, e.getMessage(), e);
     } catch (IOException e) {
       throw new VmStartException(
-          "VmCreateFailed", "cannot make the vsock directory " + vsockDir + ": " + e, e);
+          HearthApi.Reasons.VM_CREATE_FAILED,
+          "cannot make the vsock directory " + vsockDir + ": " + e,
+          e);
     }
     MicroVm vm;
     try {
       vm = MicroVm.create(config, launch.console());
     } catch (KvmException e) {
-      throw new VmStartException("KvmUnavailable", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.KVM_UNAVAILABLE, e.getMessage(), e);
     } catch (LoaderException e) {
-      throw new VmStartException("KernelLoadFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.KERNEL_LOAD_FAILED, e.getMessage(), e);
     } catch (VmException e) {
-      throw new VmStartException("VmCreateFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
     } catch (RuntimeException e) {
       // The VMM released what it had made; the VM fails instead of staying Starting.
-      throw new VmStartException("VmCreateFailed", String.valueOf(e.getMessage()), e);
+      throw new VmStartException(
+          HearthApi.Reasons.VM_CREATE_FAILED, String.valueOf(e.getMessage()), e);
     }
     try {
       vm.start();
     } catch (RuntimeException e) {
       vm.close();
-      throw new VmStartException("VmStartFailed", e.getMessage(), e);
+      throw new VmStartException(HearthApi.Reasons.VM_START_FAILED, e.getMessage(), e);
     }
     return new Running(vm, new VmCountersPublisher(launch.meters()));
   }
@@ -241,70 +247,61 @@ public final class VmmRuntime implements VmRuntime {
     return s.toString();
   }
 
+  /**
+   * Publishes every running VM's counters: one thread for all VMs of the JVM, not one per VM. A
+   * virtual thread, so it never keeps the JVM alive.
+   */
+  private static final ScheduledExecutorService METERS =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("hearth-vm-meters").factory());
+
   private static final class Running implements RunningVm {
     private final MicroVm vm;
     private final VmCountersPublisher meters;
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final CompletableFuture<Duration> booted = new CompletableFuture<>();
+    private final ScheduledFuture<?> publishing;
 
+    /** Follows the VMM's own futures; the only thread it makes is one at the exit, to close. */
     Running(MicroVm vm, VmCountersPublisher meters) {
       this.vm = vm;
       this.meters = meters;
-      Thread.ofVirtual().name("hearth-wait-" + vm.config().name()).start(this::waitForExit);
-      Thread.ofVirtual().name("hearth-boot-" + vm.config().name()).start(this::watchBootTimer);
-      Thread.ofVirtual().name("hearth-meters-" + vm.config().name()).start(this::publishCounters);
+      vm.booted().thenAccept(booted::complete);
+      this.publishing =
+          METERS.scheduleAtFixedRate(
+              this::publishCounters,
+              METERS_INTERVAL.toMillis(),
+              METERS_INTERVAL.toMillis(),
+              TimeUnit.MILLISECONDS);
+      // The future completes on a vCPU thread, which close() joins: close on a thread of its own.
+      vm.exited()
+          .whenCompleteAsync(
+              this::ended,
+              task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
     }
 
-    private void waitForExit() {
+    private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
+      publishing.cancel(false);
       try {
-        dev.hearth.vmm.vm.VmExit e = vm.waitForExit();
         vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
         // The last counts land before the agent hears of the exit and drops the VM's meters.
         meters.publish(vm.counters());
-        exit.complete(new VmExit(camel(e.reason()), e.message(), e.isClean()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        vm.close();
-        exit.complete(new VmExit("Stopped", "the agent stopped waiting for the VM", false));
-      } catch (RuntimeException e) {
-        vm.close();
-        exit.complete(new VmExit("VmmError", String.valueOf(e.getMessage()), false));
+      } catch (RuntimeException x) {
+        exit.complete(
+            new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
+        return;
       }
+      exit.complete(
+          failure == null
+              ? new VmExit(camel(e.reason()), e.message(), e.isClean())
+              : new VmExit(
+                  HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
     }
 
-    /** Publishes the VM's counters every few seconds while it runs (virtual thread). */
+    /** Publishes the VM's counters while it runs (every {@link #METERS_INTERVAL}). */
     private void publishCounters() {
-      try {
-        while (!exit.isDone()) {
-          Thread.sleep(METERS_INTERVAL);
-          if (!exit.isDone()) {
-            meters.publish(vm.counters());
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    /** The boot timer has no callback; poll it cheaply (virtual thread, growing interval). */
-    private void watchBootTimer() {
-      Duration wait = Duration.ofMillis(5);
-      try {
-        while (!exit.isDone()) {
-          Optional<Duration> t = vm.bootTime();
-          if (t.isPresent()) {
-            booted.complete(t.get());
-            return;
-          }
-          Thread.sleep(wait);
-          wait =
-              wait.multipliedBy(2).compareTo(BOOT_POLL_MAX) > 0
-                  ? BOOT_POLL_MAX
-                  : wait.multipliedBy(2);
-        }
-        vm.bootTime().ifPresent(booted::complete);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (!exit.isDone()) {
+        meters.publish(vm.counters());
       }
     }
 
@@ -325,7 +322,7 @@ public final class VmmRuntime implements VmRuntime {
      */
     @Override
     public void updateLimits(VmLaunch.Limits limits) {
-      for (String id : vm.rateLimiterIds()) {
+      for (LimiterId id : vm.rateLimiterIds()) {
         try {
           RateLimiterConfig c = limiter(limitFor(id, limits));
           vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
@@ -343,7 +340,7 @@ public final class VmmRuntime implements VmRuntime {
     public void stop(Duration grace, String reason) {
       vm.stop();
       try {
-        exit.get(grace.toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        exit.get(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Exception e) {

@@ -12,6 +12,7 @@ import dev.hearth.api.v1alpha1.OciImageSource;
 import dev.hearth.api.v1alpha1.PullSecretReference;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.VsockSpec;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,15 +42,15 @@ public final class SpecMapper {
     }
     int vcpus = spec.vcpusOrDefault();
     int memory = spec.memoryMiBOrDefault();
-    if (vcpus < 1 || vcpus > 32) {
-      throw invalid("spec.vcpus " + vcpus + " is outside 1..32");
+    if (vcpus < 1 || vcpus > MicroVMSpec.MAX_VCPUS) {
+      throw invalid("spec.vcpus " + vcpus + " is outside 1.." + MicroVMSpec.MAX_VCPUS);
     }
     if (vcpus > caps.maxVcpus()) {
       throw unsupported(
           "spec.vcpus " + vcpus + " exceeds this node's VMM limit of " + caps.maxVcpus());
     }
-    if (memory < 16) {
-      throw invalid("spec.memoryMiB " + memory + " is below 16");
+    if (memory < MicroVMSpec.MIN_MEMORY_MIB) {
+      throw invalid("spec.memoryMiB " + memory + " is below " + MicroVMSpec.MIN_MEMORY_MIB);
     }
     if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
       throw invalid("spec.kernel.source is required");
@@ -140,8 +141,14 @@ public final class SpecMapper {
         throw unsupported("spec.vsock: this node's VMM has no vsock device");
       }
       Long cid = spec.getVsock().getCid();
-      if (cid == null || cid < 3 || cid > 4294967294L) {
-        throw invalid("spec.vsock.cid " + cid + " is outside 3..4294967294");
+      if (cid == null || cid < VsockSpec.MIN_CID || cid > VsockSpec.MAX_CID) {
+        throw invalid(
+            "spec.vsock.cid "
+                + cid
+                + " is outside "
+                + VsockSpec.MIN_CID
+                + ".."
+                + VsockSpec.MAX_CID);
       }
       vsock = OptionalLong.of(cid);
     }

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -271,10 +272,15 @@ class ExamplesKvmIT {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws ExecutionException, TimeoutException {
       if (!exit.isDone()) {
         run.stop();
-        exit.handle((s, t) -> s).get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+          exit.handle((s, t) -> s).get(STOP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while stopping hearth run", e);
+        }
       }
     }
   }

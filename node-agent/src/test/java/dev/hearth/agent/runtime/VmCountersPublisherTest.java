@@ -3,6 +3,7 @@ package dev.hearth.agent.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.vm.VmCounters;
 import java.util.ArrayList;
@@ -39,9 +40,9 @@ class VmCountersPublisherTest {
     return new VmCounters(
         List.of(exits0, 7L),
         Map.of(
-            "rootfs", new RateLimiter.Counters(1, read, 0, 0),
-            "eth0.rx", new RateLimiter.Counters(2, rxBytes, 0, 0),
-            "eth0.tx", new RateLimiter.Counters(0, 0, txThrottledOps, 0)),
+            LimiterId.of("rootfs"), new RateLimiter.Counters(1, read, 0, 0),
+            LimiterId.rx("eth0"), new RateLimiter.Counters(2, rxBytes, 0, 0),
+            LimiterId.tx("eth0"), new RateLimiter.Counters(0, 0, txThrottledOps, 0)),
         Map.of("rootfs", new VmCounters.Drive(read, 0)));
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
 import java.nio.file.Files;
@@ -113,9 +114,12 @@ class VmmRuntimeTest {
     VmLaunch.RateLimit c = new VmLaunch.RateLimit(Optional.empty(), Optional.empty());
     VmLaunch.Limits limits =
         new VmLaunch.Limits(Map.of("data", a), Map.of("eth0", b), Map.of("eth0", c));
-    assertThat(VmmRuntime.limitFor("data", limits)).isSameAs(a);
-    assertThat(VmmRuntime.limitFor("eth0.rx", limits)).isSameAs(b);
-    assertThat(VmmRuntime.limitFor("eth0.tx", limits)).isSameAs(c);
-    assertThat(VmmRuntime.limitFor("rootfs", limits)).isNull();
+    assertThat(VmmRuntime.limitFor(LimiterId.of("data"), limits)).isSameAs(a);
+    assertThat(VmmRuntime.limitFor(LimiterId.rx("eth0"), limits)).isSameAs(b);
+    assertThat(VmmRuntime.limitFor(LimiterId.tx("eth0"), limits)).isSameAs(c);
+    assertThat(VmmRuntime.limitFor(LimiterId.of("rootfs"), limits)).isNull();
+    // A device named like another's traffic is still its own device.
+    assertThat(VmmRuntime.limitFor(LimiterId.of("eth0.rx"), limits)).isNull();
+    assertThat(LimiterId.rx("eth0")).hasToString("eth0.rx");
   }
 }

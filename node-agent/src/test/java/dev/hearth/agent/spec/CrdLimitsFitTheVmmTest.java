@@ -12,10 +12,13 @@ import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.VsockSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.DriveConfig;
 import dev.hearth.vmm.config.RngConfig;
+import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.config.VmDevices;
+import dev.hearth.vmm.devices.virtio.vsock.VsockConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -67,5 +70,10 @@ class CrdLimitsFitTheVmmTest {
     assertThat(MicroVMSpec.RNG_NAME).isEqualTo(RngConfig.ID);
     assertThat(DriveSpec.MAX_SERIAL).isEqualTo(DriveConfig.MAX_SERIAL);
     assertThat(TokenBucket.MAX_REFILL_TIME_MS).isEqualTo(TokenBucketConfig.MAX_REFILL_TIME_MILLIS);
+    assertThat(VsockSpec.MIN_CID).isEqualTo(VsockConfig.MIN_GUEST_CID);
+    assertThat(MicroVMSpec.MAX_VCPUS).isEqualTo(VmConfig.MAX_VCPUS);
+    assertThat((long) MicroVMSpec.MIN_MEMORY_MIB).isGreaterThanOrEqualTo(VmConfig.MIN_MEMORY_MIB);
+    assertThat((long) MicroVMSpec.MAX_MEMORY_MIB).isLessThanOrEqualTo(VmConfig.MAX_MEMORY_MIB);
+    assertThat(VsockSpec.MAX_CID).isEqualTo(VsockConfig.MAX_GUEST_CID);
   }
 }

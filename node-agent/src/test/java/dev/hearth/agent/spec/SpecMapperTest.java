@@ -329,4 +329,32 @@ class SpecMapperTest {
         .hasMessage("spec.vsock: this node's VMM has no vsock device");
     assertThatThrownBy(() -> MAPPER.map(null)).hasMessage("spec is missing");
   }
+
+  @Test
+  void everyOtherRejectionNamesItsField() {
+    invalid(s -> s.setVcpus(33), "spec.vcpus 33 is outside 1..32");
+    invalid(s -> s.setVsock(new VsockSpec()), "spec.vsock.cid null is outside 3..4294967294");
+    invalid(
+        s -> s.setVsock(new VsockSpec(4294967295L)),
+        "spec.vsock.cid 4294967295 is outside 3..4294967294");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec("d", null))), "spec.drives[0].source is required");
+    invalid(
+        s -> s.setDrives(List.of(new DriveSpec(null, ImageSource.ofPath("x")))),
+        "spec.drives[0].name 'null' is not a DNS label");
+    NetworkInterfaceSpec a = new NetworkInterfaceSpec("a");
+    a.setMacAddress("02:00:00:00:00:01");
+    NetworkInterfaceSpec b = new NetworkInterfaceSpec("b");
+    b.setMacAddress("02:00:00:00:00:01".toUpperCase());
+    invalid(
+        s -> s.setNetwork(List.of(a, b)),
+        "spec.network[1].macAddress '02:00:00:00:00:01' is used twice");
+    NetworkInterfaceSpec negative = new NetworkInterfaceSpec("eth0");
+    TokenBucket minus = new TokenBucket();
+    minus.setSize(-1L);
+    negative.setTxRateLimiter(new RateLimiter(null, minus));
+    invalid(
+        s -> s.setNetwork(List.of(negative)),
+        "spec.network[0].txRateLimiter.ops: size, refillTimeMs and oneTimeBurst must not be");
+  }
 }

@@ -156,7 +156,7 @@ public final class BindingCoordinator {
     String uid = vm.getMetadata().getUid();
     if (MicroVMs.holdsResources(vm)) {
       allocations.confirm(uid, MicroVMs.boundNode(vm), MicroVMs.footprint(vm, config()));
-    } else if (MicroVMs.finished(vm)) {
+    } else if (vm.finished()) {
       allocations.release(uid);
     }
   }

@@ -4,7 +4,6 @@ import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
-import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.operator.scheduling.Decision;
 import dev.hearth.operator.scheduling.NodeCandidate;
 import dev.hearth.operator.support.MicroVMs;
@@ -117,11 +116,6 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
     return c == null ? Optional.empty() : Optional.of(c.byIndex(BY_NODE, node));
   }
 
-  private static boolean finished(MicroVM vm) {
-    MicroVMPhase phase = vm.getStatus() == null ? null : vm.getStatus().getPhase();
-    return phase == MicroVMPhase.Failed || phase == MicroVMPhase.Succeeded;
-  }
-
   private Set<ResourceID> unboundVms() {
     return cache
         .list()
@@ -140,7 +134,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
       if (metadataComplete) {
         metadataWritten.remove(vm.getMetadata().getUid());
       } else if (!MicroVMs.deleting(vm)
-          && !finished(vm)
+          && !vm.finished()
           && !metadataWritten.remove(vm.getMetadata().getUid())) {
         // Completes a bind whose metadata patch was lost (operator restart, error). Skipped once
         // after this operator wrote it, as the cache only lags then (the event of the status write
@@ -196,7 +190,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
       if (fresh != null
           && node.equals(MicroVMs.boundNode(fresh))
           && !MicroVMs.deleting(fresh)
-          && !finished(fresh)) {
+          && !fresh.finished()) {
         writer.ensureBindMetadata(fresh, node);
       }
     }

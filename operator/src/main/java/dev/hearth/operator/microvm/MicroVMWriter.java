@@ -1,12 +1,13 @@
 package dev.hearth.operator.microvm;
 
+import dev.hearth.api.client.MetadataPatches;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.operator.support.MicroVMs;
-import dev.hearth.operator.support.Patches;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -65,10 +66,10 @@ public final class MicroVMWriter {
     if (MicroVMs.hasNodeLabel(current, node) && MicroVMs.hasAgentFinalizer(current)) {
       return current;
     }
-    return patchMetadata(current, Patches.bindMetadata(current, node));
+    return patchMetadata(current, MetadataPatches.bindMetadata(current, node));
   }
 
-  /** Applies a {@link Patches} JSON Patch to the VM's metadata; does nothing for null. */
+  /** Applies a {@link MetadataPatches} JSON Patch to the VM's metadata; does nothing for null. */
   public MicroVM patchMetadata(MicroVM current, String patch) {
     if (patch == null) {
       return current;
@@ -77,7 +78,7 @@ public final class MicroVMWriter {
         .resources(MicroVM.class)
         .inNamespace(current.getMetadata().getNamespace())
         .withName(current.getMetadata().getName())
-        .patch(Patches.JSON_PATCH, patch);
+        .patch(MetadataPatches.jsonPatch(StatusApply.OPERATOR), patch);
   }
 
   /**

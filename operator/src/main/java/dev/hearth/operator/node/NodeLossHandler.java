@@ -1,6 +1,7 @@
 package dev.hearth.operator.node;
 
 import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.MetadataPatches;
 import dev.hearth.api.v1alpha1.Conditions;
 import dev.hearth.api.v1alpha1.ExitStatus;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -11,7 +12,6 @@ import dev.hearth.operator.microvm.BindingCoordinator;
 import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
-import dev.hearth.operator.support.Patches;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -86,9 +86,7 @@ public final class NodeLossHandler {
   public int markUnknown(String node, String why) {
     int changed = 0;
     for (MicroVM vm : vmsOn(node)) {
-      if (MicroVMs.finished(vm)
-          || MicroVMs.deleting(vm)
-          || MicroVMs.phase(vm) == MicroVMPhase.Unknown) {
+      if (vm.finished() || MicroVMs.deleting(vm) || MicroVMs.phase(vm) == MicroVMPhase.Unknown) {
         continue;
       }
       MicroVMStatus s = vm.getStatus() == null ? new MicroVMStatus() : vm.getStatus();
@@ -113,7 +111,7 @@ public final class NodeLossHandler {
     int handled = 0;
     for (MicroVM vm : vmsOn(node)) {
       try {
-        if (MicroVMs.deleting(vm) || MicroVMs.finished(vm)) {
+        if (MicroVMs.deleting(vm) || vm.finished()) {
           releaseFinalizer(vm);
         } else if (vm.getSpec() != null
             && vm.getSpec().restartPolicyOrDefault().reschedulesOnNodeLoss()) {
@@ -157,7 +155,7 @@ public final class NodeLossHandler {
             clock.instant()));
     MicroVM updated = writer.status().reset(vm, s);
     coordinator.release(vm.getMetadata().getUid());
-    writer.patchMetadata(updated, Patches.unbindMetadata(updated));
+    writer.patchMetadata(updated, MetadataPatches.unbindMetadata(updated));
     metrics.rescheduled();
     events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM");
   }
@@ -182,7 +180,7 @@ public final class NodeLossHandler {
 
   private void releaseFinalizer(MicroVM vm) {
     if (MicroVMs.hasAgentFinalizer(vm)) {
-      writer.patchMetadata(vm, Patches.removeAgentFinalizer(vm));
+      writer.patchMetadata(vm, MetadataPatches.removeAgentFinalizer(vm));
     }
   }
 

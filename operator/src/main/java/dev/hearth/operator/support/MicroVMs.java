@@ -27,19 +27,13 @@ public final class MicroVMs {
     return vm.getStatus() == null ? null : vm.getStatus().getPhase();
   }
 
-  /** Succeeded or Failed: the VM no longer runs and will not run again. */
-  public static boolean finished(MicroVM vm) {
-    MicroVMPhase p = phase(vm);
-    return p == MicroVMPhase.Succeeded || p == MicroVMPhase.Failed;
-  }
-
   public static boolean deleting(MicroVM vm) {
     return vm.getMetadata().getDeletionTimestamp() != null;
   }
 
   /** Whether it holds node resources: bound and not finished. */
   public static boolean holdsResources(MicroVM vm) {
-    return boundNode(vm) != null && !finished(vm);
+    return boundNode(vm) != null && !vm.finished();
   }
 
   public static boolean hasNodeLabel(MicroVM vm, String node) {

@@ -3,6 +3,7 @@ package dev.hearth.operator.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.hearth.api.client.MetadataPatches;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
@@ -62,7 +63,10 @@ public final class StatusPatch {
     JsonNode value =
         JSON.valueToTree(client.getKubernetesSerialization().convertValue(status, Object.class));
     ops.addObject().put("op", "add").put("path", "/status").set("value", value);
-    return client.resource(read).subresource("status").patch(Patches.JSON_PATCH, ops.toString());
+    return client
+        .resource(read)
+        .subresource("status")
+        .patch(MetadataPatches.jsonPatch(StatusApply.OPERATOR), ops.toString());
   }
 
   /**

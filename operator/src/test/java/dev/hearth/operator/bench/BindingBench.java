@@ -1,5 +1,7 @@
 package dev.hearth.operator.bench;
 
+import dev.hearth.api.client.MetadataPatches;
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
@@ -9,7 +11,6 @@ import dev.hearth.operator.HearthOperator;
 import dev.hearth.operator.OperatorConfig;
 import dev.hearth.operator.scheduling.SchedulerConfig;
 import dev.hearth.operator.scheduling.SchedulingStrategy;
-import dev.hearth.operator.support.Patches;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -162,7 +163,11 @@ public final class BindingBench {
             MicroVMStatus s = new MicroVMStatus();
             s.setNodeName(node);
             MicroVM bound = new StatusPatch(client).apply(vm, s);
-            client.resource(bound).patch(Patches.JSON_PATCH, Patches.bindMetadata(bound, node));
+            client
+                .resource(bound)
+                .patch(
+                    MetadataPatches.jsonPatch(StatusApply.OPERATOR),
+                    MetadataPatches.bindMetadata(bound, node));
             latencies[i] = System.nanoTime() - t0;
           });
       double seconds = (System.nanoTime() - start) / 1e9;

@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param vcpus how many vCPUs, 1 to {@value #MAX_VCPUS}
  * @param memoryMiB guest RAM in MiB, at least {@value #MIN_MEMORY_MIB}
  * @param boot what the guest boots
- * @param consoleBufferBytes how much console output the VM keeps for later reading
+ * @param consoleBufferBytes how much console output the VM keeps for later reading: 1 KiB to 64
+ *     MiB, or {@link #NO_CONSOLE_BUFFER} when its console sink keeps the output already
  * @param devices its virtio devices ({@link VmDevices#NONE} for none)
  * @param seccomp whether its vCPU and device threads run under their seccomp filters ({@link
  *     SeccompMode#ENFORCE} when null)
@@ -27,6 +28,9 @@ public record VmConfig(
   public static final long MIN_MEMORY_MIB = 4;
   public static final long MAX_MEMORY_MIB = 1L << 20;
   public static final int DEFAULT_CONSOLE_BUFFER = 64 * 1024;
+
+  /** Keep no console output in the VM (so that a console is not held twice). */
+  public static final int NO_CONSOLE_BUFFER = 0;
 
   public VmConfig {
     if (name == null || name.isEmpty() || !name.matches("[A-Za-z0-9._-]{1,63}")) {
@@ -45,9 +49,10 @@ public record VmConfig(
           "memoryMiB", memoryMiB + " MiB is above the maximum of " + MAX_MEMORY_MIB + " MiB");
     }
     Objects.requireNonNull(boot, "boot");
-    if (consoleBufferBytes < 1024 || consoleBufferBytes > (64 << 20)) {
+    if (consoleBufferBytes != NO_CONSOLE_BUFFER
+        && (consoleBufferBytes < 1024 || consoleBufferBytes > (64 << 20))) {
       throw new ConfigException(
-          "consoleBufferBytes", consoleBufferBytes + " is out of range 1 KiB..64 MiB");
+          "consoleBufferBytes", consoleBufferBytes + " is neither 0 nor in range 1 KiB..64 MiB");
     }
     if (devices == null) {
       devices = VmDevices.NONE;

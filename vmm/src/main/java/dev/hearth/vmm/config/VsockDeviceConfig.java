@@ -1,5 +1,6 @@
 package dev.hearth.vmm.config;
 
+import dev.hearth.vmm.devices.virtio.vsock.VsockConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,8 +20,14 @@ public record VsockDeviceConfig(long guestCid, Path udsPath) {
   public static final int MAX_UDS_PATH = 96;
 
   public VsockDeviceConfig {
-    if (guestCid < 3 || guestCid > 0xffff_fffeL) {
-      throw new ConfigException("vsock.guestCid", guestCid + " is out of range 3..4294967294");
+    if (guestCid < VsockConfig.MIN_GUEST_CID || guestCid > VsockConfig.MAX_GUEST_CID) {
+      throw new ConfigException(
+          "vsock.guestCid",
+          guestCid
+              + " is out of range "
+              + VsockConfig.MIN_GUEST_CID
+              + ".."
+              + VsockConfig.MAX_GUEST_CID);
     }
     if (udsPath == null) {
       throw new ConfigException("vsock.udsPath", "is required");

@@ -16,6 +16,10 @@ import java.util.List;
  * may serve many VMs; a VM keeps working after the {@code Kvm} that made it is closed.
  */
 public final class Kvm implements AutoCloseable {
+  private static final int MAX_MSR_INDICES = 1024;
+  // The list is the host KVM's, the same for every VM of this process.
+  private static volatile List<Integer> msrIndices;
+
   private static final int MAX_CPUID_ENTRIES = 256;
 
   private final int fd;
@@ -90,8 +94,34 @@ public final class Kvm implements AutoCloseable {
 
   /** Creates a VM. */
   public VmFd createVm() {
+    List<Integer> msrs = msrIndices;
+    if (msrs == null) {
+      msrs = msrIndexList();
+      msrIndices = msrs;
+    }
     int vmfd = LibC.ioctl(fd, KVM_CREATE_VM, 0L, "KVM_CREATE_VM");
-    return new VmFd(vmfd, vcpuMmapSize);
+    return new VmFd(vmfd, vcpuMmapSize, msrs);
+  }
+
+  /**
+   * {@code KVM_GET_MSR_INDEX_LIST}: the MSRs this KVM saves and restores for a guest, the list a
+   * snapshot reads (as Firecracker's does).
+   */
+  public List<Integer> msrIndexList() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(4 + 4L * MAX_MSR_INDICES, 4);
+      buf.set(ValueLayout.JAVA_INT, 0, MAX_MSR_INDICES);
+      LibC.ioctl(fd, KVM_GET_MSR_INDEX_LIST, buf, "KVM_GET_MSR_INDEX_LIST");
+      int n = buf.get(ValueLayout.JAVA_INT, 0);
+      if (n < 0 || n > MAX_MSR_INDICES) {
+        throw new KvmException("KVM_GET_MSR_INDEX_LIST returned " + n + " MSRs");
+      }
+      List<Integer> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(buf.get(ValueLayout.JAVA_INT, 4 + 4L * i));
+      }
+      return List.copyOf(out);
+    }
   }
 
   static List<CpuidEntry> readCpuid(MemorySegment buf) {

@@ -29,6 +29,7 @@ public final class KvmIoctls {
   public static final long KVM_CHECK_EXTENSION = io(0x03);
   public static final long KVM_GET_VCPU_MMAP_SIZE = io(0x04);
   public static final long KVM_GET_SUPPORTED_CPUID = iowr(0x05, 8);
+  public static final long KVM_GET_MSR_INDEX_LIST = iowr(0x02, 4);
 
   // VM ioctls.
   public static final long KVM_CREATE_VCPU = io(0x41);
@@ -40,6 +41,12 @@ public final class KvmIoctls {
   public static final long KVM_IRQFD = iow(0x76, 32);
   public static final long KVM_CREATE_PIT2 = iow(0x77, 64);
   public static final long KVM_IOEVENTFD = iow(0x79, 64);
+  public static final long KVM_GET_IRQCHIP = iowr(0x62, 520);
+  public static final long KVM_SET_IRQCHIP = ior(0x63, 520);
+  public static final long KVM_SET_CLOCK = iow(0x7b, 48);
+  public static final long KVM_GET_CLOCK = ior(0x7c, 48);
+  public static final long KVM_GET_PIT2 = ior(0x9f, 112);
+  public static final long KVM_SET_PIT2 = iow(0xa0, 112);
 
   // vCPU ioctls.
   public static final long KVM_RUN = io(0x80);
@@ -54,6 +61,22 @@ public final class KvmIoctls {
   public static final long KVM_GET_LAPIC = ior(0x8e, 1024);
   public static final long KVM_SET_LAPIC = iow(0x8f, 1024);
   public static final long KVM_SET_CPUID2 = iow(0x90, 8);
+  public static final long KVM_GET_MP_STATE = ior(0x98, 4);
+  public static final long KVM_SET_MP_STATE = iow(0x99, 4);
+  public static final long KVM_GET_VCPU_EVENTS = ior(0x9f, 64);
+  public static final long KVM_SET_VCPU_EVENTS = iow(0xa0, 64);
+  public static final long KVM_GET_DEBUGREGS = ior(0xa1, 128);
+  public static final long KVM_SET_DEBUGREGS = iow(0xa2, 128);
+  public static final long KVM_GET_XSAVE = ior(0xa4, 4096);
+  public static final long KVM_SET_XSAVE = iow(0xa5, 4096);
+  public static final long KVM_GET_XCRS = ior(0xa6, 392);
+  public static final long KVM_SET_XCRS = iow(0xa7, 392);
+
+  // kvm_irqchip chip ids, and kvm_clock_data flags.
+  public static final int IRQCHIP_PIC_MASTER = 0;
+  public static final int IRQCHIP_PIC_SLAVE = 1;
+  public static final int IRQCHIP_IOAPIC = 2;
+  public static final int KVM_CLOCK_TSC_STABLE = 2;
 
   /** The only stable KVM API version. */
   public static final int KVM_API_VERSION = 12;

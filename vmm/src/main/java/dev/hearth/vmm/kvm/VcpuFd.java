@@ -2,6 +2,7 @@ package dev.hearth.vmm.kvm;
 
 import static dev.hearth.vmm.kvm.KvmIoctls.*;
 
+import dev.hearth.vmm.snapshot.Snapshottable;
 import dev.hearth.vmm.sys.Errno;
 import dev.hearth.vmm.sys.LibC;
 import dev.hearth.vmm.sys.SysException;
@@ -14,7 +15,7 @@ import java.util.List;
  * One vCPU and its {@code kvm_run} mapping. {@link #run} is called from the vCPU's own thread;
  * register accessors from that thread or while the vCPU is not running.
  */
-public final class VcpuFd implements AutoCloseable {
+public final class VcpuFd implements AutoCloseable, Snapshottable<VcpuState> {
   // Offsets in struct kvm_run (x86_64).
   private static final long RUN_IMMEDIATE_EXIT = 1;
   private static final long RUN_EXIT_REASON = 8;
@@ -23,11 +24,13 @@ public final class VcpuFd implements AutoCloseable {
   private final int fd;
   private final int id;
   private final MemorySegment run;
+  private final List<Integer> msrIndices;
   private volatile boolean closed;
 
-  VcpuFd(int fd, int id, int mmapSize) {
+  VcpuFd(int fd, int id, int mmapSize, List<Integer> msrIndices) {
     this.fd = fd;
     this.id = id;
+    this.msrIndices = msrIndices;
     this.run = LibC.mmap(mmapSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
   }
 
@@ -242,6 +245,79 @@ public final class VcpuFd implements AutoCloseable {
     try (Arena arena = Arena.ofConfined()) {
       LibC.ioctl(fd, KVM_SET_CPUID2, Kvm.writeCpuid(arena, entries), "KVM_SET_CPUID2");
     }
+  }
+
+  /**
+   * Everything KVM holds for this vCPU, in Firecracker's order. Only while the vCPU is out of
+   * KVM_RUN. XSAVE and XCRs are left empty where this KVM lacks them (the FPU state covers x87 and
+   * SSE); MSRs KVM will not read are left out.
+   *
+   * @throws dev.hearth.vmm.snapshot.SnapshotException naming an ioctl this KVM refused
+   */
+  @Override
+  public VcpuState saveState() {
+    byte[] mp = RawIoctl.get(fd, KVM_GET_MP_STATE, 4, "KVM_GET_MP_STATE");
+    return new VcpuState(
+        RawIoctl.get(fd, KVM_GET_REGS, Regs.SIZE, "KVM_GET_REGS"),
+        RawIoctl.get(fd, KVM_GET_SREGS, Sregs.SIZE, "KVM_GET_SREGS"),
+        RawIoctl.get(fd, KVM_GET_FPU, 416, "KVM_GET_FPU"),
+        optional(KVM_GET_XSAVE, 4096, "KVM_GET_XSAVE"),
+        optional(KVM_GET_XCRS, 392, "KVM_GET_XCRS"),
+        readableMsrs(),
+        RawIoctl.get(fd, KVM_GET_LAPIC, 1024, "KVM_GET_LAPIC"),
+        RawIoctl.get(fd, KVM_GET_VCPU_EVENTS, 64, "KVM_GET_VCPU_EVENTS"),
+        MemorySegment.ofArray(mp).get(ValueLayout.JAVA_INT_UNALIGNED, 0),
+        RawIoctl.get(fd, KVM_GET_DEBUGREGS, 128, "KVM_GET_DEBUGREGS"));
+  }
+
+  /**
+   * Sets what {@link #saveState} saved, on a vCPU whose CPUID is already set, in Firecracker's
+   * order (the MSRs after the LAPIC, events last).
+   */
+  @Override
+  public void restoreState(VcpuState s) {
+    byte[] mp = new byte[4];
+    MemorySegment.ofArray(mp).set(ValueLayout.JAVA_INT_UNALIGNED, 0, s.mpState());
+    RawIoctl.set(fd, KVM_SET_MP_STATE, mp, 4, "KVM_SET_MP_STATE");
+    RawIoctl.set(fd, KVM_SET_REGS, s.regs(), Regs.SIZE, "KVM_SET_REGS");
+    RawIoctl.set(fd, KVM_SET_SREGS, s.sregs(), Sregs.SIZE, "KVM_SET_SREGS");
+    if (s.xsave().length > 0) {
+      RawIoctl.set(fd, KVM_SET_XSAVE, s.xsave(), 4096, "KVM_SET_XSAVE");
+    } else {
+      RawIoctl.set(fd, KVM_SET_FPU, s.fpu(), 416, "KVM_SET_FPU");
+    }
+    if (s.xcrs().length > 0) {
+      RawIoctl.set(fd, KVM_SET_XCRS, s.xcrs(), 392, "KVM_SET_XCRS");
+    }
+    RawIoctl.set(fd, KVM_SET_DEBUGREGS, s.debugRegs(), 128, "KVM_SET_DEBUGREGS");
+    RawIoctl.set(fd, KVM_SET_LAPIC, s.lapic(), 1024, "KVM_SET_LAPIC");
+    try {
+      setMsrs(s.msrs());
+    } catch (KvmException e) {
+      throw new dev.hearth.vmm.snapshot.SnapshotException(
+          "this KVM refused saved state: " + e.getMessage(), e);
+    }
+    RawIoctl.set(fd, KVM_SET_VCPU_EVENTS, s.events(), 64, "KVM_SET_VCPU_EVENTS");
+  }
+
+  private byte[] optional(long request, int size, String name) {
+    try {
+      return RawIoctl.get(fd, request, size, name);
+    } catch (dev.hearth.vmm.snapshot.SnapshotException e) {
+      return new byte[0];
+    }
+  }
+
+  /** KVM_GET_MSRS stops at the first MSR it will not read: skip that one and go on. */
+  private List<MsrEntry> readableMsrs() {
+    List<MsrEntry> out = new java.util.ArrayList<>();
+    int from = 0;
+    while (from < msrIndices.size()) {
+      List<MsrEntry> got = getMsrs(msrIndices.subList(from, msrIndices.size()));
+      out.addAll(got);
+      from += got.size() + 1;
+    }
+    return List.copyOf(out);
   }
 
   @Override

@@ -2,21 +2,25 @@ package dev.hearth.vmm.kvm;
 
 import static dev.hearth.vmm.kvm.KvmIoctls.*;
 
+import dev.hearth.vmm.snapshot.Snapshottable;
 import dev.hearth.vmm.sys.LibC;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.OptionalLong;
 
 /** A KVM VM: its memory slots, interrupt controller, PIT, eventfd wiring and vCPUs. */
-public final class VmFd implements AutoCloseable {
+public final class VmFd implements AutoCloseable, Snapshottable<KvmVmState> {
   private final int fd;
   private final int vcpuMmapSize;
+  private final List<Integer> msrIndices;
   private volatile boolean closed;
 
-  VmFd(int fd, int vcpuMmapSize) {
+  VmFd(int fd, int vcpuMmapSize, List<Integer> msrIndices) {
     this.fd = fd;
     this.vcpuMmapSize = vcpuMmapSize;
+    this.msrIndices = msrIndices;
   }
 
   /** The file descriptor. */
@@ -108,11 +112,46 @@ public final class VmFd implements AutoCloseable {
   public VcpuFd createVcpu(int id) {
     int vcpuFd = LibC.ioctl(fd, KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
     try {
-      return new VcpuFd(vcpuFd, id, vcpuMmapSize);
+      return new VcpuFd(vcpuFd, id, vcpuMmapSize, msrIndices);
     } catch (RuntimeException e) {
       LibC.close(vcpuFd);
       throw e;
     }
+  }
+
+  /**
+   * The in-kernel devices' state: both PICs and the IOAPIC ({@code KVM_GET_IRQCHIP}), the PIT
+   * ({@code KVM_GET_PIT2}) and kvmclock ({@code KVM_GET_CLOCK}). Only while no vCPU runs.
+   *
+   * @throws SnapshotException naming the ioctl this KVM refused
+   */
+  @Override
+  public KvmVmState saveState() {
+    byte[] clock = RawIoctl.get(fd, KVM_GET_CLOCK, 48, "KVM_GET_CLOCK");
+    // As Firecracker: a restored clock is not known to be TSC-stable until KVM says so again.
+    clock[12] = (byte) (clock[12] & ~KVM_CLOCK_TSC_STABLE);
+    return new KvmVmState(
+        irqchip(IRQCHIP_PIC_MASTER),
+        irqchip(IRQCHIP_PIC_SLAVE),
+        irqchip(IRQCHIP_IOAPIC),
+        RawIoctl.get(fd, KVM_GET_PIT2, 112, "KVM_GET_PIT2"),
+        clock);
+  }
+
+  /** Sets what {@link #saveState} saved, on a VM with an irqchip and PIT and no running vCPU. */
+  @Override
+  public void restoreState(KvmVmState state) {
+    RawIoctl.set(fd, KVM_SET_PIT2, state.pit(), 112, "KVM_SET_PIT2");
+    RawIoctl.set(fd, KVM_SET_CLOCK, state.clock(), 48, "KVM_SET_CLOCK");
+    RawIoctl.set(fd, KVM_SET_IRQCHIP, state.picMaster(), 520, "KVM_SET_IRQCHIP (PIC master)");
+    RawIoctl.set(fd, KVM_SET_IRQCHIP, state.picSlave(), 520, "KVM_SET_IRQCHIP (PIC slave)");
+    RawIoctl.set(fd, KVM_SET_IRQCHIP, state.ioapic(), 520, "KVM_SET_IRQCHIP (IOAPIC)");
+  }
+
+  private byte[] irqchip(int chip) {
+    byte[] in = new byte[520];
+    in[0] = (byte) chip;
+    return RawIoctl.getWith(fd, KVM_GET_IRQCHIP, in, "KVM_GET_IRQCHIP (chip " + chip + ")");
   }
 
   private void irqfd(int eventFd, int gsi, int flags) {

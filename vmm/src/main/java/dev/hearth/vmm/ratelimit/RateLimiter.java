@@ -1,5 +1,6 @@
 package dev.hearth.vmm.ratelimit;
 
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.util.Objects;
 
 /**
@@ -13,7 +14,7 @@ import java.util.Objects;
  * <p>Thread-safe: a device consumes on its event-loop thread while the agent may {@link #update}
  * the buckets at any time.
  */
-public final class RateLimiter {
+public final class RateLimiter implements Snapshottable<RateLimiterState> {
   private final Clock clock;
   private final RefillTimer timer;
   private TokenBucket bandwidth;
@@ -154,6 +155,33 @@ public final class RateLimiter {
   public synchronized long available(TokenType type) {
     TokenBucket bucket = type == TokenType.BYTES ? bandwidth : ops;
     return bucket == null ? -1 : bucket.budget() + bucket.oneTimeBurst();
+  }
+
+  @Override
+  public synchronized RateLimiterState saveState() {
+    return new RateLimiterState(
+        config(),
+        bandwidth == null ? 0 : bandwidth.budget(),
+        bandwidth == null ? 0 : bandwidth.oneTimeBurst(),
+        ops == null ? 0 : ops.budget(),
+        ops == null ? 0 : ops.oneTimeBurst());
+  }
+
+  /**
+   * Takes back the limits and budgets; refill counts from now. A limiter that was blocked is not:
+   * the restored device retries its queue at once and blocks again if the budget is short.
+   */
+  @Override
+  public synchronized void restoreState(RateLimiterState s) {
+    bandwidth = bucket(s.config().bandwidth());
+    ops = bucket(s.config().ops());
+    if (bandwidth != null) {
+      bandwidth.restore(s.bandwidthBudget(), s.bandwidthBurst());
+    }
+    if (ops != null) {
+      ops.restore(s.opsBudget(), s.opsBurst());
+    }
+    blocked = false;
   }
 
   private void block(TokenType on, long waitNanos) {

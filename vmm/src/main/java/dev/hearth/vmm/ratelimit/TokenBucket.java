@@ -63,6 +63,13 @@ final class TokenBucket {
     return oneTimeBurst;
   }
 
+  /** Sets the budget and burst left (each within the config's), refilling from now. */
+  void restore(long budget, long oneTimeBurst) {
+    this.budget = Math.clamp(budget, 0, config.size());
+    this.oneTimeBurst = Math.clamp(oneTimeBurst, 0, config.oneTimeBurst());
+    this.lastUpdate = clock.nanoTime();
+  }
+
   /** Takes {@code tokens} if it can. */
   Reduction reduce(long tokens) {
     if (tokens < 0) {

@@ -24,6 +24,8 @@ import java.lang.invoke.VarHandle;
  * firstVariadicArg(2)}), and an ioctl that takes no argument still gets an explicit {@code 0L},
  * since glibc otherwise forwards whatever is in the register.
  */
+// The one class that links libc: its restricted calls are what native access is enabled for.
+@SuppressWarnings("restricted")
 public final class LibC {
   public static final int O_RDWR = 2;
   public static final int O_CLOEXEC = 0x80000;
@@ -54,6 +56,7 @@ public final class LibC {
   public static final int CLOCK_MONOTONIC = 1;
   public static final int TFD_CLOEXEC = 0x80000;
   public static final int TFD_NONBLOCK = 0x800;
+  public static final int CLONE_NEWNET = 0x40000000;
 
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -103,6 +106,8 @@ public final class LibC {
       errnoHandle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
   private static final MethodHandle BIND =
       errnoHandle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
+  private static final MethodHandle SETNS =
+      errnoHandle("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
   private static final MethodHandle STRERROR =
       plainHandle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -356,6 +361,18 @@ public final class LibC {
     try {
       check(
           (int) BIND.invokeExact(state, fd, address, (int) address.byteSize()), state, "bind", fd);
+    } catch (SysException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** {@code setns(fd, nstype)}: moves the calling thread into the namespace {@code fd} names. */
+  public static void setns(int fd, int nstype) {
+    MemorySegment state = state();
+    try {
+      check((int) SETNS.invokeExact(state, fd, nstype), state, "setns", fd);
     } catch (SysException e) {
       throw e;
     } catch (Throwable t) {

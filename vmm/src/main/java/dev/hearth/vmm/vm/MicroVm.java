@@ -10,12 +10,14 @@ import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.sys.ThreadSignals;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -62,17 +64,20 @@ public final class MicroVm implements AutoCloseable {
   private final VmParts parts;
   // Read by counters() from any thread while start() fills it.
   private final List<VcpuRunner> runners = new CopyOnWriteArrayList<>();
-  private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
-  private final Object pauseLock = new Object();
+  private final CompletableFuture<VmExit> exit;
+  private final VcpuGate gate = new VcpuGate();
   private volatile State state = State.CREATED;
-  private volatile boolean stopRequested;
-  private volatile boolean pauseRequested;
-  private int pausedRunners;
-  private long startNanos;
+  private boolean restored;
 
-  private MicroVm(VmConfig config, VmParts parts) {
+  /**
+   * Takes over {@code parts}. An end that came while they were built (a device thread died) is
+   * acted on at once.
+   */
+  MicroVm(VmConfig config, VmParts parts) {
     this.config = config;
     this.parts = parts;
+    this.exit = parts.end.future();
+    exit.thenRun(this::onEnded);
   }
 
   /**
@@ -84,51 +89,53 @@ public final class MicroVm implements AutoCloseable {
    * @throws dev.hearth.vmm.loader.LoaderException if the kernel or initrd cannot be loaded
    */
   public static MicroVm create(VmConfig config, OutputStream consoleSink) {
-    MicroVm[] self = new MicroVm[1];
-    LoopDeaths deaths = new LoopDeaths();
-    VmParts parts =
-        VmParts.build(
-            config,
-            consoleSink,
-            () -> self[0].guestEnded(exitOf(self[0], ExitReason.RESET, "the guest reset itself")),
-            deaths);
-    self[0] = new MicroVm(config, parts);
-    deaths.bind(self[0]);
-    return self[0];
+    VmBuilder builder = new VmBuilder(config, consoleSink, new VmEnd());
+    try {
+      return new MicroVm(
+          config, builder.memory().irqchip().vcpus().legacyDevices().virtioDevices().boot());
+    } catch (RuntimeException | Error e) {
+      throw builder.abandon(e);
+    }
   }
 
   /**
-   * Ends the VM with {@link ExitReason#VMM_ERROR} when its event loop or a device thread dies, so
-   * that a VM whose devices nobody serves is reported failed, not running. A death before the VM
-   * object exists (a device thread starts during create) is held and applied then.
+   * Builds a new VM from the snapshot in {@code dir} (written by {@link #snapshot}), in this
+   * process or another: guest memory is mapped copy-on-write from the snapshot's memory file, so
+   * pages are read only as the guest touches them, and every vCPU, the irqchip, PIT, kvmclock and
+   * every device get their saved state. No kernel is loaded. {@link #start} then resumes the guest
+   * where it stopped. Vsock connections are not restored: the guest gets a transport-reset event.
+   *
+   * <p>{@code config} says where the restored VM's host resources are (disk files, taps, the vsock
+   * socket); its vCPUs, memory size and devices (kinds and ids, in order) must be the snapshot's,
+   * and its boot source is not used. The snapshot directory must stay in place while the VM runs.
+   *
+   * @throws dev.hearth.vmm.snapshot.SnapshotException if the snapshot is missing, truncated,
+   *     corrupted, of another format version, taken on an incompatible CPU, or does not fit {@code
+   *     config}; or if this KVM refuses the saved state
    */
-  private static final class LoopDeaths implements java.util.function.Consumer<String> {
-    private MicroVm vm;
-    private String early;
+  public static MicroVm restore(Path dir, VmConfig config, OutputStream consoleSink) {
+    MicroVm vm = new MicroVm(config, VmSnapshots.restore(dir, config, consoleSink, new VmEnd()));
+    vm.restored = true;
+    return vm;
+  }
 
-    @Override
-    public void accept(String why) {
-      MicroVm target;
-      synchronized (this) {
-        target = vm;
-        if (target == null && early == null) {
-          early = why;
-        }
+  /**
+   * Writes a snapshot of this paused VM into {@code dir} (created if missing; an earlier snapshot
+   * there is replaced): the state file, versioned and checksummed, and the guest memory file. The
+   * VM stays paused: {@link #resume} continues it, {@link #close} ends it (a suspend), and {@link
+   * #restore} builds a new VM from the snapshot.
+   *
+   * @throws VmException if the VM is not {@link State#PAUSED}
+   * @throws dev.hearth.vmm.snapshot.SnapshotException if the state cannot be read from KVM (the
+   *     message names the ioctl) or the files cannot be written
+   */
+  public void snapshot(Path dir) {
+    synchronized (gate.lock()) {
+      if (state != State.PAUSED) {
+        throw new VmException(
+            "VM " + config.name() + " must be paused to be snapshotted (it is " + state + ")");
       }
-      if (target != null) {
-        target.guestEnded(exitOf(target, ExitReason.VMM_ERROR, why));
-      }
-    }
-
-    void bind(MicroVm created) {
-      String why;
-      synchronized (this) {
-        vm = created;
-        why = early;
-      }
-      if (why != null) {
-        created.guestEnded(exitOf(created, ExitReason.VMM_ERROR, why));
-      }
+      VmSnapshots.save(parts, dir);
     }
   }
 
@@ -144,12 +151,12 @@ public final class MicroVm implements AutoCloseable {
 
   /** The console's output so far (the last {@link VmConfig#consoleBufferBytes} bytes). */
   public ConsoleOutput console() {
-    return parts.console();
+    return parts.console;
   }
 
   /** The serial port, to feed the guest console input ({@link Serial16550#enqueueInput}). */
   public Serial16550 serial() {
-    return parts.serial();
+    return parts.serial;
   }
 
   /**
@@ -169,7 +176,7 @@ public final class MicroVm implements AutoCloseable {
                 while (state != State.CLOSED && !exit.isDone() && (n = source.read(buf)) > 0) {
                   int off = 0;
                   while (off < n && !exit.isDone()) {
-                    off += parts.serial().enqueueInput(Arrays.copyOfRange(buf, off, n));
+                    off += parts.serial.enqueueInput(Arrays.copyOfRange(buf, off, n));
                     if (off < n) {
                       Thread.sleep(1);
                     }
@@ -183,32 +190,46 @@ public final class MicroVm implements AutoCloseable {
 
   /** The boot time the guest signalled through the boot timer, once it has. */
   public Optional<Duration> bootTime() {
-    return parts.bootTimer().bootTime();
+    return parts.bootTimer.bootTime();
+  }
+
+  /** Completes with the boot time when the guest signals it through the boot timer. */
+  public CompletableFuture<Duration> booted() {
+    return parts.bootTimer.booted();
+  }
+
+  /**
+   * Completes when the guest has ended, with how; its vCPU threads may still be leaving the guest
+   * then ({@link #close} waits for them). Callbacks run on the thread that ended it: hand blocking
+   * work to another.
+   */
+  public CompletableFuture<VmExit> exited() {
+    return exit.copy();
   }
 
   /** The guest's memory, for devices. */
   public GuestMemory memory() {
-    return parts.memory().memory();
+    return parts.memory.memory();
   }
 
   /** The KVM VM, for devices that register ioeventfds and irqfds. */
   public VmFd vmFd() {
-    return parts.vm();
+    return parts.vm;
   }
 
   /** The VM's event loop, on which devices register their fds. */
   public EventLoop eventLoop() {
-    return parts.eventLoop();
+    return parts.eventLoop;
   }
 
   /** The PIO bus. */
   public PioBus pioBus() {
-    return parts.pio();
+    return parts.pio;
   }
 
   /** The MMIO bus. */
   public MmioBus mmioBus() {
-    return parts.mmio();
+    return parts.mmio;
   }
 
   /**
@@ -223,7 +244,9 @@ public final class MicroVm implements AutoCloseable {
     if (state != State.CREATED) {
       throw new VmException("devices can only be added before the VM starts (it is " + state + ")");
     }
-    return parts.addVirtioMmio(name, factory);
+    MmioSlot slot = parts.slots.allocate(name);
+    parts.slots.register(slot, factory.apply(slot), name);
+    return slot;
   }
 
   /**
@@ -233,16 +256,16 @@ public final class MicroVm implements AutoCloseable {
   public VmCounters counters() {
     return new VmCounters(
         runners.stream().map(VcpuRunner::exits).toList(),
-        parts.devices().limiterCounters(),
-        parts.devices().driveCounters());
+        parts.devices.limiterCounters(),
+        parts.devices.driveCounters());
   }
 
   /**
-   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's id, {@code <id>.rx}
-   * and {@code <id>.tx} for each net interface, and {@code rng} for the rng.
+   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's, rx and tx for each
+   * net interface, and the rng's.
    */
-  public Set<String> rateLimiterIds() {
-    return Set.copyOf(parts.devices().rateLimiterIds());
+  public Set<LimiterId> rateLimiterIds() {
+    return Set.copyOf(parts.devices.rateLimiterIds());
   }
 
   /**
@@ -254,7 +277,7 @@ public final class MicroVm implements AutoCloseable {
    * @param limiterId one of {@link #rateLimiterIds()}
    * @throws VmException for an unknown id or a closed VM
    */
-  public void updateRateLimiter(String limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
+  public void updateRateLimiter(LimiterId limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
     limiter(limiterId).update(bandwidth, ops);
   }
 
@@ -264,15 +287,15 @@ public final class MicroVm implements AutoCloseable {
    * @param limiterId one of {@link #rateLimiterIds()}
    * @throws VmException for an unknown id or a closed VM
    */
-  public RateLimiterConfig rateLimiterConfig(String limiterId) {
+  public RateLimiterConfig rateLimiterConfig(LimiterId limiterId) {
     return limiter(limiterId).config();
   }
 
-  private RateLimiter limiter(String limiterId) {
+  private RateLimiter limiter(LimiterId limiterId) {
     if (state == State.CLOSED) {
       throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
     }
-    RateLimiter limiter = parts.devices().rateLimiter(limiterId);
+    RateLimiter limiter = parts.devices.rateLimiter(limiterId);
     if (limiter == null) {
       throw new VmException(
           "VM "
@@ -280,47 +303,46 @@ public final class MicroVm implements AutoCloseable {
               + " has no rate limiter '"
               + limiterId
               + "' (it has "
-              + new TreeSet<>(parts.devices().rateLimiterIds())
+              + new TreeSet<>(parts.devices.rateLimiterIds())
               + ")");
     }
     return limiter;
   }
 
-  /** Writes the boot parameters and starts every vCPU. */
+  /**
+   * Starts every vCPU: at the kernel's entry after writing the boot parameters, or, for a {@link
+   * #restore}d VM, where the snapshot left them.
+   */
   public synchronized void start() {
     if (state != State.CREATED) {
       throw new VmException("the VM can only be started once (it is " + state + ")");
     }
     parts.writeBootParameters();
-    for (VcpuFd vcpu : parts.vcpus()) {
+    for (VcpuFd vcpu : parts.vcpus) {
       runners.add(
           new VcpuRunner(
               vcpu,
-              parts.pio(),
-              parts.mmio(),
+              parts.pio,
+              parts.mmio,
               owner,
               "vcpu-" + config.name() + "-" + vcpu.id(),
-              parts.eventLoop().sandbox()));
+              parts.eventLoop.sandbox()));
     }
-    parts.eventLoop().start();
-    startNanos = System.nanoTime();
-    parts.bootTimer().markStart();
+    parts.eventLoop.start();
+    if (restored) {
+      // Requests the guest queued before the snapshot, and device work held back, go on now.
+      parts.eventLoop.execute(parts.devices::notifyAllQueues);
+    }
+    parts.end.markStart();
+    parts.bootTimer.markStart();
     state = State.RUNNING;
     runners.forEach(VcpuRunner::start);
   }
 
   /** Pauses every vCPU and returns once none is running guest code. */
   public void pause() throws InterruptedException {
-    synchronized (pauseLock) {
-      if (state != State.RUNNING) {
-        return;
-      }
-      pauseRequested = true;
-      runners.forEach(VcpuRunner::kick);
-      while (pausedRunners < liveRunners() && !stopRequested) {
-        pauseLock.wait(100);
-      }
-      if (!stopRequested) {
+    synchronized (gate.lock()) {
+      if (state == State.RUNNING && gate.pauseAll(runners)) {
         state = State.PAUSED;
       }
     }
@@ -328,19 +350,17 @@ public final class MicroVm implements AutoCloseable {
 
   /** Resumes a paused VM. */
   public void resume() {
-    synchronized (pauseLock) {
-      if (state != State.PAUSED) {
-        return;
+    synchronized (gate.lock()) {
+      if (state == State.PAUSED) {
+        state = State.RUNNING;
+        gate.resumeAll();
       }
-      pauseRequested = false;
-      state = State.RUNNING;
-      pauseLock.notifyAll();
     }
   }
 
   /** Stops the guest (exit reason {@link ExitReason#STOPPED} unless it already ended). */
   public void stop() {
-    guestEnded(exitOf(this, ExitReason.STOPPED, "stopped by the host"));
+    parts.end.end(ExitReason.STOPPED, "stopped by the host");
   }
 
   /** Waits for the guest to end and for every vCPU thread to finish; returns how it ended. */
@@ -411,69 +431,39 @@ public final class MicroVm implements AutoCloseable {
     }
   }
 
-  private int liveRunners() {
-    int n = 0;
-    for (VcpuRunner r : runners) {
-      if (r.isAlive()) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  private void guestEnded(VmExit e) {
-    if (!exit.complete(e)) {
-      return;
-    }
+  /** Runs once, on the thread that ended the VM. */
+  private void onEnded() {
     state = State.EXITED;
-    stopRequested = true;
-    synchronized (pauseLock) {
-      pauseLock.notifyAll();
-    }
+    gate.stopAll();
     runners.forEach(VcpuRunner::kick);
-    parts.console().flush();
-  }
-
-  private static VmExit exitOf(MicroVm vm, ExitReason reason, String message) {
-    long up = vm.startNanos == 0 ? 0 : System.nanoTime() - vm.startNanos;
-    return new VmExit(reason, message, Optional.empty(), new byte[0], Duration.ofNanos(up));
+    parts.console.flush();
   }
 
   private final VcpuRunner.Owner owner =
       new VcpuRunner.Owner() {
         @Override
         public void guestEnded(VmExit e) {
-          MicroVm.this.guestEnded(e);
+          parts.end.end(e);
         }
 
         @Override
         public long uptimeNanos() {
-          return System.nanoTime() - startNanos;
+          return parts.end.uptimeNanos();
         }
 
         @Override
         public void awaitUnpaused(VcpuRunner runner) throws InterruptedException {
-          synchronized (pauseLock) {
-            pausedRunners++;
-            pauseLock.notifyAll();
-            try {
-              while (pauseRequested && !stopRequested) {
-                pauseLock.wait();
-              }
-            } finally {
-              pausedRunners--;
-            }
-          }
+          gate.awaitUnpaused();
         }
 
         @Override
         public boolean stopRequested() {
-          return stopRequested;
+          return gate.stopRequested();
         }
 
         @Override
         public boolean pauseRequested() {
-          return pauseRequested;
+          return gate.pauseRequested();
         }
       };
 

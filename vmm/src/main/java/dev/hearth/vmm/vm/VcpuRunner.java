@@ -125,6 +125,18 @@ final class VcpuRunner {
         return;
       }
       if (owner.pauseRequested()) {
+        // The last exit's I/O is complete, and the vCPU's state consistent, only once KVM_RUN is
+        // entered again (KVM's api.rst): enter it with immediate_exit, which finishes the I/O and
+        // returns before the next guest instruction.
+        vcpu.setImmediateExit(true);
+        VcpuExit pending = vcpu.run();
+        if (!(pending instanceof VcpuExit.Interrupted)) {
+          exits++;
+          if (!handle(pending)) {
+            return;
+          }
+          continue;
+        }
         owner.awaitUnpaused(this);
         continue;
       }

@@ -6,6 +6,7 @@ import dev.hearth.vmm.config.RngConfig;
 import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.DeviceLog;
+import dev.hearth.vmm.devices.virtio.RequestQueueDevice;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.block.BlockConfig;
 import dev.hearth.vmm.devices.virtio.block.VirtioBlock;
@@ -21,19 +22,23 @@ import dev.hearth.vmm.devices.virtio.vsock.VsockConfig;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.Clock;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
+import dev.hearth.vmm.snapshot.SnapshotException;
 import dev.hearth.vmm.sys.EventFd;
 import dev.hearth.vmm.sys.LibC;
 import dev.hearth.vmm.sys.seccomp.ThreadProfile;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * A VM's virtio devices, built from its {@link VmDevices} and wired the way {@code
@@ -43,29 +48,27 @@ import java.util.function.Function;
  * for vsock. Closing releases all of it, in reverse order; the event loop must be stopped first.
  */
 final class VirtioDeviceSet implements AutoCloseable {
-  /** Adds an MMIO device (slot, GSI, irqfd, command line); {@link VmParts#addVirtioMmio}. */
-  @FunctionalInterface
-  interface SlotAllocator {
-    MmioSlot add(String name, Function<MmioSlot, MmioTransport> factory);
-  }
-
   private final VmFd vm;
   private final GuestMemory memory;
   private final EventLoop loop;
-  private final SlotAllocator slots;
+  private final MmioSlots slots;
   private final LoopTimers timers;
   private final Consumer<String> onLoopDeath;
   private final DeviceLog deviceLog;
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
-  private final Map<String, RateLimiter> limiters = new LinkedHashMap<>();
+  private final Map<LimiterId, RateLimiter> limiters = new LinkedHashMap<>();
   private final Map<String, VirtioBlock> drives = new LinkedHashMap<>();
+  private final List<Wired> wired = new ArrayList<>();
+
+  /** A device on its transport, in the order they were built (and their MMIO slots). */
+  private record Wired(String name, VirtioDevice device, MmioTransport transport) {}
 
   private VirtioDeviceSet(
       String vmName,
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots,
+      MmioSlots slots,
       Consumer<String> onLoopDeath) {
     this.vm = vm;
     this.onLoopDeath = onLoopDeath;
@@ -87,7 +90,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       VmFd vm,
       GuestMemory memory,
       EventLoop loop,
-      SlotAllocator slots,
+      MmioSlots slots,
       Consumer<String> onLoopDeath) {
     VirtioDeviceSet set = new VirtioDeviceSet(vmName, vm, memory, loop, slots, onLoopDeath);
     try {
@@ -102,10 +105,9 @@ final class VirtioDeviceSet implements AutoCloseable {
     }
   }
 
-  /** Ids of the rate limiters: drive ids, {@code <interface>.rx}, {@code <interface>.tx}, rng. */
   /** Every limiter's counters, by id. */
-  Map<String, RateLimiter.Counters> limiterCounters() {
-    Map<String, RateLimiter.Counters> all = new LinkedHashMap<>();
+  Map<LimiterId, RateLimiter.Counters> limiterCounters() {
+    Map<LimiterId, RateLimiter.Counters> all = new LinkedHashMap<>();
     limiters.forEach((id, l) -> all.put(id, l.counters()));
     return all;
   }
@@ -117,12 +119,13 @@ final class VirtioDeviceSet implements AutoCloseable {
     return all;
   }
 
-  Set<String> rateLimiterIds() {
+  /** Ids of the rate limiters: each drive's, each interface's rx and tx, the rng's. */
+  Set<LimiterId> rateLimiterIds() {
     return limiters.keySet();
   }
 
   /** The rate limiter with {@code id}, or null. */
-  RateLimiter rateLimiter(String id) {
+  RateLimiter rateLimiter(LimiterId id) {
     return limiters.get(id);
   }
 
@@ -138,7 +141,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw new VmException("drive '" + d.id() + "': cannot open " + d.path() + ": " + e, e);
     }
     own(block);
-    limiters.put(d.id(), block.rateLimiter());
+    limiters.put(LimiterId.of(d.id()), block.rateLimiter());
     drives.put(d.id(), block);
     wire("virtio-blk " + d.id(), block);
   }
@@ -163,8 +166,8 @@ final class VirtioDeviceSet implements AutoCloseable {
       throw e;
     }
     own(net); // closes the tap
-    limiters.put(n.id() + ".rx", net.rxRateLimiter());
-    limiters.put(n.id() + ".tx", net.txRateLimiter());
+    limiters.put(LimiterId.rx(n.id()), net.rxRateLimiter());
+    limiters.put(LimiterId.tx(n.id()), net.txRateLimiter());
     wire("virtio-net " + n.id(), net);
     int fd = tap.fd();
     loop.register(fd, LibC.EPOLLIN | LibC.EPOLLET, events -> net.onBackendReadable());
@@ -209,19 +212,18 @@ final class VirtioDeviceSet implements AutoCloseable {
   private void addRng(RngConfig r) {
     VirtioRng rng =
         new VirtioRng(EntropySource.secureRandom(), r.rateLimit(), Clock.SYSTEM, timers);
-    limiters.put(RngConfig.ID, rng.rateLimiter());
+    limiters.put(LimiterId.of(RngConfig.ID), rng.rateLimiter());
     wire("virtio-rng", rng);
   }
 
   /** Puts {@code device} on a transport in a new slot and gives each queue an ioeventfd. */
   private void wire(String name, VirtioDevice device) {
-    MmioTransport[] transport = new MmioTransport[1];
-    MmioSlot slot =
-        slots.add(
-            name,
-            s -> transport[0] = new MmioTransport(device, memory, s.interrupt(), loop, deviceLog));
+    MmioSlot slot = slots.allocate(name);
+    MmioTransport transport = new MmioTransport(device, memory, slot.interrupt(), loop, deviceLog);
+    slots.register(slot, transport, name);
+    wired.add(new Wired(name, device, transport));
     long notify = slot.base() + VirtioMmio.QUEUE_NOTIFY_OFFSET;
-    for (int q = 0; q < transport[0].queueCount(); q++) {
+    for (int q = 0; q < transport.queueCount(); q++) {
       int queue = q;
       EventFd efd = own(new EventFd());
       vm.registerIoeventfd(efd.fd(), notify, 4, OptionalLong.of(queue), false);
@@ -231,10 +233,74 @@ final class VirtioDeviceSet implements AutoCloseable {
           LibC.EPOLLIN,
           events -> {
             efd.drain();
-            transport[0].queueNotify(queue);
+            transport.queueNotify(queue);
           });
       own(() -> loop.unregister(efd.fd()));
     }
+  }
+
+  /**
+   * Every device's and transport's state, in build order. The caller holds every device's monitor
+   * ({@link #monitors}), so none of them changes meanwhile.
+   */
+  List<VirtioDeviceState> saveState() {
+    List<VirtioDeviceState> out = new ArrayList<>();
+    for (Wired w : wired) {
+      out.add(
+          new VirtioDeviceState(
+              w.name(),
+              w.transport().saveState(),
+              w.device() instanceof RequestQueueDevice r
+                  ? Optional.of(r.saveState())
+                  : Optional.empty(),
+              w.device() instanceof VirtioNet n ? Optional.of(n.saveState()) : Optional.empty(),
+              w.device() instanceof VirtioVsock v ? Optional.of(v.saveState()) : Optional.empty()));
+    }
+    return out;
+  }
+
+  /**
+   * Sets each device's state, then its transport's (which activates a device that was running).
+   *
+   * @throws SnapshotException if the snapshot's devices are not this set's, name for name
+   */
+  void restoreState(List<VirtioDeviceState> states) {
+    List<String> mine = wired.stream().map(Wired::name).toList();
+    List<String> theirs = states.stream().map(VirtioDeviceState::name).toList();
+    if (!mine.equals(theirs)) {
+      throw new SnapshotException(
+          "the snapshot's virtio devices " + theirs + " are not the config's " + mine);
+    }
+    for (int i = 0; i < wired.size(); i++) {
+      Wired w = wired.get(i);
+      VirtioDeviceState s = states.get(i);
+      switch (w.device()) {
+        case RequestQueueDevice r -> r.restoreState(required(s.requests(), s.name()));
+        case VirtioNet n -> n.restoreState(required(s.net(), s.name()));
+        case VirtioVsock v -> v.restoreState(required(s.vsock(), s.name()));
+        default -> throw new SnapshotException("cannot restore device " + s.name());
+      }
+      w.transport().restoreState(s.transport());
+    }
+  }
+
+  /** Tells every running device to look at its queues again (after a restore). */
+  void notifyAllQueues() {
+    for (Wired w : wired) {
+      for (int q = 0; q < w.transport().queueCount(); q++) {
+        w.transport().queueNotify(q);
+      }
+    }
+  }
+
+  /** The monitors that serialise each device's work; a snapshot holds them all. */
+  List<Object> monitors() {
+    return wired.stream().<Object>map(Wired::device).toList();
+  }
+
+  private static <T> T required(Optional<T> state, String device) {
+    return state.orElseThrow(
+        () -> new SnapshotException("the snapshot has no device state for " + device));
   }
 
   private <T extends AutoCloseable> T own(T resource) {

@@ -1,5 +1,6 @@
 package dev.hearth.vmm.vm;
 
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import java.util.List;
 import java.util.Map;
@@ -9,13 +10,15 @@ import java.util.Map;
  * turns two snapshots into rates or deltas.
  *
  * @param vcpuExits KVM_RUN returns per vCPU, by vCPU index
- * @param limiters per rate limiter id ({@link MicroVm#rateLimiterIds()}: a drive's id, {@code
- *     <nic>.rx}, {@code <nic>.tx}, {@code rng}): requests and bytes let through, and requests held
- *     back per bucket. For a network interface the bytes are its frames' bytes.
+ * @param limiters per rate limiter ({@link MicroVm#rateLimiterIds()}): requests and bytes let
+ *     through, and requests held back per bucket. For a network interface the bytes are its frames'
+ *     bytes.
  * @param drives per drive id: bytes read and written
  */
 public record VmCounters(
-    List<Long> vcpuExits, Map<String, RateLimiter.Counters> limiters, Map<String, Drive> drives) {
+    List<Long> vcpuExits,
+    Map<LimiterId, RateLimiter.Counters> limiters,
+    Map<String, Drive> drives) {
 
   public VmCounters {
     vcpuExits = List.copyOf(vcpuExits);

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * Failsafe's patterns). It shows that the L1 runtime is what Hearth's KVM tests need: JDK 25 and a
  * {@code /dev/kvm} that answers through {@code java.lang.foreign}.
  */
+@SuppressWarnings("restricted") // a probe that calls KVM directly, as LibC does
 class KvmInsideL1Probe {
   private static final int O_RDWR = 2;
   private static final int O_CLOEXEC = 0x80000;

@@ -16,6 +16,7 @@ import java.util.Optional;
  * ICMP echo from the host over a raw socket (needs root): proves that an address answers at the IP
  * layer, which {@code InetAddress.isReachable} does not promise (it falls back to TCP).
  */
+@SuppressWarnings("restricted") // raw sockets, which LibC does not offer
 final class IcmpEcho {
   private static final int AF_INET = 2;
   private static final int SOCK_RAW = 3;

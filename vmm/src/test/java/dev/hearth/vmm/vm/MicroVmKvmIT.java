@@ -54,6 +54,8 @@ class MicroVmKvmIT {
       assertThat(out).contains("e820 entries: 2 ram bytes: " + ram + "\n");
       assertThat(out).contains("boot timer signalled\n");
       assertThat(vm.bootTime()).isPresent();
+      assertThat(vm.booted()).isCompletedWithValue(vm.bootTime().get());
+      assertThat(vm.exited()).isCompletedWithValue(exit);
       // Not isPositive(): this guest signals within microseconds, and a host whose clock ticks
       // coarsely (L1 under QEMU's emulation at times) then reads the same instant twice.
       assertThat(vm.bootTime().get())

@@ -12,6 +12,7 @@ import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.harness.KvmSuiteInsideL1;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
+import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
@@ -94,7 +95,7 @@ class VirtioDevicesKvmIT {
       VmCounters counters = vm.counters();
       assertThat(counters.drives()).containsEntry("data", new VmCounters.Drive(512, 512));
       assertThat(counters.limiters())
-          .containsEntry("data", new RateLimiter.Counters(4, 1024, 0, 0));
+          .containsEntry(LimiterId.of("data"), new RateLimiter.Counters(4, 1024, 0, 0));
       assertThat(counters.vcpuExits()).singleElement().satisfies(n -> assertThat(n).isPositive());
     }
     byte[] sector1 = Arrays.copyOfRange(Files.readAllBytes(disk), 512, 1024);
@@ -199,8 +200,10 @@ class VirtioDevicesKvmIT {
     RateLimiterConfig tight =
         new RateLimiterConfig(new TokenBucketConfig(64, 0, 60_000), TokenBucketConfig.DISABLED);
     try (MicroVm vm = MicroVm.create(guest(VmDevices.NONE.withRng(new RngConfig(tight))), null)) {
-      assertThat(vm.rateLimiterIds()).isEqualTo(Set.of("rng"));
-      assertThatThrownBy(() -> vm.updateRateLimiter("disk", BucketUpdate.KEEP, BucketUpdate.KEEP))
+      assertThat(vm.rateLimiterIds()).isEqualTo(Set.of(LimiterId.of("rng")));
+      assertThatThrownBy(
+              () ->
+                  vm.updateRateLimiter(LimiterId.of("disk"), BucketUpdate.KEEP, BucketUpdate.KEEP))
           .isInstanceOf(VmException.class)
           .hasMessageContaining("no rate limiter 'disk'")
           .hasMessageContaining("[rng]");
@@ -208,7 +211,8 @@ class VirtioDevicesKvmIT {
       MicroVmKvmIT.awaitConsole(vm, "virtio: device 4");
       Thread.sleep(1000);
       assertThat(vm.console().text()).doesNotContain("rng: got");
-      vm.updateRateLimiter("rng", BucketUpdate.set(TokenBucketConfig.DISABLED), BucketUpdate.KEEP);
+      vm.updateRateLimiter(
+          LimiterId.of("rng"), BucketUpdate.set(TokenBucketConfig.DISABLED), BucketUpdate.KEEP);
       awaitExit(vm);
       String out = vm.console().text();
       assertThat(out).contains("rng: got 256 bytes, ");
@@ -224,7 +228,7 @@ class VirtioDevicesKvmIT {
   void vmsWithEveryDeviceLeaveNoFdThreadTapOrSocketBehind() throws Exception {
     String tapName = "hrd" + ProcessHandle.current().pid() % 100000;
     Path disk = disk();
-    try (HostTap tap = HostTap.create(tapName, ETHERTYPE)) {
+    try (HostTap _ = HostTap.create(tapName, ETHERTYPE)) {
       cycleAllDevices(tapName, disk, 0); // warm up: classes loaded, handlers installed
       long fds = count("/proc/self/fd");
       long threads = count("/proc/self/task");
@@ -252,7 +256,9 @@ class VirtioDevicesKvmIT {
             .withVsock(new VsockDeviceConfig(3 + i, uds))
             .withRng(RngConfig.UNLIMITED);
     try (MicroVm vm = MicroVm.create(guest(devices), null)) {
-      assertThat(vm.rateLimiterIds()).containsExactlyInAnyOrder("d", "n.rx", "n.tx", "rng");
+      assertThat(vm.rateLimiterIds())
+          .containsExactlyInAnyOrder(
+              LimiterId.of("d"), LimiterId.rx("n"), LimiterId.tx("n"), LimiterId.of("rng"));
       vm.start();
       if (i % 5 == 0) {
         // Let this one reach its devices: the drive served, a frame went out through the tap.

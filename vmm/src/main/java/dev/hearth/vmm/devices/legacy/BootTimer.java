@@ -1,8 +1,10 @@
 package dev.hearth.vmm.devices.legacy;
 
 import dev.hearth.vmm.devices.bus.BusDevice;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -11,7 +13,7 @@ import java.util.function.LongSupplier;
  * I/O port 0x3f0 on older guests) when it is up, and the VMM records the time since the VM started.
  * The first such write counts; later ones and other values are ignored.
  */
-public final class BootTimer implements BusDevice {
+public final class BootTimer implements BusDevice, Snapshottable<BootTimerState> {
   /** The magic value that means "boot complete". */
   public static final int MAGIC = 123;
 
@@ -19,6 +21,7 @@ public final class BootTimer implements BusDevice {
   private final Consumer<Duration> onBoot;
   private volatile long startNanos;
   private volatile Duration bootTime;
+  private final CompletableFuture<Duration> booted = new CompletableFuture<>();
 
   /** A timer reading {@code nanoClock} that tells {@code onBoot} the boot time, once. */
   public BootTimer(LongSupplier nanoClock, Consumer<Duration> onBoot) {
@@ -35,6 +38,23 @@ public final class BootTimer implements BusDevice {
   /** The boot time, once the guest has signalled it. */
   public Optional<Duration> bootTime() {
     return Optional.ofNullable(bootTime);
+  }
+
+  /** Completes with the boot time when the guest signals it (never, if it does not). */
+  public CompletableFuture<Duration> booted() {
+    return booted.copy();
+  }
+
+  @Override
+  public synchronized BootTimerState saveState() {
+    Duration d = bootTime;
+    return new BootTimerState(d == null ? -1 : d.toNanos());
+  }
+
+  /** A restored guest keeps the boot time it signalled before; it will not signal again. */
+  @Override
+  public synchronized void restoreState(BootTimerState s) {
+    bootTime = s.bootNanos() < 0 ? null : Duration.ofNanos(s.bootNanos());
   }
 
   @Override
@@ -55,6 +75,7 @@ public final class BootTimer implements BusDevice {
       d = Duration.ofNanos(nanoClock.getAsLong() - startNanos);
       bootTime = d;
     }
+    booted.complete(d);
     onBoot.accept(d);
   }
 }

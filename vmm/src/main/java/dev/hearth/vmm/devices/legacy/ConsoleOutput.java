@@ -16,9 +16,12 @@ public final class ConsoleOutput {
   private long written;
   private OutputStream sink;
 
-  /** A console keeping {@code capacity} bytes, also writing to {@code sink} (may be null). */
+  /**
+   * A console keeping {@code capacity} bytes, also writing to {@code sink} (may be null). With
+   * capacity 0 it keeps nothing: the sink, which holds the output already, is its only reader.
+   */
   public ConsoleOutput(int capacity, OutputStream sink) {
-    if (capacity <= 0) {
+    if (capacity < 0) {
       throw new IllegalArgumentException("console capacity " + capacity);
     }
     this.ring = new byte[capacity];
@@ -27,7 +30,9 @@ public final class ConsoleOutput {
 
   /** Appends one byte. */
   public synchronized void write(byte b) {
-    ring[(int) (written % ring.length)] = b;
+    if (ring.length > 0) {
+      ring[(int) (written % ring.length)] = b;
+    }
     written++;
     if (sink != null) {
       try {
@@ -62,6 +67,9 @@ public final class ConsoleOutput {
   public synchronized byte[] snapshot() {
     int n = (int) Math.min(written, ring.length);
     byte[] out = new byte[n];
+    if (n == 0) {
+      return out;
+    }
     int start = (int) ((written - n) % ring.length);
     for (int i = 0; i < n; i++) {
       out[i] = ring[(start + i) % ring.length];

@@ -1,6 +1,7 @@
 package dev.hearth.vmm.devices.legacy;
 
 import dev.hearth.vmm.devices.bus.BusDevice;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
@@ -10,7 +11,7 @@ import java.util.Arrays;
  * (pulse the CPU reset line), which ends the VM with a reset. Registered over ports 0x60..0x64:
  * offset 0 is data, offset 4 is status/command.
  */
-public final class I8042 implements BusDevice {
+public final class I8042 implements BusDevice, Snapshottable<I8042State> {
   static final int DATA = 0;
   static final int COMMAND = 4;
   static final int CMD_READ_CTR = 0x20;
@@ -33,6 +34,28 @@ public final class I8042 implements BusDevice {
   /** A controller that calls {@code onReset} when the guest pulses the reset line. */
   public I8042(Runnable onReset) {
     this.onReset = onReset;
+  }
+
+  @Override
+  public synchronized I8042State saveState() {
+    byte[] o = new byte[out.size()];
+    int i = 0;
+    for (int b : out) {
+      o[i++] = (byte) b;
+    }
+    return new I8042State(ctr, outp, pendingCommand, status, o);
+  }
+
+  @Override
+  public synchronized void restoreState(I8042State s) {
+    ctr = s.ctr() & 0xff;
+    outp = s.outp() & 0xff;
+    pendingCommand = s.pendingCommand() & 0xff;
+    status = s.status() & 0xff;
+    out.clear();
+    for (byte b : s.out()) {
+      push(Byte.toUnsignedInt(b));
+    }
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.hearth.vmm.devices.legacy;
 
 import dev.hearth.vmm.devices.InterruptLine;
 import dev.hearth.vmm.devices.bus.BusDevice;
+import dev.hearth.vmm.snapshot.SnapshotException;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.util.ArrayDeque;
 
 /**
@@ -11,7 +13,7 @@ import java.util.ArrayDeque;
  * to the UART's IRQ. Loopback mode reflects the modem-control bits, which the driver's probe
  * checks.
  */
-public final class Serial16550 implements BusDevice {
+public final class Serial16550 implements BusDevice, Snapshottable<SerialState> {
   static final int DATA = 0;
   static final int IER = 1;
   static final int IIR = 2;
@@ -71,6 +73,35 @@ public final class Serial16550 implements BusDevice {
   /** How many more bytes {@link #enqueueInput} would take now. */
   public synchronized int inputSpace() {
     return FIFO_SIZE - input.size();
+  }
+
+  @Override
+  public synchronized SerialState saveState() {
+    byte[] in = new byte[input.size()];
+    int i = 0;
+    for (Byte b : input) {
+      in[i++] = b;
+    }
+    return new SerialState(ier, lcr, mcr, scr, dll, dlm, thrEmptyPending, in);
+  }
+
+  @Override
+  public synchronized void restoreState(SerialState s) {
+    if (s.input().length > FIFO_SIZE) {
+      throw new SnapshotException(
+          "serial input of " + s.input().length + " bytes overflows the FIFO");
+    }
+    ier = s.ier() & 0x0f;
+    lcr = s.lcr() & 0xff;
+    mcr = s.mcr() & 0x1f;
+    scr = s.scr() & 0xff;
+    dll = s.dll() & 0xff;
+    dlm = s.dlm() & 0xff;
+    thrEmptyPending = s.thrEmptyPending();
+    input.clear();
+    for (byte b : s.input()) {
+      input.add(b);
+    }
   }
 
   @Override

@@ -6,13 +6,14 @@ import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.RefillTimer;
+import dev.hearth.vmm.snapshot.Snapshottable;
 
 /**
  * A device with one request queue that it serves chain by chain under a rate limiter (virtio-blk,
  * virtio-rng): a notify drains the queue until it is empty or the limiter says no, and the
  * limiter's refill timer drains it again.
  */
-public abstract class RequestQueueDevice implements VirtioDevice {
+public abstract class RequestQueueDevice implements VirtioDevice, Snapshottable<RequestQueueState> {
   /** The size of the request queue. */
   public static final int QUEUE_SIZE = 256;
 
@@ -22,6 +23,8 @@ public abstract class RequestQueueDevice implements VirtioDevice {
   /**
    * @param timers makes the rate limiter's refill timer (the VM's event loop)
    */
+  // The refill timer it hands this to fires only once the limiter is used, after activate().
+  @SuppressWarnings("this-escape")
   protected RequestQueueDevice(RateLimiterConfig limit, Clock clock, RefillTimer.Factory timers) {
     this.limiter = new RateLimiter(limit, clock, timers.create(this::onRefillTimer));
   }
@@ -29,6 +32,16 @@ public abstract class RequestQueueDevice implements VirtioDevice {
   /** The rate limiter, for live updates. */
   public final RateLimiter rateLimiter() {
     return limiter;
+  }
+
+  @Override
+  public final synchronized RequestQueueState saveState() {
+    return new RequestQueueState(limiter.saveState());
+  }
+
+  @Override
+  public final synchronized void restoreState(RequestQueueState state) {
+    limiter.restoreState(state.limiter());
   }
 
   @Override

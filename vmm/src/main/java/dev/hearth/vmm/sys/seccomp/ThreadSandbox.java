@@ -28,6 +28,7 @@ import java.lang.invoke.VarHandle;
  * goes on ({@link ClassPreload}): a class first needed on a vCPU thread would otherwise fail to
  * load when the classes come from a directory (tests) or a jar not yet opened.
  */
+@SuppressWarnings("restricted")
 public final class ThreadSandbox {
   /** No filter (tests that drive devices without a VM, debugging). */
   public static final ThreadSandbox OFF = new ThreadSandbox(SeccompMode.OFF);

@@ -93,6 +93,17 @@ class LegacyDevicesTest {
   }
 
   @Test
+  void aConsoleWithoutARingOnlyWritesItsSink() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ConsoleOutput c = new ConsoleOutput(0, out);
+    c.write((byte) 'a');
+    c.write((byte) '\n');
+    assertThat(out.toString()).isEqualTo("a\n");
+    assertThat(c.totalBytes()).isEqualTo(2);
+    assertThat(c.snapshot()).isEmpty();
+  }
+
+  @Test
   void aFailingSinkIsDroppedWithoutLosingTheRingBuffer() {
     ConsoleOutput c =
         new ConsoleOutput(
@@ -138,10 +149,16 @@ class LegacyDevicesTest {
     t.write(0, new byte[] {12});
     t.write(1, new byte[] {123});
     assertThat(t.bootTime()).isEmpty();
+    var booted = t.booted();
+    assertThat(booted).isNotDone();
     t.write(0, new byte[] {123});
     now.set(9_000_000);
     t.write(0, new byte[] {123});
     assertThat(t.bootTime()).contains(Duration.ofNanos(4_999_000));
     assertThat(seen.get()).isEqualTo(Duration.ofNanos(4_999_000));
+    assertThat(booted).isCompletedWithValue(Duration.ofNanos(4_999_000));
+    // A caller cannot complete the timer's own future.
+    t.booted().complete(Duration.ZERO);
+    assertThat(t.booted()).isCompletedWithValue(Duration.ofNanos(4_999_000));
   }
 }

@@ -12,6 +12,8 @@ import dev.hearth.vmm.devices.virtio.VirtioFeatures;
 import dev.hearth.vmm.devices.virtio.queue.QueueBrokenException;
 import dev.hearth.vmm.devices.virtio.queue.Virtqueue;
 import dev.hearth.vmm.memory.GuestMemory;
+import dev.hearth.vmm.snapshot.SnapshotException;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -30,7 +32,7 @@ import java.util.concurrent.Executor;
  * monitor, which the device also holds for work from its own sources (refill timers, backend
  * readiness), so there is one lock and no lock-order inversion.
  */
-public final class MmioTransport implements BusDevice {
+public final class MmioTransport implements BusDevice, Snapshottable<MmioTransportState> {
   private static final System.Logger LOG = System.getLogger(MmioTransport.class.getName());
   private static final long RING_FEATURES =
       VirtioFeatures.bit(VirtioFeatures.VERSION_1)
@@ -106,6 +108,81 @@ public final class MmioTransport implements BusDevice {
   /** Number of queues (the ioeventfds the VM registers, datamatch 0..n-1). */
   public int queueCount() {
     return queues.length;
+  }
+
+  @Override
+  public MmioTransportState saveState() {
+    synchronized (lock) {
+      return new MmioTransportState(
+          deviceFeaturesSel,
+          driverFeaturesSel,
+          driverFeatures,
+          queueSel,
+          status,
+          interruptStatus,
+          configGeneration,
+          context != null,
+          context != null && context.broken,
+          Arrays.stream(queues).map(Virtqueue::saveState).toList());
+    }
+  }
+
+  /**
+   * Takes back the registers and queues and, if the device was running, activates it again with its
+   * queues where they were. The device's own state must have been restored first.
+   */
+  @Override
+  public void restoreState(MmioTransportState s) {
+    synchronized (lock) {
+      if (s.queues().size() != queues.length) {
+        throw new SnapshotException(
+            "virtio device "
+                + device.deviceType()
+                + " has "
+                + queues.length
+                + " queues; the snapshot has "
+                + s.queues().size());
+      }
+      if ((s.driverFeatures() & ~offeredFeatures) != 0) {
+        throw new SnapshotException(
+            "virtio device " + device.deviceType() + " does not offer the snapshot's features");
+      }
+      reset();
+      deviceFeaturesSel = s.deviceFeaturesSel();
+      driverFeaturesSel = s.driverFeaturesSel();
+      driverFeatures = s.driverFeatures();
+      queueSel = s.queueSel();
+      status = s.status();
+      interruptStatus = s.interruptStatus();
+      configGeneration = s.configGeneration();
+      for (int i = 0; i < queues.length; i++) {
+        queues[i].restoreState(s.queues().get(i));
+      }
+      if (!s.activated()) {
+        return;
+      }
+      context = new Context();
+      for (int i = 0; i < queues.length; i++) {
+        if (!s.queues().get(i).active()) {
+          continue;
+        }
+        try {
+          queues[i].resume(memory);
+        } catch (QueueBrokenException e) {
+          context.markBroken("restored queue " + i + ": " + e.getMessage());
+          return;
+        }
+      }
+      if (s.broken()) {
+        context.broken = true;
+        return;
+      }
+      try {
+        device.activate(context);
+      } catch (RuntimeException e) {
+        context.markBroken("device failed to activate after restore: " + e);
+      }
+    }
   }
 
   /** The event loop saw queue {@code index} notified. Ignored unless the device is running. */

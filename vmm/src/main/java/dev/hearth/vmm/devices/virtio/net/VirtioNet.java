@@ -10,6 +10,7 @@ import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
 import dev.hearth.vmm.ratelimit.Clock;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RefillTimer;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -26,7 +27,7 @@ import java.util.List;
  * #onBackendReadable()}; queue notifications and refill timers arrive as for every device. A frame
  * read from the tap while the guest has no receive buffer is held until it posts one.
  */
-public final class VirtioNet implements VirtioDevice, java.io.Closeable {
+public final class VirtioNet implements VirtioDevice, java.io.Closeable, Snapshottable<NetState> {
   private static final System.Logger LOG = System.getLogger(VirtioNet.class.getName());
 
   public static final int F_CSUM = 0;
@@ -120,6 +121,17 @@ public final class VirtioNet implements VirtioDevice, java.io.Closeable {
 
   @Override
   public void writeConfig(int offset, byte[] data) {}
+
+  @Override
+  public synchronized NetState saveState() {
+    return new NetState(rxLimiter.saveState(), txLimiter.saveState());
+  }
+
+  @Override
+  public synchronized void restoreState(NetState state) {
+    rxLimiter.restoreState(state.rx());
+    txLimiter.restoreState(state.tx());
+  }
 
   @Override
   public synchronized void activate(DeviceContext context) {

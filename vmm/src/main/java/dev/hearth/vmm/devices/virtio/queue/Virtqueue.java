@@ -3,6 +3,7 @@ package dev.hearth.vmm.devices.virtio.queue;
 import dev.hearth.vmm.memory.GuestAddress;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.memory.GuestMemoryException;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -24,7 +25,7 @@ import java.util.List;
  * publishing the used index from reading {@code used_event} (and publishing {@code avail_event}
  * from re-reading the available index), as the spec's notification-suppression protocol requires.
  */
-public final class Virtqueue {
+public final class Virtqueue implements Snapshottable<VirtqueueState> {
   static final int DESC_SIZE = 16;
   static final int F_NEXT = 1;
   static final int F_WRITE = 2;
@@ -168,6 +169,57 @@ public final class Virtqueue {
     this.nextAvail = 0;
     this.nextUsed = 0;
     this.signalledValid = false;
+  }
+
+  @Override
+  public VirtqueueState saveState() {
+    return new VirtqueueState(
+        size,
+        ready,
+        descTable,
+        availRing,
+        usedRing,
+        mem != null,
+        eventIdx,
+        indirect,
+        nextAvail,
+        nextUsed,
+        signalledUsed,
+        signalledValid);
+  }
+
+  /**
+   * Takes back the configuration and ring positions; an active queue stays inactive until {@link
+   * #resume} gives it guest memory.
+   */
+  @Override
+  public void restoreState(VirtqueueState s) {
+    reset();
+    size = s.size();
+    ready = s.ready();
+    descTable = s.descTable();
+    availRing = s.availRing();
+    usedRing = s.usedRing();
+    eventIdx = s.eventIdx();
+    indirect = s.indirect();
+    nextAvail = s.nextAvail() & 0xffff;
+    nextUsed = s.nextUsed() & 0xffff;
+    signalledUsed = s.signalledUsed() & 0xffff;
+    signalledValid = s.signalledValid();
+  }
+
+  /**
+   * Goes on using a restored queue where it stopped (unlike {@link #activate}, which starts at
+   * index 0).
+   *
+   * @throws QueueBrokenException if {@link #validate} objects
+   */
+  public void resume(GuestMemory memory) throws QueueBrokenException {
+    String problem = validate(memory);
+    if (problem != null) {
+      throw new QueueBrokenException(problem);
+    }
+    this.mem = memory;
   }
 
   /** Whether {@link #activate} succeeded and the queue has not been reset since. */

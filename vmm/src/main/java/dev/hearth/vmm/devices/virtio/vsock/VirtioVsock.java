@@ -7,6 +7,8 @@ import dev.hearth.vmm.devices.virtio.DeviceType;
 import dev.hearth.vmm.devices.virtio.QueueDrain;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.queue.DescriptorChain;
+import dev.hearth.vmm.snapshot.SnapshotException;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.Selector;
@@ -28,11 +30,13 @@ import java.util.function.Consumer;
  * provides ({@link #runHostLoop()}); all state changes happen under the device's lock, like every
  * other device entry point.
  */
-public final class VirtioVsock implements VirtioDevice, Closeable {
+public final class VirtioVsock implements VirtioDevice, Closeable, Snapshottable<VsockState> {
   private static final System.Logger LOG = System.getLogger(VirtioVsock.class.getName());
 
   static final int RX = 0;
   static final int TX = 1;
+  static final int EVENT = 2;
+  static final int EVENT_TRANSPORT_RESET = 0;
   static final int QUEUE_SIZE = 256;
   static final long HOST_CID = 2;
   static final int MAX_PAYLOAD = 64 * 1024;
@@ -40,6 +44,7 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   private final VsockConfig config;
   private final VsockMuxer muxer;
   private DeviceContext ctx;
+  private boolean resetPending;
 
   /**
    * Binds {@code config.udsPath()}, replacing a stale socket there but never a live one or another
@@ -81,9 +86,47 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
   public void writeConfig(int offset, byte[] data) {}
 
   @Override
+  public synchronized VsockState saveState() {
+    return new VsockState(config.guestCid());
+  }
+
+  /** Restored connections are none: the guest is told so once the device runs again. */
+  @Override
+  public synchronized void restoreState(VsockState state) {
+    if (state.guestCid() != config.guestCid()) {
+      throw new SnapshotException(
+          "vsock: the snapshot's guest CID is "
+              + state.guestCid()
+              + ", the restored VM's "
+              + config.guestCid());
+    }
+    resetPending = true;
+  }
+
+  @Override
   public synchronized void activate(DeviceContext context) {
     this.ctx = context;
     muxer.log = context.log();
+    sendTransportReset();
+  }
+
+  /** Puts a pending TRANSPORT_RESET event in the event queue, once it has a buffer. */
+  private void sendTransportReset() {
+    if (!resetPending) {
+      return;
+    }
+    QueueDrain.fill(
+        ctx,
+        EVENT,
+        () -> resetPending,
+        chain -> {
+          if (chain.writableBytes() < 4) {
+            return 0;
+          }
+          chain.write(ctx.memory(), 0, new byte[] {EVENT_TRANSPORT_RESET, 0, 0, 0}, 0, 4);
+          resetPending = false;
+          return 4;
+        });
   }
 
   @Override
@@ -91,7 +134,9 @@ public final class VirtioVsock implements VirtioDevice, Closeable {
     if (ctx == null) {
       return;
     }
-    if (index == TX || index == RX) {
+    if (index == EVENT) {
+      sendTransportReset();
+    } else if (index == TX || index == RX) {
       // Guest packets wait in their ring while the answers they may need have nowhere to go; new
       // receive buffers let both move again.
       toGuest();

@@ -13,13 +13,20 @@ import java.util.Objects;
  *     that host sockets have not taken yet; a connection that would need more is reset
  */
 public record VsockConfig(long guestCid, Path udsPath, long maxBufferedBytes) {
+  /** The lowest guest CID: 0 (hypervisor), 1 (loopback) and 2 (host) are reserved. */
+  public static final long MIN_GUEST_CID = 3;
+
+  /** The highest guest CID: 2^32 - 1 is VMADDR_CID_ANY. */
+  public static final long MAX_GUEST_CID = 0xffff_fffeL;
+
   /** The default buffer budget: 64 connections whose host side stopped reading, in full. */
   public static final long DEFAULT_MAX_BUFFERED_BYTES = 16L << 20;
 
   public VsockConfig {
     Objects.requireNonNull(udsPath, "udsPath");
-    if (guestCid < 3 || guestCid > 0xffffffffL) {
-      throw new IllegalArgumentException("guest CID must be in [3, 2^32): " + guestCid);
+    if (guestCid < MIN_GUEST_CID || guestCid > MAX_GUEST_CID) {
+      throw new IllegalArgumentException(
+          "guest CID must be in " + MIN_GUEST_CID + ".." + MAX_GUEST_CID + ": " + guestCid);
     }
     if (maxBufferedBytes < 0) {
       throw new IllegalArgumentException("maxBufferedBytes must not be negative");

@@ -24,7 +24,7 @@ class VsockHostLoopTest {
     try (VirtioVsock vsock = new VirtioVsock(new VsockConfig(3, uds))) {
       vsock.activate(new ExhaustedContext());
       Thread loop = Thread.ofPlatform().start(() -> vsock.runHostLoop(died::complete));
-      try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
+      try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
         assertThat(died.get(5, TimeUnit.SECONDS))
             .contains(uds.toString())
             .contains("OutOfMemoryError");

@@ -53,8 +53,8 @@ class VsockSocketPathTest {
     old.close(); // a crashed VMM leaves its socket file behind
     assertThat(uds).exists();
     try (VirtioVsock vsock = new VirtioVsock(new VsockConfig(3, uds));
-        DeviceHarness h = new DeviceHarness(vsock, 16).start()) {
-      try (SocketChannel host = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
+        DeviceHarness _ = new DeviceHarness(vsock, 16).start()) {
+      try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
         vsock.pollHost(2000);
         assertThat(vsock.connectionCount()).isEqualTo(1);
       }

@@ -1,8 +1,7 @@
-package dev.hearth.operator.support;
+package dev.hearth.api.client;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -14,21 +13,26 @@ import java.util.Map;
  * JSON Patches (RFC 6902) on metadata only. Each first sets metadata.resourceVersion to the version
  * read: the API server treats a resourceVersion in the patched object as a precondition, so a
  * concurrent change answers 409 instead of being overwritten. (A {@code test} operation would do
- * the same, but the fabric8 mock server that BindingBench uses drops the connection on a failed
- * test.) They add or remove single entries, so no one else's finalizers are touched, and never
- * touch spec.
+ * the same, but the fabric8 mock server that the operator's BindingBench uses drops the connection
+ * on a failed test.) They add or remove single entries, so no one else's finalizers are touched,
+ * and never touch spec. The operator binds and unbinds with them; both it and the agent remove the
+ * agent's finalizer with them.
  */
-public final class Patches {
-  private Patches() {}
+public final class MetadataPatches {
+  private MetadataPatches() {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A JSON Patch under the operator's field manager. */
-  public static final PatchContext JSON_PATCH =
-      new PatchContext.Builder()
-          .withPatchType(PatchType.JSON)
-          .withFieldManager(StatusApply.OPERATOR)
-          .build();
+  /**
+   * A JSON Patch under {@code fieldManager} ({@link StatusApply#OPERATOR}, {@link
+   * StatusApply#AGENT}).
+   */
+  public static PatchContext jsonPatch(String fieldManager) {
+    return new PatchContext.Builder()
+        .withPatchType(PatchType.JSON)
+        .withFieldManager(fieldManager)
+        .build();
+  }
 
   private static final String NODE_LABEL_PATH =
       "/metadata/labels/" + HearthApi.NODE_LABEL.replace("~", "~0").replace("/", "~1");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hearth.api.client.MetadataPatches;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * The metadata patches, applied with RFC 6902 semantics to the JSON the API server holds (not to
  * the client's model, which reports absent labels and finalizers as empty collections).
  */
-class PatchesTest {
+class MetadataPatchesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
@@ -40,7 +41,7 @@ class PatchesTest {
     // The case that reached the real API server: absent on the server, empty in the client.
     assertThat(vm.getMetadata().getLabels()).isNotNull().isEmpty();
 
-    JsonNode patched = apply(Patches.bindMetadata(vm, "node-1"), BARE);
+    JsonNode patched = apply(MetadataPatches.bindMetadata(vm, "node-1"), BARE);
 
     assertThat(patched.at("/metadata/labels").properties())
         .singleElement()
@@ -69,7 +70,7 @@ class PatchesTest {
   void bindingKeepsOtherLabelsAndFinalizers() throws Exception {
     MicroVM vm = SERIALIZATION.unmarshal(LABELLED, MicroVM.class);
 
-    JsonNode patched = apply(Patches.bindMetadata(vm, "node-1"), LABELLED);
+    JsonNode patched = apply(MetadataPatches.bindMetadata(vm, "node-1"), LABELLED);
 
     assertThat(patched.at("/metadata/labels/app").asText()).isEqualTo("web");
     assertThat(patched.at("/metadata/labels").get(HearthApi.NODE_LABEL).asText())
@@ -81,15 +82,16 @@ class PatchesTest {
   @Test
   void bindingTwiceWritesNothingAndUnbindingRemovesOnlyHearthsEntries() throws Exception {
     MicroVM vm = SERIALIZATION.unmarshal(LABELLED, MicroVM.class);
-    JsonNode bound = apply(Patches.bindMetadata(vm, "node-1"), LABELLED);
+    JsonNode bound = apply(MetadataPatches.bindMetadata(vm, "node-1"), LABELLED);
     MicroVM boundVm = SERIALIZATION.unmarshal(bound.toString(), MicroVM.class);
 
-    assertThat(Patches.bindMetadata(boundVm, "node-1")).isNull();
+    assertThat(MetadataPatches.bindMetadata(boundVm, "node-1")).isNull();
 
-    JsonNode unbound = apply(Patches.unbindMetadata(boundVm), bound.toString());
+    JsonNode unbound = apply(MetadataPatches.unbindMetadata(boundVm), bound.toString());
     assertThat(unbound.at("/metadata/labels").toString()).isEqualTo("{\"app\":\"web\"}");
     assertThat(unbound.at("/metadata/finalizers").toString()).isEqualTo("[\"example.com/keep\"]");
-    assertThat(Patches.unbindMetadata(SERIALIZATION.unmarshal(BARE, MicroVM.class))).isNull();
+    assertThat(MetadataPatches.unbindMetadata(SERIALIZATION.unmarshal(BARE, MicroVM.class)))
+        .isNull();
   }
 
   private static JsonNode apply(String patch, String target) throws Exception {

@@ -6,6 +6,8 @@
  *   vsock: connects to host port 5000 and exchanges a line, then accepts a host connection on
  *          port 1024 and echoes what it gets;
  *   rng:   fetches 64 bytes.
+ * With "rounds" on the command line it then loops, for snapshot tests: each round writes its number
+ * to sector 2, reads it back, fetches random bytes, and prints "round N blk ok rng ok".
  * Split virtqueues of 16 entries, no EVENT_IDX, no indirect descriptors. */
 #include "lib.h"
 
@@ -201,10 +203,13 @@ static int blk_request(struct vq *q, u32 type, u64 sector, u32 len, int device_w
   return blk_status;
 }
 
+static struct vq *blk_q;
+
 static void blk(u64 base, int dev) {
   if (!negotiate(base, 1u << 9)) return; /* FLUSH */
   struct vq *q = setup_queue(base, dev, 0);
   if (!q) return;
+  blk_q = q;
   driver_ok(base);
   u64 capacity = 0;
   for (int i = 7; i >= 0; i--) capacity = capacity << 8 | cfg8(base, (u32)i);
@@ -465,11 +470,23 @@ static void vsock(u64 base, int dev) {
 /* ---- virtio-rng ----------------------------------------------------------------------------- */
 
 static u8 rng_buf[64];
+static struct vq *rng_q;
+
+/* Fills rng_buf once; returns the bytes received, or -1 on timeout. */
+static int rng_fetch(struct vq *q) {
+  for (u32 i = 0; i < sizeof rng_buf; i++) rng_buf[i] = 0;
+  q->desc[0] = (struct desc){(u64)rng_buf, sizeof rng_buf, D_WRITE, 0};
+  submit(q, 0);
+  notify(q);
+  struct used_elem *e = wait_used(q);
+  return e ? (int)e->len : -1;
+}
 
 static void rng(u64 base, int dev) {
   if (!negotiate(base, 0)) return;
   struct vq *q = setup_queue(base, dev, 0);
   if (!q) return;
+  rng_q = q;
   driver_ok(base);
   u32 total = 0;
   u32 nonzero = 0;
@@ -532,6 +549,31 @@ static void probe_device(u64 base) {
   }
 }
 
+/* One round: sector 2 holds the round's number after a write and a read back; random bytes come. */
+static void rounds(void) {
+  for (u64 n = 1;; n++) {
+    puts("round ");
+    put_dec(n);
+    if (blk_q) {
+      for (u32 i = 0; i < 512; i++) blk_data[i] = 0;
+      *(volatile u64 *)blk_data = n;
+      int w = blk_request(blk_q, 1, 2, 512, 0);
+      *(volatile u64 *)blk_data = 0;
+      int r = blk_request(blk_q, 0, 2, 512, 1);
+      puts(w == 0 && r == 0 && *(volatile u64 *)blk_data == n ? " blk ok" : " blk FAILED");
+    }
+    if (rng_q) {
+      int got = rng_fetch(rng_q);
+      u32 nonzero = 0;
+      for (u32 i = 0; i < sizeof rng_buf; i++) nonzero += rng_buf[i] != 0;
+      puts(got == (int)sizeof rng_buf && nonzero > 0 ? " rng ok" : " rng FAILED");
+    }
+    puts("\n");
+    for (volatile u64 spin = 0; spin < 20000; spin++) {
+    }
+  }
+}
+
 void guest_main(const u8 *bp) {
   map_high();
   /* Every virtio_mmio.device=<size>@0x<addr>:<irq> token, in order. */
@@ -541,4 +583,5 @@ void guest_main(const u8 *bp) {
     if (v[0] == '@' && v[1] == '0' && v[2] == 'x') probe_device(parse_hex(v + 3));
   }
   puts("virtio: done\n");
+  if (cmdline_param(boot_cmdline(bp), "rounds")) rounds();
 }

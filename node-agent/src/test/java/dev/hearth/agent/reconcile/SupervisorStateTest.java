@@ -1,0 +1,41 @@
+package dev.hearth.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The moves a supervisor may make, and the ones it must not. */
+class SupervisorStateTest {
+  private static final SupervisorState IDLE = SupervisorState.IDLE;
+  private static final SupervisorState RUNNING = new SupervisorState.Running(null, 1);
+  private static final SupervisorState BACKING_OFF = SupervisorState.BACKING_OFF;
+  private static final SupervisorState FINISHED = SupervisorState.FINISHED;
+  private static final SupervisorState GONE = SupervisorState.GONE;
+  private static final List<SupervisorState> ALL =
+      List.of(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE);
+
+  private static List<SupervisorState> from(SupervisorState s) {
+    return ALL.stream().filter(s::allows).toList();
+  }
+
+  @Test
+  void aGuestStartsOnlyFromIdle() {
+    assertThat(ALL.stream().filter(s -> s.allows(RUNNING)).toList()).containsExactly(IDLE);
+  }
+
+  @Test
+  void eachStateMovesOnlyWhereTheSupervisorDoes() {
+    assertThat(from(IDLE)).containsExactly(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE);
+    // A running guest is stopped (Idle) before the VM can be Gone.
+    assertThat(from(RUNNING)).containsExactly(IDLE, BACKING_OFF, FINISHED);
+    assertThat(from(BACKING_OFF)).containsExactly(IDLE, FINISHED, GONE);
+    assertThat(from(FINISHED)).containsExactly(IDLE, FINISHED, GONE);
+    assertThat(from(GONE)).containsExactly(GONE);
+  }
+
+  @Test
+  void onlyIdleHasWorkLeftForTheAppliedGeneration() {
+    assertThat(ALL.stream().filter(s -> !s.settled()).toList()).containsExactly(IDLE);
+  }
+}

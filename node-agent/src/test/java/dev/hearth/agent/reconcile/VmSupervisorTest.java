@@ -1,0 +1,364 @@
+package dev.hearth.agent.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hearth.agent.console.ConsoleRegistry;
+import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.ipam.Ipam;
+import dev.hearth.agent.lifecycle.RestartBackoff;
+import dev.hearth.agent.metrics.AgentMetrics;
+import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.testing.FakeGuestNetwork;
+import dev.hearth.agent.testing.FakeVmRuntime;
+import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.api.client.EventRecorder;
+import dev.hearth.api.client.StatusApply;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.MicroVMStatus;
+import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.api.v1alpha1.TokenBucket;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One VM's supervisor, transition by transition: the test is its executor (nothing runs until the
+ * test runs it), the runtime is a fake and status goes to the real API server with the agent token.
+ */
+class VmSupervisorTest {
+  @TempDir Path state;
+  private String ns;
+  private KubernetesClient admin;
+  private KubernetesClient agentClient;
+  private final FakeVmRuntime runtime = new FakeVmRuntime();
+  private final Queue<Runnable> submitted = new ArrayDeque<>();
+  private final List<Duration> delays = new ArrayList<>();
+  private final Queue<Runnable> scheduled = new ArrayDeque<>();
+  private FakeGuestNetwork network;
+  private AgentContext ctx;
+
+  private final VmSupervisor.Loop loop =
+      new VmSupervisor.Loop() {
+        @Override
+        public void submit(Runnable task) {
+          synchronized (submitted) {
+            submitted.add(task);
+          }
+        }
+
+        @Override
+        public void schedule(Duration delay, Runnable task) {
+          delays.add(delay);
+          scheduled.add(task);
+        }
+      };
+
+  @BeforeEach
+  void setUp() throws Exception {
+    admin = SharedApiServer.client();
+    ns = SharedApiServer.createNamespace("supervisor");
+    agentClient = SharedApiServer.agentClient();
+    Files.writeString(state.resolve("vmlinux"), "kernel");
+    Files.writeString(state.resolve("rootfs.ext4"), "pristine");
+    network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
+    ctx =
+        new AgentContext(
+            "node-" + ns,
+            agentClient,
+            runtime,
+            network,
+            new ImageCache(
+                state.resolve("images"),
+                new NodeImages(state),
+                1 << 20,
+                ImageCache.Timeouts.DEFAULT,
+                new SimpleMeterRegistry()),
+            new ConsoleRegistry(1024),
+            new AgentMetrics(),
+            state,
+            new RestartBackoff.Config(
+                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
+            Duration.ofSeconds(1),
+            InstantSource.system());
+  }
+
+  @AfterEach
+  void tearDown() {
+    agentClient.close();
+    SharedApiServer.deleteNamespace(ns);
+  }
+
+  private MicroVM create(RestartPolicy policy) {
+    MicroVMSpec spec = new MicroVMSpec();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath("vmlinux")));
+    spec.setRootfs(new RootfsSpec(ImageSource.ofPath("rootfs.ext4")));
+    spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
+    spec.setRestartPolicy(policy);
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName("vm")
+            .withLabels(Map.of(HearthApi.NODE_LABEL, "node-" + ns))
+            .withFinalizers(HearthApi.AGENT_FINALIZER)
+            .build());
+    vm.setSpec(spec);
+    return admin.resource(vm).create();
+  }
+
+  private MicroVM edit(Consumer<MicroVMSpec> change) {
+    return admin
+        .resources(MicroVM.class)
+        .inNamespace(ns)
+        .withName("vm")
+        .edit(
+            v -> {
+              change.accept(v.getSpec());
+              return v;
+            });
+  }
+
+  private VmSupervisor supervisor(MicroVM vm) {
+    return new VmSupervisor(
+        ctx,
+        new StatusPatcher(agentClient),
+        new EventRecorder(agentClient, InstantSource.system(), StatusApply.AGENT, "n", m -> {}),
+        loop,
+        vm);
+  }
+
+  private MicroVMStatus status() {
+    return admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get().getStatus();
+  }
+
+  private Condition condition(String type) {
+    return status().condition(type).orElseThrow();
+  }
+
+  /** Runs what the runtime's callbacks handed back to the VM's executor. */
+  private void runSubmitted() {
+    while (true) {
+      Runnable r;
+      synchronized (submitted) {
+        r = submitted.poll();
+      }
+      if (r == null) {
+        return;
+      }
+      r.run();
+    }
+  }
+
+  @Test
+  void startsReportsBootAndIgnoresAnUnchangedSpec() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Idle.class);
+    sup.sync(vm);
+
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(runtime.started).hasSize(1);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+    assertThat(status().getObservedGeneration()).isEqualTo(vm.getMetadata().getGeneration());
+    assertThat(condition(HearthApi.Conditions.READY).getStatus()).isEqualTo("True");
+
+    runtime.last().booted.complete(Duration.ofMillis(77));
+    runSubmitted();
+    assertThat(status().getBootTimeMillis()).isEqualTo(77L);
+
+    sup.sync(vm);
+    assertThat(runtime.started).hasSize(1);
+  }
+
+  @Test
+  void limitsApplyLiveAndOtherChangesRestart() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    var first = runtime.last();
+
+    MicroVM limited =
+        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null)));
+    sup.sync(limited);
+    assertThat(runtime.started).hasSize(1);
+    assertThat(first.limitUpdates).hasSize(1);
+    assertThat(first.limitUpdates.getFirst().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(status().getObservedGeneration()).isEqualTo(limited.getMetadata().getGeneration());
+
+    MicroVM bigger = edit(s -> s.setVcpus(2));
+    sup.sync(bigger);
+    assertThat(first.stopReason).isEqualTo("spec changed");
+    assertThat(runtime.started).hasSize(2);
+    assertThat(runtime.last().launch.vcpus()).isEqualTo(2);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+    assertThat(condition(HearthApi.Conditions.RESTARTING).getStatus()).isEqualTo("False");
+    // The stopped run's exit is no guest exit, its boot time no boot: nothing changes.
+    first.booted.complete(Duration.ofMillis(5));
+    runSubmitted();
+    assertThat(status().getBootTimeMillis()).isNull();
+    assertThat(runtime.started).hasSize(2);
+    assertThat(sup.isRunning()).isTrue();
+  }
+
+  @Test
+  void anExitRestartsAfterTheBackOffAndCountsTheRestart() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+
+    runtime.last().guestExits("Shutdown", true);
+    runSubmitted();
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Starting);
+    assertThat(status().getExit().getReason()).isEqualTo("Shutdown");
+    assertThat(condition(HearthApi.Conditions.RESTARTING).getReason()).isEqualTo("BackOff");
+    assertThat(delays).containsExactly(Duration.ofMillis(50));
+    // Waiting out the back-off, an unchanged spec starts nothing.
+    sup.sync(vm);
+    assertThat(runtime.started).hasSize(1);
+
+    scheduled.poll().run();
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(runtime.started).hasSize(2);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+    assertThat(status().getRestartCount()).isEqualTo(1);
+  }
+
+  @Test
+  void anExitUnderNeverIsFinalUntilTheSpecChanges() {
+    MicroVM vm = create(RestartPolicy.Never);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+
+    runtime.last().guestExits("InternalError", false);
+    runSubmitted();
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
+    assertThat(status().getNetwork()).isNullOrEmpty();
+    assertThat(network.taps).isEmpty();
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("InternalError");
+    assertThat(scheduled).isEmpty();
+
+    sup.sync(vm);
+    assertThat(runtime.started).hasSize(1);
+    // A supervisor made after an agent restart sees the same: finished at this generation.
+    MicroVM seen = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    VmSupervisor after = supervisor(seen);
+    assertThat(after.state()).isEqualTo(SupervisorState.FINISHED);
+    after.sync(seen);
+    assertThat(runtime.started).hasSize(1);
+
+    MicroVM changed = edit(s -> s.setMemoryMiB(256));
+    after.sync(changed);
+    assertThat(runtime.started).hasSize(2);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+  }
+
+  @Test
+  void aRejectedSpecFailsWithItsReason() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    var first = runtime.last();
+
+    MicroVM bad = edit(s -> s.setVcpus(9)); // beyond the fake runtime's 8
+    sup.sync(bad);
+    assertThat(first.stopReason).isEqualTo("spec rejected");
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
+    assertThat(status().getObservedGeneration()).isEqualTo(bad.getMetadata().getGeneration());
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("UnsupportedSpec");
+    assertThat(status().getExit().getMessage()).contains("spec.vcpus 9");
+    sup.sync(bad);
+    assertThat(runtime.started).hasSize(1);
+  }
+
+  @Test
+  void aFailedStartRetriesOrGivesUpByPolicy() {
+    MicroVM vm = create(RestartPolicy.OnFailure);
+    VmSupervisor sup = supervisor(vm);
+    runtime.failNextStart = new VmStartException("KvmUnavailable", "no /dev/kvm", null);
+    sup.sync(vm);
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("KvmUnavailable");
+    assertThat(condition(HearthApi.Conditions.RESTARTING).getReason()).isEqualTo("BackOff");
+    scheduled.poll().run();
+    assertThat(sup.isRunning()).isTrue();
+    // A failed set-up is no restart of a guest that ran.
+    assertThat(status().getRestartCount()).isZero();
+
+    // OnFailure: a clean exit is final.
+    runtime.last().guestExits("Shutdown", true);
+    runSubmitted();
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Succeeded);
+    // A new policy takes effect with the next start; under Never a failed set-up is final.
+    MicroVM never = edit(s -> s.setRestartPolicy(RestartPolicy.Never));
+    runtime.failNextStart = new VmStartException("KvmUnavailable", "no /dev/kvm", null);
+    sup.sync(never);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
+    assertThat(status().getExit().getReason()).isEqualTo("KvmUnavailable");
+    assertThat(sup.state()).isEqualTo(SupervisorState.FINISHED);
+    assertThat(scheduled).isEmpty();
+  }
+
+  @Test
+  void shutdownKeepsTheVmAndDeleteFreesIt() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    String tap = network.taps.iterator().next();
+
+    sup.shutdown("agent stopping");
+    assertThat(sup.state()).isEqualTo(SupervisorState.IDLE);
+    assertThat(runtime.last().stopReason).isEqualTo("agent stopping");
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Scheduled);
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("AgentShutdown");
+    assertThat(network.taps).containsExactly(tap); // kept for the next start
+
+    VmSupervisor next = supervisor(vm);
+    next.sync(vm);
+    assertThat(runtime.started).hasSize(2);
+    next.delete(true);
+    assertThat(next.state()).isEqualTo(SupervisorState.GONE);
+    assertThat(runtime.last().stopReason).isEqualTo("deleted");
+    assertThat(network.taps).isEmpty();
+    assertThat(ctx.vmDir(vm.getMetadata().getUid())).doesNotExist();
+    assertThat(
+            admin
+                .resources(MicroVM.class)
+                .inNamespace(ns)
+                .withName("vm")
+                .get()
+                .getMetadata()
+                .getFinalizers())
+        .isEmpty();
+    // Gone is gone: nothing starts it again.
+    next.sync(vm);
+    assertThat(runtime.started).hasSize(2);
+  }
+}
