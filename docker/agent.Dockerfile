@@ -6,11 +6,12 @@
 ARG BASE_IMAGE=eclipse-temurin:25-jre-noble
 FROM ${BASE_IMAGE}
 
-# The programs the agent runs on the node (HostCommands.PROGRAMS; AgentImageToolsTest compares):
-# ip (iproute2) for the bridge, taps and addresses, nft (nftables) for NAT and anti-spoofing. It
-# writes /proc/sys itself (no procps) and copies disks with cp (coreutils, in every Debian base).
+# The programs the agent runs on the node (HostCommands.PROGRAMS and Ext4Builder.PROGRAMS;
+# AgentImageToolsTest compares): ip (iproute2) for the bridge, taps and addresses, nft (nftables)
+# for NAT and anti-spoofing, mke2fs and debugfs (e2fsprogs) for root disks made from OCI images.
+# It writes /proc/sys itself (no procps) and copies disks with cp (coreutils, in every Debian base).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iproute2 nftables \
+ && apt-get install -y --no-install-recommends iproute2 nftables e2fsprogs \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/hearth

@@ -147,6 +147,14 @@ public final class HearthApi {
     public static final String IMAGE_DOWNLOAD_TIMEOUT = "ImageDownloadTimeout";
     public static final String IMAGE_FETCH_FAILED = "ImageFetchFailed";
     public static final String NETWORK_SETUP_FAILED = "NetworkSetupFailed";
+    public static final String IMAGE_PULL_UNAUTHORIZED = "ImagePullUnauthorized";
+    public static final String IMAGE_PULL_SECRET_UNUSABLE = "ImagePullSecretUnusable";
+    public static final String IMAGE_UNSUPPORTED = "ImageUnsupported";
+    public static final String IMAGE_LAYER_REFUSED = "ImageLayerRefused";
+
+    // The agent's, about a VM's OCI images: being pulled, ready on the node.
+    public static final String PULLING = "Pulling";
+    public static final String PULLED = "Pulled";
 
     // The agent's, about a VM it cannot run: booting it.
     public static final String INVALID_VM_CONFIG = "InvalidVmConfig";

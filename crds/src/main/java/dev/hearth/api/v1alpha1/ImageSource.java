@@ -7,13 +7,14 @@ import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /**
- * Where an image (kernel, initrd, disk) comes from: a file under the node's images root, or an
- * http(s) URL that the agent downloads, checks against its sha256 and caches.
+ * Where an image (kernel, initrd, disk) comes from: a file under the node's images root, an http(s)
+ * URL that the agent downloads, checks against its sha256 and caches, or an OCI image in a
+ * registry.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
-    value = "has(self.path) != has(self.url)",
-    message = "exactly one of path or url must be set")
+    value = "(has(self.path) ? 1 : 0) + (has(self.url) ? 1 : 0) + (has(self.oci) ? 1 : 0) == 1",
+    message = "exactly one of path, url or oci must be set")
 @ValidationRule(
     value = "!has(self.url) || has(self.sha256)",
     message = "a url source requires sha256")
@@ -23,7 +24,8 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonClassDescription(
     "Where an image (kernel, initrd, disk) comes from: a file under the node's images root"
         + " (path, relative to it), or an http(s) URL (url) that the agent downloads, checks"
-        + " against its sha256 and caches. Exactly one of path and url.")
+        + " against its sha256 and caches, or an OCI image in a registry (oci). Exactly one of"
+        + " path, url and oci.")
 public class ImageSource extends ApiValue {
   /** The longest image path the CRD accepts. */
   public static final int MAX_PATH_LENGTH = 1024;
@@ -67,7 +69,27 @@ public class ImageSource extends ApiValue {
       message = "sha256 must be 64 lowercase hexadecimal digits")
   private String sha256;
 
+  @JsonPropertyDescription(
+      "An image in an OCI registry: the whole image as a root disk, or one file inside it."
+          + " Exactly one of path, url and oci.")
+  private OciImageSource oci;
+
   public ImageSource() {}
+
+  /** An OCI image (or, with {@code path} set on it, one file inside it). */
+  public static ImageSource ofOci(OciImageSource oci) {
+    ImageSource s = new ImageSource();
+    s.oci = oci;
+    return s;
+  }
+
+  public OciImageSource getOci() {
+    return oci;
+  }
+
+  public void setOci(OciImageSource oci) {
+    this.oci = oci;
+  }
 
   /** A file under the node's images root, by its path relative to the root. */
   public static ImageSource ofPath(String path) {
@@ -110,6 +132,9 @@ public class ImageSource extends ApiValue {
 
   @Override
   public String toString() {
+    if (oci != null) {
+      return "oci:" + oci;
+    }
     return path != null ? "path:" + path : "url:" + url + "@sha256:" + sha256;
   }
 }

@@ -81,12 +81,29 @@ import java.util.Map;
             + "((has(self.rootfs.source.path) && has(e.source.path)"
             + " && self.rootfs.source.path == e.source.path)"
             + " || (has(self.rootfs.source.sha256) && has(e.source.sha256)"
-            + " && self.rootfs.source.sha256 == e.source.sha256)))",
+            + " && self.rootfs.source.sha256 == e.source.sha256)"
+            + " || (has(self.rootfs.source.oci) && has(e.source.oci)"
+            + " && self.rootfs.source.oci.image == e.source.oci.image"
+            + " && (has(self.rootfs.source.oci.path) ? has(e.source.oci.path)"
+            + " && self.rootfs.source.oci.path == e.source.oci.path"
+            + " : !has(e.source.oci.path)))))",
     message =
         "a read-only drive uses the same image as the read-only rootfs: the VMM attaches an image"
             + " file once (make one writable, which gives it a copy of its own, or drop the"
             + " duplicate)",
     fieldPath = ".drives")
+@ValidationRule(
+    value =
+        "!has(self.kernel) || !has(self.kernel.source) || !has(self.kernel.source.oci)"
+            + " || has(self.kernel.source.oci.path)",
+    message =
+        "kernel.source.oci needs a path: a kernel is one file inside the image (e.g."
+            + " boot/vmlinux)",
+    fieldPath = ".kernel.source.oci")
+@ValidationRule(
+    value = "!has(self.initrd) || !has(self.initrd.oci) || has(self.initrd.oci.path)",
+    message = "initrd.oci needs a path: an initrd is one file inside the image",
+    fieldPath = ".initrd.oci")
 public class MicroVMSpec extends ApiValue {
   /** The most vCPUs a VM may have (the VMM's VmConfig.MAX_VCPUS). */
   public static final int MAX_VCPUS = 32;
@@ -99,6 +116,9 @@ public class MicroVMSpec extends ApiValue {
 
   /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
   public static final int MAX_DISKS = 8;
+
+  /** The most image pull Secrets a MicroVM names. */
+  public static final int MAX_PULL_SECRETS = 16;
 
   /** Network interfaces the agent's VMM attaches (the agent's VmmRuntime uses it). */
   public static final int MAX_NICS = 8;
@@ -116,11 +136,15 @@ public class MicroVMSpec extends ApiValue {
   static final String NOT_RESERVED =
       ".name != '" + ROOTFS_NAME + "' && x.name != '" + RNG_NAME + "'";
 
-  // CEL, true when drives d and e read the same file: one path, or one cached download.
+  // CEL, true when drives d and e read the same file: one path, one cached download, or one
+  // OCI image (and file in it).
   static final String SAME_IMAGE =
       "((has(d.source.path) && has(e.source.path) && d.source.path == e.source.path)"
           + " || (has(d.source.sha256) && has(e.source.sha256)"
-          + " && d.source.sha256 == e.source.sha256))";
+          + " && d.source.sha256 == e.source.sha256)"
+          + " || (has(d.source.oci) && has(e.source.oci) && d.source.oci.image == e.source.oci.image"
+          + " && (has(d.source.oci.path) ? has(e.source.oci.path)"
+          + " && d.source.oci.path == e.source.oci.path : !has(e.source.oci.path))))";
 
   @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MAX_VCPUS + ".")
   @Min(1)
@@ -181,6 +205,16 @@ public class MicroVMSpec extends ApiValue {
   @JsonPropertyDescription("A virtio-vsock device for host-guest sockets.")
   private VsockSpec vsock;
 
+  @JsonPropertyDescription(
+      "Secrets in the MicroVM's namespace (type kubernetes.io/dockerconfigjson) whose registry"
+          + " credentials the node agent uses to pull this VM's OCI images, as a Pod's"
+          + " imagePullSecrets. The agent reads only the Secrets named here, and only for VMs bound"
+          + " to its node. At most "
+          + MAX_PULL_SECRETS
+          + ".")
+  @Size(max = MAX_PULL_SECRETS)
+  private List<PullSecretReference> imagePullSecrets = new ArrayList<>();
+
   /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
   @JsonPropertyDescription(
       "Pins the VM to this node, as a Pod's nodeName does. The node must still be Ready and have"
@@ -220,6 +254,14 @@ public class MicroVMSpec extends ApiValue {
   private RestartPolicy restartPolicy = RestartPolicy.Always;
 
   public MicroVMSpec() {}
+
+  public List<PullSecretReference> getImagePullSecrets() {
+    return imagePullSecrets;
+  }
+
+  public void setImagePullSecrets(List<PullSecretReference> imagePullSecrets) {
+    this.imagePullSecrets = imagePullSecrets;
+  }
 
   public Integer getVcpus() {
     return vcpus;

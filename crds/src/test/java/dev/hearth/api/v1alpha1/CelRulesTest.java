@@ -169,7 +169,7 @@ class CelRulesTest {
             """
                 .formatted(SHA),
             "spec.kernel.source",
-            "exactly one of path or url must be set"),
+            "exactly one of path, url or oci must be set"),
         bad(
             "a kernel source with neither path nor url",
             """
@@ -177,7 +177,7 @@ class CelRulesTest {
               source: {}
             """,
             "spec.kernel.source",
-            "exactly one of path or url must be set"),
+            "exactly one of path, url or oci must be set"),
         bad(
             "a sha256 on a path source",
             KERNEL

@@ -159,7 +159,7 @@ class CrdSchemaTest {
       assertThat(rules(at(crd, src)))
           .as(src)
           .containsExactlyInAnyOrder(
-              "has(self.path) != has(self.url)",
+              "(has(self.path) ? 1 : 0) + (has(self.url) ? 1 : 0) + (has(self.oci) ? 1 : 0) == 1",
               "!has(self.url) || has(self.sha256)",
               "!has(self.sha256) || has(self.url)");
       // A path names a file under the node's images root: relative, no way out, no control

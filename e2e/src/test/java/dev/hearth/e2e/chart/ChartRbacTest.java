@@ -121,6 +121,18 @@ class ChartRbacTest {
   }
 
   @Test
+  void agentReadsSecretsByNameOnlyWhenPullSecretsAreEnabled() {
+    Rendered enabled = Helm.render("--set", "agent.images.pullSecrets=true");
+    Map<String, Set<String>> grants =
+        grants(enabled.one(ClusterRole.class, "hearth-agent").getRules());
+    // get alone: never list or watch, which would hand every Secret of the cluster to each node.
+    assertThat(grants).containsEntry("core/secrets", Set.of("get"));
+    assertThat(grants.keySet().stream().filter(k -> k.contains("secrets"))).hasSize(1);
+    assertThat(grants(enabled.one(ClusterRole.class, "hearth-operator").getRules()))
+        .doesNotContainKey("core/secrets");
+  }
+
+  @Test
   void agentRenewsItsNodeLeaseInTheReleaseNamespace() {
     Role role = chart.one(Role.class, "hearth-agent");
     assertThat(role.getMetadata().getNamespace()).isEqualTo(Helm.NAMESPACE);

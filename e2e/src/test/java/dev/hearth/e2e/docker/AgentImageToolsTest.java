@@ -2,6 +2,7 @@ package dev.hearth.e2e.docker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.image.Ext4Builder;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.e2e.ProjectRoot;
 import java.io.IOException;
@@ -15,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The agent image installs exactly the packages of the programs the agent runs on a node ({@link
- * HostCommands#PROGRAMS}, which HostCommands enforces): none missing (the agent would die on
- * "Cannot run program"), none extra.
+ * HostCommands#PROGRAMS}, which HostCommands enforces, and {@link Ext4Builder#PROGRAMS}, which
+ * makes root disks from OCI images): none missing (the agent would die on "Cannot run program"),
+ * none extra.
  */
 class AgentImageToolsTest {
   private static final Path DOCKERFILE = ProjectRoot.find().resolve("docker/agent.Dockerfile");
@@ -25,7 +27,14 @@ class AgentImageToolsTest {
   void theAgentImageInstallsThePackagesOfEveryProgramTheAgentRuns() throws IOException {
     assertThat(aptInstalled(Files.readString(DOCKERFILE)))
         .as("packages apt-get installs in %s", DOCKERFILE)
-        .containsExactlyInAnyOrderElementsOf(new HashSet<>(HostCommands.PROGRAMS.values()));
+        .containsExactlyInAnyOrderElementsOf(programPackages());
+  }
+
+  /** The packages of the network's programs and of the image layer's (mke2fs, debugfs). */
+  private static Set<String> programPackages() {
+    Set<String> packages = new HashSet<>(HostCommands.PROGRAMS.values());
+    packages.addAll(Ext4Builder.PROGRAMS.values());
+    return packages;
   }
 
   @Test

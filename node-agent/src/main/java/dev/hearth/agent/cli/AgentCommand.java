@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -222,6 +223,17 @@ final class AgentCommand implements Callable<Integer> {
   boolean imageAllowPrivateNetworks;
 
   @Option(
+      names = "--insecure-registry",
+      split = ",",
+      defaultValue = "${env:HEARTH_INSECURE_REGISTRY:-}",
+      description =
+          "An OCI registry (host[:port]) to reach over plain http instead of https; repeatable or"
+              + " comma-separated (env HEARTH_INSECURE_REGISTRY; default none). For a registry"
+              + " on the node's own network only: plain http carries credentials and images"
+              + " unprotected.")
+  List<String> insecureRegistries = new ArrayList<>();
+
+  @Option(
       names = "--console-buffer-kib",
       defaultValue = "${env:HEARTH_CONSOLE_BUFFER_KIB:-64}",
       description =
@@ -302,7 +314,11 @@ final class AgentCommand implements Callable<Integer> {
           vmWritableDiskMiB << 20,
           nodeAddress == null || nodeAddress.isBlank()
               ? null
-              : java.net.InetAddress.ofLiteral(nodeAddress.strip()));
+              : java.net.InetAddress.ofLiteral(nodeAddress.strip()),
+          insecureRegistries.stream()
+              .map(String::strip)
+              .filter(r -> !r.isEmpty())
+              .collect(java.util.stream.Collectors.toSet()));
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
     }

@@ -8,9 +8,13 @@ import dev.hearth.agent.run.LocalRun;
 import dev.hearth.agent.run.ManifestException;
 import dev.hearth.agent.run.RunException;
 import dev.hearth.vmm.config.SeccompMode;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -66,6 +70,25 @@ final class RunCommand implements Callable<Integer> {
   Path imagesDir;
 
   @Option(
+      names = "--insecure-registry",
+      paramLabel = "HOST[:PORT]",
+      split = ",",
+      description =
+          "An OCI registry to reach over plain http instead of https (repeatable), such as a"
+              + " registry on this machine's loopback.")
+  List<String> insecureRegistries = new ArrayList<>();
+
+  @Option(
+      names = "--registry-auth-file",
+      paramLabel = "FILE",
+      defaultValue = "${env:REGISTRY_AUTH_FILE}",
+      description =
+          "A docker config file (auths) with registry credentials for the manifest's OCI images"
+              + " (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json when it exists). The"
+              + " manifest's imagePullSecrets name cluster Secrets, which hearth run cannot read.")
+  Path registryAuthFile;
+
+  @Option(
       names = "--bridge",
       paramLabel = "NAME",
       description =
@@ -88,7 +111,14 @@ final class RunCommand implements Callable<Integer> {
       Path root = imagesDir != null ? imagesDir : manifest.toAbsolutePath().getParent();
       LocalNetwork.Settings network =
           new LocalNetwork.Settings(Optional.ofNullable(bridge), subnet(), LocalNetwork.STATE_ROOT);
-      return LocalRun.onThisHost(root, cacheDir, network, System.err, seccomp)
+      Path dockerConfig = Path.of(System.getProperty("user.home"), ".docker", "config.json");
+      Optional<Path> auth =
+          Optional.ofNullable(registryAuthFile)
+              .or(() -> Optional.of(dockerConfig).filter(Files::isReadable));
+      LocalRun.Registries registries =
+          new LocalRun.Registries(
+              insecureRegistries.stream().map(String::strip).collect(Collectors.toSet()), auth);
+      return LocalRun.onThisHost(root, cacheDir, network, registries, System.err, seccomp)
           .run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());

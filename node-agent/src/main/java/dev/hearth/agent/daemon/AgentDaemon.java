@@ -6,6 +6,7 @@ import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
@@ -177,6 +178,7 @@ public final class AgentDaemon implements AutoCloseable {
               settings.imageCacheBytes(),
               ImageCache.Timeouts.DEFAULT,
               settings.imageDestinations(),
+              OciSettings.DEFAULT.withPlainHttp(settings.plainHttpRegistries()),
               metrics.registry());
       // Raised to the hard limit first; what is left after the agent's own share is for VMs.
       FdBudget fds = FdBudget.ofThisProcess();

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * How one node agent runs.
@@ -32,6 +33,8 @@ import java.util.List;
  *     a VM asking for more is refused before any copy is made
  * @param nodeAddress the node's IPv4 address other nodes route its guest subnet through (its
  *     InternalIP); null routes nothing between nodes
+ * @param plainHttpRegistries OCI registries (host[:port]) reached over plain http, not https
+ *     ({@code --insecure-registry}); none by default
  */
 public record AgentSettings(
     String nodeName,
@@ -51,9 +54,13 @@ public record AgentSettings(
     Duration stopGrace,
     String version,
     long vmWritableBytes,
-    java.net.InetAddress nodeAddress) {
+    java.net.InetAddress nodeAddress,
+    Set<String> plainHttpRegistries) {
 
-  /** As the canonical constructor, with no node address: no routes between nodes. */
+  /**
+   * As the canonical constructor, with no node address (no routes between nodes) and every OCI
+   * registry reached over https.
+   */
   public AgentSettings(
       String nodeName,
       Path stateDir,
@@ -90,7 +97,8 @@ public record AgentSettings(
         stopGrace,
         version,
         vmWritableBytes,
-        null);
+        null,
+        Set.of());
   }
 
   /** As the canonical constructor, with the default bound on a VM's writable disks. */
@@ -129,10 +137,12 @@ public record AgentSettings(
         stopGrace,
         version,
         dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
-        null);
+        null,
+        Set.of());
   }
 
   public AgentSettings {
+    plainHttpRegistries = Set.copyOf(plainHttpRegistries);
     if (imageCacheBytes <= 0 || vmWritableBytes <= 0) {
       throw new IllegalArgumentException(
           "the image cache ("

@@ -19,9 +19,12 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -64,33 +67,7 @@ final class HttpDownloader {
    */
   String download(URI uri, Path target, long maxBytes) throws ImageException {
     long deadline = System.nanoTime() + totalTimeout.toNanos();
-    boolean tls = "https".equalsIgnoreCase(uri.getScheme());
-    String host = uri.getHost();
-    if (host == null) {
-      throw failed(uri, "the URL has no host", null);
-    }
-    String bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-    int port = uri.getPort() >= 0 ? uri.getPort() : tls ? 443 : 80;
-    InetAddress address = checkedAddress(uri, bareHost);
-    try (Socket socket = connect(uri, address, port, tls, bareHost)) {
-      socket.setSoTimeout(millis(readTimeout));
-      OutputStream out = socket.getOutputStream();
-      String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-      if (uri.getRawQuery() != null) {
-        path += "?" + uri.getRawQuery();
-      }
-      String hostHeader = uri.getPort() >= 0 ? host + ":" + port : host;
-      out.write(
-          ("GET "
-                  + path
-                  + " HTTP/1.1\r\nHost: "
-                  + hostHeader
-                  + "\r\nUser-Agent: hearth-agent\r\nAccept-Encoding: identity"
-                  + "\r\nConnection: close\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      InputStream in = new BufferedInputStream(socket.getInputStream());
-      Response response = readHead(in, deadline);
+    try (Exchange response = open(uri, Map.of(), deadline)) {
       if (response.status() >= 300 && response.status() <= 399) {
         throw failed(uri, "redirect not followed (HTTP " + response.status() + ")", null);
       }
@@ -100,24 +77,120 @@ final class HttpDownloader {
       if (response.status() < 200 || response.status() > 299) {
         throw failed(uri, "HTTP " + response.status(), null);
       }
-      if (response.contentLength() > maxBytes) {
-        throw failed(uri, "larger than the " + maxBytes + " bytes allowed", null);
-      }
-      InputStream body = response.chunked() ? new ChunkedInputStream(in) : in;
-      return save(uri, body, target, maxBytes, response.contentLength(), deadline);
+      return save(uri, response, target, maxBytes, deadline);
     } catch (SocketTimeoutException e) {
-      LOG.info("downloading {} timed out: {}", uri, e.toString());
-      throw new ImageException.Timeout(
-          uri
-              + ": download failed: timed out (connect "
-              + connectTimeout
-              + ", read "
-              + readTimeout
-              + ")",
-          e);
+      throw timeout(uri, e);
     } catch (IOException e) {
       throw failed(uri, "connection failed", e);
     }
+  }
+
+  /**
+   * One GET of {@code uri} with {@code headers}, to an address {@link Destinations} allows; the
+   * caller reads the status, the headers and the body, and closes it. Nothing is followed.
+   */
+  Exchange open(URI uri, Map<String, String> headers, long deadline)
+      throws IOException, ImageException {
+    boolean tls = "https".equalsIgnoreCase(uri.getScheme());
+    String host = uri.getHost();
+    if (host == null) {
+      throw failed(uri, "the URL has no host", null);
+    }
+    String bareHost = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    int port = uri.getPort() >= 0 ? uri.getPort() : tls ? 443 : 80;
+    InetAddress address = checkedAddress(uri, bareHost);
+    Socket socket = connect(uri, address, port, tls, bareHost);
+    try {
+      socket.setSoTimeout(millis(readTimeout));
+      OutputStream out = socket.getOutputStream();
+      String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+      if (uri.getRawQuery() != null) {
+        path += "?" + uri.getRawQuery();
+      }
+      String hostHeader = uri.getPort() >= 0 ? host + ":" + port : host;
+      StringBuilder request =
+          new StringBuilder("GET ")
+              .append(path)
+              .append(" HTTP/1.1\r\nHost: ")
+              .append(hostHeader)
+              .append("\r\nUser-Agent: hearth-agent\r\nAccept-Encoding: identity");
+      for (Map.Entry<String, String> h : headers.entrySet()) {
+        if (h.getValue().chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+          throw failed(uri, "a request header holds a control or non-ASCII character", null);
+        }
+        request.append("\r\n").append(h.getKey()).append(": ").append(h.getValue());
+      }
+      request.append("\r\nConnection: close\r\n\r\n");
+      out.write(request.toString().getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = new BufferedInputStream(socket.getInputStream());
+      Response response = readHead(in, deadline);
+      InputStream body = response.chunked() ? new ChunkedInputStream(in) : in;
+      return new Exchange(socket, response, body);
+    } catch (IOException | ImageException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** A response being read: status, headers (names lowercase), body. Closing closes the socket. */
+  static final class Exchange implements AutoCloseable {
+    private final Socket socket;
+    private final Response head;
+    private final InputStream body;
+
+    private Exchange(Socket socket, Response head, InputStream body) {
+      this.socket = socket;
+      this.head = head;
+      this.body = body;
+    }
+
+    int status() {
+      return head.status();
+    }
+
+    /** The Content-Length, or -1 when chunked or not declared. */
+    long contentLength() {
+      return head.contentLength();
+    }
+
+    /** The first value of header {@code name} (lowercase). */
+    Optional<String> header(String name) {
+      return Optional.ofNullable(head.headers().get(name));
+    }
+
+    InputStream body() {
+      return body;
+    }
+
+    /** At most {@code max} bytes of the body, or an IOException when it is longer. */
+    byte[] readBody(int max) throws IOException {
+      if (head.contentLength() > max) {
+        throw new IOException("response body larger than " + max + " bytes");
+      }
+      byte[] bytes = body.readNBytes(max + 1);
+      if (bytes.length > max) {
+        throw new IOException("response body larger than " + max + " bytes");
+      }
+      return bytes;
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  ImageException timeout(URI uri, SocketTimeoutException e) {
+    LOG.info("downloading {} timed out: {}", uri, e.toString());
+    return new ImageException.Timeout(
+        uri
+            + ": download failed: timed out (connect "
+            + connectTimeout
+            + ", read "
+            + readTimeout
+            + ")",
+        e);
   }
 
   private InetAddress checkedAddress(URI uri, String host) throws ImageException {
@@ -164,7 +237,8 @@ final class HttpDownloader {
     }
   }
 
-  private record Response(int status, long contentLength, boolean chunked) {}
+  private record Response(
+      int status, long contentLength, boolean chunked, Map<String, String> headers) {}
 
   private Response readHead(InputStream in, long deadline) throws IOException {
     String statusLine = line(in, deadline);
@@ -181,6 +255,7 @@ final class HttpDownloader {
     long length = -1;
     boolean chunked = false;
     int headerBytes = 0;
+    Map<String, String> headers = new HashMap<>();
     for (String h; !(h = line(in, deadline)).isEmpty(); ) {
       headerBytes += h.length();
       if (headerBytes > MAX_HEADER_BYTES) {
@@ -192,6 +267,7 @@ final class HttpDownloader {
       }
       String name = h.substring(0, colon).trim().toLowerCase(Locale.ROOT);
       String value = h.substring(colon + 1).trim();
+      headers.putIfAbsent(name, value);
       if (name.equals("content-length")) {
         try {
           length = Long.parseLong(value);
@@ -202,7 +278,7 @@ final class HttpDownloader {
         chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
       }
     }
-    return new Response(status, chunked ? -1 : length, chunked);
+    return new Response(status, chunked ? -1 : length, chunked, headers);
   }
 
   /** One CRLF-terminated header line, bounded in size and by the deadline. */
@@ -222,9 +298,17 @@ final class HttpDownloader {
     return buf.toString(StandardCharsets.ISO_8859_1);
   }
 
-  private String save(
-      URI uri, InputStream in, Path target, long maxBytes, long declared, long deadline)
+  /**
+   * Streams {@code response}'s body into {@code target} (created 0600, synced), at most {@code
+   * maxBytes} and within {@code deadline}; its sha256 in hex.
+   */
+  String save(URI uri, Exchange response, Path target, long maxBytes, long deadline)
       throws IOException, ImageException {
+    long declared = response.contentLength();
+    if (declared > maxBytes) {
+      throw failed(uri, "larger than the " + maxBytes + " bytes allowed", null);
+    }
+    InputStream in = response.body();
     MessageDigest sha = sha256();
     try (FileChannel ch = PrivateFiles.createNew(target);
         OutputStream out = Channels.newOutputStream(ch)) {
@@ -253,7 +337,7 @@ final class HttpDownloader {
     return HexFormat.of().formatHex(sha.digest());
   }
 
-  private static ImageException failed(URI uri, String category, Throwable cause) {
+  static ImageException failed(URI uri, String category, Throwable cause) {
     if (cause != null) {
       LOG.info("downloading {} failed: {}", uri, cause.toString()); // the detail: admins only
     }

@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -44,6 +45,8 @@ public final class ImageCache {
   private final Path tmp;
   private final long maxBytes;
   private final HttpDownloader downloader;
+  private final Path privateMarks;
+  private final OciPuller oci;
   private final Map<String, Set<String>> ownersByDigest = new HashMap<>();
   private final Map<String, Object> downloadLocks = new ConcurrentHashMap<>();
   private final Counter hits;
@@ -69,9 +72,25 @@ public final class ImageCache {
       Timeouts timeouts,
       Destinations destinations,
       MeterRegistry registry) {
+    this(root, nodeImages, maxBytes, timeouts, destinations, OciSettings.DEFAULT, registry);
+  }
+
+  /**
+   * @param destinations which addresses image URLs and registries may reach
+   * @param oci how OCI images are pulled
+   */
+  public ImageCache(
+      Path root,
+      NodeImages nodeImages,
+      long maxBytes,
+      Timeouts timeouts,
+      Destinations destinations,
+      OciSettings oci,
+      MeterRegistry registry) {
     this.nodeImages = nodeImages;
     this.blobs = root.resolve("sha256");
     this.tmp = root.resolve("tmp");
+    this.privateMarks = root.resolve("private");
     this.maxBytes = maxBytes;
     this.downloader =
         new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), destinations);
@@ -80,10 +99,12 @@ public final class ImageCache {
       PrivateFiles.directories(root);
       PrivateFiles.directories(blobs);
       PrivateFiles.directories(tmp);
+      PrivateFiles.directories(privateMarks);
       clearPartialDownloads();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare image cache " + root, e);
     }
+    this.oci = new OciPuller(this, downloader, oci, timeouts.total(), registry);
     this.hits = counter(registry, "hit");
     this.misses = counter(registry, "miss");
     Gauge.builder("hearth.image.cache.size", this, ImageCache::sizeBytes)
@@ -104,10 +125,92 @@ public final class ImageCache {
    * image is served from the cache, downloading it first on a miss.
    */
   public Path resolve(ImageSource source, String owner) throws ImageException {
+    return resolve(source, owner, PullSecrets.NONE);
+  }
+
+  /**
+   * As {@link #resolve(ImageSource, String)}; an OCI image is pulled with the credentials of the
+   * pull Secrets it names, read through {@code secrets}.
+   */
+  public Path resolve(ImageSource source, String owner, PullSecrets secrets) throws ImageException {
     return switch (source) {
       case ImageSource.NodeFile f -> nodeImages.resolve(f);
       case ImageSource.Remote r -> acquire(r, owner);
+      case ImageSource.Oci o -> oci.acquire(o, secrets, owner);
     };
+  }
+
+  /** Makes an entry's content: {@code output} (absent) from scratch, in {@code work}. */
+  @FunctionalInterface
+  interface Builder {
+    void build(Path work, Path output) throws ImageException;
+  }
+
+  /** Entry {@code key} held for {@code owner} when it is cached. */
+  Optional<Path> holdBuilt(String key, String owner) {
+    Path blob = blobs.resolve(key);
+    if (holdIfCached(blob, key, owner)) {
+      hits.increment();
+      return Optional.of(blob);
+    }
+    return Optional.empty();
+  }
+
+  /** Whether entry {@code key} was made from a pull that needed credentials. */
+  boolean isPrivate(String key) {
+    return Files.exists(privateMarks.resolve(key));
+  }
+
+  /** Drops {@code owner}'s reference to {@code key} alone. */
+  synchronized void releaseOne(String key, String owner) {
+    Set<String> owners = ownersByDigest.get(key);
+    if (owners != null && owners.remove(owner) && owners.isEmpty()) {
+      ownersByDigest.remove(key);
+    }
+  }
+
+  /**
+   * Entry {@code key}, built by {@code builder} on a miss (one build per key at a time; a build
+   * that fails leaves nothing behind), held for {@code owner}. The result counts against the
+   * cache's size and is evicted like a download.
+   */
+  Path build(String key, String owner, boolean fromPrivate, Builder builder) throws ImageException {
+    Path blob = blobs.resolve(key);
+    synchronized (downloadLocks.computeIfAbsent(key, d -> new Object())) {
+      if (holdIfCached(blob, key, owner)) {
+        hits.increment();
+        return blob;
+      }
+      misses.increment();
+      Path work = tmp.resolve(key + ".d");
+      try {
+        deleteQuietly(work);
+        PrivateFiles.directories(work);
+        Path output = work.resolve("output");
+        builder.build(work, output);
+        synchronized (this) {
+          long size = Files.size(output);
+          if (referencedBytesLocked() + size > maxBytes) {
+            throw new ImageException.FetchFailed(
+                "the node's image cache (" + maxBytes + " bytes) is full of images in use", null);
+          }
+          if (fromPrivate) {
+            Files.writeString(privateMarks.resolve(key), "");
+          } else {
+            Files.deleteIfExists(privateMarks.resolve(key));
+          }
+          Files.move(output, blob, StandardCopyOption.ATOMIC_MOVE);
+          ownersByDigest.computeIfAbsent(key, d -> new HashSet<>()).add(owner);
+          evictLocked();
+        }
+        return blob;
+      } catch (IOException e) {
+        LOG.warn("cannot store image {}", key, e);
+        throw new ImageException.FetchFailed("cannot store an image on the node: " + e, e);
+      } finally {
+        deleteQuietly(work);
+      }
+    }
   }
 
   /** Drops every reference {@code owner} holds; its images become evictable. */
@@ -230,6 +333,7 @@ public final class ImageCache {
         break;
       }
       deleteQuietly(blobs.resolve(e.digest()));
+      deleteQuietly(privateMarks.resolve(e.digest()));
       total -= e.size();
     }
   }
@@ -268,15 +372,18 @@ public final class ImageCache {
 
   private void clearPartialDownloads() throws IOException {
     try (Stream<Path> files = Files.list(tmp)) {
-      files.forEach(ImageCache::deleteQuietly);
+      files.forEach(ImageCache::deleteQuietly); // downloads and unpacked images alike
     }
   }
 
+  /** Deletes a file, or a directory with all below it (links not followed); best effort. */
   private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
     } catch (IOException e) {
-      // Retried by the next start's clean-up.
+      // Missing already, or retried by the next start's clean-up.
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.hearth.agent.image;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -30,6 +31,22 @@ public sealed interface ImageSource {
         throw new IllegalArgumentException("image URL " + uri + " is not http(s)");
       }
       sha256 = checkDigest(sha256);
+    }
+  }
+
+  /**
+   * An OCI image in a registry. Without {@code file} it is the VM's root disk: its layers unpacked
+   * into an ext4 image. With {@code file} it is one regular file inside the image (a kernel or
+   * initrd, as KubeVirt's containerDisk ships them), named by its path from the image's root.
+   *
+   * @param pullSecrets names of Secrets in the VM's namespace whose registry credentials may be
+   *     used for the pull (kubernetes.io/dockerconfigjson)
+   */
+  record Oci(ImageReference reference, Optional<String> file, List<String> pullSecrets)
+      implements ImageSource {
+    public Oci {
+      file.ifPresent(ImageSource::checkRelative);
+      pullSecrets = List.copyOf(pullSecrets);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.image.ImageException;
+import dev.hearth.agent.image.KubernetesPullSecrets;
 import dev.hearth.agent.ipam.IpamException;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.net.Attachment;
@@ -51,7 +52,9 @@ final class LaunchPreparer {
       images =
           LaunchImages.prepare(
               plan,
-              (field, source) -> ctx.images().resolve(source, uid),
+              (field, source) ->
+                  ctx.images()
+                      .resolve(source, uid, new KubernetesPullSecrets(ctx.client(), namespace)),
               ctx.vmDir(uid).resolve("disks"),
               ctx.vmWritableBytes());
     } catch (ImageException e) {

@@ -213,16 +213,20 @@ final class VmSupervisor {
       return;
     }
     setPhase(MicroVMPhase.Starting);
+    List<String> pulls = next.ociImages();
+    String starting =
+        pulls.isEmpty()
+            ? "fetching images, wiring the network, booting"
+            : "pulling image " + String.join(", ", pulls) + ", wiring the network, booting";
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Starting);
           s.setObservedGeneration(gen);
-          s.putCondition(
-              ready(
-                  false,
-                  HearthApi.Reasons.STARTING,
-                  "fetching images, wiring the network, booting"));
+          s.putCondition(ready(false, HearthApi.Reasons.STARTING, starting));
         });
+    if (!pulls.isEmpty()) {
+      events.normal(vm, HearthApi.Reasons.PULLING, "pulling image " + String.join(", ", pulls));
+    }
     LaunchPreparer.Prepared prepared;
     try {
       prepared =
@@ -237,6 +241,10 @@ final class VmSupervisor {
       events.warning(vm, e.reason(), e.getMessage());
       setUpFailed(vm, e.reason(), e.getMessage());
       return;
+    }
+    if (!pulls.isEmpty()) {
+      events.normal(
+          vm, HearthApi.Reasons.PULLED, "image " + String.join(", ", pulls) + " ready on the node");
     }
     RunningVm vmHandle;
     try {

@@ -1,8 +1,10 @@
 package dev.hearth.agent.run;
 
+import dev.hearth.agent.image.AuthFilePullSecrets;
 import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
@@ -13,6 +15,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * What {@code hearth run <manifest>} does, whole: reads the manifest as the cluster would ({@link
@@ -52,6 +56,32 @@ public final class LocalRun {
       LocalNetwork.Settings network,
       PrintStream status,
       SeccompMode seccomp) {
+    return onThisHost(imagesRoot, cacheDir, network, Registries.DEFAULT, status, seccomp);
+  }
+
+  /**
+   * How {@code hearth run} reaches OCI registries.
+   *
+   * @param plainHttp registries (host[:port]) reached over plain http ({@code --insecure-registry})
+   * @param authFile a docker config file with credentials ({@code --registry-auth-file})
+   */
+  public record Registries(Set<String> plainHttp, Optional<Path> authFile) {
+    /** https only, no credentials. */
+    public static final Registries DEFAULT = new Registries(Set.of(), Optional.empty());
+
+    public Registries {
+      plainHttp = Set.copyOf(plainHttp);
+    }
+  }
+
+  /** As above, with {@code registries} for the manifest's OCI images. */
+  public static LocalRun onThisHost(
+      Path imagesRoot,
+      Path cacheDir,
+      LocalNetwork.Settings network,
+      Registries registries,
+      PrintStream status,
+      SeccompMode seccomp) {
     ImageCache images =
         new ImageCache(
             cacheDir,
@@ -59,6 +89,7 @@ public final class LocalRun {
             CACHE_BYTES,
             ImageCache.Timeouts.DEFAULT,
             Destinations.ANY, // one's own manifest on one's own machine: no tenant to guard against
+            OciSettings.DEFAULT.withPlainHttp(registries.plainHttp()),
             new SimpleMeterRegistry());
     return new LocalRun(
         new LocalRunner(
@@ -67,7 +98,8 @@ public final class LocalRun {
             LocalRunner.KernelCheck.LINUX_PROBE,
             LocalNetwork.onThisHost(network),
             status,
-            seccomp),
+            seccomp,
+            new AuthFilePullSecrets(registries.authFile())),
         status);
   }
 

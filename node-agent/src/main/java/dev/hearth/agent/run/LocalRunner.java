@@ -3,6 +3,7 @@ package dev.hearth.agent.run;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.net.Attachment;
@@ -86,6 +87,7 @@ public final class LocalRunner {
   private final Networks networks;
   private final PrintStream status;
   private final SeccompMode seccomp;
+  private final PullSecrets pullSecrets;
   private volatile StopSignal active;
 
   /**
@@ -113,6 +115,19 @@ public final class LocalRunner {
       Networks networks,
       PrintStream status,
       SeccompMode seccomp) {
+    this(images, kvmDevice, kernelCheck, networks, status, seccomp, PullSecrets.NONE);
+  }
+
+  /** As above, pulling OCI images with the credentials {@code pullSecrets} gives. */
+  public LocalRunner(
+      ImageCache images,
+      Path kvmDevice,
+      KernelCheck kernelCheck,
+      Networks networks,
+      PrintStream status,
+      SeccompMode seccomp,
+      PullSecrets pullSecrets) {
+    this.pullSecrets = pullSecrets;
     this.images = images;
     this.kvmDevice = kvmDevice;
     this.kernelCheck = kernelCheck;
@@ -349,9 +364,14 @@ public final class LocalRunner {
     if (source instanceof ImageSource.Remote r) {
       status.printf("hearth: fetching %s (checked against its sha256)...%n", r.uri());
     }
+    if (source instanceof ImageSource.Oci o) {
+      status.printf(
+          "hearth: pulling %s%s (cached by digest)...%n",
+          o.reference(), o.file().map(f -> ", file " + f).orElse(""));
+    }
     try {
-      Path p = images.resolve(source, OWNER);
-      if (source instanceof ImageSource.Remote) {
+      Path p = images.resolve(source, OWNER, pullSecrets);
+      if (source instanceof ImageSource.Remote || source instanceof ImageSource.Oci) {
         status.printf("hearth: fetched, cached at %s%n", p);
       }
       return p;

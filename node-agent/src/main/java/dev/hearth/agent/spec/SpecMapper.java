@@ -1,5 +1,6 @@
 package dev.hearth.agent.spec;
 
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
@@ -7,6 +8,8 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
+import dev.hearth.api.v1alpha1.OciImageSource;
+import dev.hearth.api.v1alpha1.PullSecretReference;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import dev.hearth.api.v1alpha1.VsockSpec;
@@ -52,13 +55,21 @@ public final class SpecMapper {
     if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
       throw invalid("spec.kernel.source is required");
     }
-    var kernel = image(spec.getKernel().getSource(), "spec.kernel.source");
+    List<String> pullSecrets = pullSecrets(spec);
+    var kernel =
+        oneFile(
+            image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
+            "spec.kernel.source",
+            "a kernel");
     Optional<dev.hearth.agent.image.ImageSource> initrd = Optional.empty();
     if (spec.getInitrd() != null) {
       if (!caps.initrd()) {
         throw unsupported("spec.initrd: this node's VMM cannot load an initrd");
       }
-      initrd = Optional.of(image(spec.getInitrd(), "spec.initrd"));
+      initrd =
+          Optional.of(
+              oneFile(
+                  image(spec.getInitrd(), "spec.initrd", pullSecrets), "spec.initrd", "an initrd"));
     }
     Map<String, VmLaunch.RateLimit> diskLimits = new HashMap<>();
     Optional<VmPlan.DiskPlan> rootfs = Optional.empty();
@@ -70,7 +81,7 @@ public final class SpecMapper {
           Optional.of(
               new VmPlan.DiskPlan(
                   MicroVMSpec.ROOTFS_NAME,
-                  image(spec.getRootfs().getSource(), "spec.rootfs.source"),
+                  image(spec.getRootfs().getSource(), "spec.rootfs.source", pullSecrets),
                   Boolean.TRUE.equals(spec.getRootfs().getReadOnly()),
                   Optional.empty()));
       limit(spec.getRootfs().getRateLimiter(), "spec.rootfs.rateLimiter")
@@ -91,7 +102,7 @@ public final class SpecMapper {
     for (int i = 0; i < driveSpecs.size(); i++) {
       DriveSpec d = driveSpecs.get(i);
       String field = "spec.drives[" + i + "]";
-      drives.add(drive(d, field, names, readOnlyImages));
+      drives.add(drive(d, field, names, readOnlyImages, pullSecrets));
       limit(d.getRateLimiter(), field + ".rateLimiter")
           .ifPresent(l -> diskLimits.put(d.getName(), l));
     }
@@ -170,13 +181,17 @@ public final class SpecMapper {
    * readOnlyImages} (image to the field that uses it).
    */
   private static VmPlan.DiskPlan drive(
-      DriveSpec d, String field, Set<String> names, Map<String, String> readOnlyImages)
+      DriveSpec d,
+      String field,
+      Set<String> names,
+      Map<String, String> readOnlyImages,
+      List<String> pullSecrets)
       throws SpecRejectedException {
     deviceName(field + ".name", d.getName(), names);
     if (d.getSource() == null) {
       throw invalid(field + ".source is required");
     }
-    var source = image(d.getSource(), field + ".source");
+    var source = image(d.getSource(), field + ".source", pullSecrets);
     String serial = d.getSerial();
     if (serial != null
         && (serial.length() > DriveSpec.MAX_SERIAL || !serial.matches(DriveSpec.SERIAL))) {
@@ -233,17 +248,81 @@ public final class SpecMapper {
     }
   }
 
-  /** What makes two sources one file on the node: one path, or one cached download. */
+  /**
+   * What makes two sources one file on the node: one path, one cached download, or one image (and
+   * file in it).
+   */
   private static String imageKey(ImageSource s) {
+    if (s.getOci() != null) {
+      return "oci:" + s.getOci().getImage() + "!" + s.getOci().getPath();
+    }
     return s.getPath() != null ? "path:" + s.getPath() : "sha256:" + s.getSha256();
   }
 
-  private static dev.hearth.agent.image.ImageSource image(ImageSource s, String field)
+  /** The pull Secrets' names, checked as Secret names (DNS subdomains), each once. */
+  private static List<String> pullSecrets(MicroVMSpec spec) throws SpecRejectedException {
+    List<PullSecretReference> refs =
+        spec.getImagePullSecrets() == null ? List.of() : spec.getImagePullSecrets();
+    if (refs.size() > MicroVMSpec.MAX_PULL_SECRETS) {
+      throw invalid(
+          "spec.imagePullSecrets names more than " + MicroVMSpec.MAX_PULL_SECRETS + " Secrets");
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      String name = refs.get(i) == null ? null : refs.get(i).getName();
+      if (name == null
+          || name.length() > 253
+          || !name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*")) {
+        throw invalid(
+            "spec.imagePullSecrets["
+                + i
+                + "].name: an image pull secret's name must be a Secret name");
+      }
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /** {@code source} when it is one file: an OCI image must then name a path inside it. */
+  private static dev.hearth.agent.image.ImageSource oneFile(
+      dev.hearth.agent.image.ImageSource source, String field, String what)
       throws SpecRejectedException {
+    if (source instanceof dev.hearth.agent.image.ImageSource.Oci o && o.file().isEmpty()) {
+      throw invalid(field + ".oci needs a path: " + what + " is one file inside the image");
+    }
+    return source;
+  }
+
+  private static dev.hearth.agent.image.ImageSource image(
+      ImageSource s, String field, List<String> pullSecrets) throws SpecRejectedException {
     boolean hasPath = s.getPath() != null;
     boolean hasUrl = s.getUrl() != null;
-    if (hasPath == hasUrl) {
-      throw invalid(field + ": exactly one of path or url must be set");
+    boolean hasOci = s.getOci() != null;
+    if ((hasPath ? 1 : 0) + (hasUrl ? 1 : 0) + (hasOci ? 1 : 0) != 1) {
+      throw invalid(field + ": exactly one of path, url or oci must be set");
+    }
+    if (hasOci) {
+      if (s.getSha256() != null) {
+        throw invalid(field + ".sha256 is only used with a url source");
+      }
+      OciImageSource oci = s.getOci();
+      if (oci.getImage() == null) {
+        throw invalid(field + ".oci.image is required");
+      }
+      ImageReference ref;
+      try {
+        ref = ImageReference.parse(oci.getImage());
+      } catch (IllegalArgumentException e) {
+        throw invalid(field + ".oci.image: " + e.getMessage());
+      }
+      try {
+        return new dev.hearth.agent.image.ImageSource.Oci(
+            ref, Optional.ofNullable(oci.getPath()), pullSecrets);
+      } catch (IllegalArgumentException e) {
+        throw invalid(field + ".oci.path: " + e.getMessage());
+      }
     }
     if (hasPath) {
       if (s.getSha256() != null) {

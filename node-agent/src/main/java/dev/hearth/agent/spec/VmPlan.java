@@ -78,6 +78,19 @@ public record VmPlan(
     return all;
   }
 
+  /** The OCI images the plan pulls (kernel, initrd, disks), each named once, in spec order. */
+  public List<String> ociImages() {
+    List<ImageSource> sources = new ArrayList<>();
+    sources.add(kernel);
+    initrd.ifPresent(sources::add);
+    disks().forEach(d -> sources.add(d.source()));
+    return sources.stream()
+        .filter(s -> s instanceof ImageSource.Oci)
+        .map(s -> ((ImageSource.Oci) s).reference().toString())
+        .distinct()
+        .toList();
+  }
+
   /** Where the spec declares {@code disk}: {@code spec.rootfs} or {@code spec.drives[i]}. */
   public String fieldOf(DiskPlan disk) {
     if (rootfs.isPresent() && rootfs.get() == disk) {

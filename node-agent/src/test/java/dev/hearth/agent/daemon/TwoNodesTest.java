@@ -215,7 +215,8 @@ class TwoNodesTest {
             Duration.ofSeconds(1),
             "test",
             dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
-            InetAddress.ofLiteral(address));
+            InetAddress.ofLiteral(address),
+            java.util.Set.of());
     return AgentDaemon.start(
         settings,
         agentClient,

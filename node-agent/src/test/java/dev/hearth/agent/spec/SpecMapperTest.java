@@ -16,6 +16,8 @@ import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
+import dev.hearth.api.v1alpha1.OciImageSource;
+import dev.hearth.api.v1alpha1.PullSecretReference;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucket;
@@ -178,6 +180,50 @@ class SpecMapperTest {
         "spec.kernel.source: image URL ftp://x/k is not http(s)");
     invalid(s -> s.setKernel(new KernelSpec()), "spec.kernel.source is required");
     invalid(s -> s.setRootfs(new RootfsSpec()), "spec.rootfs.source is required");
+  }
+
+  @Test
+  void ociSourcesMapWithThePullSecretsAndKernelsNeedAFile() throws Exception {
+    OciImageSource kernel = new OciImageSource("registry.example.org:5000/hearth/kernel:6.1");
+    kernel.setPath("boot/vmlinux");
+    VmPlan plan =
+        MAPPER.map(
+            spec(
+                s -> {
+                  s.setKernel(new KernelSpec(ImageSource.ofOci(kernel)));
+                  s.setRootfs(
+                      new RootfsSpec(
+                          ImageSource.ofOci(
+                              new OciImageSource("busybox@sha256:" + "a".repeat(64)))));
+                  s.setImagePullSecrets(
+                      List.of(
+                          new PullSecretReference("regcred"), new PullSecretReference("regcred")));
+                }));
+    var k = (dev.hearth.agent.image.ImageSource.Oci) plan.kernel();
+    assertThat(k.reference().registry()).isEqualTo("registry.example.org:5000");
+    assertThat(k.reference().repository()).isEqualTo("hearth/kernel");
+    assertThat(k.file()).contains("boot/vmlinux");
+    assertThat(k.pullSecrets()).containsExactly("regcred");
+    var root = (dev.hearth.agent.image.ImageSource.Oci) plan.rootfs().orElseThrow().source();
+    assertThat(root.reference().registry()).isEqualTo("docker.io");
+    assertThat(root.reference().repository()).isEqualTo("library/busybox");
+    assertThat(root.reference().digest()).contains("sha256:" + "a".repeat(64));
+    assertThat(root.file()).isEmpty();
+
+    invalid(
+        s -> s.setKernel(new KernelSpec(ImageSource.ofOci(new OciImageSource("k:1")))),
+        "spec.kernel.source.oci needs a path: a kernel is one file inside the image");
+    invalid(
+        s -> s.setRootfs(new RootfsSpec(ImageSource.ofOci(new OciImageSource("Team/App")))),
+        "spec.rootfs.source.oci.image: 'Team/App' is not an image reference");
+    OciImageSource escape = new OciImageSource("k:1");
+    escape.setPath("../etc/shadow");
+    invalid(
+        s -> s.setKernel(new KernelSpec(ImageSource.ofOci(escape))),
+        "spec.kernel.source.oci.path: image path '../etc/shadow' must not contain");
+    invalid(
+        s -> s.setImagePullSecrets(List.of(new PullSecretReference("Bad_Name"))),
+        "spec.imagePullSecrets[0].name: an image pull secret's name must be a Secret name");
   }
 
   @Test

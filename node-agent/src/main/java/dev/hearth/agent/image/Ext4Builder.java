@@ -1,0 +1,151 @@
+package dev.hearth.agent.image;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes an ext4 image from an unpacked root: {@code mke2fs -d} copies the tree (hard links stay one
+ * inode, symbolic links stay links), then one {@code debugfs} script sets each inode's owner, group
+ * and mode from the layers' metadata, so the image holds the tenant's setuid bits and owners while
+ * the node's staging copy never did. Sized from what was unpacked plus {@code headroomBytes} free
+ * for the guest.
+ */
+public final class Ext4Builder {
+  /**
+   * The programs this class runs, by the Debian package that installs them (the agent image
+   * installs it; AgentImageToolsTest compares).
+   */
+  public static final Map<String, String> PROGRAMS =
+      Map.of("mke2fs", "e2fsprogs", "debugfs", "e2fsprogs");
+
+  private static final long BLOCK = 4096;
+  private static final long MIB = 1 << 20;
+
+  private Ext4Builder() {}
+
+  /** Bytes of an image holding {@code bytes} of files in {@code entries} inodes, plus headroom. */
+  static long sizeFor(long bytes, long entries, long headroomBytes) {
+    // Each entry takes at most one block beyond its data (tail, directory block); metadata,
+    // journal and inode tables take about a tenth, and 16 MiB covers the fixed part.
+    long data = bytes + entries * BLOCK;
+    long size = data + data / 10 + inodes(entries, headroomBytes) * 256 + 16 * MIB + headroomBytes;
+    return (size + MIB - 1) / MIB * MIB;
+  }
+
+  static long inodes(long entries, long headroomBytes) {
+    return entries + 1024 + headroomBytes / (16 * 1024);
+  }
+
+  /** Builds {@code image} from {@code staging}, with {@code metadata} by relative path. */
+  static void build(
+      Path staging,
+      Map<String, LayerUnpacker.Meta> metadata,
+      long bytes,
+      long entries,
+      long headroomBytes,
+      Path image)
+      throws ImageException {
+    long size = sizeFor(bytes, entries, headroomBytes);
+    run(
+        List.of(
+            "mke2fs",
+            "-q",
+            "-F",
+            "-t",
+            "ext4",
+            "-b",
+            Long.toString(BLOCK),
+            "-N",
+            Long.toString(inodes(entries, headroomBytes)),
+            "-m",
+            "0",
+            "-E",
+            "root_owner=0:0",
+            "-d",
+            staging.toString(),
+            image.toString(),
+            (size / 1024) + "k"),
+        image);
+    StringBuilder script = new StringBuilder();
+    LayerUnpacker.Meta rootMeta = metadata.getOrDefault("", new LayerUnpacker.Meta(040755, 0, 0));
+    append(script, "/", rootMeta);
+    for (Map.Entry<String, LayerUnpacker.Meta> e : metadata.entrySet()) {
+      if (!e.getKey().isEmpty()) {
+        append(script, "/" + e.getKey(), e.getValue());
+      }
+    }
+    Path commands = image.resolveSibling(image.getFileName() + ".debugfs");
+    try {
+      Files.writeString(commands, script.toString());
+      run(List.of("debugfs", "-w", "-f", commands.toString(), image.toString()), image);
+    } catch (IOException e) {
+      throw new ImageException.FetchFailed("cannot write the debugfs script for " + image, e);
+    } finally {
+      try {
+        Files.deleteIfExists(commands);
+      } catch (IOException ignored) {
+        // Inside the build's temp dir, which is removed whole.
+      }
+    }
+  }
+
+  /** Names are free of control characters and '"' ({@link LayerUnpacker#normalise}). */
+  private static void append(StringBuilder s, String path, LayerUnpacker.Meta m) {
+    String q = "\"" + path + "\"";
+    s.append("sif ")
+        .append(q)
+        .append(" mode 0")
+        .append(Integer.toOctalString(m.mode()))
+        .append('\n');
+    s.append("sif ").append(q).append(" uid ").append(m.uid()).append('\n');
+    s.append("sif ").append(q).append(" gid ").append(m.gid()).append('\n');
+  }
+
+  /**
+   * Runs an e2fsprogs tool; its failure, or any error line it prints (debugfs reports failed
+   * commands on stderr and still exits 0), fails the build.
+   */
+  private static void run(List<String> cmd, Path image) throws ImageException {
+    try {
+      Path err = Files.createTempFile(image.getParent(), "e2fs-", ".err");
+      try {
+        Process p =
+            new ProcessBuilder(cmd)
+                .redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+          p.destroyForcibly();
+          throw new ImageException.FetchFailed(cmd.get(0) + " did not finish in 10 minutes", null);
+        }
+        List<String> errors =
+            Files.readAllLines(err, StandardCharsets.UTF_8).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("debugfs ") && !l.startsWith("mke2fs "))
+                .toList();
+        if (p.exitValue() != 0 || !errors.isEmpty()) {
+          throw new ImageException.FetchFailed(
+              cmd.get(0)
+                  + " failed building "
+                  + image.getFileName()
+                  + " (exit "
+                  + p.exitValue()
+                  + "): "
+                  + String.join("; ", errors.subList(0, Math.min(5, errors.size()))),
+              null);
+        }
+      } finally {
+        Files.deleteIfExists(err);
+      }
+    } catch (IOException e) {
+      throw new ImageException.FetchFailed("cannot run " + cmd.get(0) + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ImageException.FetchFailed("interrupted running " + cmd.get(0), e);
+    }
+  }
+}
