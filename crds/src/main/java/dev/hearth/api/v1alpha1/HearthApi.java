@@ -117,6 +117,15 @@ public final class HearthApi {
     public static final String STOPPED = "Stopped";
     public static final String AGENT_SHUTDOWN = "AgentShutdown";
 
+    // The agent's, about a VM's run state (spec.runState, and suspend on agent shutdown).
+    public static final String PAUSED = "Paused";
+    public static final String RESUMED = "Resumed";
+    public static final String SUSPENDED = "Suspended";
+    public static final String RESTORED = "Restored";
+    public static final String AGENT_STARTED = "AgentStarted";
+    public static final String SUSPEND_FAILED = "SuspendFailed";
+    public static final String RESTORE_FAILED = "RestoreFailed";
+
     // The agent's, about a VM it cannot run: the spec (valid, or beyond this node's VMM).
     public static final String INVALID_SPEC = "InvalidSpec";
     public static final String UNSUPPORTED_SPEC = "UnsupportedSpec";

@@ -54,6 +54,14 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
         "template.spec.network[].macAddress would give every MicroVM of the set the same MAC"
             + " address: leave it out (the agent gives each VM its own) or keep replicas at 1",
     fieldPath = ".template.spec.network")
+@ValidationRule(
+    value =
+        "!has(self.template) || !has(self.template.spec) || !has(self.template.spec.runState)"
+            + " || self.template.spec.runState == 'Running'",
+    message =
+        "template.spec.runState must be Running: a set's MicroVMs run (pause or suspend one"
+            + " MicroVM through its own spec.runState)",
+    fieldPath = ".template.spec.runState")
 public class MicroVMSetSpec {
   // CEL fragments of the rule above.
   static final String HAS_LABELS =

@@ -50,6 +50,13 @@ public class MicroVMStatus {
   @JsonPropertyDescription("Why the guest last stopped.")
   private ExitStatus exit;
 
+  @JsonPropertyDescription(
+      "The run state the agent has reached: Running, Paused or Suspended (see spec.runState).")
+  private RunState runState;
+
+  @JsonPropertyDescription("The agent's last change of the run state, and how long it took.")
+  private RunStateTransition runStateTransition;
+
   public MicroVMStatus() {}
 
   public MicroVMPhase getPhase() {
@@ -122,6 +129,22 @@ public class MicroVMStatus {
 
   public void setExit(ExitStatus exit) {
     this.exit = exit;
+  }
+
+  public RunState getRunState() {
+    return runState;
+  }
+
+  public void setRunState(RunState runState) {
+    this.runState = runState;
+  }
+
+  public RunStateTransition getRunStateTransition() {
+    return runStateTransition;
+  }
+
+  public void setRunStateTransition(RunStateTransition runStateTransition) {
+    this.runStateTransition = runStateTransition;
   }
 
   /** The condition of this type, if present. */
