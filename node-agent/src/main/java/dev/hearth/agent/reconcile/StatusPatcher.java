@@ -30,7 +30,9 @@ public final class StatusPatcher {
           "bootTimeMillis",
           "startTime",
           "restartCount",
-          "exit");
+          "exit",
+          "runState",
+          "runStateTransition");
 
   private static final PatchContext JSON_PATCH = MetadataPatches.jsonPatch(StatusApply.AGENT);
 
