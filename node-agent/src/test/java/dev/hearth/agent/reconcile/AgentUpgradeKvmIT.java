@@ -60,7 +60,7 @@ class AgentUpgradeKvmIT {
   private NodeAgent agent;
 
   @BeforeEach
-  void setUp() {
+  void setUp() throws Exception {
     Loopback.up();
     client = SharedApiServer.client();
     ns = SharedApiServer.createNamespace("upgrade");
