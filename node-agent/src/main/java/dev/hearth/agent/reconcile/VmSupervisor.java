@@ -162,8 +162,13 @@ final class VmSupervisor {
         return; // stays in its snapshot; the spec as it is now applies when it runs again
       }
       if (plan == null || !next.needsRestartFrom(plan)) {
+        // A VM the last agent suspended on its way out comes back because this agent started.
+        RunStateTransition last =
+            vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
         String why =
-            plan == null ? HearthApi.Reasons.AGENT_STARTED : HearthApi.Reasons.SPEC_CHANGED;
+            last != null && HearthApi.Reasons.AGENT_SHUTDOWN.equals(last.getReason())
+                ? HearthApi.Reasons.AGENT_STARTED
+                : HearthApi.Reasons.SPEC_CHANGED;
         restore(vm, next, s, want, why);
         return;
       }

@@ -44,9 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Replacing the agent while a guest counts (issue 16's agent upgrade): the old agent suspends the
- * VM on shutdown, the new one, with the same data directory, restores it. The tiny ticker guest
- * prints "tick N" from 0 up; a restored guest goes on from where it was, a rebooted one would start
- * at 0 again. The real embedded VMM on /dev/kvm, the real API server with the agent's token.
+ * VM on shutdown, the new one, with the same data directory, restores it. And spec.runState's
+ * pause, suspend and resume on the real VMM, across an agent that is killed while the VM is
+ * suspended. The tiny ticker guest prints "tick N" from 0 up; a restored guest goes on from where
+ * it was, a rebooted one would start at 0 again. The real embedded VMM on /dev/kvm, the real API
+ * server with the agent's token.
  */
 @RequiresKvm
 class AgentUpgradeKvmIT {
@@ -103,6 +105,36 @@ class AgentUpgradeKvmIT {
     return a;
   }
 
+  private void createTicker() {
+    MicroVMSpec spec = new MicroVMSpec();
+    Path ticker = BuiltGuests.elf("ticker").toAbsolutePath();
+    spec.setKernel(new KernelSpec(ImageSource.ofPath(Path.of("/").relativize(ticker).toString())));
+    spec.setMemoryMiB(16);
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName("ticker")
+            .withLabels(Map.of(HearthApi.NODE_LABEL, node))
+            .withFinalizers(HearthApi.AGENT_FINALIZER)
+            .build());
+    vm.setSpec(spec);
+    client.resource(vm).create();
+  }
+
+  private void setRunState(RunState want) {
+    client
+        .resources(MicroVM.class)
+        .inNamespace(ns)
+        .withName("ticker")
+        .edit(
+            v -> {
+              v.getSpec().setRunState(want);
+              return v;
+            });
+    await().atMost(60, TimeUnit.SECONDS).until(() -> get().getStatus().getRunState() == want);
+  }
+
   private MicroVM get() {
     return client.resources(MicroVM.class).inNamespace(ns).withName("ticker").get();
   }
@@ -127,20 +159,7 @@ class AgentUpgradeKvmIT {
   void aReplacedAgentRestoresItsGuestWhichCountsOnWithoutRebooting() throws Exception {
     ConsoleRegistry before = new ConsoleRegistry(64 * 1024);
     agent = newAgent(before);
-    MicroVMSpec spec = new MicroVMSpec();
-    Path ticker = BuiltGuests.elf("ticker").toAbsolutePath();
-    spec.setKernel(new KernelSpec(ImageSource.ofPath(Path.of("/").relativize(ticker).toString())));
-    spec.setMemoryMiB(16);
-    MicroVM vm = new MicroVM();
-    vm.setMetadata(
-        new ObjectMetaBuilder()
-            .withNamespace(ns)
-            .withName("ticker")
-            .withLabels(Map.of(HearthApi.NODE_LABEL, node))
-            .withFinalizers(HearthApi.AGENT_FINALIZER)
-            .build());
-    vm.setSpec(spec);
-    client.resource(vm).create();
+    createTicker();
     await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(before, ns)) >= 50);
 
     // SIGTERM: the old agent suspends the VM to disk and frees it.
@@ -184,5 +203,51 @@ class AgentUpgradeKvmIT {
     await().atMost(60, TimeUnit.SECONDS).until(() -> get() == null);
     await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.vcpuThreads() == 0);
     assertThat(snapshot).doesNotExist();
+  }
+
+  @Test
+  void pausedStopsTheCountSuspendedSurvivesAKilledAgentAndRunningGoesOn() throws Exception {
+    ConsoleRegistry first = new ConsoleRegistry(1 << 20);
+    agent = newAgent(first);
+    createTicker();
+    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(first, ns)) >= 20);
+
+    setRunState(RunState.Paused);
+    long paused = lastTick(text(first, ns));
+    Thread.sleep(500);
+    assertThat(lastTick(text(first, ns))).as("no tick while paused").isEqualTo(paused);
+    assertThat(KvmResources.vcpuThreads()).isEqualTo(1); // still in memory
+
+    setRunState(RunState.Running);
+    await().atMost(30, TimeUnit.SECONDS).until(() -> lastTick(text(first, ns)) > paused + 10);
+    assertThat(get().getStatus().getRunStateTransition().getPausedMillis())
+        .isGreaterThanOrEqualTo(500L);
+
+    setRunState(RunState.Suspended);
+    long counted = lastTick(text(first, ns));
+    assertThat(KvmResources.vcpuThreads()).as("the VM is freed").isZero();
+    // The agent dies without a shutdown of its own (nothing runs that it could suspend).
+    agent.close();
+    agent = null;
+
+    ConsoleRegistry second = new ConsoleRegistry(1 << 20);
+    agent = newAgent(second);
+    Thread.sleep(500);
+    assertThat(KvmResources.vcpuThreads()).as("still suspended: nothing boots").isZero();
+    assertThat(get().getStatus().getRunState()).isEqualTo(RunState.Suspended);
+
+    setRunState(RunState.Running);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(second, ns)) > counted + 10);
+    Matcher m = TICK.matcher(text(second, ns));
+    assertThat(m.find()).isTrue();
+    assertThat(Long.parseLong(m.group(1))).isBetween(counted + 1, counted + 2);
+    RunStateTransition t = get().getStatus().getRunStateTransition();
+    assertThat(t.getFrom()).isEqualTo(RunState.Suspended);
+    assertThat(t.getReason()).isEqualTo(HearthApi.Reasons.SPEC_CHANGED);
+    System.out.printf(
+        "spec suspend/resume across an agent restart: paused %d ms, restore %d ms%n",
+        t.getPausedMillis(), t.getDurationMillis());
+    client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
+    await().atMost(60, TimeUnit.SECONDS).until(() -> get() == null);
   }
 }

@@ -345,9 +345,10 @@ class VmSupervisorTest {
     assertThat(network.taps).containsExactly(tap); // kept for the restore
 
     // The next agent finds the snapshot and restores the guest instead of booting it.
-    VmSupervisor next = supervisor(vm);
+    MicroVM latest = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    VmSupervisor next = supervisor(latest);
     assertThat(next.state()).isInstanceOf(SupervisorState.Suspended.class);
-    next.sync(vm);
+    next.sync(latest);
     assertThat(runtime.started).hasSize(2);
     assertThat(runtime.last().restoredFrom).isEqualTo(ns + "/vm");
     assertThat(next.state()).isInstanceOf(SupervisorState.Running.class);
