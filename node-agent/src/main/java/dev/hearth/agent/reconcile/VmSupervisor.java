@@ -303,7 +303,9 @@ final class VmSupervisor {
   }
 
   private void exited(long id, VmExit exit) {
-    if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
+    if (state instanceof SupervisorState.Paused p && p.run() == id) {
+      moveTo(SupervisorState.IDLE); // a paused guest ended (the VMM failed): handled as any exit
+    } else if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
       return; // a VM we stopped ourselves
     }
     MicroVM vm = lastSeen;

@@ -451,6 +451,18 @@ class VmSupervisorTest {
   }
 
   @Test
+  void aPausedGuestThatEndsIsHandledAsAnyExit() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    sup.sync(edit(s -> s.setRunState(RunState.Paused)));
+    runtime.last().guestExits("InternalError", false);
+    runSubmitted();
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
+    assertThat(status().getExit().getReason()).isEqualTo("InternalError");
+  }
+
+  @Test
   void aSuspendThatFailsLeavesTheGuestRunning() {
     MicroVM vm = create(RestartPolicy.Always);
     VmSupervisor sup = supervisor(vm);
