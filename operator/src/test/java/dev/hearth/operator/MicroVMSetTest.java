@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.MicroVMTemplate;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.api.v1alpha1.TemplateMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -126,6 +130,28 @@ class MicroVMSetTest extends OperatorTestBase {
                     .getItems()
                     .stream()
                     .allMatch(vm -> vm.getMetadata().getDeletionTimestamp() != null));
+  }
+
+  @Test
+  void aMemberSuspendedThroughItsOwnSpecIsNotReady() {
+    node("n1", 32, 32768);
+    startOperator(config());
+    client.resource(set("pool", 2, Map.of("app", "pool"))).create();
+    await().atMost(TIMEOUT).until(() -> members("pool").size() == 2);
+    // The agent reports both Running, one of them suspended (its own spec.runState asked).
+    for (MicroVM vm : members("pool")) {
+      MicroVMStatus st = new MicroVMStatus();
+      st.setPhase(MicroVMPhase.Running);
+      st.setRunState(
+          vm.getMetadata().getName().endsWith("-0") ? RunState.Suspended : RunState.Running);
+      new StatusApply(client, StatusApply.AGENT).apply(vm, st, List.of("phase", "runState"), false);
+    }
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                getSet("pool").getStatus() != null
+                    && Integer.valueOf(1).equals(getSet("pool").getStatus().getReadyReplicas()));
   }
 
   @Test

@@ -19,7 +19,9 @@ public class MicroVMSetStatus {
   @StatusReplicas
   private Integer replicas;
 
-  @JsonPropertyDescription("How many of them are Running.")
+  @JsonPropertyDescription(
+      "How many of them are Running (phase Running, and not paused or suspended through their"
+          + " spec.runState).")
   private Integer readyReplicas;
 
   @JsonPropertyDescription(

@@ -9,6 +9,7 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetStatus;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -109,8 +110,16 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
     MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
     List<MicroVM> live = owned.stream().filter(vm -> !MicroVMs.deleting(vm)).toList();
     s.setReplicas(live.size());
+    // A member paused or suspended through its own spec.runState is not ready.
     s.setReadyReplicas(
-        (int) live.stream().filter(vm -> MicroVMs.phase(vm) == MicroVMPhase.Running).count());
+        (int)
+            live.stream()
+                .filter(vm -> MicroVMs.phase(vm) == MicroVMPhase.Running)
+                .filter(
+                    vm ->
+                        vm.getStatus().getRunState() == null
+                            || vm.getStatus().getRunState() == RunState.Running)
+                .count());
     s.setLabelSelector(selectorString(set.getSpec().getSelector()));
     s.setObservedGeneration(set.getMetadata().getGeneration());
     if (s.getConditions() == null) {
