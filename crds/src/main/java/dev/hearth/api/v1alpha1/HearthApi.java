@@ -41,6 +41,13 @@ public final class HearthApi {
   /** Label on a MicroVM created by a MicroVMSet, holding the set's name. */
   public static final String SET_LABEL = "hearth.dev/set";
 
+  /**
+   * Label the operator puts on a MicroVM that a MicroVMSet keeps Suspended in its warm pool ({@code
+   * spec.suspendedReplicas}); it removes it, and sets {@code spec.runState: Running}, when scaling
+   * up resumes the VM. A member suspended by a user through its own spec has no such label.
+   */
+  public static final String WARM_POOL_LABEL = "hearth.dev/warm-pool";
+
   /** Namespace of node Leases when the deployment does not say otherwise. */
   public static final String DEFAULT_LEASE_NAMESPACE = "hearth-system";
 

@@ -24,6 +24,9 @@ public class MicroVMSetStatus {
           + " spec.runState).")
   private Integer readyReplicas;
 
+  @JsonPropertyDescription("How many of them are Suspended, waiting in the warm pool.")
+  private Integer suspendedReplicas;
+
   @JsonPropertyDescription(
       "The selector as a label-selector string, read by the scale subresource (kubectl scale, HPA).")
   @LabelSelector
@@ -44,6 +47,14 @@ public class MicroVMSetStatus {
 
   public void setReplicas(Integer replicas) {
     this.replicas = replicas;
+  }
+
+  public Integer getSuspendedReplicas() {
+    return suspendedReplicas;
+  }
+
+  public void setSuspendedReplicas(Integer suspendedReplicas) {
+    this.suspendedReplicas = suspendedReplicas;
   }
 
   public Integer getReadyReplicas() {
