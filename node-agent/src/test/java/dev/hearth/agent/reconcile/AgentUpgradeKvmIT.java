@@ -247,7 +247,10 @@ class AgentUpgradeKvmIT {
     System.out.printf(
         "spec suspend/resume across an agent restart: paused %d ms, restore %d ms%n",
         t.getPausedMillis(), t.getDurationMillis());
+    // A paused VM is deleted like a running one: its vCPU threads end, nothing is left.
+    setRunState(RunState.Paused);
     client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
     await().atMost(60, TimeUnit.SECONDS).until(() -> get() == null);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> KvmResources.vcpuThreads() == 0);
   }
 }
