@@ -60,6 +60,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(
+    name = "RunState",
+    jsonPath = ".status.runState",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1,
+    getDescription = "Whether the guest runs: Running, Paused or Suspended (see spec.runState).")
+@AdditionalPrinterColumn(
     name = "vCPUs",
     jsonPath = ".spec.vcpus",
     type = AdditionalPrinterColumn.Type.INTEGER,
