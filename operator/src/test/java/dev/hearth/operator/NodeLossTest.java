@@ -101,12 +101,15 @@ class NodeLossTest extends OperatorTestBase {
     assertThat(moved.getStatus().getBootTimeMillis()).isNull();
     // A suspended VM moves like a running one, but boots afresh: its snapshot was on the node.
     assertThat(moved.getStatus().getRunState()).isNull();
-    assertThat(
-            client.v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> "always".equals(e.getInvolvedObject().getName()))
-                .filter(e -> HearthApi.Reasons.NODE_LOST.equals(e.getReason()))
-                .map(Event::getMessage))
-        .anyMatch(m -> m.contains("it was Suspended there, and its memory is lost"));
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                client.v1().events().inNamespace(ns).list().getItems().stream()
+                    .filter(e -> "always".equals(e.getInvolvedObject().getName()))
+                    .filter(e -> HearthApi.Reasons.NODE_LOST.equals(e.getReason()))
+                    .map(Event::getMessage)
+                    .anyMatch(m -> m.contains("it was Suspended there, and its memory is lost")));
 
     MicroVM failed =
         awaitVm(

@@ -161,10 +161,12 @@ public final class NodeLossHandler {
             vm.getMetadata().getGeneration(),
             clock.instant()));
     MicroVM updated = writer.status().reset(vm, s);
+    // Now, while this pass still knows the run state: the reset status no longer says it, and a
+    // conflict below leaves the rest to a later pass.
+    events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM" + lost);
     coordinator.release(vm.getMetadata().getUid());
     writer.patchMetadata(updated, MetadataPatches.unbindMetadata(updated));
     metrics.rescheduled();
-    events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM" + lost);
   }
 
   private void fail(MicroVM vm, String node, String why) {
