@@ -10,6 +10,7 @@ import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.RestartPolicy;
+import dev.hearth.api.v1alpha1.RunState;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
 import java.util.List;
@@ -56,10 +57,14 @@ class NodeLossTest extends OperatorTestBase {
     running.setPhase(MicroVMPhase.Running);
     running.setStartTime("2026-12-05T00:00:00Z");
     running.setBootTimeMillis(42L);
+    running.setRunState(RunState.Suspended); // its snapshot is on the node about to be lost
     running.setConditions(always0.getStatus().getConditions());
     new StatusApply(client, StatusApply.AGENT)
         .apply(
-            always0, running, List.of("phase", "startTime", "bootTimeMillis", "conditions"), false);
+            always0,
+            running,
+            List.of("phase", "startTime", "bootTimeMillis", "runState", "conditions"),
+            false);
     awaitVm("always", vm -> vm.getStatus().getPhase() == MicroVMPhase.Running);
     client.resources(MicroVM.class).inNamespace(ns).withName("deleted").delete();
     // The agent renews nothing from here on.
@@ -94,6 +99,17 @@ class NodeLossTest extends OperatorTestBase {
         .as("the dead agent's runtime fields go with the move, though the agent owned them")
         .isNull();
     assertThat(moved.getStatus().getBootTimeMillis()).isNull();
+    // A suspended VM moves like a running one, but boots afresh: its snapshot was on the node.
+    assertThat(moved.getStatus().getRunState()).isNull();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                client.v1().events().inNamespace(ns).list().getItems().stream()
+                    .filter(e -> "always".equals(e.getInvolvedObject().getName()))
+                    .filter(e -> HearthApi.Reasons.NODE_LOST.equals(e.getReason()))
+                    .map(Event::getMessage)
+                    .anyMatch(m -> m.contains("it was Suspended there, and its memory is lost")));
 
     MicroVM failed =
         awaitVm(

@@ -41,6 +41,13 @@ public final class HearthApi {
   /** Label on a MicroVM created by a MicroVMSet, holding the set's name. */
   public static final String SET_LABEL = "hearth.dev/set";
 
+  /**
+   * Label the operator puts on a MicroVM that a MicroVMSet keeps Suspended in its warm pool ({@code
+   * spec.suspendedReplicas}); it removes it, and sets {@code spec.runState: Running}, when scaling
+   * up resumes the VM. A member suspended by a user through its own spec has no such label.
+   */
+  public static final String WARM_POOL_LABEL = "hearth.dev/warm-pool";
+
   /** Namespace of node Leases when the deployment does not say otherwise. */
   public static final String DEFAULT_LEASE_NAMESPACE = "hearth-system";
 
@@ -136,6 +143,14 @@ public final class HearthApi {
     public static final String PROBE_SUCCEEDED = "ProbeSucceeded";
     public static final String PROBE_FAILED = "ProbeFailed";
     public static final String UNHEALTHY = "Unhealthy";
+    // The agent's, about a VM's run state (spec.runState, and suspend on agent shutdown).
+    public static final String PAUSED = "Paused";
+    public static final String RESUMED = "Resumed";
+    public static final String SUSPENDED = "Suspended";
+    public static final String RESTORED = "Restored";
+    public static final String AGENT_STARTED = "AgentStarted";
+    public static final String SUSPEND_FAILED = "SuspendFailed";
+    public static final String RESTORE_FAILED = "RestoreFailed";
 
     // The agent's, about a VM it cannot run: the spec (valid, or beyond this node's VMM).
     public static final String INVALID_SPEC = "InvalidSpec";

@@ -60,6 +60,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
 @AdditionalPrinterColumn(
+    name = "RunState",
+    jsonPath = ".status.runState",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1,
+    getDescription = "Whether the guest runs: Running, Paused or Suspended (see spec.runState).")
+@AdditionalPrinterColumn(
     name = "vCPUs",
     jsonPath = ".spec.vcpus",
     type = AdditionalPrinterColumn.Type.INTEGER,
@@ -80,6 +86,21 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + " || !has(oldSelf.spec.nodeName) || self.spec.nodeName == oldSelf.spec.nodeName",
     message = "spec.nodeName is immutable",
     fieldPath = ".spec.nodeName")
+// Restore needs the snapshot's vCPU count and memory size: a VM that stays Suspended keeps them.
+@ValidationRule(
+    value =
+        "!has(self.spec) || !has(oldSelf.spec)"
+            + " || !has(self.spec.runState) || self.spec.runState != 'Suspended'"
+            + " || !has(oldSelf.spec.runState) || oldSelf.spec.runState != 'Suspended'"
+            + " || ((has(self.spec.vcpus) ? self.spec.vcpus : 1)"
+            + " == (has(oldSelf.spec.vcpus) ? oldSelf.spec.vcpus : 1)"
+            + " && (has(self.spec.memoryMiB) ? self.spec.memoryMiB : 128)"
+            + " == (has(oldSelf.spec.memoryMiB) ? oldSelf.spec.memoryMiB : 128))",
+    message =
+        "vcpus and memoryMiB cannot change while the VM stays Suspended: its snapshot holds that"
+            + " many vCPUs and that much memory (set runState Running with the change to boot it"
+            + " afresh, or resume it first)",
+    fieldPath = ".spec.runState")
 @ValidationRule(
     value = "has(self.spec)",
     message = "spec is required: a MicroVM needs at least spec.kernel.source",

@@ -54,6 +54,24 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
         "template.spec.network[].macAddress would give every MicroVM of the set the same MAC"
             + " address: leave it out (the agent gives each VM its own) or keep replicas at 1",
     fieldPath = ".template.spec.network")
+@ValidationRule(
+    value =
+        "!has(self.template) || !has(self.template.spec) || !has(self.template.spec.network)"
+            + " || !has(self.suspendedReplicas) || self.suspendedReplicas == 0"
+            + " || self.template.spec.network.all(n, !has(n.macAddress))",
+    message =
+        "template.spec.network[].macAddress would give the set's running and suspended MicroVMs"
+            + " the same MAC address: leave it out (the agent gives each VM its own) or keep"
+            + " suspendedReplicas at 0",
+    fieldPath = ".template.spec.network")
+@ValidationRule(
+    value =
+        "!has(self.template) || !has(self.template.spec) || !has(self.template.spec.runState)"
+            + " || self.template.spec.runState == 'Running'",
+    message =
+        "template.spec.runState must be Running: a set's MicroVMs run (pause or suspend one"
+            + " MicroVM through its own spec.runState)",
+    fieldPath = ".template.spec.runState")
 public class MicroVMSetSpec {
   // CEL fragments of the rule above.
   static final String HAS_LABELS =
@@ -68,6 +86,16 @@ public class MicroVMSetSpec {
   @Max(10000)
   @Default("1")
   private Integer replicas = 1;
+
+  @JsonPropertyDescription(
+      "A warm pool: how many MicroVMs the set keeps Suspended besides the running replicas (0 to"
+          + " 1000, default 0). They boot once, then wait in a snapshot on their node without"
+          + " holding memory. Scaling up resumes suspended MicroVMs before booting new ones, and"
+          + " the set then refills the pool.")
+  @Min(0)
+  @Max(1000)
+  @Default("0")
+  private Integer suspendedReplicas = 0;
 
   @JsonPropertyDescription(
       "Which MicroVMs belong to the set: a label selector that is not empty and matches"
@@ -88,6 +116,19 @@ public class MicroVMSetSpec {
   private MicroVMTemplate template;
 
   public MicroVMSetSpec() {}
+
+  public Integer getSuspendedReplicas() {
+    return suspendedReplicas;
+  }
+
+  public void setSuspendedReplicas(Integer suspendedReplicas) {
+    this.suspendedReplicas = suspendedReplicas;
+  }
+
+  /** suspendedReplicas with the schema default applied. */
+  public int suspendedReplicasOrDefault() {
+    return suspendedReplicas == null ? 0 : suspendedReplicas;
+  }
 
   public Integer getReplicas() {
     return replicas;

@@ -19,8 +19,13 @@ public class MicroVMSetStatus {
   @StatusReplicas
   private Integer replicas;
 
-  @JsonPropertyDescription("How many of them are Running.")
+  @JsonPropertyDescription(
+      "How many of them are Running (phase Running, and not paused or suspended through their"
+          + " spec.runState).")
   private Integer readyReplicas;
+
+  @JsonPropertyDescription("How many of them are Suspended, waiting in the warm pool.")
+  private Integer suspendedReplicas;
 
   @JsonPropertyDescription(
       "The selector as a label-selector string, read by the scale subresource (kubectl scale, HPA).")
@@ -42,6 +47,14 @@ public class MicroVMSetStatus {
 
   public void setReplicas(Integer replicas) {
     this.replicas = replicas;
+  }
+
+  public Integer getSuspendedReplicas() {
+    return suspendedReplicas;
+  }
+
+  public void setSuspendedReplicas(Integer suspendedReplicas) {
+    this.suspendedReplicas = suspendedReplicas;
   }
 
   public Integer getReadyReplicas() {

@@ -253,6 +253,16 @@ public class MicroVMSpec extends ApiValue {
   @Default("Always")
   private RestartPolicy restartPolicy = RestartPolicy.Always;
 
+  @JsonPropertyDescription(
+      "Whether the guest runs: Running (the default), Paused (vCPUs stopped, memory kept on the"
+          + " node) or Suspended (memory and device state written to a snapshot on the node and"
+          + " the memory freed). Going back to Running resumes a paused guest, or restores a"
+          + " suspended one on the same node, where it goes on without booting again. A VM"
+          + " created Paused or Suspended boots first. status.runState and"
+          + " status.runStateTransition report the state reached and how long the change took.")
+  @Default("Running")
+  private RunState runState = RunState.Running;
+
   public MicroVMSpec() {}
 
   public List<PullSecretReference> getImagePullSecrets() {
@@ -373,6 +383,19 @@ public class MicroVMSpec extends ApiValue {
 
   public void setRestartPolicy(RestartPolicy restartPolicy) {
     this.restartPolicy = restartPolicy;
+  }
+
+  public RunState getRunState() {
+    return runState;
+  }
+
+  public void setRunState(RunState runState) {
+    this.runState = runState;
+  }
+
+  /** Run state with the schema default applied. */
+  public RunState runStateOrDefault() {
+    return runState == null ? RunState.Running : runState;
   }
 
   /** vCPUs with the schema default applied (the API server defaults it; a test client may not). */

@@ -55,6 +55,13 @@ public class MicroVMStatus {
           + " the node agent once the VM runs.")
   private ConsoleEndpoint console;
 
+  @JsonPropertyDescription(
+      "The run state the agent has reached: Running, Paused or Suspended (see spec.runState).")
+  private RunState runState;
+
+  @JsonPropertyDescription("The agent's last change of the run state, and how long it took.")
+  private RunStateTransition runStateTransition;
+
   public MicroVMStatus() {}
 
   public ConsoleEndpoint getConsole() {
@@ -135,6 +142,22 @@ public class MicroVMStatus {
 
   public void setExit(ExitStatus exit) {
     this.exit = exit;
+  }
+
+  public RunState getRunState() {
+    return runState;
+  }
+
+  public void setRunState(RunState runState) {
+    this.runState = runState;
+  }
+
+  public RunStateTransition getRunStateTransition() {
+    return runStateTransition;
+  }
+
+  public void setRunStateTransition(RunStateTransition runStateTransition) {
+    this.runStateTransition = runStateTransition;
   }
 
   /** The condition of this type, if present. */

@@ -340,6 +340,29 @@ class CelRulesTest {
   }
 
   @Test
+  void aSuspendedVmKeepsItsSizeUntilItRunsAgain() {
+    Map<String, Object> suspended = microVm(KERNEL + "runState: Suspended\nmemoryMiB: 128\n");
+    Map<String, Object> grown = microVm(KERNEL + "runState: Suspended\nmemoryMiB: 256\n");
+    Map<String, Object> twoCpus = microVm(KERNEL + "runState: Suspended\nvcpus: 2\n");
+    Map<String, Object> resumedGrown = microVm(KERNEL + "runState: Running\nmemoryMiB: 256\n");
+    Map<String, Object> running = microVm(KERNEL + "memoryMiB: 128\n");
+    String words =
+        "vcpus and memoryMiB cannot change while the VM stays Suspended: its snapshot holds that"
+            + " many vCPUs and that much memory (set runState Running with the change to boot it"
+            + " afresh, or resume it first)";
+    assertThat(vm.validateUpdate(grown, suspended))
+        .extracting(Violation::path, Violation::message)
+        .containsExactly(tuple("spec.runState", words));
+    assertThat(vm.validateUpdate(twoCpus, suspended))
+        .extracting(Violation::message)
+        .containsExactly(words);
+    // Running again with the change boots afresh; suspending with a change is fine too.
+    assertThat(vm.validateUpdate(resumedGrown, suspended)).isEmpty();
+    assertThat(vm.validateUpdate(grown, running)).isEmpty();
+    assertThat(vm.validateUpdate(suspended, suspended)).isEmpty();
+  }
+
+  @Test
   void aMicroVmSetTemplateMayBeRetargetedToAnotherNode() {
     String setYaml =
         """

@@ -55,7 +55,8 @@ class CrdPostProcessorTest {
 
     assertThat(CrdPostProcessor.reorder(shuffled)).isEqualTo(ordered);
     assertThat(CrdPostProcessor.declaredOrder(MicroVM.class))
-        .containsExactly("Phase", "Node", "IP", "Ready", "Restarts", "Age", "vCPUs", "MemoryMiB");
+        .containsExactly(
+            "Phase", "Node", "IP", "Ready", "Restarts", "Age", "RunState", "vCPUs", "MemoryMiB");
   }
 
   @Test

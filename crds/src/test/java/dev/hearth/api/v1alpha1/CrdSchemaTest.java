@@ -56,12 +56,14 @@ class CrdSchemaTest {
             tuple("Ready", ".status.conditions[?(@.type==\"Ready\")].status", 0),
             tuple("Restarts", ".status.restartCount", 0),
             tuple("Age", ".metadata.creationTimestamp", 0),
+            tuple("RunState", ".status.runState", 1),
             tuple("vCPUs", ".spec.vcpus", 1),
             tuple("MemoryMiB", ".spec.memoryMiB", 1));
     assertThat(columns(vm))
         .extracting(CustomResourceColumnDefinition::getType)
         .containsExactly(
-            "string", "string", "string", "string", "integer", "date", "integer", "integer");
+            "string", "string", "string", "string", "integer", "date", "string", "integer",
+            "integer");
     assertThat(columns(vm).get(0).getDescription()).startsWith("Where the VM is in its life");
     assertThat(columns(set))
         .extracting(CustomResourceColumnDefinition::getName)

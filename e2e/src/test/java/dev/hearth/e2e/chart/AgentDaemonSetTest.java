@@ -197,6 +197,23 @@ class AgentDaemonSetTest {
         .isZero();
   }
 
+  @Test
+  void refusesATerminationGraceTooShortForTheAgentToSuspendItsVms() {
+    Helm.Result r =
+        Helm.template(
+            "--set",
+            "agent.terminationGracePeriodSeconds=20",
+            "--set",
+            "agent.stopGraceSeconds=10");
+    assertThat(r.status()).isNotZero();
+    assertThat(r.stderr())
+        .contains("agent.terminationGracePeriodSeconds (20) must be at least")
+        .contains("agent.stopGraceSeconds + 15 (25)");
+    assertThat(Helm.render().agent().getSpec().getTemplate().getSpec())
+        .extracting(p -> p.getTerminationGracePeriodSeconds())
+        .isEqualTo(60L);
+  }
+
   private static void assertHostPath(Volume volume, String path, String type) {
     assertThat(volume).as("a volume for %s", path).isNotNull();
     assertThat(volume.getHostPath().getPath()).isEqualTo(path);

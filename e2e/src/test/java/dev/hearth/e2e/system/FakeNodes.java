@@ -92,5 +92,10 @@ final class FakeNodes {
     public RunningVm start(VmLaunch launch) throws VmStartException {
       return fake.start(launch);
     }
+
+    @Override
+    public RunningVm restore(java.nio.file.Path dir, VmLaunch launch) throws VmStartException {
+      return fake.restore(dir, launch);
+    }
   }
 }

@@ -36,5 +36,23 @@ record InNamespaceRuntime(VmRuntime delegate, String netns) implements VmRuntime
     return started.vm();
   }
 
+  @Override
+  public RunningVm restore(java.nio.file.Path dir, VmLaunch launch) throws VmStartException {
+    Started started =
+        NetNamespace.call(
+            NetNamespace.named(netns),
+            () -> {
+              try {
+                return new Started(delegate.restore(dir, launch), null);
+              } catch (VmStartException e) {
+                return new Started(null, e);
+              }
+            });
+    if (started.failure() != null) {
+      throw started.failure();
+    }
+    return started.vm();
+  }
+
   private record Started(RunningVm vm, VmStartException failure) {}
 }

@@ -31,7 +31,9 @@ public final class StatusPatcher {
           "startTime",
           "restartCount",
           "exit",
-          "console");
+          "console",
+          "runState",
+          "runStateTransition");
 
   private static final PatchContext JSON_PATCH = MetadataPatches.jsonPatch(StatusApply.AGENT);
 

@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.runtime.RunningVm;
+import java.time.Instant;
 
 /**
  * Where a {@link VmSupervisor}'s VM is. The supervisor moves only by {@link VmSupervisor}'s one
@@ -12,6 +13,9 @@ import dev.hearth.agent.runtime.RunningVm;
  *    │   ╲ set-up      └─stop (spec change, shutdown, delete)──▶ Idle
  *    │    ╲ fails ──▶ BackingOff | Finished
  *    └── new generation ── Finished | BackingOff          any but Running ──delete──▶ Gone
+ *
+ *   Running ◀──pause/resume──▶ Paused        Running | Paused ──suspend──▶ Suspended
+ *   Suspended ──restore──▶ Running     Suspended ──snapshot dropped──▶ Idle
  * </pre>
  */
 sealed interface SupervisorState {
@@ -20,6 +24,15 @@ sealed interface SupervisorState {
 
   /** A guest runs; {@code run} numbers it, so that callbacks of a replaced run are ignored. */
   record Running(RunningVm vm, long run) implements SupervisorState {}
+
+  /** A guest whose vCPUs are stopped since {@code since}; it stays in memory. */
+  record Paused(RunningVm vm, long run, Instant since) implements SupervisorState {}
+
+  /**
+   * Nothing runs: the guest is in a snapshot on this node, taken when its vCPUs stopped at {@code
+   * since}; its address and disks are kept for the restore.
+   */
+  record Suspended(Instant since) implements SupervisorState {}
 
   /** Waiting out a back-off; the scheduled start finds this state or does nothing. */
   record BackingOff() implements SupervisorState {}
@@ -36,15 +49,18 @@ sealed interface SupervisorState {
   SupervisorState GONE = new Gone();
 
   /**
-   * Whether a supervisor in this state may move to {@code next}. A guest starts only from Idle, and
-   * is stopped (back to Idle) before anything else can start or the VM can be Gone; Gone is final.
+   * Whether a supervisor in this state may move to {@code next}. A guest boots from Idle and is
+   * restored from Suspended, and is stopped (back to Idle) or suspended before anything else can
+   * start or the VM can be Gone; Gone is final.
    */
   default boolean allows(SupervisorState next) {
     return switch (this) {
       case Idle i -> true;
       case Running r -> !(next instanceof Running) && !(next instanceof Gone);
-      case BackingOff b -> !(next instanceof Running) && !(next instanceof BackingOff);
-      case Finished f -> !(next instanceof Running) && !(next instanceof BackingOff);
+      case Paused p -> next instanceof Running || next instanceof Suspended || next instanceof Idle;
+      case Suspended s -> next instanceof Running || next instanceof Idle || next instanceof Gone;
+      case BackingOff b -> next instanceof Idle || next instanceof Finished || next instanceof Gone;
+      case Finished f -> next instanceof Idle || next instanceof Finished || next instanceof Gone;
       case Gone g -> next instanceof Gone; // a delete may be repeated, and frees again
     };
   }

@@ -22,10 +22,13 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import dev.hearth.api.v1alpha1.RunState;
+import dev.hearth.api.v1alpha1.RunStateTransition;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -39,6 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 final class VmSupervisor {
   private static final Logger LOG = LoggerFactory.getLogger(VmSupervisor.class);
+
+  // How long a VM created Suspended may boot before it is suspended without a boot signal.
+  static final Duration BOOT_WAIT = Duration.ofSeconds(30);
 
   /** How a supervisor gets back onto its VM's executor. */
   interface Loop {
@@ -62,6 +68,7 @@ final class VmSupervisor {
   private ReadinessCheck readiness;
   private ReadinessProber.Watch probe;
   private List<Attachment> lastNics = List.of();
+  private final SuspendedSnapshots snapshots;
   private RestartBackoff backoff;
   private VmPlan plan;
   // The generation last applied (-1: none yet), beside the state it was applied in.
@@ -90,6 +97,7 @@ final class VmSupervisor {
     this.meters = ctx.metrics().vm(namespace, name);
     this.mapper = new SpecMapper(ctx.runtime().capabilities());
     this.preparer = new LaunchPreparer(ctx);
+    this.snapshots = new SuspendedSnapshots(ctx);
     int restarts =
         vm.getStatus() == null || vm.getStatus().getRestartCount() == null
             ? 0
@@ -103,6 +111,9 @@ final class VmSupervisor {
       // Finished before the agent restarted: stays finished until its spec changes.
       state = SupervisorState.FINISHED;
       generation = gen;
+    } else {
+      // Suspended by an earlier agent (spec.runState, or its shutdown): restored, not booted.
+      snapshots.suspendedSince(uid).ifPresent(t -> state = new SupervisorState.Suspended(t));
     }
   }
 
@@ -176,19 +187,53 @@ final class VmSupervisor {
       fail(vm, HearthApi.Reasons.INVALID_SPEC, e.getMessage(), false);
       return;
     }
-    if (state instanceof SupervisorState.Running r && !next.needsRestartFrom(plan)) {
-      r.vm().updateLimits(next.limits());
+    RunState want = vm.getSpec().runStateOrDefault();
+    if (state instanceof SupervisorState.Suspended s) {
+      generation = gen;
+      patch(st -> st.setObservedGeneration(gen));
+      if (want == RunState.Suspended) {
+        return; // stays in its snapshot; the spec as it is now applies when it runs again
+      }
+      if (plan == null || !next.needsRestartFrom(plan)) {
+        // A VM the last agent suspended on its way out comes back because this agent started.
+        RunStateTransition last =
+            vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
+        String why =
+            last != null && HearthApi.Reasons.AGENT_SHUTDOWN.equals(last.getReason())
+                ? HearthApi.Reasons.AGENT_STARTED
+                : HearthApi.Reasons.SPEC_CHANGED;
+        readiness = check;
+        restore(vm, next, s, want, why);
+        return;
+      }
+      events.normal(
+          vm,
+          HearthApi.Reasons.SPEC_CHANGED,
+          "booting the VM afresh: its spec changed while it was suspended");
+      dropSnapshot();
+      moveTo(SupervisorState.IDLE);
+      start(vm, next);
+      return;
+    }
+    RunningVm live = liveVm();
+    if (live != null && !next.needsRestartFrom(plan)) {
+      boolean limitsChanged = !next.limits().equals(plan.limits());
+      live.updateLimits(next.limits());
       plan = next;
       generation = gen;
       patch(s -> s.setObservedGeneration(gen));
       if (!Objects.equals(check, readiness)) {
         readiness = check;
-        startProbe(r.run(), lastNics, true);
+        startProbe(run, lastNics, true);
       }
-      events.normal(vm, HearthApi.Reasons.LIMITS_UPDATED, "rate limits applied to the running VM");
+      if (limitsChanged) {
+        events.normal(
+            vm, HearthApi.Reasons.LIMITS_UPDATED, "rate limits applied to the running VM");
+      }
+      converge(want, HearthApi.Reasons.SPEC_CHANGED);
       return;
     }
-    if (state instanceof SupervisorState.Running) {
+    if (live != null) {
       events.normal(vm, HearthApi.Reasons.SPEC_CHANGED, "restarting the VM to apply a spec change");
       patch(
           s ->
@@ -205,10 +250,20 @@ final class VmSupervisor {
     start(vm, next);
   }
 
+  /** The guest of a Running or Paused VM; null in any other state. */
+  private RunningVm liveVm() {
+    return switch (state) {
+      case SupervisorState.Running r -> r.vm();
+      case SupervisorState.Paused p -> p.vm();
+      default -> null;
+    };
+  }
+
   /** From Idle: prepares and boots; ends Running, or BackingOff or Finished when set-up fails. */
   private void start(MicroVM vm, VmPlan next) {
     plan = next;
     long gen = generation;
+    dropSnapshot(); // nothing runs from it now: a boot makes it stale
     if (!holdFileDescriptors(vm, next)) {
       return;
     }
@@ -264,6 +319,7 @@ final class VmSupervisor {
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Running);
+          s.setRunState(RunState.Running);
           s.setStartTime(started);
           s.setConsole(ctx.consoles().endpoint().orElse(null));
           s.setNetwork(nics);
@@ -281,6 +337,13 @@ final class VmSupervisor {
     startProbe(id, lastNics, false);
     vmHandle.booted().thenAccept(d -> loop.submit(() -> booted(id, d)));
     vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
+    RunState want = vm.getSpec().runStateOrDefault();
+    if (want == RunState.Paused) {
+      converge(want, HearthApi.Reasons.SPEC_CHANGED);
+    } else if (want == RunState.Suspended) {
+      // A warm VM: suspended once booted (or after BOOT_WAIT without a boot-complete signal).
+      loop.schedule(BOOT_WAIT, () -> convergeRun(id));
+    }
   }
 
   /**
@@ -345,10 +408,13 @@ final class VmSupervisor {
     events.normal(
         lastSeen, HearthApi.Reasons.BOOTED, "the guest booted in " + d.toMillis() + " ms");
     patch(s -> s.setBootTimeMillis(d.toMillis()));
+    convergeRun(id);
   }
 
   private void exited(long id, VmExit exit) {
-    if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
+    if (state instanceof SupervisorState.Paused p && p.run() == id) {
+      moveTo(SupervisorState.IDLE); // a paused guest ended (the VMM failed): handled as any exit
+    } else if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
       return; // a VM we stopped ourselves
     }
     stopProbe();
@@ -447,6 +513,171 @@ final class VmSupervisor {
     return false;
   }
 
+  /** After a boot (or BOOT_WAIT): brings run {@code id} to the latest spec's run state. */
+  private void convergeRun(long id) {
+    if (liveVm() != null && id == run && lastSeen != null) {
+      converge(lastSeen.getSpec().runStateOrDefault(), HearthApi.Reasons.SPEC_CHANGED);
+    }
+  }
+
+  /** Moves a Running or Paused guest to {@code want}; a Suspended one is restored by sync. */
+  private void converge(RunState want, String reason) {
+    switch (state) {
+      case SupervisorState.Running r when want == RunState.Paused -> pause(r);
+      case SupervisorState.Running r when want == RunState.Suspended -> suspend(reason);
+      case SupervisorState.Paused p when want == RunState.Running -> resume(p);
+      case SupervisorState.Paused p when want == RunState.Suspended -> suspend(reason);
+      default -> {}
+    }
+  }
+
+  private void pause(SupervisorState.Running r) {
+    long t0 = System.nanoTime();
+    try {
+      r.vm().pause();
+    } catch (VmStartException e) {
+      events.warning(lastSeen, e.reason(), e.getMessage());
+      return;
+    }
+    Instant now = ctx.clock().instant();
+    moveTo(new SupervisorState.Paused(r.vm(), r.run(), now));
+    transitioned(RunState.Running, RunState.Paused, HearthApi.Reasons.SPEC_CHANGED, t0, null);
+    patch(s -> s.putCondition(ready(false, HearthApi.Reasons.PAUSED, "the guest is paused")));
+  }
+
+  private void resume(SupervisorState.Paused p) {
+    long t0 = System.nanoTime();
+    p.vm().resume();
+    moveTo(new SupervisorState.Running(p.vm(), p.run()));
+    transitioned(RunState.Paused, RunState.Running, HearthApi.Reasons.SPEC_CHANGED, t0, p.since());
+    if (readiness == null) {
+      patch(s -> s.putCondition(ready(true, HearthApi.Reasons.RESUMED, "the guest runs")));
+    } else {
+      startProbe(p.run(), lastNics, false);
+    }
+  }
+
+  /**
+   * Suspends a Running or Paused guest into its snapshot and frees it; its address and disks stay.
+   * Returns false, with a Warning, when the snapshot could not be written (the guest runs on).
+   */
+  private boolean suspend(String reason) {
+    RunningVm live = liveVm();
+    RunState from = state instanceof SupervisorState.Paused ? RunState.Paused : RunState.Running;
+    long t0 = System.nanoTime();
+    Instant stopped = state instanceof SupervisorState.Paused p ? p.since() : ctx.clock().instant();
+    try {
+      live.suspend(snapshots.dir(uid));
+      snapshots.recordSuspended(uid, stopped);
+    } catch (VmStartException | IOException e) {
+      String why = e instanceof VmStartException v ? v.getMessage() : e.toString();
+      events.warning(lastSeen, HearthApi.Reasons.SUSPEND_FAILED, why);
+      if (live.exit().isDone()) {
+        // Snapshot written but not recorded: the guest is gone; it boots afresh.
+        moveTo(SupervisorState.IDLE);
+        run++;
+        dropSnapshot();
+      }
+      return false;
+    }
+    run++; // the exit of the suspended guest is ours, not the guest's
+    stopProbe();
+    ctx.fds().release(uid); // a suspended guest holds no descriptors; its restore takes them again
+    moveTo(new SupervisorState.Suspended(stopped));
+    transitioned(from, RunState.Suspended, reason, t0, null);
+    patch(
+        s ->
+            s.putCondition(
+                ready(
+                    false,
+                    HearthApi.Reasons.SUSPENDED,
+                    "suspended to a snapshot on node " + ctx.nodeName())));
+    return true;
+  }
+
+  /** Restores a suspended VM from its snapshot; if that fails, boots it afresh. */
+  private void restore(
+      MicroVM vm, VmPlan next, SupervisorState.Suspended s, RunState want, String reason) {
+    plan = next;
+    moveTo(SupervisorState.IDLE); // the snapshot stays until the restore has read it
+    if (!holdFileDescriptors(vm, next)) {
+      dropSnapshot();
+      return;
+    }
+    LaunchPreparer.Prepared prepared;
+    RunningVm vmHandle;
+    long t0 = System.nanoTime();
+    try {
+      prepared =
+          preparer.prepare(
+              namespace,
+              name,
+              uid,
+              next,
+              ctx.consoles().open(namespace, name).asOutputStream(),
+              meters);
+      vmHandle = ctx.runtime().restore(snapshots.dir(uid), prepared.launch());
+      snapshots.restored(uid);
+    } catch (LaunchPreparer.PrepareException | VmStartException | IOException e) {
+      events.warning(
+          vm,
+          HearthApi.Reasons.RESTORE_FAILED,
+          "booting the VM afresh: its snapshot could not be restored: " + e.getMessage());
+      start(vm, next);
+      return;
+    }
+    long id = ++run;
+    moveTo(new SupervisorState.Running(vmHandle, id));
+    List<NetworkInterfaceStatus> nics =
+        prepared.attachments().stream().map(VmSupervisor::nicStatus).toList();
+    setPhase(MicroVMPhase.Running);
+    patch(
+        st -> {
+          st.setPhase(MicroVMPhase.Running);
+          st.setNetwork(nics);
+          if (readiness == null) {
+            st.putCondition(ready(true, HearthApi.Reasons.RESTORED, "the guest runs"));
+          }
+        });
+    transitioned(RunState.Suspended, RunState.Running, reason, t0, s.since());
+    lastNics = prepared.attachments();
+    startProbe(id, lastNics, false);
+    vmHandle.exit().thenAccept(e -> loop.submit(() -> exited(id, e)));
+    converge(want, reason);
+  }
+
+  /**
+   * Reports a run-state change: status.runState and runStateTransition, and an Event. {@code
+   * stopped}, on a change to Running, is when the guest's vCPUs stopped.
+   */
+  private void transitioned(RunState from, RunState to, String reason, long t0, Instant stopped) {
+    Instant now = ctx.clock().instant();
+    long took = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+    Long paused = stopped == null ? null : Duration.between(stopped, now).toMillis();
+    RunStateTransition t = new RunStateTransition(from, to, reason, now.toString(), took, paused);
+    patch(
+        s -> {
+          s.setRunState(to);
+          s.setRunStateTransition(t);
+        });
+    String verb =
+        switch (to) {
+          case Paused -> HearthApi.Reasons.PAUSED;
+          case Suspended -> HearthApi.Reasons.SUSPENDED;
+          case Running ->
+              from == RunState.Paused ? HearthApi.Reasons.RESUMED : HearthApi.Reasons.RESTORED;
+        };
+    events.normal(
+        lastSeen,
+        verb,
+        verb.toLowerCase(java.util.Locale.ROOT)
+            + " the VM in "
+            + took
+            + " ms"
+            + (paused == null ? "" : "; the guest was paused for " + paused + " ms")
+            + (to == RunState.Suspended ? " (snapshot on node " + ctx.nodeName() + ")" : ""));
+  }
+
   /**
    * Preparing or booting failed: Never gives up at once, the others retry with back-off. A node out
    * of file descriptors is not retried.
@@ -509,9 +740,26 @@ final class VmSupervisor {
     }
   }
 
-  /** The agent is stopping: stop the guest, keep its address and disk for the next start. */
+  /**
+   * The agent is stopping: suspend the guest to a snapshot on the node, which the next agent
+   * restores (an agent upgrade does not reboot it); if that fails, stop it. Its address and disks
+   * stay for the next start either way.
+   */
   void shutdown(String why) {
-    if (!(state instanceof SupervisorState.Running)) {
+    if (liveVm() == null) {
+      return;
+    }
+    if (suspend(HearthApi.Reasons.AGENT_SHUTDOWN)) {
+      setPhase(MicroVMPhase.Scheduled);
+      patch(
+          s -> {
+            s.setPhase(MicroVMPhase.Scheduled);
+            s.putCondition(
+                ready(
+                    false,
+                    HearthApi.Reasons.AGENT_SHUTDOWN,
+                    why + "; suspended to a snapshot on node " + ctx.nodeName()));
+          });
       return;
     }
     stopRunning(why);
@@ -526,11 +774,23 @@ final class VmSupervisor {
 
   private void stopRunning(String why) {
     stopProbe();
-    if (state instanceof SupervisorState.Running r) {
+    RunningVm live = liveVm();
+    if (live != null) {
       moveTo(SupervisorState.IDLE);
       run++;
-      r.vm().stop(ctx.stopGrace(), why);
+      live.stop(ctx.stopGrace(), why);
       events.normal(lastSeen, HearthApi.Reasons.STOPPED, "stopped the VM: " + why);
+    } else if (state instanceof SupervisorState.Suspended) {
+      moveTo(SupervisorState.IDLE);
+      dropSnapshot();
+    }
+  }
+
+  private void dropSnapshot() {
+    try {
+      snapshots.discard(uid);
+    } catch (IOException e) {
+      LOG.warn("{}/{}: cannot remove its snapshot: {}", namespace, name, e.toString());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.hearth.agent.runtime;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,4 +29,20 @@ public interface RunningVm {
    * is stopped and its threads and fds are released; {@link #exit()} is complete by then.
    */
   void stop(Duration grace, String reason);
+
+  /** Stops every vCPU and returns once none runs guest code; memory and devices stay. */
+  void pause() throws VmStartException;
+
+  /** Runs a {@link #pause}d guest again. */
+  void resume();
+
+  /**
+   * Pauses the guest, writes its snapshot into {@code dir} (made if missing), then stops the VM and
+   * frees its memory, threads and fds; {@link #exit()} is complete when this returns. {@link
+   * VmRuntime#restore} goes on from the snapshot. If the snapshot cannot be written, the guest runs
+   * on (resumed, unless it was paused before) and this throws.
+   *
+   * @throws VmStartException reason {@code SuspendFailed}, the cause in the message
+   */
+  void suspend(Path dir) throws VmStartException;
 }

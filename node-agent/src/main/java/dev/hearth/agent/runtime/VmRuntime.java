@@ -14,6 +14,17 @@ public interface VmRuntime {
    */
   RunningVm start(VmLaunch launch) throws VmStartException;
 
+  /**
+   * Builds a VM from the snapshot in {@code dir} that {@link RunningVm#suspend} wrote and runs it
+   * from where it stopped; the guest does not boot again. {@code launch} gives the host side (disk
+   * files, taps, vsock, console); its vCPUs, memory and devices must be those of the VM that was
+   * suspended. {@code dir} must stay in place while the VM runs (its memory is mapped from it).
+   *
+   * @throws VmStartException reason {@code RestoreFailed} when the snapshot is missing, damaged or
+   *     does not fit {@code launch}, or a start reason when KVM refuses
+   */
+  RunningVm restore(java.nio.file.Path dir, VmLaunch launch) throws VmStartException;
+
   /** Limits of a runtime. */
   record Capabilities(int maxVcpus, boolean initrd, boolean vsock, int maxDrives, int maxNics) {}
 }

@@ -1,6 +1,9 @@
 package dev.hearth.agent.runtime;
 
-/** The runtime could not boot a VM; {@code reason} is CamelCase for the status condition. */
+/**
+ * The runtime could not boot, restore, pause or suspend a VM; {@code reason} is CamelCase for the
+ * status condition.
+ */
 public class VmStartException extends Exception {
   private final String reason;
 

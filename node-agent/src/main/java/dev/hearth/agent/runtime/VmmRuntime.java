@@ -13,16 +13,15 @@ import dev.hearth.vmm.config.VsockDeviceConfig;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
-import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimitException;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
+import dev.hearth.vmm.snapshot.SnapshotException;
 import dev.hearth.vmm.sys.Errno;
 import dev.hearth.vmm.sys.SysException;
 import dev.hearth.vmm.vm.ExitReason;
 import dev.hearth.vmm.vm.MicroVm;
-import dev.hearth.vmm.vm.VmException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,11 +32,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded VMM ({@link MicroVm}) behind {@link VmRuntime}: one MicroVm per VM, in this JVM.
@@ -50,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class VmmRuntime implements VmRuntime {
   // How often a running VM's counters reach its metrics (Prometheus scrapes every 15-60 s).
-  private static final Duration METERS_INTERVAL = Duration.ofSeconds(5);
+  static final Duration METERS_INTERVAL = Duration.ofSeconds(5);
 
   /** Where vsock sockets go unless the agent says otherwise. */
   public static final Path DEFAULT_VSOCK_DIR = Path.of("/run/hearth/vsock");
@@ -200,6 +194,24 @@ public final class VmmRuntime implements VmRuntime {
 
   @Override
   public RunningVm start(VmLaunch launch) throws VmStartException {
+    return run(launch, config -> MicroVm.create(config, launch.console()));
+  }
+
+  @Override
+  public RunningVm restore(Path dir, VmLaunch launch) throws VmStartException {
+    try {
+      return run(launch, config -> MicroVm.restore(dir, config, launch.console()));
+    } catch (VmStartException e) {
+      if (e.getCause() instanceof SnapshotException) {
+        throw new VmStartException(HearthApi.Reasons.RESTORE_FAILED, e.getMessage(), e.getCause());
+      }
+      throw e;
+    }
+  }
+
+  /** Makes the VM for {@code launch} with {@code make} and starts its vCPUs. */
+  private RunningVm run(VmLaunch launch, java.util.function.Function<VmConfig, MicroVm> make)
+      throws VmStartException {
     VmConfig config;
     try {
       config = config(launch);
@@ -213,7 +225,7 @@ public final class VmmRuntime implements VmRuntime {
     }
     MicroVm vm;
     try {
-      vm = MicroVm.create(config, launch.console());
+      vm = make.apply(config);
     } catch (RuntimeException e) {
       // The VMM released what it had made; the VM fails instead of staying Starting.
       throw createFailure(e);
@@ -226,7 +238,7 @@ public final class VmmRuntime implements VmRuntime {
           ? new VmStartException(HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS, e.getMessage(), e)
           : new VmStartException(HearthApi.Reasons.VM_START_FAILED, e.getMessage(), e);
     }
-    return new Running(vm, new VmCountersPublisher(launch.meters()));
+    return new VmmRunningVm(vm, new VmCountersPublisher(launch.meters()));
   }
 
   private static VmStartException createFailure(RuntimeException e) {
@@ -263,112 +275,5 @@ public final class VmmRuntime implements VmRuntime {
       s.append(part.charAt(0)).append(part.substring(1).toLowerCase(Locale.ROOT));
     }
     return s.toString();
-  }
-
-  /**
-   * Publishes every running VM's counters: one thread for all VMs of the JVM, not one per VM. A
-   * virtual thread, so it never keeps the JVM alive.
-   */
-  private static final ScheduledExecutorService METERS =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofVirtual().name("hearth-vm-meters").factory());
-
-  private static final class Running implements RunningVm {
-    private final MicroVm vm;
-    private final VmCountersPublisher meters;
-    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
-    private final CompletableFuture<Duration> booted = new CompletableFuture<>();
-    private final ScheduledFuture<?> publishing;
-
-    /** Follows the VMM's own futures; the only thread it makes is one at the exit, to close. */
-    Running(MicroVm vm, VmCountersPublisher meters) {
-      this.vm = vm;
-      this.meters = meters;
-      vm.booted().thenAccept(booted::complete);
-      this.publishing =
-          METERS.scheduleAtFixedRate(
-              this::publishCounters,
-              METERS_INTERVAL.toMillis(),
-              METERS_INTERVAL.toMillis(),
-              TimeUnit.MILLISECONDS);
-      // The future completes on a vCPU thread, which close() joins: close on a thread of its own.
-      vm.exited()
-          .whenCompleteAsync(
-              this::ended,
-              task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
-    }
-
-    private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
-      publishing.cancel(false);
-      try {
-        vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
-        // The last counts land before the agent hears of the exit and drops the VM's meters.
-        meters.publish(vm.counters());
-      } catch (RuntimeException x) {
-        exit.complete(
-            new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
-        return;
-      }
-      exit.complete(
-          failure == null
-              ? new VmExit(camel(e.reason()), e.message(), e.isClean())
-              : new VmExit(
-                  HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
-    }
-
-    /** Publishes the VM's counters while it runs (every {@link #METERS_INTERVAL}). */
-    private void publishCounters() {
-      if (!exit.isDone()) {
-        meters.publish(vm.counters());
-      }
-    }
-
-    @Override
-    public CompletableFuture<VmExit> exit() {
-      return exit;
-    }
-
-    @Override
-    public CompletableFuture<Duration> booted() {
-      return booted;
-    }
-
-    @Override
-    public int offerConsoleInput(byte[] bytes) {
-      return exit.isDone() ? 0 : vm.serial().enqueueInput(bytes);
-    }
-
-    /**
-     * Sets every limiter of the VM to {@code limits}: a device without an entry becomes unlimited.
-     * The VMM replaces only buckets whose limit changes (they start full); an unchanged bucket
-     * keeps its budget, so re-applying the same spec gives the guest no fresh burst.
-     */
-    @Override
-    public void updateLimits(VmLaunch.Limits limits) {
-      for (LimiterId id : vm.rateLimiterIds()) {
-        try {
-          RateLimiterConfig c = limiter(limitFor(id, limits));
-          vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
-        } catch (VmException e) {
-          return; // the VM has ended and closed; nothing is left to limit
-        }
-      }
-    }
-
-    /**
-     * The VMM has no ACPI or guest-agent shutdown request yet, so this stops the guest at once;
-     * {@code grace} bounds the wait for its threads.
-     */
-    @Override
-    public void stop(Duration grace, String reason) {
-      vm.stop();
-      try {
-        exit.get(grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (Exception e) {
-        vm.close();
-      }
-    }
   }
 }

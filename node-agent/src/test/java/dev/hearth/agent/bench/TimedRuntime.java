@@ -42,6 +42,11 @@ final class TimedRuntime implements VmRuntime {
     return vm;
   }
 
+  @Override
+  public RunningVm restore(java.nio.file.Path snapshot, VmLaunch launch) throws VmStartException {
+    return delegate.restore(snapshot, launch);
+  }
+
   /** Forgets the starts so far (after the warm-up). */
   void reset() {
     starts.clear();

@@ -518,6 +518,11 @@ class NodeAgentTest {
         .containsOnlyKeys(get("keep").getMetadata().getUid() + "/eth0");
     assertThat(state.resolve("vms/ghost-uid")).doesNotExist();
     assertThat(runtime.running()).isEqualTo(1);
+    // The shutdown suspended the guest and the new agent restored it: no second boot.
+    assertThat(runtime.last().restoredFrom)
+        .isEqualTo(get("keep").getMetadata().getNamespace() + "/keep");
+    assertThat(get("keep").getStatus().getRunStateTransition().getReason())
+        .isEqualTo("AgentStarted");
   }
 
   @Test

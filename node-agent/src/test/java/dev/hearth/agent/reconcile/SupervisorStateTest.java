@@ -2,6 +2,7 @@ package dev.hearth.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -12,26 +13,33 @@ class SupervisorStateTest {
   private static final SupervisorState BACKING_OFF = SupervisorState.BACKING_OFF;
   private static final SupervisorState FINISHED = SupervisorState.FINISHED;
   private static final SupervisorState GONE = SupervisorState.GONE;
+  private static final SupervisorState PAUSED = new SupervisorState.Paused(null, 1, Instant.EPOCH);
+  private static final SupervisorState SUSPENDED = new SupervisorState.Suspended(Instant.EPOCH);
   private static final List<SupervisorState> ALL =
-      List.of(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE);
+      List.of(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE, PAUSED, SUSPENDED);
 
   private static List<SupervisorState> from(SupervisorState s) {
     return ALL.stream().filter(s::allows).toList();
   }
 
   @Test
-  void aGuestStartsOnlyFromIdle() {
-    assertThat(ALL.stream().filter(s -> s.allows(RUNNING)).toList()).containsExactly(IDLE);
+  void aGuestRunsOnlyAfterABootResumeOrRestore() {
+    assertThat(ALL.stream().filter(s -> s.allows(RUNNING)).toList())
+        .containsExactly(IDLE, PAUSED, SUSPENDED);
   }
 
   @Test
   void eachStateMovesOnlyWhereTheSupervisorDoes() {
-    assertThat(from(IDLE)).containsExactly(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE);
+    assertThat(from(IDLE))
+        .containsExactly(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE, PAUSED, SUSPENDED);
     // A running guest is stopped (Idle) before the VM can be Gone.
-    assertThat(from(RUNNING)).containsExactly(IDLE, BACKING_OFF, FINISHED);
+    assertThat(from(RUNNING)).containsExactly(IDLE, BACKING_OFF, FINISHED, PAUSED, SUSPENDED);
     assertThat(from(BACKING_OFF)).containsExactly(IDLE, FINISHED, GONE);
     assertThat(from(FINISHED)).containsExactly(IDLE, FINISHED, GONE);
     assertThat(from(GONE)).containsExactly(GONE);
+    // A paused guest is resumed, suspended or stopped; a suspended one restored or dropped.
+    assertThat(from(PAUSED)).containsExactly(IDLE, RUNNING, SUSPENDED);
+    assertThat(from(SUSPENDED)).containsExactly(IDLE, RUNNING, GONE);
   }
 
   @Test

@@ -27,6 +27,7 @@ import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiter;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.api.v1alpha1.TokenBucket;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -332,22 +333,40 @@ class VmSupervisorTest {
   }
 
   @Test
-  void shutdownKeepsTheVmAndDeleteFreesIt() {
+  void shutdownSuspendsTheVmTheNextAgentRestoresItAndDeleteFreesIt() {
     MicroVM vm = create(RestartPolicy.Always);
     VmSupervisor sup = supervisor(vm);
     sup.sync(vm);
     String tap = network.taps.iterator().next();
+    String ip = status().getNetwork().getFirst().getIp();
 
     sup.shutdown("agent stopping");
-    assertThat(sup.state()).isEqualTo(SupervisorState.IDLE);
-    assertThat(runtime.last().stopReason).isEqualTo("agent stopping");
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Suspended.class);
+    assertThat(runtime.last().stopReason).isEqualTo("suspended");
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Scheduled);
+    assertThat(status().getRunState()).isEqualTo(RunState.Suspended);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("AgentShutdown");
     assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("AgentShutdown");
-    assertThat(network.taps).containsExactly(tap); // kept for the next start
+    assertThat(network.taps).containsExactly(tap); // kept for the restore
 
-    VmSupervisor next = supervisor(vm);
-    next.sync(vm);
+    // The next agent finds the snapshot and restores the guest instead of booting it.
+    MicroVM latest = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    VmSupervisor next = supervisor(latest);
+    assertThat(next.state()).isInstanceOf(SupervisorState.Suspended.class);
+    next.sync(latest);
     assertThat(runtime.started).hasSize(2);
+    assertThat(runtime.last().restoredFrom).isEqualTo(ns + "/vm");
+    assertThat(next.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+    assertThat(status().getRunState()).isEqualTo(RunState.Running);
+    assertThat(status().getRunStateTransition().getFrom()).isEqualTo(RunState.Suspended);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("AgentStarted");
+    assertThat(status().getRunStateTransition().getPausedMillis()).isNotNull().isNotNegative();
+    assertThat(status().getNetwork().getFirst().getIp()).isEqualTo(ip);
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("Restored");
+    // A third agent boots nothing from the used snapshot: it is no longer recorded.
+    assertThat(supervisor(vm).state()).isEqualTo(SupervisorState.IDLE);
+
     next.delete(true);
     assertThat(next.state()).isEqualTo(SupervisorState.GONE);
     assertThat(runtime.last().stopReason).isEqualTo("deleted");
@@ -365,5 +384,99 @@ class VmSupervisorTest {
     // Gone is gone: nothing starts it again.
     next.sync(vm);
     assertThat(runtime.started).hasSize(2);
+  }
+
+  @Test
+  void pauseResumeSuspendAndRestoreFollowTheSpecAndReportTheirTimes() throws Exception {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    var first = runtime.last();
+    assertThat(status().getRunState()).isEqualTo(RunState.Running);
+
+    sup.sync(edit(s -> s.setRunState(RunState.Paused)));
+    assertThat(first.paused).isTrue();
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Paused.class);
+    assertThat(status().getRunState()).isEqualTo(RunState.Paused);
+    assertThat(condition(HearthApi.Conditions.READY).getStatus()).isEqualTo("False");
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("Paused");
+    // A run-state change is no rate-limit change.
+    assertThat(first.limitUpdates).hasSize(1);
+
+    Thread.sleep(20);
+    sup.sync(edit(s -> s.setRunState(RunState.Running)));
+    assertThat(first.paused).isFalse();
+    assertThat(status().getRunState()).isEqualTo(RunState.Running);
+    assertThat(status().getRunStateTransition().getFrom()).isEqualTo(RunState.Paused);
+    assertThat(status().getRunStateTransition().getPausedMillis()).isGreaterThanOrEqualTo(20L);
+    assertThat(condition(HearthApi.Conditions.READY).getReason()).isEqualTo("Resumed");
+
+    String uid = vm.getMetadata().getUid();
+    sup.sync(edit(s -> s.setRunState(RunState.Suspended)));
+    assertThat(first.exit).isDone(); // the guest's memory is freed
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Suspended.class);
+    assertThat(status().getRunState()).isEqualTo(RunState.Suspended);
+    assertThat(status().getRunStateTransition().getDurationMillis()).isNotNull();
+    assertThat(ctx.vmDir(uid).resolve("snapshot/fake-snapshot")).exists();
+    // The exit of the suspended guest is no guest exit: no restart, no back-off.
+    runSubmitted();
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Suspended.class);
+    assertThat(scheduled).isEmpty();
+
+    // A change that needs no restart waits in the snapshot; Running restores it.
+    sup.sync(
+        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null))));
+    assertThat(runtime.started).hasSize(1);
+    sup.sync(edit(s -> s.setRunState(RunState.Running)));
+    assertThat(runtime.started).hasSize(2);
+    assertThat(runtime.last().restoredFrom).isEqualTo(ns + "/vm");
+    assertThat(runtime.last().launch.limits().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(status().getRunStateTransition().getFrom()).isEqualTo(RunState.Suspended);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("SpecChanged");
+    assertThat(status().getRestartCount()).isZero();
+  }
+
+  @Test
+  void aSnapshotThatCannotBeRestoredBootsTheVmAfreshWithAWarning() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    sup.sync(edit(s -> s.setRunState(RunState.Suspended)));
+    runtime.failNextStart = new VmStartException("RestoreFailed", "corrupted", null);
+
+    sup.sync(edit(s -> s.setRunState(RunState.Running)));
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(runtime.started).hasSize(2);
+    assertThat(runtime.last().restoredFrom).isNull(); // booted
+    assertThat(ctx.vmDir(vm.getMetadata().getUid()).resolve("snapshot")).doesNotExist();
+    assertThat(
+            admin.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> "RestoreFailed".equals(e.getReason())))
+        .isNotEmpty();
+  }
+
+  @Test
+  void aPausedGuestThatEndsIsHandledAsAnyExit() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    sup.sync(edit(s -> s.setRunState(RunState.Paused)));
+    runtime.last().guestExits("InternalError", false);
+    runSubmitted();
+    assertThat(sup.state()).isEqualTo(SupervisorState.BACKING_OFF);
+    assertThat(status().getExit().getReason()).isEqualTo("InternalError");
+  }
+
+  @Test
+  void aSuspendThatFailsLeavesTheGuestRunning() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    runtime.last().failNextSuspend = new VmStartException("SuspendFailed", "disk full", null);
+
+    sup.sync(edit(s -> s.setRunState(RunState.Suspended)));
+    assertThat(sup.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(runtime.last().exit).isNotDone();
+    assertThat(status().getRunState()).isEqualTo(RunState.Running);
   }
 }

@@ -5,7 +5,10 @@ import dev.hearth.agent.runtime.VmExit;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmStartException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +41,30 @@ public final class FakeVmRuntime implements VmRuntime {
     return vm;
   }
 
+  /**
+   * Restores from {@code dir}, which a {@link FakeVm#suspend} must have written (its file {@code
+   * fake-snapshot} names the VM); the restored VM records where it came from.
+   */
+  @Override
+  public RunningVm restore(Path dir, VmLaunch launch) throws VmStartException {
+    VmStartException fail = failNextStart;
+    if (fail != null) {
+      failNextStart = null;
+      throw fail;
+    }
+    Path marker = dir.resolve(FakeVm.SNAPSHOT_FILE);
+    String from;
+    try {
+      from = Files.readString(marker);
+    } catch (IOException e) {
+      throw new VmStartException("RestoreFailed", "no snapshot in " + dir + ": " + e, e);
+    }
+    FakeVm vm = new FakeVm(launch);
+    vm.restoredFrom = from;
+    started.add(vm);
+    return vm;
+  }
+
   public FakeVm last() {
     return started.getLast();
   }
@@ -55,7 +82,12 @@ public final class FakeVmRuntime implements VmRuntime {
     /** What the console sent to the guest's serial port. */
     public final java.io.ByteArrayOutputStream consoleInput = new java.io.ByteArrayOutputStream();
 
+    static final String SNAPSHOT_FILE = "fake-snapshot";
     public volatile String stopReason;
+    public volatile boolean paused;
+    // What a restored VM was restored from (the snapshot's content); null for a booted one.
+    public volatile String restoredFrom;
+    public volatile VmStartException failNextSuspend;
 
     FakeVm(VmLaunch launch) {
       this.launch = launch;
@@ -91,6 +123,33 @@ public final class FakeVmRuntime implements VmRuntime {
     public void stop(Duration grace, String reason) {
       stopReason = reason;
       exit.complete(new VmExit("Stopped", reason, true));
+    }
+
+    @Override
+    public void pause() {
+      paused = true;
+    }
+
+    @Override
+    public void resume() {
+      paused = false;
+    }
+
+    @Override
+    public void suspend(Path dir) throws VmStartException {
+      VmStartException fail = failNextSuspend;
+      if (fail != null) {
+        failNextSuspend = null;
+        throw fail;
+      }
+      try {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(SNAPSHOT_FILE), launch.id());
+      } catch (IOException e) {
+        throw new VmStartException("SuspendFailed", e.toString(), e);
+      }
+      stopReason = "suspended";
+      exit.complete(new VmExit("Stopped", "suspended", true));
     }
 
     /** The guest ends by itself. */

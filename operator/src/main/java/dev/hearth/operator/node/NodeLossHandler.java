@@ -8,6 +8,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.operator.microvm.BindingCoordinator;
 import dev.hearth.operator.microvm.MicroVMWriter;
 import dev.hearth.operator.support.MicroVMs;
@@ -132,6 +133,12 @@ public final class NodeLossHandler {
   }
 
   private void reschedule(MicroVM vm, String node, String why) {
+    // A paused or suspended guest's memory (or its snapshot) was on the lost node: it boots afresh.
+    RunState was = vm.getStatus() == null ? null : vm.getStatus().getRunState();
+    String lost =
+        was == RunState.Suspended || was == RunState.Paused
+            ? "; it was " + was + " there, and its memory is lost with the node: it boots afresh"
+            : "";
     MicroVMStatus s = new MicroVMStatus();
     s.setPhase(MicroVMPhase.Pending);
     s.setRestartCount(vm.getStatus() == null ? null : vm.getStatus().getRestartCount());
@@ -142,7 +149,7 @@ public final class NodeLossHandler {
             HearthApi.Conditions.SCHEDULED,
             HearthApi.Conditions.FALSE,
             HearthApi.Reasons.NODE_LOST,
-            "node " + node + " was lost; rescheduling",
+            "node " + node + " was lost; rescheduling" + lost,
             vm.getMetadata().getGeneration(),
             clock.instant()));
     s.putCondition(
@@ -154,10 +161,12 @@ public final class NodeLossHandler {
             vm.getMetadata().getGeneration(),
             clock.instant()));
     MicroVM updated = writer.status().reset(vm, s);
+    // Now, while this pass still knows the run state: the reset status no longer says it, and a
+    // conflict below leaves the rest to a later pass.
+    events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM" + lost);
     coordinator.release(vm.getMetadata().getUid());
     writer.patchMetadata(updated, MetadataPatches.unbindMetadata(updated));
     metrics.rescheduled();
-    events.warning(vm, "NodeLost", "node " + node + " was lost; rescheduling the MicroVM");
   }
 
   private void fail(MicroVM vm, String node, String why) {

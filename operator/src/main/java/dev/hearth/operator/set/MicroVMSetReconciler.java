@@ -9,12 +9,15 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
 import dev.hearth.api.v1alpha1.MicroVMSetStatus;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -90,12 +93,16 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
                       new SetScaler.Member(
                           vm.getMetadata().getName(),
                           SetScaler.indexOf(name, vm.getMetadata().getName()),
-                          MicroVMs.boundNode(vm) != null))
+                          MicroVMs.boundNode(vm) != null,
+                          inWarmPool(vm)))
               .toList();
       Set<Integer> taken = new HashSet<>();
       owned.forEach(vm -> taken.add(SetScaler.indexOf(name, vm.getMetadata().getName())));
-      SetScaler.Plan plan = SetScaler.plan(replicas, live, taken);
-      plan.create().forEach(i -> create(set, i, context));
+      SetScaler.Plan plan =
+          SetScaler.plan(replicas, set.getSpec().suspendedReplicasOrDefault(), live, taken);
+      plan.resume().forEach(n -> resume(set, n, context));
+      plan.create().forEach(i -> create(set, i, false, context));
+      plan.createSuspended().forEach(i -> create(set, i, true, context));
       plan.delete().forEach(n -> delete(set, n, context));
     } else if (!alreadyReported(set, mismatch)) {
       // Once per change, not on every pass: the condition keeps saying it meanwhile.
@@ -109,8 +116,17 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
     MicroVMSetStatus s = set.getStatus() == null ? new MicroVMSetStatus() : set.getStatus();
     List<MicroVM> live = owned.stream().filter(vm -> !MicroVMs.deleting(vm)).toList();
     s.setReplicas(live.size());
+    // A member paused or suspended through its own spec.runState is not ready.
     s.setReadyReplicas(
-        (int) live.stream().filter(vm -> MicroVMs.phase(vm) == MicroVMPhase.Running).count());
+        (int)
+            live.stream()
+                .filter(vm -> MicroVMs.phase(vm) == MicroVMPhase.Running)
+                .filter(
+                    vm ->
+                        vm.getStatus().getRunState() == null
+                            || vm.getStatus().getRunState() == RunState.Running)
+                .count());
+    s.setSuspendedReplicas((int) live.stream().filter(MicroVMSetReconciler::inWarmPool).count());
     s.setLabelSelector(selectorString(set.getSpec().getSelector()));
     s.setObservedGeneration(set.getMetadata().getGeneration());
     if (s.getConditions() == null) {
@@ -138,7 +154,27 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
     return s;
   }
 
-  private void create(MicroVMSet set, int index, Context<MicroVMSet> context) {
+  private static boolean inWarmPool(MicroVM vm) {
+    return vm.getMetadata().getLabels() != null
+        && vm.getMetadata().getLabels().containsKey(HearthApi.WARM_POOL_LABEL);
+  }
+
+  /** Takes a member out of the warm pool: its agent restores it from its snapshot. */
+  private void resume(MicroVMSet set, String vmName, Context<MicroVMSet> context) {
+    context
+        .getClient()
+        .resources(MicroVM.class)
+        .inNamespace(set.getMetadata().getNamespace())
+        .withName(vmName)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"labels\":{\""
+                + HearthApi.WARM_POOL_LABEL
+                + "\":null}},\"spec\":{\"runState\":\"Running\"}}");
+    events.normal(set, "Resumed", "resumed " + vmName + " from the warm pool");
+  }
+
+  private void create(MicroVMSet set, int index, boolean suspended, Context<MicroVMSet> context) {
     var template = set.getSpec().getTemplate();
     Map<String, String> labels = new HashMap<>();
     Map<String, String> annotations = new HashMap<>();
@@ -151,6 +187,9 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
       }
     }
     labels.put(HearthApi.SET_LABEL, set.getMetadata().getName());
+    if (suspended) {
+      labels.put(HearthApi.WARM_POOL_LABEL, "true");
+    }
     MicroVM vm = new MicroVM();
     vm.setMetadata(
         new ObjectMetaBuilder()
@@ -169,6 +208,9 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
                     .build())
             .build());
     MicroVMSpec spec = context.getClient().getKubernetesSerialization().clone(template.getSpec());
+    if (suspended) {
+      spec.setRunState(RunState.Suspended); // booted once, then kept in a snapshot
+    }
     vm.setSpec(spec);
     try {
       context.getClient().resource(vm).create();
