@@ -82,14 +82,14 @@ class ExamplesAndErrorsIT {
                             .client()
                             .resources(MicroVM.class)
                             .inNamespace(ns)
-                            .withLabel("app", "web")
+                            .withLabels(set.getSpec().getSelector().getMatchLabels())
                             .list()
                             .getItems()
                             .stream()
                             .filter(vm -> phaseOf(vm) == MicroVMPhase.Running)
                             .count()
                         == replicas);
-      } else {
+      } else if (example.object() instanceof MicroVM) {
         MicroVM vm = system.awaitPhase(ns, example.name(), MicroVMPhase.Running);
         if (!vm.getSpec().getNetwork().isEmpty()) {
           assertThat(vm.getStatus().getNetwork().getFirst().getIp()).isNotBlank();
