@@ -225,6 +225,18 @@ final class HearthSystem implements AutoCloseable {
     return vm == null || vm.getStatus() == null ? null : vm.getStatus().getPhase();
   }
 
+  /**
+   * Whether {@code vm} went from Suspended to Running after {@code since}: an agent that stops
+   * suspends its VMs, and the next one restores them instead of booting them.
+   */
+  static boolean restoredSince(MicroVM vm, java.time.Instant since) {
+    var t = vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
+    return t != null
+        && t.getFrom() == dev.hearth.api.v1alpha1.RunState.Suspended
+        && t.getTo() == dev.hearth.api.v1alpha1.RunState.Running
+        && java.time.Instant.parse(t.getTime()).isAfter(since);
+  }
+
   /** The Events recorded about {@code name} in {@code namespace}. */
   List<Event> events(String namespace, String name) {
     return client().v1().events().inNamespace(namespace).list().getItems().stream()

@@ -164,7 +164,7 @@ class ScalingAndRecoveryIT {
                 phaseOf(vm) == MicroVMPhase.Running
                     // booted afresh, or (the stopping agent suspended it) restored by this one
                     && (!vm.getStatus().getStartTime().equals(keep.getStatus().getStartTime())
-                        || restoredSince(vm, killed)));
+                        || HearthSystem.restoredSince(vm, killed)));
     assertThat(back.getStatus().getNetwork().getFirst().getIp())
         .as("the persisted IPAM keeps the address")
         .isEqualTo(keep.getStatus().getNetwork().getFirst().getIp());
@@ -178,15 +178,6 @@ class ScalingAndRecoveryIT {
     assertThat(node.addresses()).doesNotContainKey(drop.getMetadata().getUid() + "/eth0");
     assertThat(node.daemon().agent().runningVms()).contains(ns + "/keep");
     assertThat(back.getMetadata().getLabels()).containsEntry(HearthApi.NODE_LABEL, node.name());
-  }
-
-  /** Whether {@code vm} went from Suspended to Running after {@code since}. */
-  private static boolean restoredSince(MicroVM vm, java.time.Instant since) {
-    var t = vm.getStatus().getRunStateTransition();
-    return t != null
-        && t.getFrom() == dev.hearth.api.v1alpha1.RunState.Suspended
-        && t.getTo() == dev.hearth.api.v1alpha1.RunState.Running
-        && java.time.Instant.parse(t.getTime()).isAfter(since);
   }
 
   private void scale(String ns, int replicas) {
