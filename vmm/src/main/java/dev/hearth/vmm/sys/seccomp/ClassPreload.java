@@ -42,7 +42,7 @@ final class ClassPreload {
       }
     }
     LOG.log(
-        System.Logger.Level.INFO,
+        System.Logger.Level.DEBUG,
         "loaded {0} VMM classes in {1} ms before the first seccomp filter",
         names.size(),
         (System.nanoTime() - started) / 1_000_000);
