@@ -8,166 +8,13 @@
  *   rng:   fetches 64 bytes.
  * With "rounds" on the command line it then loops, for snapshot tests: each round writes its number
  * to sector 2, reads it back, fetches random bytes, and prints "round N blk ok rng ok".
- * Split virtqueues of 16 entries, no EVENT_IDX, no indirect descriptors. */
-#include "lib.h"
+ * The transport and queues are virtq.c's. */
+#include "virtq.h"
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC 0x080
-#define REG_QUEUE_DRIVER 0x090
-#define REG_QUEUE_DEVICE 0x0a0
-#define REG_CONFIG 0x100
-
-#define ST_ACK 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-
-#define QSZ 16
-#define D_NEXT 1
-#define D_WRITE 2
-#define SPIN_LIMIT 400000000UL
-
-/* gcc may emit calls to these for struct and array initialisation. */
-void *memset(void *d, int c, unsigned long n) {
-  volatile u8 *p = d;
-  while (n--) *p++ = (u8)c;
-  return d;
-}
-void *memcpy(void *d, const void *s, unsigned long n) {
-  volatile u8 *p = d;
-  const u8 *q = s;
-  while (n--) *p++ = *q++;
-  return d;
-}
-
-struct desc {
-  u64 addr;
-  u32 len;
-  u16 flags;
-  u16 next;
-};
-struct avail {
-  u16 flags;
-  u16 idx;
-  u16 ring[QSZ];
-  u16 used_event;
-};
-struct used_elem {
-  u32 id;
-  u32 len;
-};
-struct used {
-  u16 flags;
-  u16 idx;
-  struct used_elem ring[QSZ];
-  u16 avail_event;
-};
-struct vq {
-  struct desc desc[QSZ] __attribute__((aligned(16)));
-  struct avail avail __attribute__((aligned(2)));
-  struct used used __attribute__((aligned(4)));
-  u16 last_used;
-  u16 index;
-  u64 base;
-};
-
-/* Three queues per device, and at most four devices. */
-static struct vq queues[4][3] __attribute__((aligned(4096)));
 static int ndev;
-
-static inline u32 rd(u64 base, u32 off) { return *(volatile u32 *)(base + off); }
-static inline void wr(u64 base, u32 off, u32 v) { *(volatile u32 *)(base + off) = v; }
-static inline u8 cfg8(u64 base, u32 off) { return *(volatile u8 *)(base + REG_CONFIG + off); }
-static inline void barrier(void) { __asm__ volatile("" : : : "memory"); }
-static inline void relax(void) { __asm__ volatile("pause" : : : "memory"); }
 
 static void put_str_n(const u8 *s, u32 n) {
   for (u32 i = 0; i < n && s[i]; i++) putc(s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?');
-}
-
-/* Resets the device and negotiates VERSION_1 plus {@code low} device features. */
-static int negotiate(u64 base, u32 low) {
-  wr(base, REG_STATUS, 0);
-  wr(base, REG_STATUS, ST_ACK);
-  wr(base, REG_STATUS, ST_ACK | ST_DRIVER);
-  wr(base, REG_DEVICE_FEATURES_SEL, 1);
-  if (!(rd(base, REG_DEVICE_FEATURES) & 1)) {
-    puts("virtio: device lacks VERSION_1\n");
-    return 0;
-  }
-  wr(base, REG_DEVICE_FEATURES_SEL, 0);
-  u32 offered = rd(base, REG_DEVICE_FEATURES);
-  wr(base, REG_DRIVER_FEATURES_SEL, 0);
-  wr(base, REG_DRIVER_FEATURES, offered & low);
-  wr(base, REG_DRIVER_FEATURES_SEL, 1);
-  wr(base, REG_DRIVER_FEATURES, 1);
-  wr(base, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
-  if (!(rd(base, REG_STATUS) & ST_FEATURES_OK)) {
-    puts("virtio: FEATURES_OK refused\n");
-    return 0;
-  }
-  return 1;
-}
-
-static struct vq *setup_queue(u64 base, int dev, u16 index) {
-  struct vq *q = &queues[dev][index];
-  memset(q, 0, sizeof *q);
-  q->base = base;
-  q->index = index;
-  wr(base, REG_QUEUE_SEL, index);
-  if (rd(base, REG_QUEUE_NUM_MAX) < QSZ) {
-    puts("virtio: queue too small\n");
-    return 0;
-  }
-  wr(base, REG_QUEUE_NUM, QSZ);
-  wr(base, REG_QUEUE_DESC, (u32)(u64)q->desc);
-  wr(base, REG_QUEUE_DESC + 4, 0);
-  wr(base, REG_QUEUE_DRIVER, (u32)(u64)&q->avail);
-  wr(base, REG_QUEUE_DRIVER + 4, 0);
-  wr(base, REG_QUEUE_DEVICE, (u32)(u64)&q->used);
-  wr(base, REG_QUEUE_DEVICE + 4, 0);
-  wr(base, REG_QUEUE_READY, 1);
-  return q;
-}
-
-static void driver_ok(u64 base) {
-  wr(base, REG_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
-}
-
-/* Offers the chain starting at descriptor {@code head}. */
-static void submit(struct vq *q, u16 head) {
-  q->avail.ring[q->avail.idx % QSZ] = head;
-  barrier();
-  q->avail.idx++;
-  barrier();
-}
-
-static void notify(struct vq *q) { wr(q->base, REG_QUEUE_NOTIFY, q->index); }
-
-/* Waits for the next used element; returns it, or 0 on timeout. */
-static struct used_elem *wait_used(struct vq *q) {
-  for (u64 spin = 0; spin < SPIN_LIMIT; spin++) {
-    barrier();
-    if (*(volatile u16 *)&q->used.idx != q->last_used) {
-      struct used_elem *e = &q->used.ring[q->last_used % QSZ];
-      q->last_used++;
-      return e;
-    }
-    relax();
-  }
-  return 0;
 }
 
 /* ---- virtio-blk ----------------------------------------------------------------------------- */
@@ -514,19 +361,8 @@ static void rng(u64 base, int dev) {
 
 /* ---- discovery ------------------------------------------------------------------------------ */
 
-static u64 parse_hex(const char *s) {
-  u64 v = 0;
-  for (;; s++) {
-    char c = *s;
-    if (c >= '0' && c <= '9') v = v * 16 + (u64)(c - '0');
-    else if (c >= 'a' && c <= 'f') v = v * 16 + (u64)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v = v * 16 + (u64)(c - 'A' + 10);
-    else return v;
-  }
-}
-
 static void probe_device(u64 base) {
-  if (rd(base, REG_MAGIC) != 0x74726976 || rd(base, REG_VERSION) != 2) {
+  if (!virtio_present(base)) {
     puts("virtio: no virtio-mmio v2 device at ");
     put_hex(base);
     puts("\n");
@@ -576,12 +412,10 @@ static void rounds(void) {
 
 void guest_main(const u8 *bp) {
   map_high();
-  /* Every virtio_mmio.device=<size>@0x<addr>:<irq> token, in order. */
-  const char *key = "virtio_mmio.device";
-  for (const char *v = cmdline_param(boot_cmdline(bp), key); v; v = cmdline_param(v, key)) {
-    while (*v && *v != '@' && *v != ' ') v++;
-    if (v[0] == '@' && v[1] == '0' && v[2] == 'x') probe_device(parse_hex(v + 3));
-  }
+  const char *cmdline = boot_cmdline(bp);
+  u64 base;
+  u32 irq;
+  for (int n = 0; virtio_device(cmdline, n, &base, &irq); n++) probe_device(base);
   puts("virtio: done\n");
-  if (cmdline_param(boot_cmdline(bp), "rounds")) rounds();
+  if (cmdline_param(cmdline, "rounds")) rounds();
 }
