@@ -8,7 +8,6 @@ import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
 import dev.hearth.e2e.Command;
 import dev.hearth.e2e.ProjectRoot;
-import dev.hearth.testkit.TestClusterException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The chart on a real node of this host, as a user runs it: {@code helm install} of {@code
@@ -45,10 +45,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * ExamplesAndErrorsIT}.
  *
  * <p>Needs root, {@code /dev/kvm} and the Kubernetes binaries of {@code test-cluster}; without them
- * it is skipped with one line, except under {@code CI=true}, where it fails.
+ * it is skipped with one line, except under {@code CI=true}, where it fails. The node is {@link
+ * SharedRealNode}'s, one for every real-node class of the run.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(SharedRealNode.class)
 class ChartOnRealNodeIT {
   private static final Path ROOT = ProjectRoot.find();
   private static final Path GUESTS =
@@ -69,23 +71,10 @@ class ChartOnRealNodeIT {
   private String idleTap;
 
   @BeforeAll
-  void start() throws IOException {
-    NodeHost.whyNotHere().ifPresent(NodeHost::unavailable);
-    for (String jar :
-        List.of("operator/target/hearth-operator.jar", "node-agent/target/hearth.jar")) {
-      assertThat(ROOT.resolve(jar)).as("built by ./mvnw package before this test").isRegularFile();
-    }
-    tmp = Files.createTempDirectory("hearth-node-");
-    try {
-      node = RealNode.start(tmp.resolve("cluster"));
-    } catch (TestClusterException e) {
-      if (String.valueOf(e.getMessage()).contains("exited with 3")) {
-        NodeHost.unavailable(
-            "no Kubernetes binaries for test-cluster/control-plane.sh: " + e.getMessage());
-      }
-      throw e;
-    }
-    release = new HearthRelease(node, node.hearthImages());
+  void start(SharedRealNode.Fixture fixture) throws IOException {
+    node = fixture.node();
+    tmp = Files.createTempDirectory(fixture.tmp(), "chart-");
+    release = new HearthRelease(node, fixture.images());
     dataDirExisted = Files.exists(DATA_DIR);
     Path nodeImages = Files.createDirectories(DATA_DIR.resolve("images"));
     for (String guest : List.of("hello.elf", "idle.elf")) {
@@ -97,25 +86,19 @@ class ChartOnRealNodeIT {
 
   @AfterAll
   void stop() throws IOException {
-    try {
-      if (release != null) { // after a failed test; the control plane goes with the node
-        release.uninstallQuietly();
-      }
-      for (Path p : copiedImages) {
-        Files.deleteIfExists(p);
-      }
-      if (!dataDirExisted) {
-        NodeHost.deleteTree(DATA_DIR);
-      }
-    } finally {
-      try {
-        if (node != null) {
-          node.close();
-        }
-      } finally {
-        NodeHost.deleteTree(tmp);
-        System.err.println(Timed.summary());
-      }
+    // The node is shared (SharedRealNode): leave it as this class found it.
+    if (release != null) { // after a failed test
+      release.uninstallQuietly();
+      List<String> deleteCrds =
+          new ArrayList<>(List.of("delete", "crd", "--ignore-not-found", "--timeout=60s"));
+      deleteCrds.addAll(CRDS);
+      node.kubectl(deleteCrds.toArray(String[]::new));
+    }
+    for (Path p : copiedImages) {
+      Files.deleteIfExists(p);
+    }
+    if (!dataDirExisted) {
+      NodeHost.deleteTree(DATA_DIR);
     }
   }
 
