@@ -35,11 +35,17 @@ final class HearthRelease {
     }
   }
 
-  /** {@code helm install} into a new namespace, then waits for both rollouts. */
-  void install() {
+  /**
+   * {@code helm install} into a new namespace, with {@code sets} ({@code key=value}) beside the
+   * image values, then waits for both rollouts.
+   */
+  void install(String... sets) {
     List<String> install = new ArrayList<>(List.of("install", NAME, chart(), "-n", NAMESPACE));
     install.add("--create-namespace");
     install.addAll(imageValues);
+    for (String set : sets) {
+      install.addAll(List.of("--set", set));
+    }
     node.helm(install.toArray(String[]::new)).orFail("helm install");
     awaitRollouts();
   }
