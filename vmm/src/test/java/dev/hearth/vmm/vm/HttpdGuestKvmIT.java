@@ -7,8 +7,11 @@ import dev.hearth.vmm.config.VmDevices;
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresRoot;
+import dev.hearth.vmm.vm.TcpSegments.End;
+import dev.hearth.vmm.vm.TcpSegments.Segment;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +108,101 @@ class HttpdGuestKvmIT {
               print('echo reply')
               break
       """;
+
+  /**
+   * TCP by hand through the tap, as a lossy network makes a client retry: a SYN sent twice gets the
+   * same SYN-ACK twice, a request sent twice gets the response (with its FIN) twice, the client's
+   * FIN sent twice is acknowledged twice, and a segment of no connection gets a RST.
+   */
+  @Test
+  void retransmittedSynRequestAndFinAreAnsweredAgain() throws Exception {
+    String tapName = "hhr" + ProcessHandle.current().pid() % 100000;
+    try (HostTap tap = HostTap.create(tapName, 0x0800)) {
+      VmDevices devices =
+          VmDevices.NONE.withNetInterface(NetInterfaceConfig.of("eth0", tapName, MAC));
+      String cmdline = "console=ttyS0 ip=10.77.0.2::10.77.0.1:255.255.255.0:web-1:eth0:off";
+      try (MicroVm vm =
+          MicroVm.create(TestGuests.config("httpd", 1, 16, cmdline).withDevices(devices), null)) {
+        vm.start();
+        awaitConsole(vm, "httpd: 10.77.0.2 port 8080 host web-1 ready\n");
+        End client = new End(MacAddress.parse("06:00:0a:4d:00:01").octets(), 0x0a4d0001, 40000);
+        End guest = new End(MAC.octets(), 0x0a4d0002, 8080);
+        byte[] none = new byte[0];
+
+        byte[] syn = TcpSegments.frame(client, guest, 1000, 0, TcpSegments.SYN, none);
+        tap.send(syn);
+        Segment synAck = next(tap, vm);
+        assertThat(synAck.flags()).isEqualTo(TcpSegments.SYN | TcpSegments.ACK);
+        assertThat(synAck.ack()).isEqualTo(1001);
+        long iss = synAck.seq();
+        tap.send(syn);
+        Segment again = next(tap, vm);
+        assertThat(List.of(again.flags(), again.seq(), again.ack()))
+            .as("the SYN-ACK again")
+            .isEqualTo(List.of(synAck.flags(), iss, 1001L));
+
+        byte[] request = "GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        tap.send(TcpSegments.frame(client, guest, 1001, u32(iss + 1), TcpSegments.ACK, none));
+        byte[] requestFrame =
+            TcpSegments.frame(
+                client, guest, 1001, u32(iss + 1), TcpSegments.ACK | TcpSegments.PSH, request);
+        tap.send(requestFrame);
+        Segment response = next(tap, vm);
+        assertThat(response.flags()).isEqualTo(TcpSegments.ACK | TcpSegments.PSH | TcpSegments.FIN);
+        assertThat(response.seq()).isEqualTo(u32(iss + 1));
+        assertThat(response.ack()).isEqualTo(1001 + request.length);
+        assertThat(new String(response.payload(), StandardCharsets.US_ASCII))
+            .startsWith("HTTP/1.0 200 OK\r\n")
+            .endsWith("\r\n\r\nHello from Hearth VM web-1\n");
+        tap.send(requestFrame);
+        Segment resent = next(tap, vm);
+        assertThat(List.of(resent.flags(), resent.seq(), resent.ack()))
+            .as("the response again")
+            .isEqualTo(List.of(response.flags(), response.seq(), response.ack()));
+        assertThat(resent.payload()).isEqualTo(response.payload());
+
+        long finSeq = 1001 + request.length;
+        long acked = u32(iss + 1 + response.payload().length + 1); // the response and its FIN
+        byte[] fin =
+            TcpSegments.frame(
+                client, guest, finSeq, acked, TcpSegments.ACK | TcpSegments.FIN, none);
+        for (int i = 0; i < 2; i++) {
+          tap.send(fin);
+          Segment finAck = next(tap, vm);
+          assertThat(List.of(finAck.flags(), finAck.seq(), finAck.ack()))
+              .as("the ACK of the client's FIN, sent %d times", i + 1)
+              .isEqualTo(List.of(TcpSegments.ACK, acked, finSeq + 1));
+        }
+
+        End stranger = new End(client.mac(), client.ip(), 40001);
+        tap.send(TcpSegments.frame(stranger, guest, 5000, 7777, TcpSegments.ACK, none));
+        Segment rst = next(tap, vm);
+        assertThat(List.of(rst.flags(), rst.seq(), rst.dstPort()))
+            .as("a RST for a segment of no connection")
+            .isEqualTo(List.of(TcpSegments.RST, 7777L, 40001));
+        assertThat(vm.console().text()).contains("httpd: served 1 to 10.77.0.1\n");
+      }
+    }
+  }
+
+  /** The next TCP segment the guest sent through the tap. */
+  private static Segment next(HostTap tap, MicroVm vm) throws InterruptedException {
+    for (int frames = 0; frames < 16; frames++) {
+      byte[] frame =
+          tap.receive(Duration.ofSeconds(10))
+              .orElseThrow(
+                  () -> new AssertionError("no frame from the guest; " + vm.console().text()));
+      Segment s = TcpSegments.parse(frame);
+      if (s != null) {
+        return s;
+      }
+    }
+    throw new AssertionError("only frames without TCP came");
+  }
+
+  private static long u32(long v) {
+    return v & 0xffffffffL;
+  }
 
   private static void awaitConsole(MicroVm vm, String text) throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
