@@ -9,35 +9,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonClassDescription(
     "Firecracker-style I/O limits: one token bucket for bytes, one for operations."
         + " Changes apply to a running VM without a restart.")
-public class RateLimiter extends ApiValue {
-
-  @JsonPropertyDescription("Bucket counting bytes. Absent means unlimited bandwidth.")
-  private TokenBucket bandwidth;
-
-  @JsonPropertyDescription(
-      "Bucket counting operations (block requests or packets). Absent means unlimited operations.")
-  private TokenBucket ops;
-
-  public RateLimiter() {}
-
-  public RateLimiter(TokenBucket bandwidth, TokenBucket ops) {
-    this.bandwidth = bandwidth;
-    this.ops = ops;
-  }
-
-  public TokenBucket getBandwidth() {
-    return bandwidth;
-  }
-
-  public void setBandwidth(TokenBucket bandwidth) {
-    this.bandwidth = bandwidth;
-  }
-
-  public TokenBucket getOps() {
-    return ops;
-  }
-
-  public void setOps(TokenBucket ops) {
-    this.ops = ops;
-  }
-}
+public record RateLimiter(
+    @JsonPropertyDescription("Bucket counting bytes. Absent means unlimited bandwidth.")
+        TokenBucket bandwidth,
+    @JsonPropertyDescription(
+            "Bucket counting operations (block requests or packets). Absent means unlimited"
+                + " operations.")
+        TokenBucket ops) {}

@@ -378,15 +378,13 @@ class SpecMapperTest {
   @Test
   void tokenBucketsNeedBothSizeAndRefill() {
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucket noRefill = new TokenBucket();
-    noRefill.setSize(5L);
+    TokenBucket noRefill = new TokenBucket(5L, null, null);
     root.setRateLimiter(new RateLimiter(noRefill, null));
     invalid(
         s -> s.setRootfs(root),
         "spec.rootfs.rateLimiter.bandwidth: size and refillTimeMs must both be set");
     RootfsSpec burst = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucket burstOnly = new TokenBucket();
-    burstOnly.setOneTimeBurst(5L);
+    TokenBucket burstOnly = new TokenBucket(null, null, 5L);
     burst.setRateLimiter(new RateLimiter(null, burstOnly));
     invalid(
         s -> s.setRootfs(burst), "spec.rootfs.rateLimiter.ops: oneTimeBurst requires a non-zero");
@@ -422,8 +420,7 @@ class SpecMapperTest {
         s -> s.setNetwork(List.of(a, b)),
         "spec.network[1].macAddress '02:00:00:00:00:01' is used twice");
     NetworkInterfaceSpec negative = new NetworkInterfaceSpec("eth0");
-    TokenBucket minus = new TokenBucket();
-    minus.setSize(-1L);
+    TokenBucket minus = new TokenBucket(-1L, null, null);
     negative.setTxRateLimiter(new RateLimiter(null, minus));
     invalid(
         s -> s.setNetwork(List.of(negative)),
