@@ -16,9 +16,9 @@ class ApiValueTest {
     b.setSerial("s1");
     assertThat(a).isNotEqualTo(b);
     a.setSerial("s1");
-    a.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    a.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isNotEqualTo(b);
-    b.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    b.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isEqualTo(b);
 
     MicroVMSpec s = new MicroVMSpec();
@@ -40,8 +40,9 @@ class ApiValueTest {
                 + "\"rateLimiter\":{\"ops\":{\"size\":10,\"refillTimeMs\":100,"
                 + "\"oneTimeBurst\":5}}}",
             DriveSpec.class);
-    assertThat(d.getRateLimiter()).isEqualTo(new RateLimiter(null, new TokenBucket(10L, 100L, 5L)));
-    assertThat(json.asJson(new RateLimiter(new TokenBucket(10, 100), null)))
+    assertThat(d.getRateLimiter())
+        .isEqualTo(new RateLimiterSpec(null, new TokenBucketSpec(10L, 100L, 5L)));
+    assertThat(json.asJson(new RateLimiterSpec(new TokenBucketSpec(10, 100), null)))
         .isEqualTo("{\"bandwidth\":{\"size\":10,\"refillTimeMs\":100}}");
   }
 

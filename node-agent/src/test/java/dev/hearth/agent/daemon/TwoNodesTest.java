@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
-import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
@@ -30,7 +28,6 @@ import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -197,26 +194,16 @@ class TwoNodesTest {
     Files.writeString(dir.resolve("meminfo"), "MemTotal: 2097152 kB\n");
     Files.writeString(dir.resolve("vmlinux"), "k");
     AgentSettings settings =
-        new AgentSettings(
-            node,
-            dir.resolve("state"),
-            dir,
-            Cidr.parse(subnet),
-            "hearth0",
-            IpBlock.PRIVATE_NETWORKS,
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            "",
-            SharedApiServer.leaseNamespace(),
-            40,
-            new NodeRegistration.Reservations(0, 256),
-            1 << 20,
-            Destinations.PUBLIC,
-            4096,
-            Duration.ofSeconds(1),
-            "test",
-            dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
-            InetAddress.ofLiteral(address),
-            java.util.Set.of());
+        AgentSettings.builder(node, dir.resolve("state"), dir)
+            .subnet(Cidr.parse(subnet))
+            .leaseNamespace(SharedApiServer.leaseNamespace())
+            .reserved(new NodeRegistration.Reservations(0, 256))
+            .imageCacheBytes(1 << 20)
+            .consoleBufferBytes(4096)
+            .stopGrace(Duration.ofSeconds(1))
+            .version("test")
+            .nodeAddress(InetAddress.ofLiteral(address))
+            .build();
     return AgentDaemon.start(
         settings,
         agentClient,

@@ -9,10 +9,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonClassDescription(
     "Firecracker-style I/O limits: one token bucket for bytes, one for operations."
         + " Changes apply to a running VM without a restart.")
-public record RateLimiter(
+public record RateLimiterSpec(
     @JsonPropertyDescription("Bucket counting bytes. Absent means unlimited bandwidth.")
-        TokenBucket bandwidth,
+        TokenBucketSpec bandwidth,
     @JsonPropertyDescription(
             "Bucket counting operations (block requests or packets). Absent means unlimited"
                 + " operations.")
-        TokenBucket ops) {}
+        TokenBucketSpec ops) {}

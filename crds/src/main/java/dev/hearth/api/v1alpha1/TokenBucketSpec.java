@@ -24,7 +24,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonClassDescription(
     "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
         + " are available once. A size or refill time of 0 disables it.")
-public record TokenBucket(
+public record TokenBucketSpec(
     @JsonPropertyDescription(
             "Bucket capacity in tokens (bytes for bandwidth, operations for ops). 0 disables the"
                 + " bucket.")
@@ -32,10 +32,10 @@ public record TokenBucket(
         Long size,
     @JsonPropertyDescription(
             "Milliseconds it takes to refill an empty bucket to size, at most "
-                + TokenBucket.MAX_REFILL_TIME_MS
+                + TokenBucketSpec.MAX_REFILL_TIME_MS
                 + " (about 106 days). 0 disables the bucket.")
         @Min(0)
-        @Max(TokenBucket.MAX_REFILL_TIME_MS)
+        @Max(TokenBucketSpec.MAX_REFILL_TIME_MS)
         Long refillTimeMs,
     @JsonPropertyDescription(
             "Extra tokens available once at start, on top of size; they do not refill. Requires"
@@ -49,7 +49,7 @@ public record TokenBucket(
   public static final long MAX_REFILL_TIME_MS = 9223372036L;
 
   /** A bucket without a one-time burst. */
-  public TokenBucket(long size, long refillTimeMs) {
+  public TokenBucketSpec(long size, long refillTimeMs) {
     this(size, refillTimeMs, null);
   }
 }
