@@ -12,6 +12,7 @@
  *   HEARTH-CHECK <name> OK|FAIL <detail>
  *   HEARTH-PROBE <probe> <result>, then HEARTH-PROBES-DONE    (only with hearth.probe=)
  *   HEARTH-VSOCK listening port=<p>                          (only with hearth.vsock-port=)
+ *   HEARTH-SERVE listening port=<p>, later HEARTH-SERVE stopped port=<p>  (only with hearth.serve=)
  *   HEARTH-GUEST-DONE failures=<n>
  *   HEARTH-HOLD seconds=<n|forever>                          (only with hearth.hold=)
  *
@@ -23,6 +24,9 @@
  *                        "HEARTH-VSOCK listening port=P", accept within hearth.vsock-wait seconds
  *                        (default 60), read one line, answer "HEARTH-ECHO <line>", and report
  *                        HEARTH-CHECK vsock-echo
+ *   hearth.serve=P       serve TCP port P (all addresses) from a child process while the init goes
+ *                        on: one HTTP/1.0 response per connection naming the guest's host name;
+ *                        "GET /stop" is answered, then the port closes (see serve_tcp)
  *   hearth.hold=N|forever  after the checks, stay up (idle) N seconds before ending the VM, so that
  *                        the host can reach the guest
  *   hearth.check=a,b,c   checks: cpus, rootfs, blk, net, ping, vsock, rng, all (ping: the gateway
@@ -684,6 +688,75 @@ static void serve_vsock_echo(void) {
 }
 
 /* Reads 64 bytes from /dev/hwrng (the virtio-rng device when it is the current source). */
+/*
+ * hearth.serve=P: a TCP server on port P in a child process, so that the init goes on (to
+ * hearth.hold, say) while it serves: what a readiness probe checks. Each connection's request (at
+ * most 511 bytes, 2 s) gets one "HTTP/1.0 200" response, "Hello from Hearth VM <hostname>"; a
+ * connection that sends nothing (a TCP probe) is just closed. A request whose first line is
+ * "GET /stop" is answered, then the server closes its port and ends, so that from then on a probe
+ * of P is refused.
+ */
+static void serve_tcp(void) {
+  char spec[16];
+  if (!param("hearth.serve", spec, sizeof spec)) return;
+  char *end;
+  long port = strtol(spec, &end, 10);
+  if (*end || port < 1 || port > 65535) {
+    say("hearth-init: bad hearth.serve=%s (want a TCP port)", spec);
+    return;
+  }
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 16) != 0) {
+    say("HEARTH-SERVE FAIL port=%ld: %s", port, strerror(errno));
+    if (s >= 0) close(s);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid != 0) {
+    close(s);
+    if (pid < 0) say("HEARTH-SERVE FAIL port=%ld: fork: %s", port, strerror(errno));
+    else say("HEARTH-SERVE listening port=%ld", port);
+    return;
+  }
+  char host[65] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) strcpy(host, "(unnamed)");
+  for (int stop = 0; !stop;) {
+    int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      break;
+    }
+    char req[512];
+    size_t n = 0;
+    req[0] = 0;
+    while (n < sizeof req - 1 && wait_readable(c, 2000)) {
+      ssize_t r = read(c, req + n, sizeof req - 1 - n);
+      if (r <= 0) break;
+      n += (size_t)r;
+      req[n] = 0;
+      if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+    }
+    if (n > 0) {
+      stop = strncmp(req, "GET /stop ", 10) == 0;
+      char resp[256];
+      int blen = (int)strlen(host) + 22; /* "Hello from Hearth VM " + host + "\n" */
+      int len = snprintf(resp, sizeof resp,
+                         "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                         "Content-Length: %d\r\n\r\nHello from Hearth VM %s\n",
+                         blen, host);
+      if (len > 0) send(c, resp, (size_t)len < sizeof resp ? (size_t)len : sizeof resp - 1, MSG_NOSIGNAL);
+    }
+    close(c);
+  }
+  close(s);
+  say("HEARTH-SERVE stopped port=%ld", port);
+  _exit(0);
+}
+
 static void check_rng(void) {
   unsigned char buf[64];
   size_t got = 0;
@@ -753,6 +826,7 @@ int main(void) {
   }
   run_probes();
   serve_vsock_echo();
+  serve_tcp();
   say("HEARTH-GUEST-DONE failures=%d", failures);
   hold();
   end_vm();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.ipam.Cidr;
+import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.api.v1alpha1.ImageSource;
@@ -13,6 +14,8 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
+import dev.hearth.api.v1alpha1.ReadinessProbe;
+import dev.hearth.api.v1alpha1.TcpSocketProbe;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.TestGuest;
 import dev.hearth.vmm.testing.HybridVsockClient;
@@ -22,7 +25,10 @@ import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -193,6 +199,76 @@ class GuestNetworkKvmIT {
     assertThat(node.addresses()).doesNotContainKey(uid + "/eth0");
     assertThat(node.vmDirectories()).doesNotContain(uid);
     assertThat(Files.exists(socket)).as(socket + " after delete").isFalse();
+  }
+
+  /**
+   * The Linux guest serves the probed port ({@code hearth.serve}) and the agent's real readiness
+   * prober follows it: Ready ({@code ProbeSucceeded}) while the guest's server accepts, the node
+   * gets the guest's answer naming itself, and once the guest stops serving (its {@code GET /stop})
+   * the VM is not Ready ({@code ProbeFailed}) while it still runs.
+   */
+  @Test
+  void theAgentsReadinessProbeFollowsTheLinuxGuestsServer() throws Exception {
+    String ns = system.namespace("net-ready");
+    system.apply(
+        Manifests.vm(
+            ns,
+            "served",
+            ImageSource.ofPath(Manifests.underRoot(linux.vmlinux())),
+            s -> {
+              Manifests.withEth0(s);
+              s.setMemoryMiB(128);
+              s.setInitrd(ImageSource.ofPath(Manifests.underRoot(linux.initramfs())));
+              s.getKernel().setCmdline("hearth.serve=8080" + HOLD);
+              ReadinessProbe probe = new ReadinessProbe(new TcpSocketProbe(8080));
+              probe.setPeriodSeconds(1);
+              probe.setFailureThreshold(2);
+              s.setReadinessProbe(probe);
+              return Manifests.never(s);
+            }));
+    MicroVM vm = system.awaitPhase(ns, "served", MicroVMPhase.Running);
+    String ip = vm.getStatus().getNetwork().getFirst().getIp();
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .untilAsserted(() -> assertThat(ready(ns, "served")).isEqualTo("True ProbeSucceeded"));
+    assertThat(node.console(ns, "served").body()).contains("HEARTH-SERVE listening port=8080");
+    assertThat(fetch(ip, "/")).endsWith("\r\n\r\nHello from Hearth VM served\n");
+
+    assertThat(fetch(ip, "/stop")).startsWith("HTTP/1.0 200 OK");
+    awaitConsole(ns, "served", "HEARTH-SERVE stopped port=8080");
+    await()
+        .atMost(HearthSystem.PATIENCE)
+        .untilAsserted(() -> assertThat(ready(ns, "served")).isEqualTo("False ProbeFailed"));
+    assertThat(system.client().resource(vm).get().getStatus().getPhase())
+        .isEqualTo(MicroVMPhase.Running);
+    system.client().resource(vm).delete();
+    system.awaitGone(ns, "served");
+  }
+
+  /** The Ready condition's status and reason. */
+  private static String ready(String ns, String name) {
+    MicroVM vm = system.client().resources(MicroVM.class).inNamespace(ns).withName(name).get();
+    return vm.getStatus().getConditions().stream()
+        .filter(c -> "Ready".equals(c.getType()))
+        .map(c -> c.getStatus() + " " + c.getReason())
+        .findFirst()
+        .orElse("none");
+  }
+
+  /** {@code GET path} from the node's namespace, as HTTP/1.0: the whole response. */
+  private static String fetch(String ip, String path) {
+    return NetNamespace.call(
+        node.netnsFile(),
+        () -> {
+          try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(ip, 8080), 5000);
+            socket.setSoTimeout(5000);
+            socket
+                .getOutputStream()
+                .write(("GET " + path + " HTTP/1.0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+          }
+        });
   }
 
   private static Path vsockDir() {
