@@ -13,6 +13,7 @@ import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
+import dev.hearth.agent.probe.ReadinessProber;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.e2e.ConsoleAccess;
@@ -133,7 +134,15 @@ final class AgentNode implements AutoCloseable {
             client,
             new InNamespaceRuntime(runtime, netns),
             this::network,
-            new HostProbe(proc, spec.kvmProblem()));
+            new HostProbe(proc, spec.kvmProblem()),
+            // The guests live in the node's namespace, as on a node the agent's own process does.
+            (address, timeout) ->
+                NetNamespace.call(
+                    NetNamespace.named(netns),
+                    () -> {
+                      ReadinessProber.TCP.connect(address, timeout);
+                      return null;
+                    }));
   }
 
   private GuestNetwork network(Ipam ipam) {

@@ -228,10 +228,15 @@ class GuestNetworkKvmIT {
             }));
     MicroVM vm = system.awaitPhase(ns, "served", MicroVMPhase.Running);
     String ip = vm.getStatus().getNetwork().getFirst().getIp();
+    // Booting under nested KVM takes its time: first the server, then the probe's verdict.
+    awaitConsole(ns, "served", "HEARTH-SERVE listening port=8080");
     await()
         .atMost(HearthSystem.PATIENCE)
-        .untilAsserted(() -> assertThat(ready(ns, "served")).isEqualTo("True ProbeSucceeded"));
-    assertThat(node.console(ns, "served").body()).contains("HEARTH-SERVE listening port=8080");
+        .untilAsserted(
+            () ->
+                assertThat(ready(ns, "served"))
+                    .as("Ready; console:%n%s", node.console(ns, "served").body())
+                    .isEqualTo("True ProbeSucceeded"));
     assertThat(fetch(ip, "/")).endsWith("\r\n\r\nHello from Hearth VM served\n");
 
     assertThat(fetch(ip, "/stop")).startsWith("HTTP/1.0 200 OK");

@@ -22,6 +22,7 @@ import dev.hearth.agent.node.LeaseRenewer;
 import dev.hearth.agent.node.NodeFence;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.node.PeerRoutes;
+import dev.hearth.agent.probe.ReadinessProber;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmRuntime;
@@ -128,6 +129,22 @@ public final class AgentDaemon implements AutoCloseable {
       Function<Ipam, GuestNetwork> network,
       HostProbe host)
       throws Exception {
+    return start(settings, client, runtime, network, host, ReadinessProber.TCP);
+  }
+
+  /**
+   * As {@link #start(AgentSettings, KubernetesClient, VmRuntime, Function, HostProbe)}, with
+   * readiness checks reaching the guests through {@code probes}: for an agent whose guests live in
+   * a network namespace other than its own process's (the e2e nodes).
+   */
+  public static AgentDaemon start(
+      AgentSettings settings,
+      KubernetesClient client,
+      VmRuntime runtime,
+      Function<Ipam, GuestNetwork> network,
+      HostProbe host,
+      ReadinessProber.Connector probes)
+      throws Exception {
     AgentMetrics metrics = new AgentMetrics();
     HealthChecks health = new HealthChecks();
     ConsoleRegistry consoles = new ConsoleRegistry(settings.consoleBufferBytes());
@@ -213,7 +230,7 @@ public final class AgentDaemon implements AutoCloseable {
               InstantSource.system(),
               settings.vmWritableBytes(),
               fds);
-      NodeAgent agent = new NodeAgent(ctx);
+      NodeAgent agent = new NodeAgent(ctx, probes);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));
       AgentDaemon daemon = new AgentDaemon(settings, http, agent, ctx, peerRoutes);
