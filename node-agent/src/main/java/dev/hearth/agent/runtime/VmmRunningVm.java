@@ -12,17 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /** One embedded {@link MicroVm} as the agent sees it, made by {@link VmmRuntime}. */
 final class VmmRunningVm implements RunningVm {
-  /** Closes at once: enough to overlap the kernel's grace periods, few next to the VMs. */
-  static final int CLOSE_THREADS = 16;
-
   /**
    * Publishes every running VM's counters: one thread for all VMs of the JVM, not one per VM. A
    * virtual thread, so it never keeps the JVM alive.
@@ -31,34 +26,13 @@ final class VmmRunningVm implements RunningVm {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("hearth-vm-meters").factory());
 
-  /**
-   * Closes the VMs that ended. Platform threads: closing a KVM VM waits in the kernel for several
-   * grace periods (its PIT, I/O buses and MMU notifier go one by one), and a virtual thread in that
-   * call would pin one of the few carriers every virtual thread of the agent shares, so that
-   * stopping thousands of VMs went two at a time and stalled the agent meanwhile. Bounded, so that
-   * a node stopping every VM at once makes no thread per VM (each would add mappings that every
-   * create and close then walks); idle threads go after a while.
-   */
-  private static final ThreadPoolExecutor CLOSERS =
-      new ThreadPoolExecutor(
-          CLOSE_THREADS,
-          CLOSE_THREADS,
-          30,
-          TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(),
-          Thread.ofPlatform().name("hearth-vm-close-", 0).daemon().factory());
-
-  static {
-    CLOSERS.allowCoreThreadTimeOut(true);
-  }
-
   private final MicroVm vm;
   private final VmCountersPublisher meters;
   private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
   private final CompletableFuture<Duration> booted = new CompletableFuture<>();
   private final ScheduledFuture<?> publishing;
 
-  /** Follows the VMM's own futures; it makes no thread of its own. */
+  /** Follows the VMM's own futures; the only thread it makes is one at the exit, to close. */
   VmmRunningVm(MicroVm vm, VmCountersPublisher meters) {
     this.vm = vm;
     this.meters = meters;
@@ -69,8 +43,11 @@ final class VmmRunningVm implements RunningVm {
             VmmRuntime.METERS_INTERVAL.toMillis(),
             VmmRuntime.METERS_INTERVAL.toMillis(),
             TimeUnit.MILLISECONDS);
-    // The future completes on a vCPU thread, which close() joins: close on another thread.
-    vm.exited().whenCompleteAsync(this::ended, CLOSERS);
+    // The future completes on a vCPU thread, which close() joins: close on a thread of its own.
+    vm.exited()
+        .whenCompleteAsync(
+            this::ended,
+            task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
   }
 
   private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
