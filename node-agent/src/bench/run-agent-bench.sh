@@ -17,9 +17,7 @@ cpfile="$root/node-agent/target/bench-classpath.txt"
   -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=test
 make -s -C vmm/guest/tiny OUT="$root/vmm/target/guests"
 cp="$root/node-agent/target/test-classes:$root/node-agent/target/classes:$(cat "$cpfile")"
-# A fixed heap, as the chart's agent has (agent.javaOpts): heap resizing would call every VM's
-# KVM MMU notifier.
-set -- java --enable-native-access=ALL-UNNAMED -Xms2g -Xmx2g -Dhearth.bench.vms="$vms" \
+set -- java --enable-native-access=ALL-UNNAMED -Xmx2g -Dhearth.bench.vms="$vms" \
   -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
   --details=summary --include-classname='.*' --select-class=dev.hearth.agent.bench.AgentScaleBench
