@@ -90,7 +90,9 @@ final class VcpuRunner {
     VarHandle.fullFence();
     vcpu.setImmediateExit(true);
     synchronized (kickLock) {
-      if (alive) {
+      // On the runner's own thread (the guest ended itself through a device) the vCPU is not in
+      // KVM_RUN, and the loop reads the flags before it enters again: no signal is needed.
+      if (alive && pthreadId != ThreadSignals.currentThreadId()) {
         ThreadSignals.kick(pthreadId);
       }
     }
