@@ -75,6 +75,25 @@ public final class VmFd implements AutoCloseable, Snapshottable<KvmVmState> {
   }
 
   /**
+   * Raises an edge on interrupt line {@code irq}: {@code KVM_IRQ_LINE} high, then low, as an irqfd
+   * does in the kernel. For a line signalled rarely (the serial port, which a polled console never
+   * interrupts), this costs no eventfd and no irqfd per VM. Does nothing once the VM is closed.
+   */
+  public void pulseIrqLine(int irq) {
+    if (closed) {
+      return;
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(8, 4);
+      s.set(ValueLayout.JAVA_INT, 0, irq);
+      s.set(ValueLayout.JAVA_INT, 4, 1);
+      LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+      s.set(ValueLayout.JAVA_INT, 4, 0);
+      LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+    }
+  }
+
+  /**
    * {@code KVM_IRQFD}: a write to eventfd {@code eventFd} raises an edge on GSI {@code gsi} without
    * leaving the kernel.
    */
