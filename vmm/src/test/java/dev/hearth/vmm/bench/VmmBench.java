@@ -16,19 +16,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Hearth's VMM costs on a tiny guest, each printed beside baselines measured in the same run: QEMU
- * microvm on KVM booting the same guest (when a QEMU is given), and the bare KVM floor (the same
- * KVM objects made and freed with no VMM around them). Not a test: run it with {@code
- * vmm/src/bench/run-bench.sh}.
+ * microvm on KVM booting the same guest (when a QEMU is given), and the bare KVM floor ({@link
+ * BareKvm}: the same guest on the same ioctls, on one thread, with no VMM around them). Not a test:
+ * run it with {@code vmm/src/bench/run-bench.sh}.
  *
  * <p>Figures: set-up from config to the guest's first exit (a console byte; for QEMU, process
- * launch to that byte), teardown of a running idle VM, VM lifecycles per CPU-second, and host
- * memory per idle VM.
+ * launch to that byte), in wall time and in this process's CPU time; teardown of a running idle VM;
+ * whole VM lifecycles (create, run the guest to its end, close) per CPU-second; and host memory per
+ * idle VM. Against bare KVM each is also given as the median of per-sample (per-round) ratios, with
+ * the two sides alternating, since other processes' load moves single samples a lot. CPU time is
+ * {@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID)}: every thread of the process.
  *
  * <p>Arguments: guests dir, samples, idle VMs, and optionally a qemu-system-x86_64 path.
  */
 public final class VmmBench {
   /** What the bench guest prints with {@code console=ttyS0}. */
   private static final String GREETING = "Hello from a Hearth guest! cmdline: console=ttyS0\n";
+
+  /** Lifecycles of each kind before measuring. */
+  private static final int WARM_UP = 200;
 
   /** Lifecycles per side in one throughput round. */
   private static final int ROUND = 10;
@@ -40,8 +46,11 @@ public final class VmmBench {
     QemuRunner qemu = args.length > 3 ? new QemuRunner(args[3], guests.resolve("bench.elf")) : null;
     Path guest = guests.resolve("bench.elf");
 
+    // Steady state: VM creation runs each of its methods once per VM, so the JIT compiles them
+    // only after a few hundred VMs (an agent gets there soon); before that both sides run
+    // interpreted, and Hearth, with more Java per VM, pays more for it. -Dbench.warmup=N to see.
     progress("warm-up");
-    for (int i = 0; i < Math.max(10, n / 2); i++) {
+    for (int i = 0; i < Integer.getInteger("bench.warmup", WARM_UP); i++) {
       lifecycle(guest, i);
       bareSetUp(guest);
       runToExit(guest, i);
