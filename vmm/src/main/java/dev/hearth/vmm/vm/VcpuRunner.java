@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * What runs one vCPU on a platform thread ({@link VcpuThreads}): KVM_RUN, then dispatch of the exit
- * to the buses, until the guest ends or the VM stops it. Stopping and pausing use {@code
+ * What runs one vCPU on a platform thread ({@link VcpuThreadPool}): KVM_RUN, then dispatch of the
+ * exit to the buses, until the guest ends or the VM stops it. Stopping and pausing use {@code
  * immediate_exit} plus a signal, so that a vCPU blocked in the kernel (halted, waiting for an
  * interrupt) comes back at once.
  */
@@ -40,7 +40,7 @@ final class VcpuRunner {
   private final Owner owner;
   private final ThreadSandbox sandbox;
   private final String name;
-  private volatile VcpuThreads.Task task;
+  private volatile VcpuThreadPool.Task task;
   private final Object kickLock = new Object();
   private volatile long exits;
   private long pthreadId;
@@ -57,19 +57,19 @@ final class VcpuRunner {
 
   /** Runs the vCPU on a thread of the pool for the sandbox's mode. */
   void start() {
-    task = VcpuThreads.forMode(sandbox.mode()).start(name, this::run);
+    task = VcpuThreadPool.forMode(sandbox.mode()).start(name, this::run);
   }
 
   /** Waits until the vCPU is done with its thread (at once if it never started). */
   void join() throws InterruptedException {
-    VcpuThreads.Task t = task;
+    VcpuThreadPool.Task t = task;
     if (t != null) {
       t.join();
     }
   }
 
   boolean join(Duration limit) throws InterruptedException {
-    VcpuThreads.Task t = task;
+    VcpuThreadPool.Task t = task;
     return t == null || t.join(limit);
   }
 
@@ -79,7 +79,7 @@ final class VcpuRunner {
 
   /** Whether the vCPU was started and still has its thread. */
   boolean isAlive() {
-    VcpuThreads.Task t = task;
+    VcpuThreadPool.Task t = task;
     return t != null && t.isAlive();
   }
 

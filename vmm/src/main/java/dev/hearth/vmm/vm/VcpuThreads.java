@@ -1,174 +1,113 @@
 package dev.hearth.vmm.vm;
 
-import dev.hearth.vmm.config.SeccompMode;
+import dev.hearth.vmm.devices.bus.Bus;
+import dev.hearth.vmm.kvm.VcpuFd;
+import dev.hearth.vmm.sys.seccomp.ThreadSandbox;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.EnumMap;
-import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Platform threads for vCPUs, kept for the next VM once a vCPU is done with them, one pool per
- * seccomp mode. A new thread costs about 0.1 ms of CPU and its seccomp filter about 0.2-0.4 ms more
- * (the kernel checks and JIT-compiles the BPF program for each thread); a kept thread has its
- * filter already, since {@link dev.hearth.vmm.sys.seccomp.ThreadSandbox#enter} does nothing on a
- * thread that entered the same profile before, and the vCPU filter is the same for every VM of the
- * process. Pools are per mode so that a thread filtered for one mode never runs a vCPU of another.
- *
- * <p>A thread carries the vCPU's name while it runs it and {@value #IDLE_NAME} while kept; it is
- * back in the pool before {@link Task#join} returns, so that a VM's close leaves no thread named
- * after it. Up to {@value #MAX_IDLE} threads are kept, each for {@link #KEEP_ALIVE} at most.
+ * A VM's vCPU threads: one {@link VcpuRunner} per vCPU, the {@link VcpuGate} at which they pause
+ * and stop, and the joins that wait for them to leave the guest. The runners report to it, and it
+ * passes the guest's end on to the VM's {@link VmEnd}.
  */
-final class VcpuThreads {
-  static final String IDLE_NAME = "hearth-vcpu-idle";
-  static final int MAX_IDLE = 8;
-  static final Duration KEEP_ALIVE = Duration.ofSeconds(30);
+final class VcpuThreads implements VcpuRunner.Owner {
+  private final VmEnd end;
+  private final VcpuGate gate = new VcpuGate();
+  // Read by exits() from any thread while create() fills it.
+  private final List<VcpuRunner> runners = new CopyOnWriteArrayList<>();
 
-  private static final Map<SeccompMode, VcpuThreads> POOLS = new EnumMap<>(SeccompMode.class);
-
-  private final Deque<Worker> idle = new ArrayDeque<>();
-
-  private VcpuThreads() {}
-
-  /** The pool for vCPUs of VMs whose threads run under {@code mode}. */
-  static synchronized VcpuThreads forMode(SeccompMode mode) {
-    return POOLS.computeIfAbsent(mode, m -> new VcpuThreads());
+  VcpuThreads(VmEnd end) {
+    this.end = end;
   }
 
-  /** Threads kept now (tests). */
-  synchronized int idleCount() {
-    return idle.size();
+  /**
+   * The gate's monitor: held across a pause, a resume or a snapshot, so that nothing resumes the
+   * vCPUs meanwhile.
+   */
+  Object lock() {
+    return gate.lock();
   }
 
-  /** Runs {@code body} on a kept thread, or on a new one, named {@code name}. */
-  Task start(String name, Runnable body) {
-    Task task = new Task(name, body);
-    Worker w;
-    synchronized (this) {
-      w = idle.pollFirst();
-    }
-    if (w == null) {
-      w = new Worker(task);
-      Thread.ofPlatform().name(name).daemon(true).start(w);
-    } else {
-      w.hand(task);
-    }
-    return task;
-  }
-
-  /** One vCPU's run on a pool thread. */
-  static final class Task {
-    private final String name;
-    private final Runnable body;
-    private final CountDownLatch done = new CountDownLatch(1);
-
-    private Task(String name, Runnable body) {
-      this.name = name;
-      this.body = body;
-    }
-
-    String name() {
-      return name;
-    }
-
-    /** Whether the body has not finished yet. */
-    boolean isAlive() {
-      return done.getCount() > 0;
-    }
-
-    void join() throws InterruptedException {
-      done.await();
-    }
-
-    /** Waits up to {@code limit}; returns whether the body finished. */
-    boolean join(Duration limit) throws InterruptedException {
-      return done.await(limit.toNanos(), TimeUnit.NANOSECONDS);
+  /** Makes one runner per vCPU, named {@code vcpu-<vm>-<id>}; none runs before {@link #start}. */
+  void create(List<VcpuFd> vcpus, Bus pio, Bus mmio, String vmName, ThreadSandbox sandbox) {
+    for (VcpuFd vcpu : vcpus) {
+      runners.add(
+          new VcpuRunner(vcpu, pio, mmio, this, "vcpu-" + vmName + "-" + vcpu.id(), sandbox));
     }
   }
 
-  private final class Worker implements Runnable {
-    private Task next;
+  void start() {
+    runners.forEach(VcpuRunner::start);
+  }
 
-    Worker(Task first) {
-      this.next = first;
+  /** Pauses every vCPU; false if the VM was stopped meanwhile. */
+  boolean pause() throws InterruptedException {
+    return gate.pauseAll(runners);
+  }
+
+  void resume() {
+    gate.resumeAll();
+  }
+
+  /** Every vCPU leaves the guest: paused ones wake up, running ones are kicked out of KVM_RUN. */
+  void stop() {
+    gate.stopAll();
+    runners.forEach(VcpuRunner::kick);
+  }
+
+  /** KVM_RUN returns so far, per vCPU. */
+  List<Long> exits() {
+    return runners.stream().map(VcpuRunner::exits).toList();
+  }
+
+  /** Waits for every vCPU thread to finish. */
+  void join() throws InterruptedException {
+    for (VcpuRunner r : runners) {
+      r.join();
     }
+  }
 
-    synchronized void hand(Task task) {
-      next = task;
-      notifyAll();
-    }
-
-    @Override
-    public void run() {
-      Task task = take();
-      boolean first = true;
-      while (task != null) {
-        Thread self = Thread.currentThread();
-        if (!first) {
-          self.setName(task.name);
-        }
-        first = false;
-        boolean finished = false;
-        boolean kept = false;
-        try {
-          task.body.run();
-          finished = true;
-        } finally {
-          Thread.interrupted(); // a stop's interrupt must not reach the next VM
-          if (finished) {
-            self.setName(IDLE_NAME);
-            synchronized (VcpuThreads.this) {
-              if (idle.size() < MAX_IDLE) {
-                idle.addFirst(this);
-                kept = true;
-              }
-            }
-          }
-          task.done.countDown();
-        }
-        task = kept ? awaitNext() : null;
+  /**
+   * Joins the vCPU threads until {@code deadline} (a {@link System#nanoTime} value), with at least
+   * a second's grace; a thread still in the guest by then is a VMM fault, reported by name with
+   * {@code exit}.
+   */
+  void join(long deadline, VmExit exit) throws InterruptedException {
+    for (VcpuRunner r : runners) {
+      long left = Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+      r.join(Duration.ofNanos(left));
+      if (r.isAlive()) {
+        throw new VmException(
+            r.name() + " did not leave the guest after the VM ended (" + exit + ")");
       }
     }
+  }
 
-    /** Nanoseconds to {@code deadline}; {@link Long#MAX_VALUE} waits for good. */
-    private static long remaining(long deadline) {
-      return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
-    }
+  @Override
+  public void guestEnded(VmExit exit) {
+    end.end(exit);
+  }
 
-    private synchronized Task take() {
-      Task t = next;
-      next = null;
-      return t;
-    }
+  @Override
+  public long uptimeNanos() {
+    return end.uptimeNanos();
+  }
 
-    /** The next task, or null once the keep-alive has passed and this thread left the pool. */
-    private Task awaitNext() {
-      long deadline = System.nanoTime() + KEEP_ALIVE.toNanos();
-      while (true) {
-        synchronized (this) {
-          long left = remaining(deadline);
-          while (next == null && left > 0) {
-            try {
-              TimeUnit.NANOSECONDS.timedWait(this, left);
-            } catch (InterruptedException e) {
-              // Only a task's hand-over wakes a kept thread; go on waiting.
-            }
-            left = remaining(deadline);
-          }
-          if (next != null) {
-            return take();
-          }
-        }
-        synchronized (VcpuThreads.this) {
-          if (idle.remove(this)) {
-            return null;
-          }
-        }
-        // start() took this thread just now: its task is on the way.
-        deadline = Long.MAX_VALUE;
-      }
-    }
+  @Override
+  public void awaitUnpaused(VcpuRunner runner) throws InterruptedException {
+    gate.awaitUnpaused();
+  }
+
+  @Override
+  public boolean stopRequested() {
+    return gate.stopRequested();
+  }
+
+  @Override
+  public boolean pauseRequested() {
+    return gate.pauseRequested();
   }
 }

@@ -99,7 +99,7 @@ public enum ThreadProfile {
     switch (this) {
       case VCPU -> {
         allow.put(IOCTL, ioctls);
-        // A vCPU thread is kept for the next VM and renames itself for each (VcpuThreads).
+        // A vCPU thread is kept for the next VM and renames itself for each (VcpuThreadPool).
         allow.put(PRCTL, List.of(ArgMatch.equal(0, PR_SET_NAME)));
       }
       case DEVICE_LOOP -> {
