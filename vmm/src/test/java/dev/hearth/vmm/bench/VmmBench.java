@@ -35,7 +35,7 @@ public final class VmmBench {
   private static final String GREETING = "Hello from a Hearth guest! cmdline: console=ttyS0\n";
 
   /** Lifecycles of each kind before measuring. */
-  private static final int WARM_UP = 200;
+  private static final int WARM_UP = 600;
 
   /** Lifecycles per side in one throughput round. */
   private static final int ROUND = 10;
@@ -59,7 +59,8 @@ public final class VmmBench {
 
     // Steady state: VM creation runs each of its methods once per VM, so the JIT compiles them
     // only after a few hundred VMs (an agent gets there soon); before that both sides run
-    // interpreted, and Hearth, with more Java per VM, pays more for it. -Dbench.warmup=N to see.
+    // interpreted, Hearth, with more Java per VM, pays more for it, and the JIT's own threads
+    // take the CPU from the VM being made. -Dbench.warmup=N to see.
     progress("warm-up");
     for (int i = 0; i < Integer.getInteger("bench.warmup", WARM_UP); i++) {
       lifecycle(guest, i);
