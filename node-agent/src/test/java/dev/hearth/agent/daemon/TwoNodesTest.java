@@ -13,10 +13,8 @@ import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.EgressPort;
-import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
-import dev.hearth.api.v1alpha1.IngressRule;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
@@ -24,6 +22,7 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
+import dev.hearth.api.v1alpha1.PeerRule;
 import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -90,13 +89,13 @@ class TwoNodesTest {
             id,
             "a",
             nodeA,
-            p -> p.setEgress(List.of(new EgressRule("10.92.0.0/16", List.of()))));
+            p -> p.setEgress(List.of(new PeerRule("10.92.0.0/16", List.of()))));
         vm(
             client,
             id,
             "b",
             nodeB,
-            p -> p.setIngress(List.of(new IngressRule("10.92.1.0/24", List.of(port(8080))))));
+            p -> p.setIngress(List.of(new PeerRule("10.92.1.0/24", List.of(port(8080))))));
         String ipA = awaitIp(client, id, "a");
         String ipB = awaitIp(client, id, "b");
         assertThat(ipA).startsWith("10.92.1.");
