@@ -377,15 +377,13 @@ class SpecMapperTest {
   @Test
   void tokenBucketsNeedBothSizeAndRefill() {
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucketSpec noRefill = new TokenBucketSpec();
-    noRefill.setSize(5L);
+    TokenBucketSpec noRefill = new TokenBucketSpec(5L, null, null);
     root.setRateLimiter(new RateLimiterSpec(noRefill, null));
     invalid(
         s -> s.setRootfs(root),
         "spec.rootfs.rateLimiter.bandwidth: size and refillTimeMs must both be set");
     RootfsSpec burst = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucketSpec burstOnly = new TokenBucketSpec();
-    burstOnly.setOneTimeBurst(5L);
+    TokenBucketSpec burstOnly = new TokenBucketSpec(null, null, 5L);
     burst.setRateLimiter(new RateLimiterSpec(null, burstOnly));
     invalid(
         s -> s.setRootfs(burst), "spec.rootfs.rateLimiter.ops: oneTimeBurst requires a non-zero");
@@ -421,8 +419,7 @@ class SpecMapperTest {
         s -> s.setNetwork(List.of(a, b)),
         "spec.network[1].macAddress '02:00:00:00:00:01' is used twice");
     NetworkInterfaceSpec negative = new NetworkInterfaceSpec("eth0");
-    TokenBucketSpec minus = new TokenBucketSpec();
-    minus.setSize(-1L);
+    TokenBucketSpec minus = new TokenBucketSpec(-1L, null, null);
     negative.setTxRateLimiter(new RateLimiterSpec(null, minus));
     invalid(
         s -> s.setNetwork(List.of(negative)),
