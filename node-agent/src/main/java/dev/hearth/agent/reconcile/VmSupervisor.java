@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,7 +114,9 @@ final class VmSupervisor {
       generation = gen;
     } else {
       // Suspended by an earlier agent (spec.runState, or its shutdown): restored, not booted.
-      snapshots.suspendedSince(uid).ifPresent(t -> state = new SupervisorState.Suspended(t));
+      snapshots
+          .suspension(uid)
+          .ifPresent(t -> state = new SupervisorState.Suspended(t.since(), t.reason()));
     }
   }
 
@@ -196,10 +199,14 @@ final class VmSupervisor {
       }
       if (plan == null || !next.needsRestartFrom(plan)) {
         // A VM the last agent suspended on its way out comes back because this agent started.
+        // The snapshot's record says so even where that agent could not write the status any
+        // more; the status is the fallback for a record without a reason.
         RunStateTransition last =
             vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
+        String suspendedFor =
+            s.reason().orElse(last == null ? HearthApi.Reasons.SPEC_CHANGED : last.getReason());
         String why =
-            last != null && HearthApi.Reasons.AGENT_SHUTDOWN.equals(last.getReason())
+            HearthApi.Reasons.AGENT_SHUTDOWN.equals(suspendedFor)
                 ? HearthApi.Reasons.AGENT_STARTED
                 : HearthApi.Reasons.SPEC_CHANGED;
         readiness = check;
@@ -568,7 +575,7 @@ final class VmSupervisor {
     Instant stopped = state instanceof SupervisorState.Paused p ? p.since() : ctx.clock().instant();
     try {
       live.suspend(snapshots.dir(uid));
-      snapshots.recordSuspended(uid, stopped);
+      snapshots.recordSuspended(uid, stopped, reason);
     } catch (VmStartException | IOException e) {
       String why = e instanceof VmStartException v ? v.getMessage() : e.toString();
       events.warning(lastSeen, HearthApi.Reasons.SUSPEND_FAILED, why);
@@ -583,7 +590,7 @@ final class VmSupervisor {
     run++; // the exit of the suspended guest is ours, not the guest's
     stopProbe();
     ctx.fds().release(uid); // a suspended guest holds no descriptors; its restore takes them again
-    moveTo(new SupervisorState.Suspended(stopped));
+    moveTo(new SupervisorState.Suspended(stopped, Optional.of(reason)));
     transitioned(from, RunState.Suspended, reason, t0, null);
     patch(
         s ->
