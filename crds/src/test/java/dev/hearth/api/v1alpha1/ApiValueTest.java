@@ -15,9 +15,9 @@ class ApiValueTest {
     b.setSerial("s1");
     assertThat(a).isNotEqualTo(b);
     a.setSerial("s1");
-    a.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    a.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isNotEqualTo(b);
-    b.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    b.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isEqualTo(b);
 
     MicroVMSpec s = new MicroVMSpec();

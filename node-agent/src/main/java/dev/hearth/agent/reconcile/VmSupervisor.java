@@ -8,8 +8,8 @@ import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.probe.ProbeException;
 import dev.hearth.agent.probe.ReadinessCheck;
 import dev.hearth.agent.probe.ReadinessProber;
+import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
-import dev.hearth.agent.runtime.VmExit;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
@@ -17,6 +17,7 @@ import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.v1alpha1.Conditions;
+import dev.hearth.api.v1alpha1.ExitStatus;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
@@ -418,7 +419,7 @@ final class VmSupervisor {
     convergeRun(id);
   }
 
-  private void exited(long id, VmExit exit) {
+  private void exited(long id, GuestExit exit) {
     if (state instanceof SupervisorState.Paused p && p.run() == id) {
       moveTo(SupervisorState.IDLE); // a paused guest ended (the VMM failed): handled as any exit
     } else if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
@@ -442,7 +443,7 @@ final class VmSupervisor {
         patch(
             s -> {
               s.setPhase(MicroVMPhase.Starting);
-              s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
+              s.setExit(new ExitStatus(exit.reason(), exit.message()));
               s.putCondition(ready(false, exit.reason(), what));
               s.putCondition(
                   restarting(
@@ -459,7 +460,7 @@ final class VmSupervisor {
         patch(
             s -> {
               s.setPhase(stop.phase());
-              s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
+              s.setExit(new ExitStatus(exit.reason(), exit.message()));
               s.setNetwork(List.of());
               s.putCondition(ready(false, exit.reason(), what));
             });
@@ -728,7 +729,7 @@ final class VmSupervisor {
           s.setPhase(MicroVMPhase.Failed);
           s.setObservedGeneration(gen);
           s.setNetwork(List.of());
-          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(reason, message));
+          s.setExit(new ExitStatus(reason, message));
           s.putCondition(ready(false, reason, message));
         });
   }
@@ -774,7 +775,7 @@ final class VmSupervisor {
     patch(
         s -> {
           s.setPhase(MicroVMPhase.Scheduled);
-          s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
+          s.setExit(new ExitStatus(HearthApi.Reasons.AGENT_SHUTDOWN, why));
           s.putCondition(ready(false, HearthApi.Reasons.AGENT_SHUTDOWN, why));
         });
   }

@@ -26,12 +26,12 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.ReadinessProbe;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TcpSocketProbe;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
@@ -316,7 +316,7 @@ class NodeAgentTest {
     edit(
         "db",
         s -> {
-          RateLimiter r = new RateLimiter(new TokenBucket(1_000_000, 100), null);
+          RateLimiterSpec r = new RateLimiterSpec(new TokenBucketSpec(1_000_000, 100), null);
           s.getRootfs().setRateLimiter(r);
           return s;
         });

@@ -24,11 +24,11 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.RunState;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -209,7 +209,10 @@ class VmSupervisorTest {
     var first = runtime.last();
 
     MicroVM limited =
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null)));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null)));
     sup.sync(limited);
     assertThat(runtime.started).hasSize(1);
     assertThat(first.limitUpdates).hasSize(1);
@@ -459,7 +462,10 @@ class VmSupervisorTest {
 
     // A change that needs no restart waits in the snapshot; Running restores it.
     sup.sync(
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null))));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null))));
     assertThat(runtime.started).hasSize(1);
     sup.sync(edit(s -> s.setRunState(RunState.Running)));
     assertThat(runtime.started).hasSize(2);

@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 /** A MicroVM manifest that {@code hearth run} cannot use; the message names file or field. */
 public class ManifestException extends RunException {

@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 import dev.hearth.vmm.vm.MicroVm;
 import java.io.PrintStream;

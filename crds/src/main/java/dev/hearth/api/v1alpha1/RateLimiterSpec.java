@@ -9,35 +9,35 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonClassDescription(
     "Firecracker-style I/O limits: one token bucket for bytes, one for operations."
         + " Changes apply to a running VM without a restart.")
-public class RateLimiter extends ApiValue {
+public class RateLimiterSpec extends ApiValue {
 
   @JsonPropertyDescription("Bucket counting bytes. Absent means unlimited bandwidth.")
-  private TokenBucket bandwidth;
+  private TokenBucketSpec bandwidth;
 
   @JsonPropertyDescription(
       "Bucket counting operations (block requests or packets). Absent means unlimited operations.")
-  private TokenBucket ops;
+  private TokenBucketSpec ops;
 
-  public RateLimiter() {}
+  public RateLimiterSpec() {}
 
-  public RateLimiter(TokenBucket bandwidth, TokenBucket ops) {
+  public RateLimiterSpec(TokenBucketSpec bandwidth, TokenBucketSpec ops) {
     this.bandwidth = bandwidth;
     this.ops = ops;
   }
 
-  public TokenBucket getBandwidth() {
+  public TokenBucketSpec getBandwidth() {
     return bandwidth;
   }
 
-  public void setBandwidth(TokenBucket bandwidth) {
+  public void setBandwidth(TokenBucketSpec bandwidth) {
     this.bandwidth = bandwidth;
   }
 
-  public TokenBucket getOps() {
+  public TokenBucketSpec getOps() {
     return ops;
   }
 
-  public void setOps(TokenBucket ops) {
+  public void setOps(TokenBucketSpec ops) {
     this.ops = ops;
   }
 }

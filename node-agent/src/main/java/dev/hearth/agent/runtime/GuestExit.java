@@ -4,4 +4,4 @@ package dev.hearth.agent.runtime;
  * Why a VM stopped. {@code reason} is CamelCase for the status (Shutdown, Reset, InternalError,
  * Stopped, ...); {@code success} says whether restartPolicy OnFailure counts it as a failure.
  */
-public record VmExit(String reason, String message, boolean success) {}
+public record GuestExit(String reason, String message, boolean success) {}

@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 /** This machine cannot run VMs as asked: KVM is missing or not permitted, or refused the VM. */
 public class HostUnavailableException extends RunException {

@@ -24,7 +24,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonClassDescription(
     "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
         + " are available once. A size or refill time of 0 disables it.")
-public class TokenBucket extends ApiValue {
+public class TokenBucketSpec extends ApiValue {
   /**
    * The longest refill time the VMM takes (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond
    * arithmetic overflows above it.
@@ -49,9 +49,9 @@ public class TokenBucket extends ApiValue {
   @Min(0)
   private Long oneTimeBurst;
 
-  public TokenBucket() {}
+  public TokenBucketSpec() {}
 
-  public TokenBucket(long size, long refillTimeMs) {
+  public TokenBucketSpec(long size, long refillTimeMs) {
     this.size = size;
     this.refillTimeMs = refillTimeMs;
   }

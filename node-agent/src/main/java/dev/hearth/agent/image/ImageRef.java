@@ -1,5 +1,6 @@
 package dev.hearth.agent.image;
 
+import dev.hearth.api.v1alpha1.ImageSource;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
@@ -7,24 +8,24 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** Where a kernel, initrd or disk image comes from. */
-public sealed interface ImageSource {
+public sealed interface ImageRef {
   Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
   /**
    * A file under the node's images root, named by its path relative to the root (the CRD's rules:
    * no leading '/', no '.', '..' or empty segments, no control characters, at most {@value
-   * dev.hearth.api.v1alpha1.ImageSource#MAX_PATH_LENGTH} characters); checked against {@code
-   * sha256} when one is given. {@link NodeImages} resolves it, confined to the root.
+   * ImageSource#MAX_PATH_LENGTH} characters); checked against {@code sha256} when one is given.
+   * {@link NodeImages} resolves it, confined to the root.
    */
-  record NodeFile(String path, Optional<String> sha256) implements ImageSource {
+  record NodeFile(String path, Optional<String> sha256) implements ImageRef {
     public NodeFile {
       checkRelative(path);
-      sha256 = sha256.map(ImageSource::checkDigest);
+      sha256 = sha256.map(ImageRef::checkDigest);
     }
   }
 
   /** An http(s) URL; the download must match {@code sha256}, which also keys the cache. */
-  record Remote(URI uri, String sha256) implements ImageSource {
+  record Remote(URI uri, String sha256) implements ImageRef {
     public Remote {
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -43,19 +44,17 @@ public sealed interface ImageSource {
    *     used for the pull (kubernetes.io/dockerconfigjson)
    */
   record Oci(ImageReference reference, Optional<String> file, List<String> pullSecrets)
-      implements ImageSource {
+      implements ImageRef {
     public Oci {
-      file.ifPresent(ImageSource::checkRelative);
+      file.ifPresent(ImageRef::checkRelative);
       pullSecrets = List.copyOf(pullSecrets);
     }
   }
 
   private static void checkRelative(String path) {
-    if (path.isEmpty() || path.length() > dev.hearth.api.v1alpha1.ImageSource.MAX_PATH_LENGTH) {
+    if (path.isEmpty() || path.length() > ImageSource.MAX_PATH_LENGTH) {
       throw new IllegalArgumentException(
-          "an image path must be 1 to "
-              + dev.hearth.api.v1alpha1.ImageSource.MAX_PATH_LENGTH
-              + " characters");
+          "an image path must be 1 to " + ImageSource.MAX_PATH_LENGTH + " characters");
     }
     if (path.startsWith("/")) {
       throw new IllegalArgumentException(

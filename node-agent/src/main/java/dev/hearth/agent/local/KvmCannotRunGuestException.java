@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 /**
  * This host's KVM opens but cannot run the guest's kernel: Linux on a KVM that only emulates

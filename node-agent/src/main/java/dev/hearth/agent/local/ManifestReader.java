@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 /** Why {@code hearth run} cannot run a VM; the message is one line for the user. */
 public class RunException extends Exception {

@@ -1,8 +1,8 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.VmMeters;
@@ -244,7 +244,7 @@ public final class LocalRunner {
         return STOPPED;
       }
       if (!(backoff.exited(exit.isClean()) instanceof RestartBackoff.Decision.Restart again)) {
-        return ExitStatus.of(exit.reason());
+        return ExitCodes.of(exit.reason());
       }
       status.printf(
           "hearth: restartPolicy %s: booting %s again in %s (restart %d; Ctrl-C stops it)%n",
@@ -360,18 +360,18 @@ public final class LocalRunner {
   }
 
   /** An image for {@code field}, under the images folder or from the cache, held for the run. */
-  private Path resolve(String field, ImageSource source) throws ImageException {
-    if (source instanceof ImageSource.Remote r) {
+  private Path resolve(String field, ImageRef source) throws ImageException {
+    if (source instanceof ImageRef.Remote r) {
       status.printf("hearth: fetching %s (checked against its sha256)...%n", r.uri());
     }
-    if (source instanceof ImageSource.Oci o) {
+    if (source instanceof ImageRef.Oci o) {
       status.printf(
           "hearth: pulling %s%s (cached by digest)...%n",
           o.reference(), o.file().map(f -> ", file " + f).orElse(""));
     }
     try {
       Path p = images.resolve(source, OWNER, pullSecrets);
-      if (source instanceof ImageSource.Remote || source instanceof ImageSource.Oci) {
+      if (source instanceof ImageRef.Remote || source instanceof ImageRef.Oci) {
         status.printf("hearth: fetched, cached at %s%n", p);
       }
       return p;

@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

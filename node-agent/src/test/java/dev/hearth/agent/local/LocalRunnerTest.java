@@ -1,4 +1,4 @@
-package dev.hearth.agent.run;
+package dev.hearth.agent.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,10 +12,10 @@ import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import dev.hearth.vmm.config.DriveConfig;
 import dev.hearth.vmm.config.VmConfig;
@@ -127,7 +127,7 @@ class LocalRunnerTest {
               DriveSpec data = new DriveSpec("data", ImageSource.ofPath("data.img"));
               data.setReadOnly(true);
               data.setSerial("SN-9");
-              data.setRateLimiter(new RateLimiter(new TokenBucket(4096, 100), null));
+              data.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(4096, 100), null));
               s.setDrives(List.of(data));
               s.setVsock(new VsockSpec(5));
             });
