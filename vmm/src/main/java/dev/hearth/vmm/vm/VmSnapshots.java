@@ -84,13 +84,15 @@ final class VmSnapshots {
       Path tmp = dir.resolve(MEMORY + ".tmp");
       try {
         p.memory.writeTo(tmp);
+        // The old state goes before its memory does, so that no state is ever read with the new
+        // memory; the new state comes last: a directory with a valid state has its memory.
+        Files.deleteIfExists(dir.resolve(STATE));
         Files.move(
             tmp, memory, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(dir.resolve(DIFF));
       } catch (IOException e) {
         throw new SnapshotException("cannot write guest memory to " + memory + ": " + e, e);
       }
-      // The state file last: a directory with a valid state file has the memory that goes with it.
       byte[] digest = SnapshotFile.write(dir.resolve(STATE), state);
       p.dirtyLog.restart(new DirtyLog.Base(dir, digest));
     } catch (RuntimeException e) {
@@ -104,6 +106,11 @@ final class VmSnapshots {
       VmSnapshotState state = capture(p);
       long[] pages = p.dirtyLog.drainPages();
       GuestMemory memory = p.memory.memory();
+      try {
+        Files.deleteIfExists(dir.resolve(STATE)); // as in a full snapshot: the state goes first
+      } catch (IOException e) {
+        throw new SnapshotException("cannot replace the snapshot in " + dir + ": " + e, e);
+      }
       DiffFile.write(
           dir.resolve(DIFF),
           new DiffFile.Parent(dir.relativize(base.dir()).toString(), base.stateDigest()),
