@@ -24,59 +24,32 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonClassDescription(
     "A token bucket: size tokens refill over refillTimeMs; oneTimeBurst extra tokens"
         + " are available once. A size or refill time of 0 disables it.")
-public class TokenBucketSpec extends ApiValue {
+public record TokenBucketSpec(
+    @JsonPropertyDescription(
+            "Bucket capacity in tokens (bytes for bandwidth, operations for ops). 0 disables the"
+                + " bucket.")
+        @Min(0)
+        Long size,
+    @JsonPropertyDescription(
+            "Milliseconds it takes to refill an empty bucket to size, at most "
+                + TokenBucketSpec.MAX_REFILL_TIME_MS
+                + " (about 106 days). 0 disables the bucket.")
+        @Min(0)
+        @Max(TokenBucketSpec.MAX_REFILL_TIME_MS)
+        Long refillTimeMs,
+    @JsonPropertyDescription(
+            "Extra tokens available once at start, on top of size; they do not refill. Requires"
+                + " size.")
+        @Min(0)
+        Long oneTimeBurst) {
   /**
    * The longest refill time the VMM takes (TokenBucketConfig.MAX_REFILL_TIME_MILLIS): nanosecond
    * arithmetic overflows above it.
    */
   public static final long MAX_REFILL_TIME_MS = 9223372036L;
 
-  @JsonPropertyDescription(
-      "Bucket capacity in tokens (bytes for bandwidth, operations for ops). 0 disables the bucket.")
-  @Min(0)
-  private Long size;
-
-  @JsonPropertyDescription(
-      "Milliseconds it takes to refill an empty bucket to size, at most "
-          + MAX_REFILL_TIME_MS
-          + " (about 106 days). 0 disables the bucket.")
-  @Min(0)
-  @Max(MAX_REFILL_TIME_MS)
-  private Long refillTimeMs;
-
-  @JsonPropertyDescription(
-      "Extra tokens available once at start, on top of size; they do not refill. Requires size.")
-  @Min(0)
-  private Long oneTimeBurst;
-
-  public TokenBucketSpec() {}
-
+  /** A bucket without a one-time burst. */
   public TokenBucketSpec(long size, long refillTimeMs) {
-    this.size = size;
-    this.refillTimeMs = refillTimeMs;
-  }
-
-  public Long getSize() {
-    return size;
-  }
-
-  public void setSize(Long size) {
-    this.size = size;
-  }
-
-  public Long getRefillTimeMs() {
-    return refillTimeMs;
-  }
-
-  public void setRefillTimeMs(Long refillTimeMs) {
-    this.refillTimeMs = refillTimeMs;
-  }
-
-  public Long getOneTimeBurst() {
-    return oneTimeBurst;
-  }
-
-  public void setOneTimeBurst(Long oneTimeBurst) {
-    this.oneTimeBurst = oneTimeBurst;
+    this(size, refillTimeMs, null);
   }
 }

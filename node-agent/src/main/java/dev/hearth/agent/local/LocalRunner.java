@@ -26,10 +26,8 @@ import dev.hearth.vmm.vm.VmExit;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -82,8 +80,7 @@ public final class LocalRunner {
   }
 
   private final ImageCache images;
-  private final Path kvmDevice;
-  private final KernelCheck kernelCheck;
+  private final HostCheck host;
   private final Networks networks;
   private final PrintStream status;
   private final SeccompMode seccomp;
@@ -97,28 +94,9 @@ public final class LocalRunner {
    * @param kernelCheck whether KVM here can boot the kernel ({@link KernelCheck#LINUX_PROBE})
    * @param networks the guest network for a VM with interfaces ({@link LocalNetwork#onThisHost})
    * @param status where progress and the final line go (stderr)
+   * @param seccomp the VM's thread filters ({@code hearth run --seccomp})
+   * @param pullSecrets the credentials OCI images are pulled with
    */
-  public LocalRunner(
-      ImageCache images,
-      Path kvmDevice,
-      KernelCheck kernelCheck,
-      Networks networks,
-      PrintStream status) {
-    this(images, kvmDevice, kernelCheck, networks, status, SeccompMode.ENFORCE);
-  }
-
-  /** As above, with {@code seccomp} for the VM's thread filters ({@code hearth run --seccomp}). */
-  public LocalRunner(
-      ImageCache images,
-      Path kvmDevice,
-      KernelCheck kernelCheck,
-      Networks networks,
-      PrintStream status,
-      SeccompMode seccomp) {
-    this(images, kvmDevice, kernelCheck, networks, status, seccomp, PullSecrets.NONE);
-  }
-
-  /** As above, pulling OCI images with the credentials {@code pullSecrets} gives. */
   public LocalRunner(
       ImageCache images,
       Path kvmDevice,
@@ -129,8 +107,7 @@ public final class LocalRunner {
       PullSecrets pullSecrets) {
     this.pullSecrets = pullSecrets;
     this.images = images;
-    this.kvmDevice = kvmDevice;
-    this.kernelCheck = kernelCheck;
+    this.host = new HostCheck(kvmDevice, kernelCheck);
     this.networks = networks;
     this.status = status;
     this.seccomp = seccomp;
@@ -154,16 +131,7 @@ public final class LocalRunner {
       LaunchImages resolved = images(plan, work);
       // Checks the whole config before KVM or the host's network is touched.
       config(name, plan, resolved, List.of(), work, console);
-      checkKvm();
-      Optional<String> cannot = kernelCheck.whyKvmCannotBoot(resolved.kernel());
-      if (cannot.isPresent()) {
-        throw new KvmCannotRunGuestException(
-            "this host's KVM cannot run the Linux kernel "
-                + resolved.kernel()
-                + ": "
-                + cannot.get()
-                + "; ./hearth boots it inside the nested-KVM harness");
-      }
+      host.canRun(resolved.kernel());
       List<Attachment> attachments = List.of();
       if (!plan.nics().isEmpty()) {
         network = networks.open();
@@ -377,26 +345,6 @@ public final class LocalRunner {
       return p;
     } catch (ImageException e) {
       throw new ImageException(e.reason(), field + ": " + e.getMessage(), e);
-    }
-  }
-
-  private void checkKvm() throws HostUnavailableException {
-    if (!Files.exists(kvmDevice)) {
-      throw new HostUnavailableException(
-          "KVM is missing: "
-              + kvmDevice
-              + " does not exist; Hearth needs a host with KVM (load kvm_intel or kvm_amd)");
-    }
-    try (FileChannel _ =
-        FileChannel.open(kvmDevice, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      // Openable: KVM is there and this user may use it.
-    } catch (IOException | SecurityException e) {
-      throw new HostUnavailableException(
-          "KVM is not permitted: cannot open "
-              + kvmDevice
-              + " read-write ("
-              + e.getMessage()
-              + "); run as root or join the group that owns it");
     }
   }
 

@@ -8,6 +8,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a suspended VM's snapshot lies on the node, and the record that it is suspended: {@code
@@ -27,6 +29,8 @@ final class SuspendedSnapshots {
    *     record written before reasons were kept
    */
   record Suspension(Instant since, Optional<String> reason) {}
+
+  private static final Logger LOG = LoggerFactory.getLogger(SuspendedSnapshots.class);
 
   private final AgentContext ctx;
 
@@ -79,5 +83,14 @@ final class SuspendedSnapshots {
   void discard(String uid) throws IOException {
     Files.deleteIfExists(record(uid));
     PrivateFiles.deleteTree(dir(uid));
+  }
+
+  /** As {@link #discard}, logging a failure: nothing runs from the snapshot, so it may linger. */
+  void drop(String uid) {
+    try {
+      discard(uid);
+    } catch (IOException e) {
+      LOG.warn("VM {}: cannot remove its snapshot: {}", uid, e.toString());
+    }
   }
 }

@@ -350,7 +350,7 @@ public final class SpecMapper {
     }
     return Optional.of(
         new VmLaunch.RateLimit(
-            bucket(r.getBandwidth(), field + ".bandwidth"), bucket(r.getOps(), field + ".ops")));
+            bucket(r.bandwidth(), field + ".bandwidth"), bucket(r.ops(), field + ".ops")));
   }
 
   private static Optional<VmLaunch.Bucket> bucket(TokenBucketSpec b, String field)
@@ -358,9 +358,9 @@ public final class SpecMapper {
     if (b == null) {
       return Optional.empty();
     }
-    long size = b.getSize() == null ? 0 : b.getSize();
-    long refill = b.getRefillTimeMs() == null ? 0 : b.getRefillTimeMs();
-    long burst = b.getOneTimeBurst() == null ? 0 : b.getOneTimeBurst();
+    long size = b.size() == null ? 0 : b.size();
+    long refill = b.refillTimeMs() == null ? 0 : b.refillTimeMs();
+    long burst = b.oneTimeBurst() == null ? 0 : b.oneTimeBurst();
     if (size < 0 || refill < 0 || burst < 0) {
       throw invalid(field + ": size, refillTimeMs and oneTimeBurst must not be negative");
     }

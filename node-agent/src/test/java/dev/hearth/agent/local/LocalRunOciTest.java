@@ -8,6 +8,7 @@ import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.image.OciSettings;
+import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
@@ -142,7 +143,9 @@ class LocalRunOciTest {
               () -> {
                 throw new HostUnavailableException("no network in this test");
               },
-              new PrintStream(new ByteArrayOutputStream()));
+              new PrintStream(new ByteArrayOutputStream()),
+              SeccompMode.ENFORCE,
+              PullSecrets.NONE);
       assertThatThrownBy(
               () -> anonymous.run("oci-vm", plan, vm.getSpec().restartPolicyOrDefault(), status))
           .hasMessageContaining("spec.kernel.source")

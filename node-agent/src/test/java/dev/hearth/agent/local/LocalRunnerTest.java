@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
+import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
@@ -18,6 +19,7 @@ import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import dev.hearth.vmm.config.DriveConfig;
+import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.ratelimit.TokenBucketConfig;
@@ -63,7 +65,9 @@ class LocalRunnerTest {
         () -> {
           throw new HostUnavailableException("no network in this test");
         },
-        new PrintStream(new ByteArrayOutputStream()));
+        new PrintStream(new ByteArrayOutputStream()),
+        SeccompMode.ENFORCE,
+        PullSecrets.NONE);
   }
 
   private LocalRunner runner(Path kvmDevice) {

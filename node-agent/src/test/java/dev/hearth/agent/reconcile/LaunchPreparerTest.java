@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
@@ -14,12 +12,12 @@ import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NetworkException;
 import dev.hearth.agent.net.NodeNetwork;
-import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
@@ -27,12 +25,10 @@ import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucketSpec;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,24 +52,13 @@ class LaunchPreparerTest {
   }
 
   private AgentContext context(GuestNetwork net) {
-    return new AgentContext(
-        "node-a",
-        null,
-        new FakeVmRuntime(),
-        net,
-        new ImageCache(
-            state.resolve("images"),
-            new NodeImages(state),
-            1 << 20,
-            ImageCache.Timeouts.DEFAULT,
-            new SimpleMeterRegistry()),
-        new ConsoleRegistry(1024),
-        metrics,
-        state,
-        new RestartBackoff.Config(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO),
-        Duration.ofSeconds(1),
-        InstantSource.system(),
-        new FdBudget(1 << 20));
+    return TestAgentContext.of("node-a", null, state)
+        .network(net)
+        .consoles(new ConsoleRegistry(1024))
+        .metrics(metrics)
+        .backoff(
+            new RestartBackoff.Config(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO))
+        .build();
   }
 
   private static VmPlan plan(String kernel) throws Exception {

@@ -3,17 +3,13 @@ package dev.hearth.agent.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
-import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -32,7 +28,6 @@ import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,25 +84,11 @@ class VmSupervisorTest {
     Files.writeString(state.resolve("rootfs.ext4"), "pristine");
     network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
     ctx =
-        new AgentContext(
-            "node-" + ns,
-            agentClient,
-            runtime,
-            network,
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(state),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            new ConsoleRegistry(1024),
-            new AgentMetrics(),
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(1),
-            InstantSource.system(),
-            new FdBudget(1 << 20));
+        TestAgentContext.of("node-" + ns, agentClient, state)
+            .runtime(runtime)
+            .network(network)
+            .consoles(new ConsoleRegistry(1024))
+            .build();
   }
 
   @AfterEach

@@ -11,13 +11,13 @@ import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.EgressPort;
 import dev.hearth.api.v1alpha1.EgressProtocol;
-import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
 import dev.hearth.api.v1alpha1.OciImageSource;
+import dev.hearth.api.v1alpha1.PeerRule;
 import dev.hearth.api.v1alpha1.PullSecretReference;
 import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
@@ -96,10 +96,10 @@ class SpecMapperTest {
     policy.setAllowSameNamespace(false);
     policy.setEgress(
         List.of(
-            new EgressRule(
+            new PeerRule(
                 "10.96.0.10/32",
                 List.of(new EgressPort(EgressProtocol.UDP, 53), range, new EgressPort())),
-            new EgressRule("169.254.169.254/32", List.of())));
+            new PeerRule("169.254.169.254/32", List.of())));
     VmPlan plan = MAPPER.map(spec(s -> s.setNetworkPolicy(policy)));
     assertThat(plan.networkPolicy().forGroup("team-a"))
         .isEqualTo(
@@ -120,33 +120,33 @@ class SpecMapperTest {
   void aNetworkPolicyThatAdmissionWouldRefuseNeverReachesTheRules() {
     for (String cidr : List.of("10.0.0.0/8 accept", "10.96.0.1/12", "fd00::/8", "0.0.0.0")) {
       invalid(
-          s -> s.setNetworkPolicy(egress(new EgressRule(cidr, List.of()))),
+          s -> s.setNetworkPolicy(egress(new PeerRule(cidr, List.of()))),
           "spec.networkPolicy.egress[0].cidr: ");
     }
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule(null, List.of()))),
+        s -> s.setNetworkPolicy(egress(new PeerRule(null, List.of()))),
         "spec.networkPolicy.egress[0].cidr is required");
     EgressPort backwards = new EgressPort(EgressProtocol.TCP, 443);
     backwards.setEndPort(80);
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", List.of(backwards)))),
+        s -> s.setNetworkPolicy(egress(new PeerRule("10.0.0.0/8", List.of(backwards)))),
         "spec.networkPolicy.egress[0].ports[0].endPort 80 is below port 443");
     invalid(
         s ->
             s.setNetworkPolicy(
-                egress(new EgressRule("10.0.0.0/8", List.of(new EgressPort(null, 65536))))),
+                egress(new PeerRule("10.0.0.0/8", List.of(new EgressPort(null, 65536))))),
         "spec.networkPolicy.egress[0].ports[0]: ports must be 1 to 65535");
-    EgressRule[] many = new EgressRule[NetworkPolicySpec.MAX_EGRESS_RULES + 1];
-    java.util.Arrays.fill(many, new EgressRule("10.0.0.0/8", List.of()));
+    PeerRule[] many = new PeerRule[NetworkPolicySpec.MAX_EGRESS_RULES + 1];
+    java.util.Arrays.fill(many, new PeerRule("10.0.0.0/8", List.of()));
     invalid(s -> s.setNetworkPolicy(egress(many)), "spec.networkPolicy.egress has 33 rules");
     List<EgressPort> ports =
-        java.util.Collections.nCopies(EgressRule.MAX_PORTS + 1, new EgressPort(null, 1));
+        java.util.Collections.nCopies(PeerRule.MAX_PORTS + 1, new EgressPort(null, 1));
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", ports))),
+        s -> s.setNetworkPolicy(egress(new PeerRule("10.0.0.0/8", ports))),
         "spec.networkPolicy.egress[0].ports has 17 entries");
   }
 
-  private static NetworkPolicySpec egress(EgressRule... rules) {
+  private static NetworkPolicySpec egress(PeerRule... rules) {
     NetworkPolicySpec p = new NetworkPolicySpec();
     p.setEgress(List.of(rules));
     return p;
@@ -377,15 +377,13 @@ class SpecMapperTest {
   @Test
   void tokenBucketsNeedBothSizeAndRefill() {
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucketSpec noRefill = new TokenBucketSpec();
-    noRefill.setSize(5L);
+    TokenBucketSpec noRefill = new TokenBucketSpec(5L, null, null);
     root.setRateLimiter(new RateLimiterSpec(noRefill, null));
     invalid(
         s -> s.setRootfs(root),
         "spec.rootfs.rateLimiter.bandwidth: size and refillTimeMs must both be set");
     RootfsSpec burst = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucketSpec burstOnly = new TokenBucketSpec();
-    burstOnly.setOneTimeBurst(5L);
+    TokenBucketSpec burstOnly = new TokenBucketSpec(null, null, 5L);
     burst.setRateLimiter(new RateLimiterSpec(null, burstOnly));
     invalid(
         s -> s.setRootfs(burst), "spec.rootfs.rateLimiter.ops: oneTimeBurst requires a non-zero");
@@ -421,8 +419,7 @@ class SpecMapperTest {
         s -> s.setNetwork(List.of(a, b)),
         "spec.network[1].macAddress '02:00:00:00:00:01' is used twice");
     NetworkInterfaceSpec negative = new NetworkInterfaceSpec("eth0");
-    TokenBucketSpec minus = new TokenBucketSpec();
-    minus.setSize(-1L);
+    TokenBucketSpec minus = new TokenBucketSpec(-1L, null, null);
     negative.setTxRateLimiter(new RateLimiterSpec(null, minus));
     invalid(
         s -> s.setNetwork(List.of(negative)),

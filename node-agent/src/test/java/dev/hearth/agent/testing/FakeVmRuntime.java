@@ -89,7 +89,7 @@ public final class FakeVmRuntime implements VmRuntime {
     public volatile String restoredFrom;
     public volatile VmStartException failNextSuspend;
 
-    FakeVm(VmLaunch launch) {
+    public FakeVm(VmLaunch launch) {
       this.launch = launch;
     }
 

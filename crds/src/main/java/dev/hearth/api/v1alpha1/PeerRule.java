@@ -10,21 +10,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One destination the guest may reach although the default policy blocks it: an IPv4 network and,
- * optionally, ports.
+ * Peers the default policy keeps apart from the guest, let through: an IPv4 network and,
+ * optionally, protocols and ports. Under {@code egress} they are destinations the guest may reach
+ * (the ports are theirs); under {@code ingress} sources that may open connections to the guest (the
+ * ports are the guest's).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
-    "A destination the guest may reach although the default policy blocks it (the node's own"
-        + " addresses, link-local addresses such as 169.254.169.254, the cluster's private"
-        + " networks): an IPv4 network and, optionally, protocols and ports.")
-public class EgressRule extends ApiValue {
+    "Peers the default policy keeps apart from the guest, let through: an IPv4 network and,"
+        + " optionally, protocols and ports, as a NetworkPolicy rule. Under egress they are"
+        + " destinations the guest may reach (the node's own addresses, link-local addresses such"
+        + " as 169.254.169.254 and the cluster's private networks are blocked by default); under"
+        + " ingress, sources outside the node's guest subnet (pods, nodes, other nodes'"
+        + " MicroVMs) that may open connections to the guest.")
+public class PeerRule extends ApiValue {
   /** The most ports one rule lists. */
   public static final int MAX_PORTS = 16;
 
   @JsonPropertyDescription(
-      "The destination: an IPv4 network in CIDR form, such as 10.96.0.10/32 or 192.168.0.0/16."
-          + " It does not open other MicroVMs on the node's bridge (see allowSameNamespace).")
+      "The peers: an IPv4 network in CIDR form, such as 10.96.0.10/32 (a Service), 10.244.0.0/16"
+          + " (the pod network) or 0.0.0.0/0 (any). It does not open other MicroVMs on the"
+          + " node's bridge (see allowSameNamespace).")
   @Required
   @Size(max = 18)
   @ValidationRule(
@@ -38,14 +44,14 @@ public class EgressRule extends ApiValue {
   private String cidr;
 
   @JsonPropertyDescription(
-      "Protocols and destination ports opened towards cidr; when empty or absent, every protocol"
-          + " and port. At most 16.")
+      "Protocols and ports opened between cidr and the guest: the peers' ports under egress, the"
+          + " guest's under ingress; when empty or absent, every protocol and port. At most 16.")
   @Size(max = MAX_PORTS)
   private List<EgressPort> ports = new ArrayList<>();
 
-  public EgressRule() {}
+  public PeerRule() {}
 
-  public EgressRule(String cidr, List<EgressPort> ports) {
+  public PeerRule(String cidr, List<EgressPort> ports) {
     this.cidr = cidr;
     this.ports = ports;
   }
