@@ -165,6 +165,10 @@ class AgentReplacedOnRealNodeIT {
         .until(() -> vm().getStatus().getRunState() == RunState.Suspended);
     long counted = lastTick(console());
     int restarts = restartCount();
+    // The snapshot is on the node's disk, in the chart's hostPath data folder: it outlives the pod.
+    Path vmDir = DATA_DIR.resolve("vms").resolve(vm().getMetadata().getUid());
+    assertThat(vmDir.resolve("snapshot/state")).isRegularFile();
+    assertThat(vmDir.resolve("suspended")).content().endsWith(" SpecChanged");
     String oldPod = agentPod().getMetadata().getName();
     Timed.run(
         "agent killed, new agent Ready",
