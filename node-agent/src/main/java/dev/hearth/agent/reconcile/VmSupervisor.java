@@ -82,18 +82,16 @@ final class VmSupervisor {
         new VmStatusWriter(patcher, ctx.metrics(), ctx.clock(), namespace, name, () -> generation);
     this.events = new VmEvents(recorder, () -> lastSeen);
     this.runs = new RunTracker(ctx.consoles(), namespace, name);
-    this.readiness = new ReadinessWatch(prober, loop, status, events, runs);
+    SupervisedVm supervised = new SupervisedVm(ctx, namespace, name, uid, runs, status, events);
+    this.readiness = new ReadinessWatch(supervised, prober, loop);
     this.snapshots = new SuspendedSnapshots(ctx);
-    this.launcher = new GuestLauncher(ctx, namespace, name, uid, meters, status, events);
-    this.switcher = new RunStateSwitch(ctx, uid, runs, status, events, snapshots, readiness);
+    this.launcher = new GuestLauncher(supervised, meters);
+    this.switcher = new RunStateSwitch(supervised, snapshots, readiness);
     MicroVMStatus s = vm.getStatus();
     int restarted = s == null || s.getRestartCount() == null ? 0 : s.getRestartCount();
     this.restarts =
         new Restarts(
-            ctx,
-            runs,
-            status,
-            events,
+            supervised,
             loop,
             this::startAgain,
             this::releaseRuntimeResources,
