@@ -97,6 +97,7 @@ final class VmBuilder {
     for (GuestRegion r : memory.memory().regions()) {
       p.vm.setUserMemoryRegion(slot++, r.start().raw(), r.host());
     }
+    p.dirtyLog = new DirtyLog(p.vm, memory.memory());
   }
 
   /** The in-kernel PIC, IOAPIC and LAPICs, and the PIT. */
