@@ -81,7 +81,7 @@ final class OciPuller {
             .register(registry);
   }
 
-  Path acquire(ImageSource.Oci source, PullSecrets secrets, String owner) throws ImageException {
+  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner) throws ImageException {
     ImageReference ref = source.reference();
     Optional<RegistryCredential> credential = Optional.empty();
     for (RegistryCredential c : secrets.load(source.pullSecrets())) {

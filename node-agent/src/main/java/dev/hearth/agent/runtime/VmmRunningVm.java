@@ -7,6 +7,7 @@ import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
+import dev.hearth.vmm.vm.VmExit;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +29,7 @@ final class VmmRunningVm implements RunningVm {
 
   private final MicroVm vm;
   private final VmCountersPublisher meters;
-  private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+  private final CompletableFuture<GuestExit> exit = new CompletableFuture<>();
   private final CompletableFuture<Duration> booted = new CompletableFuture<>();
   private final ScheduledFuture<?> publishing;
 
@@ -50,20 +51,22 @@ final class VmmRunningVm implements RunningVm {
             task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
   }
 
-  private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
+  private void ended(VmExit e, Throwable failure) {
     publishing.cancel(false);
     try {
       vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
       // The last counts land before the agent hears of the exit and drops the VM's meters.
       meters.publish(vm.counters());
     } catch (RuntimeException x) {
-      exit.complete(new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
+      exit.complete(
+          new GuestExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
       return;
     }
     exit.complete(
         failure == null
-            ? new VmExit(VmmRuntime.camel(e.reason()), e.message(), e.isClean())
-            : new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
+            ? new GuestExit(VmmRuntime.camel(e.reason()), e.message(), e.isClean())
+            : new GuestExit(
+                HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
   }
 
   /** Publishes the VM's counters while it runs (every {@link #VmmRuntime.METERS_INTERVAL}). */
@@ -74,7 +77,7 @@ final class VmmRunningVm implements RunningVm {
   }
 
   @Override
-  public CompletableFuture<VmExit> exit() {
+  public CompletableFuture<GuestExit> exit() {
     return exit;
   }
 

@@ -3,17 +3,13 @@ package dev.hearth.agent.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
-import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -24,15 +20,14 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.RunState;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,25 +84,11 @@ class VmSupervisorTest {
     Files.writeString(state.resolve("rootfs.ext4"), "pristine");
     network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
     ctx =
-        new AgentContext(
-            "node-" + ns,
-            agentClient,
-            runtime,
-            network,
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(state),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            new ConsoleRegistry(1024),
-            new AgentMetrics(),
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(1),
-            InstantSource.system(),
-            new FdBudget(1 << 20));
+        TestAgentContext.of("node-" + ns, agentClient, state)
+            .runtime(runtime)
+            .network(network)
+            .consoles(new ConsoleRegistry(1024))
+            .build();
   }
 
   @AfterEach
@@ -209,7 +190,10 @@ class VmSupervisorTest {
     var first = runtime.last();
 
     MicroVM limited =
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null)));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null)));
     sup.sync(limited);
     assertThat(runtime.started).hasSize(1);
     assertThat(first.limitUpdates).hasSize(1);
@@ -332,6 +316,40 @@ class VmSupervisorTest {
     assertThat(scheduled).isEmpty();
   }
 
+  /**
+   * The old agent suspended the VM on its way out but its client closed before the status said so:
+   * the next agent still restores it because it started, as the snapshot's record says, and a VM
+   * suspended through its spec still resumes because the spec changed.
+   */
+  @Test
+  void theRestoreReasonComesFromTheSnapshotRecordNotAStatusTheOldAgentMayNotHaveWritten() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    MicroVM beforeSuspend = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    sup.shutdown("agent stopping");
+    assertThat(beforeSuspend.getStatus().getRunStateTransition())
+        .as("the status the next agent sees: no AgentShutdown in it")
+        .matches(t -> t == null || !"AgentShutdown".equals(t.getReason()));
+
+    VmSupervisor next = supervisor(beforeSuspend);
+    next.sync(beforeSuspend);
+    assertThat(next.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("AgentStarted");
+
+    // Suspended through the spec, then a new agent with a status claiming an agent shutdown.
+    MicroVM suspended = edit(s -> s.setRunState(RunState.Suspended));
+    next.sync(suspended);
+    assertThat(next.state()).isInstanceOf(SupervisorState.Suspended.class);
+    MicroVM resumed = edit(s -> s.setRunState(RunState.Running));
+    resumed.getStatus().getRunStateTransition().setReason("AgentShutdown");
+    VmSupervisor third = supervisor(resumed);
+    third.sync(resumed);
+    assertThat(third.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("SpecChanged");
+    third.delete(true);
+  }
+
   @Test
   void shutdownSuspendsTheVmTheNextAgentRestoresItAndDeleteFreesIt() {
     MicroVM vm = create(RestartPolicy.Always);
@@ -425,7 +443,10 @@ class VmSupervisorTest {
 
     // A change that needs no restart waits in the snapshot; Running restores it.
     sup.sync(
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null))));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null))));
     assertThat(runtime.started).hasSize(1);
     sup.sync(edit(s -> s.setRunState(RunState.Running)));
     assertThat(runtime.started).hasSize(2);
