@@ -7,7 +7,6 @@ import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -54,12 +53,13 @@ import java.util.Map;
     fieldPath = ".network")
 @ValidationRule(
     value =
-        "(has(self.drives) ? size(self.drives) : 0) + (has(self.rootfs) ? 1 : 0) <= "
+        "(has(self.drives) ? size(self.drives) : 0)"
+            + " + (has(self.rootfs) || has(self.container) ? 1 : 0) <= "
             + MicroVMSpec.MAX_DISKS,
     message =
         "too many disks: the VMM attaches at most "
             + MicroVMSpec.MAX_DISKS
-            + " in all, spec.rootfs included (so at most "
+            + " in all, spec.rootfs (or the container's image) included (so at most "
             + (MicroVMSpec.MAX_DISKS - 1)
             + " drives beside a rootfs)",
     fieldPath = ".drives")
@@ -104,6 +104,18 @@ import java.util.Map;
     value = "!has(self.initrd) || !has(self.initrd.oci) || has(self.initrd.oci.path)",
     message = "initrd.oci needs a path: an initrd is one file inside the image",
     fieldPath = ".initrd.oci")
+@ValidationRule(
+    value = "has(self.kernel) || has(self.container)",
+    message =
+        "spec.kernel is required, unless spec.container names an image (the node then boots its"
+            + " own kernel)",
+    fieldPath = ".kernel")
+@ValidationRule(
+    value = "!has(self.container) || (!has(self.kernel) && !has(self.initrd) && !has(self.rootfs))",
+    message =
+        "spec.container runs on the node's own kernel and init with the image as its root disk:"
+            + " spec.kernel, spec.initrd and spec.rootfs must not be set with it",
+    fieldPath = ".container")
 public class MicroVMSpec extends ApiValue {
   /** The most vCPUs a VM may have (the VMM's VmConfig.MAX_VCPUS). */
   public static final int MAX_VCPUS = 32;
@@ -159,9 +171,16 @@ public class MicroVMSpec extends ApiValue {
   @Default("128")
   private Integer memoryMiB = 128;
 
-  @JsonPropertyDescription("The guest kernel and its extra command-line arguments.")
-  @Required
+  @JsonPropertyDescription(
+      "The guest kernel and its extra command-line arguments. Required, unless spec.container"
+          + " is set (then it must not be).")
   private KernelSpec kernel;
+
+  @JsonPropertyDescription(
+      "An ordinary container image to run instead of a guest of one's own: the node boots"
+          + " Hearth's kernel and init with the image as the root disk, and runs its entrypoint."
+          + " Excludes spec.kernel, spec.initrd and spec.rootfs.")
+  private ContainerSpec container;
 
   @JsonPropertyDescription("An initial ramdisk (initramfs) loaded next to the kernel.")
   private ImageSource initrd;
@@ -295,6 +314,14 @@ public class MicroVMSpec extends ApiValue {
 
   public void setKernel(KernelSpec kernel) {
     this.kernel = kernel;
+  }
+
+  public ContainerSpec getContainer() {
+    return container;
+  }
+
+  public void setContainer(ContainerSpec container) {
+    this.container = container;
   }
 
   public ImageSource getInitrd() {
