@@ -4,6 +4,7 @@ import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.spec.ContainerBoot;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +36,8 @@ import java.util.Set;
  *     InternalIP); null routes nothing between nodes
  * @param plainHttpRegistries OCI registries (host[:port]) reached over plain http, not https
  *     ({@code --insecure-registry}); none by default
+ * @param containerBoot the kernel and initramfs under the images root that {@code spec.container}
+ *     VMs boot ({@code --container-kernel}, {@code --container-initramfs})
  */
 public record AgentSettings(
     String nodeName,
@@ -55,7 +58,52 @@ public record AgentSettings(
     String version,
     long vmWritableBytes,
     java.net.InetAddress nodeAddress,
-    Set<String> plainHttpRegistries) {
+    Set<String> plainHttpRegistries,
+    ContainerBoot containerBoot) {
+
+  /** As the canonical constructor, container VMs booting {@link ContainerBoot#DEFAULT}. */
+  public AgentSettings(
+      String nodeName,
+      Path stateDir,
+      Path imagesDir,
+      Cidr subnet,
+      String bridge,
+      List<IpBlock> guestDenied,
+      InetSocketAddress http,
+      String advertiseAddress,
+      String leaseNamespace,
+      int leaseDurationSeconds,
+      NodeRegistration.Reservations reserved,
+      long imageCacheBytes,
+      Destinations imageDestinations,
+      int consoleBufferBytes,
+      Duration stopGrace,
+      String version,
+      long vmWritableBytes,
+      java.net.InetAddress nodeAddress,
+      Set<String> plainHttpRegistries) {
+    this(
+        nodeName,
+        stateDir,
+        imagesDir,
+        subnet,
+        bridge,
+        guestDenied,
+        http,
+        advertiseAddress,
+        leaseNamespace,
+        leaseDurationSeconds,
+        reserved,
+        imageCacheBytes,
+        imageDestinations,
+        consoleBufferBytes,
+        stopGrace,
+        version,
+        vmWritableBytes,
+        nodeAddress,
+        plainHttpRegistries,
+        ContainerBoot.DEFAULT);
+  }
 
   /**
    * As the canonical constructor, with no node address (no routes between nodes) and every OCI

@@ -137,6 +137,7 @@ public final class ImageCache {
       case ImageSource.NodeFile f -> nodeImages.resolve(f);
       case ImageSource.Remote r -> acquire(r, owner);
       case ImageSource.Oci o -> oci.acquire(o, secrets, owner);
+      case ImageSource.OciConfig c -> oci.acquireConfig(c, secrets, owner);
     };
   }
 

@@ -50,6 +50,18 @@ public sealed interface ImageSource {
     }
   }
 
+  /**
+   * The config of an OCI image (its JSON: Entrypoint, Cmd, Env, WorkingDir, User), for a container
+   * VM; pulled and cached as the image is.
+   *
+   * @param pullSecrets as {@link Oci#pullSecrets}
+   */
+  record OciConfig(ImageReference reference, List<String> pullSecrets) implements ImageSource {
+    public OciConfig {
+      pullSecrets = List.copyOf(pullSecrets);
+    }
+  }
+
   private static void checkRelative(String path) {
     if (path.isEmpty() || path.length() > dev.hearth.api.v1alpha1.ImageSource.MAX_PATH_LENGTH) {
       throw new IllegalArgumentException(

@@ -82,9 +82,26 @@ final class OciPuller {
   }
 
   Path acquire(ImageSource.Oci source, PullSecrets secrets, String owner) throws ImageException {
-    ImageReference ref = source.reference();
+    return acquire(source.reference(), source.pullSecrets(), source.file(), false, secrets, owner);
+  }
+
+  /** The image's config JSON, cached by manifest digest as its root disk is. */
+  Path acquireConfig(ImageSource.OciConfig source, PullSecrets secrets, String owner)
+      throws ImageException {
+    return acquire(
+        source.reference(), source.pullSecrets(), Optional.empty(), true, secrets, owner);
+  }
+
+  private Path acquire(
+      ImageReference ref,
+      List<String> pullSecrets,
+      Optional<String> file,
+      boolean config,
+      PullSecrets secrets,
+      String owner)
+      throws ImageException {
     Optional<RegistryCredential> credential = Optional.empty();
-    for (RegistryCredential c : secrets.load(source.pullSecrets())) {
+    for (RegistryCredential c : secrets.load(pullSecrets)) {
       if (c.appliesTo(ref)) {
         credential = Optional.of(c);
         break;
@@ -100,7 +117,7 @@ final class OciPuller {
       top = Optional.of(client.manifest(ref.tag().orElseThrow()));
       digest = top.get().digest();
     }
-    String key = key(digest, source.file());
+    String key = config ? configKey(digest) : key(digest, file);
     Optional<Path> cached = cache.holdBuilt(key, owner);
     if (cached.isPresent()) {
       if (cache.isPrivate(key) && top.isEmpty()) {
@@ -122,7 +139,11 @@ final class OciPuller {
         (work, output) -> {
           long started = System.nanoTime();
           try {
-            pull(client, ref, digest, first, source.file(), work, output);
+            if (config) {
+              pullConfig(client, ref, digest, first, work, output);
+            } else {
+              pull(client, ref, digest, first, file, work, output);
+            }
             pulls.increment();
           } catch (ImageException e) {
             failures.increment();
@@ -131,6 +152,29 @@ final class OciPuller {
             pullTime.record(Duration.ofNanos(System.nanoTime() - started));
           }
         });
+  }
+
+  /** Fetches the image's config blob (checked against its digest) into {@code output}. */
+  private void pullConfig(
+      RegistryClient client,
+      ImageReference ref,
+      String digest,
+      Optional<RegistryClient.Fetched> top,
+      Path work,
+      Path output)
+      throws ImageException {
+    RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
+    Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
+    if (platform.isPresent()) {
+      manifest = client.manifest(platform.get());
+    }
+    RegistryClient.ImageManifest image = RegistryClient.imageManifest(ref, manifest.bytes());
+    diffIds(client, ref, image.config(), work); // the same checks as a pull: linux/amd64, JSON
+    try {
+      Files.move(work.resolve("config.json"), output, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new ImageException.FetchFailed(ref + ": cannot store the image config", e);
+    }
   }
 
   private void pull(
@@ -270,6 +314,13 @@ final class OciPuller {
   static String key(String digest, Optional<String> file) {
     String what =
         "hearth-oci-v1\n" + digest + "\n" + file.map(f -> "file:" + f).orElse("rootfs:ext4");
+    return HexFormat.of()
+        .formatHex(HttpDownloader.sha256().digest(what.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** The cache key of an image's config JSON. */
+  static String configKey(String digest) {
+    String what = "hearth-oci-v1\n" + digest + "\nconfig:json";
     return HexFormat.of()
         .formatHex(HttpDownloader.sha256().digest(what.getBytes(StandardCharsets.UTF_8)));
   }

@@ -95,7 +95,7 @@ final class VmSupervisor {
     this.uid = vm.getMetadata().getUid();
     this.lastSeen = vm;
     this.meters = ctx.metrics().vm(namespace, name);
-    this.mapper = new SpecMapper(ctx.runtime().capabilities());
+    this.mapper = new SpecMapper(ctx.runtime().capabilities(), ctx.containerBoot());
     this.preparer = new LaunchPreparer(ctx);
     this.snapshots = new SuspendedSnapshots(ctx);
     int restarts =
@@ -411,7 +411,8 @@ final class VmSupervisor {
     convergeRun(id);
   }
 
-  private void exited(long id, VmExit exit) {
+  private void exited(long id, VmExit reported) {
+    VmExit exit = plan != null && plan.container().isPresent() ? reported.forContainer() : reported;
     if (state instanceof SupervisorState.Paused p && p.run() == id) {
       moveTo(SupervisorState.IDLE); // a paused guest ended (the VMM failed): handled as any exit
     } else if (!(state instanceof SupervisorState.Running current) || current.run() != id) {
@@ -435,7 +436,7 @@ final class VmSupervisor {
         patch(
             s -> {
               s.setPhase(MicroVMPhase.Starting);
-              s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
+              s.setExit(exitStatus(exit));
               s.putCondition(ready(false, exit.reason(), what));
               s.putCondition(
                   restarting(
@@ -452,12 +453,20 @@ final class VmSupervisor {
         patch(
             s -> {
               s.setPhase(stop.phase());
-              s.setExit(new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message()));
+              s.setExit(exitStatus(exit));
               s.setNetwork(List.of());
               s.putCondition(ready(false, exit.reason(), what));
             });
       }
     }
+  }
+
+  /** The status's record of {@code exit}, a container's exit code and signal included. */
+  private static dev.hearth.api.v1alpha1.ExitStatus exitStatus(VmExit exit) {
+    var status = new dev.hearth.api.v1alpha1.ExitStatus(exit.reason(), exit.message());
+    exit.exitCode().ifPresent(status::setExitCode);
+    exit.signal().ifPresent(status::setSignal);
+    return status;
   }
 
   /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */

@@ -31,9 +31,17 @@ import java.util.Set;
  */
 public final class SpecMapper {
   private final VmRuntime.Capabilities caps;
+  private final ContainerBoot containerBoot;
 
+  /** A mapper whose container VMs boot {@link ContainerBoot#DEFAULT}. */
   public SpecMapper(VmRuntime.Capabilities caps) {
+    this(caps, ContainerBoot.DEFAULT);
+  }
+
+  /** A mapper whose {@code spec.container} VMs boot the node's {@code containerBoot}. */
+  public SpecMapper(VmRuntime.Capabilities caps, ContainerBoot containerBoot) {
     this.caps = caps;
+    this.containerBoot = containerBoot;
   }
 
   public VmPlan map(MicroVMSpec spec) throws SpecRejectedException {
@@ -52,16 +60,30 @@ public final class SpecMapper {
     if (memory < MicroVMSpec.MIN_MEMORY_MIB) {
       throw invalid("spec.memoryMiB " + memory + " is below " + MicroVMSpec.MIN_MEMORY_MIB);
     }
-    if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
-      throw invalid("spec.kernel.source is required");
-    }
     List<String> pullSecrets = pullSecrets(spec);
+    Optional<ContainerPlan> container = Optional.empty();
+    if (spec.getContainer() != null) {
+      if (spec.getKernel() != null || spec.getInitrd() != null || spec.getRootfs() != null) {
+        throw invalid(
+            "spec.container runs on the node's own kernel and init with the image as its root"
+                + " disk: spec.kernel, spec.initrd and spec.rootfs must not be set with it");
+      }
+      if (!caps.initrd()) {
+        throw unsupported("spec.container: this node's VMM cannot load an initrd");
+      }
+      container = Optional.of(ContainerPlan.map(spec.getContainer(), pullSecrets));
+    } else if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
+      throw invalid("spec.kernel.source is required (or spec.container)");
+    }
     var kernel =
-        oneFile(
-            image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
-            "spec.kernel.source",
-            "a kernel");
-    Optional<dev.hearth.agent.image.ImageSource> initrd = Optional.empty();
+        container.isPresent()
+            ? containerBoot.kernelSource()
+            : oneFile(
+                image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
+                "spec.kernel.source",
+                "a kernel");
+    Optional<dev.hearth.agent.image.ImageSource> initrd =
+        container.map(c -> containerBoot.initramfsSource());
     if (spec.getInitrd() != null) {
       if (!caps.initrd()) {
         throw unsupported("spec.initrd: this node's VMM cannot load an initrd");
@@ -72,7 +94,9 @@ public final class SpecMapper {
                   image(spec.getInitrd(), "spec.initrd", pullSecrets), "spec.initrd", "an initrd"));
     }
     Map<String, VmLaunch.RateLimit> diskLimits = new HashMap<>();
-    Optional<VmPlan.DiskPlan> rootfs = Optional.empty();
+    Optional<VmPlan.DiskPlan> rootfs =
+        container.map(
+            c -> new VmPlan.DiskPlan(MicroVMSpec.ROOTFS_NAME, c.rootfs(), false, Optional.empty()));
     if (spec.getRootfs() != null) {
       if (spec.getRootfs().getSource() == null) {
         throw invalid("spec.rootfs.source is required");
@@ -152,7 +176,10 @@ public final class SpecMapper {
       }
       vsock = OptionalLong.of(cid);
     }
-    String cmdline = spec.getKernel().getCmdline() == null ? "" : spec.getKernel().getCmdline();
+    String cmdline =
+        spec.getKernel() == null || spec.getKernel().getCmdline() == null
+            ? ""
+            : spec.getKernel().getCmdline();
     if (cmdline.length() > KernelSpec.MAX_CMDLINE) {
       throw invalid("spec.kernel.cmdline is longer than " + KernelSpec.MAX_CMDLINE + " characters");
     }
@@ -173,7 +200,8 @@ public final class SpecMapper {
         nics,
         NetworkPolicies.map(spec.getNetworkPolicy()),
         vsock,
-        new VmLaunch.Limits(diskLimits, rx, tx));
+        new VmLaunch.Limits(diskLimits, rx, tx),
+        container);
   }
 
   /**

@@ -286,6 +286,29 @@ class VmSupervisorTest {
   }
 
   @Test
+  void aContainersExitCodeAndSignalReachTheStatus() {
+    MicroVM vm = create(RestartPolicy.Never);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+
+    runtime.last().guestExits(dev.hearth.agent.runtime.VmExit.containerSignalled(9));
+    runSubmitted();
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
+    assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.ERROR);
+    assertThat(status().getExit().getExitCode()).isEqualTo(137);
+    assertThat(status().getExit().getSignal()).isEqualTo(9);
+
+    MicroVM changed = edit(s -> s.setMemoryMiB(256));
+    sup.sync(changed);
+    runtime.last().guestExits(dev.hearth.agent.runtime.VmExit.containerExited(0));
+    runSubmitted();
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Succeeded);
+    assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.COMPLETED);
+    assertThat(status().getExit().getExitCode()).isZero();
+    assertThat(status().getExit().getSignal()).isNull();
+  }
+
+  @Test
   void aRejectedSpecFailsWithItsReason() {
     MicroVM vm = create(RestartPolicy.Always);
     VmSupervisor sup = supervisor(vm);
