@@ -66,6 +66,11 @@ public final class OciLayout {
           new TarArchiveEntry(name), mode, uid, gid, content.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** A regular file with binary {@code content} (an executable, say). */
+    public Layer file(String name, byte[] content, int mode, int uid, int gid) {
+      return put(new TarArchiveEntry(name), mode, uid, gid, content.clone());
+    }
+
     /** A symbolic link {@code name -> target}. */
     public Layer symlink(String name, String target) {
       TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);

@@ -55,7 +55,21 @@ final class AgentNode implements AutoCloseable {
       Supplier<VmRuntime> runtime,
       int capacityVcpus,
       long capacityMiB,
-      Supplier<Optional<String>> kvmProblem) {}
+      Supplier<Optional<String>> kvmProblem,
+      java.util.function.UnaryOperator<AgentSettings> tune) {
+
+    /** A node with the suites' usual settings. */
+    Spec(
+        String name,
+        Path stateDir,
+        Cidr subnet,
+        Supplier<VmRuntime> runtime,
+        int capacityVcpus,
+        long capacityMiB,
+        Supplier<Optional<String>> kvmProblem) {
+      this(name, stateDir, subnet, runtime, capacityVcpus, capacityMiB, kvmProblem, s -> s);
+    }
+  }
 
   private final ApiServer api;
   private final Spec spec;
@@ -133,6 +147,7 @@ final class AgentNode implements AutoCloseable {
             16 * 1024,
             Duration.ofSeconds(2),
             "e2e");
+    settings = spec.tune().apply(settings);
     client = clients.get();
     daemon =
         AgentDaemon.start(
