@@ -120,7 +120,7 @@ public final class ContainerInitrd {
     byte[] archive = archive(encode(p, exitPort));
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     try {
-      Files.createDirectories(target.getParent());
+      Files.createDirectories(target.toAbsolutePath().getParent());
       try (OutputStream out = Files.newOutputStream(tmp)) {
         long size = Files.copy(base, out);
         out.write(new byte[(int) ((4 - size % 4) % 4)]);
