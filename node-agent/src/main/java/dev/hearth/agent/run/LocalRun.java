@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -131,8 +132,15 @@ public final class LocalRun {
     } catch (SpecRejectedException e) {
       throw new ManifestException(e.getMessage(), e);
     }
-    return runner.run(
-        vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), console);
+    List<String> registries =
+        plan.ociImages().stream().map(r -> r.substring(0, Math.max(0, r.indexOf('/')))).toList();
+    try (LoopbackForward _ =
+        LoopbackForward.start(registries, System.getenv(LoopbackForward.ENV), status)) {
+      return runner.run(
+          vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), console);
+    } catch (java.io.IOException e) {
+      throw new RunException("cannot forward a loopback registry: " + e.getMessage(), e);
+    }
   }
 
   /** Stops the run from another thread, as Ctrl-C does; a no-op when nothing runs. */
