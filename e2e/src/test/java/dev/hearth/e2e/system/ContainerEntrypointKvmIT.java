@@ -176,7 +176,9 @@ class ContainerEntrypointKvmIT {
             command: ["/bin/sh", "-c", "echo about to fail as $(id -un); exit 3"]
             """));
     MicroVM vm = system.awaitPhase(ns, "fails", MicroVMPhase.Failed);
-    assertThat(vm.getStatus().getExit().getReason()).isEqualTo(HearthApi.Reasons.ERROR);
+    assertThat(vm.getStatus().getExit().getReason())
+        .as("status.exit: %s", vm.getStatus().getExit().getMessage())
+        .isEqualTo(HearthApi.Reasons.ERROR);
     assertThat(vm.getStatus().getExit().getExitCode()).isEqualTo(3);
     assertThat(vm.getStatus().getExit().getSignal()).isNull();
     await().atMost(HearthSystem.PATIENCE).until(() -> console(ns, "fails").contains("code=3"));
@@ -190,6 +192,7 @@ class ContainerEntrypointKvmIT {
     system.applyYaml(ns, manifest("missing", "command: [/no/such/program]\n"));
     MicroVM vm = system.awaitPhase(ns, "missing", MicroVMPhase.Failed);
     assertThat(vm.getStatus().getExit().getReason())
+        .as("status.exit: %s", vm.getStatus().getExit().getMessage())
         .isEqualTo(HearthApi.Reasons.CONTAINER_CANNOT_RUN);
     assertThat(vm.getStatus().getExit().getExitCode()).isEqualTo(127);
   }

@@ -107,6 +107,28 @@ public final class Ext4Builder {
   }
 
   /**
+   * e2fsprogs' own {@code name} where Debian installs it: busybox's applet of the same name, which
+   * may come first on PATH (it does in the nested-KVM machine), lacks {@code mke2fs -d}.
+   */
+  static String program(String name) {
+    for (String dir : List.of("/usr/sbin", "/sbin")) {
+      Path p = Path.of(dir, name);
+      if (Files.isExecutable(p) && !isBusybox(p)) {
+        return p.toString();
+      }
+    }
+    return name;
+  }
+
+  private static boolean isBusybox(Path p) {
+    try {
+      return p.toRealPath().getFileName().toString().startsWith("busybox");
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /**
    * Runs an e2fsprogs tool; its failure, or any error line it prints (debugfs reports failed
    * commands on stderr and still exits 0), fails the build.
    */
@@ -114,8 +136,10 @@ public final class Ext4Builder {
     try {
       Path err = Files.createTempFile(image.getParent(), "e2fs-", ".err");
       try {
+        List<String> argv = new java.util.ArrayList<>(cmd);
+        argv.set(0, program(cmd.get(0)));
         Process p =
-            new ProcessBuilder(cmd)
+            new ProcessBuilder(argv)
                 .redirectError(err.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
