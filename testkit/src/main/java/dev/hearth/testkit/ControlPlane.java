@@ -1,7 +1,6 @@
 package dev.hearth.testkit;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -12,13 +11,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
@@ -48,7 +45,6 @@ public final class ControlPlane implements AutoCloseable {
   public static final String QEMU_USER_NET_HOST = "10.0.2.2";
 
   private static final long TOKEN_SECONDS = 3600;
-  private static final long CRD_ESTABLISHED_SECONDS = 60;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private static ControlPlane shared;
@@ -314,59 +310,7 @@ public final class ControlPlane implements AutoCloseable {
    *     within a minute
    */
   public List<String> installCrds(Path folder) {
-    List<Path> files;
-    try (Stream<Path> list = Files.list(folder)) {
-      files =
-          list.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml"))
-              .sorted(Comparator.comparing(Path::toString))
-              .toList();
-    } catch (IOException e) {
-      throw new TestClusterException("cannot list CRDs in " + folder, e);
-    }
-    if (files.isEmpty()) {
-      throw new TestClusterException("no *.yml or *.yaml CRD files in " + folder);
-    }
-    List<String> names = new ArrayList<>();
-    for (Path file : files) {
-      CustomResourceDefinition crd;
-      try {
-        crd = client.apiextensions().v1().customResourceDefinitions().load(file.toFile()).item();
-        client.resource(crd).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
-      } catch (RuntimeException e) {
-        throw new TestClusterException("cannot apply CRD " + file + ": " + e.getMessage(), e);
-      }
-      names.add(crd.getMetadata().getName());
-    }
-    for (String name : names) {
-      awaitEstablished(name);
-    }
-    return List.copyOf(names);
-  }
-
-  private void awaitEstablished(String name) {
-    try {
-      client
-          .apiextensions()
-          .v1()
-          .customResourceDefinitions()
-          .withName(name)
-          .waitUntilCondition(
-              crd ->
-                  crd != null
-                      && crd.getStatus() != null
-                      // A CRD applied a moment ago may have a status without conditions yet.
-                      && crd.getStatus().getConditions() != null
-                      && crd.getStatus().getConditions().stream()
-                          .anyMatch(
-                              c ->
-                                  "Established".equals(c.getType())
-                                      && "True".equals(c.getStatus())),
-              CRD_ESTABLISHED_SECONDS,
-              TimeUnit.SECONDS);
-    } catch (RuntimeException e) {
-      throw new TestClusterException(
-          "CRD " + name + " not Established within " + CRD_ESTABLISHED_SECONDS + " s", e);
-    }
+    return CrdInstaller.install(client, folder, FIELD_MANAGER);
   }
 
   /**

@@ -55,7 +55,7 @@ public class DriveSpec extends ApiValue {
   private String serial;
 
   @JsonPropertyDescription("I/O limits on this disk; can be changed while the VM runs.")
-  private RateLimiter rateLimiter;
+  private RateLimiterSpec rateLimiter;
 
   public DriveSpec() {}
 
@@ -96,11 +96,11 @@ public class DriveSpec extends ApiValue {
     this.serial = serial;
   }
 
-  public RateLimiter getRateLimiter() {
+  public RateLimiterSpec getRateLimiter() {
     return rateLimiter;
   }
 
-  public void setRateLimiter(RateLimiter rateLimiter) {
+  public void setRateLimiter(RateLimiterSpec rateLimiter) {
     this.rateLimiter = rateLimiter;
   }
 }

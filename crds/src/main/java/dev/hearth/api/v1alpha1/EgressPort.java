@@ -9,13 +9,13 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /**
- * A protocol and destination port (or range) that an egress rule opens, shaped like a Kubernetes
- * NetworkPolicyPort: no port means every port of the protocol.
+ * A protocol and destination port (or range) that a {@link PeerRule} opens, shaped like a
+ * Kubernetes NetworkPolicyPort: no port means every port of the protocol.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription(
-    "A protocol and destination port, or port range, that an egress rule opens, as in a"
-        + " Kubernetes NetworkPolicy: without port, every port of the protocol.")
+    "A protocol and destination port, or port range, that an egress or ingress rule opens, as"
+        + " in a Kubernetes NetworkPolicy: without port, every port of the protocol.")
 @ValidationRule(
     value = "!has(self.endPort) || has(self.port)",
     message = "endPort needs port: it ends the range that port starts",

@@ -21,7 +21,7 @@ import java.util.Map;
     "The desired microVM: its size, kernel, disks, network interfaces and placement. Every device"
         + " (drive, network interface) is named, and the names are unique across both lists.")
 @ValidationRule(
-    value = "!has(self.drives) || self.drives.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
+    value = "!has(self.drives) || self.drives.all(x, x" + DeviceRules.NOT_RESERVED + ")",
     message =
         "drive names '"
             + MicroVMSpec.ROOTFS_NAME
@@ -36,7 +36,7 @@ import java.util.Map;
             + " VM's first one",
     fieldPath = ".readinessProbe")
 @ValidationRule(
-    value = "!has(self.network) || self.network.all(x, x" + MicroVMSpec.NOT_RESERVED + ")",
+    value = "!has(self.network) || self.network.all(x, x" + DeviceRules.NOT_RESERVED + ")",
     message =
         "network interface names '"
             + MicroVMSpec.ROOTFS_NAME
@@ -67,26 +67,14 @@ import java.util.Map;
     value =
         "!has(self.drives) || self.drives.all(d, !(has(d.readOnly) && d.readOnly)"
             + " || self.drives.exists_one(e, has(e.readOnly) && e.readOnly && "
-            + MicroVMSpec.SAME_IMAGE
+            + DeviceRules.SAME_IMAGE
             + "))",
     message =
         "two read-only drives use the same image: the VMM attaches an image file once (make one"
             + " writable, which gives it a copy of its own, or drop the duplicate)",
     fieldPath = ".drives")
 @ValidationRule(
-    value =
-        "!has(self.rootfs) || !has(self.drives)"
-            + " || !(has(self.rootfs.readOnly) && self.rootfs.readOnly)"
-            + " || !self.drives.exists(e, has(e.readOnly) && e.readOnly && "
-            + "((has(self.rootfs.source.path) && has(e.source.path)"
-            + " && self.rootfs.source.path == e.source.path)"
-            + " || (has(self.rootfs.source.sha256) && has(e.source.sha256)"
-            + " && self.rootfs.source.sha256 == e.source.sha256)"
-            + " || (has(self.rootfs.source.oci) && has(e.source.oci)"
-            + " && self.rootfs.source.oci.image == e.source.oci.image"
-            + " && (has(self.rootfs.source.oci.path) ? has(e.source.oci.path)"
-            + " && self.rootfs.source.oci.path == e.source.oci.path"
-            + " : !has(e.source.oci.path)))))",
+    value = DeviceRules.READ_ONLY_ROOTFS_NOT_SHARED,
     message =
         "a read-only drive uses the same image as the read-only rootfs: the VMM attaches an image"
             + " file once (make one writable, which gives it a copy of its own, or drop the"
@@ -143,20 +131,6 @@ public class MicroVMSpec extends ApiValue {
 
   /** The VMM's name for the entropy device (its RngConfig.ID): no drive or interface takes it. */
   public static final String RNG_NAME = "rng";
-
-  // CEL, true when device x (a drive or an interface) has neither reserved name.
-  static final String NOT_RESERVED =
-      ".name != '" + ROOTFS_NAME + "' && x.name != '" + RNG_NAME + "'";
-
-  // CEL, true when drives d and e read the same file: one path, one cached download, or one
-  // OCI image (and file in it).
-  static final String SAME_IMAGE =
-      "((has(d.source.path) && has(e.source.path) && d.source.path == e.source.path)"
-          + " || (has(d.source.sha256) && has(e.source.sha256)"
-          + " && d.source.sha256 == e.source.sha256)"
-          + " || (has(d.source.oci) && has(e.source.oci) && d.source.oci.image == e.source.oci.image"
-          + " && (has(d.source.oci.path) ? has(e.source.oci.path)"
-          + " && d.source.oci.path == e.source.oci.path : !has(e.source.oci.path))))";
 
   @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MAX_VCPUS + ".")
   @Min(1)

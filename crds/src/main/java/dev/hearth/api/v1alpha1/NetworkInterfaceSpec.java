@@ -52,10 +52,10 @@ public class NetworkInterfaceSpec extends ApiValue {
 
   @JsonPropertyDescription(
       "Limits on traffic the guest receives; can be changed while the VM runs.")
-  private RateLimiter rxRateLimiter;
+  private RateLimiterSpec rxRateLimiter;
 
   @JsonPropertyDescription("Limits on traffic the guest sends; can be changed while the VM runs.")
-  private RateLimiter txRateLimiter;
+  private RateLimiterSpec txRateLimiter;
 
   public NetworkInterfaceSpec() {}
 
@@ -79,19 +79,19 @@ public class NetworkInterfaceSpec extends ApiValue {
     this.macAddress = macAddress;
   }
 
-  public RateLimiter getRxRateLimiter() {
+  public RateLimiterSpec getRxRateLimiter() {
     return rxRateLimiter;
   }
 
-  public void setRxRateLimiter(RateLimiter rxRateLimiter) {
+  public void setRxRateLimiter(RateLimiterSpec rxRateLimiter) {
     this.rxRateLimiter = rxRateLimiter;
   }
 
-  public RateLimiter getTxRateLimiter() {
+  public RateLimiterSpec getTxRateLimiter() {
     return txRateLimiter;
   }
 
-  public void setTxRateLimiter(RateLimiter txRateLimiter) {
+  public void setTxRateLimiter(RateLimiterSpec txRateLimiter) {
     this.txRateLimiter = txRateLimiter;
   }
 }

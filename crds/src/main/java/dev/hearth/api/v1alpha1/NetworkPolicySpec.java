@@ -38,7 +38,7 @@ public class NetworkPolicySpec extends ApiValue {
           + " Service network, the cluster DNS or a private network. The outside is reachable"
           + " without a rule. At most 32.")
   @Size(max = MAX_EGRESS_RULES)
-  private List<EgressRule> egress = new ArrayList<>();
+  private List<PeerRule> egress = new ArrayList<>();
 
   @JsonPropertyDescription(
       "Sources outside the node's guest subnet that may open connections to the guest: pods (a"
@@ -46,15 +46,15 @@ public class NetworkPolicySpec extends ApiValue {
           + " MicroVMs. By default none may; replies to the guest's own connections and the"
           + " node agent's readiness probe always pass. At most 32.")
   @Size(max = MAX_EGRESS_RULES)
-  private List<IngressRule> ingress = new ArrayList<>();
+  private List<PeerRule> ingress = new ArrayList<>();
 
   public NetworkPolicySpec() {}
 
-  public List<IngressRule> getIngress() {
+  public List<PeerRule> getIngress() {
     return ingress;
   }
 
-  public void setIngress(List<IngressRule> ingress) {
+  public void setIngress(List<PeerRule> ingress) {
     this.ingress = ingress;
   }
 
@@ -66,11 +66,11 @@ public class NetworkPolicySpec extends ApiValue {
     this.allowSameNamespace = allowSameNamespace;
   }
 
-  public List<EgressRule> getEgress() {
+  public List<PeerRule> getEgress() {
     return egress;
   }
 
-  public void setEgress(List<EgressRule> egress) {
+  public void setEgress(List<PeerRule> egress) {
     this.egress = egress;
   }
 

@@ -21,7 +21,7 @@ public class RootfsSpec extends ApiValue {
   private Boolean readOnly = false;
 
   @JsonPropertyDescription("I/O limits on the root disk; can be changed while the VM runs.")
-  private RateLimiter rateLimiter;
+  private RateLimiterSpec rateLimiter;
 
   public RootfsSpec() {}
 
@@ -45,11 +45,11 @@ public class RootfsSpec extends ApiValue {
     this.readOnly = readOnly;
   }
 
-  public RateLimiter getRateLimiter() {
+  public RateLimiterSpec getRateLimiter() {
     return rateLimiter;
   }
 
-  public void setRateLimiter(RateLimiter rateLimiter) {
+  public void setRateLimiter(RateLimiterSpec rateLimiter) {
     this.rateLimiter = rateLimiter;
   }
 }

@@ -2,6 +2,7 @@ package dev.hearth.api.v1alpha1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -15,9 +16,9 @@ class ApiValueTest {
     b.setSerial("s1");
     assertThat(a).isNotEqualTo(b);
     a.setSerial("s1");
-    a.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    a.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isNotEqualTo(b);
-    b.setRateLimiter(new RateLimiter(new TokenBucket(10, 100), null));
+    b.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 100), null));
     assertThat(a).isEqualTo(b);
 
     MicroVMSpec s = new MicroVMSpec();
@@ -27,6 +28,22 @@ class ApiValueTest {
     assertThat(s).isEqualTo(t).hasSameHashCodeAs(t);
     t.setVcpus(2);
     assertThat(s).isNotEqualTo(t);
+  }
+
+  @Test
+  void recordPartsReadAndWriteTheJsonTheApiServerStores() {
+    // The client's own serialization, as the operator, the agent and server-side apply use it.
+    KubernetesSerialization json = new KubernetesSerialization();
+    DriveSpec d =
+        json.unmarshal(
+            "{\"name\":\"data\",\"source\":{\"path\":\"disk.img\"},"
+                + "\"rateLimiter\":{\"ops\":{\"size\":10,\"refillTimeMs\":100,"
+                + "\"oneTimeBurst\":5}}}",
+            DriveSpec.class);
+    assertThat(d.getRateLimiter())
+        .isEqualTo(new RateLimiterSpec(null, new TokenBucketSpec(10L, 100L, 5L)));
+    assertThat(json.asJson(new RateLimiterSpec(new TokenBucketSpec(10, 100), null)))
+        .isEqualTo("{\"bandwidth\":{\"size\":10,\"refillTimeMs\":100}}");
   }
 
   @Test

@@ -9,12 +9,10 @@ import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.HostCommands;
 import dev.hearth.agent.net.InterfaceNames;
-import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.NetNamespace;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
-import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.e2e.ConsoleAccess;
@@ -22,7 +20,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +53,7 @@ final class AgentNode implements AutoCloseable {
       int capacityVcpus,
       long capacityMiB,
       Supplier<Optional<String>> kvmProblem,
-      java.util.function.UnaryOperator<AgentSettings> tune) {
+      java.util.function.UnaryOperator<AgentSettings.Builder> tune) {
 
     /** A node with the suites' usual settings. */
     Spec(
@@ -127,27 +124,22 @@ final class AgentNode implements AutoCloseable {
     }
     Files.writeString(proc.resolve("cpuinfo"), cpuinfo);
     Files.writeString(proc.resolve("meminfo"), "MemTotal: " + spec.capacityMiB() * 1024 + " kB\n");
-    AgentSettings settings =
-        new AgentSettings(
-            spec.name(),
-            spec.stateDir().resolve("state"),
-            // The suites' images live in several temp folders: the images root is "/", and
-            // Manifests.underRoot names files relative to it (confinement: NodeImagesTest).
-            Path.of("/"),
-            spec.subnet(),
-            "hearth0",
-            IpBlock.PRIVATE_NETWORKS,
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            "",
-            api.releaseNamespace(),
-            leaseSeconds,
-            new NodeRegistration.Reservations(0, 0),
-            64L << 20,
-            Destinations.ANY, // ImageServer is on loopback
-            16 * 1024,
-            Duration.ofSeconds(2),
-            "e2e");
-    settings = spec.tune().apply(settings);
+    AgentSettings.Builder builder =
+        AgentSettings.builder(
+                spec.name(),
+                spec.stateDir().resolve("state"),
+                // The suites' images live in several temp folders: the images root is "/", and
+                // Manifests.underRoot names files relative to it (confinement: NodeImagesTest).
+                Path.of("/"))
+            .subnet(spec.subnet())
+            .leaseNamespace(api.releaseNamespace())
+            .leaseDurationSeconds(leaseSeconds)
+            .imageCacheBytes(64L << 20)
+            .imageDestinations(Destinations.ANY) // ImageServer is on loopback
+            .consoleBufferBytes(16 * 1024)
+            .stopGrace(Duration.ofSeconds(2))
+            .version("e2e");
+    AgentSettings settings = spec.tune().apply(builder).build();
     client = clients.get();
     daemon =
         AgentDaemon.start(

@@ -3,7 +3,6 @@ package dev.hearth.e2e.system;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.daemon.AgentSettings;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.ContainerBoot;
@@ -67,33 +66,11 @@ class ContainerEntrypointKvmIT {
                 16,
                 4096,
                 Optional::empty,
-                s -> withContainers(s, boot, ContainerImages.registryOf(image))));
-  }
-
-  /** {@code s} with container VMs on {@code boot}, pulling from {@code registry} over http. */
-  private static AgentSettings withContainers(
-      AgentSettings s, ContainerBoot boot, String registry) {
-    return new AgentSettings(
-        s.nodeName(),
-        s.stateDir(),
-        s.imagesDir(),
-        s.subnet(),
-        s.bridge(),
-        s.guestDenied(),
-        s.http(),
-        s.advertiseAddress(),
-        s.leaseNamespace(),
-        s.leaseDurationSeconds(),
-        s.reserved(),
-        1L << 30, // the root disk has 256 MiB of free space (sparse) beside the image
-        s.imageDestinations(),
-        s.consoleBufferBytes(),
-        s.stopGrace(),
-        s.version(),
-        s.vmWritableBytes(),
-        s.nodeAddress(),
-        Set.of(registry),
-        boot);
+                // The root disk has 256 MiB of free space (sparse) beside the image's files.
+                b ->
+                    b.imageCacheBytes(1L << 30)
+                        .plainHttpRegistries(Set.of(ContainerImages.registryOf(image)))
+                        .containerBoot(boot)));
   }
 
   @AfterAll

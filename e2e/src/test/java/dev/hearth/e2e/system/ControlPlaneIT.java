@@ -12,9 +12,9 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.NetworkInterfaceStatus;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import java.net.InetAddress;
@@ -207,8 +207,8 @@ class ControlPlaneIT {
     assertThat(node.console(ns, "gone").statusCode()).isEqualTo(404);
   }
 
-  private static RateLimiter limiter(long bytes) {
-    return new RateLimiter(new TokenBucket(bytes, 1000), null);
+  private static RateLimiterSpec limiter(long bytes) {
+    return new RateLimiterSpec(new TokenBucketSpec(bytes, 1000), null);
   }
 
   /** The status fields {@code manager} owns by server-side apply, as managedFields JSON. */

@@ -9,11 +9,11 @@ import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.api.v1alpha1.EgressPort;
 import dev.hearth.api.v1alpha1.EgressProtocol;
-import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
+import dev.hearth.api.v1alpha1.PeerRule;
 import dev.hearth.vmm.harness.TestGuest;
 import dev.hearth.vmm.testing.RequiresKvm;
 import dev.hearth.vmm.testing.RequiresLinuxKvm;
@@ -248,7 +248,7 @@ class GuestIsolationKvmIT {
               NetworkPolicySpec policy = new NetworkPolicySpec();
               policy.setEgress(
                   List.of(
-                      new EgressRule(
+                      new PeerRule(
                           SERVICE + "/32", List.of(new EgressPort(EgressProtocol.TCP, 443)))));
               s.setNetworkPolicy(policy);
               return s;

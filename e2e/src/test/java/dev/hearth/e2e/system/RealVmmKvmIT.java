@@ -13,8 +13,8 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSet;
-import dev.hearth.api.v1alpha1.RateLimiter;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.e2e.ProjectRoot;
 import dev.hearth.vmm.harness.TestGuest;
 import dev.hearth.vmm.kvm.Kvm;
@@ -347,8 +347,8 @@ class RealVmmKvmIT {
     assertThat(node.console(ns, "linux").statusCode()).isEqualTo(404);
   }
 
-  private static RateLimiter limiter(long bytesPerSecond) {
-    return new RateLimiter(new TokenBucket(bytesPerSecond, 1000), null);
+  private static RateLimiterSpec limiter(long bytesPerSecond) {
+    return new RateLimiterSpec(new TokenBucketSpec(bytesPerSecond, 1000), null);
   }
 
   private static Path examples() {

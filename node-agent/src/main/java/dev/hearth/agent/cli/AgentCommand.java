@@ -311,33 +311,36 @@ final class AgentCommand implements Callable<Integer> {
           UserFacingException.BAD_INPUT, "no node name: set --node-name or HEARTH_NODE_NAME");
     }
     try {
-      return new AgentSettings(
-          nodeName,
-          dataDir,
-          imagesDir,
-          subnetFromNode ? null : Cidr.parse(subnet),
-          bridge,
-          guestDeniedNetworks.stream().filter(n -> !n.isBlank()).map(IpBlock::parse).toList(),
-          new InetSocketAddress(httpAddress, httpPort),
-          advertiseAddress == null ? "" : advertiseAddress.strip(),
-          leaseNamespace,
-          leaseDurationSeconds,
-          new NodeRegistration.Reservations(
-              reservedVcpus, reservedMemoryMiB, vcpuOvercommitRatio, vmOverheadMiB),
-          imageCacheMiB << 20,
-          imageAllowPrivateNetworks ? Destinations.PUBLIC_AND_PRIVATE : Destinations.PUBLIC,
-          consoleKiB << 10,
-          Duration.ofSeconds(stopGraceSeconds),
-          HearthBuild.version(),
-          vmWritableDiskMiB << 20,
-          nodeAddress == null || nodeAddress.isBlank()
-              ? null
-              : java.net.InetAddress.ofLiteral(nodeAddress.strip()),
-          insecureRegistries.stream()
-              .map(String::strip)
-              .filter(r -> !r.isEmpty())
-              .collect(java.util.stream.Collectors.toSet()),
-          new ContainerBoot(containerKernel, containerInitramfs));
+      return AgentSettings.builder(nodeName, dataDir, imagesDir)
+          .subnet(subnetFromNode ? null : Cidr.parse(subnet))
+          .bridge(bridge)
+          .guestDenied(
+              guestDeniedNetworks.stream().filter(n -> !n.isBlank()).map(IpBlock::parse).toList())
+          .http(new InetSocketAddress(httpAddress, httpPort))
+          .advertiseAddress(advertiseAddress == null ? "" : advertiseAddress.strip())
+          .leaseNamespace(leaseNamespace)
+          .leaseDurationSeconds(leaseDurationSeconds)
+          .reserved(
+              new NodeRegistration.Reservations(
+                  reservedVcpus, reservedMemoryMiB, vcpuOvercommitRatio, vmOverheadMiB))
+          .imageCacheBytes(imageCacheMiB << 20)
+          .imageDestinations(
+              imageAllowPrivateNetworks ? Destinations.PUBLIC_AND_PRIVATE : Destinations.PUBLIC)
+          .consoleBufferBytes(consoleKiB << 10)
+          .stopGrace(Duration.ofSeconds(stopGraceSeconds))
+          .version(HearthBuild.version())
+          .vmWritableBytes(vmWritableDiskMiB << 20)
+          .nodeAddress(
+              nodeAddress == null || nodeAddress.isBlank()
+                  ? null
+                  : java.net.InetAddress.ofLiteral(nodeAddress.strip()))
+          .plainHttpRegistries(
+              insecureRegistries.stream()
+                  .map(String::strip)
+                  .filter(r -> !r.isEmpty())
+                  .collect(java.util.stream.Collectors.toSet()))
+          .containerBoot(new ContainerBoot(containerKernel, containerInitramfs))
+          .build();
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
     }

@@ -1,12 +1,12 @@
 package dev.hearth.agent.cli;
 
 import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.run.HostUnavailableException;
-import dev.hearth.agent.run.KvmCannotRunGuestException;
-import dev.hearth.agent.run.LocalNetwork;
-import dev.hearth.agent.run.LocalRun;
-import dev.hearth.agent.run.ManifestException;
-import dev.hearth.agent.run.RunException;
+import dev.hearth.agent.local.HostUnavailableException;
+import dev.hearth.agent.local.KvmCannotRunGuestException;
+import dev.hearth.agent.local.LocalNetwork;
+import dev.hearth.agent.local.LocalRun;
+import dev.hearth.agent.local.ManifestException;
+import dev.hearth.agent.local.RunException;
 import dev.hearth.agent.spec.ContainerBoot;
 import dev.hearth.vmm.config.SeccompMode;
 import java.nio.file.Files;

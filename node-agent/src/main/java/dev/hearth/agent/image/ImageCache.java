@@ -124,20 +124,20 @@ public final class ImageCache {
    * is used in place, confined to the images root (and checked when it declares a digest); a remote
    * image is served from the cache, downloading it first on a miss.
    */
-  public Path resolve(ImageSource source, String owner) throws ImageException {
+  public Path resolve(ImageRef source, String owner) throws ImageException {
     return resolve(source, owner, PullSecrets.NONE);
   }
 
   /**
-   * As {@link #resolve(ImageSource, String)}; an OCI image is pulled with the credentials of the
-   * pull Secrets it names, read through {@code secrets}.
+   * As {@link #resolve(ImageRef, String)}; an OCI image is pulled with the credentials of the pull
+   * Secrets it names, read through {@code secrets}.
    */
-  public Path resolve(ImageSource source, String owner, PullSecrets secrets) throws ImageException {
+  public Path resolve(ImageRef source, String owner, PullSecrets secrets) throws ImageException {
     return switch (source) {
-      case ImageSource.NodeFile f -> nodeImages.resolve(f);
-      case ImageSource.Remote r -> acquire(r, owner);
-      case ImageSource.Oci o -> oci.acquire(o, secrets, owner);
-      case ImageSource.OciConfig c -> oci.acquireConfig(c, secrets, owner);
+      case ImageRef.NodeFile f -> nodeImages.resolve(f);
+      case ImageRef.Remote r -> acquire(r, owner);
+      case ImageRef.Oci o -> oci.acquire(o, secrets, owner);
+      case ImageRef.OciConfig c -> oci.acquireConfig(c, secrets, owner);
     };
   }
 
@@ -235,7 +235,7 @@ public final class ImageCache {
     return entries().stream().mapToLong(Entry::size).sum();
   }
 
-  private Path acquire(ImageSource.Remote source, String owner) throws ImageException {
+  private Path acquire(ImageRef.Remote source, String owner) throws ImageException {
     String digest = source.sha256();
     Path blob = blobs.resolve(digest);
     if (holdIfCached(blob, digest, owner)) {
@@ -282,7 +282,7 @@ public final class ImageCache {
    * The most a download may add: the cache's size less what VMs hold (unreferenced entries are
    * evicted to make room), so the cap holds during a download, not only after it.
    */
-  private synchronized long room(ImageSource.Remote source) throws ImageException {
+  private synchronized long room(ImageRef.Remote source) throws ImageException {
     long room = maxBytes - referencedBytesLocked();
     if (room <= 0) {
       throw cacheFull(source);
@@ -297,7 +297,7 @@ public final class ImageCache {
         .sum();
   }
 
-  private ImageException cacheFull(ImageSource.Remote source) {
+  private ImageException cacheFull(ImageRef.Remote source) {
     return new ImageException.FetchFailed(
         source.uri()
             + ": download failed: the node's image cache ("

@@ -28,7 +28,7 @@ public final class NodeImages {
    *
    * @throws ImageException.NotFound when it does not resolve to a regular file inside the root
    */
-  public Path resolve(ImageSource.NodeFile file) throws ImageException {
+  public Path resolve(ImageRef.NodeFile file) throws ImageException {
     Path named = root.resolve(file.path());
     Path real;
     try {

@@ -81,12 +81,12 @@ final class OciPuller {
             .register(registry);
   }
 
-  Path acquire(ImageSource.Oci source, PullSecrets secrets, String owner) throws ImageException {
+  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner) throws ImageException {
     return acquire(source.reference(), source.pullSecrets(), source.file(), false, secrets, owner);
   }
 
   /** The image's config JSON, cached by manifest digest as its root disk is. */
-  Path acquireConfig(ImageSource.OciConfig source, PullSecrets secrets, String owner)
+  Path acquireConfig(ImageRef.OciConfig source, PullSecrets secrets, String owner)
       throws ImageException {
     return acquire(
         source.reference(), source.pullSecrets(), Optional.empty(), true, secrets, owner);

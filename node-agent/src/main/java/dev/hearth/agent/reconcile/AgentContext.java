@@ -77,36 +77,6 @@ public record AgentContext(
     }
   }
 
-  /** As the canonical constructor, with the default bound on a VM's writable disks. */
-  public AgentContext(
-      String nodeName,
-      KubernetesClient client,
-      VmRuntime runtime,
-      GuestNetwork network,
-      ImageCache images,
-      ConsoleRegistry consoles,
-      AgentMetrics metrics,
-      Path stateDir,
-      RestartBackoff.Config backoff,
-      Duration stopGrace,
-      InstantSource clock,
-      FdBudget fds) {
-    this(
-        nodeName,
-        client,
-        runtime,
-        network,
-        images,
-        consoles,
-        metrics,
-        stateDir,
-        backoff,
-        stopGrace,
-        clock,
-        dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
-        fds);
-  }
-
   public Path vmDir(String uid) {
     return stateDir.resolve("vms").resolve(uid);
   }

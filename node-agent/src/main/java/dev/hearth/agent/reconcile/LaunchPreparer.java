@@ -29,7 +29,9 @@ final class LaunchPreparer {
   /** A launch plus the interfaces wired for it. */
   record Prepared(VmLaunch launch, List<Attachment> attachments) {}
 
-  /** Preparing a VM failed; {@code reason} is CamelCase for the Ready condition. */
+  /**
+   * Preparing or starting a VM's guest failed; {@code reason} is CamelCase for the Ready condition.
+   */
   static final class PrepareException extends Exception {
     private final String reason;
 

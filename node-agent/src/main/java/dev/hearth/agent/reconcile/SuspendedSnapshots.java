@@ -8,6 +8,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a suspended VM's snapshot lies on the node, and the record that it is suspended: {@code
@@ -17,6 +19,8 @@ import java.util.Optional;
  * booting it; a snapshot without it (a crash mid-write) is never restored.
  */
 final class SuspendedSnapshots {
+  private static final Logger LOG = LoggerFactory.getLogger(SuspendedSnapshots.class);
+
   private final AgentContext ctx;
 
   SuspendedSnapshots(AgentContext ctx) {
@@ -59,5 +63,14 @@ final class SuspendedSnapshots {
   void discard(String uid) throws IOException {
     Files.deleteIfExists(record(uid));
     PrivateFiles.deleteTree(dir(uid));
+  }
+
+  /** As {@link #discard}, logging a failure: nothing runs from the snapshot, so it may linger. */
+  void drop(String uid) {
+    try {
+      discard(uid);
+    } catch (IOException e) {
+      LOG.warn("VM {}: cannot remove its snapshot: {}", uid, e.toString());
+    }
   }
 }

@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 /** A booted VM, as the agent sees it. */
 public interface RunningVm {
   /** Completes once, when the VM has stopped for any reason (including {@link #stop}). */
-  CompletableFuture<VmExit> exit();
+  CompletableFuture<GuestExit> exit();
 
   /**
    * Completes when the guest signals boot-complete (the boot-timer device), with the time taken.

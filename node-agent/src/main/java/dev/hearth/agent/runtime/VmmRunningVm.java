@@ -8,6 +8,7 @@ import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.vm.MicroVm;
 import dev.hearth.vmm.vm.VmException;
+import dev.hearth.vmm.vm.VmExit;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,7 @@ final class VmmRunningVm implements RunningVm {
 
   private final MicroVm vm;
   private final VmCountersPublisher meters;
-  private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+  private final CompletableFuture<GuestExit> exit = new CompletableFuture<>();
   private final CompletableFuture<Duration> booted = new CompletableFuture<>();
   private final ScheduledFuture<?> publishing;
 
@@ -51,14 +52,15 @@ final class VmmRunningVm implements RunningVm {
             task -> Thread.ofVirtual().name("hearth-exit-" + vm.config().name()).start(task));
   }
 
-  private void ended(dev.hearth.vmm.vm.VmExit e, Throwable failure) {
+  private void ended(VmExit e, Throwable failure) {
     publishing.cancel(false);
     try {
       vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
       // The last counts land before the agent hears of the exit and drops the VM's meters.
       meters.publish(vm.counters());
     } catch (RuntimeException x) {
-      exit.complete(new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
+      exit.complete(
+          new GuestExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
       return;
     }
     if (failure == null && e.isClean() && vm.guestExitStatus().isPresent()) {
@@ -67,16 +69,17 @@ final class VmmRunningVm implements RunningVm {
     }
     exit.complete(
         failure == null
-            ? new VmExit(VmmRuntime.camel(e.reason()), e.message(), e.isClean())
-            : new VmExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
+            ? new GuestExit(VmmRuntime.camel(e.reason()), e.message(), e.isClean())
+            : new GuestExit(
+                HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
   }
 
   /** What the guest's init reported through the guest-exit port before it ended the VM. */
-  static VmExit containerExit(GuestExitPort.Status s) {
+  static GuestExit containerExit(GuestExitPort.Status s) {
     return switch (s.kind()) {
-      case EXITED -> VmExit.containerExited(s.code());
-      case SIGNALLED -> VmExit.containerSignalled(s.code());
-      case NOT_STARTED -> VmExit.containerNotStarted(s.code());
+      case EXITED -> GuestExit.containerExited(s.code());
+      case SIGNALLED -> GuestExit.containerSignalled(s.code());
+      case NOT_STARTED -> GuestExit.containerNotStarted(s.code());
     };
   }
 
@@ -88,7 +91,7 @@ final class VmmRunningVm implements RunningVm {
   }
 
   @Override
-  public CompletableFuture<VmExit> exit() {
+  public CompletableFuture<GuestExit> exit() {
     return exit;
   }
 

@@ -1,6 +1,6 @@
 package dev.hearth.agent.spec;
 
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import java.util.Optional;
 
 /**
@@ -21,17 +21,17 @@ public record ContainerBoot(String kernel, String initramfs) {
 
   public ContainerBoot {
     // Checked as a spec's path is: relative, confined to the images root.
-    new ImageSource.NodeFile(kernel, Optional.empty());
-    new ImageSource.NodeFile(initramfs, Optional.empty());
+    new ImageRef.NodeFile(kernel, Optional.empty());
+    new ImageRef.NodeFile(initramfs, Optional.empty());
   }
 
   /** The kernel as an image source. */
-  public ImageSource kernelSource() {
-    return new ImageSource.NodeFile(kernel, Optional.empty());
+  public ImageRef kernelSource() {
+    return new ImageRef.NodeFile(kernel, Optional.empty());
   }
 
   /** The initramfs as an image source. */
-  public ImageSource initramfsSource() {
-    return new ImageSource.NodeFile(initramfs, Optional.empty());
+  public ImageRef initramfsSource() {
+    return new ImageRef.NodeFile(initramfs, Optional.empty());
   }
 }

@@ -1,8 +1,8 @@
 package dev.hearth.agent.spec;
 
 import dev.hearth.agent.container.ContainerProcess;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.ImageReference;
-import dev.hearth.agent.image.ImageSource;
 import dev.hearth.api.v1alpha1.ContainerEnvVar;
 import dev.hearth.api.v1alpha1.ContainerSpec;
 import java.util.LinkedHashMap;
@@ -17,11 +17,11 @@ import java.util.Optional;
  * @param config the image's config, for the defaults
  * @param overrides command, args, env and working directory from the spec
  */
-public record ContainerPlan(ImageSource.OciConfig config, ContainerProcess.Overrides overrides) {
+public record ContainerPlan(ImageRef.OciConfig config, ContainerProcess.Overrides overrides) {
 
   /** The image as the VM's root disk. */
-  public ImageSource.Oci rootfs() {
-    return new ImageSource.Oci(config.reference(), Optional.empty(), config.pullSecrets());
+  public ImageRef.Oci rootfs() {
+    return new ImageRef.Oci(config.reference(), Optional.empty(), config.pullSecrets());
   }
 
   /**
@@ -77,7 +77,7 @@ public record ContainerPlan(ImageSource.OciConfig config, ContainerProcess.Overr
       }
     }
     return new ContainerPlan(
-        new ImageSource.OciConfig(ref, pullSecrets),
+        new ImageRef.OciConfig(ref, pullSecrets),
         new ContainerProcess.Overrides(command, args, env, cwd));
   }
 

@@ -3,9 +3,8 @@ package dev.hearth.agent.spec;
 import dev.hearth.agent.net.GuestPolicy;
 import dev.hearth.agent.net.IpBlock;
 import dev.hearth.api.v1alpha1.EgressPort;
-import dev.hearth.api.v1alpha1.EgressRule;
-import dev.hearth.api.v1alpha1.IngressRule;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
+import dev.hearth.api.v1alpha1.PeerRule;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,39 +19,30 @@ final class NetworkPolicies {
     if (spec == null) {
       return VmPlan.NetworkPolicyPlan.DEFAULT;
     }
-    List<EgressRule> rules = spec.getEgress() == null ? List.of() : spec.getEgress();
-    if (rules.size() > NetworkPolicySpec.MAX_EGRESS_RULES) {
-      throw invalid(
-          "spec.networkPolicy.egress has "
-              + rules.size()
-              + " rules; at most "
-              + NetworkPolicySpec.MAX_EGRESS_RULES);
-    }
-    List<GuestPolicy.Egress> egress = new ArrayList<>();
-    for (int i = 0; i < rules.size(); i++) {
-      egress.add(rule(rules.get(i), "spec.networkPolicy.egress[" + i + "]"));
-    }
-    List<IngressRule> sources = spec.getIngress() == null ? List.of() : spec.getIngress();
-    if (sources.size() > NetworkPolicySpec.MAX_EGRESS_RULES) {
-      throw invalid(
-          "spec.networkPolicy.ingress has "
-              + sources.size()
-              + " rules; at most "
-              + NetworkPolicySpec.MAX_EGRESS_RULES);
-    }
+    List<GuestPolicy.Egress> egress = rules(spec.getEgress(), "spec.networkPolicy.egress");
     List<GuestPolicy.Ingress> ingress = new ArrayList<>();
-    for (int i = 0; i < sources.size(); i++) {
-      IngressRule r = sources.get(i);
-      GuestPolicy.Egress parsed =
-          rule(
-              r == null ? null : new EgressRule(r.getCidr(), r.getPorts()),
-              "spec.networkPolicy.ingress[" + i + "]");
-      ingress.add(new GuestPolicy.Ingress(parsed.to(), parsed.ports()));
+    for (GuestPolicy.Egress r : rules(spec.getIngress(), "spec.networkPolicy.ingress")) {
+      ingress.add(new GuestPolicy.Ingress(r.to(), r.ports()));
     }
     return new VmPlan.NetworkPolicyPlan(spec.allowSameNamespaceOrDefault(), egress, ingress);
   }
 
-  private static GuestPolicy.Egress rule(EgressRule r, String field) throws SpecRejectedException {
+  /** The rules of list {@code field} (egress or ingress), each a peer network and its ports. */
+  private static List<GuestPolicy.Egress> rules(List<PeerRule> rules, String field)
+      throws SpecRejectedException {
+    List<PeerRule> all = rules == null ? List.of() : rules;
+    if (all.size() > NetworkPolicySpec.MAX_EGRESS_RULES) {
+      throw invalid(
+          field + " has " + all.size() + " rules; at most " + NetworkPolicySpec.MAX_EGRESS_RULES);
+    }
+    List<GuestPolicy.Egress> parsed = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      parsed.add(rule(all.get(i), field + "[" + i + "]"));
+    }
+    return parsed;
+  }
+
+  private static GuestPolicy.Egress rule(PeerRule r, String field) throws SpecRejectedException {
     if (r == null || r.getCidr() == null) {
       throw invalid(field + ".cidr is required");
     }
@@ -63,9 +53,9 @@ final class NetworkPolicies {
       throw invalid(field + ".cidr: " + e.getMessage());
     }
     List<EgressPort> ports = r.getPorts() == null ? List.of() : r.getPorts();
-    if (ports.size() > EgressRule.MAX_PORTS) {
+    if (ports.size() > PeerRule.MAX_PORTS) {
       throw invalid(
-          field + ".ports has " + ports.size() + " entries; at most " + EgressRule.MAX_PORTS);
+          field + ".ports has " + ports.size() + " entries; at most " + PeerRule.MAX_PORTS);
     }
     List<GuestPolicy.Ports> open = new ArrayList<>();
     for (int i = 0; i < ports.size(); i++) {

@@ -1,7 +1,7 @@
 package dev.hearth.agent.spec;
 
 import dev.hearth.agent.image.ImageException;
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import java.nio.file.Path;
 
 /**
@@ -15,5 +15,5 @@ public interface PlanImages {
    * A readable local path for the image that the spec declares at {@code field} ({@code
    * spec.kernel.source}, {@code spec.drives[1].source}).
    */
-  Path resolve(String field, ImageSource source) throws ImageException;
+  Path resolve(String field, ImageRef source) throws ImageException;
 }

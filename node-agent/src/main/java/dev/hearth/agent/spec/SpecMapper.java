@@ -1,5 +1,6 @@
 package dev.hearth.agent.spec;
 
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
@@ -10,8 +11,8 @@ import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.OciImageSource;
 import dev.hearth.api.v1alpha1.PullSecretReference;
-import dev.hearth.api.v1alpha1.RateLimiter;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import java.net.URI;
 import java.util.ArrayList;
@@ -82,8 +83,7 @@ public final class SpecMapper {
                 image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
                 "spec.kernel.source",
                 "a kernel");
-    Optional<dev.hearth.agent.image.ImageSource> initrd =
-        container.map(c -> containerBoot.initramfsSource());
+    Optional<ImageRef> initrd = container.map(c -> containerBoot.initramfsSource());
     if (spec.getInitrd() != null) {
       if (!caps.initrd()) {
         throw unsupported("spec.initrd: this node's VMM cannot load an initrd");
@@ -314,17 +314,16 @@ public final class SpecMapper {
   }
 
   /** {@code source} when it is one file: an OCI image must then name a path inside it. */
-  private static dev.hearth.agent.image.ImageSource oneFile(
-      dev.hearth.agent.image.ImageSource source, String field, String what)
+  private static ImageRef oneFile(ImageRef source, String field, String what)
       throws SpecRejectedException {
-    if (source instanceof dev.hearth.agent.image.ImageSource.Oci o && o.file().isEmpty()) {
+    if (source instanceof ImageRef.Oci o && o.file().isEmpty()) {
       throw invalid(field + ".oci needs a path: " + what + " is one file inside the image");
     }
     return source;
   }
 
-  private static dev.hearth.agent.image.ImageSource image(
-      ImageSource s, String field, List<String> pullSecrets) throws SpecRejectedException {
+  private static ImageRef image(ImageSource s, String field, List<String> pullSecrets)
+      throws SpecRejectedException {
     boolean hasPath = s.getPath() != null;
     boolean hasUrl = s.getUrl() != null;
     boolean hasOci = s.getOci() != null;
@@ -346,8 +345,7 @@ public final class SpecMapper {
         throw invalid(field + ".oci.image: " + e.getMessage());
       }
       try {
-        return new dev.hearth.agent.image.ImageSource.Oci(
-            ref, Optional.ofNullable(oci.getPath()), pullSecrets);
+        return new ImageRef.Oci(ref, Optional.ofNullable(oci.getPath()), pullSecrets);
       } catch (IllegalArgumentException e) {
         throw invalid(field + ".oci.path: " + e.getMessage());
       }
@@ -357,7 +355,7 @@ public final class SpecMapper {
         throw invalid(field + ".sha256 is only used with a url source");
       }
       try {
-        return new dev.hearth.agent.image.ImageSource.NodeFile(s.getPath(), Optional.empty());
+        return new ImageRef.NodeFile(s.getPath(), Optional.empty());
       } catch (IllegalArgumentException e) {
         throw invalid(field + ".path: " + e.getMessage());
       }
@@ -366,43 +364,43 @@ public final class SpecMapper {
       if (s.getSha256() == null) {
         throw invalid(field + ": a url source requires sha256");
       }
-      return new dev.hearth.agent.image.ImageSource.Remote(URI.create(s.getUrl()), s.getSha256());
+      return new ImageRef.Remote(URI.create(s.getUrl()), s.getSha256());
     } catch (IllegalArgumentException e) {
       throw invalid(field + ": " + e.getMessage());
     }
   }
 
-  private static Optional<VmLaunch.RateLimit> limit(RateLimiter r, String field)
+  private static Optional<VmLaunch.RateLimit> limit(RateLimiterSpec r, String field)
       throws SpecRejectedException {
     if (r == null) {
       return Optional.empty();
     }
     return Optional.of(
         new VmLaunch.RateLimit(
-            bucket(r.getBandwidth(), field + ".bandwidth"), bucket(r.getOps(), field + ".ops")));
+            bucket(r.bandwidth(), field + ".bandwidth"), bucket(r.ops(), field + ".ops")));
   }
 
-  private static Optional<VmLaunch.Bucket> bucket(TokenBucket b, String field)
+  private static Optional<VmLaunch.Bucket> bucket(TokenBucketSpec b, String field)
       throws SpecRejectedException {
     if (b == null) {
       return Optional.empty();
     }
-    long size = b.getSize() == null ? 0 : b.getSize();
-    long refill = b.getRefillTimeMs() == null ? 0 : b.getRefillTimeMs();
-    long burst = b.getOneTimeBurst() == null ? 0 : b.getOneTimeBurst();
+    long size = b.size() == null ? 0 : b.size();
+    long refill = b.refillTimeMs() == null ? 0 : b.refillTimeMs();
+    long burst = b.oneTimeBurst() == null ? 0 : b.oneTimeBurst();
     if (size < 0 || refill < 0 || burst < 0) {
       throw invalid(field + ": size, refillTimeMs and oneTimeBurst must not be negative");
     }
     if ((size > 0) != (refill > 0)) {
       throw invalid(field + ": size and refillTimeMs must both be set (non-zero) or both be 0");
     }
-    if (refill > TokenBucket.MAX_REFILL_TIME_MS) {
+    if (refill > TokenBucketSpec.MAX_REFILL_TIME_MS) {
       throw invalid(
           field
               + ".refillTimeMs "
               + refill
               + " is above the VMM's "
-              + TokenBucket.MAX_REFILL_TIME_MS);
+              + TokenBucketSpec.MAX_REFILL_TIME_MS);
     }
     if (burst > 0 && size == 0) {
       throw invalid(field + ": oneTimeBurst requires a non-zero size");

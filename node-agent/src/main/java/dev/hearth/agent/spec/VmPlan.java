@@ -1,6 +1,6 @@
 package dev.hearth.agent.spec;
 
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.GuestPolicy;
 import dev.hearth.agent.runtime.VmLaunch;
@@ -17,8 +17,8 @@ import java.util.OptionalLong;
 public record VmPlan(
     int vcpus,
     int memoryMiB,
-    ImageSource kernel,
-    Optional<ImageSource> initrd,
+    ImageRef kernel,
+    Optional<ImageRef> initrd,
     String extraCmdline,
     Optional<DiskPlan> rootfs,
     List<DiskPlan> drives,
@@ -32,8 +32,8 @@ public record VmPlan(
   public VmPlan(
       int vcpus,
       int memoryMiB,
-      ImageSource kernel,
-      Optional<ImageSource> initrd,
+      ImageRef kernel,
+      Optional<ImageRef> initrd,
       String extraCmdline,
       Optional<DiskPlan> rootfs,
       List<DiskPlan> drives,
@@ -57,8 +57,7 @@ public record VmPlan(
   }
 
   /** A disk to attach; {@code readOnly} disks use the shared cached image in place. */
-  public record DiskPlan(
-      String name, ImageSource source, boolean readOnly, Optional<String> serial) {}
+  public record DiskPlan(String name, ImageRef source, boolean readOnly, Optional<String> serial) {}
 
   /** A network interface; the MAC is generated when the spec has none. */
   public record NicPlan(String name, Optional<String> mac) {}
@@ -109,13 +108,13 @@ public record VmPlan(
 
   /** The OCI images the plan pulls (kernel, initrd, disks), each named once, in spec order. */
   public List<String> ociImages() {
-    List<ImageSource> sources = new ArrayList<>();
+    List<ImageRef> sources = new ArrayList<>();
     sources.add(kernel);
     initrd.ifPresent(sources::add);
     disks().forEach(d -> sources.add(d.source()));
     return sources.stream()
-        .filter(s -> s instanceof ImageSource.Oci)
-        .map(s -> ((ImageSource.Oci) s).reference().toString())
+        .filter(s -> s instanceof ImageRef.Oci)
+        .map(s -> ((ImageRef.Oci) s).reference().toString())
         .distinct()
         .toList();
   }

@@ -1,19 +1,12 @@
 package dev.hearth.agent.bench;
 
-import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.node.FdBudget;
-import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmmRuntime;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -26,11 +19,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -70,25 +61,15 @@ class AgentScaleBench {
     String ns = SharedApiServer.createNamespace("bench");
     NodeAgent agent =
         new NodeAgent(
-            new AgentContext(
-                node,
-                client,
-                runtime,
-                new FakeGuestNetwork(new Ipam(Cidr.parse("10.100.0.0/16"), state.resolve("ipam"))),
-                new ImageCache(
-                    state.resolve("images"),
-                    // The guest may live outside state: the images root is "/".
-                    new NodeImages(Path.of("/")),
-                    1 << 20,
-                    ImageCache.Timeouts.DEFAULT,
-                    new SimpleMeterRegistry()),
-                new ConsoleRegistry(4096),
-                new AgentMetrics(),
-                state,
-                RestartBackoff.Config.DEFAULT,
-                Duration.ofSeconds(2),
-                InstantSource.system(),
-                fds));
+            TestAgentContext.of(node, client, state)
+                .runtime(runtime)
+                .guestCidr("10.100.0.0/16")
+                // The guest may live outside state: the images root is "/".
+                .imagesRoot(Path.of("/"))
+                .backoff(RestartBackoff.Config.DEFAULT)
+                .stopGrace(Duration.ofSeconds(2))
+                .fds(fds)
+                .build());
     agent.start(Duration.ofMinutes(1));
     try {
 

@@ -1,17 +1,11 @@
 package dev.hearth.agent.bench;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.reconcile.AgentContext;
 import dev.hearth.agent.reconcile.NodeAgent;
 import dev.hearth.agent.runtime.VmmRuntime;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -23,13 +17,11 @@ import dev.hearth.api.v1alpha1.RunStateTransition;
 import dev.hearth.vmm.testing.BuiltGuests;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -61,25 +53,13 @@ class AgentSuspendBench {
     ConsoleRegistry consoles = new ConsoleRegistry(1 << 20);
     KubernetesClient agentClient = SharedApiServer.agentClient();
     AgentContext ctx =
-        new AgentContext(
-            node,
-            agentClient,
-            new VmmRuntime(),
-            new FakeGuestNetwork(new Ipam(Cidr.parse("10.91.0.0/24"), state.resolve("ipam"))),
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(Path.of("/")),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            consoles,
-            new AgentMetrics(),
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(2),
-            InstantSource.system(),
-            new dev.hearth.agent.node.FdBudget(1 << 20));
+        TestAgentContext.of(node, agentClient, state)
+            .runtime(new VmmRuntime())
+            .guestCidr("10.91.0.0/24")
+            .imagesRoot(Path.of("/"))
+            .consoles(consoles)
+            .stopGrace(Duration.ofSeconds(2))
+            .build();
     List<Double> cold = new ArrayList<>();
     List<Double> coldOutput = new ArrayList<>();
     List<Double> suspend = new ArrayList<>();

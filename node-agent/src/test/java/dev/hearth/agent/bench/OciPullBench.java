@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.ImageReference;
-import dev.hearth.agent.image.ImageSource;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.image.OciSettings;
 import dev.hearth.testkit.OciLayout;
@@ -45,8 +45,8 @@ class OciPullBench {
     try (Registry registry = Registry.startPublic()) {
       registry.push(image(), "bench/app", "v1");
       String ref = registry.host() + "/bench/app:v1";
-      ImageSource.Oci source =
-          new ImageSource.Oci(ImageReference.parse(ref), Optional.empty(), List.of());
+      ImageRef.Oci source =
+          new ImageRef.Oci(ImageReference.parse(ref), Optional.empty(), List.of());
       long[] cold = new long[ROUNDS];
       long[] warm = new long[ROUNDS];
       long[] toolsCold = new long[ROUNDS];

@@ -3,11 +3,9 @@ package dev.hearth.agent.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
-import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
@@ -29,8 +27,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,6 +50,17 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentDaemonTest {
   @TempDir Path state;
 
+  /** What both tests run with: state under the temp folder, a tiny cache and console. */
+  private AgentSettings.Builder settings(String node) {
+    return AgentSettings.builder(node, state.resolve("state"), state)
+        .leaseNamespace(SharedApiServer.leaseNamespace())
+        .reserved(new NodeRegistration.Reservations(0, 256))
+        .imageCacheBytes(1 << 20)
+        .consoleBufferBytes(4096)
+        .stopGrace(Duration.ofSeconds(1))
+        .version("test");
+  }
+
   @Test
   void anAgentRegistersServesAndRunsAMicroVm() throws Exception {
     KubernetesClient client = SharedApiServer.client();
@@ -66,24 +73,7 @@ class AgentDaemonTest {
       Files.writeString(state.resolve("cpuinfo"), "processor : 0\nflags : fpu\n");
       Files.writeString(state.resolve("meminfo"), "MemTotal: 2097152 kB\n");
       Path kernel = Files.writeString(state.resolve("vmlinux"), "k");
-      AgentSettings settings =
-          new AgentSettings(
-              node,
-              state.resolve("state"),
-              state,
-              Cidr.parse("10.90.0.0/24"),
-              "hearth0",
-              IpBlock.PRIVATE_NETWORKS,
-              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-              "",
-              SharedApiServer.leaseNamespace(),
-              40,
-              new NodeRegistration.Reservations(0, 256),
-              1 << 20,
-              Destinations.PUBLIC,
-              4096,
-              Duration.ofSeconds(1),
-              "test");
+      AgentSettings settings = settings(node).subnet(Cidr.parse("10.90.0.0/24")).build();
       FakeVmRuntime runtime = new FakeVmRuntime();
       CommandRunner ns = HostCommands.inNamespace(netns);
       try (KubernetesClient agentClient = SharedApiServer.agentClient();
@@ -175,25 +165,7 @@ class AgentDaemonTest {
     try {
       Files.writeString(state.resolve("cpuinfo"), "processor : 0\nflags : fpu\n");
       Files.writeString(state.resolve("meminfo"), "MemTotal: 2097152 kB\n");
-      AgentSettings settings =
-          new AgentSettings(
-              node,
-              state.resolve("state"),
-              state,
-              null,
-              "hearth0",
-              IpBlock.PRIVATE_NETWORKS,
-              new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-              "",
-              SharedApiServer.leaseNamespace(),
-              40,
-              new NodeRegistration.Reservations(0, 256),
-              1 << 20,
-              Destinations.PUBLIC,
-              4096,
-              Duration.ofSeconds(1),
-              "test",
-              dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES);
+      AgentSettings settings = settings(node).build(); // no subnet: the node's, from the operator
       CommandRunner ns = HostCommands.inNamespace(netns);
       // What the operator does once the node registers: allocate its subnet, in spec.
       Thread operator =

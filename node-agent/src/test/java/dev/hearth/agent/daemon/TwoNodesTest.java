@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
-import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.api.v1alpha1.EgressPort;
-import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
-import dev.hearth.api.v1alpha1.IngressRule;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
@@ -26,11 +22,11 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
+import dev.hearth.api.v1alpha1.PeerRule;
 import dev.hearth.vmm.testing.RequiresRoot;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,13 +89,13 @@ class TwoNodesTest {
             id,
             "a",
             nodeA,
-            p -> p.setEgress(List.of(new EgressRule("10.92.0.0/16", List.of()))));
+            p -> p.setEgress(List.of(new PeerRule("10.92.0.0/16", List.of()))));
         vm(
             client,
             id,
             "b",
             nodeB,
-            p -> p.setIngress(List.of(new IngressRule("10.92.1.0/24", List.of(port(8080))))));
+            p -> p.setIngress(List.of(new PeerRule("10.92.1.0/24", List.of(port(8080))))));
         String ipA = awaitIp(client, id, "a");
         String ipB = awaitIp(client, id, "b");
         assertThat(ipA).startsWith("10.92.1.");
@@ -197,26 +193,16 @@ class TwoNodesTest {
     Files.writeString(dir.resolve("meminfo"), "MemTotal: 2097152 kB\n");
     Files.writeString(dir.resolve("vmlinux"), "k");
     AgentSettings settings =
-        new AgentSettings(
-            node,
-            dir.resolve("state"),
-            dir,
-            Cidr.parse(subnet),
-            "hearth0",
-            IpBlock.PRIVATE_NETWORKS,
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            "",
-            SharedApiServer.leaseNamespace(),
-            40,
-            new NodeRegistration.Reservations(0, 256),
-            1 << 20,
-            Destinations.PUBLIC,
-            4096,
-            Duration.ofSeconds(1),
-            "test",
-            dev.hearth.agent.spec.LaunchImages.DEFAULT_WRITABLE_BYTES,
-            InetAddress.ofLiteral(address),
-            java.util.Set.of());
+        AgentSettings.builder(node, dir.resolve("state"), dir)
+            .subnet(Cidr.parse(subnet))
+            .leaseNamespace(SharedApiServer.leaseNamespace())
+            .reserved(new NodeRegistration.Reservations(0, 256))
+            .imageCacheBytes(1 << 20)
+            .consoleBufferBytes(4096)
+            .stopGrace(Duration.ofSeconds(1))
+            .version("test")
+            .nodeAddress(InetAddress.ofLiteral(address))
+            .build();
     return AgentDaemon.start(
         settings,
         agentClient,

@@ -125,10 +125,10 @@ class ImageCacheTest {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
-  private ImageSource.Remote publish(String path, String content) throws Exception {
+  private ImageRef.Remote publish(String path, String content) throws Exception {
     byte[] b = content.getBytes(StandardCharsets.UTF_8);
     served.put(path, b);
-    return new ImageSource.Remote(url(path), sha(b));
+    return new ImageRef.Remote(url(path), sha(b));
   }
 
   private double count(String result) {
@@ -138,7 +138,7 @@ class ImageCacheTest {
   @Test
   void aDownloadIsVerifiedCachedAndSharedByContent() throws Exception {
     ImageCache cache = cache(1 << 20);
-    ImageSource.Remote kernel = publish("/vmlinux", "kernel bytes");
+    ImageRef.Remote kernel = publish("/vmlinux", "kernel bytes");
     Path first = cache.resolve(kernel, "vm-a");
     Path second = cache.resolve(kernel, "vm-b");
     assertThat(first).isEqualTo(second).hasContent("kernel bytes");
@@ -153,8 +153,7 @@ class ImageCacheTest {
   void aChecksumMismatchIsItsOwnErrorAndLeavesNoFile() throws Exception {
     ImageCache cache = cache(1 << 20);
     served.put("/tampered", "evil".getBytes(StandardCharsets.UTF_8));
-    var src =
-        new ImageSource.Remote(url("/tampered"), sha("good".getBytes(StandardCharsets.UTF_8)));
+    var src = new ImageRef.Remote(url("/tampered"), sha("good".getBytes(StandardCharsets.UTF_8)));
     assertThatThrownBy(() -> cache.resolve(src, "vm"))
         .isInstanceOf(ImageException.ChecksumMismatch.class)
         .hasMessageContaining("/tampered: download failed: the content does not match")
@@ -174,7 +173,7 @@ class ImageCacheTest {
           .hasMessageEndingWith("download failed: destination refused: loopback address");
     }
     var metadata =
-        new ImageSource.Remote(URI.create("http://169.254.169.254/latest/"), kernel.sha256());
+        new ImageRef.Remote(URI.create("http://169.254.169.254/latest/"), kernel.sha256());
     assertThatThrownBy(
             () ->
                 cache(1 << 20, Duration.ofSeconds(10), Destinations.PUBLIC_AND_PRIVATE)
@@ -187,7 +186,7 @@ class ImageCacheTest {
   @Test
   void aRedirectIsNotFollowed() throws Exception {
     var kernel = publish("/vmlinux", "kernel bytes");
-    var redirected = new ImageSource.Remote(url("/redirect"), kernel.sha256());
+    var redirected = new ImageRef.Remote(url("/redirect"), kernel.sha256());
     assertThatThrownBy(() -> cache(1 << 20).resolve(redirected, "vm"))
         .isInstanceOf(ImageException.FetchFailed.class)
         .hasMessageContaining("download failed: redirect not followed (HTTP 302)");
@@ -226,7 +225,7 @@ class ImageCacheTest {
   @Test
   void aMissingUrlIsNotFound() throws Exception {
     ImageCache cache = cache(1 << 20);
-    var src = new ImageSource.Remote(url("/nope"), sha(new byte[0]));
+    var src = new ImageRef.Remote(url("/nope"), sha(new byte[0]));
     assertThatThrownBy(() -> cache.resolve(src, "vm"))
         .isInstanceOf(ImageException.NotFound.class)
         .hasMessageContaining("/nope answered HTTP 404");
@@ -236,7 +235,7 @@ class ImageCacheTest {
   @Test
   void aStalledDownloadTimesOutAndLeavesNoPartialFile() throws Exception {
     ImageCache cache = cache(1 << 20, Duration.ofMillis(300));
-    var src = new ImageSource.Remote(url("/stall"), sha(new byte[1000]));
+    var src = new ImageRef.Remote(url("/stall"), sha(new byte[1000]));
     assertThatThrownBy(() -> cache.resolve(src, "vm"))
         .isInstanceOf(ImageException.Timeout.class)
         .extracting(e -> ((ImageException) e).reason())
@@ -292,33 +291,31 @@ class ImageCacheTest {
   void nodeFilesAreUsedInPlaceAndCheckedWhenTheyDeclareADigest() throws Exception {
     ImageCache cache = cache(100);
     Path kernel = Files.writeString(dir.resolve("vmlinux"), "k").toRealPath();
-    assertThat(cache.resolve(new ImageSource.NodeFile("vmlinux", Optional.empty()), "vm"))
+    assertThat(cache.resolve(new ImageRef.NodeFile("vmlinux", Optional.empty()), "vm"))
         .isEqualTo(kernel);
     assertThat(
             cache.resolve(
-                new ImageSource.NodeFile(
+                new ImageRef.NodeFile(
                     "vmlinux", Optional.of(sha("k".getBytes(StandardCharsets.UTF_8)))),
                 "vm"))
         .isEqualTo(kernel);
     assertThatThrownBy(
             () ->
                 cache.resolve(
-                    new ImageSource.NodeFile("vmlinux", Optional.of(sha(new byte[0]))), "vm"))
+                    new ImageRef.NodeFile("vmlinux", Optional.of(sha(new byte[0]))), "vm"))
         .isInstanceOf(ImageException.ChecksumMismatch.class);
-    assertThatThrownBy(
-            () -> cache.resolve(new ImageSource.NodeFile("none", Optional.empty()), "vm"))
+    assertThatThrownBy(() -> cache.resolve(new ImageRef.NodeFile("none", Optional.empty()), "vm"))
         .isInstanceOf(ImageException.NotFound.class)
         .hasMessageContaining("none does not exist");
   }
 
   @Test
   void sourcesRejectBadDigestsAndSchemes() {
-    assertThatThrownBy(() -> new ImageSource.Remote(URI.create("ftp://x/y"), "0".repeat(64)))
+    assertThatThrownBy(() -> new ImageRef.Remote(URI.create("ftp://x/y"), "0".repeat(64)))
         .hasMessageContaining("not http(s)");
-    assertThatThrownBy(() -> new ImageSource.Remote(URI.create("http://x/y"), "abc"))
+    assertThatThrownBy(() -> new ImageRef.Remote(URI.create("http://x/y"), "abc"))
         .hasMessageContaining("not a sha256 digest");
-    assertThat(
-            new ImageSource.Remote(URI.create("http://x/y"), "sha256:" + "A".repeat(64)).sha256())
+    assertThat(new ImageRef.Remote(URI.create("http://x/y"), "sha256:" + "A".repeat(64)).sha256())
         .isEqualTo("a".repeat(64));
   }
 

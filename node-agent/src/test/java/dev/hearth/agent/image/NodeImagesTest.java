@@ -31,7 +31,7 @@ class NodeImagesTest {
   }
 
   private Path resolve(String path) throws ImageException {
-    return images.resolve(new ImageSource.NodeFile(path, Optional.empty()));
+    return images.resolve(new ImageRef.NodeFile(path, Optional.empty()));
   }
 
   @Test
@@ -68,11 +68,11 @@ class NodeImagesTest {
   void pathsThatCouldLeaveTheRootAreRefusedBeforeAnyLookUp() {
     for (String bad :
         new String[] {"/etc/passwd", "../secret", "linux/../../secret", "a//b", "a/", ".", "x\n"}) {
-      assertThatThrownBy(() -> new ImageSource.NodeFile(bad, Optional.empty()))
+      assertThatThrownBy(() -> new ImageRef.NodeFile(bad, Optional.empty()))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class);
     }
-    assertThatThrownBy(() -> new ImageSource.NodeFile("a".repeat(1025), Optional.empty()))
+    assertThatThrownBy(() -> new ImageRef.NodeFile("a".repeat(1025), Optional.empty()))
         .hasMessageContaining("1 to 1024 characters");
   }
 

@@ -88,8 +88,8 @@ class OciPullTest {
         "1000");
   }
 
-  private static ImageSource.Oci oci(String ref, String... secrets) {
-    return new ImageSource.Oci(ImageReference.parse(ref), Optional.empty(), List.of(secrets));
+  private static ImageRef.Oci oci(String ref, String... secrets) {
+    return new ImageRef.Oci(ImageReference.parse(ref), Optional.empty(), List.of(secrets));
   }
 
   @Test
@@ -136,7 +136,7 @@ class OciPullTest {
   void aPrivateRepositoryNeedsThePullSecret() throws Exception {
     String digest = closed.push(image("private", "private"), "team/app", "v1");
     ImageCache cache = cache(tmp);
-    ImageSource.Oci src = oci(closed.host() + "/team/app:v1", "regcred");
+    ImageRef.Oci src = oci(closed.host() + "/team/app:v1", "regcred");
     assertThatThrownBy(() -> cache.resolve(src, "vm", PullSecrets.NONE))
         .isInstanceOfSatisfying(
             ImageException.class, e -> assertThat(e.reason()).isEqualTo("ImagePullUnauthorized"));
@@ -152,7 +152,7 @@ class OciPullTest {
     Path image = cache.resolve(src, "vm", right);
     assertThat(debugfs(image, "cat /etc/marker")).isEqualTo("private\n");
     // Cached now, but a pull without the credentials by digest is still refused.
-    ImageSource.Oci byDigest = oci(closed.host() + "/team/app@" + digest);
+    ImageRef.Oci byDigest = oci(closed.host() + "/team/app@" + digest);
     assertThatThrownBy(() -> cache.resolve(byDigest, "other-tenant", PullSecrets.NONE))
         .isInstanceOfSatisfying(
             ImageException.class, e -> assertThat(e.reason()).isEqualTo("ImagePullUnauthorized"));
@@ -198,7 +198,7 @@ class OciPullTest {
     ImageCache cache = cache(tmp);
     Path kernel =
         cache.resolve(
-            new ImageSource.Oci(
+            new ImageRef.Oci(
                 ImageReference.parse(open.host() + "/hearth/kernel:v1"),
                 Optional.of("etc/marker"),
                 List.of()),
@@ -207,7 +207,7 @@ class OciPullTest {
     assertThatThrownBy(
             () ->
                 cache.resolve(
-                    new ImageSource.Oci(
+                    new ImageRef.Oci(
                         ImageReference.parse(open.host() + "/hearth/kernel:v1"),
                         Optional.of("bin/sh"),
                         List.of()),

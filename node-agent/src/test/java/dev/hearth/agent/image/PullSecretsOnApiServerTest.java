@@ -87,8 +87,8 @@ class PullSecretsOnApiServerTest {
               Destinations.ANY,
               OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
               new SimpleMeterRegistry());
-      ImageSource.Oci source =
-          new ImageSource.Oci(
+      ImageRef.Oci source =
+          new ImageRef.Oci(
               ImageReference.parse(registry.host() + "/team/app:v1"),
               Optional.empty(),
               List.of("regcred"));
@@ -140,8 +140,8 @@ class PullSecretsOnApiServerTest {
         assertThat(Files.size(image)).isPositive();
         assertThat(OciPullTest.debugfs(image, "cat /etc/hello")).isEqualTo("hi\n");
 
-        ImageSource.Oci missing =
-            new ImageSource.Oci(source.reference(), Optional.empty(), List.of("nope"));
+        ImageRef.Oci missing =
+            new ImageRef.Oci(source.reference(), Optional.empty(), List.of("nope"));
         assertThatThrownBy(() -> cache.resolve(missing, "vm", new KubernetesPullSecrets(agent, ns)))
             .isInstanceOfSatisfying(
                 ImageException.class,
@@ -151,7 +151,7 @@ class PullSecretsOnApiServerTest {
   }
 
   /** RBAC changes reach the authorizer's cache within a moment: retry the pull briefly. */
-  private static Path awaitPull(ImageCache cache, ImageSource.Oci source, PullSecrets secrets)
+  private static Path awaitPull(ImageCache cache, ImageRef.Oci source, PullSecrets secrets)
       throws Exception {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (true) {

@@ -8,20 +8,15 @@ import dev.hearth.agent.auth.KubeAuthorizer;
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.http.AgentHttpServer;
 import dev.hearth.agent.http.HealthChecks;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.testing.ConsoleTenants;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.agent.tls.CertificatePin;
 import dev.hearth.agent.tls.ServingCertificate;
 import dev.hearth.api.v1alpha1.DriveSpec;
@@ -38,7 +33,6 @@ import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -49,7 +43,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,26 +85,16 @@ class AgentKvmIT {
     node = "node-" + ns;
     agentClient = SharedApiServer.agentClient();
     AgentContext ctx =
-        new AgentContext(
-            node,
-            agentClient,
-            new VmmRuntime(),
-            new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
-            new ImageCache(
-                state.resolve("images"),
-                // The guests and the test's disks live in different folders: the root is "/".
-                new NodeImages(Path.of("/")),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            consoles,
-            metrics,
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(2),
-            InstantSource.system(),
-            FdBudget.ofThisProcess());
+        TestAgentContext.of(node, agentClient, state)
+            .runtime(new VmmRuntime())
+            .guestCidr("10.89.0.0/24")
+            // The guests and the test's disks live in different folders: the root is "/".
+            .imagesRoot(Path.of("/"))
+            .consoles(consoles)
+            .metrics(metrics)
+            .stopGrace(Duration.ofSeconds(2))
+            .fds(FdBudget.ofThisProcess())
+            .build();
     agent = new NodeAgent(ctx);
     agent.start(Duration.ofSeconds(30));
   }

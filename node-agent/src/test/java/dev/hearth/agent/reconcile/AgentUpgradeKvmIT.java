@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.runtime.VmmRuntime;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.Loopback;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -26,13 +20,11 @@ import dev.hearth.vmm.testing.KvmResources;
 import dev.hearth.vmm.testing.RequiresKvm;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -82,25 +74,13 @@ class AgentUpgradeKvmIT {
   /** An agent on the test's node and data directory, with a console buffer of its own. */
   private NodeAgent newAgent(ConsoleRegistry consoles) throws Exception {
     AgentContext ctx =
-        new AgentContext(
-            node,
-            agentClient,
-            new VmmRuntime(),
-            new FakeGuestNetwork(new Ipam(Cidr.parse("10.90.0.0/24"), state.resolve("ipam"))),
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(Path.of("/")),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            consoles,
-            new AgentMetrics(),
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(2),
-            InstantSource.system(),
-            new dev.hearth.agent.node.FdBudget(1 << 20));
+        TestAgentContext.of(node, agentClient, state)
+            .runtime(new VmmRuntime())
+            .guestCidr("10.90.0.0/24")
+            .imagesRoot(Path.of("/"))
+            .consoles(consoles)
+            .stopGrace(Duration.ofSeconds(2))
+            .build();
     NodeAgent a = new NodeAgent(ctx);
     a.start(Duration.ofSeconds(30));
     return a;

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
@@ -14,25 +12,23 @@ import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.net.GuestNetwork;
 import dev.hearth.agent.net.NetworkException;
 import dev.hearth.agent.net.NodeNetwork;
-import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
-import dev.hearth.api.v1alpha1.TokenBucket;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,31 +52,20 @@ class LaunchPreparerTest {
   }
 
   private AgentContext context(GuestNetwork net) {
-    return new AgentContext(
-        "node-a",
-        null,
-        new FakeVmRuntime(),
-        net,
-        new ImageCache(
-            state.resolve("images"),
-            new NodeImages(state),
-            1 << 20,
-            ImageCache.Timeouts.DEFAULT,
-            new SimpleMeterRegistry()),
-        new ConsoleRegistry(1024),
-        metrics,
-        state,
-        new RestartBackoff.Config(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO),
-        Duration.ofSeconds(1),
-        InstantSource.system(),
-        new FdBudget(1 << 20));
+    return TestAgentContext.of("node-a", null, state)
+        .network(net)
+        .consoles(new ConsoleRegistry(1024))
+        .metrics(metrics)
+        .backoff(
+            new RestartBackoff.Config(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO))
+        .build();
   }
 
   private static VmPlan plan(String kernel) throws Exception {
     MicroVMSpec spec = new MicroVMSpec();
     spec.setKernel(new KernelSpec(ImageSource.ofPath(kernel)));
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("rootfs.ext4"));
-    root.setRateLimiter(new RateLimiter(new TokenBucket(1000, 100), null));
+    root.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(1000, 100), null));
     spec.setRootfs(root);
     spec.setNetwork(List.of(new NetworkInterfaceSpec("eth0")));
     return new SpecMapper(new FakeVmRuntime().capabilities()).map(spec);

@@ -3,18 +3,12 @@ package dev.hearth.agent.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
 import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmStartException;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -24,11 +18,9 @@ import dev.hearth.api.v1alpha1.MicroVMSpec;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,26 +47,15 @@ class NodeAgentFdsTest {
   private void startAgent(FdBudget fds) throws Exception {
     agent =
         new NodeAgent(
-            new AgentContext(
-                node,
-                SharedApiServer.agentClient(),
-                runtime,
-                new FakeGuestNetwork(new Ipam(Cidr.parse("10.87.0.0/24"), state.resolve("ipam"))),
-                new ImageCache(
-                    state.resolve("images"),
-                    new NodeImages(state),
-                    1 << 20,
-                    ImageCache.Timeouts.DEFAULT,
-                    new SimpleMeterRegistry()),
-                new ConsoleRegistry(4096),
-                new AgentMetrics(),
-                state,
+            TestAgentContext.of(node, SharedApiServer.agentClient(), state)
+                .runtime(runtime)
+                .guestCidr("10.87.0.0/24")
                 // Quick back-off: a retry, were there one, would show within the test.
-                new RestartBackoff.Config(
-                    Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMinutes(10)),
-                Duration.ofSeconds(1),
-                InstantSource.system(),
-                fds));
+                .backoff(
+                    new RestartBackoff.Config(
+                        Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMinutes(10)))
+                .fds(fds)
+                .build());
     agent.start(Duration.ofSeconds(20));
   }
 

@@ -3,19 +3,13 @@ package dev.hearth.agent.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.image.OciSettings;
-import dev.hearth.agent.ipam.Cidr;
-import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
-import dev.hearth.agent.spec.LaunchImages;
-import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -35,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -87,28 +80,19 @@ class NodeAgentOciTest {
       agentClient = SharedApiServer.agentClient();
       agent =
           new NodeAgent(
-              new AgentContext(
-                  node,
-                  agentClient,
-                  runtime,
-                  new FakeGuestNetwork(new Ipam(Cidr.parse("10.89.0.0/24"), state.resolve("ipam"))),
-                  new ImageCache(
-                      state.resolve("cache"),
-                      new NodeImages(state),
-                      1L << 30,
-                      ImageCache.Timeouts.DEFAULT,
-                      Destinations.ANY, // the registries are on loopback
-                      OciSettings.DEFAULT.withPlainHttp(Set.of(open.host(), closed.host())),
-                      new SimpleMeterRegistry()),
-                  new ConsoleRegistry(4096),
-                  new AgentMetrics(),
-                  state,
-                  new RestartBackoff.Config(
-                      Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-                  Duration.ofSeconds(1),
-                  InstantSource.system(),
-                  LaunchImages.DEFAULT_WRITABLE_BYTES,
-                  new dev.hearth.agent.node.FdBudget(1 << 20)));
+              TestAgentContext.of(node, agentClient, state)
+                  .runtime(runtime)
+                  .guestCidr("10.89.0.0/24")
+                  .images(
+                      new ImageCache(
+                          state.resolve("cache"),
+                          new NodeImages(state),
+                          1L << 30,
+                          ImageCache.Timeouts.DEFAULT,
+                          Destinations.ANY, // the registries are on loopback
+                          OciSettings.DEFAULT.withPlainHttp(Set.of(open.host(), closed.host())),
+                          new SimpleMeterRegistry()))
+                  .build());
       agent.start(Duration.ofSeconds(20));
 
       create(client, node, "public", open.host() + "/team/app:v1", List.of());

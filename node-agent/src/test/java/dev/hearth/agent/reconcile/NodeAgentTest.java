@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmLaunch;
@@ -19,6 +16,7 @@ import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
@@ -26,24 +24,22 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.ReadinessProbe;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TcpSocketProbe;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -102,26 +98,14 @@ class NodeAgentTest {
 
   private NodeAgent newAgent(long vmWritableBytes) {
     AgentContext ctx =
-        new AgentContext(
-            node,
-            agentClient,
-            runtime,
-            network,
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(state),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            consoles,
-            metrics,
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(1),
-            InstantSource.system(),
-            vmWritableBytes,
-            fds);
+        TestAgentContext.of(node, agentClient, state)
+            .runtime(runtime)
+            .network(network)
+            .consoles(consoles)
+            .metrics(metrics)
+            .vmWritableBytes(vmWritableBytes)
+            .fds(fds)
+            .build();
     return new NodeAgent(
         ctx,
         (address, timeout) -> {
@@ -316,7 +300,7 @@ class NodeAgentTest {
     edit(
         "db",
         s -> {
-          RateLimiter r = new RateLimiter(new TokenBucket(1_000_000, 100), null);
+          RateLimiterSpec r = new RateLimiterSpec(new TokenBucketSpec(1_000_000, 100), null);
           s.getRootfs().setRateLimiter(r);
           return s;
         });

@@ -3,17 +3,13 @@ package dev.hearth.agent.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.agent.console.ConsoleRegistry;
-import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.ipam.Ipam;
-import dev.hearth.agent.lifecycle.RestartBackoff;
-import dev.hearth.agent.metrics.AgentMetrics;
-import dev.hearth.agent.node.FdBudget;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.testing.FakeGuestNetwork;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
+import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.client.EventRecorder;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -24,15 +20,14 @@ import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.RunState;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,25 +84,11 @@ class VmSupervisorTest {
     Files.writeString(state.resolve("rootfs.ext4"), "pristine");
     network = new FakeGuestNetwork(new Ipam(Cidr.parse("10.88.0.0/24"), state.resolve("ipam")));
     ctx =
-        new AgentContext(
-            "node-" + ns,
-            agentClient,
-            runtime,
-            network,
-            new ImageCache(
-                state.resolve("images"),
-                new NodeImages(state),
-                1 << 20,
-                ImageCache.Timeouts.DEFAULT,
-                new SimpleMeterRegistry()),
-            new ConsoleRegistry(1024),
-            new AgentMetrics(),
-            state,
-            new RestartBackoff.Config(
-                Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofMinutes(10)),
-            Duration.ofSeconds(1),
-            InstantSource.system(),
-            new FdBudget(1 << 20));
+        TestAgentContext.of("node-" + ns, agentClient, state)
+            .runtime(runtime)
+            .network(network)
+            .consoles(new ConsoleRegistry(1024))
+            .build();
   }
 
   @AfterEach
@@ -209,7 +190,10 @@ class VmSupervisorTest {
     var first = runtime.last();
 
     MicroVM limited =
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null)));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null)));
     sup.sync(limited);
     assertThat(runtime.started).hasSize(1);
     assertThat(first.limitUpdates).hasSize(1);
@@ -291,7 +275,7 @@ class VmSupervisorTest {
     VmSupervisor sup = supervisor(vm);
     sup.sync(vm);
 
-    runtime.last().guestExits(dev.hearth.agent.runtime.VmExit.containerSignalled(9));
+    runtime.last().guestExits(dev.hearth.agent.runtime.GuestExit.containerSignalled(9));
     runSubmitted();
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
     assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.ERROR);
@@ -300,7 +284,7 @@ class VmSupervisorTest {
 
     MicroVM changed = edit(s -> s.setMemoryMiB(256));
     sup.sync(changed);
-    runtime.last().guestExits(dev.hearth.agent.runtime.VmExit.containerExited(0));
+    runtime.last().guestExits(dev.hearth.agent.runtime.GuestExit.containerExited(0));
     runSubmitted();
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Succeeded);
     assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.COMPLETED);
@@ -448,7 +432,10 @@ class VmSupervisorTest {
 
     // A change that needs no restart waits in the snapshot; Running restores it.
     sup.sync(
-        edit(s -> s.getRootfs().setRateLimiter(new RateLimiter(new TokenBucket(10, 10), null))));
+        edit(
+            s ->
+                s.getRootfs()
+                    .setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(10, 10), null))));
     assertThat(runtime.started).hasSize(1);
     sup.sync(edit(s -> s.setRunState(RunState.Running)));
     assertThat(runtime.started).hasSize(2);

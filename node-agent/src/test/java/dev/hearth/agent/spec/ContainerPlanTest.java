@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.container.ContainerInitrd;
 import dev.hearth.agent.image.ImageException;
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.ContainerEnvVar;
 import dev.hearth.api.v1alpha1.ContainerSpec;
@@ -49,10 +49,9 @@ class ContainerPlanTest {
   @Test
   void aContainerBootsTheNodesKernelWithTheImageAsItsRootDisk() throws Exception {
     VmPlan plan = MAPPER.map(spec(container()));
-    assertThat(plan.kernel()).isEqualTo(new ImageSource.NodeFile("boot/k", Optional.empty()));
-    assertThat(plan.initrd())
-        .contains(new ImageSource.NodeFile("boot/i.cpio.gz", Optional.empty()));
-    ImageSource.Oci root = (ImageSource.Oci) plan.rootfs().orElseThrow().source();
+    assertThat(plan.kernel()).isEqualTo(new ImageRef.NodeFile("boot/k", Optional.empty()));
+    assertThat(plan.initrd()).contains(new ImageRef.NodeFile("boot/i.cpio.gz", Optional.empty()));
+    ImageRef.Oci root = (ImageRef.Oci) plan.rootfs().orElseThrow().source();
     assertThat(root.reference().toString()).isEqualTo("registry.example.org:5000/team/app:1");
     assertThat(root.file()).isEmpty();
     assertThat(root.pullSecrets()).containsExactly("regcred");
@@ -101,9 +100,9 @@ class ContainerPlanTest {
     PlanImages images =
         (field, source) ->
             switch (source) {
-              case ImageSource.NodeFile f -> dir.resolve(f.path());
-              case ImageSource.Oci o -> dir.resolve("root.ext4");
-              case ImageSource.OciConfig c -> dir.resolve("config.json");
+              case ImageRef.NodeFile f -> dir.resolve(f.path());
+              case ImageRef.Oci o -> dir.resolve("root.ext4");
+              case ImageRef.OciConfig c -> dir.resolve("config.json");
               default -> throw new ImageException.NotFound(field);
             };
     Path disks = dir.resolve("vms/uid/disks");

@@ -11,7 +11,7 @@ import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.DriveConfig;
@@ -69,7 +69,8 @@ class CrdLimitsFitTheVmmTest {
   void namesAndBoundsAreTheVmms() {
     assertThat(MicroVMSpec.RNG_NAME).isEqualTo(RngConfig.ID);
     assertThat(DriveSpec.MAX_SERIAL).isEqualTo(DriveConfig.MAX_SERIAL);
-    assertThat(TokenBucket.MAX_REFILL_TIME_MS).isEqualTo(TokenBucketConfig.MAX_REFILL_TIME_MILLIS);
+    assertThat(TokenBucketSpec.MAX_REFILL_TIME_MS)
+        .isEqualTo(TokenBucketConfig.MAX_REFILL_TIME_MILLIS);
     assertThat(VsockSpec.MIN_CID).isEqualTo(VsockConfig.MIN_GUEST_CID);
     assertThat(MicroVMSpec.MAX_VCPUS).isEqualTo(VmConfig.MAX_VCPUS);
     assertThat((long) MicroVMSpec.MIN_MEMORY_MIB).isGreaterThanOrEqualTo(VmConfig.MIN_MEMORY_MIB);

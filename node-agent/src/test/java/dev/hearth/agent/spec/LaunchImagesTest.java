@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.image.ImageException;
-import dev.hearth.agent.image.ImageSource;
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.runtime.VmLaunch;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,7 @@ class LaunchImagesTest {
   @TempDir Path dir;
 
   private VmPlan plan(boolean dataReadOnly) {
-    ImageSource.NodeFile kernel = new ImageSource.NodeFile("vmlinux", Optional.empty());
+    ImageRef.NodeFile kernel = new ImageRef.NodeFile("vmlinux", Optional.empty());
     return new VmPlan(
         1,
         128,
@@ -28,13 +28,13 @@ class LaunchImagesTest {
         Optional.of(
             new VmPlan.DiskPlan(
                 "rootfs",
-                new ImageSource.NodeFile("root", Optional.empty()),
+                new ImageRef.NodeFile("root", Optional.empty()),
                 false,
                 Optional.empty())),
         List.of(
             new VmPlan.DiskPlan(
                 "data",
-                new ImageSource.NodeFile("data", Optional.empty()),
+                new ImageRef.NodeFile("data", Optional.empty()),
                 dataReadOnly,
                 Optional.empty())),
         List.of(),
@@ -44,7 +44,7 @@ class LaunchImagesTest {
   }
 
   private final PlanImages images =
-      (field, source) -> dir.resolve(((ImageSource.NodeFile) source).path());
+      (field, source) -> dir.resolve(((ImageRef.NodeFile) source).path());
 
   @Test
   void aVmsWritableDisksTogetherAreBoundedBeforeAnyCopy() throws Exception {

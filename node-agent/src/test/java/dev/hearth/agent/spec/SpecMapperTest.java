@@ -3,6 +3,7 @@ package dev.hearth.agent.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.net.GuestPolicy;
 import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.runtime.VmLaunch;
@@ -10,17 +11,17 @@ import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.EgressPort;
 import dev.hearth.api.v1alpha1.EgressProtocol;
-import dev.hearth.api.v1alpha1.EgressRule;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
 import dev.hearth.api.v1alpha1.OciImageSource;
+import dev.hearth.api.v1alpha1.PeerRule;
 import dev.hearth.api.v1alpha1.PullSecretReference;
-import dev.hearth.api.v1alpha1.RateLimiter;
+import dev.hearth.api.v1alpha1.RateLimiterSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
-import dev.hearth.api.v1alpha1.TokenBucket;
+import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import java.util.List;
 import java.util.Optional;
@@ -66,7 +67,7 @@ class SpecMapperTest {
                   s.setVcpus(2);
                   s.setInitrd(ImageSource.ofPath("linux/initramfs.cpio.gz"));
                   RootfsSpec root = new RootfsSpec(ImageSource.ofPath("linux/rootfs.ext4"));
-                  root.setRateLimiter(new RateLimiter(new TokenBucket(4096, 100), null));
+                  root.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(4096, 100), null));
                   s.setRootfs(root);
                   s.setDrives(
                       List.of(new DriveSpec("data", ImageSource.ofUrl("https://x/d", SHA))));
@@ -75,9 +76,7 @@ class SpecMapperTest {
                   s.getKernel().setCmdline("  quiet ");
                 }));
     assertThat(plan.vcpus()).isEqualTo(2);
-    assertThat(plan.kernel())
-        .isEqualTo(
-            new dev.hearth.agent.image.ImageSource.NodeFile("linux/vmlinux", Optional.empty()));
+    assertThat(plan.kernel()).isEqualTo(new ImageRef.NodeFile("linux/vmlinux", Optional.empty()));
     assertThat(plan.extraCmdline()).isEqualTo("quiet");
     assertThat(plan.disks()).extracting(VmPlan.DiskPlan::name).containsExactly("rootfs", "data");
     assertThat(plan.fieldOf(plan.disks().get(1))).isEqualTo("spec.drives[0]");
@@ -97,10 +96,10 @@ class SpecMapperTest {
     policy.setAllowSameNamespace(false);
     policy.setEgress(
         List.of(
-            new EgressRule(
+            new PeerRule(
                 "10.96.0.10/32",
                 List.of(new EgressPort(EgressProtocol.UDP, 53), range, new EgressPort())),
-            new EgressRule("169.254.169.254/32", List.of())));
+            new PeerRule("169.254.169.254/32", List.of())));
     VmPlan plan = MAPPER.map(spec(s -> s.setNetworkPolicy(policy)));
     assertThat(plan.networkPolicy().forGroup("team-a"))
         .isEqualTo(
@@ -121,33 +120,33 @@ class SpecMapperTest {
   void aNetworkPolicyThatAdmissionWouldRefuseNeverReachesTheRules() {
     for (String cidr : List.of("10.0.0.0/8 accept", "10.96.0.1/12", "fd00::/8", "0.0.0.0")) {
       invalid(
-          s -> s.setNetworkPolicy(egress(new EgressRule(cidr, List.of()))),
+          s -> s.setNetworkPolicy(egress(new PeerRule(cidr, List.of()))),
           "spec.networkPolicy.egress[0].cidr: ");
     }
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule(null, List.of()))),
+        s -> s.setNetworkPolicy(egress(new PeerRule(null, List.of()))),
         "spec.networkPolicy.egress[0].cidr is required");
     EgressPort backwards = new EgressPort(EgressProtocol.TCP, 443);
     backwards.setEndPort(80);
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", List.of(backwards)))),
+        s -> s.setNetworkPolicy(egress(new PeerRule("10.0.0.0/8", List.of(backwards)))),
         "spec.networkPolicy.egress[0].ports[0].endPort 80 is below port 443");
     invalid(
         s ->
             s.setNetworkPolicy(
-                egress(new EgressRule("10.0.0.0/8", List.of(new EgressPort(null, 65536))))),
+                egress(new PeerRule("10.0.0.0/8", List.of(new EgressPort(null, 65536))))),
         "spec.networkPolicy.egress[0].ports[0]: ports must be 1 to 65535");
-    EgressRule[] many = new EgressRule[NetworkPolicySpec.MAX_EGRESS_RULES + 1];
-    java.util.Arrays.fill(many, new EgressRule("10.0.0.0/8", List.of()));
+    PeerRule[] many = new PeerRule[NetworkPolicySpec.MAX_EGRESS_RULES + 1];
+    java.util.Arrays.fill(many, new PeerRule("10.0.0.0/8", List.of()));
     invalid(s -> s.setNetworkPolicy(egress(many)), "spec.networkPolicy.egress has 33 rules");
     List<EgressPort> ports =
-        java.util.Collections.nCopies(EgressRule.MAX_PORTS + 1, new EgressPort(null, 1));
+        java.util.Collections.nCopies(PeerRule.MAX_PORTS + 1, new EgressPort(null, 1));
     invalid(
-        s -> s.setNetworkPolicy(egress(new EgressRule("10.0.0.0/8", ports))),
+        s -> s.setNetworkPolicy(egress(new PeerRule("10.0.0.0/8", ports))),
         "spec.networkPolicy.egress[0].ports has 17 entries");
   }
 
-  private static NetworkPolicySpec egress(EgressRule... rules) {
+  private static NetworkPolicySpec egress(PeerRule... rules) {
     NetworkPolicySpec p = new NetworkPolicySpec();
     p.setEgress(List.of(rules));
     return p;
@@ -199,12 +198,12 @@ class SpecMapperTest {
                       List.of(
                           new PullSecretReference("regcred"), new PullSecretReference("regcred")));
                 }));
-    var k = (dev.hearth.agent.image.ImageSource.Oci) plan.kernel();
+    var k = (ImageRef.Oci) plan.kernel();
     assertThat(k.reference().registry()).isEqualTo("registry.example.org:5000");
     assertThat(k.reference().repository()).isEqualTo("hearth/kernel");
     assertThat(k.file()).contains("boot/vmlinux");
     assertThat(k.pullSecrets()).containsExactly("regcred");
-    var root = (dev.hearth.agent.image.ImageSource.Oci) plan.rootfs().orElseThrow().source();
+    var root = (ImageRef.Oci) plan.rootfs().orElseThrow().source();
     assertThat(root.reference().registry()).isEqualTo("docker.io");
     assertThat(root.reference().repository()).isEqualTo("library/busybox");
     assertThat(root.reference().digest()).contains("sha256:" + "a".repeat(64));
@@ -369,7 +368,7 @@ class SpecMapperTest {
           "spec.drives[0].serial '" + serial + "' must be at most 20 letters");
     }
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
-    root.setRateLimiter(new RateLimiter(new TokenBucket(1, 9223372037L), null));
+    root.setRateLimiter(new RateLimiterSpec(new TokenBucketSpec(1, 9223372037L), null));
     invalid(
         s -> s.setRootfs(root),
         "spec.rootfs.rateLimiter.bandwidth.refillTimeMs 9223372037 is above the VMM's 9223372036");
@@ -378,16 +377,14 @@ class SpecMapperTest {
   @Test
   void tokenBucketsNeedBothSizeAndRefill() {
     RootfsSpec root = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucket noRefill = new TokenBucket();
-    noRefill.setSize(5L);
-    root.setRateLimiter(new RateLimiter(noRefill, null));
+    TokenBucketSpec noRefill = new TokenBucketSpec(5L, null, null);
+    root.setRateLimiter(new RateLimiterSpec(noRefill, null));
     invalid(
         s -> s.setRootfs(root),
         "spec.rootfs.rateLimiter.bandwidth: size and refillTimeMs must both be set");
     RootfsSpec burst = new RootfsSpec(ImageSource.ofPath("r"));
-    TokenBucket burstOnly = new TokenBucket();
-    burstOnly.setOneTimeBurst(5L);
-    burst.setRateLimiter(new RateLimiter(null, burstOnly));
+    TokenBucketSpec burstOnly = new TokenBucketSpec(null, null, 5L);
+    burst.setRateLimiter(new RateLimiterSpec(null, burstOnly));
     invalid(
         s -> s.setRootfs(burst), "spec.rootfs.rateLimiter.ops: oneTimeBurst requires a non-zero");
   }
@@ -422,9 +419,8 @@ class SpecMapperTest {
         s -> s.setNetwork(List.of(a, b)),
         "spec.network[1].macAddress '02:00:00:00:00:01' is used twice");
     NetworkInterfaceSpec negative = new NetworkInterfaceSpec("eth0");
-    TokenBucket minus = new TokenBucket();
-    minus.setSize(-1L);
-    negative.setTxRateLimiter(new RateLimiter(null, minus));
+    TokenBucketSpec minus = new TokenBucketSpec(-1L, null, null);
+    negative.setTxRateLimiter(new RateLimiterSpec(null, minus));
     invalid(
         s -> s.setNetwork(List.of(negative)),
         "spec.network[0].txRateLimiter.ops: size, refillTimeMs and oneTimeBurst must not be");

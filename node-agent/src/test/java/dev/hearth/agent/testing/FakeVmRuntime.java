@@ -1,7 +1,7 @@
 package dev.hearth.agent.testing;
 
+import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
-import dev.hearth.agent.runtime.VmExit;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmStartException;
@@ -75,7 +75,7 @@ public final class FakeVmRuntime implements VmRuntime {
 
   public static final class FakeVm implements RunningVm {
     public final VmLaunch launch;
-    public final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    public final CompletableFuture<GuestExit> exit = new CompletableFuture<>();
     public final CompletableFuture<Duration> booted = new CompletableFuture<>();
     public final List<VmLaunch.Limits> limitUpdates = new CopyOnWriteArrayList<>();
 
@@ -89,12 +89,12 @@ public final class FakeVmRuntime implements VmRuntime {
     public volatile String restoredFrom;
     public volatile VmStartException failNextSuspend;
 
-    FakeVm(VmLaunch launch) {
+    public FakeVm(VmLaunch launch) {
       this.launch = launch;
     }
 
     @Override
-    public CompletableFuture<VmExit> exit() {
+    public CompletableFuture<GuestExit> exit() {
       return exit;
     }
 
@@ -122,7 +122,7 @@ public final class FakeVmRuntime implements VmRuntime {
     @Override
     public void stop(Duration grace, String reason) {
       stopReason = reason;
-      exit.complete(new VmExit("Stopped", reason, true));
+      exit.complete(new GuestExit("Stopped", reason, true));
     }
 
     @Override
@@ -149,16 +149,16 @@ public final class FakeVmRuntime implements VmRuntime {
         throw new VmStartException("SuspendFailed", e.toString(), e);
       }
       stopReason = "suspended";
-      exit.complete(new VmExit("Stopped", "suspended", true));
+      exit.complete(new GuestExit("Stopped", "suspended", true));
     }
 
     /** The guest ends by itself. */
     public void guestExits(String reason, boolean success) {
-      exit.complete(new VmExit(reason, "", success));
+      exit.complete(new GuestExit(reason, "", success));
     }
 
     /** The guest ends by itself, as {@code how} says (a container's exit, say). */
-    public void guestExits(VmExit how) {
+    public void guestExits(GuestExit how) {
       exit.complete(how);
     }
   }

@@ -18,9 +18,9 @@ public final class OpenFileLimit {
   private static final int RLIMIT_NOFILE = 7;
 
   private static final MethodHandle GETRLIMIT =
-      LibC.errnoHandle("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+      Downcalls.errnoHandle("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
   private static final MethodHandle SETRLIMIT =
-      LibC.errnoHandle("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+      Downcalls.errnoHandle("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
 
   /** The soft limit (what applies now) and the hard one (the most the soft may be raised to). */
   public record Limit(long soft, long hard) {}
@@ -31,13 +31,8 @@ public final class OpenFileLimit {
   public static Limit current() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment rlimit = arena.allocate(JAVA_LONG, 2);
-      MemorySegment state = LibC.state();
-      LibC.check((int) GETRLIMIT.invokeExact(state, RLIMIT_NOFILE, rlimit), state, "getrlimit", -1);
+      Downcalls.call("getrlimit", -1, st -> (int) GETRLIMIT.invokeExact(st, RLIMIT_NOFILE, rlimit));
       return new Limit(rlimit.getAtIndex(JAVA_LONG, 0), rlimit.getAtIndex(JAVA_LONG, 1));
-    } catch (SysException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError(t);
     }
   }
 
@@ -51,16 +46,10 @@ public final class OpenFileLimit {
       MemorySegment rlimit = arena.allocate(JAVA_LONG, 2);
       rlimit.setAtIndex(JAVA_LONG, 0, soft);
       rlimit.setAtIndex(JAVA_LONG, 1, hard);
-      MemorySegment state = LibC.state();
-      LibC.check(
-          (int) SETRLIMIT.invokeExact(state, RLIMIT_NOFILE, rlimit),
-          state,
+      Downcalls.call(
           "setrlimit(RLIMIT_NOFILE, " + soft + ")",
-          -1);
-    } catch (SysException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError(t);
+          -1,
+          st -> (int) SETRLIMIT.invokeExact(st, RLIMIT_NOFILE, rlimit));
     }
     return current();
   }

@@ -17,13 +17,14 @@ import java.lang.invoke.MethodHandle;
  */
 public final class ThreadSignals {
   private static final MethodHandle PTHREAD_SELF =
-      LibC.plainHandle("pthread_self", FunctionDescriptor.of(JAVA_LONG));
+      Downcalls.plainHandle("pthread_self", FunctionDescriptor.of(JAVA_LONG));
   private static final MethodHandle PTHREAD_KILL =
-      LibC.plainHandle("pthread_kill", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+      Downcalls.plainHandle("pthread_kill", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
   private static final MethodHandle SIGACTION =
-      LibC.plainHandle("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+      Downcalls.plainHandle(
+          "sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
   private static final MethodHandle SIGRTMIN =
-      LibC.plainHandle("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
+      Downcalls.plainHandle("__libc_current_sigrtmin", FunctionDescriptor.of(JAVA_INT));
 
   /** The signal used to kick vCPU threads: SIGRTMIN, which the JVM does not use. */
   public static final int KICK_SIGNAL = installKickHandler();
@@ -59,7 +60,7 @@ public final class ThreadSignals {
       // struct sigaction (x86_64 glibc): handler at 0, sa_mask (128 bytes) at 8, sa_flags at 136,
       // sa_restorer at 144. No SA_RESTART: the blocked call must return EINTR.
       MemorySegment action = arena.allocate(152, 8);
-      action.set(ADDRESS, 0, LibC.symbol("getpid"));
+      action.set(ADDRESS, 0, Downcalls.symbol("getpid"));
       int r = (int) SIGACTION.invokeExact(signal, action, MemorySegment.NULL);
       if (r != 0) {
         throw new SysException("sigaction(" + signal + ")", -1, -1, "failed");

@@ -7,7 +7,6 @@ import dev.hearth.vmm.devices.bus.PioBus;
 import dev.hearth.vmm.devices.legacy.ConsoleOutput;
 import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.devices.legacy.Serial16550;
-import dev.hearth.vmm.kvm.VcpuFd;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
@@ -15,18 +14,13 @@ import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiter;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.sys.ThreadSignals;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -63,10 +57,8 @@ public final class MicroVm implements AutoCloseable {
 
   private final VmConfig config;
   private final VmParts parts;
-  // Read by counters() from any thread while start() fills it.
-  private final List<VcpuRunner> runners = new CopyOnWriteArrayList<>();
+  private final VcpuThreads vcpus;
   private final CompletableFuture<VmExit> exit;
-  private final VcpuGate gate = new VcpuGate();
   private volatile State state = State.CREATED;
   private boolean restored;
 
@@ -77,6 +69,7 @@ public final class MicroVm implements AutoCloseable {
   MicroVm(VmConfig config, VmParts parts) {
     this.config = config;
     this.parts = parts;
+    this.vcpus = new VcpuThreads(parts.end);
     this.exit = parts.end.future();
     exit.thenRun(this::onEnded);
   }
@@ -131,7 +124,7 @@ public final class MicroVm implements AutoCloseable {
    *     message names the ioctl) or the files cannot be written
    */
   public void snapshot(Path dir) {
-    synchronized (gate.lock()) {
+    synchronized (vcpus.lock()) {
       if (state != State.PAUSED) {
         throw new VmException(
             "VM " + config.name() + " must be paused to be snapshotted (it is " + state + ")");
@@ -166,27 +159,8 @@ public final class MicroVm implements AutoCloseable {
    * input or once the VM has ended; a read that blocks keeps it until its next byte.
    */
   public void connectConsoleInput(InputStream source) {
-    Thread.ofPlatform()
-        .name("console-in-" + config.name())
-        .daemon(true)
-        .start(
-            () -> {
-              byte[] buf = new byte[256];
-              try {
-                int n;
-                while (state != State.CLOSED && !exit.isDone() && (n = source.read(buf)) > 0) {
-                  int off = 0;
-                  while (off < n && !exit.isDone()) {
-                    off += parts.serial.enqueueInput(Arrays.copyOfRange(buf, off, n));
-                    if (off < n) {
-                      Thread.sleep(1);
-                    }
-                  }
-                }
-              } catch (IOException | InterruptedException e) {
-                // Input ended: the guest simply gets no more.
-              }
-            });
+    ConsoleInputFeeder.start(
+        config.name(), source, parts.serial, () -> state == State.CLOSED || exit.isDone());
   }
 
   /** The boot time the guest signalled through the boot timer, once it has. */
@@ -264,9 +238,7 @@ public final class MicroVm implements AutoCloseable {
    */
   public VmCounters counters() {
     return new VmCounters(
-        runners.stream().map(VcpuRunner::exits).toList(),
-        parts.devices.limiterCounters(),
-        parts.devices.driveCounters());
+        vcpus.exits(), parts.devices.limiterCounters(), parts.devices.driveCounters());
   }
 
   /**
@@ -304,18 +276,7 @@ public final class MicroVm implements AutoCloseable {
     if (state == State.CLOSED) {
       throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
     }
-    RateLimiter limiter = parts.devices.rateLimiter(limiterId);
-    if (limiter == null) {
-      throw new VmException(
-          "VM "
-              + config.name()
-              + " has no rate limiter '"
-              + limiterId
-              + "' (it has "
-              + new TreeSet<>(parts.devices.rateLimiterIds())
-              + ")");
-    }
-    return limiter;
+    return parts.devices.rateLimiter(limiterId);
   }
 
   /**
@@ -327,16 +288,7 @@ public final class MicroVm implements AutoCloseable {
       throw new VmException("the VM can only be started once (it is " + state + ")");
     }
     parts.writeBootParameters();
-    for (VcpuFd vcpu : parts.vcpus) {
-      runners.add(
-          new VcpuRunner(
-              vcpu,
-              parts.pio,
-              parts.mmio,
-              owner,
-              "vcpu-" + config.name() + "-" + vcpu.id(),
-              parts.eventLoop.sandbox()));
-    }
+    vcpus.create(parts.vcpus, parts.pio, parts.mmio, config.name(), parts.eventLoop.sandbox());
     parts.eventLoop.start();
     if (restored) {
       // Requests the guest queued before the snapshot, and device work held back, go on now.
@@ -345,13 +297,13 @@ public final class MicroVm implements AutoCloseable {
     parts.end.markStart();
     parts.bootTimer.markStart();
     state = State.RUNNING;
-    runners.forEach(VcpuRunner::start);
+    vcpus.start();
   }
 
   /** Pauses every vCPU and returns once none is running guest code. */
   public void pause() throws InterruptedException {
-    synchronized (gate.lock()) {
-      if (state == State.RUNNING && gate.pauseAll(runners)) {
+    synchronized (vcpus.lock()) {
+      if (state == State.RUNNING && vcpus.pause()) {
         state = State.PAUSED;
       }
     }
@@ -359,10 +311,10 @@ public final class MicroVm implements AutoCloseable {
 
   /** Resumes a paused VM. */
   public void resume() {
-    synchronized (gate.lock()) {
+    synchronized (vcpus.lock()) {
       if (state == State.PAUSED) {
         state = State.RUNNING;
-        gate.resumeAll();
+        vcpus.resume();
       }
     }
   }
@@ -376,7 +328,7 @@ public final class MicroVm implements AutoCloseable {
   public VmExit waitForExit() throws InterruptedException {
     try {
       VmExit e = exit.get();
-      joinRunners();
+      vcpus.join();
       return e;
     } catch (ExecutionException e) {
       throw new VmException("waiting for the VM failed", e.getCause());
@@ -392,7 +344,7 @@ public final class MicroVm implements AutoCloseable {
     try {
       long deadline = System.nanoTime() + timeout.toNanos();
       VmExit e = exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      joinRunners(deadline);
+      vcpus.join(deadline, e);
       return Optional.of(e);
     } catch (TimeoutException e) {
       return Optional.empty();
@@ -411,7 +363,7 @@ public final class MicroVm implements AutoCloseable {
       stop();
     }
     try {
-      joinRunners();
+      vcpus.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -419,62 +371,12 @@ public final class MicroVm implements AutoCloseable {
     state = State.CLOSED;
   }
 
-  private void joinRunners() throws InterruptedException {
-    for (VcpuRunner r : runners) {
-      r.join();
-    }
-  }
-
-  /**
-   * Joins the vCPU threads until {@code deadline} (a {@link System#nanoTime} value), with at least
-   * a second's grace; a thread still in the guest by then is a VMM fault, reported by name.
-   */
-  private void joinRunners(long deadline) throws InterruptedException {
-    for (VcpuRunner r : runners) {
-      long left = Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
-      r.join(Duration.ofNanos(left));
-      if (r.isAlive()) {
-        throw new VmException(
-            r.name() + " did not leave the guest after the VM ended (" + exit.getNow(null) + ")");
-      }
-    }
-  }
-
   /** Runs once, on the thread that ended the VM. */
   private void onEnded() {
     state = State.EXITED;
-    gate.stopAll();
-    runners.forEach(VcpuRunner::kick);
+    vcpus.stop();
     parts.console.flush();
   }
-
-  private final VcpuRunner.Owner owner =
-      new VcpuRunner.Owner() {
-        @Override
-        public void guestEnded(VmExit e) {
-          parts.end.end(e);
-        }
-
-        @Override
-        public long uptimeNanos() {
-          return parts.end.uptimeNanos();
-        }
-
-        @Override
-        public void awaitUnpaused(VcpuRunner runner) throws InterruptedException {
-          gate.awaitUnpaused();
-        }
-
-        @Override
-        public boolean stopRequested() {
-          return gate.stopRequested();
-        }
-
-        @Override
-        public boolean pauseRequested() {
-          return gate.pauseRequested();
-        }
-      };
 
   static {
     // Install the vCPU kick handler before any vCPU thread exists.

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -48,6 +49,7 @@ import java.util.function.Consumer;
  * for vsock. Closing releases all of it, in reverse order; the event loop must be stopped first.
  */
 final class VirtioDeviceSet implements AutoCloseable {
+  private final String vmName;
   private final VmFd vm;
   private final GuestMemory memory;
   private final EventLoop loop;
@@ -70,6 +72,7 @@ final class VirtioDeviceSet implements AutoCloseable {
       EventLoop loop,
       MmioSlots slots,
       Consumer<String> onLoopDeath) {
+    this.vmName = vmName;
     this.vm = vm;
     this.onLoopDeath = onLoopDeath;
     this.deviceLog = new DeviceLog(vmName);
@@ -124,9 +127,24 @@ final class VirtioDeviceSet implements AutoCloseable {
     return limiters.keySet();
   }
 
-  /** The rate limiter with {@code id}, or null. */
+  /**
+   * The rate limiter with {@code id}.
+   *
+   * @throws VmException naming the VM's limiters if it has none with that id
+   */
   RateLimiter rateLimiter(LimiterId id) {
-    return limiters.get(id);
+    RateLimiter limiter = limiters.get(id);
+    if (limiter == null) {
+      throw new VmException(
+          "VM "
+              + vmName
+              + " has no rate limiter '"
+              + id
+              + "' (it has "
+              + new TreeSet<>(limiters.keySet())
+              + ")");
+    }
+    return limiter;
   }
 
   private void addDrive(DriveConfig d) {

@@ -34,4 +34,27 @@ final class MmioRegisters {
   static final int INT_CONFIG_CHANGE = 2;
 
   private MmioRegisters() {}
+
+  /** {@code old} with its low 32 bits replaced by {@code v}. */
+  static long low(long old, int v) {
+    return (old & 0xffffffff00000000L) | (v & 0xffffffffL);
+  }
+
+  /** {@code old} with its high 32 bits replaced by {@code v}. */
+  static long high(long old, int v) {
+    return (old & 0xffffffffL) | ((long) v << 32);
+  }
+
+  /** The little-endian 32-bit register value in {@code d}. */
+  static int getInt(byte[] d) {
+    return (d[0] & 0xff) | (d[1] & 0xff) << 8 | (d[2] & 0xff) << 16 | (d[3] & 0xff) << 24;
+  }
+
+  /** Writes {@code v} into {@code d}, little-endian. */
+  static void putInt(byte[] d, int v) {
+    d[0] = (byte) v;
+    d[1] = (byte) (v >>> 8);
+    d[2] = (byte) (v >>> 16);
+    d[3] = (byte) (v >>> 24);
+  }
 }

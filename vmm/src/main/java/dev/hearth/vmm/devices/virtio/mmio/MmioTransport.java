@@ -6,7 +6,6 @@ import dev.hearth.vmm.devices.DeviceLog;
 import dev.hearth.vmm.devices.InterruptLine;
 import dev.hearth.vmm.devices.bus.BusDevice;
 import dev.hearth.vmm.devices.virtio.DeviceContext;
-import dev.hearth.vmm.devices.virtio.DeviceStatus;
 import dev.hearth.vmm.devices.virtio.VirtioDevice;
 import dev.hearth.vmm.devices.virtio.VirtioFeatures;
 import dev.hearth.vmm.devices.virtio.queue.QueueBrokenException;
@@ -44,16 +43,12 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
   private final GuestMemory memory;
   private final InterruptLine interrupt;
   private final Executor notifyExecutor;
-  private final long offeredFeatures;
+  private final DriverNegotiation negotiation;
   private final Virtqueue[] queues;
   private final Object lock;
   private final DeviceLog log;
 
-  private int deviceFeaturesSel;
-  private int driverFeaturesSel;
-  private long driverFeatures;
-  private int queueSel;
-  private int status;
+  private final QueueSelector queueSelector;
   private int interruptStatus;
   private int configGeneration;
   private Context context;
@@ -84,9 +79,10 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
     this.memory = Objects.requireNonNull(memory, "memory");
     this.interrupt = Objects.requireNonNull(interrupt, "interrupt");
     this.notifyExecutor = Objects.requireNonNull(notifyExecutor, "notifyExecutor");
-    this.offeredFeatures = device.deviceFeatures() | RING_FEATURES;
+    this.negotiation = new DriverNegotiation(device.deviceFeatures() | RING_FEATURES);
     this.queues =
         Arrays.stream(device.queueMaxSizes()).mapToObj(Virtqueue::new).toArray(Virtqueue[]::new);
+    this.queueSelector = new QueueSelector(queues);
   }
 
   public VirtioDevice device() {
@@ -95,7 +91,7 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
 
   public int status() {
     synchronized (lock) {
-      return status;
+      return negotiation.status();
     }
   }
 
@@ -114,11 +110,11 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
   public MmioTransportState saveState() {
     synchronized (lock) {
       return new MmioTransportState(
-          deviceFeaturesSel,
-          driverFeaturesSel,
-          driverFeatures,
-          queueSel,
-          status,
+          negotiation.deviceFeaturesSel(),
+          negotiation.driverFeaturesSel(),
+          negotiation.driverFeatures(),
+          queueSelector.sel(),
+          negotiation.status(),
           interruptStatus,
           configGeneration,
           context != null,
@@ -143,16 +139,14 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
                 + " queues; the snapshot has "
                 + s.queues().size());
       }
-      if ((s.driverFeatures() & ~offeredFeatures) != 0) {
+      if ((s.driverFeatures() & ~negotiation.offered()) != 0) {
         throw new SnapshotException(
             "virtio device " + device.deviceType() + " does not offer the snapshot's features");
       }
       reset();
-      deviceFeaturesSel = s.deviceFeaturesSel();
-      driverFeaturesSel = s.driverFeaturesSel();
-      driverFeatures = s.driverFeatures();
-      queueSel = s.queueSel();
-      status = s.status();
+      negotiation.restore(
+          s.deviceFeaturesSel(), s.driverFeaturesSel(), s.driverFeatures(), s.status());
+      queueSelector.select(s.queueSel());
       interruptStatus = s.interruptStatus();
       configGeneration = s.configGeneration();
       for (int i = 0; i < queues.length; i++) {
@@ -222,14 +216,10 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
             case VERSION -> 2;
             case DEVICE_ID -> device.deviceType();
             case VENDOR_ID -> VENDOR;
-            case DEVICE_FEATURES ->
-                deviceFeaturesSel == 0
-                    ? (int) offeredFeatures
-                    : deviceFeaturesSel == 1 ? (int) (offeredFeatures >>> 32) : 0;
-            case QUEUE_NUM_MAX -> selected() == null ? 0 : selected().maxSize();
-            case QUEUE_READY -> selected() != null && selected().ready() ? 1 : 0;
+            case DEVICE_FEATURES -> negotiation.deviceFeaturesWord();
+            case QUEUE_NUM_MAX, QUEUE_READY -> queueSelector.read((int) offset);
             case INTERRUPT_STATUS -> interruptStatus;
-            case STATUS -> status;
+            case STATUS -> negotiation.status();
             case CONFIG_GENERATION -> configGeneration;
             default -> -1;
           };
@@ -242,7 +232,7 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
     synchronized (lock) {
       if (offset >= CONFIG) {
         long off = offset - CONFIG;
-        if (off + data.length <= device.configSize() && (status & DeviceStatus.FAILED) == 0) {
+        if (off + data.length <= device.configSize() && !negotiation.failed()) {
           device.writeConfig((int) off, data);
         }
         return;
@@ -252,18 +242,10 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
       }
       int v = getInt(data);
       switch ((int) offset) {
-        case DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
-        case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
-        case DRIVER_FEATURES -> writeDriverFeatures(v);
-        case QUEUE_SEL -> queueSel = v;
-        case QUEUE_NUM -> withQueueConfig(q -> q.setSize(v));
-        case QUEUE_READY -> withQueueConfig(q -> q.setReady(v == 1));
-        case QUEUE_DESC_LOW -> withQueueConfig(q -> q.setDescTable(low(q.descTable(), v)));
-        case QUEUE_DESC_HIGH -> withQueueConfig(q -> q.setDescTable(high(q.descTable(), v)));
-        case QUEUE_DRIVER_LOW -> withQueueConfig(q -> q.setAvailRing(low(q.availRing(), v)));
-        case QUEUE_DRIVER_HIGH -> withQueueConfig(q -> q.setAvailRing(high(q.availRing(), v)));
-        case QUEUE_DEVICE_LOW -> withQueueConfig(q -> q.setUsedRing(low(q.usedRing(), v)));
-        case QUEUE_DEVICE_HIGH -> withQueueConfig(q -> q.setUsedRing(high(q.usedRing(), v)));
+        case DEVICE_FEATURES_SEL -> negotiation.selectDeviceFeatures(v);
+        case DRIVER_FEATURES_SEL -> negotiation.selectDriverFeatures(v);
+        case DRIVER_FEATURES -> negotiation.writeDriverFeatures(v);
+        case QUEUE_SEL -> queueSelector.select(v);
         case QUEUE_NOTIFY -> {
           if (context != null && v >= 0 && v < queues.length) {
             notifyExecutor.execute(() -> queueNotify(v));
@@ -271,74 +253,36 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
         }
         case INTERRUPT_ACK -> interruptStatus &= ~v;
         case STATUS -> writeStatus(v);
-        default -> {}
+        default -> {
+          // Queues are configured after FEATURES_OK and before DRIVER_OK.
+          if (negotiation.configuringQueues()) {
+            queueSelector.configure((int) offset, v);
+          }
+        }
       }
-    }
-  }
-
-  private void writeDriverFeatures(int v) {
-    // Features may change only between DRIVER and FEATURES_OK.
-    if (status != (DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER)) {
-      return;
-    }
-    if (driverFeaturesSel == 0) {
-      driverFeatures = (driverFeatures & 0xffffffff00000000L) | (v & 0xffffffffL);
-    } else if (driverFeaturesSel == 1) {
-      driverFeatures = (driverFeatures & 0xffffffffL) | ((long) v << 32);
-    }
-  }
-
-  private void withQueueConfig(java.util.function.Consumer<Virtqueue> change) {
-    Virtqueue q = selected();
-    // Queues are configured after FEATURES_OK and before DRIVER_OK.
-    int configuring = DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK;
-    if (q != null && status == configuring) {
-      change.accept(q);
     }
   }
 
   private void writeStatus(int v) {
-    if (v == 0) {
-      reset();
-      return;
-    }
-    if ((v & DeviceStatus.FAILED) != 0) {
-      status |= DeviceStatus.FAILED;
-      return;
-    }
-    int added = v & ~status;
-    if ((v & status) != status || Integer.bitCount(added) != 1) {
-      log.log(LOG, System.Logger.Level.DEBUG, "ignoring status write {0} over {1}", v, status);
-      return;
-    }
-    switch (added) {
-      case DeviceStatus.ACKNOWLEDGE -> status = v;
-      case DeviceStatus.DRIVER -> {
-        if (status == DeviceStatus.ACKNOWLEDGE) {
-          status = v;
-        }
-      }
-      case DeviceStatus.FEATURES_OK -> {
-        boolean subset = (driverFeatures & ~offeredFeatures) == 0;
-        boolean modern = VirtioFeatures.has(driverFeatures, VirtioFeatures.VERSION_1);
-        if (status == (DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER) && subset && modern) {
-          status = v;
-        }
-      }
-      case DeviceStatus.DRIVER_OK -> {
-        if (status == (DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK)) {
-          status = v;
-          activate();
-        }
-      }
-      default -> {}
+    switch (negotiation.writeStatus(v)) {
+      case RESET -> reset();
+      case ACTIVATE -> activate();
+      case IGNORED ->
+          log.log(
+              LOG,
+              System.Logger.Level.DEBUG,
+              "ignoring status write {0} over {1}",
+              v,
+              negotiation.status());
+      case NONE -> {}
     }
   }
 
   private void activate() {
     context = new Context();
-    boolean eventIdx = VirtioFeatures.has(driverFeatures, VirtioFeatures.RING_EVENT_IDX);
-    boolean indirect = VirtioFeatures.has(driverFeatures, VirtioFeatures.RING_INDIRECT_DESC);
+    long features = negotiation.driverFeatures();
+    boolean eventIdx = VirtioFeatures.has(features, VirtioFeatures.RING_EVENT_IDX);
+    boolean indirect = VirtioFeatures.has(features, VirtioFeatures.RING_INDIRECT_DESC);
     for (int i = 0; i < queues.length; i++) {
       if (!queues[i].ready()) {
         continue;
@@ -365,40 +309,14 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
     for (Virtqueue q : queues) {
       q.reset();
     }
-    status = 0;
-    driverFeatures = 0;
-    deviceFeaturesSel = 0;
-    driverFeaturesSel = 0;
-    queueSel = 0;
+    negotiation.reset();
+    queueSelector.select(0);
     interruptStatus = 0;
-  }
-
-  private Virtqueue selected() {
-    return queueSel >= 0 && queueSel < queues.length ? queues[queueSel] : null;
   }
 
   private void raise(int bit) {
     interruptStatus |= bit;
     interrupt.trigger();
-  }
-
-  private static long low(long old, int v) {
-    return (old & 0xffffffff00000000L) | (v & 0xffffffffL);
-  }
-
-  private static long high(long old, int v) {
-    return (old & 0xffffffffL) | ((long) v << 32);
-  }
-
-  private static int getInt(byte[] d) {
-    return (d[0] & 0xff) | (d[1] & 0xff) << 8 | (d[2] & 0xff) << 16 | (d[3] & 0xff) << 24;
-  }
-
-  private static void putInt(byte[] d, int v) {
-    d[0] = (byte) v;
-    d[1] = (byte) (v >>> 8);
-    d[2] = (byte) (v >>> 16);
-    d[3] = (byte) (v >>> 24);
   }
 
   /** The context of one activation; stale once the device is reset. */
@@ -417,7 +335,7 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
 
     @Override
     public long features() {
-      return driverFeatures;
+      return negotiation.driverFeatures();
     }
 
     @Override
@@ -460,7 +378,7 @@ public final class MmioTransport implements BusDevice, Snapshottable<MmioTranspo
             "virtio device {0} needs reset: {1}",
             device.deviceType(),
             reason);
-        status |= DeviceStatus.DEVICE_NEEDS_RESET;
+        negotiation.markNeedsReset();
         raise(INT_CONFIG_CHANGE);
       }
     }

@@ -1,9 +1,14 @@
 package dev.hearth.vmm.devices.virtio.vsock;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * One stream between a guest port and a host Unix socket, with virtio-vsock credit accounting in
@@ -56,6 +61,34 @@ final class VsockConnection {
   VsockConnection(SocketChannel channel, State state) {
     this.channel = channel;
     this.state = state;
+  }
+
+  /**
+   * Connects to the host program listening for guest port {@code port} at {@code <udsPath>_<port>},
+   * without blocking: a Unix connect completes at once or fails (EAGAIN while the listener's
+   * backlog is full). Empty when nothing is bound there, the common refusal, answered without a
+   * failed connect and its exception.
+   *
+   * @throws IOException if the connect fails; no socket is left open
+   */
+  static Optional<SocketChannel> connectHost(Path udsPath, int port) throws IOException {
+    UnixDomainSocketAddress target =
+        UnixDomainSocketAddress.of(udsPath + "_" + Integer.toUnsignedString(port));
+    if (!Files.exists(target.getPath())) {
+      return Optional.empty();
+    }
+    SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      // Never block the device (and its lock, and so the VM's stop) on a host listener.
+      ch.configureBlocking(false);
+      if (!ch.connect(target)) {
+        throw new IOException("connect to " + target + " did not complete at once");
+      }
+      return Optional.of(ch);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
   }
 
   long key() {

@@ -33,6 +33,29 @@ record VsockHeader(
   static final int SHUTDOWN_RCV = 1;
   static final int SHUTDOWN_SEND = 2;
 
+  /** A stream header from the host (CID 2) to the guest at {@code guestCid}. */
+  static VsockHeader toGuest(
+      long guestCid,
+      int srcPort,
+      int dstPort,
+      int len,
+      int op,
+      int flags,
+      int bufAlloc,
+      int fwdCnt) {
+    return new VsockHeader(
+        VirtioVsock.HOST_CID,
+        guestCid,
+        srcPort,
+        dstPort,
+        len,
+        TYPE_STREAM,
+        op,
+        flags,
+        bufAlloc,
+        fwdCnt);
+  }
+
   static VsockHeader decode(byte[] b) {
     ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
     return new VsockHeader(

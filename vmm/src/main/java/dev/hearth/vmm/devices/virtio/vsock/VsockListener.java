@@ -9,6 +9,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -21,7 +22,8 @@ import java.util.Objects;
 
 /**
  * The device's own Unix socket, where host programs connect and send {@code CONNECT <port>\n}, and
- * those connections until their line is read. Used only under the device's lock.
+ * those connections until their line is read; {@link #sendOk} answers once the guest accepts. Used
+ * only under the device's lock.
  *
  * <p>The socket path is claimed with care, since another VM's socket may be there: a live socket
  * (something accepts, or its backlog is full) or a file that is not a socket is never replaced (the
@@ -145,6 +147,26 @@ final class VsockListener {
       }
     }
     return -1;
+  }
+
+  /**
+   * The guest accepted host connection {@code c}: tells the host program {@code OK <port>\n} (the
+   * host-side port of the stream), and watches the socket for data. False if the socket would not
+   * take the whole line; the caller then resets the connection.
+   */
+  static boolean sendOk(VsockConnection c, Selector selector) throws IOException {
+    ByteBuffer ok =
+        ByteBuffer.wrap(
+            ("OK " + Integer.toUnsignedString(c.localPort) + "\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    c.channel.write(ok);
+    if (ok.hasRemaining()) {
+      return false;
+    }
+    c.hostReadable = c.hostLeftover.length > 0;
+    c.key.interestOps(SelectionKey.OP_READ);
+    selector.wakeup();
+    return true;
   }
 
   private long drop(VsockConnection c) {

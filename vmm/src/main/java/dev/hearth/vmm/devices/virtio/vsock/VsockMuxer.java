@@ -4,14 +4,9 @@ import static dev.hearth.vmm.devices.virtio.vsock.VsockHeader.*;
 
 import dev.hearth.vmm.devices.DeviceLog;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -278,18 +273,9 @@ final class VsockMuxer {
             return;
           }
           c.state = VsockConnection.State.ESTABLISHED;
-          ByteBuffer ok =
-              ByteBuffer.wrap(
-                  ("OK " + Integer.toUnsignedString(c.localPort) + "\n")
-                      .getBytes(StandardCharsets.US_ASCII));
-          c.channel.write(ok);
-          if (ok.hasRemaining()) {
+          if (!VsockListener.sendOk(c, selector)) {
             resetConnection(c, "host socket would not take the OK line");
-            return;
           }
-          c.hostReadable = c.hostLeftover.length > 0;
-          c.key.interestOps(SelectionKey.OP_READ);
-          selector.wakeup();
         }
         case OP_RW -> {
           if (c.state != VsockConnection.State.ESTABLISHED || c.guestShutSend) {
@@ -322,22 +308,12 @@ final class VsockMuxer {
       replyRst(h);
       return;
     }
-    UnixDomainSocketAddress target =
-        UnixDomainSocketAddress.of(config.udsPath() + "_" + Integer.toUnsignedString(h.dstPort()));
-    if (!Files.exists(target.getPath())) {
-      // The common refusal, answered without a failed connect and its exception.
-      replyRst(h);
-      return;
-    }
     SocketChannel ch = null;
     try {
-      ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      // Never block the device (and its lock, and so the VM's stop) on a host listener: a Unix
-      // connect either completes at once or fails (EAGAIN while the listener's backlog is full),
-      // and the guest gets RST, as when nothing listens.
-      ch.configureBlocking(false);
-      if (!ch.connect(target)) {
-        throw new IOException("connect did not complete at once");
+      ch = VsockConnection.connectHost(config.udsPath(), h.dstPort()).orElse(null);
+      if (ch == null) {
+        replyRst(h);
+        return;
       }
       VsockConnection c = new VsockConnection(ch, VsockConnection.State.ESTABLISHED);
       c.localPort = h.dstPort();
@@ -351,34 +327,28 @@ final class VsockMuxer {
       log.log(
           LOG,
           System.Logger.Level.DEBUG,
-          "vsock guest connect to {0} refused: {1}",
-          target,
+          "vsock guest connect to port {0} refused: {1}",
+          Integer.toUnsignedString(h.dstPort()),
           e.getMessage());
-      if (ch != null) {
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // already failing
-        }
-      }
+      closeQuietly(ch);
       replyRst(h);
+    }
+  }
+
+  private static void closeQuietly(SocketChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
     }
   }
 
   void replyRst(VsockHeader h) {
     if (h.op() != OP_RST) {
       control.reset(
-          new VsockHeader(
-              VirtioVsock.HOST_CID,
-              config.guestCid(),
-              h.dstPort(),
-              h.srcPort(),
-              0,
-              TYPE_STREAM,
-              OP_RST,
-              0,
-              0,
-              0));
+          VsockHeader.toGuest(config.guestCid(), h.dstPort(), h.srcPort(), 0, OP_RST, 0, 0, 0));
     }
   }
 
@@ -396,13 +366,11 @@ final class VsockMuxer {
 
   VsockHeader header(VsockConnection c, int op, int flags, int len) {
     c.lastAdvertisedFwdCnt = c.fwdCnt;
-    return new VsockHeader(
-        VirtioVsock.HOST_CID,
+    return VsockHeader.toGuest(
         config.guestCid(),
         c.localPort,
         c.peerPort,
         len,
-        TYPE_STREAM,
         op,
         flags,
         VsockConnection.BUF_ALLOC,

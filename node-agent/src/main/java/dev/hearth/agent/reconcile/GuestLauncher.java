@@ -1,0 +1,115 @@
+package dev.hearth.agent.reconcile;
+
+import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.agent.net.Attachment;
+import dev.hearth.agent.node.FdBudget;
+import dev.hearth.agent.runtime.RunningVm;
+import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.api.v1alpha1.HearthApi;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Starts one VM's guest: holds the file descriptors its plan needs, prepares its launch (images,
+ * network, console) and boots it, reporting it Starting meanwhile, or restores it from a snapshot.
+ * A failure is a {@link LaunchPreparer.PrepareException} with the reason for the Ready condition.
+ */
+final class GuestLauncher {
+  private final AgentContext ctx;
+  private final LaunchPreparer preparer;
+  private final String namespace;
+  private final String name;
+  private final String uid;
+  private final VmMeters meters;
+  private final VmStatusWriter status;
+  private final VmEvents events;
+
+  /** A guest that runs, with the interfaces wired for it. */
+  record Started(RunningVm vm, List<Attachment> attachments) {}
+
+  GuestLauncher(
+      AgentContext ctx,
+      String namespace,
+      String name,
+      String uid,
+      VmMeters meters,
+      VmStatusWriter status,
+      VmEvents events) {
+    this.ctx = ctx;
+    this.status = status;
+    this.events = events;
+    this.preparer = new LaunchPreparer(ctx);
+    this.namespace = namespace;
+    this.name = name;
+    this.uid = uid;
+    this.meters = meters;
+  }
+
+  /**
+   * Holds the descriptors {@code plan} needs (nothing of this VM runs now, so what it held before
+   * is given back first: a spec change may add devices). A node with too few refuses with reason
+   * OutOfFileDescriptors, which is not retried: it would only fail again.
+   */
+  void holdFileDescriptors(VmPlan plan) throws LaunchPreparer.PrepareException {
+    ctx.fds().release(uid);
+    int fds =
+        FdBudget.perVm(
+            plan.vcpus(), plan.disks().size(), plan.nics().size(), plan.vsockCid().isPresent());
+    if (!ctx.fds().tryHold(uid, fds)) {
+      throw new LaunchPreparer.PrepareException(
+          HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS,
+          "node "
+              + ctx.nodeName()
+              + " has no file descriptors left for this VM (it needs "
+              + fds
+              + "; "
+              + ctx.fds()
+              + ", room for "
+              + ctx.fds().maxVms()
+              + " idle VMs in all)",
+          null);
+    }
+  }
+
+  /**
+   * Reports the VM Starting at generation {@code gen}, fetches (or pulls) its images, wires its
+   * network and boots it.
+   */
+  Started boot(VmPlan plan, long gen) throws LaunchPreparer.PrepareException {
+    List<String> pulls = plan.ociImages();
+    String images = String.join(", ", pulls);
+    status.starting(
+        gen,
+        pulls.isEmpty()
+            ? "fetching images, wiring the network, booting"
+            : "pulling image " + images + ", wiring the network, booting");
+    if (!pulls.isEmpty()) {
+      events.normal(HearthApi.Reasons.PULLING, "pulling image " + images);
+    }
+    LaunchPreparer.Prepared prepared = prepare(plan);
+    if (!pulls.isEmpty()) {
+      events.normal(HearthApi.Reasons.PULLED, "image " + images + " ready on the node");
+    }
+    try {
+      return new Started(ctx.runtime().start(prepared.launch()), prepared.attachments());
+    } catch (VmStartException e) {
+      throw new LaunchPreparer.PrepareException(e.reason(), e.getMessage(), e);
+    }
+  }
+
+  /** Prepares {@code plan} and goes on from the snapshot in {@code dir}. */
+  Started restore(Path dir, VmPlan plan) throws LaunchPreparer.PrepareException {
+    LaunchPreparer.Prepared prepared = prepare(plan);
+    try {
+      return new Started(ctx.runtime().restore(dir, prepared.launch()), prepared.attachments());
+    } catch (VmStartException e) {
+      throw new LaunchPreparer.PrepareException(e.reason(), e.getMessage(), e);
+    }
+  }
+
+  private LaunchPreparer.Prepared prepare(VmPlan plan) throws LaunchPreparer.PrepareException {
+    return preparer.prepare(
+        namespace, name, uid, plan, ctx.consoles().open(namespace, name).asOutputStream(), meters);
+  }
+}
