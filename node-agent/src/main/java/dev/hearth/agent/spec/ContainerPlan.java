@@ -5,6 +5,7 @@ import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.ImageReference;
 import dev.hearth.api.v1alpha1.ContainerEnvVar;
 import dev.hearth.api.v1alpha1.ContainerSpec;
+import dev.hearth.api.v1alpha1.MicroVMSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,29 @@ public record ContainerPlan(ImageRef.OciConfig config, ContainerProcess.Override
   /** The image as the VM's root disk. */
   public ImageRef.Oci rootfs() {
     return new ImageRef.Oci(config.reference(), Optional.empty(), config.pullSecrets());
+  }
+
+  /**
+   * The plan of {@code spec.container}, empty without one.
+   *
+   * @param initrd whether the node's VMM loads an initrd (the container's init comes in one)
+   */
+  static Optional<ContainerPlan> of(MicroVMSpec spec, List<String> pullSecrets, boolean initrd)
+      throws SpecRejectedException {
+    if (spec.getContainer() == null) {
+      return Optional.empty();
+    }
+    if (spec.getKernel() != null || spec.getInitrd() != null || spec.getRootfs() != null) {
+      throw invalid(
+          "spec.container runs on the node's own kernel and init with the image as its root"
+              + " disk: spec.kernel, spec.initrd and spec.rootfs must not be set with it");
+    }
+    if (!initrd) {
+      throw new SpecRejectedException(
+          SpecRejectedException.UNSUPPORTED,
+          "spec.container: this node's VMM cannot load an initrd");
+    }
+    return Optional.of(map(spec.getContainer(), pullSecrets));
   }
 
   /**

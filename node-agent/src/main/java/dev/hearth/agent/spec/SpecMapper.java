@@ -62,18 +62,8 @@ public final class SpecMapper {
       throw invalid("spec.memoryMiB " + memory + " is below " + MicroVMSpec.MIN_MEMORY_MIB);
     }
     List<String> pullSecrets = pullSecrets(spec);
-    Optional<ContainerPlan> container = Optional.empty();
-    if (spec.getContainer() != null) {
-      if (spec.getKernel() != null || spec.getInitrd() != null || spec.getRootfs() != null) {
-        throw invalid(
-            "spec.container runs on the node's own kernel and init with the image as its root"
-                + " disk: spec.kernel, spec.initrd and spec.rootfs must not be set with it");
-      }
-      if (!caps.initrd()) {
-        throw unsupported("spec.container: this node's VMM cannot load an initrd");
-      }
-      container = Optional.of(ContainerPlan.map(spec.getContainer(), pullSecrets));
-    } else if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
+    Optional<ContainerPlan> container = ContainerPlan.of(spec, pullSecrets, caps.initrd());
+    if (container.isEmpty() && (spec.getKernel() == null || spec.getKernel().getSource() == null)) {
       throw invalid("spec.kernel.source is required (or spec.container)");
     }
     var kernel =
@@ -176,10 +166,7 @@ public final class SpecMapper {
       }
       vsock = OptionalLong.of(cid);
     }
-    String cmdline =
-        spec.getKernel() == null || spec.getKernel().getCmdline() == null
-            ? ""
-            : spec.getKernel().getCmdline();
+    String cmdline = Optional.ofNullable(spec.getKernel()).map(KernelSpec::getCmdline).orElse("");
     if (cmdline.length() > KernelSpec.MAX_CMDLINE) {
       throw invalid("spec.kernel.cmdline is longer than " + KernelSpec.MAX_CMDLINE + " characters");
     }
