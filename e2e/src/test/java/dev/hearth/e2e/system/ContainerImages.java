@@ -58,33 +58,32 @@ final class ContainerImages {
   static synchronized NestedJob forL1(NestedJob job) {
     System.setProperty(PROPERTY, push(host -> host.replace("127.0.0.1", L1_HOST)));
     for (String tool : List.of("/usr/sbin/mke2fs", "/usr/sbin/debugfs", "/etc/mke2fs.conf")) {
-      job = addWithTarget(job, Path.of(tool));
+      if (Files.exists(Path.of(tool))) {
+        job = job.withAdd(Path.of(tool));
+      }
     }
-    for (String lib :
-        List.of(
-            "libext2fs.so.2",
-            "libcom_err.so.2",
-            "libe2p.so.2",
-            "libss.so.2",
-            "libblkid.so.1",
-            "libuuid.so.1")) {
-      job = addWithTarget(job, Path.of("/usr/lib/x86_64-linux-gnu").resolve(lib));
-    }
-    return job;
-  }
-
-  /** Adds {@code p} and, when it is a symbolic link, the file it names. */
-  private static NestedJob addWithTarget(NestedJob job, Path p) {
-    if (!Files.exists(p)) {
-      return job;
-    }
-    job = job.withAdd(p);
+    // The harness adds files by their real path, so a library's soname link would be lost: the
+    // libraries go in a folder of their own under their sonames, on LD_LIBRARY_PATH.
     try {
-      Path real = p.toRealPath();
-      return real.equals(p) ? job : job.withAdd(real);
+      Path libs = Files.createTempDirectory("hearth-e2fsprogs-");
+      for (String lib :
+          List.of(
+              "libext2fs.so.2",
+              "libcom_err.so.2",
+              "libe2p.so.2",
+              "libss.so.2",
+              "libblkid.so.1",
+              "libuuid.so.1")) {
+        Path p = Path.of("/usr/lib/x86_64-linux-gnu").resolve(lib);
+        if (Files.exists(p)) {
+          Files.copy(p, libs.resolve(lib)); // follows the link
+        }
+      }
+      job = job.withAdd(libs).withEnv("LD_LIBRARY_PATH", libs.toString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    return job;
   }
 
   private static String push(java.util.function.UnaryOperator<String> hostAsSeen) {
