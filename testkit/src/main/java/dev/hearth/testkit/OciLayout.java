@@ -48,6 +48,13 @@ public final class OciLayout {
   public static final class Layer {
     private final ByteArrayOutputStream tar = new ByteArrayOutputStream();
     private final TarArchiveOutputStream out = new TarArchiveOutputStream(tar);
+    private boolean zstd;
+
+    /** Compresses this layer with zstd ({@code tar+zstd}) instead of gzip. */
+    public Layer zstd() {
+      zstd = true;
+      return this;
+    }
 
     public Layer() {
       out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -141,12 +148,17 @@ public final class OciLayout {
       for (Layer l : layers) {
         byte[] tar = l.tarBytes();
         diffIds.add(digest(tar));
-        ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+        ByteArrayOutputStream packed = new ByteArrayOutputStream();
+        try (java.io.OutputStream z =
+            l.zstd
+                ? new io.airlift.compress.zstd.ZstdOutputStream(packed)
+                : new GZIPOutputStream(packed)) {
           z.write(tar);
         }
         layerDescriptors.add(
-            descriptor("application/vnd.oci.image.layer.v1.tar+gzip", blob(dir, gz.toByteArray())));
+            descriptor(
+                "application/vnd.oci.image.layer.v1.tar+" + (l.zstd ? "zstd" : "gzip"),
+                blob(dir, packed.toByteArray())));
       }
       Map<String, Object> runConfig = new LinkedHashMap<>();
       put(runConfig, "Entrypoint", entrypoint);

@@ -2,6 +2,7 @@ package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hearth.api.v1alpha1.HearthApi;
+import io.airlift.compress.zstd.ZstdInputStream;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -206,7 +207,7 @@ final class OciPuller {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
         RegistryClient.Descriptor layer = image.layers().get(i);
-        boolean gzip = gzipped(ref, layer.mediaType());
+        Compression compression = compression(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
         long t0 = System.nanoTime();
         client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
@@ -218,8 +219,7 @@ final class OciPuller {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
             InputStream tar =
                 new BufferedInputStream(
-                    new DigestInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, sha),
-                    1 << 16)) {
+                    new DigestInputStream(compression.decompress(raw), sha), 1 << 16)) {
           unpacker.apply(tar, layer.digest());
         }
         Files.delete(blob);
@@ -294,19 +294,35 @@ final class OciPuller {
     }
   }
 
-  private static boolean gzipped(ImageReference ref, String mediaType) throws ImageException {
+  /** How a layer is compressed, by its media type. */
+  private enum Compression {
+    NONE,
+    GZIP,
+    ZSTD;
+
+    InputStream decompress(InputStream raw) throws IOException {
+      return switch (this) {
+        case NONE -> raw;
+        case GZIP -> new GZIPInputStream(raw, 1 << 16);
+        case ZSTD -> new ZstdInputStream(raw); // aircompressor's, in pure Java
+      };
+    }
+  }
+
+  private static Compression compression(ImageReference ref, String mediaType)
+      throws ImageException {
     return switch (mediaType) {
       case "application/vnd.oci.image.layer.v1.tar+gzip",
           "application/vnd.docker.image.rootfs.diff.tar.gzip" ->
-          true;
-      case "application/vnd.oci.image.layer.v1.tar" -> false;
+          Compression.GZIP;
+      case "application/vnd.oci.image.layer.v1.tar+zstd" -> Compression.ZSTD;
+      case "application/vnd.oci.image.layer.v1.tar" -> Compression.NONE;
       default ->
           throw unsupported(
               ref,
               "layer media type '"
                   + mediaType
-                  + "' is not supported"
-                  + " (gzip or uncompressed tar layers only; zstd is not)");
+                  + "' is not supported (gzip, zstd or uncompressed tar layers only)");
     };
   }
 
