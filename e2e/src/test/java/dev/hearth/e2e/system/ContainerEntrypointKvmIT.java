@@ -113,7 +113,7 @@ class ContainerEntrypointKvmIT {
               echo "greeting=$GREETING extra=$EXTRA"
               id
               echo "cwd=$(pwd) home=$HOME"
-              ls /data
+              ls -1 /data
               test -e /data/gone || echo whiteout-ok
               echo "links=$(stat -c %h /bin/busybox) $(stat -c %i /bin/sh) $(stat -c %i /bin/busybox)"
               cat /data/added
