@@ -96,8 +96,9 @@ class ContainerEntrypointKvmIT {
         .formatted(name, image, container.indent(4).stripTrailing());
   }
 
+  /** The VM's console; the guest's tty writes CR LF, read here as LF. */
   private String console(String ns, String name) throws Exception {
-    return node.console(ns, name).body();
+    return node.console(ns, name).body().replace("\r\n", "\n");
   }
 
   @Test
