@@ -50,14 +50,10 @@ public final class EventRecorder implements AutoCloseable {
       String component,
       String instance,
       Consumer<String> onFailure) {
-    this.client = client;
-    this.clock = clock;
-    this.component = component;
-    this.instance = instance;
-    this.onFailure = onFailure;
-    this.senders = null;
+    this(client, clock, component, instance, onFailure, 0, 0);
   }
 
+  /** With {@code senders} 0, Events are written on the caller's thread. */
   private EventRecorder(
       KubernetesClient client,
       InstantSource clock,
@@ -71,20 +67,24 @@ public final class EventRecorder implements AutoCloseable {
     this.component = component;
     this.instance = instance;
     this.onFailure = onFailure;
-    this.senders =
-        new ThreadPoolExecutor(
-            senders,
-            senders,
-            0,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(queue),
-            Thread.ofPlatform().name("hearth-events-", 0).daemon().factory(),
-            (task, pool) -> {
-              long n = dropped.incrementAndGet();
-              if (n == 1 || n % 1000 == 0) {
-                onFailure.accept(n + " Events dropped so far: more came than the API server took");
-              }
-            });
+    this.senders = senders == 0 ? null : senderPool(senders, queue);
+  }
+
+  /** {@code senders} threads behind a queue of {@code queue} that drops and counts overflow. */
+  private ThreadPoolExecutor senderPool(int senders, int queue) {
+    return new ThreadPoolExecutor(
+        senders,
+        senders,
+        0,
+        TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(queue),
+        Thread.ofPlatform().name("hearth-events-", 0).daemon().factory(),
+        (task, pool) -> {
+          long n = dropped.incrementAndGet();
+          if (n == 1 || n % 1000 == 0) {
+            onFailure.accept(n + " Events dropped so far: more came than the API server took");
+          }
+        });
   }
 
   /**

@@ -16,34 +16,17 @@ import java.util.List;
  * A failure is a {@link LaunchPreparer.PrepareException} with the reason for the Ready condition.
  */
 final class GuestLauncher {
-  private final AgentContext ctx;
-  private final LaunchPreparer preparer;
-  private final String namespace;
-  private final String name;
-  private final String uid;
+  private final SupervisedVm vm;
   private final VmMeters meters;
-  private final VmStatusWriter status;
-  private final VmEvents events;
+  private final LaunchPreparer preparer;
 
   /** A guest that runs, with the interfaces wired for it. */
   record Started(RunningVm vm, List<Attachment> attachments) {}
 
-  GuestLauncher(
-      AgentContext ctx,
-      String namespace,
-      String name,
-      String uid,
-      VmMeters meters,
-      VmStatusWriter status,
-      VmEvents events) {
-    this.ctx = ctx;
-    this.status = status;
-    this.events = events;
-    this.preparer = new LaunchPreparer(ctx);
-    this.namespace = namespace;
-    this.name = name;
-    this.uid = uid;
+  GuestLauncher(SupervisedVm vm, VmMeters meters) {
+    this.vm = vm;
     this.meters = meters;
+    this.preparer = new LaunchPreparer(vm.ctx());
   }
 
   /**
@@ -52,21 +35,21 @@ final class GuestLauncher {
    * OutOfFileDescriptors, which is not retried: it would only fail again.
    */
   void holdFileDescriptors(VmPlan plan) throws LaunchPreparer.PrepareException {
-    ctx.fds().release(uid);
+    vm.ctx().fds().release(vm.uid());
     int fds =
         FdBudget.perVm(
             plan.vcpus(), plan.disks().size(), plan.nics().size(), plan.vsockCid().isPresent());
-    if (!ctx.fds().tryHold(uid, fds)) {
+    if (!vm.ctx().fds().tryHold(vm.uid(), fds)) {
       throw new LaunchPreparer.PrepareException(
           HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS,
           "node "
-              + ctx.nodeName()
+              + vm.ctx().nodeName()
               + " has no file descriptors left for this VM (it needs "
               + fds
               + "; "
-              + ctx.fds()
+              + vm.ctx().fds()
               + ", room for "
-              + ctx.fds().maxVms()
+              + vm.ctx().fds().maxVms()
               + " idle VMs in all)",
           null);
     }
@@ -79,20 +62,21 @@ final class GuestLauncher {
   Started boot(VmPlan plan, long gen) throws LaunchPreparer.PrepareException {
     List<String> pulls = plan.ociImages();
     String images = String.join(", ", pulls);
-    status.starting(
-        gen,
-        pulls.isEmpty()
-            ? "fetching images, wiring the network, booting"
-            : "pulling image " + images + ", wiring the network, booting");
+    vm.status()
+        .starting(
+            gen,
+            pulls.isEmpty()
+                ? "fetching images, wiring the network, booting"
+                : "pulling image " + images + ", wiring the network, booting");
     if (!pulls.isEmpty()) {
-      events.normal(HearthApi.Reasons.PULLING, "pulling image " + images);
+      vm.events().normal(HearthApi.Reasons.PULLING, "pulling image " + images);
     }
     LaunchPreparer.Prepared prepared = prepare(plan);
     if (!pulls.isEmpty()) {
-      events.normal(HearthApi.Reasons.PULLED, "image " + images + " ready on the node");
+      vm.events().normal(HearthApi.Reasons.PULLED, "image " + images + " ready on the node");
     }
     try {
-      return new Started(ctx.runtime().start(prepared.launch()), prepared.attachments());
+      return new Started(vm.ctx().runtime().start(prepared.launch()), prepared.attachments());
     } catch (VmStartException e) {
       throw new LaunchPreparer.PrepareException(e.reason(), e.getMessage(), e);
     }
@@ -102,7 +86,8 @@ final class GuestLauncher {
   Started restore(Path dir, VmPlan plan) throws LaunchPreparer.PrepareException {
     LaunchPreparer.Prepared prepared = prepare(plan);
     try {
-      return new Started(ctx.runtime().restore(dir, prepared.launch()), prepared.attachments());
+      return new Started(
+          vm.ctx().runtime().restore(dir, prepared.launch()), prepared.attachments());
     } catch (VmStartException e) {
       throw new LaunchPreparer.PrepareException(e.reason(), e.getMessage(), e);
     }
@@ -110,6 +95,11 @@ final class GuestLauncher {
 
   private LaunchPreparer.Prepared prepare(VmPlan plan) throws LaunchPreparer.PrepareException {
     return preparer.prepare(
-        namespace, name, uid, plan, ctx.consoles().open(namespace, name).asOutputStream(), meters);
+        vm.namespace(),
+        vm.name(),
+        vm.uid(),
+        plan,
+        vm.ctx().consoles().open(vm.namespace(), vm.name()).asOutputStream(),
+        meters);
   }
 }

@@ -14,26 +14,17 @@ import java.util.Objects;
  * run that is running.
  */
 final class ReadinessWatch {
+  private final SupervisedVm vm;
   private final ReadinessProber prober;
   private final VmSupervisor.Loop loop;
-  private final VmStatusWriter status;
-  private final VmEvents events;
-  private final RunTracker runs;
   private ReadinessCheck check; // null: the spec has no probe
   private ReadinessProber.Watch watch;
   private List<Attachment> nics = List.of();
 
-  ReadinessWatch(
-      ReadinessProber prober,
-      VmSupervisor.Loop loop,
-      VmStatusWriter status,
-      VmEvents events,
-      RunTracker runs) {
+  ReadinessWatch(SupervisedVm vm, ReadinessProber prober, VmSupervisor.Loop loop) {
+    this.vm = vm;
     this.prober = prober;
     this.loop = loop;
-    this.status = status;
-    this.events = events;
-    this.runs = runs;
   }
 
   /** Whether the spec has no probe, so that Ready follows the guest. */
@@ -61,18 +52,19 @@ final class ReadinessWatch {
   void restart(long id, boolean probeChanged) {
     stop();
     if (check == null) {
-      if (probeChanged && runs.state() instanceof SupervisorState.Running) {
-        status.ready(true, HearthApi.Reasons.RUNNING, "the guest runs");
+      if (probeChanged && vm.runs().state() instanceof SupervisorState.Running) {
+        vm.status().ready(true, HearthApi.Reasons.RUNNING, "the guest runs");
       }
       return;
     }
     if (nics.isEmpty()) {
       return; // the CRD requires an interface with a probe; nothing to reach without one
     }
-    status.ready(
-        false,
-        HearthApi.Reasons.PROBE_PENDING,
-        "the guest runs; waiting for its readiness probe on TCP port " + check.port());
+    vm.status()
+        .ready(
+            false,
+            HearthApi.Reasons.PROBE_PENDING,
+            "the guest runs; waiting for its readiness probe on TCP port " + check.port());
     watch =
         prober.watch(
             nics.getFirst().ip(),
@@ -81,15 +73,16 @@ final class ReadinessWatch {
   }
 
   private void probed(long id, boolean ready, String message) {
-    if (!runs.isRunning(id)) {
+    if (!vm.runs().isRunning(id)) {
       return; // a probe of a run that has ended, or is paused
     }
-    status.ready(
-        ready,
-        ready ? HearthApi.Reasons.PROBE_SUCCEEDED : HearthApi.Reasons.PROBE_FAILED,
-        "readiness probe: " + message);
+    vm.status()
+        .ready(
+            ready,
+            ready ? HearthApi.Reasons.PROBE_SUCCEEDED : HearthApi.Reasons.PROBE_FAILED,
+            "readiness probe: " + message);
     if (!ready) {
-      events.warning(HearthApi.Reasons.UNHEALTHY, "readiness probe failed: " + message);
+      vm.events().warning(HearthApi.Reasons.UNHEALTHY, "readiness probe failed: " + message);
     }
   }
 

@@ -15,10 +15,7 @@ import java.util.function.Consumer;
  * Finished for good and what it held on the node is freed.
  */
 final class Restarts {
-  private final AgentContext ctx;
-  private final RunTracker runs;
-  private final VmStatusWriter status;
-  private final VmEvents events;
+  private final SupervisedVm vm;
   private final VmSupervisor.Loop loop;
   private final Consumer<Boolean> startAgain;
   private final Runnable release;
@@ -30,30 +27,25 @@ final class Restarts {
    * @param release frees what the VM holds on the node
    */
   Restarts(
-      AgentContext ctx,
-      RunTracker runs,
-      VmStatusWriter status,
-      VmEvents events,
+      SupervisedVm vm,
       VmSupervisor.Loop loop,
       Consumer<Boolean> startAgain,
       Runnable release,
       RestartPolicy policy,
       int restartCount) {
-    this.ctx = ctx;
-    this.runs = runs;
-    this.status = status;
-    this.events = events;
+    this.vm = vm;
     this.loop = loop;
     this.startAgain = startAgain;
     this.release = release;
-    this.backoff = new RestartBackoff(policy, ctx.backoff(), ctx.clock(), restartCount);
+    this.backoff = new RestartBackoff(policy, vm.ctx().backoff(), vm.ctx().clock(), restartCount);
   }
 
   /** A new policy takes effect once no run or back-off of the old one is under way. */
   void renew(RestartPolicy policy) {
-    if (runs.state() instanceof SupervisorState.Idle
-        || runs.state() instanceof SupervisorState.Finished) {
-      backoff = new RestartBackoff(policy, ctx.backoff(), ctx.clock(), backoff.restartCount());
+    if (vm.runs().state() instanceof SupervisorState.Idle
+        || vm.runs().state() instanceof SupervisorState.Finished) {
+      backoff =
+          new RestartBackoff(policy, vm.ctx().backoff(), vm.ctx().clock(), backoff.restartCount());
     }
   }
 
@@ -78,24 +70,24 @@ final class Restarts {
             + exit.reason()
             + (exit.message().isEmpty() ? "" : " (" + exit.message() + ")");
     if (exit.success()) {
-      events.normal(HearthApi.Reasons.GUEST_EXITED, what);
+      vm.events().normal(HearthApi.Reasons.GUEST_EXITED, what);
     } else {
-      events.warning(HearthApi.Reasons.GUEST_FAILED, what);
+      vm.events().warning(HearthApi.Reasons.GUEST_FAILED, what);
     }
     ExitStatus exitStatus = new ExitStatus(exit.reason(), exit.message());
     exit.exitCode().ifPresent(exitStatus::setExitCode); // a container's, with its signal
     exit.signal().ifPresent(exitStatus::setSignal);
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
-        runs.moveTo(SupervisorState.BACKING_OFF);
+        vm.runs().moveTo(SupervisorState.BACKING_OFF);
         String restarting = what + "; restarting in " + r.delay().toMillis() + " ms";
-        status.exited(MicroVMPhase.Starting, exitStatus, what, Optional.of(restarting));
+        vm.status().exited(MicroVMPhase.Starting, exitStatus, what, Optional.of(restarting));
         loop.schedule(r.delay(), () -> startAgain.accept(true));
       }
       case RestartBackoff.Decision.Stop stop -> {
-        runs.moveTo(SupervisorState.FINISHED);
+        vm.runs().moveTo(SupervisorState.FINISHED);
         release.run();
-        status.exited(stop.phase(), exitStatus, what, Optional.empty());
+        vm.status().exited(stop.phase(), exitStatus, what, Optional.empty());
       }
     }
   }
@@ -105,16 +97,16 @@ final class Restarts {
    * of file descriptors is not retried.
    */
   void setUpFailed(String reason, String message) {
-    events.warning(reason, message);
+    vm.events().warning(reason, message);
     if (!HearthApi.Reasons.OUT_OF_FILE_DESCRIPTORS.equals(reason)
         && backoff.exited(false) instanceof RestartBackoff.Decision.Restart r) {
-      runs.moveTo(SupervisorState.BACKING_OFF);
-      status.retrying(reason, message, "retrying in " + r.delay().toMillis() + " ms");
+      vm.runs().moveTo(SupervisorState.BACKING_OFF);
+      vm.status().retrying(reason, message, "retrying in " + r.delay().toMillis() + " ms");
       loop.schedule(r.delay(), () -> startAgain.accept(false));
       return;
     }
-    runs.moveTo(SupervisorState.FINISHED);
+    vm.runs().moveTo(SupervisorState.FINISHED);
     release.run();
-    status.failed(reason, message);
+    vm.status().failed(reason, message);
   }
 }

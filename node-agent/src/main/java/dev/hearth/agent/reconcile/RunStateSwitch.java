@@ -7,6 +7,7 @@ import dev.hearth.api.v1alpha1.RunState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Moves a VM's guest between the run states of {@code spec.runState}: pauses and resumes it in
@@ -14,34 +15,19 @@ import java.time.Instant;
  * the supervisor's, as it launches the guest anew.
  */
 final class RunStateSwitch {
-  private final AgentContext ctx;
-  private final String uid;
-  private final RunTracker runs;
-  private final VmStatusWriter status;
-  private final VmEvents events;
+  private final SupervisedVm vm;
   private final SuspendedSnapshots snapshots;
   private final ReadinessWatch readiness;
 
-  RunStateSwitch(
-      AgentContext ctx,
-      String uid,
-      RunTracker runs,
-      VmStatusWriter status,
-      VmEvents events,
-      SuspendedSnapshots snapshots,
-      ReadinessWatch readiness) {
-    this.ctx = ctx;
-    this.uid = uid;
-    this.runs = runs;
-    this.status = status;
-    this.events = events;
+  RunStateSwitch(SupervisedVm vm, SuspendedSnapshots snapshots, ReadinessWatch readiness) {
+    this.vm = vm;
     this.snapshots = snapshots;
     this.readiness = readiness;
   }
 
   /** Moves a Running or Paused guest to {@code want}; a Suspended one is restored by sync. */
   void converge(RunState want, String reason) {
-    switch (runs.state()) {
+    switch (vm.runs().state()) {
       case SupervisorState.Running r when want == RunState.Paused -> pause(r);
       case SupervisorState.Running r when want == RunState.Suspended -> suspend(reason);
       case SupervisorState.Paused p when want == RunState.Running -> resume(p);
@@ -55,21 +41,21 @@ final class RunStateSwitch {
     try {
       r.vm().pause();
     } catch (VmStartException e) {
-      events.warning(e.reason(), e.getMessage());
+      vm.events().warning(e.reason(), e.getMessage());
       return;
     }
-    runs.moveTo(new SupervisorState.Paused(r.vm(), r.run(), ctx.clock().instant()));
+    vm.runs().moveTo(new SupervisorState.Paused(r.vm(), r.run(), vm.ctx().clock().instant()));
     changed(RunState.Running, RunState.Paused, HearthApi.Reasons.SPEC_CHANGED, t0, null);
-    status.ready(false, HearthApi.Reasons.PAUSED, "the guest is paused");
+    vm.status().ready(false, HearthApi.Reasons.PAUSED, "the guest is paused");
   }
 
   private void resume(SupervisorState.Paused p) {
     long t0 = System.nanoTime();
     p.vm().resume();
-    runs.moveTo(new SupervisorState.Running(p.vm(), p.run()));
+    vm.runs().moveTo(new SupervisorState.Running(p.vm(), p.run()));
     changed(RunState.Paused, RunState.Running, HearthApi.Reasons.SPEC_CHANGED, t0, p.since());
     if (readiness.none()) {
-      status.ready(true, HearthApi.Reasons.RESUMED, "the guest runs");
+      vm.status().ready(true, HearthApi.Reasons.RESUMED, "the guest runs");
     } else {
       readiness.restart(p.run(), false);
     }
@@ -80,35 +66,41 @@ final class RunStateSwitch {
    * Returns false, with a Warning, when the snapshot could not be written (the guest runs on).
    */
   boolean suspend(String reason) {
-    RunningVm live = runs.live();
-    SupervisorState state = runs.state();
+    RunningVm live = vm.runs().live();
+    SupervisorState state = vm.runs().state();
     RunState from = state instanceof SupervisorState.Paused ? RunState.Paused : RunState.Running;
     long t0 = System.nanoTime();
-    Instant stopped = state instanceof SupervisorState.Paused p ? p.since() : ctx.clock().instant();
+    Instant stopped =
+        state instanceof SupervisorState.Paused p ? p.since() : vm.ctx().clock().instant();
     try {
-      live.suspend(snapshots.dir(uid));
-      snapshots.recordSuspended(uid, stopped);
+      live.suspend(snapshots.dir(vm.uid()));
+      snapshots.recordSuspended(vm.uid(), stopped, reason);
     } catch (VmStartException | IOException e) {
       String why = e instanceof VmStartException v ? v.getMessage() : e.toString();
-      events.warning(HearthApi.Reasons.SUSPEND_FAILED, why);
+      vm.events().warning(HearthApi.Reasons.SUSPEND_FAILED, why);
       if (live.exit().isDone()) {
         // Snapshot written but not recorded: the guest is gone; it boots afresh.
-        runs.end(SupervisorState.IDLE);
-        snapshots.drop(uid);
+        vm.runs().end(SupervisorState.IDLE);
+        snapshots.drop(vm.uid());
       }
       return false;
     }
     readiness.stop();
-    ctx.fds().release(uid); // a suspended guest holds no descriptors; its restore takes them again
-    runs.end(new SupervisorState.Suspended(stopped));
+    vm.ctx()
+        .fds()
+        .release(vm.uid()); // a suspended guest holds no descriptors; its restore takes them again
+    vm.runs().end(new SupervisorState.Suspended(stopped, Optional.of(reason)));
     changed(from, RunState.Suspended, reason, t0, null);
-    status.ready(
-        false, HearthApi.Reasons.SUSPENDED, "suspended to a snapshot on node " + ctx.nodeName());
+    vm.status()
+        .ready(
+            false,
+            HearthApi.Reasons.SUSPENDED,
+            "suspended to a snapshot on node " + vm.ctx().nodeName());
     return true;
   }
 
   /**
-   * Reports a run-state change begun at {@code t0} (nanoTime): status.runState and
+   * Reports a run-state change begun at {@code t0} (nanoTime): vm.status().runState and
    * runStateTransition, and an Event. {@code stopped}, on a change to Running, is when the guest's
    * vCPUs stopped.
    */
@@ -118,10 +110,10 @@ final class RunStateSwitch {
             from,
             to,
             reason,
-            ctx.clock().instant(),
+            vm.ctx().clock().instant(),
             Duration.ofNanos(System.nanoTime() - t0),
             stopped);
-    status.runStateChanged(change);
-    events.normal(change.eventReason(), change.eventMessage(ctx.nodeName()));
+    vm.status().runStateChanged(change);
+    vm.events().normal(change.eventReason(), change.eventMessage(vm.ctx().nodeName()));
   }
 }

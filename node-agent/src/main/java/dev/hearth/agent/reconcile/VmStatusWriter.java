@@ -22,29 +22,16 @@ import java.util.function.LongSupplier;
  * How a {@link VmSupervisor} reports one VM: its status through the {@link StatusPatcher}, its
  * phase metric with it, and the conditions it writes, stamped with the generation the supervisor
  * has applied.
+ *
+ * @param generation the generation the supervisor has applied (-1: none yet)
  */
-final class VmStatusWriter {
-  private final StatusPatcher status;
-  private final AgentMetrics metrics;
-  private final InstantSource clock;
-  private final String namespace;
-  private final String name;
-  private final LongSupplier generation;
-
-  VmStatusWriter(
-      StatusPatcher status,
-      AgentMetrics metrics,
-      InstantSource clock,
-      String namespace,
-      String name,
-      LongSupplier generation) {
-    this.status = status;
-    this.metrics = metrics;
-    this.clock = clock;
-    this.namespace = namespace;
-    this.name = name;
-    this.generation = generation;
-  }
+record VmStatusWriter(
+    StatusPatcher status,
+    AgentMetrics metrics,
+    InstantSource clock,
+    String namespace,
+    String name,
+    LongSupplier generation) {
 
   /** Edits the VM's status (the agent's fields of it). */
   void patch(Consumer<MicroVMStatus> change) {

@@ -26,7 +26,9 @@ class GuestLauncherTest {
 
   private GuestLauncher launcher(FdBudget fds) {
     AgentContext ctx = TestAgentContext.of("node-a", null, state).fds(fds).build();
-    return new GuestLauncher(ctx, "ns", "vm", "uid-1", metrics.vm("ns", "vm"), null, null);
+    // Holding descriptors neither reports nor moves the VM.
+    SupervisedVm vm = new SupervisedVm(ctx, "ns", "vm", "uid-1", null, null, null);
+    return new GuestLauncher(vm, metrics.vm("ns", "vm"));
   }
 
   private static VmPlan plan(int vcpus, int nics) throws Exception {

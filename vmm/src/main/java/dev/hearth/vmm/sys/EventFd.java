@@ -32,11 +32,7 @@ public final class EventFd implements AutoCloseable {
 
   /** Reads and resets the counter; returns 0 when it was already 0. */
   public long drain() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
-      long n = LibC.read(fd, value);
-      return n == 8 ? value.get(ValueLayout.JAVA_LONG, 0) : 0;
-    }
+    return LibC.readCounter(fd);
   }
 
   @Override

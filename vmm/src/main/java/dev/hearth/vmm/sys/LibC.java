@@ -210,6 +210,17 @@ public final class LibC {
     return transfer(READ, "read", fd, buf);
   }
 
+  /**
+   * Reads and so resets the 8-byte counter of an eventfd or a timerfd (non-blocking); 0 when it was
+   * already 0.
+   */
+  public static long readCounter(int fd) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment value = arena.allocate(JAVA_LONG);
+      return read(fd, value) == 8 ? value.get(JAVA_LONG, 0) : 0;
+    }
+  }
+
   /** Writes {@code buf}; returns the count written, or -EAGAIN when it would block. */
   public static long write(int fd, MemorySegment buf) {
     return transfer(WRITE, "write", fd, buf);

@@ -41,11 +41,7 @@ public final class TimerFd implements AutoCloseable {
 
   /** Reads the number of expirations since the last read; 0 if none. */
   public long drain() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
-      long n = LibC.read(fd, value);
-      return n == 8 ? value.get(ValueLayout.JAVA_LONG, 0) : 0;
-    }
+    return LibC.readCounter(fd);
   }
 
   @Override
