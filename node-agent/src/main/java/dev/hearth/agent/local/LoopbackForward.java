@@ -49,7 +49,9 @@ final class LoopbackForward implements AutoCloseable {
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
       f.listeners.add(server);
       InetSocketAddress target = new InetSocketAddress(hostAddress.strip(), port);
-      status.printf("hearth: registry %s is the host's: forwarded to %s%n", registry, target);
+      status.printf(
+          "hearth: registry %s is the host's: forwarded to %s:%d%n",
+          registry, hostAddress.strip(), port);
       Thread.ofVirtual().name("hearth-forward-" + port).start(() -> accept(server, target));
     }
     return f;
