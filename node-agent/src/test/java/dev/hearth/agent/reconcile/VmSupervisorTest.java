@@ -16,6 +16,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
@@ -197,7 +198,7 @@ class VmSupervisorTest {
     sup.sync(limited);
     assertThat(runtime.started).hasSize(1);
     assertThat(first.limitUpdates).hasSize(1);
-    assertThat(first.limitUpdates.getFirst().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(first.limitUpdates.getFirst().disks()).containsKey(MicroVMLimits.ROOTFS_NAME);
     assertThat(status().getObservedGeneration()).isEqualTo(limited.getMetadata().getGeneration());
 
     MicroVM bigger = edit(s -> s.setVcpus(2));
@@ -474,7 +475,7 @@ class VmSupervisorTest {
     sup.sync(edit(s -> s.setRunState(RunState.Running)));
     assertThat(runtime.started).hasSize(2);
     assertThat(runtime.last().restoredFrom).isEqualTo(ns + "/vm");
-    assertThat(runtime.last().launch.limits().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(runtime.last().launch.limits().disks()).containsKey(MicroVMLimits.ROOTFS_NAME);
     assertThat(status().getRunStateTransition().getFrom()).isEqualTo(RunState.Suspended);
     assertThat(status().getRunStateTransition().getReason()).isEqualTo("SpecChanged");
     assertThat(status().getRestartCount()).isZero();
