@@ -1,6 +1,7 @@
 package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -162,7 +163,7 @@ final class OciPuller {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
         RegistryClient.Descriptor layer = image.layers().get(i);
-        boolean gzip = gzipped(ref, layer.mediaType());
+        Compression compression = compression(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
         long t0 = System.nanoTime();
         client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
@@ -174,8 +175,7 @@ final class OciPuller {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
             InputStream tar =
                 new BufferedInputStream(
-                    new DigestInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, sha),
-                    1 << 16)) {
+                    new DigestInputStream(compression.open(raw), sha), 1 << 16)) {
           unpacker.apply(tar, layer.digest());
         }
         Files.delete(blob);
@@ -250,19 +250,35 @@ final class OciPuller {
     }
   }
 
-  private static boolean gzipped(ImageReference ref, String mediaType) throws ImageException {
+  /** How a layer blob is compressed; the digest is of the blob, the diff_id of the tar. */
+  private enum Compression {
+    NONE,
+    GZIP,
+    ZSTD;
+
+    InputStream open(InputStream raw) throws IOException {
+      return switch (this) {
+        case NONE -> raw;
+        case GZIP -> new GZIPInputStream(raw, 1 << 16);
+        case ZSTD -> new ZstdInputStreamNoFinalizer(raw);
+      };
+    }
+  }
+
+  private static Compression compression(ImageReference ref, String mediaType)
+      throws ImageException {
     return switch (mediaType) {
       case "application/vnd.oci.image.layer.v1.tar+gzip",
           "application/vnd.docker.image.rootfs.diff.tar.gzip" ->
-          true;
-      case "application/vnd.oci.image.layer.v1.tar" -> false;
+          Compression.GZIP;
+      case "application/vnd.oci.image.layer.v1.tar+zstd" -> Compression.ZSTD;
+      case "application/vnd.oci.image.layer.v1.tar" -> Compression.NONE;
       default ->
           throw unsupported(
               ref,
               "layer media type '"
                   + mediaType
-                  + "' is not supported"
-                  + " (gzip or uncompressed tar layers only; zstd is not)");
+                  + "' is not supported (tar layers, uncompressed, gzip or zstd)");
     };
   }
 
