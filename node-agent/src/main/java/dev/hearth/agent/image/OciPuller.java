@@ -50,6 +50,7 @@ final class OciPuller {
   private final Counter pulls;
   private final Counter failures;
   private final DistributionSummary layerBytes;
+  private final Counter pulledBytes;
 
   OciPuller(
       ImageCache cache,
@@ -80,9 +81,15 @@ final class OciPuller {
             .description("Compressed bytes of the layers downloaded")
             .baseUnit("bytes")
             .register(registry);
+    this.pulledBytes =
+        Counter.builder("hearth.image.oci.pulled.bytes")
+            .description("Compressed layer bytes downloaded, counted as they arrive")
+            .baseUnit("bytes")
+            .register(registry);
   }
 
-  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner) throws ImageException {
+  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner, PullProgress progress)
+      throws ImageException {
     ImageReference ref = source.reference();
     Optional<RegistryCredential> credential = Optional.empty();
     for (RegistryCredential c : secrets.load(source.pullSecrets())) {
@@ -123,7 +130,7 @@ final class OciPuller {
         (work, output) -> {
           long started = System.nanoTime();
           try {
-            pull(client, ref, digest, first, source.file(), work, output);
+            pull(client, ref, digest, first, source.file(), work, output, progress);
             pulls.increment();
           } catch (ImageException e) {
             failures.increment();
@@ -141,7 +148,8 @@ final class OciPuller {
       Optional<RegistryClient.Fetched> top,
       Optional<String> file,
       Path work,
-      Path output)
+      Path output,
+      PullProgress progress)
       throws ImageException {
     RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
     Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
@@ -159,6 +167,10 @@ final class OciPuller {
         new LayerUnpacker(staging, settings.maxUnpackedBytes(), settings.maxEntries());
     long downloading = 0;
     long unpacking = 0;
+    String shown = ref.toString();
+    long total = image.layers().stream().mapToLong(RegistryClient.Descriptor::size).sum();
+    long[] done = {0};
+    progress.update(shown, 0, total);
     try {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
@@ -166,7 +178,15 @@ final class OciPuller {
         Compression compression = compression(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
         long t0 = System.nanoTime();
-        client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
+        client.blob(
+            layer.digest(),
+            blob,
+            settings.maxUnpackedBytes(),
+            n -> {
+              done[0] += n;
+              pulledBytes.increment(n);
+              progress.update(shown, done[0], total);
+            });
         layerBytes.record(Files.size(blob));
         long t1 = System.nanoTime();
         downloading += t1 - t0;

@@ -12,11 +12,14 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -56,6 +59,8 @@ class OciImageContentTest {
     }
   }
 
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
   private ImageCache cache() {
     return new ImageCache(
         tmp.resolve("cache"),
@@ -64,7 +69,7 @@ class OciImageContentTest {
         ImageCache.Timeouts.DEFAULT,
         Destinations.ANY,
         OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-        new SimpleMeterRegistry());
+        meters);
   }
 
   private Path pull(String repository, List<OciLayout.Layer> layers) throws ImageException {
@@ -188,6 +193,52 @@ class OciImageContentTest {
     String report = new String(fsck.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(fsck.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(fsck.exitValue()).as(report).isZero();
+  }
+
+  @Test
+  void aPullReportsItsProgressAndCountsItsBytes() throws Exception {
+    OciLayout layout =
+        OciLayout.write(
+            tmp.resolve("layout-progress"),
+            "latest",
+            List.of(
+                new OciLayout.Layer().file("a", random(300_000), 0644, 0, 0),
+                new OciLayout.Layer().file("b", random(200_000), 0644, 0, 0).zstd()),
+            List.of(),
+            List.of(),
+            List.of(),
+            null,
+            null);
+    registry.push(layout, "content/progress", "v1");
+    List<long[]> seen = new ArrayList<>();
+    ImageCache cache = cache();
+    cache.resolve(
+        new ImageRef.Oci(
+            ImageReference.parse(registry.host() + "/content/progress:v1"),
+            Optional.empty(),
+            List.of()),
+        "vm",
+        PullSecrets.NONE,
+        (image, done, total) -> {
+          assertThat(image).endsWith("/content/progress:v1");
+          seen.add(new long[] {done, total});
+        });
+    long total = seen.get(0)[1];
+    assertThat(total).isGreaterThan(300_000); // random bytes do not compress
+    assertThat(seen.get(0)[0]).isZero();
+    assertThat(seen.size()).isGreaterThan(3); // chunk by chunk, not only at the end
+    assertThat(seen).allSatisfy(u -> assertThat(u[1]).isEqualTo(total));
+    assertThat(seen).isSortedAccordingTo((x, y) -> Long.compare(x[0], y[0]));
+    assertThat(seen.get(seen.size() - 1)[0]).isEqualTo(total);
+    assertThat(meters.get("hearth.image.oci.pulled.bytes").counter().count())
+        .isEqualTo((double) total);
+  }
+
+  /** Text that does not compress: base64 of random bytes, {@code n} characters. */
+  private static String random(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return Base64.getEncoder().encodeToString(b).substring(0, n);
   }
 
   @Test
