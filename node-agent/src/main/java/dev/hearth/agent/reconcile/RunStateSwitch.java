@@ -7,6 +7,7 @@ import dev.hearth.api.v1alpha1.RunState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Moves a VM's guest between the run states of {@code spec.runState}: pauses and resumes it in
@@ -73,7 +74,7 @@ final class RunStateSwitch {
         state instanceof SupervisorState.Paused p ? p.since() : vm.ctx().clock().instant();
     try {
       live.suspend(snapshots.dir(vm.uid()));
-      snapshots.recordSuspended(vm.uid(), stopped);
+      snapshots.recordSuspended(vm.uid(), stopped, reason);
     } catch (VmStartException | IOException e) {
       String why = e instanceof VmStartException v ? v.getMessage() : e.toString();
       vm.events().warning(HearthApi.Reasons.SUSPEND_FAILED, why);
@@ -88,7 +89,7 @@ final class RunStateSwitch {
     vm.ctx()
         .fds()
         .release(vm.uid()); // a suspended guest holds no descriptors; its restore takes them again
-    vm.runs().end(new SupervisorState.Suspended(stopped));
+    vm.runs().end(new SupervisorState.Suspended(stopped, Optional.of(reason)));
     changed(from, RunState.Suspended, reason, t0, null);
     vm.status()
         .ready(

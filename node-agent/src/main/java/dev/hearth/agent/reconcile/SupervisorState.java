@@ -2,6 +2,7 @@ package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.runtime.RunningVm;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Where a {@link VmSupervisor}'s VM is. The supervisor moves only by {@link VmSupervisor}'s one
@@ -30,9 +31,10 @@ sealed interface SupervisorState {
 
   /**
    * Nothing runs: the guest is in a snapshot on this node, taken when its vCPUs stopped at {@code
-   * since}; its address and disks are kept for the restore.
+   * since}, suspended for {@code reason} ({@code AgentShutdown}, {@code SpecChanged}, or empty when
+   * not recorded); its address and disks are kept for the restore.
    */
-  record Suspended(Instant since) implements SupervisorState {}
+  record Suspended(Instant since, Optional<String> reason) implements SupervisorState {}
 
   /** Waiting out a back-off; the scheduled start finds this state or does nothing. */
   record BackingOff() implements SupervisorState {}

@@ -104,7 +104,9 @@ final class VmSupervisor {
       generation = gen;
     } else {
       // Suspended by an earlier agent (spec.runState, or its shutdown): restored, not booted.
-      snapshots.suspendedSince(uid).ifPresent(t -> runs.moveTo(new SupervisorState.Suspended(t)));
+      snapshots
+          .suspension(uid)
+          .ifPresent(t -> runs.moveTo(new SupervisorState.Suspended(t.since(), t.reason())));
     }
   }
 
@@ -156,10 +158,14 @@ final class VmSupervisor {
       }
       if (plan == null || !next.needsRestartFrom(plan)) {
         // A VM the last agent suspended on its way out comes back because this agent started.
+        // The snapshot's record says so even where that agent could not write the status any
+        // more; the status is the fallback for a record without a reason.
         RunStateTransition last =
             vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
+        String suspendedFor =
+            s.reason().orElse(last == null ? HearthApi.Reasons.SPEC_CHANGED : last.getReason());
         String why =
-            last != null && HearthApi.Reasons.AGENT_SHUTDOWN.equals(last.getReason())
+            HearthApi.Reasons.AGENT_SHUTDOWN.equals(suspendedFor)
                 ? HearthApi.Reasons.AGENT_STARTED
                 : HearthApi.Reasons.SPEC_CHANGED;
         readiness.use(check);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The moves a supervisor may make, and the ones it must not. */
@@ -14,7 +15,8 @@ class SupervisorStateTest {
   private static final SupervisorState FINISHED = SupervisorState.FINISHED;
   private static final SupervisorState GONE = SupervisorState.GONE;
   private static final SupervisorState PAUSED = new SupervisorState.Paused(null, 1, Instant.EPOCH);
-  private static final SupervisorState SUSPENDED = new SupervisorState.Suspended(Instant.EPOCH);
+  private static final SupervisorState SUSPENDED =
+      new SupervisorState.Suspended(Instant.EPOCH, Optional.empty());
   private static final List<SupervisorState> ALL =
       List.of(IDLE, RUNNING, BACKING_OFF, FINISHED, GONE, PAUSED, SUSPENDED);
 

@@ -316,6 +316,40 @@ class VmSupervisorTest {
     assertThat(scheduled).isEmpty();
   }
 
+  /**
+   * The old agent suspended the VM on its way out but its client closed before the status said so:
+   * the next agent still restores it because it started, as the snapshot's record says, and a VM
+   * suspended through its spec still resumes because the spec changed.
+   */
+  @Test
+  void theRestoreReasonComesFromTheSnapshotRecordNotAStatusTheOldAgentMayNotHaveWritten() {
+    MicroVM vm = create(RestartPolicy.Always);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+    MicroVM beforeSuspend = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+    sup.shutdown("agent stopping");
+    assertThat(beforeSuspend.getStatus().getRunStateTransition())
+        .as("the status the next agent sees: no AgentShutdown in it")
+        .matches(t -> t == null || !"AgentShutdown".equals(t.getReason()));
+
+    VmSupervisor next = supervisor(beforeSuspend);
+    next.sync(beforeSuspend);
+    assertThat(next.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("AgentStarted");
+
+    // Suspended through the spec, then a new agent with a status claiming an agent shutdown.
+    MicroVM suspended = edit(s -> s.setRunState(RunState.Suspended));
+    next.sync(suspended);
+    assertThat(next.state()).isInstanceOf(SupervisorState.Suspended.class);
+    MicroVM resumed = edit(s -> s.setRunState(RunState.Running));
+    resumed.getStatus().getRunStateTransition().setReason("AgentShutdown");
+    VmSupervisor third = supervisor(resumed);
+    third.sync(resumed);
+    assertThat(third.state()).isInstanceOf(SupervisorState.Running.class);
+    assertThat(status().getRunStateTransition().getReason()).isEqualTo("SpecChanged");
+    third.delete(true);
+  }
+
   @Test
   void shutdownSuspendsTheVmTheNextAgentRestoresItAndDeleteFreesIt() {
     MicroVM vm = create(RestartPolicy.Always);

@@ -81,12 +81,12 @@ class VmmFdsTest {
         if (s.equals(new Shape(1, 0, false))) {
           assertThat(perVm)
               .as(
-                  "a VM without devices: VM, vCPU, serial interrupt; added %s",
+                  "a VM without devices: VM, vCPU; added %s",
                   after.entrySet().stream()
                       .filter(e -> !e.getValue().equals(before.get(e.getKey())))
                       .map(java.util.Map.Entry::getValue)
                       .toList())
-              .isEqualTo(3);
+              .isEqualTo(2);
         }
       } finally {
         vms.forEach(vm -> vm.stop(Duration.ofSeconds(1), "measured"));

@@ -22,6 +22,9 @@ public final class Kvm implements AutoCloseable {
 
   private static final int MAX_CPUID_ENTRIES = 256;
 
+  /** Tries of {@code KVM_CREATE_VM} that a signal may interrupt before it counts as failed. */
+  private static final int CREATE_VM_ATTEMPTS = 100;
+
   private final int fd;
   private final int vcpuMmapSize;
   private volatile boolean closed;
@@ -99,8 +102,25 @@ public final class Kvm implements AutoCloseable {
       msrs = msrIndexList();
       msrIndices = msrs;
     }
-    int vmfd = LibC.ioctl(fd, KVM_CREATE_VM, 0L, "KVM_CREATE_VM");
-    return new VmFd(vmfd, vcpuMmapSize, msrs);
+    return new VmFd(createVmFd(), vcpuMmapSize, msrs);
+  }
+
+  /**
+   * {@code KVM_CREATE_VM}, tried again on EINTR: the VM's MMU notifier walks every mapping of the
+   * process under its locks and gives up when a signal arrives meanwhile. In a JVM one does (JFR's
+   * sampler, a profiler, the JVM's own thread signals), and with thousands of mappings the walk is
+   * long enough to be hit.
+   */
+  private int createVmFd() {
+    for (int attempt = 1; ; attempt++) {
+      int r = LibC.ioctlRaw(fd, KVM_CREATE_VM, 0L);
+      if (r >= 0) {
+        return r;
+      }
+      if (r != -Errno.EINTR || attempt == CREATE_VM_ATTEMPTS) {
+        throw new SysException("ioctl(KVM_CREATE_VM)", fd, -r, LibC.strerror(-r));
+      }
+    }
   }
 
   /**

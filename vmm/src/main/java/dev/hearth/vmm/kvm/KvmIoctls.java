@@ -34,6 +34,11 @@ public final class KvmIoctls {
   // VM ioctls.
   public static final long KVM_CREATE_VCPU = io(0x41);
   public static final long KVM_SET_USER_MEMORY_REGION = iow(0x46, 32);
+  public static final long KVM_GET_DIRTY_LOG = iow(0x42, 16);
+
+  /** {@code kvm_userspace_memory_region.flags}: KVM logs the slot's pages the guest writes. */
+  public static final int KVM_MEM_LOG_DIRTY_PAGES = 1;
+
   public static final long KVM_SET_TSS_ADDR = io(0x47);
   public static final long KVM_SET_IDENTITY_MAP_ADDR = iow(0x48, 8);
   public static final long KVM_CREATE_IRQCHIP = io(0x60);

@@ -53,14 +53,39 @@ public final class VmFd implements AutoCloseable, Snapshottable<KvmVmState> {
    * use of it.
    */
   public void setUserMemoryRegion(int slot, long guestAddress, MemorySegment host) {
+    setUserMemoryRegion(slot, guestAddress, host, 0);
+  }
+
+  /**
+   * {@code KVM_SET_USER_MEMORY_REGION} with {@code flags}, for example {@link
+   * KvmIoctls#KVM_MEM_LOG_DIRTY_PAGES} on a slot already set (a flags-only change keeps its pages).
+   */
+  public void setUserMemoryRegion(int slot, long guestAddress, MemorySegment host, int flags) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment region = arena.allocate(32, 8);
       region.set(ValueLayout.JAVA_INT, 0, slot);
-      region.set(ValueLayout.JAVA_INT, 4, 0);
+      region.set(ValueLayout.JAVA_INT, 4, flags);
       region.set(ValueLayout.JAVA_LONG, 8, guestAddress);
       region.set(ValueLayout.JAVA_LONG, 16, host.byteSize());
       region.set(ValueLayout.JAVA_LONG, 24, host.address());
       LibC.ioctl(fd, KVM_SET_USER_MEMORY_REGION, region, "KVM_SET_USER_MEMORY_REGION");
+    }
+  }
+
+  /**
+   * {@code KVM_GET_DIRTY_LOG}: the pages of {@code slot} ({@code pages} of them) the guest wrote
+   * since the last call or since dirty logging began, one bit each (bit {@code p % 64} of word
+   * {@code p / 64}); KVM clears the log as it answers. The slot must log dirty pages.
+   */
+  public long[] dirtyLog(int slot, long pages) {
+    int words = (int) ((pages + 63) / 64);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment bitmap = arena.allocate(words * 8L, 8);
+      MemorySegment log = arena.allocate(16, 8);
+      log.set(ValueLayout.JAVA_INT, 0, slot);
+      log.set(ValueLayout.JAVA_LONG, 8, bitmap.address());
+      LibC.ioctl(fd, KVM_GET_DIRTY_LOG, log, "KVM_GET_DIRTY_LOG");
+      return bitmap.toArray(ValueLayout.JAVA_LONG);
     }
   }
 
@@ -70,6 +95,25 @@ public final class VmFd implements AutoCloseable, Snapshottable<KvmVmState> {
       MemorySegment s = arena.allocate(8, 4);
       s.set(ValueLayout.JAVA_INT, 0, irq);
       s.set(ValueLayout.JAVA_INT, 4, level ? 1 : 0);
+      LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+    }
+  }
+
+  /**
+   * Raises an edge on interrupt line {@code irq}: {@code KVM_IRQ_LINE} high, then low, as an irqfd
+   * does in the kernel. For a line signalled rarely (the serial port, which a polled console never
+   * interrupts), this costs no eventfd and no irqfd per VM. Does nothing once the VM is closed.
+   */
+  public void pulseIrqLine(int irq) {
+    if (closed) {
+      return;
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(8, 4);
+      s.set(ValueLayout.JAVA_INT, 0, irq);
+      s.set(ValueLayout.JAVA_INT, 4, 1);
+      LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+      s.set(ValueLayout.JAVA_INT, 4, 0);
       LibC.ioctl(fd, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
     }
   }

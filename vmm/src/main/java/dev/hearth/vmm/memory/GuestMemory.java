@@ -15,6 +15,9 @@ import java.util.List;
  *
  * <p>Multi-byte values are little-endian, as on x86. Who maps the host memory (mmap for a VM, an
  * arena in tests) and who unmaps it is the creator's business, not this class's.
+ *
+ * <p>Every write through this class, and every {@link #writableSlice}, is recorded in {@link
+ * #dirtyPages} once tracking is on, for diff snapshots: reads go through {@link #slice}.
  */
 public final class GuestMemory {
   private static final ValueLayout.OfShort SHORT =
@@ -25,9 +28,16 @@ public final class GuestMemory {
       ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private final GuestRegion[] regions;
+  private final DirtyPages dirty;
 
   private GuestMemory(GuestRegion[] regions) {
     this.regions = regions;
+    this.dirty = new DirtyPages(List.of(regions));
+  }
+
+  /** The pages the VMM wrote, region by region in address order; tracked once started. */
+  public DirtyPages dirtyPages() {
+    return dirty;
   }
 
   /**
@@ -90,11 +100,22 @@ public final class GuestMemory {
    * @throws GuestMemoryException if the range is not wholly inside one region
    */
   public MemorySegment slice(GuestAddress addr, long len) {
-    GuestRegion r = find(addr, len);
-    if (r == null) {
-      throw outOfRange(addr, len);
-    }
+    GuestRegion r = regions[indexOf(addr, len)];
     return r.host().asSlice(addr.minus(r.start()), len);
+  }
+
+  /**
+   * {@link #slice}, for the VMM to write into (a block read, a received frame): its pages count as
+   * written.
+   *
+   * @throws GuestMemoryException if the range is not wholly inside one region
+   */
+  public MemorySegment writableSlice(GuestAddress addr, long len) {
+    int i = indexOf(addr, len);
+    GuestRegion r = regions[i];
+    long offset = addr.minus(r.start());
+    dirty.mark(i, offset, len);
+    return r.host().asSlice(offset, len);
   }
 
   public byte readByte(GuestAddress addr) {
@@ -114,19 +135,19 @@ public final class GuestMemory {
   }
 
   public void writeByte(GuestAddress addr, byte value) {
-    slice(addr, 1).set(ValueLayout.JAVA_BYTE, 0, value);
+    writableSlice(addr, 1).set(ValueLayout.JAVA_BYTE, 0, value);
   }
 
   public void writeShort(GuestAddress addr, short value) {
-    slice(addr, 2).set(SHORT, 0, value);
+    writableSlice(addr, 2).set(SHORT, 0, value);
   }
 
   public void writeInt(GuestAddress addr, int value) {
-    slice(addr, 4).set(INT, 0, value);
+    writableSlice(addr, 4).set(INT, 0, value);
   }
 
   public void writeLong(GuestAddress addr, long value) {
-    slice(addr, 8).set(LONG, 0, value);
+    writableSlice(addr, 8).set(LONG, 0, value);
   }
 
   /** Copies {@code len} guest bytes at {@code addr} into {@code dst[off..off+len)}. */
@@ -136,12 +157,12 @@ public final class GuestMemory {
 
   /** Copies {@code src[off..off+len)} into guest memory at {@code addr}. */
   public void write(GuestAddress addr, byte[] src, int off, int len) {
-    MemorySegment.copy(src, off, slice(addr, len), ValueLayout.JAVA_BYTE, 0, len);
+    MemorySegment.copy(src, off, writableSlice(addr, len), ValueLayout.JAVA_BYTE, 0, len);
   }
 
   /** Copies all of {@code src} into guest memory at {@code addr}. */
   public void write(GuestAddress addr, MemorySegment src) {
-    slice(addr, src.byteSize()).copyFrom(src);
+    writableSlice(addr, src.byteSize()).copyFrom(src);
   }
 
   private GuestRegion find(GuestAddress addr, long len) {
@@ -151,6 +172,15 @@ public final class GuestMemory {
       }
     }
     return null;
+  }
+
+  private int indexOf(GuestAddress addr, long len) {
+    for (int i = 0; i < regions.length; i++) {
+      if (regions[i].contains(addr, len)) {
+        return i;
+      }
+    }
+    throw outOfRange(addr, len);
   }
 
   private GuestMemoryException outOfRange(GuestAddress addr, long len) {

@@ -29,12 +29,16 @@ public final class SnapshotFile {
 
   private SnapshotFile() {}
 
-  /** Writes {@code state} to {@code file} atomically (a temporary file, then a rename). */
-  public static void write(Path file, Record state) {
+  /**
+   * Writes {@code state} to {@code file} atomically (a temporary file, then a rename); returns the
+   * file's SHA-256 (its last 32 bytes), by which a diff snapshot names its parent.
+   */
+  public static byte[] write(Path file, Record state) {
     byte[] body = StateCodec.encode(state);
     ByteBuffer buf = ByteBuffer.allocate(HEADER + body.length + DIGEST);
     buf.put(MAGIC).putInt(FORMAT_VERSION).putInt(0).putLong(body.length).put(body);
-    buf.put(sha256(buf.array(), HEADER + body.length));
+    byte[] digest = sha256(buf.array(), HEADER + body.length);
+    buf.put(digest);
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
       Files.write(tmp, buf.array());
@@ -42,6 +46,17 @@ public final class SnapshotFile {
     } catch (IOException e) {
       throw new SnapshotException("cannot write snapshot state " + file + ": " + e, e);
     }
+    return digest;
+  }
+
+  /**
+   * The SHA-256 of the state in {@code file}, after the checks {@link #read} makes before decoding.
+   *
+   * @throws SnapshotException as {@link #read}, but for a malformed state
+   */
+  public static byte[] digest(Path file) {
+    byte[] all = verified(file);
+    return Arrays.copyOfRange(all, all.length - DIGEST, all.length);
   }
 
   /**
@@ -51,6 +66,16 @@ public final class SnapshotFile {
    *     version, truncated, corrupted (checksum mismatch), or malformed
    */
   public static <R extends Record> R read(Path file, Class<R> type) {
+    byte[] all = verified(file);
+    try {
+      return StateCodec.decode(Arrays.copyOfRange(all, HEADER, all.length - DIGEST), type);
+    } catch (SnapshotException e) {
+      throw new SnapshotException("snapshot state " + file + " is malformed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The whole file, once its magic, version, length and SHA-256 are checked. */
+  private static byte[] verified(Path file) {
     byte[] all;
     try {
       if (Files.size(file) > HEADER + MAX_STATE + DIGEST) {
@@ -93,11 +118,7 @@ public final class SnapshotFile {
       throw new SnapshotException(
           "snapshot state " + file + " is corrupted: its SHA-256 does not match its content");
     }
-    try {
-      return StateCodec.decode(Arrays.copyOfRange(all, HEADER, HEADER + (int) length), type);
-    } catch (SnapshotException e) {
-      throw new SnapshotException("snapshot state " + file + " is malformed: " + e.getMessage(), e);
-    }
+    return all;
   }
 
   private static byte[] sha256(byte[] data, int length) {

@@ -132,6 +132,29 @@ public final class MicroVm implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes a diff snapshot of this paused VM into {@code dir}: the state file as {@link #snapshot}
+   * writes it, and of guest memory only the pages written since this VM's last snapshot (full or
+   * diff), or since its restore, with a reference to that snapshot and its checksum. {@link
+   * #restore} of {@code dir} lays the diff over its parent, and the parent's parents down to the
+   * full snapshot; all of them must stay in place. Pages are found by KVM's dirty log (the guest's
+   * writes) and by the VMM's own record of what its devices wrote.
+   *
+   * @throws VmException if the VM is not {@link State#PAUSED}
+   * @throws dev.hearth.vmm.snapshot.SnapshotException if there is no snapshot to take it against,
+   *     {@code dir} is that snapshot's, this KVM cannot log dirty pages, or the files cannot be
+   *     written (the next snapshot must then be a full one)
+   */
+  public void snapshotDiff(Path dir) {
+    synchronized (vcpus.lock()) {
+      if (state != State.PAUSED) {
+        throw new VmException(
+            "VM " + config.name() + " must be paused to be snapshotted (it is " + state + ")");
+      }
+      VmSnapshots.saveDiff(parts, dir);
+    }
+  }
+
   /** The config this VM was made from. */
   public VmConfig config() {
     return config;

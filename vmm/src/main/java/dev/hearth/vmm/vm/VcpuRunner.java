@@ -14,9 +14,10 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The platform thread that runs one vCPU: KVM_RUN, then dispatch of the exit to the buses, until
- * the guest ends or the VM stops it. Stopping and pausing use {@code immediate_exit} plus a signal,
- * so that a vCPU blocked in the kernel (halted, waiting for an interrupt) comes back at once.
+ * What runs one vCPU on a platform thread ({@link VcpuThreadPool}): KVM_RUN, then dispatch of the
+ * exit to the buses, until the guest ends or the VM stops it. Stopping and pausing use {@code
+ * immediate_exit} plus a signal, so that a vCPU blocked in the kernel (halted, waiting for an
+ * interrupt) comes back at once.
  */
 final class VcpuRunner {
   /** What the runner reports to its VM. */
@@ -38,7 +39,8 @@ final class VcpuRunner {
   private final Bus mmio;
   private final Owner owner;
   private final ThreadSandbox sandbox;
-  private final Thread thread;
+  private final String name;
+  private volatile VcpuThreadPool.Task task;
   private final Object kickLock = new Object();
   private volatile long exits;
   private long pthreadId;
@@ -50,27 +52,35 @@ final class VcpuRunner {
     this.mmio = mmio;
     this.owner = owner;
     this.sandbox = sandbox;
-    this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+    this.name = name;
   }
 
+  /** Runs the vCPU on a thread of the pool for the sandbox's mode. */
   void start() {
-    thread.start();
+    task = VcpuThreadPool.forMode(sandbox.mode()).start(name, this::run);
   }
 
+  /** Waits until the vCPU is done with its thread (at once if it never started). */
   void join() throws InterruptedException {
-    thread.join();
+    VcpuThreadPool.Task t = task;
+    if (t != null) {
+      t.join();
+    }
   }
 
   boolean join(Duration limit) throws InterruptedException {
-    return thread.join(limit);
+    VcpuThreadPool.Task t = task;
+    return t == null || t.join(limit);
   }
 
   String name() {
-    return thread.getName();
+    return name;
   }
 
+  /** Whether the vCPU was started and still has its thread. */
   boolean isAlive() {
-    return thread.isAlive();
+    VcpuThreadPool.Task t = task;
+    return t != null && t.isAlive();
   }
 
   /** Makes the vCPU leave KVM_RUN soon, wherever it is. */
@@ -80,7 +90,9 @@ final class VcpuRunner {
     VarHandle.fullFence();
     vcpu.setImmediateExit(true);
     synchronized (kickLock) {
-      if (alive) {
+      // On the runner's own thread (the guest ended itself through a device) the vCPU is not in
+      // KVM_RUN, and the loop reads the flags before it enters again: no signal is needed.
+      if (alive && pthreadId != ThreadSignals.currentThreadId()) {
         ThreadSignals.kick(pthreadId);
       }
     }

@@ -43,6 +43,7 @@ final class VmParts implements AutoCloseable {
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   VmFd vm;
   MappedGuestMemory memory;
+  DirtyLog dirtyLog;
   MmioSlots slots;
   ConsoleOutput console;
   Serial16550 serial;

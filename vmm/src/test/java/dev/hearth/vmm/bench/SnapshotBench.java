@@ -153,7 +153,7 @@ public final class SnapshotBench {
   }
 
   /** The Rss of this process's mappings that back {@code vm}'s guest memory. */
-  private static double residentKiB(MicroVm vm) throws IOException {
+  static double residentKiB(MicroVm vm) throws IOException {
     List<Long> starts =
         vm.memory().regions().stream().map(GuestRegion::host).map(h -> h.address()).toList();
     long kib = 0;
@@ -185,7 +185,7 @@ public final class SnapshotBench {
     return (System.nanoTime() - t0) / 1e6;
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

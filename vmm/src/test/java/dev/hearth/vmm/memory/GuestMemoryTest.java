@@ -31,6 +31,22 @@ class GuestMemoryTest {
   }
 
   @Test
+  void onceTrackingEveryWriteMarksItsPagesAndReadsMarkNone() {
+    GuestMemory mem = GuestMemory.of(List.of(region(0, 0x4000), region(0x100000, 0x200000)));
+    mem.writeInt(GuestAddress.of(0x10), 1); // before tracking: not recorded
+    mem.dirtyPages().start();
+    mem.readLong(GuestAddress.of(0x2000));
+    mem.slice(GuestAddress.of(0x3000), 16);
+    mem.write(GuestAddress.of(0x0ffe), new byte[4], 0, 4); // pages 0 and 1
+    mem.writableSlice(GuestAddress.of(0x100000 + 64 * 4096), 1); // region 1, page 64
+    assertThat(mem.dirtyPages().drain(0)).containsExactly(0b11L);
+    long[] second = mem.dirtyPages().drain(1);
+    assertThat(second).hasSize(8);
+    assertThat(second[1]).isEqualTo(1L);
+    assertThat(mem.dirtyPages().drain(0)).containsExactly(0L); // drained
+  }
+
+  @Test
   void rejectsAccessesOutsideOrAcrossRegions() {
     GuestMemory mem = GuestMemory.of(List.of(region(0, 0x1000), region(0x1000, 0x1000)));
     // Adjacent regions still may not be crossed by one access: they are separate mappings.

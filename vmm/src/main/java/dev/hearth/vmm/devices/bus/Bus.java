@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Dispatches guest accesses to the device whose range holds them. Ranges never overlap. An access
  * that hits no device, or runs past the end of the one it starts in, reads as all ones and is
- * otherwise ignored; the first such access per address is logged, and only the first.
+ * otherwise ignored; the first such access per address is logged at debug level, and only the
+ * first. Guests probe absent hardware as a matter of course (Linux's legacy ports, a test guest's
+ * exit port), so at the default level this costs a VM nothing.
  *
  * <p>Lookups come from vCPU threads concurrently; registration publishes a new immutable map.
  */
@@ -104,9 +106,11 @@ public class Bus {
   }
 
   private void logUnmapped(String what, long address, int length) {
-    if (logged.size() < MAX_LOGGED_ADDRESSES && logged.add(address)) {
+    if (LOG.isLoggable(Level.DEBUG)
+        && logged.size() < MAX_LOGGED_ADDRESSES
+        && logged.add(address)) {
       LOG.log(
-          Level.INFO,
+          Level.DEBUG,
           "guest {0} of {1} bytes at {2} 0x{3} hits no device (logged once per address)",
           what,
           length,

@@ -18,7 +18,8 @@ import java.util.Map;
  * <ul>
  *   <li>{@link #VCPU}: KVM's ioctls ({@code KVM_RUN}, register reads for a crash dump, {@code
  *       KVM_IRQ_LINE}) and {@code TUNSETOFFLOAD}, which virtio-net sets when the driver accepts its
- *       features (a register write, served on the vCPU thread).
+ *       features (a register write, served on the vCPU thread); and {@code prctl(PR_SET_NAME)}, as
+ *       the thread is kept for the next VM and takes each vCPU's name.
  *   <li>{@link #DEVICE_LOOP}: epoll, timerfds, the block file's reads, writes and flushes, the tap,
  *       and a guest's vsock connect to a host listener: a Unix socket, its connect and shutdown,
  *       and {@code access} to see whether the listener exists.
@@ -42,6 +43,9 @@ public enum ThreadProfile {
   static final int KVMIO_TYPE = 0xae00;
 
   static final int IOCTL_TYPE_MASK = 0xff00;
+
+  /** {@code prctl}'s option that names the calling thread. */
+  static final int PR_SET_NAME = 15;
 
   /** Calls every filtered Java thread needs, whatever it does: see the class comment. */
   static final List<Syscall> JVM_BASE =
@@ -93,7 +97,11 @@ public enum ThreadProfile {
         List.of(
             ArgMatch.equal(1, 1), ArgMatch.equal(1, 2), ArgMatch.equal(1, 3), ArgMatch.equal(1, 4));
     switch (this) {
-      case VCPU -> allow.put(IOCTL, ioctls);
+      case VCPU -> {
+        allow.put(IOCTL, ioctls);
+        // A vCPU thread is kept for the next VM and renames itself for each (VcpuThreadPool).
+        allow.put(PRCTL, List.of(ArgMatch.equal(0, PR_SET_NAME)));
+      }
       case DEVICE_LOOP -> {
         allow.put(IOCTL, ioctls);
         allow.put(FCNTL, fcntl);

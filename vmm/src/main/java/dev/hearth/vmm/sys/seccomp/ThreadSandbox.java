@@ -13,6 +13,8 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Puts the calling thread under its {@link ThreadProfile}'s filter: {@code
@@ -56,6 +58,12 @@ public final class ThreadSandbox {
           Linker.Option.captureCallState("errno"),
           Linker.Option.firstVariadicArg(1));
 
+  /**
+   * What the calling thread has entered, as "mode profile": a thread kept for reuse (a vCPU thread
+   * serves VM after VM) enters once, since its filter stays for life.
+   */
+  private static final ThreadLocal<Set<String>> ENTERED = ThreadLocal.withInitial(HashSet::new);
+
   private final SeccompMode mode;
 
   private ThreadSandbox(SeccompMode mode) {
@@ -74,7 +82,8 @@ public final class ThreadSandbox {
 
   /**
    * Installs {@code profile}'s filter on the calling thread, for the rest of its life; does nothing
-   * under {@link SeccompMode#OFF}.
+   * under {@link SeccompMode#OFF}, or if the thread entered the same profile in the same mode
+   * before.
    *
    * @throws SeccompException if the kernel refuses: the thread must then not go on unfiltered
    */
@@ -89,11 +98,16 @@ public final class ThreadSandbox {
               + Thread.currentThread()
               + ")");
     }
+    String key = mode + " " + profile;
+    if (ENTERED.get().contains(key)) {
+      return;
+    }
     ClassPreload.ensureDone();
     int deny = mode == SeccompMode.ENFORCE ? SeccompFilter.errno(EPERM) : SeccompFilter.RET_LOG;
     long flags = mode == SeccompMode.ENFORCE ? SECCOMP_FILTER_FLAG_LOG : 0;
     SeccompFilter filter = profile.filter(ProcessHandle.current().pid(), deny);
     install(filter.compile(), flags, profile + " on thread " + Thread.currentThread().getName());
+    ENTERED.get().add(key);
   }
 
   /** Installs {@code program} on the calling thread. */

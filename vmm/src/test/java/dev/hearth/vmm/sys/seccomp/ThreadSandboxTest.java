@@ -5,13 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.sys.LibC;
 import dev.hearth.vmm.sys.SysException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -155,5 +158,51 @@ class ThreadSandboxTest {
         .singleElement()
         .asString()
         .contains("Seccomp:\t0");
+  }
+
+  @Test
+  void aThreadThatEnteredAProfileKeepsItsOneFilterAndMayRenameItself() throws Exception {
+    CountDownLatch ready = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("sandbox-test-twice")
+        .start(
+            () -> {
+              try {
+                ThreadSandbox sandbox = ThreadSandbox.of(SeccompMode.ENFORCE);
+                sandbox.enter(ThreadProfile.VCPU);
+                // A kept vCPU thread enters again for its next VM: no second filter goes on.
+                sandbox.enter(ThreadProfile.VCPU);
+                Thread.currentThread().setName("vcpu-renamed-0");
+                ready.countDown();
+                release.await();
+                done.complete(null);
+              } catch (Throwable t) {
+                done.completeExceptionally(t);
+              }
+            });
+    try {
+      assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
+      // Read from outside: the filtered thread cannot open /proc files itself.
+      assertThat(statusOf("vcpu-renamed-0"))
+          .contains("Seccomp:\t2")
+          .contains("Seccomp_filters:\t1");
+    } finally {
+      release.countDown();
+    }
+    done.get(30, TimeUnit.SECONDS);
+  }
+
+  /** The /proc status of this JVM's thread whose kernel name is {@code comm}. */
+  private static String statusOf(String comm) throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        if (Files.readString(task.resolve("comm")).strip().equals(comm)) {
+          return Files.readString(task.resolve("status"));
+        }
+      }
+    }
+    return "no thread named " + comm;
   }
 }

@@ -102,7 +102,12 @@ public final class DescriptorChain {
   /** Host memory behind {@code [to, to + len)} of the writable stream, for scattering I/O. */
   public List<MemorySegment> writableSegments(GuestMemory mem, int to, int len) {
     checkRange(to, len, writableBytes, "write");
-    return segments(mem, pieces(writable, to, len));
+    List<Piece> pieces = pieces(writable, to, len);
+    List<MemorySegment> out = new ArrayList<>(pieces.size());
+    for (Piece p : pieces) {
+      out.add(mem.writableSlice(p.addr, p.len)); // counted as written, for diff snapshots
+    }
+    return out;
   }
 
   private static List<MemorySegment> segments(GuestMemory mem, List<Piece> pieces) {
