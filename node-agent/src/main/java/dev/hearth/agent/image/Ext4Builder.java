@@ -51,7 +51,9 @@ public final class Ext4Builder {
       long headroomBytes,
       Path image)
       throws ImageException {
-    long size = sizeFor(bytes, entries, headroomBytes);
+    // An inode's extended attributes beyond what fits in it take a block of their own.
+    long xattrBlocks = metadata.values().stream().filter(m -> !m.xattrs().isEmpty()).count();
+    long size = sizeFor(bytes + xattrBlocks * BLOCK, entries, headroomBytes);
     run(
         List.of(
             "mke2fs",
