@@ -109,7 +109,7 @@ final class LayerUnpacker {
   void apply(InputStream tar, String layer) throws ImageException, IOException {
     Set<String> thisLayer = new HashSet<>();
     PaxTarInputStream in = new PaxTarInputStream(tar);
-    for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+    for (TarArchiveEntry e; (e = next(in, layer)) != null; ) {
       if (++entries > maxEntries) {
         throw refused(layer, "more than " + maxEntries + " entries");
       }
@@ -196,15 +196,38 @@ final class LayerUnpacker {
     }
   }
 
+  /** The next entry, the layer refused where its headers are larger than the bound. */
+  private static TarArchiveEntry next(PaxTarInputStream in, String layer)
+      throws ImageException, IOException {
+    TarArchiveEntry e;
+    try {
+      e = in.getNextEntry();
+    } catch (IOException ex) {
+      if (in.headerTooLarge()) {
+        throw tooLarge(layer);
+      }
+      throw ex;
+    }
+    if (in.headerTooLarge()) {
+      throw tooLarge(layer);
+    }
+    return e;
+  }
+
+  private static ImageException tooLarge(String layer) {
+    return refused(
+        layer,
+        "an entry's PAX or long-name headers exceed "
+            + PaxTarInputStream.MAX_HEADER_BYTES
+            + " bytes");
+  }
+
   /**
    * The entry's extended attributes, checked: names printable without spaces, quotes or backslashes
    * (they go into a debugfs script) and bounded in count and size.
    */
   private Map<String, byte[]> xattrs(PaxTarInputStream in, TarArchiveEntry e, String layer)
       throws ImageException {
-    if (in.paxTooLarge()) {
-      throw refused(layer, "the PAX header of " + printable(e.getName()) + " is too large");
-    }
     Map<String, byte[]> all = in.xattrs();
     if (all.isEmpty()) {
       return Map.of();

@@ -16,16 +16,21 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  *
  * <p>commons-compress decodes PAX values as UTF-8, which mangles binary values such as {@code
  * security.capability}; so the bytes of the entry's own PAX header ({@code x}) are kept as they are
- * read and parsed here. Global headers ({@code g}) are not taken: no tool writes xattrs there.
+ * read and parsed here. Global headers ({@code g}) are not taken: no tool writes xattrs there. It
+ * also bounds the headers commons-compress would hold in memory whole.
  */
 final class PaxTarInputStream extends TarArchiveInputStream {
   static final String XATTR = "SCHILY.xattr.";
 
-  /** The most PAX header bytes kept for one entry; an entry with more has its xattrs refused. */
-  static final int MAX_PAX_BYTES = 64 * 1024;
+  /**
+   * The most bytes of PAX and GNU long-name headers one entry may come with (xattrs, long names and
+   * link targets included): commons-compress would read any size into memory.
+   */
+  static final int MAX_HEADER_BYTES = 256 * 1024;
 
   private final ByteArrayOutputStream pax = new ByteArrayOutputStream();
   private boolean overflow;
+  private long headerBytes;
   private int depth;
 
   PaxTarInputStream(InputStream in) {
@@ -39,6 +44,7 @@ final class PaxTarInputStream extends TarArchiveInputStream {
     if (depth++ == 0) {
       pax.reset();
       overflow = false;
+      headerBytes = 0;
     }
     try {
       return super.getNextEntry();
@@ -51,18 +57,33 @@ final class PaxTarInputStream extends TarArchiveInputStream {
   public int read(byte[] buf, int off, int len) throws IOException {
     int n = super.read(buf, off, len);
     TarArchiveEntry current = getCurrentEntry();
-    if (n > 0 && depth > 0 && current != null && current.isPaxHeader()) {
-      if (pax.size() + n > MAX_PAX_BYTES) {
+    if (n > 0 && depth > 0 && current != null && isMetadata(current)) {
+      // commons-compress holds these in memory whole: a hostile size must end here, before it
+      // does. An early end of stream makes it stop; the caller then sees headerTooLarge().
+      headerBytes += n;
+      if (headerBytes > MAX_HEADER_BYTES) {
         overflow = true;
-      } else {
+        return -1;
+      }
+      if (current.isPaxHeader()) {
         pax.write(buf, off, n);
       }
     }
     return n;
   }
 
-  /** Whether the current entry's PAX header was larger than {@link #MAX_PAX_BYTES}. */
-  boolean paxTooLarge() {
+  private static boolean isMetadata(TarArchiveEntry e) {
+    return e.isPaxHeader()
+        || e.isGlobalPaxHeader()
+        || e.isGNULongNameEntry()
+        || e.isGNULongLinkEntry();
+  }
+
+  /**
+   * Whether the entry last asked for came with PAX or GNU long-name headers of more than {@link
+   * #MAX_HEADER_BYTES} in all; the stream is then unusable and the layer is to be refused.
+   */
+  boolean headerTooLarge() {
     return overflow;
   }
 
