@@ -21,23 +21,32 @@ final class KeyedSerialExecutor implements AutoCloseable {
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("hearth-vm-", 0).factory());
 
   CompletableFuture<Void> submit(String key, Runnable task) {
-    return tails.compute(
-        key,
-        (k, tail) ->
-            (tail == null ? CompletableFuture.<Void>completedFuture(null) : tail)
-                .handle((v, e) -> null)
-                .thenRunAsync(
-                    () -> {
-                      try {
-                        task.run();
-                      } catch (RuntimeException | Error e) {
-                        if (!pool.isShutdown()) { // failures while closing are expected
-                          LOG.error("task for {} failed", k, e);
-                        }
-                        throw e;
-                      }
-                    },
-                    pool));
+    CompletableFuture<Void> next =
+        tails.compute(
+            key,
+            (k, tail) ->
+                (tail == null ? CompletableFuture.<Void>completedFuture(null) : tail)
+                    .handle((v, e) -> null)
+                    .thenRunAsync(
+                        () -> {
+                          try {
+                            task.run();
+                          } catch (RuntimeException | Error e) {
+                            if (!pool.isShutdown()) { // failures while closing are expected
+                              LOG.error("task for {} failed", k, e);
+                            }
+                            throw e;
+                          }
+                        },
+                        pool));
+    // A finished key leaves the map, or it would hold every VM the agent has ever seen.
+    next.whenComplete((v, e) -> tails.remove(key, next));
+    return next;
+  }
+
+  /** How many keys have a task queued or running. */
+  int pendingKeys() {
+    return tails.size();
   }
 
   /** Waits until every task submitted so far has finished. */

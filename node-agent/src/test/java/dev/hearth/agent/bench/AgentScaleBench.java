@@ -79,6 +79,7 @@ class AgentScaleBench {
       bindAndWait(client, ns, node, "warm-", warm, kernel);
       teardown(client, ns);
       runtime.reset();
+      runtime.sampleMappingsEvery(n / 10);
 
       String loadBefore = ProcessStats.loadAverage();
       ProcessStats before = ProcessStats.now(GUEST_MIB);

@@ -34,8 +34,17 @@ record ProcessStats(
         guestResidentBytes(guestMiB),
         statusKb("Threads:"),
         count(Path.of("/proc/self/fd")),
-        Files.readAllLines(Path.of("/proc/self/maps")).size(),
+        mappingsNow(),
         processCpuNanos());
+  }
+
+  /** The process's memory mappings (VMAs) now. */
+  static int mappingsNow() {
+    try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return (int) lines.count();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** CPU time of this JVM (the agent and the bench's own client). */

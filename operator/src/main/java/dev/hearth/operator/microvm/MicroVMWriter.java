@@ -74,11 +74,9 @@ public final class MicroVMWriter {
     if (patch == null) {
       return current;
     }
-    return client
-        .resources(MicroVM.class)
-        .inNamespace(current.getMetadata().getNamespace())
-        .withName(current.getMetadata().getName())
-        .patch(MetadataPatches.jsonPatch(StatusApply.OPERATOR), patch);
+    // Through the object, not by name: a patch by name first GETs the object from the server, one
+    // more request on every bind. The patch carries its own resourceVersion test.
+    return client.resource(current).patch(MetadataPatches.jsonPatch(StatusApply.OPERATOR), patch);
   }
 
   /**

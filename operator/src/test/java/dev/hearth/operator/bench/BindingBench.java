@@ -38,7 +38,9 @@ import java.util.concurrent.Future;
  * the status patch that binds, the metadata patch that labels and adds the finalizer), issued
  * straight by the client. Ratios against it show what the operator adds on top of the API server's
  * own cost; they hold across machines better than the absolute figures. Also printed: the
- * operator's heap per bound VM. Not run by verify:
+ * operator's heap per bound VM, and the CPU time the API server and etcd spent per VM in each run
+ * ({@link ServerCpu}): on a shared machine the times follow the other load, that figure does not.
+ * Not run by verify:
  *
  * <pre>./mvnw -pl operator -am -Pbench verify -DskipTests [-Dbench.vms=1000,10000]
  *     [-Dbench.cacheVms=100000]</pre>
@@ -68,7 +70,7 @@ public final class BindingBench {
         WRITERS,
         Runtime.getRuntime().availableProcessors());
     System.out.printf(
-        "%7s | %9s %9s %7s | %8s %8s %7s | %9s %9s %7s | %9s %9s %7s | %9s%n",
+        "%7s | %9s %9s %7s | %8s %8s %7s | %9s %9s %7s | %9s %9s %7s | %9s | %11s %11s %7s%n",
         "VMs",
         "base s",
         "oper s",
@@ -82,7 +84,10 @@ public final class BindingBench {
         "base p99",
         "oper p99",
         "x p99",
-        "heap/VM");
+        "heap/VM",
+        "base srv ms",
+        "oper srv ms",
+        "x srv");
     boolean ok = true;
     for (String n : spec.split(",")) {
       int vms = Integer.parseInt(n.trim());
@@ -90,7 +95,7 @@ public final class BindingBench {
       Run op = withOperator(vms);
       System.out.printf(
           "%7d | %9.1f %9.1f %7.2f | %8.0f %8.0f %7.2f | %7.1fms %7.1fms %7.2f | %7.1fms %7.1fms"
-              + " %7.2f | %7d B%n",
+              + " %7.2f | %7d B | %8.2f/VM %8.2f/VM %7.2f%n",
           vms,
           base.seconds(),
           op.seconds(),
@@ -104,7 +109,10 @@ public final class BindingBench {
           ms(base.percentile(99)),
           ms(op.percentile(99)),
           (double) op.percentile(99) / base.percentile(99),
-          op.heapPerVm());
+          op.heapPerVm(),
+          base.serverCpuMsPerVm(vms),
+          op.serverCpuMsPerVm(vms),
+          op.serverCpuMsPerVm(vms) / base.serverCpuMsPerVm(vms));
       if (!op.problems().isEmpty()) {
         ok = false;
         System.out.printf(
@@ -131,8 +139,20 @@ public final class BindingBench {
     return nanos / 1e6;
   }
 
-  /** One measurement: total seconds, sorted per-VM latencies, heap per VM, problems found. */
-  private record Run(double seconds, long[] latencies, long heapPerVm, List<String> problems) {
+  /**
+   * One measurement: total seconds, sorted per-VM latencies, heap per VM, the API server's and
+   * etcd's CPU time meanwhile, problems found.
+   */
+  private record Run(
+      double seconds,
+      long[] latencies,
+      long heapPerVm,
+      long serverCpuNanos,
+      List<String> problems) {
+    double serverCpuMsPerVm(int vms) {
+      return serverCpuNanos / 1e6 / vms;
+    }
+
     long percentile(int p) {
       int i = (int) Math.min(latencies.length - 1, Math.ceil(p / 100.0 * latencies.length) - 1);
       return latencies[Math.max(0, i)];
@@ -158,6 +178,8 @@ public final class BindingBench {
     try (ControlPlane server = server();
         KubernetesClient client = server.newClient()) {
       long[] latencies = new long[vms];
+      ServerCpu serverCpu = ServerCpu.of(server);
+      long cpuBefore = serverCpu.nanos();
       long start = System.nanoTime();
       parallel(
           vms,
@@ -179,8 +201,9 @@ public final class BindingBench {
             latencies[i] = System.nanoTime() - t0;
           });
       double seconds = (System.nanoTime() - start) / 1e9;
+      long cpu = serverCpu.nanos() - cpuBefore;
       Arrays.sort(latencies);
-      return new Run(seconds, latencies, 0, List.of());
+      return new Run(seconds, latencies, 0, cpu, List.of());
     }
   }
 
@@ -228,6 +251,8 @@ public final class BindingBench {
           Thread.sleep(50);
         }
         long heapBefore = usedHeap();
+        ServerCpu serverCpu = ServerCpu.of(server);
+        long cpuBefore = serverCpu.nanos();
         long start = System.nanoTime();
         parallel(
             vms,
@@ -244,6 +269,7 @@ public final class BindingBench {
           }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        long cpu = serverCpu.nanos() - cpuBefore;
         List<String> problems = new ArrayList<>(audit.problems(client, Fixtures.NS, SCHEDULER));
         double binds =
             registry.get("hearth.scheduling.attempts").tag("result", "bound").counter().count();
@@ -262,7 +288,7 @@ public final class BindingBench {
         // What stopping the operator frees, less what it held with no VMs, per VM.
         long perVm =
             Math.max(0, (heapWith - heapWithout) - Math.max(0, heapBefore - heapWithout)) / vms;
-        return new Run(seconds, audit.latencies(), perVm, problems);
+        return new Run(seconds, audit.latencies(), perVm, cpu, problems);
       } finally {
         if (!stopped) {
           operator.close();
