@@ -69,6 +69,7 @@ final class LayerUnpacker {
   private final long maxEntries;
   private final Map<String, Meta> metadata = new TreeMap<>();
   private long bytes;
+  private long declared;
   private long entries;
   private int skipped;
   private long xattrs;
@@ -112,6 +113,12 @@ final class LayerUnpacker {
     for (TarArchiveEntry e; (e = next(in, layer)) != null; ) {
       if (++entries > maxEntries) {
         throw refused(layer, "more than " + maxEntries + " entries");
+      }
+      // Content the tar declares is read (or skipped: whiteouts, devices) whatever it is, so all
+      // of it counts against the bound: a compressed layer could make any amount of it.
+      declared += Math.max(0, e.getSize());
+      if (declared > maxBytes) {
+        throw refused(layer, "the layers declare more than " + maxBytes + " bytes of content");
       }
       String name = normalise(e.getName(), layer);
       if (name.isEmpty()) { // the root itself

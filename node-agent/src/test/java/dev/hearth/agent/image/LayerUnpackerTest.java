@@ -69,6 +69,27 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void contentOfSkippedEntriesCountsAgainstTheBound() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream out = new TarArchiveOutputStream(bytes)) {
+      // A whiteout with content: nothing is unpacked from it, but all of it must be read.
+      TarArchiveEntry w = new TarArchiveEntry(".wh.gone");
+      w.setSize(2048);
+      out.putArchiveEntry(w);
+      out.write(new byte[2048]);
+      out.closeArchiveEntry();
+    }
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    assertThatThrownBy(
+            () ->
+                new LayerUnpacker(root, 1024, 1000)
+                    .apply(new ByteArrayInputStream(bytes.toByteArray()), "sha256:test"))
+        .isInstanceOfSatisfying(
+            ImageException.class,
+            e -> assertThat(e.getMessage()).contains("declare more than 1024 bytes"));
+  }
+
+  @Test
   void headersUnderTheBoundAreRead() throws Exception {
     apply(
         tar(
