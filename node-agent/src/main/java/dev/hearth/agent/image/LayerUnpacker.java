@@ -118,7 +118,9 @@ final class LayerUnpacker {
       // of it counts against the bound: a compressed layer could make any amount of it.
       declared += Math.max(0, e.getSize());
       if (declared > maxBytes) {
-        throw refused(layer, "the layers declare more than " + maxBytes + " bytes of content");
+        throw refused(
+            layer,
+            "the image unpacks to more than " + maxBytes + " bytes (the layers declare more)");
       }
       String name = normalise(e.getName(), layer);
       if (name.isEmpty()) { // the root itself
@@ -172,10 +174,7 @@ final class LayerUnpacker {
           metadata.put(name, m);
         }
       } else if (e.isFile()) {
-        bytes += e.getSize();
-        if (bytes > maxBytes) {
-          throw refused(layer, "the image unpacks to more than " + maxBytes + " bytes");
-        }
+        bytes += e.getSize(); // bounded with all declared content above
         delete(target, name);
         try (OutputStream out =
             Files.newOutputStream(

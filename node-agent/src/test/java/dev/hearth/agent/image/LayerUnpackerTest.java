@@ -86,7 +86,7 @@ class LayerUnpackerTest {
                     .apply(new ByteArrayInputStream(bytes.toByteArray()), "sha256:test"))
         .isInstanceOfSatisfying(
             ImageException.class,
-            e -> assertThat(e.getMessage()).contains("declare more than 1024 bytes"));
+            e -> assertThat(e.getMessage()).contains("unpacks to more than 1024 bytes"));
   }
 
   @Test
