@@ -136,9 +136,7 @@ public final class ImageCache {
     return resolve(source, owner, secrets, PullProgress.NONE);
   }
 
-  /**
-   * As {@link #resolve(ImageRef, String, PullSecrets)}; an OCI pull reports to {@code progress}.
-   */
+  /** As the three-argument form; an OCI pull reports how far it got to {@code progress}. */
   public Path resolve(ImageRef source, String owner, PullSecrets secrets, PullProgress progress)
       throws ImageException {
     return switch (source) {
