@@ -1,8 +1,8 @@
 package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.hearth.api.v1alpha1.HearthApi;
-import io.airlift.compress.zstd.ZstdInputStream;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,6 +50,7 @@ final class OciPuller {
   private final Counter pulls;
   private final Counter failures;
   private final DistributionSummary layerBytes;
+  private final Counter pulledBytes;
 
   OciPuller(
       ImageCache cache,
@@ -80,17 +81,30 @@ final class OciPuller {
             .description("Compressed bytes of the layers downloaded")
             .baseUnit("bytes")
             .register(registry);
+    this.pulledBytes =
+        Counter.builder("hearth.image.oci.pulled.bytes")
+            .description("Compressed layer bytes downloaded, counted as they arrive")
+            .baseUnit("bytes")
+            .register(registry);
   }
 
-  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner) throws ImageException {
-    return acquire(source.reference(), source.pullSecrets(), source.file(), false, secrets, owner);
+  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner, PullProgress progress)
+      throws ImageException {
+    return acquire(
+        source.reference(), source.pullSecrets(), source.file(), false, secrets, owner, progress);
   }
 
   /** The image's config JSON, cached by manifest digest as its root disk is. */
   Path acquireConfig(ImageRef.OciConfig source, PullSecrets secrets, String owner)
       throws ImageException {
     return acquire(
-        source.reference(), source.pullSecrets(), Optional.empty(), true, secrets, owner);
+        source.reference(),
+        source.pullSecrets(),
+        Optional.empty(),
+        true,
+        secrets,
+        owner,
+        PullProgress.NONE);
   }
 
   private Path acquire(
@@ -99,7 +113,8 @@ final class OciPuller {
       Optional<String> file,
       boolean config,
       PullSecrets secrets,
-      String owner)
+      String owner,
+      PullProgress progress)
       throws ImageException {
     Optional<RegistryCredential> credential = Optional.empty();
     for (RegistryCredential c : secrets.load(pullSecrets)) {
@@ -143,7 +158,7 @@ final class OciPuller {
             if (config) {
               pullConfig(client, ref, digest, first, work, output);
             } else {
-              pull(client, ref, digest, first, file, work, output);
+              pull(client, ref, digest, first, file, work, output, progress);
             }
             pulls.increment();
           } catch (ImageException e) {
@@ -185,7 +200,8 @@ final class OciPuller {
       Optional<RegistryClient.Fetched> top,
       Optional<String> file,
       Path work,
-      Path output)
+      Path output,
+      PullProgress progress)
       throws ImageException {
     RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
     Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
@@ -203,6 +219,10 @@ final class OciPuller {
         new LayerUnpacker(staging, settings.maxUnpackedBytes(), settings.maxEntries());
     long downloading = 0;
     long unpacking = 0;
+    String shown = ref.toString();
+    long total = image.layers().stream().mapToLong(RegistryClient.Descriptor::size).sum();
+    long[] done = {0};
+    progress.update(shown, 0, total);
     try {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
@@ -210,7 +230,15 @@ final class OciPuller {
         Compression compression = compression(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
         long t0 = System.nanoTime();
-        client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
+        client.blob(
+            layer.digest(),
+            blob,
+            settings.maxUnpackedBytes(),
+            n -> {
+              done[0] += n;
+              pulledBytes.increment(n);
+              progress.update(shown, done[0], total);
+            });
         layerBytes.record(Files.size(blob));
         long t1 = System.nanoTime();
         downloading += t1 - t0;
@@ -219,7 +247,7 @@ final class OciPuller {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
             InputStream tar =
                 new BufferedInputStream(
-                    new DigestInputStream(compression.decompress(raw), sha), 1 << 16)) {
+                    new DigestInputStream(compression.open(raw), sha), 1 << 16)) {
           unpacker.apply(tar, layer.digest());
         }
         Files.delete(blob);
@@ -294,17 +322,17 @@ final class OciPuller {
     }
   }
 
-  /** How a layer is compressed, by its media type. */
+  /** How a layer blob is compressed; the digest is of the blob, the diff_id of the tar. */
   private enum Compression {
     NONE,
     GZIP,
     ZSTD;
 
-    InputStream decompress(InputStream raw) throws IOException {
+    InputStream open(InputStream raw) throws IOException {
       return switch (this) {
         case NONE -> raw;
         case GZIP -> new GZIPInputStream(raw, 1 << 16);
-        case ZSTD -> new ZstdInputStream(raw); // aircompressor's, in pure Java
+        case ZSTD -> new ZstdInputStreamNoFinalizer(raw);
       };
     }
   }
@@ -322,7 +350,7 @@ final class OciPuller {
               ref,
               "layer media type '"
                   + mediaType
-                  + "' is not supported (gzip, zstd or uncompressed tar layers only)");
+                  + "' is not supported (tar layers, uncompressed, gzip or zstd)");
     };
   }
 

@@ -121,6 +121,7 @@ class OciPullTest {
 
   @Test
   void zstdLayersUnpackAsGzipOnesDo() throws Exception {
+    Registry.ensureZstd();
     OciLayout.Layer base =
         new OciLayout.Layer()
             .zstd()
