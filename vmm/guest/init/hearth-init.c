@@ -36,6 +36,8 @@
  *                        checks, each reported as "HEARTH-PROBE <probe> <result>" (see run_probes)
  *   hearth.boottimer=pio:0xPORT | mmio:0xADDR   write the boot-complete magic (123) there
  *   hearth.end=reboot|poweroff|halt|shell    how to end (default reboot)
+ *
+ * With CONTAINER_CONFIG in the initramfs it runs a container instead (container.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +66,8 @@
 #include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <linux/vm_sockets.h>
+
+#include "container.h"
 
 #define BOOT_MAGIC 123
 #define ROOTFS_STAMP "/etc/hearth-rootfs"
@@ -811,6 +815,10 @@ int main(void) {
   mount_basics();
   read_file("/proc/cmdline", cmdline, sizeof cmdline);
   signal_boot_timer();
+  if (access(CONTAINER_CONFIG, R_OK) == 0) { /* a node's container VM: see container.c */
+    configure_ip();
+    run_container();
+  }
   say("HEARTH-GUEST-READY uptime=%.3f cpus=%d root=%s", uptime(), online_cpus(),
       access(ROOTFS_STAMP, R_OK) == 0 ? "disk" : "initramfs");
   configure_ip();

@@ -6,10 +6,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/common.sh"
 init_src=$(cd "$here/../init" && pwd)/hearth-init.c
+container_src=$(cd "$here/../init" && pwd)/container.c
 ROOTFS_MB=16
 
 ensure_packages busybox-static e2fsprogs cpio gcc libc6-dev gzip
-key=$(hash_inputs "$init_src" "$here/images.sh" "busybox-static=$(pkg_version busybox-static)" \
+key=$(hash_inputs "$init_src" "$container_src" "${container_src%.c}.h" "$here/images.sh" "busybox-static=$(pkg_version busybox-static)" \
   "gcc=$(gcc -dumpfullversion)" "libc6-dev=$(pkg_version libc6-dev)" "e2fsprogs=$(pkg_version e2fsprogs)")
 out="$HEARTH_CACHE/guest/images-$key"
 
@@ -29,7 +30,7 @@ build() {
   if [ -f "$out/done" ]; then touch "$out"; return 0; fi
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   log "compiling the static test init"
-  gcc -static -Os -Wall -Wextra -Werror -o "$out.tmp/init" "$init_src"
+  gcc -static -Os -Wall -Wextra -Werror -o "$out.tmp/init" "$init_src" "$container_src"
   strip "$out.tmp/init"
 
   log "packing the initramfs (busybox-static $(pkg_version busybox-static))"

@@ -12,6 +12,7 @@ import dev.hearth.operator.node.NodeLossHandler;
 import dev.hearth.operator.set.MicroVMSetReconciler;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
+import dev.hearth.operator.support.SharedMicroVMs;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -76,8 +77,10 @@ public final class HearthOperator implements AutoCloseable {
               }
             });
     MicroVMWriter writer = new MicroVMWriter(client, clock);
+    var sharedVms = new SharedMicroVMs(operator.getConfigurationService().cacheSyncTimeout());
     var vmReconciler =
-        new MicroVMReconciler(coordinator, writer, events, metrics, clock, config.pendingRetry());
+        new MicroVMReconciler(
+            coordinator, writer, events, metrics, clock, config.pendingRetry(), sharedVms);
     operator.register(vmReconciler, c -> namespaces(c, config));
     operator.register(
         new MicroVMNodeReconciler(
@@ -92,7 +95,8 @@ public final class HearthOperator implements AutoCloseable {
                     .cachedVmsOn(node)
                     .map(vms -> (int) vms.stream().filter(MicroVMs::holdsResources).count())));
     operator.register(new MicroVMSetReconciler(events, clock), c -> namespaces(c, config));
-    operator.register(new ServiceEndpointsReconciler(client), c -> namespaces(c, config));
+    operator.register(
+        new ServiceEndpointsReconciler(client, sharedVms), c -> namespaces(c, config));
   }
 
   private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> void namespaces(

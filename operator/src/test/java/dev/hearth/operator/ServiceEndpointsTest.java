@@ -52,6 +52,16 @@ class ServiceEndpointsTest extends OperatorTestBase {
     client.resource(vm).create();
   }
 
+  private void relabel(String name, String app) {
+    client
+        .resources(MicroVM.class)
+        .inNamespace(ns)
+        .withName(name)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"labels\":{\"app\":\"" + app + "\"}}}");
+  }
+
   /** What the agent reports: the address, and Ready as its probe finds it. */
   private void report(String name, String ip, boolean ready) {
     MicroVM vm = awaitVm(name, v -> v.getStatus() != null && v.getStatus().getNodeName() != null);
@@ -123,6 +133,23 @@ class ServiceEndpointsTest extends OperatorTestBase {
     // Readiness moves VMs in and out.
     report("web-2", "10.213.0.3", true);
     await().atMost(TIMEOUT).until(() -> Set.of("10.213.0.2", "10.213.0.3").equals(addresses()));
+    report("web-1", "10.213.0.2", false);
+    await().atMost(TIMEOUT).until(() -> Set.of("10.213.0.3").equals(addresses()));
+
+    // Relabelled, a VM leaves the Service its old labels selected, and comes back.
+    relabel("web-2", "other");
+    await().atMost(TIMEOUT).until(() -> Set.of().equals(addresses()));
+    relabel("web-2", "web");
+    await().atMost(TIMEOUT).until(() -> Set.of("10.213.0.3").equals(addresses()));
+
+    // A restarted operator keeps the slice: its first reconciles wait for the MicroVM cache, so
+    // none sees no VMs and deletes it (a recreated slice would have another uid).
+    String uid = slice().getMetadata().getUid();
+    stopOperator();
+    startOperator(config());
+    report("web-1", "10.213.0.2", true);
+    await().atMost(TIMEOUT).until(() -> Set.of("10.213.0.2", "10.213.0.3").equals(addresses()));
+    assertThat(slice().getMetadata().getUid()).isEqualTo(uid);
     report("web-1", "10.213.0.2", false);
     await().atMost(TIMEOUT).until(() -> Set.of("10.213.0.3").equals(addresses()));
 

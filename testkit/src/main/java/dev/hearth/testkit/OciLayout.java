@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -21,8 +22,8 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 /**
  * An OCI image layout on disk (the format {@code skopeo copy oci:DIR:REF} reads) built from layers
  * a test describes entry by entry: files with owner and mode (setuid included), directories,
- * symbolic links, hard links, and whiteouts. Entry names are written as given, so a test can also
- * make hostile layers ({@code ../x}, absolute names).
+ * symbolic links, hard links, whiteouts and extended attributes; layers gzip or zstd. Entry names
+ * are written as given, so a test can also make hostile layers ({@code ../x}, absolute names).
  */
 public final class OciLayout {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,10 +45,14 @@ public final class OciLayout {
     return ref;
   }
 
-  /** One layer: a tar stream, gzip-compressed when written into the layout. */
+  /**
+   * One layer: a tar stream, gzip-compressed when written into the layout ({@code zstd} when {@link
+   * #zstd} was called).
+   */
   public static final class Layer {
     private final ByteArrayOutputStream tar = new ByteArrayOutputStream();
     private final TarArchiveOutputStream out = new TarArchiveOutputStream(tar);
+    private boolean zstd;
 
     public Layer() {
       out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -64,6 +69,45 @@ public final class OciLayout {
     public Layer file(String name, String content, int mode, int uid, int gid) {
       return put(
           new TarArchiveEntry(name), mode, uid, gid, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A regular file with binary {@code content} (an executable, say). */
+    public Layer file(String name, byte[] content, int mode, int uid, int gid) {
+      return put(new TarArchiveEntry(name), mode, uid, gid, content.clone());
+    }
+
+    /**
+     * A regular file with extended attributes, written as {@code SCHILY.xattr.<name>} PAX records
+     * with their raw (binary) values, as Docker and GNU tar write them.
+     */
+    public Layer file(
+        String name, String content, int mode, int uid, int gid, Map<String, byte[]> xattrs) {
+      ByteArrayOutputStream records = new ByteArrayOutputStream();
+      for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
+        byte[] key = (" SCHILY.xattr." + x.getKey() + "=").getBytes(StandardCharsets.UTF_8);
+        int body = key.length + x.getValue().length + 1;
+        int len = body + Integer.toString(body).length();
+        if (Integer.toString(len).length() != Integer.toString(body).length()) {
+          len++; // the length's own digits pushed it over a power of ten
+        }
+        records.writeBytes(Integer.toString(len).getBytes(StandardCharsets.US_ASCII));
+        records.writeBytes(key);
+        records.writeBytes(x.getValue());
+        records.write('\n');
+      }
+      put(
+          new TarArchiveEntry("PaxHeaders/" + name, TarConstants.LF_PAX_EXTENDED_HEADER_LC),
+          0644,
+          0,
+          0,
+          records.toByteArray());
+      return file(name, content, mode, uid, gid);
+    }
+
+    /** Compresses this layer with {@code zstd(1)} (see {@link Registry#ensureZstd}). */
+    public Layer zstd() {
+      zstd = true;
+      return this;
     }
 
     /** A symbolic link {@code name -> target}. */
@@ -136,6 +180,11 @@ public final class OciLayout {
       for (Layer l : layers) {
         byte[] tar = l.tarBytes();
         diffIds.add(digest(tar));
+        if (l.zstd) {
+          layerDescriptors.add(
+              descriptor("application/vnd.oci.image.layer.v1.tar+zstd", blob(dir, zstd(dir, tar))));
+          continue;
+        }
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
           z.write(tar);
@@ -176,6 +225,28 @@ public final class OciLayout {
       return new OciLayout(dir, ref);
     } catch (IOException e) {
       throw new TestClusterException("cannot write an OCI layout in " + dir, e);
+    }
+  }
+
+  /** {@code tar} compressed by the {@code zstd} program. */
+  private static byte[] zstd(Path dir, byte[] tar) throws IOException {
+    Path in = Files.createTempFile(dir, "layer-", ".tar");
+    try {
+      Files.write(in, tar);
+      Process p =
+          new ProcessBuilder("zstd", "-q", "-c", "-19", in.toString())
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException("zstd failed on " + in);
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted running zstd", e);
+    } finally {
+      Files.deleteIfExists(in);
     }
   }
 

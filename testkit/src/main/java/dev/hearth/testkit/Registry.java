@@ -234,8 +234,20 @@ public final class Registry implements AutoCloseable {
    * Installs the registry, skopeo and htpasswd where missing (apt-get, as root); skips the calling
    * test with one line when they cannot be had, or fails it under {@code CI=true}.
    */
-  public static synchronized void ensureTools() {
-    if (missingTools().isEmpty()) {
+  public static void ensureTools() {
+    ensure(TOOLS, PACKAGES, "registry tools");
+  }
+
+  /**
+   * Installs {@code zstd} (to make zstd layers) where missing, as {@link #ensureTools} does; skips
+   * the calling test with one line when it cannot be had.
+   */
+  public static void ensureZstd() {
+    ensure(List.of("zstd"), List.of("zstd"), "zstd");
+  }
+
+  private static synchronized void ensure(List<String> tools, List<String> packages, String what) {
+    if (missingTools(tools).isEmpty()) {
       return;
     }
     String why;
@@ -250,7 +262,7 @@ public final class Registry implements AutoCloseable {
         List<String> install = new ArrayList<>(List.of("apt-get"));
         install.addAll(wait);
         install.addAll(List.of("install", "-y", "-q", "--no-install-recommends"));
-        install.addAll(PACKAGES);
+        install.addAll(packages);
         List<String> update = new ArrayList<>(List.of("apt-get"));
         update.addAll(wait);
         update.addAll(List.of("update", "-q"));
@@ -263,15 +275,17 @@ public final class Registry implements AutoCloseable {
         why = "interrupted installing them";
       }
     }
-    List<String> missing = missingTools();
+    List<String> missing = missingTools(tools);
     if (missing.isEmpty()) {
       return;
     }
     String message =
-        "hearth-testkit: no registry tools ("
+        "hearth-testkit: no "
+            + what
+            + " ("
             + String.join(", ", missing)
             + " missing; Debian packages "
-            + String.join(" ", PACKAGES)
+            + String.join(" ", packages)
             + "): "
             + why;
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
@@ -290,9 +304,9 @@ public final class Registry implements AutoCloseable {
     return p.waitFor(20, TimeUnit.MINUTES) && p.exitValue() == 0;
   }
 
-  private static List<String> missingTools() {
+  private static List<String> missingTools(List<String> tools) {
     List<String> missing = new ArrayList<>();
-    for (String tool : TOOLS) {
+    for (String tool : tools) {
       boolean found = false;
       for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
         found |= Files.isExecutable(Path.of(d, tool));

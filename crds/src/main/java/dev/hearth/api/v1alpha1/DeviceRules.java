@@ -12,7 +12,7 @@ final class DeviceRules {
    * CEL (after {@code x}), true when device x (a drive or an interface) has neither reserved name.
    */
   static final String NOT_RESERVED =
-      ".name != '" + MicroVMSpec.ROOTFS_NAME + "' && x.name != '" + MicroVMSpec.RNG_NAME + "'";
+      ".name != '" + MicroVMLimits.ROOTFS_NAME + "' && x.name != '" + MicroVMLimits.RNG_NAME + "'";
 
   /**
    * CEL, true when drives d and e read the same file: one path, one cached download, or one OCI

@@ -138,6 +138,11 @@ public final class HearthApi {
     public static final String STOPPED = "Stopped";
     public static final String AGENT_SHUTDOWN = "AgentShutdown";
 
+    // The agent's, about a spec.container VM's end (as a kubelet's container reasons).
+    public static final String COMPLETED = "Completed";
+    public static final String ERROR = "Error";
+    public static final String CONTAINER_CANNOT_RUN = "ContainerCannotRun";
+
     // The agent's, about a VM's readiness probe (Ready's reasons; Unhealthy is the Event's).
     public static final String PROBE_PENDING = "ProbePending";
     public static final String PROBE_SUCCEEDED = "ProbeSucceeded";

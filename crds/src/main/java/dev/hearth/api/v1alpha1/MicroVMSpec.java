@@ -7,7 +7,6 @@ import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -25,9 +24,9 @@ import java.util.Map;
     value = "!has(self.drives) || self.drives.all(x, x" + DeviceRules.NOT_RESERVED + ")",
     message =
         "drive names '"
-            + MicroVMSpec.ROOTFS_NAME
+            + MicroVMLimits.ROOTFS_NAME
             + "' and '"
-            + MicroVMSpec.RNG_NAME
+            + MicroVMLimits.RNG_NAME
             + "' are reserved: the VMM names the root disk and the entropy device so",
     fieldPath = ".drives")
 @ValidationRule(
@@ -40,9 +39,9 @@ import java.util.Map;
     value = "!has(self.network) || self.network.all(x, x" + DeviceRules.NOT_RESERVED + ")",
     message =
         "network interface names '"
-            + MicroVMSpec.ROOTFS_NAME
+            + MicroVMLimits.ROOTFS_NAME
             + "' and '"
-            + MicroVMSpec.RNG_NAME
+            + MicroVMLimits.RNG_NAME
             + "' are reserved: the VMM names the root disk and the entropy device so",
     fieldPath = ".network")
 @ValidationRule(
@@ -54,13 +53,14 @@ import java.util.Map;
     fieldPath = ".network")
 @ValidationRule(
     value =
-        "(has(self.drives) ? size(self.drives) : 0) + (has(self.rootfs) ? 1 : 0) <= "
-            + MicroVMSpec.MAX_DISKS,
+        "(has(self.drives) ? size(self.drives) : 0)"
+            + " + (has(self.rootfs) || has(self.container) ? 1 : 0) <= "
+            + MicroVMLimits.MAX_DISKS,
     message =
         "too many disks: the VMM attaches at most "
-            + MicroVMSpec.MAX_DISKS
-            + " in all, spec.rootfs included (so at most "
-            + (MicroVMSpec.MAX_DISKS - 1)
+            + MicroVMLimits.MAX_DISKS
+            + " in all, spec.rootfs (or the container's image) included (so at most "
+            + (MicroVMLimits.MAX_DISKS - 1)
             + " drives beside a rootfs)",
     fieldPath = ".drives")
 @ValidationRule(
@@ -92,50 +92,46 @@ import java.util.Map;
     value = "!has(self.initrd) || !has(self.initrd.oci) || has(self.initrd.oci.path)",
     message = "initrd.oci needs a path: an initrd is one file inside the image",
     fieldPath = ".initrd.oci")
+@ValidationRule(
+    value = "has(self.kernel) || has(self.container)",
+    message =
+        "spec.kernel is required, unless spec.container names an image (the node then boots its"
+            + " own kernel)",
+    fieldPath = ".kernel")
+@ValidationRule(
+    value = "!has(self.container) || (!has(self.kernel) && !has(self.initrd) && !has(self.rootfs))",
+    message =
+        "spec.container runs on the node's own kernel and init with the image as its root disk:"
+            + " spec.kernel, spec.initrd and spec.rootfs must not be set with it",
+    fieldPath = ".container")
 public class MicroVMSpec extends ApiValue {
-  /** The most vCPUs a VM may have (the VMM's VmConfig.MAX_VCPUS). */
-  public static final int MAX_VCPUS = 32;
-
-  /** The least memory a VM may have, in MiB (the VMM takes less). */
-  public static final int MIN_MEMORY_MIB = 16;
-
-  /** The most memory a VM may have, in MiB (256 GiB; the VMM takes more). */
-  public static final int MAX_MEMORY_MIB = 262144;
-
-  /** Disks the agent's VMM attaches, the rootfs included (the agent's VmmRuntime uses it). */
-  public static final int MAX_DISKS = 8;
-
-  /** The most image pull Secrets a MicroVM names. */
-  public static final int MAX_PULL_SECRETS = 16;
-
-  /** Network interfaces the agent's VMM attaches (the agent's VmmRuntime uses it). */
-  public static final int MAX_NICS = 8;
-
-  /** The longest device name: the VMM's device ids are 1 to 63 characters. */
-  public static final int MAX_DEVICE_NAME = 63;
-
-  /** The VMM's name for the root disk: no drive or network interface may take it. */
-  public static final String ROOTFS_NAME = "rootfs";
-
-  /** The VMM's name for the entropy device (its RngConfig.ID): no drive or interface takes it. */
-  public static final String RNG_NAME = "rng";
-
-  @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MAX_VCPUS + ".")
+  @JsonPropertyDescription("Number of virtual CPUs, 1 to " + MicroVMLimits.MAX_VCPUS + ".")
   @Min(1)
-  @Max(MAX_VCPUS)
+  @Max(MicroVMLimits.MAX_VCPUS)
   @Default("1")
   private Integer vcpus = 1;
 
   @JsonPropertyDescription(
-      "Guest memory in MiB, " + MIN_MEMORY_MIB + " to " + MAX_MEMORY_MIB + " (256 GiB).")
-  @Min(MIN_MEMORY_MIB)
-  @Max(MAX_MEMORY_MIB)
+      "Guest memory in MiB, "
+          + MicroVMLimits.MIN_MEMORY_MIB
+          + " to "
+          + MicroVMLimits.MAX_MEMORY_MIB
+          + " (256 GiB).")
+  @Min(MicroVMLimits.MIN_MEMORY_MIB)
+  @Max(MicroVMLimits.MAX_MEMORY_MIB)
   @Default("128")
   private Integer memoryMiB = 128;
 
-  @JsonPropertyDescription("The guest kernel and its extra command-line arguments.")
-  @Required
+  @JsonPropertyDescription(
+      "The guest kernel and its extra command-line arguments. Required, unless spec.container"
+          + " is set (then it must not be).")
   private KernelSpec kernel;
+
+  @JsonPropertyDescription(
+      "An ordinary container image to run instead of a guest of one's own: the node boots"
+          + " Hearth's kernel and init with the image as the root disk, and runs its entrypoint."
+          + " Excludes spec.kernel, spec.initrd and spec.rootfs.")
+  private ContainerSpec container;
 
   @JsonPropertyDescription("An initial ramdisk (initramfs) loaded next to the kernel.")
   private ImageSource initrd;
@@ -146,7 +142,7 @@ public class MicroVMSpec extends ApiValue {
   @JsonPropertyDescription(
       "Extra virtio-blk disks, attached after the rootfs in list order (/dev/vdb, /dev/vdc, ...)."
           + " Names are unique. At most 8 disks in all, the rootfs included.")
-  @Size(max = MAX_DISKS)
+  @Size(max = MicroVMLimits.MAX_DISKS)
   @ValidationRule(
       value = "self.all(d, self.exists_one(e, e.name == d.name))",
       message = "drive names must be unique")
@@ -155,7 +151,7 @@ public class MicroVMSpec extends ApiValue {
   @JsonPropertyDescription(
       "Network interfaces (virtio-net), each backed by a tap on the node's bridge. Names are"
           + " unique. At most 8.")
-  @Size(max = MAX_NICS)
+  @Size(max = MicroVMLimits.MAX_NICS)
   @ValidationRule(
       value = "self.all(n, self.exists_one(e, e.name == n.name))",
       message = "network interface names must be unique")
@@ -184,9 +180,9 @@ public class MicroVMSpec extends ApiValue {
           + " credentials the node agent uses to pull this VM's OCI images, as a Pod's"
           + " imagePullSecrets. The agent reads only the Secrets named here, and only for VMs bound"
           + " to its node. At most "
-          + MAX_PULL_SECRETS
+          + MicroVMLimits.MAX_PULL_SECRETS
           + ".")
-  @Size(max = MAX_PULL_SECRETS)
+  @Size(max = MicroVMLimits.MAX_PULL_SECRETS)
   private List<PullSecretReference> imagePullSecrets = new ArrayList<>();
 
   /** Pins the VM to this node, bypassing the scheduler's choice (as a Pod's nodeName does). */
@@ -269,6 +265,14 @@ public class MicroVMSpec extends ApiValue {
 
   public void setKernel(KernelSpec kernel) {
     this.kernel = kernel;
+  }
+
+  public ContainerSpec getContainer() {
+    return container;
+  }
+
+  public void setContainer(ContainerSpec container) {
+    this.container = container;
   }
 
   public ImageSource getInitrd() {

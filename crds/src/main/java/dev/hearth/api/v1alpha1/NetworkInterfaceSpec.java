@@ -18,12 +18,12 @@ public class NetworkInterfaceSpec extends ApiValue {
   @JsonPropertyDescription(
       "Name of the interface: a DNS label (lowercase alphanumerics and '-'), unique among the"
           + " VM's drives and network interfaces, not '"
-          + MicroVMSpec.ROOTFS_NAME
+          + MicroVMLimits.ROOTFS_NAME
           + "' or '"
-          + MicroVMSpec.RNG_NAME
+          + MicroVMLimits.RNG_NAME
           + "'.")
   @Required
-  @Size(min = 1, max = MicroVMSpec.MAX_DEVICE_NAME)
+  @Size(min = 1, max = MicroVMLimits.MAX_DEVICE_NAME)
   @ValidationRule(
       value = "self.matches('^" + CelText.DNS_LABEL + "$')",
       message =

@@ -82,7 +82,7 @@ class CrdSchemaTest {
     assertThat(at(set, "spec.replicas").getMinimum()).isEqualTo(0.0);
     assertThat(at(set, "spec").getRequired()).contains("selector", "template");
     assertThat(at(set, "spec.template").getRequired()).contains("spec");
-    assertThat(at(set, "spec.template.spec").getRequired()).contains("kernel");
+    assertThat(at(set, "spec.template.spec").getRequired()).doesNotContain("kernel");
   }
 
   @Test
@@ -95,7 +95,13 @@ class CrdSchemaTest {
     assertThat(mem.getMinimum()).isEqualTo(16.0);
     assertThat(mem.getMaximum()).isEqualTo(262144.0);
     assertThat(mem.getDefault().asInt()).isEqualTo(128);
-    assertThat(at(vm, "spec").getRequired()).containsExactly("kernel");
+    // spec.kernel or spec.container, by a CEL rule.
+    assertThat(at(vm, "spec").getRequired()).isEmpty();
+    assertThat(at(vm, "spec.container").getRequired()).containsExactly("image");
+    assertThat(at(vm, "spec.container.args").getMaxItems()).isEqualTo(256L);
+    assertThat(at(vm, "spec.container.args").getItems().getSchema().getMaxLength())
+        .isEqualTo(4096L);
+    assertThat(at(vm, "spec.container.env").getMaxItems()).isEqualTo(128L);
     assertThat(at(vm, "spec.kernel").getRequired()).containsExactly("source");
     assertThat(at(vm, "spec.vsock.cid").getMinimum()).isEqualTo(3.0);
     assertThat(at(vm, "spec.drives").getMaxItems()).isEqualTo(8L);

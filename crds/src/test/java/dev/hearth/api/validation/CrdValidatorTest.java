@@ -87,7 +87,10 @@ class CrdValidatorTest {
         .containsExactly(
             "spec.memoryMiB: Invalid value: 8: spec.memoryMiB in body should be greater than or"
                 + " equal to 16");
-    assertThat(vm("name: a", "vcpus: 1")).containsExactly("spec.kernel: Required value");
+    assertThat(vm("name: a", "vcpus: 1"))
+        .containsExactly(
+            "spec.kernel: Invalid value: \"object\": spec.kernel is required, unless spec.container"
+                + " names an image (the node then boots its own kernel)");
     assertThat(vm("name: a", KERNEL + "restartPolicy: Sometimes"))
         .startsWith(
             "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\","
@@ -111,7 +114,9 @@ class CrdValidatorTest {
     assertThat(vm("name: a", "vcpus: 2\n" + bucket))
         .hasSize(2)
         .first()
-        .isEqualTo("spec.kernel: Required value");
+        .isEqualTo(
+            "spec.kernel: Invalid value: \"object\": spec.kernel is required, unless spec.container"
+                + " names an image (the node then boots its own kernel)");
   }
 
   @Test

@@ -53,7 +53,21 @@ final class AgentNode implements AutoCloseable {
       Supplier<VmRuntime> runtime,
       int capacityVcpus,
       long capacityMiB,
-      Supplier<Optional<String>> kvmProblem) {}
+      Supplier<Optional<String>> kvmProblem,
+      java.util.function.UnaryOperator<AgentSettings.Builder> tune) {
+
+    /** A node with the suites' usual settings. */
+    Spec(
+        String name,
+        Path stateDir,
+        Cidr subnet,
+        Supplier<VmRuntime> runtime,
+        int capacityVcpus,
+        long capacityMiB,
+        Supplier<Optional<String>> kvmProblem) {
+      this(name, stateDir, subnet, runtime, capacityVcpus, capacityMiB, kvmProblem, s -> s);
+    }
+  }
 
   private final ApiServer api;
   private final Spec spec;
@@ -111,7 +125,7 @@ final class AgentNode implements AutoCloseable {
     }
     Files.writeString(proc.resolve("cpuinfo"), cpuinfo);
     Files.writeString(proc.resolve("meminfo"), "MemTotal: " + spec.capacityMiB() * 1024 + " kB\n");
-    AgentSettings settings =
+    AgentSettings.Builder builder =
         AgentSettings.builder(
                 spec.name(),
                 spec.stateDir().resolve("state"),
@@ -125,8 +139,8 @@ final class AgentNode implements AutoCloseable {
             .imageDestinations(Destinations.ANY) // ImageServer is on loopback
             .consoleBufferBytes(16 * 1024)
             .stopGrace(Duration.ofSeconds(2))
-            .version("e2e")
-            .build();
+            .version("e2e");
+    AgentSettings settings = spec.tune().apply(builder).build();
     client = clients.get();
     daemon =
         AgentDaemon.start(

@@ -72,11 +72,12 @@ final class Manifests {
   }
 
   /**
-   * Every manifest in {@code dir}, in {@code namespace}. Image paths are mapped as a user would
-   * adapt them to a node: a relative path is resolved against the examples folder (as {@code hearth
-   * run} does), the node directory {@code /var/lib/hearth/images/} becomes {@code nodeImages}, and
-   * {@code vmm/target/linux-guest/}, where {@code ./hearth} links the Linux test guest, becomes
-   * {@code linuxGuest} when given.
+   * Every manifest in {@code dir} but those with a {@code spec.container} (their image comes from a
+   * registry), in {@code namespace}. Image paths are mapped as a user would adapt them to a node: a
+   * relative path is resolved against the examples folder (as {@code hearth run} does), the node
+   * directory {@code /var/lib/hearth/images/} becomes {@code nodeImages}, and {@code
+   * vmm/target/linux-guest/}, where {@code ./hearth} links the Linux test guest, becomes {@code
+   * linuxGuest} when given.
    */
   static List<Example> examples(Path dir, String namespace, Path nodeImages, Path linuxGuest)
       throws IOException {
@@ -93,6 +94,9 @@ final class Manifests {
           doc.path("kind").asText().equals("MicroVMSet")
               ? doc.path("spec").path("template").path("spec")
               : doc.path("spec");
+      if (spec.has("container")) {
+        continue; // pulls from a registry: ContainerEntrypointKvmIT runs such a VM
+      }
       mapPath(spec.path("kernel").path("source"), dir, nodeImages, linuxGuest);
       mapPath(spec.path("initrd"), dir, nodeImages, linuxGuest);
       mapPath(spec.path("rootfs").path("source"), dir, nodeImages, linuxGuest);

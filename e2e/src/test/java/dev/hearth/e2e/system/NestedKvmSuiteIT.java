@@ -20,7 +20,8 @@ import org.junit.jupiter.api.TestFactory;
  * cannot run Linux, none where it can (see {@link KvmSuiteInsideL1#run}). Besides the class path
  * and the tiny test guests, L1 gets the examples and the Linux test guest, which the scenarios
  * read, and the means to reach this machine's API server with the chart's RBAC ({@link
- * SharedApiServer#reachableFromL1}).
+ * SharedApiServer#reachableFromL1}), and the container image of {@link ContainerEntrypointKvmIT} in
+ * a registry on this machine ({@link ContainerImages#forL1}).
  */
 class NestedKvmSuiteIT {
   @TestFactory
@@ -39,6 +40,6 @@ class NestedKvmSuiteIT {
         Path.of("target", "test-classes"),
         adds,
         Duration.ofMinutes(12),
-        SharedApiServer::reachableFromL1);
+        job -> ContainerImages.forL1(SharedApiServer.reachableFromL1(job)));
   }
 }

@@ -10,6 +10,7 @@ import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.spec.ContainerBoot;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevelOption;
@@ -234,6 +235,23 @@ final class AgentCommand implements Callable<Integer> {
   List<String> insecureRegistries = new ArrayList<>();
 
   @Option(
+      names = "--container-kernel",
+      defaultValue = "${env:HEARTH_CONTAINER_KERNEL:-hearth/vmlinux}",
+      description =
+          "The kernel spec.container VMs boot, a path under the images root: Hearth's minimal"
+              + " kernel (env HEARTH_CONTAINER_KERNEL; default ${DEFAULT-VALUE}).")
+  String containerKernel;
+
+  @Option(
+      names = "--container-initramfs",
+      defaultValue = "${env:HEARTH_CONTAINER_INITRAMFS:-hearth/initramfs.cpio.gz}",
+      description =
+          "The initramfs with Hearth's init that spec.container VMs boot, a path under the images"
+              + " root; each VM's container config is appended to a copy (env"
+              + " HEARTH_CONTAINER_INITRAMFS; default ${DEFAULT-VALUE}).")
+  String containerInitramfs;
+
+  @Option(
       names = "--console-buffer-kib",
       defaultValue = "${env:HEARTH_CONSOLE_BUFFER_KIB:-64}",
       description =
@@ -321,6 +339,7 @@ final class AgentCommand implements Callable<Integer> {
                   .map(String::strip)
                   .filter(r -> !r.isEmpty())
                   .collect(java.util.stream.Collectors.toSet()))
+          .containerBoot(new ContainerBoot(containerKernel, containerInitramfs))
           .build();
     } catch (IllegalArgumentException e) {
       throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());

@@ -7,6 +7,7 @@ import dev.hearth.agent.local.LocalNetwork;
 import dev.hearth.agent.local.LocalRun;
 import dev.hearth.agent.local.ManifestException;
 import dev.hearth.agent.local.RunException;
+import dev.hearth.agent.spec.ContainerBoot;
 import dev.hearth.vmm.config.SeccompMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,6 +106,24 @@ final class RunCommand implements Callable<Integer> {
               + " overlap a route of this host.")
   String subnet;
 
+  @Option(
+      names = "--container-kernel",
+      paramLabel = "PATH",
+      defaultValue = "hearth/vmlinux",
+      description =
+          "The kernel a manifest's spec.container boots, under the images folder (default"
+              + " ${DEFAULT-VALUE}; ./hearth puts the Linux test guest's there).")
+  String containerKernel;
+
+  @Option(
+      names = "--container-initramfs",
+      paramLabel = "PATH",
+      defaultValue = "hearth/initramfs.cpio.gz",
+      description =
+          "The initramfs with Hearth's init that spec.container boots, under the images folder"
+              + " (default ${DEFAULT-VALUE}).")
+  String containerInitramfs;
+
   @Override
   public Integer call() {
     try {
@@ -118,7 +137,14 @@ final class RunCommand implements Callable<Integer> {
       LocalRun.Registries registries =
           new LocalRun.Registries(
               insecureRegistries.stream().map(String::strip).collect(Collectors.toSet()), auth);
+      ContainerBoot boot;
+      try {
+        boot = new ContainerBoot(containerKernel, containerInitramfs);
+      } catch (IllegalArgumentException e) {
+        throw new UserFacingException(UserFacingException.BAD_INPUT, e.getMessage());
+      }
       return LocalRun.onThisHost(root, cacheDir, network, registries, System.err, seccomp)
+          .withContainerBoot(boot)
           .run(manifest, System.out);
     } catch (KvmCannotRunGuestException e) {
       throw new UserFacingException(UserFacingException.KVM_CANNOT_RUN_GUEST, e.getMessage());

@@ -229,7 +229,8 @@ public final class AgentDaemon implements AutoCloseable {
               settings.stopGrace(),
               InstantSource.system(),
               settings.vmWritableBytes(),
-              fds);
+              fds,
+              settings.containerBoot());
       NodeAgent agent = new NodeAgent(ctx, probes);
       health.addReadiness("microvms", agent::readinessProblem);
       agent.start(Duration.ofMinutes(2));

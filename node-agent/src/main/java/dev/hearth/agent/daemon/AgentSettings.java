@@ -4,6 +4,7 @@ import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.spec.ContainerBoot;
 import dev.hearth.agent.spec.LaunchImages;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
@@ -40,6 +41,8 @@ import java.util.Set;
  *     InternalIP); null routes nothing between nodes
  * @param plainHttpRegistries OCI registries (host[:port]) reached over plain http, not https
  *     ({@code --insecure-registry}); none by default
+ * @param containerBoot the kernel and initramfs under the images root that {@code spec.container}
+ *     VMs boot ({@code --container-kernel}, {@code --container-initramfs})
  * @see #builder
  */
 public record AgentSettings(
@@ -61,7 +64,8 @@ public record AgentSettings(
     String version,
     long vmWritableBytes,
     InetAddress nodeAddress,
-    Set<String> plainHttpRegistries) {
+    Set<String> plainHttpRegistries,
+    ContainerBoot containerBoot) {
 
   public AgentSettings {
     plainHttpRegistries = Set.copyOf(plainHttpRegistries);
@@ -136,6 +140,7 @@ public record AgentSettings(
     private long vmWritableBytes = LaunchImages.DEFAULT_WRITABLE_BYTES;
     private InetAddress nodeAddress;
     private Set<String> plainHttpRegistries = Set.of();
+    private ContainerBoot containerBoot = ContainerBoot.DEFAULT;
 
     private Builder(String nodeName, Path stateDir, Path imagesDir) {
       this.nodeName = nodeName;
@@ -239,6 +244,12 @@ public record AgentSettings(
       return this;
     }
 
+    /** What spec.container VMs boot; default {@link ContainerBoot#DEFAULT}. */
+    public Builder containerBoot(ContainerBoot containerBoot) {
+      this.containerBoot = containerBoot;
+      return this;
+    }
+
     public AgentSettings build() {
       return new AgentSettings(
           nodeName,
@@ -259,7 +270,8 @@ public record AgentSettings(
           version,
           vmWritableBytes,
           nodeAddress,
-          plainHttpRegistries);
+          plainHttpRegistries,
+          containerBoot);
     }
   }
 }

@@ -11,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Makes an ext4 image from an unpacked root: {@code mke2fs -d} copies the tree (hard links stay one
  * inode, symbolic links stay links), then one {@code debugfs} script sets each inode's owner, group
- * and mode from the layers' metadata, so the image holds the tenant's setuid bits and owners while
- * the node's staging copy never did. Sized from what was unpacked plus {@code headroomBytes} free
- * for the guest.
+ * and mode (and extended attributes, such as {@code security.capability}) from the layers'
+ * metadata, so the image holds the tenant's setuid bits, owners and capabilities while the node's
+ * staging copy never did. Sized from what was unpacked plus {@code headroomBytes} free for the
+ * guest.
  */
 public final class Ext4Builder {
   /**
@@ -50,7 +51,9 @@ public final class Ext4Builder {
       long headroomBytes,
       Path image)
       throws ImageException {
-    long size = sizeFor(bytes, entries, headroomBytes);
+    // An inode's extended attributes beyond what fits in it take a block of their own.
+    long xattrBlocks = metadata.values().stream().filter(m -> !m.xattrs().isEmpty()).count();
+    long size = sizeFor(bytes + xattrBlocks * BLOCK, entries, headroomBytes);
     run(
         List.of(
             "mke2fs",
@@ -71,16 +74,18 @@ public final class Ext4Builder {
             image.toString(),
             (size / 1024) + "k"),
         image);
-    StringBuilder script = new StringBuilder();
-    LayerUnpacker.Meta rootMeta = metadata.getOrDefault("", new LayerUnpacker.Meta(040755, 0, 0));
-    append(script, "/", rootMeta);
-    for (Map.Entry<String, LayerUnpacker.Meta> e : metadata.entrySet()) {
-      if (!e.getKey().isEmpty()) {
-        append(script, "/" + e.getKey(), e.getValue());
-      }
-    }
     Path commands = image.resolveSibling(image.getFileName() + ".debugfs");
+    Path values = image.resolveSibling(image.getFileName() + ".xattrs");
     try {
+      StringBuilder script = new StringBuilder();
+      LayerUnpacker.Meta rootMeta = metadata.getOrDefault("", new LayerUnpacker.Meta(040755, 0, 0));
+      int[] written = {0};
+      append(script, "/", rootMeta, values, written);
+      for (Map.Entry<String, LayerUnpacker.Meta> e : metadata.entrySet()) {
+        if (!e.getKey().isEmpty()) {
+          append(script, "/" + e.getKey(), e.getValue(), values, written);
+        }
+      }
       Files.writeString(commands, script.toString());
       run(List.of("debugfs", "-w", "-f", commands.toString(), image.toString()), image);
     } catch (IOException e) {
@@ -88,15 +93,43 @@ public final class Ext4Builder {
     } finally {
       try {
         Files.deleteIfExists(commands);
+        if (Files.isDirectory(values)) {
+          try (var files = Files.list(values)) {
+            for (Path f : files.toList()) {
+              Files.delete(f);
+            }
+          }
+          Files.delete(values);
+        }
       } catch (IOException ignored) {
         // Inside the build's temp dir, which is removed whole.
       }
     }
   }
 
-  /** Names are free of control characters and '"' ({@link LayerUnpacker#normalise}). */
-  private static void append(StringBuilder s, String path, LayerUnpacker.Meta m) {
+  /**
+   * Names are free of control characters and '"' ({@link LayerUnpacker#normalise}), so are
+   * attribute names; attribute values, binary, go through a file each ({@code ea_set -f}), as an
+   * inline value could not hold a '"' and a long line would be cut by debugfs' line buffer.
+   */
+  private static void append(
+      StringBuilder s, String path, LayerUnpacker.Meta m, Path values, int[] written)
+      throws IOException {
     String q = "\"" + path + "\"";
+    for (Map.Entry<String, byte[]> x : m.xattrs().entrySet()) {
+      if (written[0] == 0) {
+        Files.createDirectory(values);
+      }
+      Path value = values.resolve(Integer.toString(written[0]++));
+      Files.write(value, x.getValue());
+      s.append("ea_set -f \"")
+          .append(value)
+          .append("\" ")
+          .append(q)
+          .append(" \"")
+          .append(x.getKey())
+          .append("\"\n");
+    }
     s.append("sif ")
         .append(q)
         .append(" mode 0")
@@ -107,6 +140,28 @@ public final class Ext4Builder {
   }
 
   /**
+   * e2fsprogs' own {@code name} where Debian installs it: busybox's applet of the same name, which
+   * may come first on PATH (it does in the nested-KVM machine), lacks {@code mke2fs -d}.
+   */
+  static String program(String name) {
+    for (String dir : List.of("/usr/sbin", "/sbin")) {
+      Path p = Path.of(dir, name);
+      if (Files.isExecutable(p) && !isBusybox(p)) {
+        return p.toString();
+      }
+    }
+    return name;
+  }
+
+  private static boolean isBusybox(Path p) {
+    try {
+      return p.toRealPath().getFileName().toString().startsWith("busybox");
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /**
    * Runs an e2fsprogs tool; its failure, or any error line it prints (debugfs reports failed
    * commands on stderr and still exits 0), fails the build.
    */
@@ -114,8 +169,10 @@ public final class Ext4Builder {
     try {
       Path err = Files.createTempFile(image.getParent(), "e2fs-", ".err");
       try {
+        List<String> argv = new java.util.ArrayList<>(cmd);
+        argv.set(0, program(cmd.get(0)));
         Process p =
-            new ProcessBuilder(cmd)
+            new ProcessBuilder(argv)
                 .redirectError(err.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();

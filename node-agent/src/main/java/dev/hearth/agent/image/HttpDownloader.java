@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -304,6 +305,13 @@ final class HttpDownloader {
    */
   String save(URI uri, Exchange response, Path target, long maxBytes, long deadline)
       throws IOException, ImageException {
+    return save(uri, response, target, maxBytes, deadline, n -> {});
+  }
+
+  /** As {@link #save(URI, Exchange, Path, long, long)}, telling {@code read} each chunk's size. */
+  String save(
+      URI uri, Exchange response, Path target, long maxBytes, long deadline, LongConsumer read)
+      throws IOException, ImageException {
     long declared = response.contentLength();
     if (declared > maxBytes) {
       throw failed(uri, "larger than the " + maxBytes + " bytes allowed", null);
@@ -325,6 +333,7 @@ final class HttpDownloader {
         }
         sha.update(buf, 0, n);
         out.write(buf, 0, n);
+        read.accept(n);
         if (declared >= 0 && total == declared) {
           break; // Connection: close is a request; do not wait on a server that keeps it open
         }

@@ -133,10 +133,17 @@ public final class ImageCache {
    * Secrets it names, read through {@code secrets}.
    */
   public Path resolve(ImageRef source, String owner, PullSecrets secrets) throws ImageException {
+    return resolve(source, owner, secrets, PullProgress.NONE);
+  }
+
+  /** As the three-argument form; an OCI pull reports how far it got to {@code progress}. */
+  public Path resolve(ImageRef source, String owner, PullSecrets secrets, PullProgress progress)
+      throws ImageException {
     return switch (source) {
       case ImageRef.NodeFile f -> nodeImages.resolve(f);
       case ImageRef.Remote r -> acquire(r, owner);
-      case ImageRef.Oci o -> oci.acquire(o, secrets, owner);
+      case ImageRef.Oci o -> oci.acquire(o, secrets, owner, progress);
+      case ImageRef.OciConfig c -> oci.acquireConfig(c, secrets, owner);
     };
   }
 

@@ -51,6 +51,18 @@ public sealed interface ImageRef {
     }
   }
 
+  /**
+   * The config of an OCI image (its JSON: Entrypoint, Cmd, Env, WorkingDir, User), for a container
+   * VM; pulled and cached as the image is.
+   *
+   * @param pullSecrets as {@link Oci#pullSecrets}
+   */
+  record OciConfig(ImageReference reference, List<String> pullSecrets) implements ImageRef {
+    public OciConfig {
+      pullSecrets = List.copyOf(pullSecrets);
+    }
+  }
+
   private static void checkRelative(String path) {
     if (path.isEmpty() || path.length() > ImageSource.MAX_PATH_LENGTH) {
       throw new IllegalArgumentException(

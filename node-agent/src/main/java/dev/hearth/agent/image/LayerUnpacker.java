@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -19,17 +20,18 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Applies image layers (tar streams, bottom first) to a staging directory, as overlayfs would see
  * them merged: whiteouts ({@code .wh.<name>}) delete what lower layers made, an opaque marker
  * ({@code .wh..wh..opq}) hides a directory's lower content, a later entry replaces an earlier one.
+ * Extended attributes come from PAX records ({@link PaxTarInputStream}).
  *
  * <p>Layers are hostile input. Entry names are normalised and any that climbs out ({@code ..}) is
  * refused; no entry is written through a symbolic link (a parent that is a link refuses the entry,
  * and files are created without following one); hard links must name a regular file already
- * unpacked. The total of file sizes and the number of entries are bounded.
+ * unpacked. The total of file sizes, the number of entries, and extended attributes (count, size,
+ * names) are bounded.
  *
  * <p>Files land in staging owned by the agent and readable only by it; their owner, group and mode
  * (setuid included) are kept in {@link #metadata()} for {@link Ext4Builder} to set inside the file
@@ -40,16 +42,38 @@ final class LayerUnpacker {
   static final String WHITEOUT = ".wh.";
   static final String OPAQUE = ".wh..wh..opq";
 
-  /** Owner, group and full {@code st_mode} (type and permission bits) of one path. */
-  record Meta(int mode, long uid, long gid) {}
+  /** Extended attributes one entry may carry: how many, and their names and values in bytes. */
+  static final int MAX_XATTRS_PER_ENTRY = 32;
+
+  /** Fits one 4 KiB ext4 block with the attributes' headers (no ea_inode feature is set). */
+  static final int MAX_XATTR_BYTES_PER_ENTRY = 3072;
+
+  /** Extended attributes of the whole image: how many (each is one debugfs command). */
+  static final int MAX_XATTRS = 65_536;
+
+  /** The namespaces taken from layers; others ({@code system.*}) are left out and counted. */
+  static final List<String> XATTR_NAMESPACES = List.of("user.", "security.", "trusted.");
+
+  /**
+   * Owner, group, full {@code st_mode} (type and permission bits) and extended attributes (raw
+   * values by name) of one path.
+   */
+  record Meta(int mode, long uid, long gid, Map<String, byte[]> xattrs) {
+    Meta(int mode, long uid, long gid) {
+      this(mode, uid, gid, Map.of());
+    }
+  }
 
   private final Path root;
   private final long maxBytes;
   private final long maxEntries;
   private final Map<String, Meta> metadata = new TreeMap<>();
   private long bytes;
+  private long declared;
   private long entries;
   private int skipped;
+  private long xattrs;
+  private int xattrsLeftOut;
 
   LayerUnpacker(Path root, long maxBytes, long maxEntries) {
     this.root = root;
@@ -77,18 +101,31 @@ final class LayerUnpacker {
     return skipped;
   }
 
+  /** Extended attributes left out: outside {@link #XATTR_NAMESPACES}. */
+  int xattrsLeftOut() {
+    return xattrsLeftOut;
+  }
+
   /** Applies one uncompressed layer, on top of what earlier calls applied. */
   void apply(InputStream tar, String layer) throws ImageException, IOException {
     Set<String> thisLayer = new HashSet<>();
-    TarArchiveInputStream in = new TarArchiveInputStream(tar);
-    for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+    PaxTarInputStream in = new PaxTarInputStream(tar);
+    for (TarArchiveEntry e; (e = next(in, layer)) != null; ) {
       if (++entries > maxEntries) {
         throw refused(layer, "more than " + maxEntries + " entries");
+      }
+      // Content the tar declares is read (or skipped: whiteouts, devices) whatever it is, so all
+      // of it counts against the bound: a compressed layer could make any amount of it.
+      declared += Math.max(0, e.getSize());
+      if (declared > maxBytes) {
+        throw refused(
+            layer,
+            "the image unpacks to more than " + maxBytes + " bytes (the layers declare more)");
       }
       String name = normalise(e.getName(), layer);
       if (name.isEmpty()) { // the root itself
         if (e.isDirectory()) {
-          metadata.put("", meta(e, 0040000));
+          metadata.put("", meta(e, 0040000, in, layer));
         }
         continue;
       }
@@ -116,11 +153,12 @@ final class LayerUnpacker {
           delete(target, name);
           Files.createDirectory(target);
         }
-        metadata.put(name, meta(e, 0040000));
+        metadata.put(name, meta(e, 0040000, in, layer));
       } else if (e.isSymbolicLink()) {
         delete(target, name);
         Files.createSymbolicLink(target, Path.of(e.getLinkName())); // never followed here
-        metadata.put(name, new Meta(0120777, e.getLongUserId(), e.getLongGroupId()));
+        metadata.put(
+            name, new Meta(0120777, e.getLongUserId(), e.getLongGroupId(), xattrs(in, e, layer)));
       } else if (e.isLink()) {
         String linked = normalise(e.getLinkName(), layer);
         Meta m = metadata.get(linked);
@@ -136,10 +174,7 @@ final class LayerUnpacker {
           metadata.put(name, m);
         }
       } else if (e.isFile()) {
-        bytes += e.getSize();
-        if (bytes > maxBytes) {
-          throw refused(layer, "the image unpacks to more than " + maxBytes + " bytes");
-        }
+        bytes += e.getSize(); // bounded with all declared content above
         delete(target, name);
         try (OutputStream out =
             Files.newOutputStream(
@@ -150,13 +185,90 @@ final class LayerUnpacker {
           in.transferTo(out);
         }
         Files.setLastModifiedTime(target, FileTime.from(e.getModTime().toInstant()));
-        metadata.put(name, meta(e, 0100000));
+        metadata.put(name, meta(e, 0100000, in, layer));
       } else {
         skipped++; // character and block devices, FIFOs
         thisLayer.remove(name);
       }
     }
-    tar.transferTo(OutputStream.nullOutputStream()); // the rest, so a digest sees all of it
+    // The rest, so a digest sees all of it; bounded, as a compressed stream can go on for long.
+    byte[] rest = new byte[1 << 16];
+    long trailing = 0;
+    for (int n; (n = tar.read(rest)) > 0; ) {
+      trailing += n;
+      if (trailing > maxBytes) {
+        throw refused(layer, "more than " + maxBytes + " bytes after the end of the tar archive");
+      }
+    }
+  }
+
+  /** The next entry, the layer refused where its headers are larger than the bound. */
+  private static TarArchiveEntry next(PaxTarInputStream in, String layer)
+      throws ImageException, IOException {
+    TarArchiveEntry e;
+    try {
+      e = in.getNextEntry();
+    } catch (IOException ex) {
+      if (in.headerTooLarge()) {
+        throw tooLarge(layer);
+      }
+      throw ex;
+    }
+    if (in.headerTooLarge()) {
+      throw tooLarge(layer);
+    }
+    return e;
+  }
+
+  private static ImageException tooLarge(String layer) {
+    return refused(
+        layer,
+        "an entry's PAX or long-name headers exceed "
+            + PaxTarInputStream.MAX_HEADER_BYTES
+            + " bytes");
+  }
+
+  /**
+   * The entry's extended attributes, checked: names printable without spaces, quotes or backslashes
+   * (they go into a debugfs script) and bounded in count and size.
+   */
+  private Map<String, byte[]> xattrs(PaxTarInputStream in, TarArchiveEntry e, String layer)
+      throws ImageException {
+    Map<String, byte[]> all = in.xattrs();
+    if (all.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, byte[]> kept = new TreeMap<>();
+    int size = 0;
+    for (Map.Entry<String, byte[]> x : all.entrySet()) {
+      String name = x.getKey();
+      if (XATTR_NAMESPACES.stream().noneMatch(name::startsWith)) {
+        xattrsLeftOut++;
+        continue;
+      }
+      if (name.length() > 255
+          || name.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')) {
+        throw refused(
+            layer, "extended attribute " + printable(name) + " of " + printable(e.getName()));
+      }
+      size += name.length() + x.getValue().length;
+      kept.put(name, x.getValue());
+    }
+    if (kept.size() > MAX_XATTRS_PER_ENTRY || size > MAX_XATTR_BYTES_PER_ENTRY) {
+      throw refused(
+          layer,
+          printable(e.getName())
+              + " has more than "
+              + MAX_XATTRS_PER_ENTRY
+              + " extended attributes or "
+              + MAX_XATTR_BYTES_PER_ENTRY
+              + " bytes of them");
+    }
+    xattrs += kept.size();
+    if (xattrs > MAX_XATTRS) {
+      throw refused(layer, "the image has more than " + MAX_XATTRS + " extended attributes");
+    }
+    return Collections.unmodifiableMap(kept);
   }
 
   /**
@@ -260,8 +372,10 @@ final class LayerUnpacker {
     metadata.keySet().removeIf(k -> k.equals(relative) || k.startsWith(relative + "/"));
   }
 
-  private static Meta meta(TarArchiveEntry e, int type) {
-    return new Meta(type | (e.getMode() & 07777), e.getLongUserId(), e.getLongGroupId());
+  private Meta meta(TarArchiveEntry e, int type, PaxTarInputStream in, String layer)
+      throws ImageException {
+    return new Meta(
+        type | (e.getMode() & 07777), e.getLongUserId(), e.getLongGroupId(), xattrs(in, e, layer));
   }
 
   private static String printable(String s) {

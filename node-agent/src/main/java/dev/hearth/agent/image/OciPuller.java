@@ -1,6 +1,7 @@
 package dev.hearth.agent.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.hearth.api.v1alpha1.HearthApi;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -49,6 +50,7 @@ final class OciPuller {
   private final Counter pulls;
   private final Counter failures;
   private final DistributionSummary layerBytes;
+  private final Counter pulledBytes;
 
   OciPuller(
       ImageCache cache,
@@ -79,12 +81,43 @@ final class OciPuller {
             .description("Compressed bytes of the layers downloaded")
             .baseUnit("bytes")
             .register(registry);
+    this.pulledBytes =
+        Counter.builder("hearth.image.oci.pulled.bytes")
+            .description("Compressed layer bytes downloaded, counted as they arrive")
+            .baseUnit("bytes")
+            .register(registry);
   }
 
-  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner) throws ImageException {
-    ImageReference ref = source.reference();
+  Path acquire(ImageRef.Oci source, PullSecrets secrets, String owner, PullProgress progress)
+      throws ImageException {
+    return acquire(
+        source.reference(), source.pullSecrets(), source.file(), false, secrets, owner, progress);
+  }
+
+  /** The image's config JSON, cached by manifest digest as its root disk is. */
+  Path acquireConfig(ImageRef.OciConfig source, PullSecrets secrets, String owner)
+      throws ImageException {
+    return acquire(
+        source.reference(),
+        source.pullSecrets(),
+        Optional.empty(),
+        true,
+        secrets,
+        owner,
+        PullProgress.NONE);
+  }
+
+  private Path acquire(
+      ImageReference ref,
+      List<String> pullSecrets,
+      Optional<String> file,
+      boolean config,
+      PullSecrets secrets,
+      String owner,
+      PullProgress progress)
+      throws ImageException {
     Optional<RegistryCredential> credential = Optional.empty();
-    for (RegistryCredential c : secrets.load(source.pullSecrets())) {
+    for (RegistryCredential c : secrets.load(pullSecrets)) {
       if (c.appliesTo(ref)) {
         credential = Optional.of(c);
         break;
@@ -100,7 +133,7 @@ final class OciPuller {
       top = Optional.of(client.manifest(ref.tag().orElseThrow()));
       digest = top.get().digest();
     }
-    String key = key(digest, source.file());
+    String key = config ? configKey(digest) : key(digest, file);
     Optional<Path> cached = cache.holdBuilt(key, owner);
     if (cached.isPresent()) {
       if (cache.isPrivate(key) && top.isEmpty()) {
@@ -122,7 +155,11 @@ final class OciPuller {
         (work, output) -> {
           long started = System.nanoTime();
           try {
-            pull(client, ref, digest, first, source.file(), work, output);
+            if (config) {
+              pullConfig(client, ref, digest, first, work, output);
+            } else {
+              pull(client, ref, digest, first, file, work, output, progress);
+            }
             pulls.increment();
           } catch (ImageException e) {
             failures.increment();
@@ -133,6 +170,29 @@ final class OciPuller {
         });
   }
 
+  /** Fetches the image's config blob (checked against its digest) into {@code output}. */
+  private void pullConfig(
+      RegistryClient client,
+      ImageReference ref,
+      String digest,
+      Optional<RegistryClient.Fetched> top,
+      Path work,
+      Path output)
+      throws ImageException {
+    RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
+    Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
+    if (platform.isPresent()) {
+      manifest = client.manifest(platform.get());
+    }
+    RegistryClient.ImageManifest image = RegistryClient.imageManifest(ref, manifest.bytes());
+    diffIds(client, ref, image.config(), work); // the same checks as a pull: linux/amd64, JSON
+    try {
+      Files.move(work.resolve("config.json"), output, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new ImageException.FetchFailed(ref + ": cannot store the image config", e);
+    }
+  }
+
   private void pull(
       RegistryClient client,
       ImageReference ref,
@@ -140,7 +200,8 @@ final class OciPuller {
       Optional<RegistryClient.Fetched> top,
       Optional<String> file,
       Path work,
-      Path output)
+      Path output,
+      PullProgress progress)
       throws ImageException {
     RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
     Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
@@ -158,14 +219,26 @@ final class OciPuller {
         new LayerUnpacker(staging, settings.maxUnpackedBytes(), settings.maxEntries());
     long downloading = 0;
     long unpacking = 0;
+    String shown = ref.toString();
+    long total = image.layers().stream().mapToLong(RegistryClient.Descriptor::size).sum();
+    long[] done = {0};
+    progress.update(shown, 0, total);
     try {
       Files.createDirectory(staging);
       for (int i = 0; i < image.layers().size(); i++) {
         RegistryClient.Descriptor layer = image.layers().get(i);
-        boolean gzip = gzipped(ref, layer.mediaType());
+        Compression compression = compression(ref, layer.mediaType());
         Path blob = work.resolve("layer-" + i);
         long t0 = System.nanoTime();
-        client.blob(layer.digest(), blob, settings.maxUnpackedBytes());
+        client.blob(
+            layer.digest(),
+            blob,
+            settings.maxUnpackedBytes(),
+            n -> {
+              done[0] += n;
+              pulledBytes.increment(n);
+              progress.update(shown, done[0], total);
+            });
         layerBytes.record(Files.size(blob));
         long t1 = System.nanoTime();
         downloading += t1 - t0;
@@ -174,8 +247,7 @@ final class OciPuller {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(blob), 1 << 16);
             InputStream tar =
                 new BufferedInputStream(
-                    new DigestInputStream(gzip ? new GZIPInputStream(raw, 1 << 16) : raw, sha),
-                    1 << 16)) {
+                    new DigestInputStream(compression.open(raw), sha), 1 << 16)) {
           unpacker.apply(tar, layer.digest());
         }
         Files.delete(blob);
@@ -250,19 +322,35 @@ final class OciPuller {
     }
   }
 
-  private static boolean gzipped(ImageReference ref, String mediaType) throws ImageException {
+  /** How a layer blob is compressed; the digest is of the blob, the diff_id of the tar. */
+  private enum Compression {
+    NONE,
+    GZIP,
+    ZSTD;
+
+    InputStream open(InputStream raw) throws IOException {
+      return switch (this) {
+        case NONE -> raw;
+        case GZIP -> new GZIPInputStream(raw, 1 << 16);
+        case ZSTD -> new ZstdInputStreamNoFinalizer(raw);
+      };
+    }
+  }
+
+  private static Compression compression(ImageReference ref, String mediaType)
+      throws ImageException {
     return switch (mediaType) {
       case "application/vnd.oci.image.layer.v1.tar+gzip",
           "application/vnd.docker.image.rootfs.diff.tar.gzip" ->
-          true;
-      case "application/vnd.oci.image.layer.v1.tar" -> false;
+          Compression.GZIP;
+      case "application/vnd.oci.image.layer.v1.tar+zstd" -> Compression.ZSTD;
+      case "application/vnd.oci.image.layer.v1.tar" -> Compression.NONE;
       default ->
           throw unsupported(
               ref,
               "layer media type '"
                   + mediaType
-                  + "' is not supported"
-                  + " (gzip or uncompressed tar layers only; zstd is not)");
+                  + "' is not supported (tar layers, uncompressed, gzip or zstd)");
     };
   }
 
@@ -270,6 +358,13 @@ final class OciPuller {
   static String key(String digest, Optional<String> file) {
     String what =
         "hearth-oci-v1\n" + digest + "\n" + file.map(f -> "file:" + f).orElse("rootfs:ext4");
+    return HexFormat.of()
+        .formatHex(HttpDownloader.sha256().digest(what.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** The cache key of an image's config JSON. */
+  static String configKey(String digest) {
+    String what = "hearth-oci-v1\n" + digest + "\nconfig:json";
     return HexFormat.of()
         .formatHex(HttpDownloader.sha256().digest(what.getBytes(StandardCharsets.UTF_8)));
   }

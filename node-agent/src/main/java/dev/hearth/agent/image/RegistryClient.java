@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -111,6 +112,11 @@ final class RegistryClient {
    * unless its content hashes to {@code digest}.
    */
   void blob(String digest, Path target, long maxBytes) throws ImageException {
+    blob(digest, target, maxBytes, n -> {});
+  }
+
+  /** As {@link #blob(String, Path, long)}, telling {@code read} the size of each chunk read. */
+  void blob(String digest, Path target, long maxBytes, LongConsumer read) throws ImageException {
     URI uri = api("/blobs/" + digest);
     long deadline = deadline();
     try {
@@ -131,7 +137,7 @@ final class RegistryClient {
             continue;
           }
           check(uri, r, "blob " + digest);
-          String actual = "sha256:" + http.save(uri, r, target, maxBytes, deadline);
+          String actual = "sha256:" + http.save(uri, r, target, maxBytes, deadline, read);
           if (!actual.equals(digest)) {
             LOG.warn("{}: blob {} hashes to {}", ref, digest, actual);
             throw new ImageException.ChecksumMismatch(

@@ -6,6 +6,7 @@ import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.NodeImages;
 import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.spec.ContainerBoot;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.SpecRejectedException;
 import dev.hearth.agent.spec.VmPlan;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -30,10 +32,24 @@ public final class LocalRun {
 
   private final LocalRunner runner;
   private final PrintStream status;
+  private final ContainerBoot containerBoot;
 
   private LocalRun(LocalRunner runner, PrintStream status) {
+    this(runner, status, ContainerBoot.DEFAULT);
+  }
+
+  private LocalRun(LocalRunner runner, PrintStream status, ContainerBoot containerBoot) {
     this.runner = runner;
     this.status = status;
+    this.containerBoot = containerBoot;
+  }
+
+  /**
+   * This run, booting a manifest's {@code spec.container} from {@code boot}, files under the images
+   * folder ({@code --container-kernel}, {@code --container-initramfs}).
+   */
+  public LocalRun withContainerBoot(ContainerBoot boot) {
+    return new LocalRun(runner, status, boot);
   }
 
   /**
@@ -112,12 +128,19 @@ public final class LocalRun {
     MicroVM vm = local.vm();
     VmPlan plan;
     try {
-      plan = new SpecMapper(new VmmRuntime().capabilities()).map(vm.getSpec());
+      plan = new SpecMapper(new VmmRuntime().capabilities(), containerBoot).map(vm.getSpec());
     } catch (SpecRejectedException e) {
       throw new ManifestException(e.getMessage(), e);
     }
-    return runner.run(
-        vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), console);
+    List<String> registries =
+        plan.ociImages().stream().map(r -> r.substring(0, Math.max(0, r.indexOf('/')))).toList();
+    try (LoopbackForward _ =
+        LoopbackForward.start(registries, System.getenv(LoopbackForward.ENV), status)) {
+      return runner.run(
+          vm.getMetadata().getName(), plan, vm.getSpec().restartPolicyOrDefault(), console);
+    } catch (java.io.IOException e) {
+      throw new RunException("cannot forward a loopback registry: " + e.getMessage(), e);
+    }
   }
 
   /** Stops the run from another thread, as Ctrl-C does; a no-op when nothing runs. */

@@ -16,6 +16,7 @@ import dev.hearth.api.v1alpha1.RestartPolicy;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.config.VmConfig;
+import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.kvm.KvmException;
 import dev.hearth.vmm.loader.LoaderException;
 import dev.hearth.vmm.ratelimit.RateLimitException;
@@ -159,7 +160,7 @@ public final class LocalRunner {
               v ->
                   status.printf(
                       "hearth: vsock socket %s (connect and send CONNECT <port>)%n", v.udsPath()));
-      return supervise(name, config, restartPolicy, console, stop);
+      return supervise(name, config, restartPolicy, plan.container().isPresent(), console, stop);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return STOPPED;
@@ -187,13 +188,19 @@ public final class LocalRunner {
    * Always after any end, OnFailure after a crash; with the agent's back-off between boots.
    */
   private int supervise(
-      String name, VmConfig config, RestartPolicy policy, OutputStream console, StopSignal stop)
+      String name,
+      VmConfig config,
+      RestartPolicy policy,
+      boolean container,
+      OutputStream console,
+      StopSignal stop)
       throws RunException, InterruptedException, IOException {
     RestartBackoff backoff =
         new RestartBackoff(policy, RestartBackoff.Config.DEFAULT, InstantSource.system(), 0);
     while (true) {
       VmExit exit;
       Optional<Duration> boot;
+      Optional<GuestExitPort.Status> report;
       try (MicroVm vm = create(config, console)) {
         if (!stop.track(vm)) {
           return STOPPED;
@@ -203,6 +210,7 @@ public final class LocalRunner {
         exit = vm.waitForExit();
         stop.untrack();
         boot = vm.bootTime();
+        report = exit.isClean() ? vm.guestExitStatus() : Optional.empty();
       }
       console.flush();
       status.printf(
@@ -211,8 +219,12 @@ public final class LocalRunner {
       if (stop.requested()) {
         return STOPPED;
       }
-      if (!(backoff.exited(exit.isClean()) instanceof RestartBackoff.Decision.Restart again)) {
-        return ExitCodes.of(exit.reason());
+      report.ifPresent(r -> status.printf("hearth: %s: %s%n", name, ExitCodes.describe(r)));
+      int code =
+          container ? ExitCodes.ofContainer(exit.reason(), report) : ExitCodes.of(exit.reason());
+      boolean success = container ? code == 0 : exit.isClean();
+      if (!(backoff.exited(success) instanceof RestartBackoff.Decision.Restart again)) {
+        return code;
       }
       status.printf(
           "hearth: restartPolicy %s: booting %s again in %s (restart %d; Ctrl-C stops it)%n",

@@ -1,5 +1,6 @@
 package dev.hearth.agent.reconcile;
 
+import dev.hearth.agent.image.PullProgress;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.node.FdBudget;
@@ -8,6 +9,7 @@ import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.HearthApi;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -16,6 +18,9 @@ import java.util.List;
  * A failure is a {@link LaunchPreparer.PrepareException} with the reason for the Ready condition.
  */
 final class GuestLauncher {
+  /** How often a long pull's progress is written to the VM's status. */
+  static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+
   private final SupervisedVm vm;
   private final VmMeters meters;
   private final LaunchPreparer preparer;
@@ -71,7 +76,7 @@ final class GuestLauncher {
     if (!pulls.isEmpty()) {
       vm.events().normal(HearthApi.Reasons.PULLING, "pulling image " + images);
     }
-    LaunchPreparer.Prepared prepared = prepare(plan);
+    LaunchPreparer.Prepared prepared = prepare(plan, pullProgress(gen));
     if (!pulls.isEmpty()) {
       vm.events().normal(HearthApi.Reasons.PULLED, "image " + images + " ready on the node");
     }
@@ -94,12 +99,39 @@ final class GuestLauncher {
   }
 
   private LaunchPreparer.Prepared prepare(VmPlan plan) throws LaunchPreparer.PrepareException {
+    return prepare(plan, PullProgress.NONE);
+  }
+
+  private LaunchPreparer.Prepared prepare(VmPlan plan, PullProgress progress)
+      throws LaunchPreparer.PrepareException {
     return preparer.prepare(
         vm.namespace(),
         vm.name(),
         vm.uid(),
         plan,
         vm.ctx().consoles().open(vm.namespace(), vm.name()).asOutputStream(),
-        meters);
+        meters,
+        progress);
+  }
+
+  /**
+   * A long pull's progress in the Ready condition's message, at most every {@link #PROGRESS_EVERY}:
+   * a status write per chunk would flood the API server.
+   */
+  private PullProgress pullProgress(long gen) {
+    return PullProgress.throttled(
+        PROGRESS_EVERY,
+        System::nanoTime,
+        (image, done, total) ->
+            vm.status()
+                .starting(
+                    gen,
+                    "pulling image "
+                        + image
+                        + ": "
+                        + (done >> 20)
+                        + " of "
+                        + (total >> 20)
+                        + " MiB of layers, then wiring the network, booting"));
   }
 }

@@ -2,6 +2,7 @@ package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.KubernetesPullSecrets;
+import dev.hearth.agent.image.PullProgress;
 import dev.hearth.agent.ipam.IpamException;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.net.Attachment;
@@ -48,6 +49,19 @@ final class LaunchPreparer {
   Prepared prepare(
       String namespace, String name, String uid, VmPlan plan, OutputStream console, VmMeters meters)
       throws PrepareException {
+    return prepare(namespace, name, uid, plan, console, meters, PullProgress.NONE);
+  }
+
+  /** As above; OCI pulls report to {@code progress}. */
+  Prepared prepare(
+      String namespace,
+      String name,
+      String uid,
+      VmPlan plan,
+      OutputStream console,
+      VmMeters meters,
+      PullProgress progress)
+      throws PrepareException {
     LaunchImages images;
     try {
       // The VM's own disks: made once, kept across restarts of the same VM, freed on delete.
@@ -56,7 +70,11 @@ final class LaunchPreparer {
               plan,
               (field, source) ->
                   ctx.images()
-                      .resolve(source, uid, new KubernetesPullSecrets(ctx.client(), namespace)),
+                      .resolve(
+                          source,
+                          uid,
+                          new KubernetesPullSecrets(ctx.client(), namespace),
+                          progress),
               ctx.vmDir(uid).resolve("disks"),
               ctx.vmWritableBytes());
     } catch (ImageException e) {

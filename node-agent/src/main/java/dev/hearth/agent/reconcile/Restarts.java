@@ -75,6 +75,8 @@ final class Restarts {
       vm.events().warning(HearthApi.Reasons.GUEST_FAILED, what);
     }
     ExitStatus exitStatus = new ExitStatus(exit.reason(), exit.message());
+    exit.exitCode().ifPresent(exitStatus::setExitCode); // a container's, with its signal
+    exit.signal().ifPresent(exitStatus::setSignal);
     switch (backoff.exited(exit.success())) {
       case RestartBackoff.Decision.Restart r -> {
         vm.runs().moveTo(SupervisorState.BACKING_OFF);

@@ -77,7 +77,7 @@ final class VmSupervisor {
     this.uid = vm.getMetadata().getUid();
     this.lastSeen = vm;
     this.meters = ctx.metrics().vm(namespace, name);
-    this.mapper = new SpecMapper(ctx.runtime().capabilities());
+    this.mapper = new SpecMapper(ctx.runtime().capabilities(), ctx.containerBoot());
     this.status =
         new VmStatusWriter(patcher, ctx.metrics(), ctx.clock(), namespace, name, () -> generation);
     this.events = new VmEvents(recorder, () -> lastSeen);
@@ -306,7 +306,8 @@ final class VmSupervisor {
       return; // a VM we stopped ourselves
     }
     readiness.stop();
-    restarts.guestExited(exit);
+    // A container VM must report its exit through the guest-exit port; an end without it failed.
+    restarts.guestExited(plan != null && plan.container().isPresent() ? exit.forContainer() : exit);
   }
 
   /** A back-off ended: start again from the latest spec (a restart counts when the guest ran). */

@@ -2,6 +2,7 @@ package dev.hearth.agent.runtime;
 
 import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.ratelimit.BucketUpdate;
 import dev.hearth.vmm.ratelimit.LimiterId;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
@@ -62,11 +63,24 @@ final class VmmRunningVm implements RunningVm {
           new GuestExit(HearthApi.Reasons.VMM_ERROR, String.valueOf(x.getMessage()), false));
       return;
     }
+    if (failure == null && e.isClean() && vm.guestExitStatus().isPresent()) {
+      exit.complete(containerExit(vm.guestExitStatus().get()));
+      return;
+    }
     exit.complete(
         failure == null
             ? new GuestExit(VmmRuntime.camel(e.reason()), e.message(), e.isClean())
             : new GuestExit(
                 HearthApi.Reasons.VMM_ERROR, String.valueOf(failure.getMessage()), false));
+  }
+
+  /** What the guest's init reported through the guest-exit port before it ended the VM. */
+  static GuestExit containerExit(GuestExitPort.Status s) {
+    return switch (s.kind()) {
+      case EXITED -> GuestExit.containerExited(s.code());
+      case SIGNALLED -> GuestExit.containerSignalled(s.code());
+      case NOT_STARTED -> GuestExit.containerNotStarted(s.code());
+    };
   }
 
   /** Publishes the VM's counters while it runs (every {@link #VmmRuntime.METERS_INTERVAL}). */

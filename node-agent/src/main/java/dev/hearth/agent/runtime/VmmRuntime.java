@@ -1,7 +1,7 @@
 package dev.hearth.agent.runtime;
 
 import dev.hearth.api.v1alpha1.HearthApi;
-import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.vmm.config.BootSource;
 import dev.hearth.vmm.config.ConfigException;
 import dev.hearth.vmm.config.DriveConfig;
@@ -50,8 +50,8 @@ public final class VmmRuntime implements VmRuntime {
   public static final Path DEFAULT_VSOCK_DIR = Path.of("/run/hearth/vsock");
 
   // What the CRD promises; VmmLimitsTest checks that they fit in the VMM's virtio-mmio slots.
-  static final int MAX_DRIVES = MicroVMSpec.MAX_DISKS;
-  static final int MAX_NICS = MicroVMSpec.MAX_NICS;
+  static final int MAX_DRIVES = MicroVMLimits.MAX_DISKS;
+  static final int MAX_NICS = MicroVMLimits.MAX_NICS;
 
   private final Path vsockDir;
   private final SeccompMode seccomp;

@@ -1,8 +1,14 @@
 package dev.hearth.agent.spec;
 
+import dev.hearth.agent.container.ContainerException;
+import dev.hearth.agent.container.ContainerInitrd;
+import dev.hearth.agent.container.ContainerProcess;
+import dev.hearth.agent.container.ImageConfig;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.WritableCopy;
 import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.vmm.arch.x86_64.X86Layout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,10 +48,26 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
    */
   public static LaunchImages prepare(
       VmPlan plan, PlanImages images, Path diskDir, long maxWritableBytes) throws ImageException {
-    Path kernel = images.resolve("spec.kernel.source", plan.kernel());
+    boolean container = plan.container().isPresent();
+    Path kernel =
+        images.resolve(
+            container ? "the node's container kernel" : "spec.kernel.source", plan.kernel());
     Optional<Path> initrd = Optional.empty();
     if (plan.initrd().isPresent()) {
-      initrd = Optional.of(images.resolve("spec.initrd", plan.initrd().get()));
+      initrd =
+          Optional.of(
+              images.resolve(
+                  container ? "the node's container initramfs" : "spec.initrd",
+                  plan.initrd().get()));
+    }
+    if (container) {
+      initrd =
+          Optional.of(
+              containerInitrd(
+                  plan.container().get(),
+                  images,
+                  initrd.orElseThrow(),
+                  diskDir.resolveSibling(CONTAINER_INITRD)));
     }
     List<Path> sources = new ArrayList<>();
     long writable = 0;
@@ -79,6 +101,32 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
       disks.add(new VmLaunch.Disk(d.name(), path, d.readOnly(), d.serial()));
     }
     return new LaunchImages(kernel, initrd, disks);
+  }
+
+  /** The container VM's initrd, beside its disks: the node's initramfs and the VM's config. */
+  public static final String CONTAINER_INITRD = "container-initrd";
+
+  /**
+   * Pulls the image's config, merges it with the spec ({@link ContainerProcess#merge}) and writes
+   * the node's initramfs with the result appended to {@code target}, made afresh on every start (a
+   * moved tag may bring new defaults).
+   */
+  private static Path containerInitrd(
+      ContainerPlan plan, PlanImages images, Path initramfs, Path target) throws ImageException {
+    Path config = images.resolve("spec.container.image", plan.config());
+    try {
+      ContainerProcess process =
+          ContainerProcess.merge(ImageConfig.parse(Files.readAllBytes(config)), plan.overrides());
+      ContainerInitrd.write(initramfs, process, X86Layout.GUEST_EXIT_PORT, target);
+      return target;
+    } catch (java.io.IOException e) {
+      throw new ImageException.FetchFailed("cannot read the image config " + config, e);
+    } catch (ContainerException e) {
+      throw new ImageException(
+          HearthApi.Reasons.IMAGE_UNSUPPORTED,
+          "spec.container: " + plan.config().reference() + ": " + e.getMessage(),
+          e);
+    }
   }
 
   /** The bytes a copy of {@code p} takes (its length: a sparse copy may take less). */

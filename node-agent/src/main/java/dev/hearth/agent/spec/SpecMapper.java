@@ -7,12 +7,11 @@ import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.OciImageSource;
 import dev.hearth.api.v1alpha1.PullSecretReference;
-import dev.hearth.api.v1alpha1.RateLimiterSpec;
-import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import dev.hearth.api.v1alpha1.VsockSpec;
 import java.net.URI;
 import java.util.ArrayList;
@@ -32,9 +31,17 @@ import java.util.Set;
  */
 public final class SpecMapper {
   private final VmRuntime.Capabilities caps;
+  private final ContainerBoot containerBoot;
 
+  /** A mapper whose container VMs boot {@link ContainerBoot#DEFAULT}. */
   public SpecMapper(VmRuntime.Capabilities caps) {
+    this(caps, ContainerBoot.DEFAULT);
+  }
+
+  /** A mapper whose {@code spec.container} VMs boot the node's {@code containerBoot}. */
+  public SpecMapper(VmRuntime.Capabilities caps, ContainerBoot containerBoot) {
     this.caps = caps;
+    this.containerBoot = containerBoot;
   }
 
   public VmPlan map(MicroVMSpec spec) throws SpecRejectedException {
@@ -43,26 +50,29 @@ public final class SpecMapper {
     }
     int vcpus = spec.vcpusOrDefault();
     int memory = spec.memoryMiBOrDefault();
-    if (vcpus < 1 || vcpus > MicroVMSpec.MAX_VCPUS) {
-      throw invalid("spec.vcpus " + vcpus + " is outside 1.." + MicroVMSpec.MAX_VCPUS);
+    if (vcpus < 1 || vcpus > MicroVMLimits.MAX_VCPUS) {
+      throw invalid("spec.vcpus " + vcpus + " is outside 1.." + MicroVMLimits.MAX_VCPUS);
     }
     if (vcpus > caps.maxVcpus()) {
       throw unsupported(
           "spec.vcpus " + vcpus + " exceeds this node's VMM limit of " + caps.maxVcpus());
     }
-    if (memory < MicroVMSpec.MIN_MEMORY_MIB) {
-      throw invalid("spec.memoryMiB " + memory + " is below " + MicroVMSpec.MIN_MEMORY_MIB);
-    }
-    if (spec.getKernel() == null || spec.getKernel().getSource() == null) {
-      throw invalid("spec.kernel.source is required");
+    if (memory < MicroVMLimits.MIN_MEMORY_MIB) {
+      throw invalid("spec.memoryMiB " + memory + " is below " + MicroVMLimits.MIN_MEMORY_MIB);
     }
     List<String> pullSecrets = pullSecrets(spec);
+    Optional<ContainerPlan> container = ContainerPlan.of(spec, pullSecrets, caps.initrd());
+    if (container.isEmpty() && (spec.getKernel() == null || spec.getKernel().getSource() == null)) {
+      throw invalid("spec.kernel.source is required (or spec.container)");
+    }
     var kernel =
-        oneFile(
-            image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
-            "spec.kernel.source",
-            "a kernel");
-    Optional<ImageRef> initrd = Optional.empty();
+        container.isPresent()
+            ? containerBoot.kernelSource()
+            : oneFile(
+                image(spec.getKernel().getSource(), "spec.kernel.source", pullSecrets),
+                "spec.kernel.source",
+                "a kernel");
+    Optional<ImageRef> initrd = container.map(c -> containerBoot.initramfsSource());
     if (spec.getInitrd() != null) {
       if (!caps.initrd()) {
         throw unsupported("spec.initrd: this node's VMM cannot load an initrd");
@@ -73,7 +83,11 @@ public final class SpecMapper {
                   image(spec.getInitrd(), "spec.initrd", pullSecrets), "spec.initrd", "an initrd"));
     }
     Map<String, VmLaunch.RateLimit> diskLimits = new HashMap<>();
-    Optional<VmPlan.DiskPlan> rootfs = Optional.empty();
+    Optional<VmPlan.DiskPlan> rootfs =
+        container.map(
+            c ->
+                new VmPlan.DiskPlan(
+                    MicroVMLimits.ROOTFS_NAME, c.rootfs(), false, Optional.empty()));
     if (spec.getRootfs() != null) {
       if (spec.getRootfs().getSource() == null) {
         throw invalid("spec.rootfs.source is required");
@@ -81,12 +95,12 @@ public final class SpecMapper {
       rootfs =
           Optional.of(
               new VmPlan.DiskPlan(
-                  MicroVMSpec.ROOTFS_NAME,
+                  MicroVMLimits.ROOTFS_NAME,
                   image(spec.getRootfs().getSource(), "spec.rootfs.source", pullSecrets),
                   Boolean.TRUE.equals(spec.getRootfs().getReadOnly()),
                   Optional.empty()));
-      limit(spec.getRootfs().getRateLimiter(), "spec.rootfs.rateLimiter")
-          .ifPresent(l -> diskLimits.put(MicroVMSpec.ROOTFS_NAME, l));
+      RateLimits.of(spec.getRootfs().getRateLimiter(), "spec.rootfs.rateLimiter")
+          .ifPresent(l -> diskLimits.put(MicroVMLimits.ROOTFS_NAME, l));
     }
     List<VmPlan.DiskPlan> drives = new ArrayList<>();
     // The VMM has one namespace for device ids: drives, interfaces, its rootfs and its rng.
@@ -104,7 +118,7 @@ public final class SpecMapper {
       DriveSpec d = driveSpecs.get(i);
       String field = "spec.drives[" + i + "]";
       drives.add(drive(d, field, names, readOnlyImages, pullSecrets));
-      limit(d.getRateLimiter(), field + ".rateLimiter")
+      RateLimits.of(d.getRateLimiter(), field + ".rateLimiter")
           .ifPresent(l -> diskLimits.put(d.getName(), l));
     }
     List<NetworkInterfaceSpec> nicSpecs = spec.getNetwork() == null ? List.of() : spec.getNetwork();
@@ -133,8 +147,10 @@ public final class SpecMapper {
         }
       }
       nics.add(new VmPlan.NicPlan(n.getName(), mac));
-      limit(n.getRxRateLimiter(), field + ".rxRateLimiter").ifPresent(l -> rx.put(n.getName(), l));
-      limit(n.getTxRateLimiter(), field + ".txRateLimiter").ifPresent(l -> tx.put(n.getName(), l));
+      RateLimits.of(n.getRxRateLimiter(), field + ".rxRateLimiter")
+          .ifPresent(l -> rx.put(n.getName(), l));
+      RateLimits.of(n.getTxRateLimiter(), field + ".txRateLimiter")
+          .ifPresent(l -> tx.put(n.getName(), l));
     }
     OptionalLong vsock = OptionalLong.empty();
     if (spec.getVsock() != null) {
@@ -153,7 +169,7 @@ public final class SpecMapper {
       }
       vsock = OptionalLong.of(cid);
     }
-    String cmdline = spec.getKernel().getCmdline() == null ? "" : spec.getKernel().getCmdline();
+    String cmdline = Optional.ofNullable(spec.getKernel()).map(KernelSpec::getCmdline).orElse("");
     if (cmdline.length() > KernelSpec.MAX_CMDLINE) {
       throw invalid("spec.kernel.cmdline is longer than " + KernelSpec.MAX_CMDLINE + " characters");
     }
@@ -174,7 +190,8 @@ public final class SpecMapper {
         nics,
         NetworkPolicies.map(spec.getNetworkPolicy()),
         vsock,
-        new VmLaunch.Limits(diskLimits, rx, tx));
+        new VmLaunch.Limits(diskLimits, rx, tx),
+        container);
   }
 
   /**
@@ -226,17 +243,17 @@ public final class SpecMapper {
   private static void deviceName(String field, String name, Set<String> taken)
       throws SpecRejectedException {
     if (name == null
-        || name.length() > MicroVMSpec.MAX_DEVICE_NAME
+        || name.length() > MicroVMLimits.MAX_DEVICE_NAME
         || !name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
       throw invalid(
           field
               + " '"
               + name
               + "' is not a DNS label of at most "
-              + MicroVMSpec.MAX_DEVICE_NAME
+              + MicroVMLimits.MAX_DEVICE_NAME
               + " characters");
     }
-    if (name.equals(MicroVMSpec.ROOTFS_NAME) || name.equals(MicroVMSpec.RNG_NAME)) {
+    if (name.equals(MicroVMLimits.ROOTFS_NAME) || name.equals(MicroVMLimits.RNG_NAME)) {
       throw invalid(
           field
               + " '"
@@ -264,9 +281,9 @@ public final class SpecMapper {
   private static List<String> pullSecrets(MicroVMSpec spec) throws SpecRejectedException {
     List<PullSecretReference> refs =
         spec.getImagePullSecrets() == null ? List.of() : spec.getImagePullSecrets();
-    if (refs.size() > MicroVMSpec.MAX_PULL_SECRETS) {
+    if (refs.size() > MicroVMLimits.MAX_PULL_SECRETS) {
       throw invalid(
-          "spec.imagePullSecrets names more than " + MicroVMSpec.MAX_PULL_SECRETS + " Secrets");
+          "spec.imagePullSecrets names more than " + MicroVMLimits.MAX_PULL_SECRETS + " Secrets");
     }
     List<String> names = new ArrayList<>();
     for (int i = 0; i < refs.size(); i++) {
@@ -341,44 +358,6 @@ public final class SpecMapper {
     } catch (IllegalArgumentException e) {
       throw invalid(field + ": " + e.getMessage());
     }
-  }
-
-  private static Optional<VmLaunch.RateLimit> limit(RateLimiterSpec r, String field)
-      throws SpecRejectedException {
-    if (r == null) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new VmLaunch.RateLimit(
-            bucket(r.bandwidth(), field + ".bandwidth"), bucket(r.ops(), field + ".ops")));
-  }
-
-  private static Optional<VmLaunch.Bucket> bucket(TokenBucketSpec b, String field)
-      throws SpecRejectedException {
-    if (b == null) {
-      return Optional.empty();
-    }
-    long size = b.size() == null ? 0 : b.size();
-    long refill = b.refillTimeMs() == null ? 0 : b.refillTimeMs();
-    long burst = b.oneTimeBurst() == null ? 0 : b.oneTimeBurst();
-    if (size < 0 || refill < 0 || burst < 0) {
-      throw invalid(field + ": size, refillTimeMs and oneTimeBurst must not be negative");
-    }
-    if ((size > 0) != (refill > 0)) {
-      throw invalid(field + ": size and refillTimeMs must both be set (non-zero) or both be 0");
-    }
-    if (refill > TokenBucketSpec.MAX_REFILL_TIME_MS) {
-      throw invalid(
-          field
-              + ".refillTimeMs "
-              + refill
-              + " is above the VMM's "
-              + TokenBucketSpec.MAX_REFILL_TIME_MS);
-    }
-    if (burst > 0 && size == 0) {
-      throw invalid(field + ": oneTimeBurst requires a non-zero size");
-    }
-    return size == 0 ? Optional.empty() : Optional.of(new VmLaunch.Bucket(size, refill, burst));
   }
 
   private static SpecRejectedException invalid(String message) {

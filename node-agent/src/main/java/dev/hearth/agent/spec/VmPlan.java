@@ -25,7 +25,36 @@ public record VmPlan(
     List<NicPlan> nics,
     NetworkPolicyPlan networkPolicy,
     OptionalLong vsockCid,
-    VmLaunch.Limits limits) {
+    VmLaunch.Limits limits,
+    Optional<ContainerPlan> container) {
+
+  /** A plan without a container: the spec's own kernel (and initrd, rootfs). */
+  public VmPlan(
+      int vcpus,
+      int memoryMiB,
+      ImageRef kernel,
+      Optional<ImageRef> initrd,
+      String extraCmdline,
+      Optional<DiskPlan> rootfs,
+      List<DiskPlan> drives,
+      List<NicPlan> nics,
+      NetworkPolicyPlan networkPolicy,
+      OptionalLong vsockCid,
+      VmLaunch.Limits limits) {
+    this(
+        vcpus,
+        memoryMiB,
+        kernel,
+        initrd,
+        extraCmdline,
+        rootfs,
+        drives,
+        nics,
+        networkPolicy,
+        vsockCid,
+        limits,
+        Optional.empty());
+  }
 
   /** A disk to attach; {@code readOnly} disks use the shared cached image in place. */
   public record DiskPlan(String name, ImageRef source, boolean readOnly, Optional<String> serial) {}
@@ -106,7 +135,14 @@ public record VmPlan(
    */
   public String generatedCmdline(Optional<String> ip) {
     StringBuilder s = new StringBuilder("console=ttyS0 reboot=k panic=1");
-    rootfs.ifPresent(r -> s.append(" root=/dev/vda ").append(r.readOnly() ? "ro" : "rw"));
+    if (container.isPresent()) {
+      // The init in the initramfs mounts the image itself; the console is the container's output,
+      // so the kernel keeps quiet. The boot timer gives the VM its boot time.
+      s.append(" quiet hearth.boottimer=pio:0x")
+          .append(Integer.toHexString(dev.hearth.vmm.arch.x86_64.X86Layout.BOOT_TIMER_PORT));
+    } else {
+      rootfs.ifPresent(r -> s.append(" root=/dev/vda ").append(r.readOnly() ? "ro" : "rw"));
+    }
     ip.ifPresent(a -> s.append(' ').append(a));
     return s.toString();
   }
@@ -141,6 +177,7 @@ public record VmPlan(
         nics,
         networkPolicy,
         vsockCid,
-        l);
+        l,
+        container);
   }
 }

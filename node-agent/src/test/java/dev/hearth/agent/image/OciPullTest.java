@@ -120,6 +120,34 @@ class OciPullTest {
   }
 
   @Test
+  void zstdLayersUnpackAsGzipOnesDo() throws Exception {
+    Registry.ensureZstd();
+    OciLayout.Layer base =
+        new OciLayout.Layer()
+            .zstd()
+            .dir("bin", 0755, 0, 0)
+            .file("bin/tool", "#!/bin/sh\necho zstd\n", 0755, 0, 0)
+            .hardlink("bin/tool-again", "bin/tool")
+            .file("etc/doomed", "removed by the upper layer\n", 0644, 0, 0);
+    OciLayout.Layer upper = new OciLayout.Layer().whiteout("etc/doomed"); // gzip, beside it
+    OciLayout layout =
+        OciLayout.write(
+            tmp.resolve("layout-zstd"),
+            "latest",
+            List.of(base, upper),
+            List.of("/bin/tool"),
+            List.of(),
+            List.of(),
+            "/",
+            null);
+    open.push(layout, "hearth/zstd", "v1");
+    Path disk = cache(tmp).resolve(oci(open.host() + "/hearth/zstd:v1"), "vm");
+    assertThat(debugfs(disk, "cat /bin/tool")).isEqualTo("#!/bin/sh\necho zstd\n");
+    assertThat(stat(disk, "/bin/tool-again").inode()).isEqualTo(stat(disk, "/bin/tool").inode());
+    assertThat(debugfs(disk, "ls /etc")).doesNotContain("doomed");
+  }
+
+  @Test
   void aMovedTagGivesTheNewImage() throws Exception {
     String first = open.push(image("first", "first"), "hearth/moving", "stable");
     ImageCache cache = cache(tmp);

@@ -20,6 +20,7 @@ import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.TestAgentContext;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkInterfaceSpec;
 import dev.hearth.api.v1alpha1.RateLimiterSpec;
@@ -85,7 +86,7 @@ class LaunchPreparerTest {
     VmLaunch launch = p.launch();
     assertThat(launch.id()).isEqualTo("ns/web");
     assertThat(launch.kernel()).hasContent("kernel");
-    Path copy = ctx.vmDir("uid-1").resolve("disks").resolve(MicroVMSpec.ROOTFS_NAME);
+    Path copy = ctx.vmDir("uid-1").resolve("disks").resolve(MicroVMLimits.ROOTFS_NAME);
     assertThat(launch.disks()).extracting(VmLaunch.Disk::path).containsExactly(copy);
     assertThat(copy).hasContent("pristine");
     Files.writeString(copy, "guest wrote");
@@ -99,7 +100,7 @@ class LaunchPreparerTest {
         .contains("ip=" + eth0.ip().getHostAddress())
         .contains(":web:eth0");
     assertThat(launch.limits()).isEqualTo(plan.limits());
-    assertThat(launch.limits().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(launch.limits().disks()).containsKey(MicroVMLimits.ROOTFS_NAME);
 
     // A restart of the same VM keeps its disk.
     prepare(ctx, plan);

@@ -16,6 +16,7 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
@@ -197,7 +198,7 @@ class VmSupervisorTest {
     sup.sync(limited);
     assertThat(runtime.started).hasSize(1);
     assertThat(first.limitUpdates).hasSize(1);
-    assertThat(first.limitUpdates.getFirst().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(first.limitUpdates.getFirst().disks()).containsKey(MicroVMLimits.ROOTFS_NAME);
     assertThat(status().getObservedGeneration()).isEqualTo(limited.getMetadata().getGeneration());
 
     MicroVM bigger = edit(s -> s.setVcpus(2));
@@ -267,6 +268,29 @@ class VmSupervisorTest {
     after.sync(changed);
     assertThat(runtime.started).hasSize(2);
     assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Running);
+  }
+
+  @Test
+  void aContainersExitCodeAndSignalReachTheStatus() {
+    MicroVM vm = create(RestartPolicy.Never);
+    VmSupervisor sup = supervisor(vm);
+    sup.sync(vm);
+
+    runtime.last().guestExits(dev.hearth.agent.runtime.GuestExit.containerSignalled(9));
+    runSubmitted();
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Failed);
+    assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.ERROR);
+    assertThat(status().getExit().getExitCode()).isEqualTo(137);
+    assertThat(status().getExit().getSignal()).isEqualTo(9);
+
+    MicroVM changed = edit(s -> s.setMemoryMiB(256));
+    sup.sync(changed);
+    runtime.last().guestExits(dev.hearth.agent.runtime.GuestExit.containerExited(0));
+    runSubmitted();
+    assertThat(status().getPhase()).isEqualTo(MicroVMPhase.Succeeded);
+    assertThat(status().getExit().getReason()).isEqualTo(HearthApi.Reasons.COMPLETED);
+    assertThat(status().getExit().getExitCode()).isZero();
+    assertThat(status().getExit().getSignal()).isNull();
   }
 
   @Test
@@ -451,7 +475,7 @@ class VmSupervisorTest {
     sup.sync(edit(s -> s.setRunState(RunState.Running)));
     assertThat(runtime.started).hasSize(2);
     assertThat(runtime.last().restoredFrom).isEqualTo(ns + "/vm");
-    assertThat(runtime.last().launch.limits().disks()).containsKey(MicroVMSpec.ROOTFS_NAME);
+    assertThat(runtime.last().launch.limits().disks()).containsKey(MicroVMLimits.ROOTFS_NAME);
     assertThat(status().getRunStateTransition().getFrom()).isEqualTo(RunState.Suspended);
     assertThat(status().getRunStateTransition().getReason()).isEqualTo("SpecChanged");
     assertThat(status().getRestartCount()).isZero();

@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.api.v1alpha1.DriveSpec;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
+import dev.hearth.api.v1alpha1.MicroVMLimits;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.RootfsSpec;
 import dev.hearth.api.v1alpha1.TokenBucketSpec;
@@ -58,23 +59,23 @@ class CrdLimitsFitTheVmmTest {
   @Test
   void everyDeviceTheCrdAllowsHasASlot() {
     // Disks (the rootfs included) and interfaces at their maximum, plus vsock and the rng.
-    assertThat(MicroVMSpec.MAX_DISKS + MicroVMSpec.MAX_NICS + 2)
+    assertThat(MicroVMLimits.MAX_DISKS + MicroVMLimits.MAX_NICS + 2)
         .isLessThanOrEqualTo(VmDevices.MAX_DEVICES);
     VmRuntime.Capabilities caps = new VmmRuntime().capabilities();
-    assertThat(caps.maxDrives()).isEqualTo(MicroVMSpec.MAX_DISKS);
-    assertThat(caps.maxNics()).isEqualTo(MicroVMSpec.MAX_NICS);
+    assertThat(caps.maxDrives()).isEqualTo(MicroVMLimits.MAX_DISKS);
+    assertThat(caps.maxNics()).isEqualTo(MicroVMLimits.MAX_NICS);
   }
 
   @Test
   void namesAndBoundsAreTheVmms() {
-    assertThat(MicroVMSpec.RNG_NAME).isEqualTo(RngConfig.ID);
+    assertThat(MicroVMLimits.RNG_NAME).isEqualTo(RngConfig.ID);
     assertThat(DriveSpec.MAX_SERIAL).isEqualTo(DriveConfig.MAX_SERIAL);
     assertThat(TokenBucketSpec.MAX_REFILL_TIME_MS)
         .isEqualTo(TokenBucketConfig.MAX_REFILL_TIME_MILLIS);
     assertThat(VsockSpec.MIN_CID).isEqualTo(VsockConfig.MIN_GUEST_CID);
-    assertThat(MicroVMSpec.MAX_VCPUS).isEqualTo(VmConfig.MAX_VCPUS);
-    assertThat((long) MicroVMSpec.MIN_MEMORY_MIB).isGreaterThanOrEqualTo(VmConfig.MIN_MEMORY_MIB);
-    assertThat((long) MicroVMSpec.MAX_MEMORY_MIB).isLessThanOrEqualTo(VmConfig.MAX_MEMORY_MIB);
+    assertThat(MicroVMLimits.MAX_VCPUS).isEqualTo(VmConfig.MAX_VCPUS);
+    assertThat((long) MicroVMLimits.MIN_MEMORY_MIB).isGreaterThanOrEqualTo(VmConfig.MIN_MEMORY_MIB);
+    assertThat((long) MicroVMLimits.MAX_MEMORY_MIB).isLessThanOrEqualTo(VmConfig.MAX_MEMORY_MIB);
     assertThat(VsockSpec.MAX_CID).isEqualTo(VsockConfig.MAX_GUEST_CID);
   }
 }

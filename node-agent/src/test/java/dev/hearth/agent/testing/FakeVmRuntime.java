@@ -156,5 +156,10 @@ public final class FakeVmRuntime implements VmRuntime {
     public void guestExits(String reason, boolean success) {
       exit.complete(new GuestExit(reason, "", success));
     }
+
+    /** The guest ends by itself, as {@code how} says (a container's exit, say). */
+    public void guestExits(GuestExit how) {
+      exit.complete(how);
+    }
   }
 }

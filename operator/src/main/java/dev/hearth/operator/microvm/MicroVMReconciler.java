@@ -8,6 +8,7 @@ import dev.hearth.operator.scheduling.Decision;
 import dev.hearth.operator.scheduling.NodeCandidate;
 import dev.hearth.operator.support.MicroVMs;
 import dev.hearth.operator.support.OperatorMetrics;
+import dev.hearth.operator.support.SharedMicroVMs;
 import dev.hearth.operator.support.StatusPatch;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -51,6 +52,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
   private final OperatorMetrics metrics;
   private final Clock clock;
   private final Duration pendingRetry;
+  private final SharedMicroVMs shared;
   private volatile InformerEventSource<MicroVMNode, MicroVM> nodes;
   private volatile InformerEventSource<Node, MicroVM> coreNodes;
   private volatile IndexerResourceCache<MicroVM> cache;
@@ -63,13 +65,15 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
       EventRecorder events,
       OperatorMetrics metrics,
       Clock clock,
-      Duration pendingRetry) {
+      Duration pendingRetry,
+      SharedMicroVMs shared) {
     this.coordinator = coordinator;
     this.writer = writer;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
     this.pendingRetry = pendingRetry;
+    this.shared = shared;
   }
 
   /** Index of the VM cache: the node a VM is bound to (status) or labelled for. */
@@ -94,7 +98,8 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
                 .withSecondaryToPrimaryMapper(n -> unboundVms())
                 .build(),
             context);
-    return List.of(nodes, coreNodes);
+    // Other controllers follow MicroVMs through this informer rather than one of their own.
+    return List.of(nodes, coreNodes, shared.source(cache));
   }
 
   private static List<String> nodesOf(MicroVM vm) {

@@ -2,6 +2,8 @@ package dev.hearth.operator.network;
 
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
+import dev.hearth.operator.support.MicroVMs;
+import dev.hearth.operator.support.SharedMicroVMs;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -12,7 +14,6 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -20,11 +21,11 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -33,6 +34,8 @@ import java.util.stream.Collectors;
  * MicroVM labels, one EndpointSlice ({@code <service>-hearth}, label {@value #MANAGED_BY_LABEL}
  * {@value #MANAGED_BY}) with the address of every Ready MicroVM it selects, owned by the Service.
  * kube-proxy and cluster DNS read it beside the slices Kubernetes keeps for the Service's pods.
+ * MicroVMs come from the MicroVM controller's informer ({@link SharedMicroVMs}), not one of its
+ * own.
  */
 @ControllerConfiguration(name = "service-endpoints", generationAwareEventProcessing = false)
 public final class ServiceEndpointsReconciler implements Reconciler<Service> {
@@ -51,23 +54,38 @@ public final class ServiceEndpointsReconciler implements Reconciler<Service> {
   private static final String FIELD_MANAGER = "hearth-operator";
 
   private final KubernetesClient client;
-  private volatile InformerEventSource<MicroVM, Service> vms;
+  private final SharedMicroVMs vms;
 
-  public ServiceEndpointsReconciler(KubernetesClient client) {
+  public ServiceEndpointsReconciler(KubernetesClient client, SharedMicroVMs vms) {
     this.client = client;
+    this.vms = vms;
   }
 
   @Override
   public List<EventSource<?, Service>> prepareEventSources(EventSourceContext<Service> context) {
-    vms =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(MicroVM.class, Service.class)
-                .withName("selected-microvms")
-                // A VM maps to every Service of its namespace whose selector its labels match.
-                .withSecondaryToPrimaryMapper(vm -> servicesSelecting(vm, context))
-                .build(),
-            context);
-    return List.of(vms);
+    // A VM maps to every Service of its namespace whose selector its labels match (before and
+    // after the change), and only a change to what a slice shows of it matters.
+    return List.of(
+        vms.<Service>follow(
+            "selected-microvms",
+            vm -> servicesSelecting(vm, context),
+            ServiceEndpointsReconciler::changesEndpoints));
+  }
+
+  /**
+   * Whether going from {@code old} to {@code now} (either null: added, deleted) can change a slice:
+   * the labels that select the VM, or what its endpoint shows (address when Ready, node,
+   * terminating). Status writes that change none of these (phase, other conditions, the agent's
+   * heartbeats) reconcile no Service.
+   */
+  static boolean changesEndpoints(MicroVM old, MicroVM now) {
+    if (old == null || now == null) {
+      return true;
+    }
+    return !labels(old).equals(labels(now))
+        || !Objects.equals(readyAddress(old), readyAddress(now))
+        || !Objects.equals(MicroVMs.boundNode(old), MicroVMs.boundNode(now))
+        || MicroVMs.deleting(old) != MicroVMs.deleting(now);
   }
 
   private static Set<ResourceID> servicesSelecting(

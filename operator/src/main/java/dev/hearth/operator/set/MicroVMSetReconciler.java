@@ -100,7 +100,9 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
       owned.forEach(vm -> taken.add(SetScaler.indexOf(name, vm.getMetadata().getName())));
       SetScaler.Plan plan =
           SetScaler.plan(replicas, set.getSpec().suspendedReplicasOrDefault(), live, taken);
-      plan.resume().forEach(n -> resume(set, n, context));
+      Map<String, MicroVM> byName =
+          owned.stream().collect(Collectors.toMap(vm -> vm.getMetadata().getName(), vm -> vm));
+      plan.resume().forEach(n -> resume(set, byName.get(n), context));
       plan.create().forEach(i -> create(set, i, false, context));
       plan.createSuspended().forEach(i -> create(set, i, true, context));
       plan.delete().forEach(n -> delete(set, n, context));
@@ -160,18 +162,18 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   }
 
   /** Takes a member out of the warm pool: its agent restores it from its snapshot. */
-  private void resume(MicroVMSet set, String vmName, Context<MicroVMSet> context) {
+  private void resume(MicroVMSet set, MicroVM vm, Context<MicroVMSet> context) {
+    // Through the cached object, not by name: a patch by name GETs the object first. The merge
+    // patch carries no resourceVersion, so how stale the copy is does not matter.
     context
         .getClient()
-        .resources(MicroVM.class)
-        .inNamespace(set.getMetadata().getNamespace())
-        .withName(vmName)
+        .resource(vm)
         .patch(
             PatchContext.of(PatchType.JSON_MERGE),
             "{\"metadata\":{\"labels\":{\""
                 + HearthApi.WARM_POOL_LABEL
                 + "\":null}},\"spec\":{\"runState\":\"Running\"}}");
-    events.normal(set, "Resumed", "resumed " + vmName + " from the warm pool");
+    events.normal(set, "Resumed", "resumed " + vm.getMetadata().getName() + " from the warm pool");
   }
 
   private void create(MicroVMSet set, int index, boolean suspended, Context<MicroVMSet> context) {

@@ -5,6 +5,7 @@ import dev.hearth.vmm.devices.bus.BusDevice;
 import dev.hearth.vmm.devices.bus.MmioBus;
 import dev.hearth.vmm.devices.bus.PioBus;
 import dev.hearth.vmm.devices.legacy.ConsoleOutput;
+import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.devices.legacy.Serial16550;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
@@ -188,6 +189,14 @@ public final class MicroVm implements AutoCloseable {
   /** The boot time the guest signalled through the boot timer, once it has. */
   public Optional<Duration> bootTime() {
     return parts.bootTimer.bootTime();
+  }
+
+  /**
+   * The exit status the guest reported through the guest-exit port (Hearth's container init does,
+   * before it ends the VM), once it has; it stays readable after the VM has ended and closed.
+   */
+  public Optional<GuestExitPort.Status> guestExitStatus() {
+    return parts.guestExit.status();
   }
 
   /** Completes with the boot time when the guest signals it through the boot timer. */

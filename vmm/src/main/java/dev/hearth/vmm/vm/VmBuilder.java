@@ -11,6 +11,7 @@ import dev.hearth.vmm.arch.x86_64.MpTable;
 import dev.hearth.vmm.config.VmConfig;
 import dev.hearth.vmm.devices.legacy.BootTimer;
 import dev.hearth.vmm.devices.legacy.ConsoleOutput;
+import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.devices.legacy.I8042;
 import dev.hearth.vmm.devices.legacy.Serial16550;
 import dev.hearth.vmm.kvm.CpuidEntry;
@@ -139,6 +140,8 @@ final class VmBuilder {
                     d.toNanos() / 1_000_000.0));
     p.mmio.register(BOOT_TIMER_MMIO, MMIO_SLOT_SIZE, p.bootTimer, "boot timer");
     p.pio.register(BOOT_TIMER_PORT, 1, p.bootTimer, "boot timer port");
+    p.guestExit = new GuestExitPort();
+    p.pio.register(GUEST_EXIT_PORT, GUEST_EXIT_PORT_SIZE, p.guestExit, "guest exit port");
     p.eventLoop =
         p.own(
             new EventLoop(

@@ -10,6 +10,7 @@ import dev.hearth.vmm.devices.bus.MmioBus;
 import dev.hearth.vmm.devices.bus.PioBus;
 import dev.hearth.vmm.devices.legacy.BootTimer;
 import dev.hearth.vmm.devices.legacy.ConsoleOutput;
+import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.devices.legacy.I8042;
 import dev.hearth.vmm.devices.legacy.Serial16550;
 import dev.hearth.vmm.kvm.VcpuFd;
@@ -49,6 +50,7 @@ final class VmParts implements AutoCloseable {
   Serial16550 serial;
   I8042 i8042;
   BootTimer bootTimer;
+  GuestExitPort guestExit;
   EventLoop eventLoop;
   VirtioDeviceSet devices;
   BootPlan bootPlan;

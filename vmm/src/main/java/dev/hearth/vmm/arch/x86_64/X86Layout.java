@@ -79,6 +79,15 @@ public final class X86Layout {
   /** The I/O port through which older Firecracker guests signal boot completion. */
   public static final int BOOT_TIMER_PORT = 0x3f0;
 
+  /**
+   * The guest-exit port ({@link dev.hearth.vmm.devices.legacy.GuestExitPort}): Hearth's container
+   * init writes its workload's exit status there, 4 bytes, before it ends the VM.
+   */
+  public static final int GUEST_EXIT_PORT = 0x4f0;
+
+  /** The guest-exit port's width: one 32-bit write. */
+  public static final int GUEST_EXIT_PORT_SIZE = 4;
+
   /** The most vCPUs a Hearth guest may have. */
   public static final int MAX_VCPUS = 32;
 
