@@ -8,7 +8,6 @@ import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.api.v1alpha1.RunStateTransition;
 import dev.hearth.e2e.ProjectRoot;
-import dev.hearth.testkit.TestClusterException;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The agent replaced through the chart on a real node while a guest counts (issue 16's agent
@@ -46,6 +46,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(SharedRealNode.class)
 class AgentReplacedOnRealNodeIT {
   private static final Path ROOT = ProjectRoot.find();
   private static final Path GUESTS =
@@ -62,23 +63,10 @@ class AgentReplacedOnRealNodeIT {
   private boolean dataDirExisted;
 
   @BeforeAll
-  void start() throws IOException {
-    NodeHost.whyNotHere().ifPresent(NodeHost::unavailable);
-    for (String jar :
-        List.of("operator/target/hearth-operator.jar", "node-agent/target/hearth.jar")) {
-      assertThat(ROOT.resolve(jar)).as("built by ./mvnw package before this test").isRegularFile();
-    }
-    tmp = Files.createTempDirectory("hearth-node-");
-    try {
-      node = RealNode.start(tmp.resolve("cluster"));
-    } catch (TestClusterException e) {
-      if (String.valueOf(e.getMessage()).contains("exited with 3")) {
-        NodeHost.unavailable(
-            "no Kubernetes binaries for test-cluster/control-plane.sh: " + e.getMessage());
-      }
-      throw e;
-    }
-    release = new HearthRelease(node, node.hearthImages());
+  void start(SharedRealNode.Fixture fixture) throws IOException {
+    node = fixture.node();
+    tmp = Files.createTempDirectory(fixture.tmp(), "agent-replaced-");
+    release = new HearthRelease(node, fixture.images());
     dataDirExisted = Files.exists(DATA_DIR);
     tickerImage = Files.createDirectories(DATA_DIR.resolve("images")).resolve("ticker.elf");
     Files.copy(GUESTS.resolve("ticker.elf"), tickerImage, StandardCopyOption.REPLACE_EXISTING);
@@ -86,25 +74,24 @@ class AgentReplacedOnRealNodeIT {
 
   @AfterAll
   void stop() throws IOException {
-    try {
-      if (release != null) {
-        release.uninstallQuietly();
-      }
-      if (tickerImage != null) {
-        Files.deleteIfExists(tickerImage);
-      }
-      if (!dataDirExisted) {
-        NodeHost.deleteTree(DATA_DIR);
-      }
-    } finally {
-      try {
-        if (node != null) {
-          node.close();
-        }
-      } finally {
-        NodeHost.deleteTree(tmp);
-        System.err.println(Timed.summary());
-      }
+    // The node is shared (SharedRealNode): leave it as this class found it.
+    if (release != null) {
+      node.kubectl("delete", "microvm", VM, "--ignore-not-found", "--timeout=90s");
+      release.uninstallQuietly();
+      node.kubectl(
+          "delete",
+          "crd",
+          "--ignore-not-found",
+          "--timeout=60s",
+          "microvms.hearth.dev",
+          "microvmsets.hearth.dev",
+          "microvmnodes.hearth.dev");
+    }
+    if (tickerImage != null) {
+      Files.deleteIfExists(tickerImage);
+    }
+    if (!dataDirExisted) {
+      NodeHost.deleteTree(DATA_DIR);
     }
   }
 
