@@ -147,6 +147,16 @@ public final class ImageCache {
     };
   }
 
+  /**
+   * {@code ref} pinned to the manifest digest its tag names now ({@code ref} itself when it pins
+   * one), asked of the registry with the credentials of {@code pullSecrets}: pulls of the pinned
+   * reference (an image's config and its root disk) get one image however the tag moves.
+   */
+  public ImageReference pin(ImageReference ref, List<String> pullSecrets, PullSecrets secrets)
+      throws ImageException {
+    return oci.pin(ref, pullSecrets, secrets);
+  }
+
   /** Makes an entry's content: {@code output} (absent) from scratch, in {@code work}. */
   @FunctionalInterface
   interface Builder {
