@@ -14,8 +14,6 @@ import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -47,6 +45,7 @@ public final class ImageCache {
   private final HttpDownloader downloader;
   private final Path privateMarks;
   private final OciPuller oci;
+  private final CacheEntries entries;
   private final Map<String, Set<String>> ownersByDigest = new HashMap<>();
   private final Map<String, Object> downloadLocks = new ConcurrentHashMap<>();
   private final Counter hits;
@@ -92,6 +91,7 @@ public final class ImageCache {
     this.tmp = root.resolve("tmp");
     this.privateMarks = root.resolve("private");
     this.maxBytes = maxBytes;
+    this.entries = new CacheEntries(blobs, privateMarks);
     this.downloader =
         new HttpDownloader(timeouts.connect(), timeouts.read(), timeouts.total(), destinations);
     try {
@@ -147,6 +147,16 @@ public final class ImageCache {
     };
   }
 
+  /**
+   * {@code ref} pinned to the manifest digest its tag names now ({@code ref} itself when it pins
+   * one), asked of the registry with the credentials of {@code pullSecrets}: pulls of the pinned
+   * reference (an image's config and its root disk) get one image however the tag moves.
+   */
+  public ImageReference pin(ImageReference ref, List<String> pullSecrets, PullSecrets secrets)
+      throws ImageException {
+    return oci.pin(ref, pullSecrets, secrets);
+  }
+
   /** Makes an entry's content: {@code output} (absent) from scratch, in {@code work}. */
   @FunctionalInterface
   interface Builder {
@@ -191,7 +201,7 @@ public final class ImageCache {
       misses.increment();
       Path work = tmp.resolve(key + ".d");
       try {
-        deleteQuietly(work);
+        CacheEntries.deleteQuietly(work);
         PrivateFiles.directories(work);
         Path output = work.resolve("output");
         builder.build(work, output);
@@ -215,7 +225,7 @@ public final class ImageCache {
         LOG.warn("cannot store image {}", key, e);
         throw new ImageException.FetchFailed("cannot store an image on the node: " + e, e);
       } finally {
-        deleteQuietly(work);
+        CacheEntries.deleteQuietly(work);
       }
     }
   }
@@ -238,7 +248,7 @@ public final class ImageCache {
   }
 
   public long sizeBytes() {
-    return entries().stream().mapToLong(Entry::size).sum();
+    return entries.sizeBytes();
   }
 
   private Path acquire(ImageRef.Remote source, String owner) throws ImageException {
@@ -279,7 +289,7 @@ public final class ImageCache {
         throw new ImageException.FetchFailed(
             source.uri() + ": download failed: cannot store it on the node", e);
       } finally {
-        deleteQuietly(part);
+        CacheEntries.deleteQuietly(part);
       }
     }
   }
@@ -297,10 +307,11 @@ public final class ImageCache {
   }
 
   private long referencedBytesLocked() {
-    return entries().stream()
-        .filter(e -> ownersByDigest.containsKey(e.digest()))
-        .mapToLong(Entry::size)
-        .sum();
+    return entries.bytesOf(ownersByDigest.keySet());
+  }
+
+  private void evictLocked() {
+    entries.evict(ownersByDigest.keySet(), maxBytes);
   }
 
   private ImageException cacheFull(ImageRef.Remote source) {
@@ -325,45 +336,6 @@ public final class ImageCache {
     return true;
   }
 
-  private void evictLocked() {
-    List<Entry> all = entries();
-    long total = all.stream().mapToLong(Entry::size).sum();
-    List<Entry> candidates = new ArrayList<>();
-    for (Entry e : all) {
-      if (!ownersByDigest.containsKey(e.digest())) {
-        candidates.add(e);
-      }
-    }
-    candidates.sort(Comparator.comparing(Entry::lastUsed));
-    for (Entry e : candidates) {
-      if (total <= maxBytes) {
-        break;
-      }
-      deleteQuietly(blobs.resolve(e.digest()));
-      deleteQuietly(privateMarks.resolve(e.digest()));
-      total -= e.size();
-    }
-  }
-
-  private record Entry(String digest, long size, FileTime lastUsed) {}
-
-  private List<Entry> entries() {
-    List<Entry> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(blobs)) {
-      for (Path p : files.toList()) {
-        try {
-          out.add(
-              new Entry(p.getFileName().toString(), Files.size(p), Files.getLastModifiedTime(p)));
-        } catch (IOException e) {
-          // Evicted concurrently.
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list image cache " + blobs, e);
-    }
-    return out;
-  }
-
   static String sha256Of(Path p) throws ImageException {
     MessageDigest sha = HttpDownloader.sha256();
     try (InputStream in = Files.newInputStream(p)) {
@@ -379,18 +351,7 @@ public final class ImageCache {
 
   private void clearPartialDownloads() throws IOException {
     try (Stream<Path> files = Files.list(tmp)) {
-      files.forEach(ImageCache::deleteQuietly); // downloads and unpacked images alike
-    }
-  }
-
-  /** Deletes a file, or a directory with all below it (links not followed); best effort. */
-  private static void deleteQuietly(Path p) {
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    } catch (IOException e) {
-      // Missing already, or retried by the next start's clean-up.
+      files.forEach(CacheEntries::deleteQuietly); // downloads and unpacked images alike
     }
   }
 

@@ -107,6 +107,37 @@ final class OciPuller {
         PullProgress.NONE);
   }
 
+  /**
+   * {@code ref} pinned to the manifest digest its tag names now (asked of the registry with the
+   * credentials of {@code pullSecrets}); {@code ref} itself when it pins a digest already. Pulls of
+   * the pinned reference all get the same image, however the tag moves meanwhile.
+   */
+  ImageReference pin(ImageReference ref, List<String> pullSecrets, PullSecrets secrets)
+      throws ImageException {
+    if (ref.digest().isPresent()) {
+      return ref;
+    }
+    RegistryClient client =
+        new RegistryClient(
+            http,
+            ref,
+            credential(ref, pullSecrets, secrets),
+            settings.plainHttpRegistries(),
+            total);
+    String digest = client.manifest(ref.tag().orElseThrow()).digest();
+    return new ImageReference(ref.registry(), ref.repository(), ref.tag(), Optional.of(digest));
+  }
+
+  private static Optional<RegistryCredential> credential(
+      ImageReference ref, List<String> pullSecrets, PullSecrets secrets) throws ImageException {
+    for (RegistryCredential c : secrets.load(pullSecrets)) {
+      if (c.appliesTo(ref)) {
+        return Optional.of(c);
+      }
+    }
+    return Optional.empty();
+  }
+
   private Path acquire(
       ImageReference ref,
       List<String> pullSecrets,
@@ -116,13 +147,7 @@ final class OciPuller {
       String owner,
       PullProgress progress)
       throws ImageException {
-    Optional<RegistryCredential> credential = Optional.empty();
-    for (RegistryCredential c : secrets.load(pullSecrets)) {
-      if (c.appliesTo(ref)) {
-        credential = Optional.of(c);
-        break;
-      }
-    }
+    Optional<RegistryCredential> credential = credential(ref, pullSecrets, secrets);
     RegistryClient client =
         new RegistryClient(http, ref, credential, settings.plainHttpRegistries(), total);
     Optional<RegistryClient.Fetched> top = Optional.empty();

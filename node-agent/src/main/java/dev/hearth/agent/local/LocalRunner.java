@@ -3,6 +3,7 @@ package dev.hearth.agent.local;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageRef;
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.lifecycle.RestartBackoff;
 import dev.hearth.agent.metrics.VmMeters;
@@ -10,6 +11,7 @@ import dev.hearth.agent.net.Attachment;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.LaunchImages;
+import dev.hearth.agent.spec.PlanImages;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.agent.state.PrivateFiles;
 import dev.hearth.api.v1alpha1.RestartPolicy;
@@ -261,7 +263,28 @@ public final class LocalRunner {
 
   private LaunchImages images(VmPlan plan, Path work) throws ManifestException {
     try {
-      return LaunchImages.prepare(plan, this::resolve, work.resolve("disks"));
+      return LaunchImages.prepare(
+          plan,
+          new PlanImages() {
+            @Override
+            public Path resolve(String field, ImageRef source) throws ImageException {
+              return LocalRunner.this.resolve(field, source);
+            }
+
+            @Override
+            public ImageReference pin(String field, ImageRef.OciConfig image)
+                throws ImageException {
+              try {
+                ImageReference pinned =
+                    images.pin(image.reference(), image.pullSecrets(), pullSecrets);
+                status.printf("hearth: %s is %s%n", image.reference(), pinned);
+                return pinned;
+              } catch (ImageException e) {
+                throw new ImageException(e.reason(), field + ": " + e.getMessage(), e);
+              }
+            }
+          },
+          work.resolve("disks"));
     } catch (ImageException e) {
       throw new ManifestException(e.getMessage(), e);
     }

@@ -78,7 +78,17 @@ final class GuestLauncher {
     }
     LaunchPreparer.Prepared prepared = prepare(plan, pullProgress(gen));
     if (!pulls.isEmpty()) {
-      vm.events().normal(HearthApi.Reasons.PULLED, "image " + images + " ready on the node");
+      // A container's image by the manifest digest its tag named when pulled.
+      String pulled =
+          prepared
+              .containerImage()
+              .map(
+                  pinned ->
+                      images.replace(
+                          plan.container().orElseThrow().config().reference().toString(),
+                          pinned.toString()))
+              .orElse(images);
+      vm.events().normal(HearthApi.Reasons.PULLED, "image " + pulled + " ready on the node");
     }
     try {
       return new Started(vm.ctx().runtime().start(prepared.launch()), prepared.attachments());

@@ -1,8 +1,11 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.image.ImageException;
+import dev.hearth.agent.image.ImageRef;
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.image.KubernetesPullSecrets;
 import dev.hearth.agent.image.PullProgress;
+import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.ipam.IpamException;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.net.Attachment;
@@ -10,10 +13,13 @@ import dev.hearth.agent.net.NetworkException;
 import dev.hearth.agent.net.NodeNetwork;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.spec.LaunchImages;
+import dev.hearth.agent.spec.PlanImages;
 import dev.hearth.agent.spec.VmPlan;
 import dev.hearth.api.v1alpha1.HearthApi;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns a {@link VmPlan} into a {@link VmLaunch}: fetches images through {@link LaunchImages} (held
@@ -27,8 +33,13 @@ final class LaunchPreparer {
     this.ctx = ctx;
   }
 
-  /** A launch plus the interfaces wired for it. */
-  record Prepared(VmLaunch launch, List<Attachment> attachments) {}
+  /**
+   * A launch plus the interfaces wired for it.
+   *
+   * @param containerImage a container VM's image, pinned to the manifest digest it was pulled by
+   */
+  record Prepared(
+      VmLaunch launch, List<Attachment> attachments, Optional<ImageReference> containerImage) {}
 
   /**
    * Preparing or starting a VM's guest failed; {@code reason} is CamelCase for the Ready condition.
@@ -68,13 +79,21 @@ final class LaunchPreparer {
       images =
           LaunchImages.prepare(
               plan,
-              (field, source) ->
-                  ctx.images()
-                      .resolve(
-                          source,
-                          uid,
-                          new KubernetesPullSecrets(ctx.client(), namespace),
-                          progress),
+              new PlanImages() {
+                private final PullSecrets secrets =
+                    new KubernetesPullSecrets(ctx.client(), namespace);
+
+                @Override
+                public Path resolve(String field, ImageRef source) throws ImageException {
+                  return ctx.images().resolve(source, uid, secrets, progress);
+                }
+
+                @Override
+                public ImageReference pin(String field, ImageRef.OciConfig image)
+                    throws ImageException {
+                  return ctx.images().pin(image.reference(), image.pullSecrets(), secrets);
+                }
+              },
               ctx.vmDir(uid).resolve("disks"),
               ctx.vmWritableBytes());
     } catch (ImageException e) {
@@ -111,6 +130,6 @@ final class LaunchPreparer {
             plan.limits(),
             console,
             meters);
-    return new Prepared(launch, attachments);
+    return new Prepared(launch, attachments, images.containerImage());
   }
 }

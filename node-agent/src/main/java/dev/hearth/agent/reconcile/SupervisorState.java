@@ -1,6 +1,8 @@
 package dev.hearth.agent.reconcile;
 
 import dev.hearth.agent.runtime.RunningVm;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.RunStateTransition;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -34,7 +36,21 @@ sealed interface SupervisorState {
    * since}, suspended for {@code reason} ({@code AgentShutdown}, {@code SpecChanged}, or empty when
    * not recorded); its address and disks are kept for the restore.
    */
-  record Suspended(Instant since, Optional<String> reason) implements SupervisorState {}
+  record Suspended(Instant since, Optional<String> reason) implements SupervisorState {
+    /**
+     * Why the guest runs again now that its spec lets it: {@code AgentStarted} when the last agent
+     * suspended it on its way out, else {@code SpecChanged}. The snapshot's own record says so even
+     * where that agent could not write the status any more; {@code recorded} (the status's last
+     * transition, may be null) is the fallback for a record without a reason.
+     */
+    String resumeReason(RunStateTransition recorded) {
+      String suspendedFor =
+          reason.orElse(recorded == null ? HearthApi.Reasons.SPEC_CHANGED : recorded.getReason());
+      return HearthApi.Reasons.AGENT_SHUTDOWN.equals(suspendedFor)
+          ? HearthApi.Reasons.AGENT_STARTED
+          : HearthApi.Reasons.SPEC_CHANGED;
+    }
+  }
 
   /** Waiting out a back-off; the scheduled start finds this state or does nothing. */
   record BackingOff() implements SupervisorState {}

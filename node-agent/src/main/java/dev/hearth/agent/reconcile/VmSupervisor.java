@@ -16,7 +16,6 @@ import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.RunState;
-import dev.hearth.api.v1alpha1.RunStateTransition;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -158,16 +157,8 @@ final class VmSupervisor {
       }
       if (plan == null || !next.needsRestartFrom(plan)) {
         // A VM the last agent suspended on its way out comes back because this agent started.
-        // The snapshot's record says so even where that agent could not write the status any
-        // more; the status is the fallback for a record without a reason.
-        RunStateTransition last =
-            vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition();
-        String suspendedFor =
-            s.reason().orElse(last == null ? HearthApi.Reasons.SPEC_CHANGED : last.getReason());
         String why =
-            HearthApi.Reasons.AGENT_SHUTDOWN.equals(suspendedFor)
-                ? HearthApi.Reasons.AGENT_STARTED
-                : HearthApi.Reasons.SPEC_CHANGED;
+            s.resumeReason(vm.getStatus() == null ? null : vm.getStatus().getRunStateTransition());
         readiness.use(check);
         restore(next, s, want, why);
         return;

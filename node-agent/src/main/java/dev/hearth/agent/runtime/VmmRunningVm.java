@@ -112,10 +112,10 @@ final class VmmRunningVm implements RunningVm {
    */
   @Override
   public void updateLimits(VmLaunch.Limits limits) {
-    for (LimiterId id : vm.rateLimiterIds()) {
+    for (LimiterId id : vm.rateLimiters().ids()) {
       try {
         RateLimiterConfig c = VmmRuntime.limiter(VmmRuntime.limitFor(id, limits));
-        vm.updateRateLimiter(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
+        vm.rateLimiters().update(id, BucketUpdate.set(c.bandwidth()), BucketUpdate.set(c.ops()));
       } catch (VmException e) {
         return; // the VM has ended and closed; nothing is left to limit
       }

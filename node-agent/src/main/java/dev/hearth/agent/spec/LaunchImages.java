@@ -5,6 +5,8 @@ import dev.hearth.agent.container.ContainerInitrd;
 import dev.hearth.agent.container.ContainerProcess;
 import dev.hearth.agent.container.ImageConfig;
 import dev.hearth.agent.image.ImageException;
+import dev.hearth.agent.image.ImageRef;
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.image.WritableCopy;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.api.v1alpha1.HearthApi;
@@ -23,8 +25,14 @@ import java.util.Optional;
  * @param kernel the kernel image
  * @param initrd the initrd, if the plan has one
  * @param disks the rootfs (named {@code rootfs}) and the drives, ready for {@link VmLaunch}
+ * @param containerImage a container VM's image, pinned to the manifest digest that its config and
+ *     root disk were both pulled by
  */
-public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Disk> disks) {
+public record LaunchImages(
+    Path kernel,
+    Optional<Path> initrd,
+    List<VmLaunch.Disk> disks,
+    Optional<ImageReference> containerImage) {
 
   public LaunchImages {
     disks = List.copyOf(disks);
@@ -60,11 +68,20 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
                   container ? "the node's container initramfs" : "spec.initrd",
                   plan.initrd().get()));
     }
+    // One manifest digest for the launch: the config (entrypoint, env, user) and the root disk
+    // are pulled by it, so a tag moved between the two pulls cannot pair two images.
+    Optional<ImageRef.Oci> containerRootfs = Optional.empty();
     if (container) {
+      ContainerPlan c = plan.container().get();
+      ImageReference pinned = images.pin(CONTAINER_IMAGE, c.config());
+      ImageRef.OciConfig config = new ImageRef.OciConfig(pinned, c.config().pullSecrets());
+      containerRootfs =
+          Optional.of(new ImageRef.Oci(pinned, Optional.empty(), c.config().pullSecrets()));
       initrd =
           Optional.of(
               containerInitrd(
-                  plan.container().get(),
+                  c,
+                  config,
                   images,
                   initrd.orElseThrow(),
                   diskDir.resolveSibling(CONTAINER_INITRD)));
@@ -72,7 +89,11 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
     List<Path> sources = new ArrayList<>();
     long writable = 0;
     for (VmPlan.DiskPlan d : plan.disks()) {
-      Path image = images.resolve(plan.fieldOf(d) + ".source", d.source());
+      ImageRef source = d.source();
+      if (containerRootfs.isPresent() && source.equals(plan.container().get().rootfs())) {
+        source = containerRootfs.get();
+      }
+      Path image = images.resolve(plan.fieldOf(d) + ".source", source);
       sources.add(image);
       if (!d.readOnly()) {
         Path copy = diskDir.resolve(d.name());
@@ -100,8 +121,10 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
       }
       disks.add(new VmLaunch.Disk(d.name(), path, d.readOnly(), d.serial()));
     }
-    return new LaunchImages(kernel, initrd, disks);
+    return new LaunchImages(kernel, initrd, disks, containerRootfs.map(ImageRef.Oci::reference));
   }
+
+  private static final String CONTAINER_IMAGE = "spec.container.image";
 
   /** The container VM's initrd, beside its disks: the node's initramfs and the VM's config. */
   public static final String CONTAINER_INITRD = "container-initrd";
@@ -112,8 +135,9 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
    * moved tag may bring new defaults).
    */
   private static Path containerInitrd(
-      ContainerPlan plan, PlanImages images, Path initramfs, Path target) throws ImageException {
-    Path config = images.resolve("spec.container.image", plan.config());
+      ContainerPlan plan, ImageRef.OciConfig pinned, PlanImages images, Path initramfs, Path target)
+      throws ImageException {
+    Path config = images.resolve(CONTAINER_IMAGE, pinned);
     try {
       ContainerProcess process =
           ContainerProcess.merge(ImageConfig.parse(Files.readAllBytes(config)), plan.overrides());
@@ -124,7 +148,7 @@ public record LaunchImages(Path kernel, Optional<Path> initrd, List<VmLaunch.Dis
     } catch (ContainerException e) {
       throw new ImageException(
           HearthApi.Reasons.IMAGE_UNSUPPORTED,
-          "spec.container: " + plan.config().reference() + ": " + e.getMessage(),
+          "spec.container: " + pinned.reference() + ": " + e.getMessage(),
           e);
     }
   }

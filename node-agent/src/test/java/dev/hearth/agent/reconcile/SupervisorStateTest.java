@@ -2,6 +2,8 @@ package dev.hearth.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.RunStateTransition;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -47,5 +49,22 @@ class SupervisorStateTest {
   @Test
   void onlyIdleHasWorkLeftForTheAppliedGeneration() {
     assertThat(ALL.stream().filter(s -> !s.settled()).toList()).containsExactly(IDLE);
+  }
+
+  @Test
+  void aVmTheLastAgentSuspendedOnItsWayOutComesBackBecauseThisOneStarted() {
+    var byShutdown =
+        new SupervisorState.Suspended(Instant.EPOCH, Optional.of(HearthApi.Reasons.AGENT_SHUTDOWN));
+    var bySpec =
+        new SupervisorState.Suspended(Instant.EPOCH, Optional.of(HearthApi.Reasons.SPEC_CHANGED));
+    var unrecorded = new SupervisorState.Suspended(Instant.EPOCH, Optional.empty());
+    RunStateTransition statusSaysShutdown = new RunStateTransition();
+    statusSaysShutdown.setReason(HearthApi.Reasons.AGENT_SHUTDOWN);
+    assertThat(byShutdown.resumeReason(null)).isEqualTo(HearthApi.Reasons.AGENT_STARTED);
+    // The snapshot's own record wins over a status the last agent may not have written.
+    assertThat(bySpec.resumeReason(statusSaysShutdown)).isEqualTo(HearthApi.Reasons.SPEC_CHANGED);
+    assertThat(unrecorded.resumeReason(statusSaysShutdown))
+        .isEqualTo(HearthApi.Reasons.AGENT_STARTED);
+    assertThat(unrecorded.resumeReason(null)).isEqualTo(HearthApi.Reasons.SPEC_CHANGED);
   }
 }

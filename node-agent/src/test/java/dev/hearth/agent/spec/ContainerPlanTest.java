@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hearth.agent.container.ContainerInitrd;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageRef;
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.ContainerEnvVar;
 import dev.hearth.api.v1alpha1.ContainerSpec;
@@ -97,14 +98,28 @@ class ContainerPlanTest {
         dir.resolve("config.json"),
         "{\"config\":{\"Entrypoint\":[\"/entry\"],\"Cmd\":[\"x\"],\"Env\":[\"X=image\",\"Y=1\"],"
             + "\"User\":\"app\"}}");
+    String digest = "sha256:" + "ab".repeat(32);
     PlanImages images =
-        (field, source) ->
-            switch (source) {
+        new PlanImages() {
+          @Override
+          public Path resolve(String field, ImageRef source) throws ImageException {
+            return switch (source) {
               case ImageRef.NodeFile f -> dir.resolve(f.path());
-              case ImageRef.Oci o -> dir.resolve("root.ext4");
-              case ImageRef.OciConfig c -> dir.resolve("config.json");
-              default -> throw new ImageException.NotFound(field);
+              // Both pulls of the launch go by the digest that the tag was pinned to.
+              case ImageRef.Oci o when o.reference().digest().equals(Optional.of(digest)) ->
+                  dir.resolve("root.ext4");
+              case ImageRef.OciConfig c when c.reference().digest().equals(Optional.of(digest)) ->
+                  dir.resolve("config.json");
+              default -> throw new ImageException.NotFound(field + ": " + source);
             };
+          }
+
+          @Override
+          public ImageReference pin(String field, ImageRef.OciConfig image) {
+            ImageReference r = image.reference();
+            return new ImageReference(r.registry(), r.repository(), r.tag(), Optional.of(digest));
+          }
+        };
     Path disks = dir.resolve("vms/uid/disks");
     LaunchImages launch = LaunchImages.prepare(MAPPER.map(spec(container())), images, disks);
     Path initrd = launch.initrd().orElseThrow();

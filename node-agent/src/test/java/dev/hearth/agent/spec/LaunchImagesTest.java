@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageRef;
+import dev.hearth.agent.image.ImageReference;
 import dev.hearth.agent.runtime.VmLaunch;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,17 @@ class LaunchImagesTest {
   }
 
   private final PlanImages images =
-      (field, source) -> dir.resolve(((ImageRef.NodeFile) source).path());
+      new PlanImages() {
+        @Override
+        public Path resolve(String field, ImageRef source) {
+          return dir.resolve(((ImageRef.NodeFile) source).path());
+        }
+
+        @Override
+        public ImageReference pin(String field, ImageRef.OciConfig image) {
+          throw new AssertionError("these plans have no container image to pin");
+        }
+      };
 
   @Test
   void aVmsWritableDisksTogetherAreBoundedBeforeAnyCopy() throws Exception {

@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * A virtio-blk drive backed by a disk image file. Drives appear to the guest in the order the VM's
  * config lists them ({@code /dev/vda}, {@code /dev/vdb}, ...).
  *
- * @param id names the drive in errors and in {@code MicroVm.updateRateLimiter} (letters, digits,
- *     '_' and '-', up to 63)
+ * @param id names the drive in errors and in {@code VmRateLimiters.update} (letters, digits, '_'
+ *     and '-', up to 63)
  * @param path the image file; a regular file, readable, and writable unless {@code readOnly}
  * @param readOnly whether the guest may only read (the device offers VIRTIO_BLK_F_RO and fails
  *     writes)

@@ -7,8 +7,8 @@ import dev.hearth.vmm.ratelimit.RateLimiterConfig;
  * A virtio-net interface backed by an existing host tap, which the VMM opens by name ({@code
  * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}) when the VM is created.
  *
- * @param id names the interface in errors and in {@code MicroVm.updateRateLimiter} (letters,
- *     digits, '_' and '-', up to 63)
+ * @param id names the interface in errors and in {@code VmRateLimiters.update} (letters, digits,
+ *     '_' and '-', up to 63)
  * @param tapName the host tap (1 to 15 characters, no '/', ':' or whitespace)
  * @param mac the guest's MAC address, offered as VIRTIO_NET_F_MAC; unicast and not all zeros
  * @param rxRateLimit limits frames the guest receives

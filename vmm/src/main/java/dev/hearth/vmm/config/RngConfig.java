@@ -6,7 +6,7 @@ import dev.hearth.vmm.ratelimit.RateLimiterConfig;
  * A virtio-rng device, fed from the host's strong random source.
  *
  * @param rateLimit bytes and requests the guest may take; {@link RateLimiterConfig#UNLIMITED} for
- *     no limit. Its id for {@code MicroVm.updateRateLimiter} is {@value #ID}.
+ *     no limit. Its id for {@code VmRateLimiters.update} is {@value #ID}.
  */
 public record RngConfig(RateLimiterConfig rateLimit) {
   /** The rng's device id. */

@@ -18,7 +18,7 @@ import java.util.Arrays;
  */
 public final class SnapshotFile {
   /** The format version this VMM writes and reads. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   static final byte[] MAGIC = "HRTHSNAP".getBytes(StandardCharsets.US_ASCII);
   static final int HEADER = 24;

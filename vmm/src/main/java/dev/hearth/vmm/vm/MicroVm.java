@@ -9,17 +9,12 @@ import dev.hearth.vmm.devices.legacy.GuestExitPort;
 import dev.hearth.vmm.devices.legacy.Serial16550;
 import dev.hearth.vmm.kvm.VmFd;
 import dev.hearth.vmm.memory.GuestMemory;
-import dev.hearth.vmm.ratelimit.BucketUpdate;
-import dev.hearth.vmm.ratelimit.LimiterId;
-import dev.hearth.vmm.ratelimit.RateLimiter;
-import dev.hearth.vmm.ratelimit.RateLimiterConfig;
 import dev.hearth.vmm.sys.ThreadSignals;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +54,7 @@ public final class MicroVm implements AutoCloseable {
   private final VmParts parts;
   private final VcpuThreads vcpus;
   private final CompletableFuture<VmExit> exit;
+  private final VmRateLimiters rateLimiters;
   private volatile State state = State.CREATED;
   private boolean restored;
 
@@ -71,6 +67,8 @@ public final class MicroVm implements AutoCloseable {
     this.parts = parts;
     this.vcpus = new VcpuThreads(parts.end);
     this.exit = parts.end.future();
+    this.rateLimiters =
+        new VmRateLimiters(config.name(), parts.devices, () -> state == State.CLOSED);
     exit.thenRun(this::onEnded);
   }
 
@@ -264,42 +262,9 @@ public final class MicroVm implements AutoCloseable {
         vcpus.exits(), parts.devices.limiterCounters(), parts.devices.driveCounters());
   }
 
-  /**
-   * Ids of the VM's rate limiters, for {@link #updateRateLimiter}: each drive's, rx and tx for each
-   * net interface, and the rng's.
-   */
-  public Set<LimiterId> rateLimiterIds() {
-    return Set.copyOf(parts.devices.rateLimiterIds());
-  }
-
-  /**
-   * Changes a device's rate limiter while the VM runs: each bucket is kept ({@link
-   * BucketUpdate#KEEP}) or set; a bucket set to a new limit is replaced by a fresh, full one, while
-   * one set to the limit it already has keeps its budget. Takes effect with the device's next
-   * request; a queue held back by the old limit is retried once it refills.
-   *
-   * @param limiterId one of {@link #rateLimiterIds()}
-   * @throws VmException for an unknown id or a closed VM
-   */
-  public void updateRateLimiter(LimiterId limiterId, BucketUpdate bandwidth, BucketUpdate ops) {
-    limiter(limiterId).update(bandwidth, ops);
-  }
-
-  /**
-   * The limits a device's rate limiter has now.
-   *
-   * @param limiterId one of {@link #rateLimiterIds()}
-   * @throws VmException for an unknown id or a closed VM
-   */
-  public RateLimiterConfig rateLimiterConfig(LimiterId limiterId) {
-    return limiter(limiterId).config();
-  }
-
-  private RateLimiter limiter(LimiterId limiterId) {
-    if (state == State.CLOSED) {
-      throw new VmException("VM " + config.name() + " is closed; its rate limiters are gone");
-    }
-    return parts.devices.rateLimiter(limiterId);
+  /** The VM's device rate limiters, to read and change while it runs. */
+  public VmRateLimiters rateLimiters() {
+    return rateLimiters;
   }
 
   /**

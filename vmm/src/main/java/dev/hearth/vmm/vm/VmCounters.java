@@ -10,9 +10,8 @@ import java.util.Map;
  * turns two snapshots into rates or deltas.
  *
  * @param vcpuExits KVM_RUN returns per vCPU, by vCPU index
- * @param limiters per rate limiter ({@link MicroVm#rateLimiterIds()}): requests and bytes let
- *     through, and requests held back per bucket. For a network interface the bytes are its frames'
- *     bytes.
+ * @param limiters per rate limiter ({@link VmRateLimiters#ids()}): requests and bytes let through,
+ *     and requests held back per bucket. For a network interface the bytes are its frames' bytes.
  * @param drives per drive id: bytes read and written
  */
 public record VmCounters(

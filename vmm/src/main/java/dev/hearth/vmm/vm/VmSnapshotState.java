@@ -2,6 +2,7 @@ package dev.hearth.vmm.vm;
 
 import dev.hearth.vmm.arch.x86_64.CpuIdentity;
 import dev.hearth.vmm.devices.legacy.BootTimerState;
+import dev.hearth.vmm.devices.legacy.GuestExitState;
 import dev.hearth.vmm.devices.legacy.I8042State;
 import dev.hearth.vmm.devices.legacy.SerialState;
 import dev.hearth.vmm.kvm.KvmVmState;
@@ -18,6 +19,7 @@ import java.util.List;
  * @param cpu the CPU it was taken on; the restoring host's must be compatible
  * @param vm the in-kernel irqchip, PIT and kvmclock
  * @param vcpus each vCPU, by id
+ * @param guestExit the report of the guest's workload, if its init made one
  * @param devices the virtio devices, in MMIO slot order
  */
 public record VmSnapshotState(
@@ -30,4 +32,5 @@ public record VmSnapshotState(
     SerialState serial,
     I8042State i8042,
     BootTimerState bootTimer,
+    GuestExitState guestExit,
     List<VirtioDeviceState> devices) {}

@@ -158,6 +158,7 @@ final class VmSnapshots {
             p.serial.saveState(),
             p.i8042.saveState(),
             p.bootTimer.saveState(),
+            p.guestExit.saveState(),
             p.devices.saveState());
     return state;
   }
@@ -221,6 +222,7 @@ final class VmSnapshots {
       p.serial.restoreState(s.serial());
       p.i8042.restoreState(s.i8042());
       p.bootTimer.restoreState(s.bootTimer());
+      p.guestExit.restoreState(s.guestExit());
       p.devices.restoreState(s.devices());
       // A diff of the restored VM is taken against the snapshot it came from.
       p.dirtyLog.restart(

@@ -186,10 +186,16 @@ class SnapshotKvmIT {
     Files.write(state, java.util.Arrays.copyOf(good, 10));
     assertRefused(snap, "is truncated (10 bytes)");
 
-    byte[] v2 = good.clone();
-    ByteBuffer.wrap(v2).putInt(8, 2);
-    Files.write(state, v2);
-    assertRefused(snap, "has format version 2; this VMM reads version 1");
+    int other = dev.hearth.vmm.snapshot.SnapshotFile.FORMAT_VERSION + 1;
+    byte[] newer = good.clone();
+    ByteBuffer.wrap(newer).putInt(8, other);
+    Files.write(state, newer);
+    assertRefused(
+        snap,
+        "has format version "
+            + other
+            + "; this VMM reads version "
+            + dev.hearth.vmm.snapshot.SnapshotFile.FORMAT_VERSION);
 
     Files.write(state, "not a snapshot at all".getBytes());
     assertRefused(snap, "is not a Hearth snapshot");

@@ -200,10 +200,11 @@ class VirtioDevicesKvmIT {
     RateLimiterConfig tight =
         new RateLimiterConfig(new TokenBucketConfig(64, 0, 60_000), TokenBucketConfig.DISABLED);
     try (MicroVm vm = MicroVm.create(guest(VmDevices.NONE.withRng(new RngConfig(tight))), null)) {
-      assertThat(vm.rateLimiterIds()).isEqualTo(Set.of(LimiterId.of("rng")));
+      assertThat(vm.rateLimiters().ids()).isEqualTo(Set.of(LimiterId.of("rng")));
       assertThatThrownBy(
               () ->
-                  vm.updateRateLimiter(LimiterId.of("disk"), BucketUpdate.KEEP, BucketUpdate.KEEP))
+                  vm.rateLimiters()
+                      .update(LimiterId.of("disk"), BucketUpdate.KEEP, BucketUpdate.KEEP))
           .isInstanceOf(VmException.class)
           .hasMessageContaining("no rate limiter 'disk'")
           .hasMessageContaining("[rng]");
@@ -211,8 +212,9 @@ class VirtioDevicesKvmIT {
       MicroVmKvmIT.awaitConsole(vm, "virtio: device 4");
       Thread.sleep(1000);
       assertThat(vm.console().text()).doesNotContain("rng: got");
-      vm.updateRateLimiter(
-          LimiterId.of("rng"), BucketUpdate.set(TokenBucketConfig.DISABLED), BucketUpdate.KEEP);
+      vm.rateLimiters()
+          .update(
+              LimiterId.of("rng"), BucketUpdate.set(TokenBucketConfig.DISABLED), BucketUpdate.KEEP);
       awaitExit(vm);
       String out = vm.console().text();
       assertThat(out).contains("rng: got 256 bytes, ");
@@ -256,7 +258,7 @@ class VirtioDevicesKvmIT {
             .withVsock(new VsockDeviceConfig(3 + i, uds))
             .withRng(RngConfig.UNLIMITED);
     try (MicroVm vm = MicroVm.create(guest(devices), null)) {
-      assertThat(vm.rateLimiterIds())
+      assertThat(vm.rateLimiters().ids())
           .containsExactlyInAnyOrder(
               LimiterId.of("d"), LimiterId.rx("n"), LimiterId.tx("n"), LimiterId.of("rng"));
       vm.start();

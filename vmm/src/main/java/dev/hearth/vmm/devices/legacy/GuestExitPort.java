@@ -1,6 +1,7 @@
 package dev.hearth.vmm.devices.legacy;
 
 import dev.hearth.vmm.devices.bus.BusDevice;
+import dev.hearth.vmm.snapshot.Snapshottable;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -12,8 +13,10 @@ import java.util.Optional;
  * the init could not start it, {@code code} its own reason) and the code. The first well-formed
  * write counts; anything else is ignored. The guest is the tenant's: it can only misreport its own
  * workload.
+ *
+ * <p>The report is part of a snapshot: a VM restored after its init reported ends with it.
  */
-public final class GuestExitPort implements BusDevice {
+public final class GuestExitPort implements BusDevice, Snapshottable<GuestExitState> {
   /** The high half every report carries. */
   public static final int MAGIC = 0x4845_0000;
 
@@ -36,6 +39,19 @@ public final class GuestExitPort implements BusDevice {
   public record Status(Kind kind, int code) {}
 
   private volatile Status status;
+  private int report; // the raw value of status, for snapshots
+
+  @Override
+  public synchronized GuestExitState saveState() {
+    return new GuestExitState(report);
+  }
+
+  /** A restored guest keeps the report it made before; a later write does not replace it. */
+  @Override
+  public synchronized void restoreState(GuestExitState s) {
+    report = s.report();
+    status = decode(report).orElse(null);
+  }
 
   /** The first report, once the guest has written one. */
   public Optional<Status> status() {
@@ -76,6 +92,7 @@ public final class GuestExitPort implements BusDevice {
     synchronized (this) {
       if (status == null) {
         status = decoded.get();
+        report = value;
       }
     }
   }

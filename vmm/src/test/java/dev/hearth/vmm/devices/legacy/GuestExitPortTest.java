@@ -1,7 +1,10 @@
 package dev.hearth.vmm.devices.legacy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hearth.vmm.snapshot.SnapshotException;
+import dev.hearth.vmm.snapshot.StateCodec;
 import org.junit.jupiter.api.Test;
 
 class GuestExitPortTest {
@@ -37,5 +40,32 @@ class GuestExitPortTest {
     byte[] read = {7, 7, 7, 7};
     port.read(0, read);
     assertThat(read).containsOnly(0);
+  }
+
+  @Test
+  void aReportSurvivesSaveAndRestore() {
+    GuestExitPort before = new GuestExitPort();
+    GuestExitPort twin = new GuestExitPort();
+    twin.restoreState(before.saveState());
+    assertThat(twin.status()).isEmpty(); // not reported yet: the restored guest may still report
+    before.write(0, le(0x4845_0109));
+    GuestExitState saved = before.saveState();
+    GuestExitPort restored = new GuestExitPort();
+    restored.restoreState(saved);
+    assertThat(restored.status())
+        .contains(new GuestExitPort.Status(GuestExitPort.Kind.SIGNALLED, 9));
+    restored.write(0, le(0x4845_0000)); // the restored report is the first one still
+    assertThat(restored.status()).contains(before.status().orElseThrow());
+    assertThat(restored.saveState()).isEqualTo(saved);
+  }
+
+  @Test
+  void aStateWithAMalformedReportIsRefused() {
+    byte[] bytes = StateCodec.encode(new GuestExitState(0x4845_0001));
+    assertThat(StateCodec.decode(bytes, GuestExitState.class).report()).isEqualTo(0x4845_0001);
+    java.nio.ByteBuffer.wrap(bytes).putInt(0, 0x1234_0001);
+    assertThatThrownBy(() -> StateCodec.decode(bytes, GuestExitState.class))
+        .isInstanceOf(SnapshotException.class)
+        .hasMessageContaining("not a well-formed report");
   }
 }
