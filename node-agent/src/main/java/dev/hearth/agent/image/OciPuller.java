@@ -204,11 +204,7 @@ final class OciPuller {
       Path work,
       Path output)
       throws ImageException {
-    RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
-    Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
-    if (platform.isPresent()) {
-      manifest = client.manifest(platform.get());
-    }
+    RegistryClient.Fetched manifest = client.amd64Manifest(ref, digest, top);
     RegistryClient.ImageManifest image = RegistryClient.imageManifest(ref, manifest.bytes());
     diffIds(client, ref, image.config(), work); // the same checks as a pull: linux/amd64, JSON
     try {
@@ -228,11 +224,7 @@ final class OciPuller {
       Path output,
       PullProgress progress)
       throws ImageException {
-    RegistryClient.Fetched manifest = top.isPresent() ? top.get() : client.manifest(digest);
-    Optional<String> platform = RegistryClient.platformManifest(ref, manifest.bytes());
-    if (platform.isPresent()) {
-      manifest = client.manifest(platform.get());
-    }
+    RegistryClient.Fetched manifest = client.amd64Manifest(ref, digest, top);
     RegistryClient.ImageManifest image = RegistryClient.imageManifest(ref, manifest.bytes());
     LOG.info("pulling {} ({}, {} layers)", ref, manifest.digest(), image.layers().size());
     List<String> diffIds = diffIds(client, ref, image.config(), work);

@@ -329,4 +329,14 @@ final class RegistryClient {
           HearthApi.Reasons.IMAGE_UNSUPPORTED, ref + ": a manifest is not JSON", null);
     }
   }
+
+  /**
+   * The image manifest for linux/amd64: {@code top} (or the one at {@code digest}), or its entry.
+   */
+  Fetched amd64Manifest(ImageReference ref, String digest, Optional<Fetched> top)
+      throws ImageException {
+    Fetched manifest = top.isPresent() ? top.get() : manifest(digest);
+    Optional<String> platform = platformManifest(ref, manifest.bytes());
+    return platform.isPresent() ? manifest(platform.get()) : manifest;
+  }
 }
