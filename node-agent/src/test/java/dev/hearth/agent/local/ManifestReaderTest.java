@@ -70,7 +70,11 @@ class ManifestReaderTest {
         .isEqualTo(
             "spec.memoryMiB: Invalid value: 8: spec.memoryMiB in body should be greater than or"
                 + " equal to 16");
-    assertThat(errorFor("vcpus: 1")).isEqualTo("spec.kernel: Required value");
+    // spec.kernel may be left out for spec.container, so a CEL rule (not the schema) requires it.
+    assertThat(errorFor("vcpus: 1"))
+        .isEqualTo(
+            "spec.kernel: Invalid value: \"object\": spec.kernel is required, unless"
+                + " spec.container names an image (the node then boots its own kernel)");
     assertThat(errorFor(kernel + "vcpu: 2")).isEqualTo("spec.vcpu: unknown field");
     // A wrong type: the server then leaves the CEL rules unchecked, and says so (the one more).
     assertThat(errorFor(kernel + "memoryMiB: lots"))
