@@ -256,7 +256,7 @@ public final class MicroVMReconciler implements Reconciler<MicroVM> {
   @Override
   public ErrorStatusUpdateControl<MicroVM> updateErrorStatus(
       MicroVM vm, Context<MicroVM> context, Exception e) {
-    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+    if (StatusPatch.causedByConflict(e)) {
       return ErrorStatusUpdateControl.defaultErrorProcessing(); // a stale cache; just retry
     }
     // The copy JOSDK hands over may predate a bind that did land: decide on a fresh read, and

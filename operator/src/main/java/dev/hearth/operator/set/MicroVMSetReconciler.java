@@ -286,7 +286,7 @@ public final class MicroVMSetReconciler implements Reconciler<MicroVMSet> {
   @Override
   public ErrorStatusUpdateControl<MicroVMSet> updateErrorStatus(
       MicroVMSet set, Context<MicroVMSet> context, Exception e) {
-    if (e instanceof KubernetesClientException k && StatusPatch.isConflict(k)) {
+    if (StatusPatch.causedByConflict(e)) {
       // A stale copy (the set changed while it was reconciled): the retry sees the new one. Not a
       // failure worth a Warning, nor a condition written from the stale copy.
       return ErrorStatusUpdateControl.defaultErrorProcessing();

@@ -81,4 +81,17 @@ public final class StatusPatch {
   public static boolean isConflict(KubernetesClientException e) {
     return StatusApply.isStaleOrGone(e) || e.getCode() == 422;
   }
+
+  /**
+   * Whether {@code e} or one of its causes is such a conflict: JOSDK hands a reconciler's failure
+   * to its error handler wrapped (in an OperatorException, by the metrics timer among others).
+   */
+  public static boolean causedByConflict(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof KubernetesClientException k && isConflict(k)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }
