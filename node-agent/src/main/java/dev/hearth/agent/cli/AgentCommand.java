@@ -9,8 +9,10 @@ import dev.hearth.agent.net.IpBlock;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
+import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.ContainerBoot;
+import dev.hearth.agent.vmmhost.VmmProcessRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.common.HearthBuild;
 import dev.hearth.common.LogLevelOption;
@@ -58,6 +60,17 @@ final class AgentCommand implements Callable<Integer> {
               + " logged: for finding what a list misses) or OFF (for debugging only). Also"
               + " $HEARTH_SECCOMP.")
   SeccompMode seccomp = SeccompMode.ENFORCE;
+
+  @Option(
+      names = "--vms-per-vmm-process",
+      paramLabel = "N",
+      defaultValue = "${env:HEARTH_VMS_PER_VMM_PROCESS:-250}",
+      description =
+          "VMs run in VMM processes the agent starts, at most N in each (env"
+              + " HEARTH_VMS_PER_VMM_PROCESS; default ${DEFAULT-VALUE}): creating a KVM VM costs"
+              + " its process time in proportion to the VMs already in it, so a process per few"
+              + " hundred keeps creation linear. 0 runs every VM in the agent's own JVM.")
+  int vmsPerVmmProcess;
 
   @Option(
       names = "--node-name",
@@ -282,11 +295,12 @@ final class AgentCommand implements Callable<Integer> {
             settings.stateDir(),
             logging.level());
     KubernetesClient client = new KubernetesClientBuilder().build(); // kubeconfig or in-cluster
+    VmRuntime runtime = runtime();
     AgentDaemon daemon =
         AgentDaemon.start(
             settings,
             client,
-            new VmmRuntime().withSeccomp(seccomp),
+            runtime,
             HostCommands.host(),
             TunTapFactory.host(),
             HostProbe.system());
@@ -298,11 +312,26 @@ final class AgentCommand implements Callable<Integer> {
                     () -> {
                       daemon.stop(
                           "the node agent received SIGTERM; it boots the VM again when it restarts");
+                      if (runtime instanceof VmmProcessRuntime processes) {
+                        processes.close(); // after the VMs were suspended or stopped
+                      }
                       client.close();
                       stopped.countDown();
                     }));
     stopped.await();
     return 0;
+  }
+
+  /** The VMM processes, or the embedded VMM with {@code --vms-per-vmm-process 0}. */
+  VmRuntime runtime() {
+    if (vmsPerVmmProcess < 0) {
+      throw new UserFacingException(
+          UserFacingException.BAD_INPUT,
+          "--vms-per-vmm-process must be 0 (the agent's own JVM) or more, not " + vmsPerVmmProcess);
+    }
+    return vmsPerVmmProcess == 0
+        ? new VmmRuntime().withSeccomp(seccomp)
+        : new VmmProcessRuntime(vmsPerVmmProcess, VmmRuntime.DEFAULT_VSOCK_DIR, seccomp);
   }
 
   AgentSettings settings() {

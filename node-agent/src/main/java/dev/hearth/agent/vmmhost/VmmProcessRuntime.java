@@ -1,0 +1,194 @@
+package dev.hearth.agent.vmmhost;
+
+import dev.hearth.agent.runtime.RunningVm;
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.common.LogLevel;
+import dev.hearth.vmm.config.SeccompMode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * VMs in VMM processes of their own, at most {@code vmsPerProcess} in each: a new VM goes to the
+ * first process with room, and a new process starts when none has any. A process left without VMs
+ * (other than the first) is closed after {@link #IDLE_CLOSE}. What each VM can do is what the
+ * embedded {@link VmmRuntime} can, which each process runs.
+ */
+public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
+  static final Duration IDLE_CLOSE = Duration.ofSeconds(30);
+  // Booting is milliseconds; restoring maps a snapshot's memory lazily. A bound for a hung child.
+  private static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(2);
+
+  private final int vmsPerProcess;
+  private final Function<String, List<String>> command;
+  private final Capabilities capabilities;
+  private final List<VmmProcess> processes = new ArrayList<>(); // guarded by this
+  private final List<Integer> reserved = new ArrayList<>(); // launches on their way, by process
+  private final ScheduledExecutorService idle =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
+  private int started;
+  private volatile boolean closed;
+
+  /**
+   * A runtime whose VMM processes run this JVM's {@code java} on its class path, with vsock sockets
+   * under {@code vsockDir} and {@code seccomp} for their VMs' threads.
+   */
+  public VmmProcessRuntime(int vmsPerProcess, Path vsockDir, SeccompMode seccomp) {
+    this(vmsPerProcess, name -> javaCommand(name, vmsPerProcess, vsockDir, seccomp));
+  }
+
+  /** A runtime whose processes run {@code command} (given the process's name). */
+  VmmProcessRuntime(int vmsPerProcess, Function<String, List<String>> command) {
+    if (vmsPerProcess < 1) {
+      throw new IllegalArgumentException("vmsPerProcess must be at least 1: " + vmsPerProcess);
+    }
+    this.vmsPerProcess = vmsPerProcess;
+    this.command = Objects.requireNonNull(command, "command");
+    this.capabilities = new VmmRuntime().capabilities();
+  }
+
+  /**
+   * The command of a VMM process: this JVM's {@code java} and class path, a heap sized for its VMs
+   * (their devices' buffers and queues; guest memory is outside the heap), the serial collector
+   * (one thread, no concurrent ones), and the log level this JVM was given.
+   */
+  static List<String> javaCommand(
+      String name, int vmsPerProcess, Path vsockDir, SeccompMode seccomp) {
+    long heapMiB = 64 + (vmsPerProcess * 256L >> 10);
+    List<String> c = new ArrayList<>();
+    c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    c.add("--enable-native-access=ALL-UNNAMED");
+    c.add("-XX:+UseSerialGC");
+    c.add("-XX:+ExitOnOutOfMemoryError");
+    c.add("-Xmx" + heapMiB + "m");
+    String level = System.getProperty(LogLevel.SLF4J_SIMPLE_DEFAULT_LEVEL);
+    if (level != null) {
+      c.add("-D" + LogLevel.SLF4J_SIMPLE_DEFAULT_LEVEL + "=" + level);
+    }
+    c.add("-cp");
+    c.add(System.getProperty("java.class.path"));
+    c.add(VmmHostMain.class.getName());
+    c.add(name);
+    c.add(vsockDir.toString());
+    c.add(seccomp.name());
+    return c;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public RunningVm start(VmLaunch launch) throws VmStartException {
+    return launch(launch, null);
+  }
+
+  @Override
+  public RunningVm restore(Path dir, VmLaunch launch) throws VmStartException {
+    return launch(launch, dir);
+  }
+
+  private RunningVm launch(VmLaunch launch, Path dir) throws VmStartException {
+    VmmProcess p = place();
+    try {
+      RunningVm vm = p.launch(launch, dir, LAUNCH_TIMEOUT);
+      vm.exit().whenComplete((e, x) -> idleCheck(p));
+      return vm;
+    } finally {
+      release(p);
+    }
+  }
+
+  /** The first live process with room (counting launches on their way), started if none. */
+  private synchronized VmmProcess place() throws VmStartException {
+    if (closed) {
+      throw new VmStartException(
+          HearthApi.Reasons.VM_CREATE_FAILED, "the agent's VMM processes are closing", null);
+    }
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      if (!processes.get(i).alive()) {
+        processes.remove(i);
+        reserved.remove(i);
+      }
+    }
+    for (int i = 0; i < processes.size(); i++) {
+      VmmProcess p = processes.get(i);
+      if (p.vmCount() + reserved.get(i) < vmsPerProcess) {
+        reserved.set(i, reserved.get(i) + 1);
+        return p;
+      }
+    }
+    String name = "vmm-" + (++started);
+    VmmProcess p;
+    try {
+      p = VmmProcess.start(name, command.apply(name));
+    } catch (VmmHostException e) {
+      throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
+    }
+    processes.add(p);
+    reserved.add(1);
+    return p;
+  }
+
+  private synchronized void release(VmmProcess p) {
+    int i = processes.indexOf(p);
+    if (i >= 0) {
+      reserved.set(i, reserved.get(i) - 1);
+    }
+    idleCheck(p);
+  }
+
+  /** Closes {@code p} after {@link #IDLE_CLOSE} if it is still empty then and not the first. */
+  private void idleCheck(VmmProcess p) {
+    if (closed) {
+      return;
+    }
+    idle.schedule(() -> closeIfIdle(p), IDLE_CLOSE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void closeIfIdle(VmmProcess p) {
+    synchronized (this) {
+      int i = processes.indexOf(p);
+      if (i <= 0 || p.vmCount() > 0 || reserved.get(i) > 0) {
+        return;
+      }
+      processes.remove(i);
+      reserved.remove(i);
+    }
+    p.close();
+  }
+
+  /** The live VMM processes' pids, first started first. */
+  public synchronized List<Long> pids() {
+    return processes.stream().filter(VmmProcess::alive).map(VmmProcess::pid).toList();
+  }
+
+  /**
+   * Closes every VMM process: each stops the VMs it still runs and exits. The agent stops or
+   * suspends its VMs first.
+   */
+  @Override
+  public void close() {
+    List<VmmProcess> all;
+    synchronized (this) {
+      closed = true;
+      all = List.copyOf(processes);
+      processes.clear();
+      reserved.clear();
+    }
+    idle.shutdownNow();
+    all.parallelStream().forEach(VmmProcess::close);
+  }
+}
