@@ -36,7 +36,8 @@ class ChartValuesReachTheProgramsTest {
             "--set", "agent.disk.imageCacheMiB=512",
             "--set", "agent.disk.vmWritableMiB=64",
             "--set", "agent.leaseDurationSeconds=20",
-            "--set", "agent.stopGraceSeconds=5");
+            "--set", "agent.stopGraceSeconds=5",
+            "--set", "agent.vmsPerVmmProcess=300");
     ChartWorkload w = ChartWorkload.agent("values", chart);
     CommandLine agent = w.parsed();
 
@@ -57,6 +58,7 @@ class ChartValuesReachTheProgramsTest {
     assertThat(value(agent, "--vm-writable-disk-mib")).isEqualTo(64L);
     assertThat(value(agent, "--lease-duration-seconds")).isEqualTo(20);
     assertThat(value(agent, "--stop-grace-seconds")).isEqualTo(5);
+    assertThat(value(agent, "--vms-per-vmm-process")).isEqualTo(300);
     // The data directory is the node's agent.dataDir, mounted where the agent is told to look.
     String mountedAt = mountPathOfHostPath(chart, "/srv/hearth");
     assertThat(value(agent, "--data-dir")).isEqualTo(Path.of(mountedAt));

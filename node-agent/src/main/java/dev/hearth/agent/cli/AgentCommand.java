@@ -64,12 +64,12 @@ final class AgentCommand implements Callable<Integer> {
   @Option(
       names = "--vms-per-vmm-process",
       paramLabel = "N",
-      defaultValue = "${env:HEARTH_VMS_PER_VMM_PROCESS:-250}",
+      defaultValue = "${env:HEARTH_VMS_PER_VMM_PROCESS:-1000}",
       description =
           "VMs run in VMM processes the agent starts, at most N in each (env"
               + " HEARTH_VMS_PER_VMM_PROCESS; default ${DEFAULT-VALUE}): creating a KVM VM costs"
-              + " its process time in proportion to the VMs already in it, so a process per few"
-              + " hundred keeps creation linear. 0 runs every VM in the agent's own JVM.")
+              + " its process time in proportion to the VMs already in it, so a process per"
+              + " thousand keeps creation near linear. 0 runs every VM in the agent's own JVM.")
   int vmsPerVmmProcess;
 
   @Option(
@@ -329,9 +329,13 @@ final class AgentCommand implements Callable<Integer> {
           UserFacingException.BAD_INPUT,
           "--vms-per-vmm-process must be 0 (the agent's own JVM) or more, not " + vmsPerVmmProcess);
     }
-    return vmsPerVmmProcess == 0
-        ? new VmmRuntime().withSeccomp(seccomp)
-        : new VmmProcessRuntime(vmsPerVmmProcess, VmmRuntime.DEFAULT_VSOCK_DIR, seccomp);
+    if (vmsPerVmmProcess == 0) {
+      return new VmmRuntime().withSeccomp(seccomp);
+    }
+    VmmProcessRuntime processes =
+        new VmmProcessRuntime(vmsPerVmmProcess, VmmRuntime.DEFAULT_VSOCK_DIR, seccomp);
+    processes.prestart();
+    return processes;
   }
 
   AgentSettings settings() {

@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * VMs in VMM processes of their own, at most {@code vmsPerProcess} in each: a new VM goes to the
@@ -25,6 +27,7 @@ import java.util.function.Function;
  * embedded {@link VmmRuntime} can, which each process runs.
  */
 public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(VmmProcessRuntime.class);
   static final Duration IDLE_CLOSE = Duration.ofSeconds(30);
   // Booting is milliseconds; restoring maps a snapshot's memory lazily. A bound for a hung child.
   private static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(2);
@@ -45,7 +48,18 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
    * under {@code vsockDir} and {@code seccomp} for their VMs' threads.
    */
   public VmmProcessRuntime(int vmsPerProcess, Path vsockDir, SeccompMode seccomp) {
-    this(vmsPerProcess, name -> javaCommand(name, vmsPerProcess, vsockDir, seccomp));
+    this(vmsPerProcess, vsockDir, seccomp, List.of());
+  }
+
+  /**
+   * As {@link #VmmProcessRuntime(int, Path, SeccompMode)}, with {@code javaOptions} after the
+   * processes' own (a later option wins: {@code -Xmx1g} replaces the heap this sizes).
+   */
+  public VmmProcessRuntime(
+      int vmsPerProcess, Path vsockDir, SeccompMode seccomp, List<String> javaOptions) {
+    this(
+        vmsPerProcess,
+        name -> javaCommand(name, vmsPerProcess, vsockDir, seccomp, List.copyOf(javaOptions)));
   }
 
   /** A runtime whose processes run {@code command} (given the process's name). */
@@ -64,18 +78,26 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
    * (one thread, no concurrent ones), and the log level this JVM was given.
    */
   static List<String> javaCommand(
-      String name, int vmsPerProcess, Path vsockDir, SeccompMode seccomp) {
+      String name,
+      int vmsPerProcess,
+      Path vsockDir,
+      SeccompMode seccomp,
+      List<String> javaOptions) {
     long heapMiB = 64 + (vmsPerProcess * 256L >> 10);
     List<String> c = new ArrayList<>();
     c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     c.add("--enable-native-access=ALL-UNNAMED");
     c.add("-XX:+UseSerialGC");
+    c.add("-Xms4m"); // the heap grows as its VMs need; a large initial one is touched memory
     c.add("-XX:+ExitOnOutOfMemoryError");
+    c.add("-XX:MaxHeapFreeRatio=30"); // give back heap a burst of starts grew
+    c.add("-XX:MinHeapFreeRatio=10");
     c.add("-Xmx" + heapMiB + "m");
     String level = System.getProperty(LogLevel.SLF4J_SIMPLE_DEFAULT_LEVEL);
     if (level != null) {
       c.add("-D" + LogLevel.SLF4J_SIMPLE_DEFAULT_LEVEL + "=" + level);
     }
+    c.addAll(javaOptions);
     c.add("-cp");
     c.add(System.getProperty("java.class.path"));
     c.add(VmmHostMain.class.getName());
@@ -168,6 +190,30 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       reserved.remove(i);
     }
     p.close();
+  }
+
+  /**
+   * Starts the first VMM process now, so that the first VM does not wait for a JVM to start; a
+   * failure here is only logged, and the first VM's start tries again (and reports it).
+   */
+  public void prestart() {
+    Thread.ofVirtual()
+        .name("hearth-vmm-prestart")
+        .start(
+            () -> {
+              synchronized (this) {
+                if (!processes.isEmpty() || closed) {
+                  return;
+                }
+                String name = "vmm-" + (++started);
+                try {
+                  processes.add(VmmProcess.start(name, command.apply(name)));
+                  reserved.add(0);
+                } catch (VmmHostException e) {
+                  LOG.warn("{}; the first VM's start will try again", e.getMessage());
+                }
+              }
+            });
   }
 
   /** The live VMM processes' pids, first started first. */

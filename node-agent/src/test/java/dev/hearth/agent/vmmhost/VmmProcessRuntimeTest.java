@@ -1,0 +1,153 @@
+package dev.hearth.agent.vmmhost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.hearth.agent.metrics.VmMeters;
+import dev.hearth.agent.runtime.GuestExit;
+import dev.hearth.agent.runtime.RunningVm;
+import dev.hearth.agent.runtime.VmLaunch;
+import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.api.v1alpha1.HearthApi;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent's side of VMM processes against real child JVMs whose runtime boots nothing ({@link
+ * FakeVmmHostMain}): placement, every request across the process, and children that misbehave.
+ * {@code VmmProcessRuntimeKvmIT} does the same with real VMs.
+ */
+class VmmProcessRuntimeTest {
+  @TempDir Path dir;
+
+  private static List<String> fakeHost(String name) {
+    return List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:+UseSerialGC",
+        "-Xshare:auto",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        System.getProperty("java.class.path"),
+        FakeVmmHostMain.class.getName());
+  }
+
+  @Test
+  void everyRequestCrossesTheProcessAndAnswers() throws Exception {
+    try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost)) {
+      Console console = new Console();
+      RunningVm vm = runtime.start(launch("ns/a", console));
+      await().atMost(Duration.ofSeconds(10)).until(() -> console.text().contains("booting ns/a"));
+      assertThat(vm.offerConsoleInput("ls\n".getBytes(StandardCharsets.US_ASCII))).isEqualTo(3);
+      vm.updateLimits(VmLaunch.Limits.NONE);
+      vm.pause();
+      vm.resume();
+
+      Path snapshot = dir.resolve("snap");
+      vm.suspend(snapshot);
+      assertThat(vm.exit()).isDone();
+      assertThat(vm.exit().get().message()).isEqualTo("suspended");
+      assertThat(Files.readString(snapshot.resolve("fake-snapshot"))).isEqualTo("ns/a");
+      assertThat(vm.offerConsoleInput(new byte[] {1})).as("an ended VM takes no input").isZero();
+
+      RunningVm restored = runtime.restore(snapshot, launch("ns/a", new Console()));
+      restored.stop(Duration.ofSeconds(1), "done with it");
+      GuestExit e = restored.exit().get(10, TimeUnit.SECONDS);
+      assertThat(e.reason()).isEqualTo("Stopped");
+      assertThat(e.message()).isEqualTo("done with it");
+    }
+  }
+
+  @Test
+  void aRefusedRestoreKeepsItsReasonAndMessage() throws Exception {
+    try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost)) {
+      assertThatThrownBy(
+              () -> runtime.restore(dir.resolve("nothing"), launch("ns/b", new Console())))
+          .isInstanceOfSatisfying(
+              VmStartException.class,
+              x -> {
+                assertThat(x.reason()).isEqualTo(HearthApi.Reasons.RESTORE_FAILED);
+                assertThat(x.getMessage()).contains("no snapshot in").contains("nothing");
+              });
+      // The process serves on.
+      RunningVm vm = runtime.start(launch("ns/c", new Console()));
+      assertThat(vm.exit()).isNotDone();
+    }
+  }
+
+  @Test
+  void aProcessTakesAtMostItsShareAndANewOneStartsForTheRest() throws Exception {
+    try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost)) {
+      RunningVm a = runtime.start(launch("ns/1", new Console()));
+      runtime.start(launch("ns/2", new Console()));
+      assertThat(runtime.pids()).hasSize(1);
+      runtime.start(launch("ns/3", new Console()));
+      assertThat(runtime.pids()).hasSize(2);
+      // A VM that ends makes room in its process, which the next VM takes.
+      a.stop(Duration.ofSeconds(1), "room");
+      runtime.start(launch("ns/4", new Console()));
+      assertThat(runtime.pids()).hasSize(2);
+    }
+  }
+
+  @Test
+  void aChildThatSpeaksGarbageIsKilledAndTheStartFails() {
+    try (VmmProcessRuntime runtime =
+        new VmmProcessRuntime(2, name -> List.of("sh", "-c", "printf garbage!; sleep 30"))) {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> runtime.start(launch("ns/x", new Console())))
+          .isInstanceOfSatisfying(
+              VmStartException.class,
+              x -> {
+                assertThat(x.reason()).isEqualTo(HearthApi.Reasons.VM_CREATE_FAILED);
+                assertThat(x.getMessage()).contains("frame length").contains("did not start");
+              });
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+    }
+  }
+
+  @Test
+  void aChildOfAnotherProtocolVersionIsRefused() {
+    // HELLO with version 99: length 12, type 64, int 99, long 1 (octal escapes for sh's printf).
+    String hello =
+        "printf '\\000\\000\\000\\014\\100\\000\\000\\000\\143\\000\\000\\000\\000\\000\\000\\000\\001';"
+            + " sleep 30";
+    try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, name -> List.of("sh", "-c", hello))) {
+      assertThatThrownBy(() -> runtime.start(launch("ns/y", new Console())))
+          .isInstanceOf(VmStartException.class)
+          .hasMessageContaining("speaks protocol 99");
+    }
+  }
+
+  private static VmLaunch launch(String id, ByteArrayOutputStream console) {
+    return new VmLaunch(
+        id,
+        1,
+        16,
+        Path.of("/nonexistent/vmlinux"),
+        Optional.empty(),
+        "console=ttyS0",
+        "",
+        List.of(),
+        List.of(),
+        OptionalLong.empty(),
+        VmLaunch.Limits.NONE,
+        console,
+        VmMeters.NONE);
+  }
+
+  private static final class Console extends ByteArrayOutputStream {
+    synchronized String text() {
+      return toString(StandardCharsets.UTF_8);
+    }
+  }
+}
