@@ -6,6 +6,8 @@
 #   node-agent/src/bench/run-agent-bench.sh [VMs, default 200; 1000 and 4000 are the issue's] [CLASS]
 # CLASS RuntimeScaleBench starts the VMs through the runtime alone (no API server), with every VM
 # in one JVM and in VMM processes of HEARTH_BENCH_PER_PROCESS (default 0,250,1000; 0: one JVM).
+# AgentScaleBench runs its VMs in the agent's JVM, or in VMM processes of
+# HEARTH_BENCH_AGENT_PER_PROCESS (as the chart's agent does: 1000).
 # On a shared machine run it under nice and note the load average it prints.
 # Without a /dev/kvm here (or with HEARTH_BENCH_NESTED=1) it runs inside the nested-KVM harness,
 # where the figures are those of an emulated machine: memory holds, times are slow.
@@ -23,6 +25,7 @@ cp="$root/node-agent/target/test-classes:$root/node-agent/target/classes:$(cat "
 set -- java --enable-native-access=ALL-UNNAMED -Xmx2g -Dhearth.bench.vms="$vms" \
   -Dhearth.bench.perProcess="${HEARTH_BENCH_PER_PROCESS:-0,250,1000}" \
   -Dhearth.bench.vmmJavaOptions="${HEARTH_BENCH_VMM_JAVA_OPTS-}" \
+  -Dhearth.bench.agentPerProcess="${HEARTH_BENCH_AGENT_PER_PROCESS:-0}" \
   -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
   --details=summary --include-classname='.*' --select-class="dev.hearth.agent.bench.$bench"

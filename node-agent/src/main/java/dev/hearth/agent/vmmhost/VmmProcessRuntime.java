@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +41,8 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
   private final ScheduledExecutorService idle =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
-  private int started;
+  private int started; // guarded by this
+  private CompletableFuture<VmmProcess> spare; // guarded by this: the next process, starting early
   private volatile boolean closed;
 
   /**
@@ -149,19 +151,80 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       VmmProcess p = processes.get(i);
       if (p.vmCount() + reserved.get(i) < vmsPerProcess) {
         reserved.set(i, reserved.get(i) + 1);
+        spareIfNearlyFull();
         return p;
       }
     }
-    String name = "vmm-" + (++started);
-    VmmProcess p;
-    try {
-      p = VmmProcess.start(name, command.apply(name));
-    } catch (VmmHostException e) {
-      throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
+    VmmProcess p = takeSpare();
+    if (p == null) {
+      try {
+        p = startProcess();
+      } catch (VmmHostException e) {
+        throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
+      }
     }
     processes.add(p);
     reserved.add(1);
     return p;
+  }
+
+  /** Starts the next process; callers hold this runtime's lock (the name is the next number). */
+  private VmmProcess startProcess() throws VmmHostException {
+    return startProcess(nextName());
+  }
+
+  private synchronized String nextName() {
+    return "vmm-" + (++started);
+  }
+
+  private VmmProcess startProcess(String name) throws VmmHostException {
+    return VmmProcess.start(name, command.apply(name));
+  }
+
+  /**
+   * Starts the next process ahead of need once less than a tenth of a process's room is left, so
+   * that the VM that fills the last one does not wait for a JVM to start, holding up every start
+   * behind it.
+   */
+  private void spareIfNearlyFull() {
+    if (spare != null || closed) {
+      return;
+    }
+    long room = 0;
+    for (int i = 0; i < processes.size(); i++) {
+      room += vmsPerProcess - processes.get(i).vmCount() - reserved.get(i);
+    }
+    if (room * 10 < vmsPerProcess) {
+      spare = new CompletableFuture<>();
+      CompletableFuture<VmmProcess> starting = spare;
+      String name = nextName(); // here, under the lock: the thread below must not take it
+      Thread.ofVirtual()
+          .name("hearth-vmm-spare")
+          .start(
+              () -> {
+                try {
+                  starting.complete(startProcess(name));
+                } catch (VmmHostException | RuntimeException e) {
+                  starting.completeExceptionally(e);
+                }
+              });
+    }
+  }
+
+  /** The spare process once it has started, or null (none, or its start failed: logged). */
+  private VmmProcess takeSpare() {
+    CompletableFuture<VmmProcess> s = spare;
+    spare = null;
+    if (s == null) {
+      return null;
+    }
+    try {
+      VmmProcess p = s.join();
+      return p.alive() ? p : null;
+    } catch (java.util.concurrent.CompletionException e) {
+      LOG.warn("the spare VMM process did not start: {}", e.getCause().getMessage());
+      return null;
+    }
   }
 
   private synchronized void release(VmmProcess p) {
@@ -205,9 +268,8 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
                 if (!processes.isEmpty() || closed) {
                   return;
                 }
-                String name = "vmm-" + (++started);
                 try {
-                  processes.add(VmmProcess.start(name, command.apply(name)));
+                  processes.add(startProcess());
                   reserved.add(0);
                 } catch (VmmHostException e) {
                   LOG.warn("{}; the first VM's start will try again", e.getMessage());
@@ -235,6 +297,13 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       reserved.clear();
     }
     idle.shutdownNow();
+    VmmProcess unused;
+    synchronized (this) {
+      unused = takeSpare();
+    }
+    if (unused != null) {
+      unused.close();
+    }
     all.parallelStream().forEach(VmmProcess::close);
   }
 }

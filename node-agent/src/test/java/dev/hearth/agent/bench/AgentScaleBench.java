@@ -7,12 +7,14 @@ import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.SharedApiServer;
 import dev.hearth.agent.testing.TestAgentContext;
+import dev.hearth.agent.vmmhost.VmmProcessRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.ImageSource;
 import dev.hearth.api.v1alpha1.KernelSpec;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
+import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.testing.BuiltGuests;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -52,7 +54,17 @@ class AgentScaleBench {
     int n = Integer.getInteger("hearth.bench.vms", 200);
     Path idle = BuiltGuests.elf("idle").toAbsolutePath();
     boolean kvm = Files.isWritable(Path.of("/dev/kvm")) && Files.isReadable(idle);
-    TimedRuntime runtime = new TimedRuntime(kvm ? new VmmRuntime() : new FakeVmRuntime());
+    // -Dhearth.bench.agentPerProcess=S: the VMs in VMM processes of S (as the chart's agent runs
+    // them); CPU then counts this JVM and its children.
+    int perProcess = Integer.getInteger("hearth.bench.agentPerProcess", 0);
+    Path vsock = Files.createTempDirectory("hearth-bench-vsock");
+    VmmProcessRuntime processes =
+        kvm && perProcess > 0
+            ? new VmmProcessRuntime(perProcess, vsock, SeccompMode.ENFORCE)
+            : null;
+    TimedRuntime runtime =
+        new TimedRuntime(
+            processes != null ? processes : kvm ? new VmmRuntime(vsock) : new FakeVmRuntime());
     Path state = Files.createTempDirectory("hearth-bench");
     Path kernel = kvm ? idle : Files.writeString(state.resolve("vmlinux"), "k");
     KubernetesClient client = SharedApiServer.client();
@@ -83,11 +95,13 @@ class AgentScaleBench {
 
       String loadBefore = ProcessStats.loadAverage();
       ProcessStats before = ProcessStats.now(GUEST_MIB);
+      ProcessTree treeBefore = ProcessTree.now();
       Map<String, Long> threadsBefore = ProcessStats.threadsByName();
       long start = System.nanoTime();
       Run run = bindAndWait(client, ns, node, "vm-", n, kernel);
       long totalMs = (System.nanoTime() - start) / 1_000_000;
       ProcessStats after = ProcessStats.now(GUEST_MIB);
+      ProcessTree treeAfter = ProcessTree.now();
       Map<String, Long> threadsGrown = new TreeMap<>();
       ProcessStats.threadsByName()
           .forEach(
@@ -108,7 +122,7 @@ class AgentScaleBench {
               + "  host: %d CPUs, load average before %s, after %s%n"
               + "  fd budget: %s, room for %d idle VMs%n"
               + "  all Running: %s (%d of %d) after %d ms (%.1f VMs/s)%s%n"
-              + "  Running per CPU-second of this JVM: first tenth %.1f, last tenth %.1f%n"
+              + "  Running per CPU-second of this JVM and its children: first tenth %.1f, last tenth %.1f%n"
               + "  bind -> Running: p50 %d ms, p99 %d ms, max %d ms%n"
               + "  memory per running VM beyond guest RAM: RSS %d KiB, of which live heap %d KiB%n"
               + "    (RSS grown, less the guests' resident RAM; the heap holds the informer's copies"
@@ -118,9 +132,11 @@ class AgentScaleBench {
               + "  RSS %d -> %d MiB, committed heap %d -> %d MiB, JIT code and metaspace %d -> %d MiB%n"
               + "  VMM start (create + start) by VMs already live in the process:%n%s%n",
           n,
-          kvm
-              ? "embedded VMM on /dev/kvm"
-              : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
+          processes != null
+              ? "VMM processes of " + perProcess + " on /dev/kvm"
+              : kvm
+                  ? "embedded VMM on /dev/kvm"
+                  : "FAKE (no usable /dev/kvm: agent overhead only, no VMM)",
           kvm ? ", guest idle.elf with " + GUEST_MIB + " MiB" : "",
           warm,
           Runtime.getRuntime().availableProcessors(),
@@ -153,13 +169,22 @@ class AgentScaleBench {
           before.jvmNonHeap() >> 20,
           after.jvmNonHeap() >> 20,
           String.join("\n", runtime.byTenth(Math.max(n, runtime.live()))));
+      System.out.printf(
+          "  this JVM and its %d VMM processes, per running VM: PSS %d KiB (guest pages touched"
+              + " included), %.2f threads, %.2f fds, %.2f mappings; largest process %d mappings%n",
+          treeAfter.processes() - 1,
+          (treeAfter.pss() - treeBefore.pss()) / per >> 10,
+          (treeAfter.threads() - treeBefore.threads()) / (double) per,
+          (treeAfter.fds() - treeBefore.fds()) / (double) per,
+          (treeAfter.mappings() - treeBefore.mappings()) / (double) per,
+          treeAfter.maxMappings());
 
-      long cpuBeforeTeardown = ProcessStats.processCpuNanos();
+      long cpuBeforeTeardown = ProcessTree.cpuNanosNow();
       long t0 = System.nanoTime();
       teardown(client, ns);
       Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
       long teardownMs = (System.nanoTime() - t0) / 1_000_000;
-      long teardownCpuMs = (ProcessStats.processCpuNanos() - cpuBeforeTeardown) / 1_000_000;
+      long teardownCpuMs = (ProcessTree.cpuNanosNow() - cpuBeforeTeardown) / 1_000_000;
       ProcessStats gone = ProcessStats.now(GUEST_MIB);
       System.out.printf(
           "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM); left over: %d threads,"
@@ -176,6 +201,9 @@ class AgentScaleBench {
       // Also after a failure: the VMs would otherwise keep the JVM alive.
       agent.shutdown("benchmark done", Duration.ofMinutes(1));
       agent.close();
+      if (processes != null) {
+        processes.close();
+      }
     }
   }
 
@@ -233,7 +261,7 @@ class AgentScaleBench {
                       Long t0 = createdAt.remove(name);
                       if (t0 != null) {
                         synchronized (cpuAtRunning) {
-                          cpuAtRunning.add(ProcessStats.processCpuNanos());
+                          cpuAtRunning.add(ProcessTree.cpuNanosNow());
                         }
                         bindToRunningMs.add((System.nanoTime() - t0) / 1_000_000);
                         done.countDown();
