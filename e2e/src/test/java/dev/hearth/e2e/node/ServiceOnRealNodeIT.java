@@ -141,11 +141,55 @@ class ServiceOnRealNodeIT {
   }
 
   /**
+   * The chart's agent runs its VMs in a VMM process of its own (a child JVM), not in its own JVM:
+   * the host's process table shows the child under the agent, holding the VMs' vCPU threads.
+   */
+  @Test
+  @Order(2)
+  void theVmsRunInAVmmProcessUnderTheAgent() throws IOException {
+    List<ProcessHandle> vmmProcesses =
+        ProcessHandle.allProcesses()
+            .filter(p -> cmdline(p).contains("dev.hearth.agent.vmmhost.VmmHostMain"))
+            .toList();
+    assertThat(vmmProcesses).as("VMM processes on this host").hasSize(1);
+    ProcessHandle vmm = vmmProcesses.getFirst();
+    ProcessHandle agent = vmm.parent().orElseThrow();
+    assertThat(cmdline(agent)).as("its parent").contains("hearth.jar").contains("agent");
+    assertThat(vcpuThreads(vmm)).as("vCPU threads of the VMM process").isGreaterThanOrEqualTo(2);
+    assertThat(vcpuThreads(agent)).as("vCPU threads of the agent itself").isZero();
+  }
+
+  private static String cmdline(ProcessHandle p) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"))
+          .replace('\0', ' ');
+    } catch (IOException | java.io.UncheckedIOException gone) {
+      return "";
+    }
+  }
+
+  /** Threads whose name (the kernel's 15 characters) is a VMM vCPU's: {@code vcpu-<vm>-<n>}. */
+  private static long vcpuThreads(ProcessHandle p) throws IOException {
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
+      return tasks
+          .filter(
+              t -> {
+                try {
+                  return Files.readString(t.resolve("comm")).startsWith("vcpu-");
+                } catch (IOException gone) {
+                  return false;
+                }
+              })
+          .count();
+    }
+  }
+
+  /**
    * The pod reaches the set's VMs because their ingress opens the pod network for port 8080, not
    * because everything is open: the same guest in a VM with the default policy does not answer it.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void aVmWhosePolicyDoesNotOpenThePodNetworkStaysClosedToThePod() {
     String openIp = vm(members().getFirst()).getStatus().getNetwork().getFirst().getIp();
     assertThat(fetch(openIp, 8080)).as("the set's VM at %s:8080", openIp).isPresent();
@@ -160,7 +204,7 @@ class ServiceOnRealNodeIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aVmThatStopsBeingReadyLeavesTheServiceAndComesBack() {
     List<String> members = members();
     String paused = members.getFirst();
