@@ -1,5 +1,6 @@
 package dev.hearth.agent.vmmhost;
 
+import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.vmm.config.SeccompMode;
 import java.io.BufferedInputStream;
@@ -7,6 +8,7 @@ import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -31,15 +33,21 @@ public final class VmmHostMain {
       System.exit(2);
     }
     Thread.currentThread().setName(args[0]);
+    serve(new VmmRuntime(Path.of(args[1]), SeccompMode.valueOf(args[2])));
+  }
+
+  /**
+   * Serves the agent on stdin and stdout with {@code runtime} until the agent closes its end, then
+   * exits the JVM. A signal (SIGTERM to the agent's whole cgroup, say) does not end the VMs under
+   * the agent's feet: the process serves on until the agent closes its end, or {@link
+   * #SIGNAL_GRACE} has passed.
+   */
+  static void serve(VmRuntime runtime) throws IOException {
     OutputStream frames = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
     VmmHost host =
         new VmmHost(
-            new VmmRuntime(Path.of(args[1]), SeccompMode.valueOf(args[2])),
-            new BufferedInputStream(new FileInputStream(FileDescriptor.in)),
-            frames);
-    // A signal does not end the VMs under the agent's feet: the process lives on until the agent
-    // closes its end (it goes on serving meanwhile), or SIGNAL_GRACE has passed.
+            runtime, new BufferedInputStream(new FileInputStream(FileDescriptor.in)), frames);
     Runtime.getRuntime()
         .addShutdownHook(
             Thread.ofPlatform()

@@ -111,6 +111,21 @@ class VmmProcessRuntimeTest {
   }
 
   @Test
+  void aSignalToTheChildWaitsForTheAgentToFinishWithItsVms() throws Exception {
+    VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost);
+    RunningVm vm = runtime.start(launch("ns/s", new Console()));
+    ProcessHandle child = ProcessHandle.of(runtime.pids().getFirst()).orElseThrow();
+    child.destroy(); // SIGTERM, as systemd sends to a whole cgroup
+    Thread.sleep(500);
+    assertThat(child.isAlive()).as("the VMM process after SIGTERM").isTrue();
+    Path snapshot = dir.resolve("after-sigterm");
+    vm.suspend(snapshot);
+    assertThat(snapshot.resolve("fake-snapshot")).exists();
+    runtime.close();
+    child.onExit().get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
   void aChildThatSpeaksGarbageIsKilledAndTheStartFails() {
     try (VmmProcessRuntime runtime =
         new VmmProcessRuntime(2, name -> List.of("sh", "-c", "printf garbage!; sleep 30"))) {
