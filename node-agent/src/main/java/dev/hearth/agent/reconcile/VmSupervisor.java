@@ -124,6 +124,13 @@ final class VmSupervisor {
   /** Brings the VM in line with {@code vm}, the latest version from the informer cache. */
   void sync(MicroVM vm) {
     if (runs.state() instanceof SupervisorState.Gone) {
+      if (vm.getMetadata().getDeletionTimestamp() != null
+          && vm.getMetadata().getFinalizers() != null
+          && vm.getMetadata().getFinalizers().contains(HearthApi.AGENT_FINALIZER)) {
+        // Torn down, but the finalizer's removal failed (an API timeout): try it again, or the VM
+        // would stay Terminating until the agent restarts.
+        status.removeFinalizer();
+      }
       return;
     }
     lastSeen = vm;

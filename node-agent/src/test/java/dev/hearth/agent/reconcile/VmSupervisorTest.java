@@ -1,6 +1,7 @@
 package dev.hearth.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.console.ConsoleRegistry;
 import dev.hearth.agent.ipam.Cidr;
@@ -29,6 +30,10 @@ import dev.hearth.api.v1alpha1.TokenBucketSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +43,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -181,6 +187,62 @@ class VmSupervisorTest {
 
     sup.sync(vm);
     assertThat(runtime.started).hasSize(1);
+  }
+
+  /**
+   * The agent's finalizer comes off a deleted VM even when the API server fails the first try (it
+   * timed out under load in AgentScaleBench, and the VM stayed Terminating until the agent
+   * restarted): the next sync tries again.
+   */
+  @Test
+  void aFinalizerRemovalThatFailedIsRetriedOnTheNextSync() {
+    AtomicBoolean failPatches = new AtomicBoolean();
+    try (KubernetesClient flaky =
+        new KubernetesClientBuilder()
+            .withConfig(agentClient.getConfiguration())
+            .withHttpClientBuilderConsumer(
+                b ->
+                    b.addOrReplaceInterceptor(
+                        "flaky",
+                        new Interceptor() {
+                          @Override
+                          public void before(
+                              BasicBuilder builder,
+                              HttpRequest request,
+                              Interceptor.RequestTags tags) {
+                            if (failPatches.get() && request.method().equals("PATCH")) {
+                              throw new IllegalStateException("the API server timed out");
+                            }
+                          }
+                        }))
+            .build()) {
+      MicroVM vm = create(RestartPolicy.Always);
+      VmSupervisor sup =
+          new VmSupervisor(
+              ctx,
+              new StatusPatcher(flaky),
+              new EventRecorder(
+                  agentClient, InstantSource.system(), StatusApply.AGENT, "n", m -> {}),
+              loop,
+              new dev.hearth.agent.probe.ReadinessProber(
+                  java.util.concurrent.Executors.newSingleThreadScheduledExecutor(),
+                  dev.hearth.agent.probe.ReadinessProber.TCP),
+              vm);
+      sup.sync(vm);
+      admin.resource(vm).delete();
+      MicroVM deleting = admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get();
+
+      failPatches.set(true);
+      assertThatThrownBy(() -> sup.sync(deleting)).isInstanceOf(RuntimeException.class);
+      assertThat(sup.state()).isEqualTo(SupervisorState.GONE);
+      assertThat(admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get())
+          .as("still held by the agent's finalizer")
+          .isNotNull();
+
+      failPatches.set(false);
+      sup.sync(deleting);
+      assertThat(admin.resources(MicroVM.class).inNamespace(ns).withName("vm").get()).isNull();
+    }
   }
 
   @Test
