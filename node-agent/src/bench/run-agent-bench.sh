@@ -26,6 +26,7 @@ set -- java --enable-native-access=ALL-UNNAMED -Xmx2g -Dhearth.bench.vms="$vms" 
   -Dhearth.bench.perProcess="${HEARTH_BENCH_PER_PROCESS:-0,250,1000}" \
   -Dhearth.bench.vmmJavaOptions="${HEARTH_BENCH_VMM_JAVA_OPTS-}" \
   -Dhearth.bench.agentPerProcess="${HEARTH_BENCH_AGENT_PER_PROCESS:-0}" \
+  -Dhearth.bench.inspectSeconds="${HEARTH_BENCH_INSPECT_SECONDS:-0}" \
   -Dhearth.guests="$root/vmm/target/guests" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" org.junit.platform.console.ConsoleLauncher execute --disable-banner \
   --details=summary --include-classname='.*' --select-class="dev.hearth.agent.bench.$bench"

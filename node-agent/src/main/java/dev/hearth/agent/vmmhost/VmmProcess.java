@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
 final class VmmProcess implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VmmProcess.class);
   private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(60);
+  // Every variable a JVM reads options from.
+  private static final List<String> INHERITED_JVM_OPTIONS =
+      List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   /** A reply to a request: {@code ok}, or the reason and message of a failure. */
   record Reply(boolean ok, int value, String reason, String message) {}
@@ -57,7 +60,11 @@ final class VmmProcess implements AutoCloseable {
   static VmmProcess start(String name, List<String> command) throws VmmHostException {
     Process p;
     try {
-      p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      ProcessBuilder b = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+      // Options meant for the agent's JVM (the chart's agent.javaOpts is JAVA_TOOL_OPTIONS) are
+      // not the child's: a logging or recording option there would write to its stdout.
+      INHERITED_JVM_OPTIONS.forEach(b.environment()::remove);
+      p = b.start();
     } catch (IOException e) {
       throw new VmmHostException("cannot start VMM process " + name + ": " + e.getMessage(), e);
     }

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VmmProcessRuntime.class);
   static final Duration IDLE_CLOSE = Duration.ofSeconds(30);
+  // After a VMM process failed to start, VMs fail at once with its reason for this long.
+  static final Duration START_BACKOFF = Duration.ofSeconds(10);
   // Booting is milliseconds; restoring maps a snapshot's memory lazily. A bound for a hung child.
   private static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(2);
 
@@ -43,6 +45,8 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
           Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
   private int started; // guarded by this
   private CompletableFuture<VmmProcess> spare; // guarded by this: the next process, starting early
+  private String lastFailure; // guarded by this: why the last process did not start
+  private long lastFailureAt; // guarded by this
   private volatile boolean closed;
 
   /**
@@ -89,6 +93,10 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
     List<String> c = new ArrayList<>();
     c.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     c.add("--enable-native-access=ALL-UNNAMED");
+    // The JVM's own messages go to stdout by default (unified logging's warnings): the frames'
+    // stream. Send them to stderr, where the agent's log is.
+    c.add("-Xlog:disable");
+    c.add("-Xlog:all=warning:stderr");
     c.add("-XX:+UseSerialGC");
     c.add("-Xms4m"); // the heap grows as its VMs need; a large initial one is touched memory
     c.add("-XX:+ExitOnOutOfMemoryError");
@@ -157,9 +165,20 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
     }
     VmmProcess p = takeSpare();
     if (p == null) {
+      long now = System.nanoTime();
+      if (lastFailure != null && now - lastFailureAt < START_BACKOFF.toNanos()) {
+        // Each VM waiting to start would otherwise start (and lose) a JVM of its own.
+        throw new VmStartException(
+            HearthApi.Reasons.VM_CREATE_FAILED,
+            lastFailure + " (the next try in at most " + START_BACKOFF.toSeconds() + " s)",
+            null);
+      }
       try {
         p = startProcess();
+        lastFailure = null;
       } catch (VmmHostException e) {
+        lastFailure = e.getMessage();
+        lastFailureAt = now;
         throw new VmStartException(HearthApi.Reasons.VM_CREATE_FAILED, e.getMessage(), e);
       }
     }

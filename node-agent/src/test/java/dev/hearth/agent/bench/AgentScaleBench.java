@@ -122,7 +122,7 @@ class AgentScaleBench {
               + "  host: %d CPUs, load average before %s, after %s%n"
               + "  fd budget: %s, room for %d idle VMs%n"
               + "  all Running: %s (%d of %d) after %d ms (%.1f VMs/s)%s%n"
-              + "  Running per CPU-second of this JVM and its children: first tenth %.1f, last tenth %.1f%n"
+              + "  Running per CPU-second of this JVM and its VMM processes: first tenth %.1f, last tenth %.1f%n"
               + "  bind -> Running: p50 %d ms, p99 %d ms, max %d ms%n"
               + "  memory per running VM beyond guest RAM: RSS %d KiB, of which live heap %d KiB%n"
               + "    (RSS grown, less the guests' resident RAM; the heap holds the informer's copies"
@@ -179,15 +179,16 @@ class AgentScaleBench {
           (treeAfter.mappings() - treeBefore.mappings()) / (double) per,
           treeAfter.maxMappings());
 
-      long cpuBeforeTeardown = ProcessTree.cpuNanosNow();
+      long cpuBeforeTeardown = ProcessTree.agentCpuNanosNow();
       long t0 = System.nanoTime();
       teardown(client, ns);
       Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
       long teardownMs = (System.nanoTime() - t0) / 1_000_000;
-      long teardownCpuMs = (ProcessTree.cpuNanosNow() - cpuBeforeTeardown) / 1_000_000;
+      long teardownCpuMs = (ProcessTree.agentCpuNanosNow() - cpuBeforeTeardown) / 1_000_000;
       ProcessStats gone = ProcessStats.now(GUEST_MIB);
       System.out.printf(
-          "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM); left over: %d threads,"
+          "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM and its VMM processes);"
+              + " left over: %d threads,"
               + " %d fds, %d mappings, RSS %d MiB%n%n",
           up,
           teardownMs,
@@ -261,7 +262,7 @@ class AgentScaleBench {
                       Long t0 = createdAt.remove(name);
                       if (t0 != null) {
                         synchronized (cpuAtRunning) {
-                          cpuAtRunning.add(ProcessTree.cpuNanosNow());
+                          cpuAtRunning.add(ProcessTree.agentCpuNanosNow());
                         }
                         bindToRunningMs.add((System.nanoTime() - t0) / 1_000_000);
                         done.countDown();

@@ -145,6 +145,8 @@ class RuntimeScaleBench {
         (after.fds() - before.fds()) / (double) n,
         (after.mappings() - before.mappings()) / (double) n,
         after.maxMappings());
+    // -Dhearth.bench.inspectSeconds=S: time to look at the processes (jcmd, smaps) before teardown.
+    Thread.sleep(Integer.getInteger("hearth.bench.inspectSeconds", 0) * 1000L);
     long t0 = System.nanoTime();
     long c0 = ProcessTree.cpuNanosNow();
     stopAll(vms);

@@ -10,6 +10,7 @@ import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.vmm.config.SeccompMode;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -138,6 +139,30 @@ class VmmProcessRuntimeTest {
                 assertThat(x.getMessage()).contains("frame length").contains("did not start");
               });
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+      // The next VM does not start (and lose) another JVM at once: it fails with the same reason.
+      long before = ProcessHandle.current().children().count();
+      assertThatThrownBy(() -> runtime.start(launch("ns/x2", new Console())))
+          .isInstanceOf(VmStartException.class)
+          .hasMessageContaining("frame length")
+          .hasMessageContaining("next try");
+      assertThat(ProcessHandle.current().children().count()).isLessThanOrEqualTo(before);
+    }
+  }
+
+  @Test
+  void theChildJvmsOwnMessagesStayOffTheFrames() {
+    // A JVM message (here: an archive it cannot map) goes to stdout by default, the frames' stream.
+    try (VmmProcessRuntime runtime =
+        new VmmProcessRuntime(
+            1,
+            dir.resolve("vsock"),
+            SeccompMode.ENFORCE,
+            List.of("-XX:SharedArchiveFile=" + dir.resolve("none.jsa")))) {
+      assertThatThrownBy(() -> runtime.start(launch("ns/m", new Console())))
+          .as("the child greeted and served: the VMM itself refused the missing kernel")
+          .isInstanceOfSatisfying(
+              VmStartException.class,
+              x -> assertThat(x.reason()).isEqualTo(HearthApi.Reasons.INVALID_VM_CONFIG));
     }
   }
 
