@@ -33,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +63,11 @@ class AgentScaleBench {
         kvm && perProcess > 0
             ? new VmmProcessRuntime(perProcess, vsock, SeccompMode.ENFORCE)
             : null;
+    // CPU of the agent: this JVM, and its VMM processes (not the control plane started under it).
+    LongSupplier agentCpu =
+        processes == null
+            ? ProcessStats::processCpuNanos
+            : () -> ProcessTree.cpuNanosOf(processes.pids());
     TimedRuntime runtime =
         new TimedRuntime(
             processes != null ? processes : kvm ? new VmmRuntime(vsock) : new FakeVmRuntime());
@@ -88,7 +94,7 @@ class AgentScaleBench {
       // Warm-up: JIT, thread pools, KVM module state and the first informer events are paid for
       // before the baseline, so the figures are per VM and not start-up.
       int warm = Math.min(10, n);
-      bindAndWait(client, ns, node, "warm-", warm, kernel);
+      bindAndWait(client, ns, node, "warm-", warm, kernel, agentCpu);
       teardown(client, ns);
       runtime.reset();
       runtime.sampleMappingsEvery(n / 10);
@@ -98,7 +104,8 @@ class AgentScaleBench {
       ProcessTree treeBefore = ProcessTree.now();
       Map<String, Long> threadsBefore = ProcessStats.threadsByName();
       long start = System.nanoTime();
-      Run run = bindAndWait(client, ns, node, "vm-", n, kernel);
+      long cpuStart = agentCpu.getAsLong();
+      Run run = bindAndWait(client, ns, node, "vm-", n, kernel, agentCpu);
       long totalMs = (System.nanoTime() - start) / 1_000_000;
       ProcessStats after = ProcessStats.now(GUEST_MIB);
       ProcessTree treeAfter = ProcessTree.now();
@@ -150,8 +157,8 @@ class AgentScaleBench {
           totalMs,
           up * 1000.0 / totalMs,
           run.failed().isEmpty() ? "" : "; not Running, by reason: " + run.failed(),
-          run.ratePerCpuSecond(before.cpuNanos(), 0, tenth),
-          run.ratePerCpuSecond(before.cpuNanos(), up - tenth, up),
+          run.ratePerCpuSecond(cpuStart, 0, tenth),
+          run.ratePerCpuSecond(cpuStart, up - tenth, up),
           pct(run.latencies(), 50),
           pct(run.latencies(), 99),
           run.latencies().isEmpty() ? -1 : run.latencies().getLast(),
@@ -179,12 +186,12 @@ class AgentScaleBench {
           (treeAfter.mappings() - treeBefore.mappings()) / (double) per,
           treeAfter.maxMappings());
 
-      long cpuBeforeTeardown = ProcessTree.agentCpuNanosNow();
+      long cpuBeforeTeardown = agentCpu.getAsLong();
       long t0 = System.nanoTime();
       teardown(client, ns);
       Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> runtime.live() == 0);
       long teardownMs = (System.nanoTime() - t0) / 1_000_000;
-      long teardownCpuMs = (ProcessTree.agentCpuNanosNow() - cpuBeforeTeardown) / 1_000_000;
+      long teardownCpuMs = (agentCpu.getAsLong() - cpuBeforeTeardown) / 1_000_000;
       ProcessStats gone = ProcessStats.now(GUEST_MIB);
       System.out.printf(
           "  teardown of all %d: %d ms (%.1f VMs/s, %d ms CPU of this JVM and its VMM processes);"
@@ -241,7 +248,13 @@ class AgentScaleBench {
 
   /** Creates {@code count} MicroVMs bound to {@code node}; waits until each runs or fails. */
   private static Run bindAndWait(
-      KubernetesClient client, String ns, String node, String prefix, int count, Path kernel)
+      KubernetesClient client,
+      String ns,
+      String node,
+      String prefix,
+      int count,
+      Path kernel,
+      LongSupplier agentCpu)
       throws InterruptedException {
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
     List<Long> bindToRunningMs = Collections.synchronizedList(new ArrayList<>());
@@ -262,7 +275,7 @@ class AgentScaleBench {
                       Long t0 = createdAt.remove(name);
                       if (t0 != null) {
                         synchronized (cpuAtRunning) {
-                          cpuAtRunning.add(ProcessTree.agentCpuNanosNow());
+                          cpuAtRunning.add(agentCpu.getAsLong());
                         }
                         bindToRunningMs.add((System.nanoTime() - t0) / 1_000_000);
                         done.countDown();
