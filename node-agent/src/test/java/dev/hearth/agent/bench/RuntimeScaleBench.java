@@ -5,6 +5,7 @@ import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.agent.runtime.VmmRuntime;
+import dev.hearth.agent.testing.TestLaunches;
 import dev.hearth.agent.vmmhost.VmmProcessRuntime;
 import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.testing.BuiltGuests;
@@ -15,8 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Assumptions;
@@ -166,19 +165,7 @@ class RuntimeScaleBench {
   }
 
   private static VmLaunch launch(String id, Path kernel) {
-    return new VmLaunch(
-        id,
-        1,
-        GUEST_MIB,
-        kernel,
-        Optional.empty(),
-        "console=ttyS0",
-        "",
-        List.of(),
-        List.of(),
-        OptionalLong.empty(),
-        VmLaunch.Limits.NONE,
-        OutputStream.nullOutputStream(),
-        VmMeters.NONE);
+    return TestLaunches.plain(
+        id, kernel, GUEST_MIB, OutputStream.nullOutputStream(), VmMeters.NONE);
   }
 }

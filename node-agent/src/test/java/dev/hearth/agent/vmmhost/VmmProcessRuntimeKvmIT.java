@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.testing.TestLaunches;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.vmm.config.SeccompMode;
 import dev.hearth.vmm.testing.BuiltGuests;
@@ -19,8 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -194,20 +193,7 @@ class VmmProcessRuntimeKvmIT {
   }
 
   private static VmLaunch launch(String id, Path kernel, OutputStream console, VmMeters meters) {
-    return new VmLaunch(
-        id,
-        1,
-        16,
-        kernel,
-        Optional.empty(),
-        "console=ttyS0",
-        "",
-        List.of(),
-        List.of(),
-        OptionalLong.empty(),
-        VmLaunch.Limits.NONE,
-        console,
-        meters == null ? VmMeters.NONE : meters);
+    return TestLaunches.plain(id, kernel, 16, console, meters == null ? VmMeters.NONE : meters);
   }
 
   /** A console that keeps everything, read while the VM writes. */

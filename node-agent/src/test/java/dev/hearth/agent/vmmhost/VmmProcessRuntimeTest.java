@@ -9,6 +9,7 @@ import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.testing.TestLaunches;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.vmm.config.SeccompMode;
 import java.io.ByteArrayOutputStream;
@@ -17,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -180,20 +179,7 @@ class VmmProcessRuntimeTest {
   }
 
   private static VmLaunch launch(String id, ByteArrayOutputStream console) {
-    return new VmLaunch(
-        id,
-        1,
-        16,
-        Path.of("/nonexistent/vmlinux"),
-        Optional.empty(),
-        "console=ttyS0",
-        "",
-        List.of(),
-        List.of(),
-        OptionalLong.empty(),
-        VmLaunch.Limits.NONE,
-        console,
-        VmMeters.NONE);
+    return TestLaunches.plain(id, Path.of("/nonexistent/vmlinux"), 16, console, VmMeters.NONE);
   }
 
   private static final class Console extends ByteArrayOutputStream {
