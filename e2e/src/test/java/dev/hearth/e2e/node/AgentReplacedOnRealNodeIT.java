@@ -200,6 +200,32 @@ class AgentReplacedOnRealNodeIT {
   }
 
   private RunStateTransition awaitRestoredFrom(RunState from) {
+    try {
+      awaitRestored(from);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // What the agents said about the VM: a suspend or restore that failed leaves an Event.
+      throw new AssertionError(
+          "not restored from "
+              + from
+              + "; the VM's status: "
+              + vm().getStatus()
+              + "; its Events:\n"
+              + node.kubectl(
+                      "get",
+                      "events",
+                      "-n",
+                      "default",
+                      "--field-selector",
+                      "involvedObject.name=" + VM,
+                      "-o",
+                      "custom-columns=TIME:.lastTimestamp,TYPE:.type,REASON:.reason,MESSAGE:.message")
+                  .stdout(),
+          e);
+    }
+    return vm().getStatus().getRunStateTransition();
+  }
+
+  private void awaitRestored(RunState from) {
     await()
         .atMost(Duration.ofSeconds(120))
         .untilAsserted(
@@ -213,7 +239,6 @@ class AgentReplacedOnRealNodeIT {
               assertThat(t.getTo()).isEqualTo(RunState.Running);
               assertThat(lastTick(console())).isGreaterThanOrEqualTo(0);
             });
-    return vm().getStatus().getRunStateTransition();
   }
 
   private void setRunState(RunState want) {

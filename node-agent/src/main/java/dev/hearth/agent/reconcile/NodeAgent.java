@@ -232,12 +232,15 @@ public final class NodeAgent implements AutoCloseable {
     if (informer != null) {
       informer.stop();
     }
+    LOG.info("suspending (or else stopping) {} VMs: {}", supervisors.size(), why);
+    long t0 = System.nanoTime();
     for (var e : supervisors.entrySet()) {
       VmSupervisor sup = e.getValue();
       executor.submit(e.getKey(), () -> sup.shutdown(why));
     }
     try {
       executor.drain(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      LOG.info("VMs suspended or stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
     } catch (Exception ex) {
       LOG.warn("not every VM stopped within {}: {}", timeout, ex.toString());
     }
