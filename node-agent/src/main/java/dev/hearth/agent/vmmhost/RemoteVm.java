@@ -155,8 +155,9 @@ final class RemoteVm implements RunningVm {
 
   @Override
   public void pause() throws VmStartException {
-    expectOk(
-        process.call(Wire.Op.PAUSE, key, b -> {}, PAUSE_TIMEOUT, HearthApi.Reasons.SUSPEND_FAILED));
+    process
+        .call(Wire.Op.PAUSE, key, b -> {}, PAUSE_TIMEOUT, HearthApi.Reasons.SUSPEND_FAILED)
+        .orThrow();
   }
 
   @Override
@@ -170,20 +171,15 @@ final class RemoteVm implements RunningVm {
 
   @Override
   public void suspend(Path dir) throws VmStartException {
-    expectOk(
-        process.call(
+    process
+        .call(
             Wire.Op.SUSPEND,
             key,
             b -> b.str(dir.toString()),
             SUSPEND_TIMEOUT,
-            HearthApi.Reasons.SUSPEND_FAILED));
+            HearthApi.Reasons.SUSPEND_FAILED)
+        .orThrow();
     awaitExit(STOP_SLACK);
-  }
-
-  private static void expectOk(VmmProcess.Reply r) throws VmStartException {
-    if (!r.ok()) {
-      throw new VmStartException(r.reason(), r.message(), null);
-    }
   }
 
   private boolean awaitExit(Duration limit) {

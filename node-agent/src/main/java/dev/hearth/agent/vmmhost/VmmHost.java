@@ -72,7 +72,7 @@ final class VmmHost {
         int key = b.i32();
         Path dir = f.op() == Wire.Op.RESTORE ? Path.of(b.str()) : null;
         VmLaunch launch = LaunchCodec.read(b, new ConsoleFrames(key), new MeterFrames(key));
-        work.execute(() -> launch(req, key, dir, launch));
+        answer(req, () -> launch(key, dir, launch));
       }
       case STOP -> {
         long req = b.i64();
@@ -107,25 +107,37 @@ final class VmmHost {
     }
   }
 
-  private void launch(long req, int key, Path dir, VmLaunch launch) {
-    try {
-      RunningVm vm = dir == null ? runtime.start(launch) : runtime.restore(dir, launch);
-      vms.put(key, vm);
-      vm.booted().thenAccept(d -> send(Wire.Op.BOOTED, new Wire.Out().i32(key).i64(d.toNanos())));
-      vm.exit()
-          .thenAccept(
-              e -> {
-                vms.remove(key);
-                Wire.Out body = new Wire.Out().i32(key);
-                LaunchCodec.write(body, e);
-                send(Wire.Op.EXIT, body);
-              });
-      reply(req, true, 0, "", "");
-    } catch (VmStartException e) {
-      reply(req, false, 0, e.reason(), String.valueOf(e.getMessage()));
-    } catch (RuntimeException e) {
-      reply(req, false, 0, HearthApi.Reasons.VMM_ERROR, String.valueOf(e));
-    }
+  private void launch(int key, Path dir, VmLaunch launch) throws VmStartException {
+    RunningVm vm = dir == null ? runtime.start(launch) : runtime.restore(dir, launch);
+    vms.put(key, vm);
+    vm.booted().thenAccept(d -> send(Wire.Op.BOOTED, new Wire.Out().i32(key).i64(d.toNanos())));
+    vm.exit()
+        .thenAccept(
+            e -> {
+              vms.remove(key);
+              Wire.Out body = new Wire.Out().i32(key);
+              LaunchCodec.write(body, e);
+              send(Wire.Op.EXIT, body);
+            });
+  }
+
+  private interface Step {
+    void run() throws VmStartException;
+  }
+
+  /** Runs {@code step} off the reader thread and replies: ok, or why it failed. */
+  private void answer(long req, Step step) {
+    work.execute(
+        () -> {
+          try {
+            step.run();
+            reply(req, true, 0, "", "");
+          } catch (VmStartException e) {
+            reply(req, false, 0, e.reason(), String.valueOf(e.getMessage()));
+          } catch (RuntimeException e) {
+            reply(req, false, 0, HearthApi.Reasons.VMM_ERROR, String.valueOf(e));
+          }
+        });
   }
 
   private interface VmAction {
@@ -139,17 +151,7 @@ final class VmmHost {
       reply(req, false, 0, HearthApi.Reasons.VMM_ERROR, "no VM " + key + " in this VMM process");
       return;
     }
-    work.execute(
-        () -> {
-          try {
-            action.run(vm);
-            reply(req, true, 0, "", "");
-          } catch (VmStartException e) {
-            reply(req, false, 0, e.reason(), String.valueOf(e.getMessage()));
-          } catch (RuntimeException e) {
-            reply(req, false, 0, HearthApi.Reasons.VMM_ERROR, String.valueOf(e));
-          }
-        });
+    answer(req, () -> action.run(vm));
   }
 
   private void reply(long req, boolean ok, int value, String reason, String message) {

@@ -38,7 +38,15 @@ final class VmmProcess implements AutoCloseable {
       List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   /** A reply to a request: {@code ok}, or the reason and message of a failure. */
-  record Reply(boolean ok, int value, String reason, String message) {}
+  record Reply(boolean ok, int value, String reason, String message) {
+    /** This reply, or its failure as the exception it stands for. */
+    Reply orThrow() throws VmStartException {
+      if (!ok) {
+        throw new VmStartException(reason, message, null);
+      }
+      return this;
+    }
+  }
 
   private final String name;
   private final Process process;
@@ -47,6 +55,7 @@ final class VmmProcess implements AutoCloseable {
   private final Map<Integer, RemoteVm> vms = new ConcurrentHashMap<>();
   private final AtomicLong requests = new AtomicLong();
   private final AtomicInteger keys = new AtomicInteger();
+  private final AtomicInteger reserved = new AtomicInteger();
   private final CompletableFuture<Long> hello = new CompletableFuture<>();
   private final CompletableFuture<String> ended = new CompletableFuture<>();
 
@@ -81,15 +90,15 @@ final class VmmProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       vp.kill("interrupted while it started");
       throw new VmmHostException("interrupted starting VMM process " + name);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (TimeoutException e) {
       vp.kill("it did not greet within " + HELLO_TIMEOUT.toSeconds() + " s");
       throw new VmmHostException(
           "VMM process " + name + " did not start: " + vp.ended.getNow(String.valueOf(e)), e);
+    } catch (ExecutionException e) {
+      // It ended, or broke the protocol and was killed: the reader said which.
+      throw new VmmHostException(
+          "VMM process " + name + " did not start: " + e.getCause().getMessage(), e);
     }
-  }
-
-  String name() {
-    return name;
   }
 
   long pid() {
@@ -100,13 +109,21 @@ final class VmmProcess implements AutoCloseable {
     return !ended.isDone();
   }
 
-  /** Completes with why the child ended. */
-  CompletableFuture<String> ended() {
-    return ended;
+  /** Its VMs, and the launches on their way to it ({@link #reserve}). */
+  int load() {
+    return vms.size() + reserved.get();
   }
 
-  int vmCount() {
-    return vms.size();
+  /**
+   * Counts a launch that was placed here but has not reached {@link #launch} yet, so that the
+   * process is not given more VMs than it may hold meanwhile; {@link #unreserve} when it has.
+   */
+  void reserve() {
+    reserved.incrementAndGet();
+  }
+
+  void unreserve() {
+    reserved.decrementAndGet();
   }
 
   /** Boots ({@code dir} null) or restores {@code launch} in this process. */
@@ -117,23 +134,24 @@ final class VmmProcess implements AutoCloseable {
     vm.exit().whenComplete((e, x) -> vms.remove(key));
     String failed =
         dir == null ? HearthApi.Reasons.VM_CREATE_FAILED : HearthApi.Reasons.RESTORE_FAILED;
-    Reply r =
-        call(
-            dir == null ? Wire.Op.START : Wire.Op.RESTORE,
-            key,
-            b -> {
-              if (dir != null) {
-                b.str(dir.toString());
-              }
-              LaunchCodec.write(b, launch);
-            },
-            timeout,
-            failed);
-    if (!r.ok()) {
-      vms.remove(key);
-      throw new VmStartException(r.reason(), r.message(), null);
+    try {
+      call(
+              dir == null ? Wire.Op.START : Wire.Op.RESTORE,
+              key,
+              b -> {
+                if (dir != null) {
+                  b.str(dir.toString());
+                }
+                LaunchCodec.write(b, launch);
+              },
+              timeout,
+              failed)
+          .orThrow();
+      return vm;
+    } catch (VmStartException e) {
+      vms.remove(key); // refused, or no answer: it does not count against this process
+      throw e;
     }
-    return vm;
   }
 
   /**

@@ -39,7 +39,6 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
   private final Function<String, List<String>> command;
   private final Capabilities capabilities;
   private final List<VmmProcess> processes = new ArrayList<>(); // guarded by this
-  private final List<Integer> reserved = new ArrayList<>(); // launches on their way, by process
   private final ScheduledExecutorService idle =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
@@ -138,8 +137,11 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       RunningVm vm = p.launch(launch, dir, LAUNCH_TIMEOUT);
       vm.exit().whenComplete((e, x) -> idleCheck(p));
       return vm;
+    } catch (VmStartException e) {
+      idleCheck(p); // it may have been started for this VM alone
+      throw e;
     } finally {
-      release(p);
+      p.unreserve();
     }
   }
 
@@ -149,16 +151,10 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       throw new VmStartException(
           HearthApi.Reasons.VM_CREATE_FAILED, "the agent's VMM processes are closing", null);
     }
-    for (int i = processes.size() - 1; i >= 0; i--) {
-      if (!processes.get(i).alive()) {
-        processes.remove(i);
-        reserved.remove(i);
-      }
-    }
-    for (int i = 0; i < processes.size(); i++) {
-      VmmProcess p = processes.get(i);
-      if (p.vmCount() + reserved.get(i) < vmsPerProcess) {
-        reserved.set(i, reserved.get(i) + 1);
+    processes.removeIf(p -> !p.alive());
+    for (VmmProcess p : processes) {
+      if (p.load() < vmsPerProcess) {
+        p.reserve();
         spareIfNearlyFull();
         return p;
       }
@@ -183,7 +179,7 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       }
     }
     processes.add(p);
-    reserved.add(1);
+    p.reserve();
     return p;
   }
 
@@ -210,8 +206,8 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
       return;
     }
     long room = 0;
-    for (int i = 0; i < processes.size(); i++) {
-      room += vmsPerProcess - processes.get(i).vmCount() - reserved.get(i);
+    for (VmmProcess p : processes) {
+      room += vmsPerProcess - p.load();
     }
     if (room * 10 < vmsPerProcess) {
       spare = new CompletableFuture<>();
@@ -246,30 +242,24 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
     }
   }
 
-  private synchronized void release(VmmProcess p) {
-    int i = processes.indexOf(p);
-    if (i >= 0) {
-      reserved.set(i, reserved.get(i) - 1);
-    }
-    idleCheck(p);
-  }
-
   /** Closes {@code p} after {@link #IDLE_CLOSE} if it is still empty then and not the first. */
   private void idleCheck(VmmProcess p) {
     if (closed) {
       return;
     }
-    idle.schedule(() -> closeIfIdle(p), IDLE_CLOSE.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      idle.schedule(() -> closeIfIdle(p), IDLE_CLOSE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // close() is ending every process anyway
+    }
   }
 
   private void closeIfIdle(VmmProcess p) {
     synchronized (this) {
-      int i = processes.indexOf(p);
-      if (i <= 0 || p.vmCount() > 0 || reserved.get(i) > 0) {
+      if (processes.indexOf(p) <= 0 || p.load() > 0) {
         return;
       }
-      processes.remove(i);
-      reserved.remove(i);
+      processes.remove(p);
     }
     p.close();
   }
@@ -289,7 +279,6 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
                 }
                 try {
                   processes.add(startProcess());
-                  reserved.add(0);
                 } catch (VmmHostException e) {
                   LOG.warn("{}; the first VM's start will try again", e.getMessage());
                 }
@@ -308,21 +297,17 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
    */
   @Override
   public void close() {
-    List<VmmProcess> all;
+    List<VmmProcess> all = new ArrayList<>();
     synchronized (this) {
       closed = true;
-      all = List.copyOf(processes);
+      all.addAll(processes);
       processes.clear();
-      reserved.clear();
+      VmmProcess unused = takeSpare();
+      if (unused != null) {
+        all.add(unused);
+      }
     }
     idle.shutdownNow();
-    VmmProcess unused;
-    synchronized (this) {
-      unused = takeSpare();
-    }
-    if (unused != null) {
-      unused.close();
-    }
     all.parallelStream().forEach(VmmProcess::close);
   }
 }
