@@ -4,6 +4,7 @@ import static dev.hearth.agent.image.OciPullTest.debugfs;
 import static dev.hearth.agent.image.OciPullTest.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.agent.testing.TestImageCaches;
 import dev.hearth.testkit.Registry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -90,14 +90,8 @@ class OciBuildahImageTest {
     assertThat(build.exitValue()).as(log).isZero();
 
     ImageCache cache =
-        new ImageCache(
-            tmp.resolve("cache"),
-            new NodeImages(tmp.resolve("images")),
-            1L << 30,
-            ImageCache.Timeouts.DEFAULT,
-            Destinations.ANY,
-            OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-            new SimpleMeterRegistry());
+        TestImageCaches.forRegistry(
+            tmp.resolve("cache"), tmp.resolve("images"), registry, new SimpleMeterRegistry());
     Path image =
         cache.resolve(
             new ImageRef.Oci(ImageReference.parse(target), Optional.empty(), List.of()), "vm");

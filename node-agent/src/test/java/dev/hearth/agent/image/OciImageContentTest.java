@@ -5,6 +5,7 @@ import static dev.hearth.agent.image.OciPullTest.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hearth.agent.testing.TestImageCaches;
 import dev.hearth.testkit.OciLayout;
 import dev.hearth.testkit.Registry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,14 +62,8 @@ class OciImageContentTest {
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   private ImageCache cache() {
-    return new ImageCache(
-        tmp.resolve("cache"),
-        new NodeImages(tmp.resolve("images")),
-        1L << 30,
-        ImageCache.Timeouts.DEFAULT,
-        Destinations.ANY,
-        OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-        meters);
+    return TestImageCaches.forRegistry(
+        tmp.resolve("cache"), tmp.resolve("images"), registry, meters);
   }
 
   private Path pull(String repository, List<OciLayout.Layer> layers) throws ImageException {

@@ -3,6 +3,7 @@ package dev.hearth.agent.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hearth.agent.testing.TestImageCaches;
 import dev.hearth.testkit.ControlPlane;
 import dev.hearth.testkit.OciLayout;
 import dev.hearth.testkit.Registry;
@@ -20,7 +21,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,14 +79,8 @@ class PullSecretsOnApiServerTest {
           "team/app",
           "v1");
       ImageCache cache =
-          new ImageCache(
-              tmp.resolve("cache"),
-              new NodeImages(tmp.resolve("images")),
-              1L << 30,
-              ImageCache.Timeouts.DEFAULT,
-              Destinations.ANY,
-              OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-              new SimpleMeterRegistry());
+          TestImageCaches.forRegistry(
+              tmp.resolve("cache"), tmp.resolve("images"), registry, new SimpleMeterRegistry());
       ImageRef.Oci source =
           new ImageRef.Oci(
               ImageReference.parse(registry.host() + "/team/app:v1"),

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hearth.agent.image.AuthFilePullSecrets;
-import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.runtime.VmmRuntime;
 import dev.hearth.agent.spec.SpecMapper;
 import dev.hearth.agent.spec.VmPlan;
+import dev.hearth.agent.testing.TestImageCaches;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.testkit.OciLayout;
 import dev.hearth.testkit.Registry;
@@ -26,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,14 +87,8 @@ class LocalRunOciTest {
       MicroVM vm = new ManifestReader().readVm(manifest).vm();
       VmPlan plan = new SpecMapper(new VmmRuntime().capabilities()).map(vm.getSpec());
       ImageCache cache =
-          new ImageCache(
-              dir.resolve("cache"),
-              new NodeImages(dir.resolve("images")),
-              1L << 30,
-              ImageCache.Timeouts.DEFAULT,
-              Destinations.ANY,
-              OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-              new SimpleMeterRegistry());
+          TestImageCaches.forRegistry(
+              dir.resolve("cache"), dir.resolve("images"), registry, new SimpleMeterRegistry());
       Path kvm = Files.writeString(dir.resolve("kvm"), "");
       List<Path> kernels = new ArrayList<>();
       ByteArrayOutputStream status = new ByteArrayOutputStream();
@@ -130,13 +121,10 @@ class LocalRunOciTest {
       // Without the auth file the private registry refuses, and the message names the field.
       LocalRunner anonymous =
           new LocalRunner(
-              new ImageCache(
+              TestImageCaches.forRegistry(
                   dir.resolve("cache2"),
-                  new NodeImages(dir.resolve("images")),
-                  1L << 30,
-                  ImageCache.Timeouts.DEFAULT,
-                  Destinations.ANY,
-                  OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
+                  dir.resolve("images"),
+                  registry,
                   new SimpleMeterRegistry()),
               kvm,
               kernel -> Optional.empty(),

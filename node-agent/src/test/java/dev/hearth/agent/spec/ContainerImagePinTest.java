@@ -2,15 +2,13 @@ package dev.hearth.agent.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hearth.agent.image.Destinations;
 import dev.hearth.agent.image.ImageCache;
 import dev.hearth.agent.image.ImageException;
 import dev.hearth.agent.image.ImageRef;
 import dev.hearth.agent.image.ImageReference;
-import dev.hearth.agent.image.NodeImages;
-import dev.hearth.agent.image.OciSettings;
 import dev.hearth.agent.image.PullSecrets;
 import dev.hearth.agent.runtime.VmRuntime;
+import dev.hearth.agent.testing.TestImageCaches;
 import dev.hearth.api.v1alpha1.ContainerSpec;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.testkit.OciLayout;
@@ -20,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,14 +65,8 @@ class ContainerImagePinTest {
     String first = registry.push(image("first"), "hearth/pinned", "v1");
     OciLayout second = image("second");
     ImageCache cache =
-        new ImageCache(
-            dir.resolve("cache"),
-            new NodeImages(dir.resolve("images")),
-            1L << 30,
-            ImageCache.Timeouts.DEFAULT,
-            Destinations.ANY,
-            OciSettings.DEFAULT.withPlainHttp(Set.of(registry.host())),
-            new SimpleMeterRegistry());
+        TestImageCaches.forRegistry(
+            dir.resolve("cache"), dir.resolve("images"), registry, new SimpleMeterRegistry());
     Files.createDirectories(dir.resolve("images/boot"));
     Files.writeString(dir.resolve("images/boot/k"), "kernel");
     Files.write(dir.resolve("images/boot/i.cpio.gz"), new byte[] {9, 9, 9});
