@@ -7,12 +7,10 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.api.v1alpha1.RunStateTransition;
-import dev.hearth.e2e.ProjectRoot;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -48,10 +46,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(SharedRealNode.class)
 class AgentReplacedOnRealNodeIT {
-  private static final Path ROOT = ProjectRoot.find();
-  private static final Path GUESTS =
-      Path.of(System.getProperty("hearth.guests", ROOT.resolve("vmm/target/guests").toString()));
-  private static final Path DATA_DIR = Path.of("/var/lib/hearth");
   private static final Pattern TICK = Pattern.compile("(?m)^tick (\\d+)\n");
   private static final String VM = "ticker";
   private static final String AGENT_LABEL = "app.kubernetes.io/component";
@@ -59,17 +53,14 @@ class AgentReplacedOnRealNodeIT {
   private Path tmp;
   private RealNode node;
   private HearthRelease release;
-  private Path tickerImage;
-  private boolean dataDirExisted;
+  private final NodeGuests guests = new NodeGuests();
 
   @BeforeAll
   void start(SharedRealNode.Fixture fixture) throws IOException {
     node = fixture.node();
     tmp = Files.createTempDirectory(fixture.tmp(), "agent-replaced-");
     release = new HearthRelease(node, fixture.images());
-    dataDirExisted = Files.exists(DATA_DIR);
-    tickerImage = Files.createDirectories(DATA_DIR.resolve("images")).resolve("ticker.elf");
-    Files.copy(GUESTS.resolve("ticker.elf"), tickerImage, StandardCopyOption.REPLACE_EXISTING);
+    guests.copy("ticker.elf");
   }
 
   @AfterAll
@@ -77,22 +68,9 @@ class AgentReplacedOnRealNodeIT {
     // The node is shared (SharedRealNode): leave it as this class found it.
     if (release != null) {
       node.kubectl("delete", "microvm", VM, "--ignore-not-found", "--timeout=90s");
-      release.uninstallQuietly();
-      node.kubectl(
-          "delete",
-          "crd",
-          "--ignore-not-found",
-          "--timeout=60s",
-          "microvms.hearth.dev",
-          "microvmsets.hearth.dev",
-          "microvmnodes.hearth.dev");
+      release.removeWithCrds();
     }
-    if (tickerImage != null) {
-      Files.deleteIfExists(tickerImage);
-    }
-    if (!dataDirExisted) {
-      NodeHost.deleteTree(DATA_DIR);
-    }
+    guests.restore();
   }
 
   @Test
@@ -153,7 +131,7 @@ class AgentReplacedOnRealNodeIT {
     long counted = lastTick(console());
     int restarts = restartCount();
     // The snapshot is on the node's disk, in the chart's hostPath data folder: it outlives the pod.
-    Path vmDir = DATA_DIR.resolve("vms").resolve(vm().getMetadata().getUid());
+    Path vmDir = NodeGuests.DATA_DIR.resolve("vms").resolve(vm().getMetadata().getUid());
     assertThat(vmDir.resolve("snapshot/state")).isRegularFile();
     assertThat(vmDir.resolve("suspended")).content().endsWith(" SpecChanged");
     String oldPod = agentPod().getMetadata().getName();
@@ -242,14 +220,7 @@ class AgentReplacedOnRealNodeIT {
   }
 
   private void setRunState(RunState want) {
-    node.kubectl(
-            "patch",
-            "microvm",
-            VM,
-            "--type=merge",
-            "-p",
-            "{\"spec\":{\"runState\":\"" + want + "\"}}")
-        .orFail("kubectl patch runState " + want);
+    node.setRunState(VM, want);
   }
 
   private static String tickerVm() {

@@ -11,7 +11,6 @@ import dev.hearth.e2e.ProjectRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,20 +52,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedRealNode.class)
 class ChartOnRealNodeIT {
   private static final Path ROOT = ProjectRoot.find();
-  private static final Path GUESTS =
-      Path.of(System.getProperty("hearth.guests", ROOT.resolve("vmm/target/guests").toString()));
-
-  /** The chart's agent.dataDir, where node images live, under images/. */
-  private static final Path DATA_DIR = Path.of("/var/lib/hearth");
 
   private static final String HELLO_GREETING = "Hello from a Hearth guest!";
-  private static final List<String> CRDS =
-      List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
 
   private Path tmp;
   private RealNode node;
-  private final List<Path> copiedImages = new ArrayList<>();
-  private boolean dataDirExisted;
+  private final NodeGuests guests = new NodeGuests();
   private HearthRelease release;
   private String idleTap;
 
@@ -75,31 +66,17 @@ class ChartOnRealNodeIT {
     node = fixture.node();
     tmp = Files.createTempDirectory(fixture.tmp(), "chart-");
     release = new HearthRelease(node, fixture.images());
-    dataDirExisted = Files.exists(DATA_DIR);
-    Path nodeImages = Files.createDirectories(DATA_DIR.resolve("images"));
-    for (String guest : List.of("hello.elf", "idle.elf")) {
-      Path to = nodeImages.resolve(guest);
-      Files.copy(GUESTS.resolve(guest), to, StandardCopyOption.REPLACE_EXISTING);
-      copiedImages.add(to);
-    }
+    guests.copy("hello.elf");
+    guests.copy("idle.elf");
   }
 
   @AfterAll
   void stop() throws IOException {
     // The node is shared (SharedRealNode): leave it as this class found it.
     if (release != null) { // after a failed test
-      release.uninstallQuietly();
-      List<String> deleteCrds =
-          new ArrayList<>(List.of("delete", "crd", "--ignore-not-found", "--timeout=60s"));
-      deleteCrds.addAll(CRDS);
-      node.kubectl(deleteCrds.toArray(String[]::new));
+      release.removeWithCrds();
     }
-    for (Path p : copiedImages) {
-      Files.deleteIfExists(p);
-    }
-    if (!dataDirExisted) {
-      NodeHost.deleteTree(DATA_DIR);
-    }
+    guests.restore();
   }
 
   @Test
@@ -336,7 +313,7 @@ class ChartOnRealNodeIT {
     // removes its finalizer, then removes the bridge, taps and tables as it stops itself.
     Timed.run("uninstall, pods gone", release::uninstall);
     List<String> deleteCrds = new ArrayList<>(List.of("delete", "crd", "--timeout=60s"));
-    deleteCrds.addAll(CRDS);
+    deleteCrds.addAll(HearthRelease.CRDS);
     Command.Result deleted =
         Timed.step("delete CRDs", () -> node.kubectl(deleteCrds.toArray(String[]::new)));
     // Everything is checked, so that one run reports all that is left.
@@ -357,7 +334,8 @@ class ChartOnRealNodeIT {
         .as("the hook's ClusterRole, deleted once the hook succeeded")
         .isNotZero();
     soft.assertThat(
-            NodeHost.hearthLeftovers(DATA_DIR, idleTap == null ? List.of() : List.of(idleTap)))
+            NodeHost.hearthLeftovers(
+                NodeGuests.DATA_DIR, idleTap == null ? List.of() : List.of(idleTap)))
         .as("Hearth's links, nftables tables and VM directories left on the node")
         .isEmpty();
     soft.assertAll();

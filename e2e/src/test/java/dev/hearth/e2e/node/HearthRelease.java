@@ -13,6 +13,11 @@ import java.util.Map;
  */
 final class HearthRelease {
   static final String NAMESPACE = "hearth-system";
+
+  /** The CRDs the chart installs. */
+  static final List<String> CRDS =
+      List.of("microvms.hearth.dev", "microvmsets.hearth.dev", "microvmnodes.hearth.dev");
+
   static final String NAME = "hearth";
 
   private final RealNode node;
@@ -81,6 +86,18 @@ final class HearthRelease {
   /** Uninstalls whatever is left after a failed test; no error when nothing is. */
   void uninstallQuietly() {
     node.helm("uninstall", NAME, "-n", NAMESPACE, "--wait", "--timeout", "300s");
+  }
+
+  /**
+   * After a class's tests: uninstalls whatever is left of the release and deletes Hearth's CRDs
+   * (the chart installs them; helm keeps them), so that the shared node is as the class found it.
+   */
+  void removeWithCrds() {
+    uninstallQuietly();
+    List<String> delete =
+        new ArrayList<>(List.of("delete", "crd", "--ignore-not-found", "--timeout=60s"));
+    delete.addAll(CRDS);
+    node.kubectl(delete.toArray(String[]::new));
   }
 
   private void awaitRollouts() {

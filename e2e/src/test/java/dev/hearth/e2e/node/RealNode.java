@@ -1,5 +1,6 @@
 package dev.hearth.e2e.node;
 
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.e2e.ClusterTools;
 import dev.hearth.e2e.Command;
 import dev.hearth.e2e.ProjectRoot;
@@ -81,6 +82,18 @@ final class RealNode implements AutoCloseable {
   /** kubectl as the cluster's admin; returns what it did, whatever its exit status. */
   Command.Result kubectl(String... args) {
     return tool(ClusterTools.kubectl(), Duration.ofMinutes(3), args);
+  }
+
+  /** Sets {@code spec.runState} of the MicroVM {@code vm} in namespace default. */
+  void setRunState(String vm, RunState want) {
+    kubectl(
+            "patch",
+            "microvm",
+            vm,
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"runState\":\"" + want + "\"}}")
+        .orFail("kubectl patch " + vm + " runState " + want);
   }
 
   /** helm as the cluster's admin; returns what it did, whatever its exit status. */

@@ -5,14 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
+import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.e2e.Command;
-import dev.hearth.e2e.ProjectRoot;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -47,28 +46,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(SharedRealNode.class)
 class ServiceOnRealNodeIT {
-  private static final Path GUESTS =
-      Path.of(
-          System.getProperty(
-              "hearth.guests", ProjectRoot.find().resolve("vmm/target/guests").toString()));
-  private static final Path DATA_DIR = Path.of("/var/lib/hearth");
   private static final String NS = "default";
   private static final Pattern ANSWER = Pattern.compile("Hello from Hearth VM (\\S+)\n");
 
   private RealNode node;
   private Path tmp;
   private HearthRelease release;
-  private Path httpdImage;
-  private boolean dataDirExisted;
+  private final NodeGuests guests = new NodeGuests();
   private String clusterIp;
 
   @BeforeAll
   void start(SharedRealNode.Fixture fixture) throws IOException {
     node = fixture.node();
     tmp = Files.createTempDirectory(fixture.tmp(), "service-");
-    dataDirExisted = Files.exists(DATA_DIR);
-    httpdImage = Files.createDirectories(DATA_DIR.resolve("images")).resolve("httpd.elf");
-    Files.copy(GUESTS.resolve("httpd.elf"), httpdImage, StandardCopyOption.REPLACE_EXISTING);
+    guests.copy("httpd.elf");
     release = new HearthRelease(node, fixture.images());
     // Three 1-vCPU VMs on a 2-core node with 1 core reserved: the chart's default overcommit (4
     // guest vCPUs per host vCPU) is what lets them all run.
@@ -88,23 +79,10 @@ class ServiceOnRealNodeIT {
     try {
       if (release != null) {
         node.kubectl("delete", "-f", tmp.resolve("service.yaml").toString(), "--timeout=90s");
-        release.uninstallQuietly();
-        node.kubectl(
-            "delete",
-            "crd",
-            "--ignore-not-found",
-            "--timeout=60s",
-            "microvms.hearth.dev",
-            "microvmsets.hearth.dev",
-            "microvmnodes.hearth.dev");
+        release.removeWithCrds();
       }
     } finally {
-      if (httpdImage != null) {
-        Files.deleteIfExists(httpdImage);
-      }
-      if (!dataDirExisted) {
-        NodeHost.deleteTree(DATA_DIR);
-      }
+      guests.restore();
     }
   }
 
@@ -210,14 +188,7 @@ class ServiceOnRealNodeIT {
     String paused = members.getFirst();
     String other = members.get(1);
     String otherIp = vm(other).getStatus().getNetwork().getFirst().getIp();
-    node.kubectl(
-            "patch",
-            "microvm",
-            paused,
-            "--type=merge",
-            "-p",
-            "{\"spec\":{\"runState\":\"Paused\"}}")
-        .orFail("pause " + paused);
+    node.setRunState(paused, RunState.Paused);
     Timed.run(
         "a paused VM leaves the EndpointSlice",
         () ->
@@ -237,14 +208,7 @@ class ServiceOnRealNodeIT {
                 assertThat(fetch(clusterIp, 80)).as("request %d", i).contains(other);
               }
             });
-    node.kubectl(
-            "patch",
-            "microvm",
-            paused,
-            "--type=merge",
-            "-p",
-            "{\"spec\":{\"runState\":\"Running\"}}")
-        .orFail("resume " + paused);
+    node.setRunState(paused, RunState.Running);
     Set<String> answered = new HashSet<>();
     await()
         .atMost(Duration.ofSeconds(90))
