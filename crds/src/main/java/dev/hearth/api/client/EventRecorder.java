@@ -1,9 +1,14 @@
 package dev.hearth.api.client;
 
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.net.HttpURLConnection;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -23,6 +28,9 @@ import java.util.function.Consumer;
  * bounded queue that drops what overflows it (as client-go's recorder does): binding 10,000 VMs at
  * once then costs no Event write on each bind's path, and a burst sheds Events instead of slowing
  * down the work they describe.
+ *
+ * <p>An Event that repeats one this recorder wrote (same object, type, reason and message) raises
+ * that Event's count instead of adding another ({@link EventSeries}), as client-go's recorder does.
  */
 public final class EventRecorder implements AutoCloseable {
   /** Longest message kept; the API server refuses longer ones. */
@@ -37,6 +45,7 @@ public final class EventRecorder implements AutoCloseable {
   private final Consumer<String> onFailure;
   private final ThreadPoolExecutor senders; // null: on the caller's thread
   private final AtomicLong dropped = new AtomicLong();
+  private final EventSeries repeats = new EventSeries();
 
   /**
    * @param component the reporting component ({@link StatusApply#OPERATOR}, {@link
@@ -168,14 +177,51 @@ public final class EventRecorder implements AutoCloseable {
     }
   }
 
-  private void send(
-      String ns, String name, String reason, io.fabric8.kubernetes.api.model.Event event) {
+  /**
+   * Creates the Event, or, when it repeats one already written, raises that one's count and last
+   * time instead. A repeat whose Event is gone (Events expire after an hour) is written afresh.
+   */
+  private void send(String ns, String name, String reason, Event event) {
+    EventSeries.Series series = repeats.of(event);
     try {
-      client.v1().events().inNamespace(ns).resource(event).create();
+      synchronized (series) {
+        if (series.eventName != null && countRepeat(ns, series, event)) {
+          return;
+        }
+        client.v1().events().inNamespace(ns).resource(event).create();
+        series.eventName = event.getMetadata().getName();
+        series.count = 1;
+      }
     } catch (RuntimeException e) {
       // Also a closed client (a component being stopped): an Event is never worth an error.
       onFailure.accept(
           "could not record event " + reason + " on " + ns + "/" + name + ": " + e.getMessage());
     }
+  }
+
+  /** False when the Event of the series no longer exists. */
+  private boolean countRepeat(String ns, EventSeries.Series series, Event event) {
+    Event repeat =
+        new EventBuilder()
+            .withCount(series.count + 1)
+            .withLastTimestamp(event.getLastTimestamp())
+            .build();
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(ns)
+          .withName(series.eventName)
+          .patch(
+              PatchContext.of(PatchType.JSON_MERGE),
+              client.getKubernetesSerialization().asJson(repeat));
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+    series.count++;
+    return true;
   }
 }
