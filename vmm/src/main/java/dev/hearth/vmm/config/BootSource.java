@@ -1,7 +1,10 @@
 package dev.hearth.vmm.config;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -44,14 +47,20 @@ public record BootSource(Path kernel, Optional<Path> initrd, String cmdline) {
     return new BootSource(kernel, Optional.empty(), cmdline);
   }
 
+  /** One stat and one access check: a node makes a boot source for every VM it starts. */
   private static void requireReadable(String field, Path path) {
     if (path == null) {
       throw new ConfigException(field, "is required");
     }
-    if (!Files.exists(path)) {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
       throw new ConfigException(field, path + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException(field, path + " cannot be read: " + e.getMessage());
     }
-    if (!Files.isRegularFile(path)) {
+    if (!attributes.isRegularFile()) {
       throw new ConfigException(field, path + " is not a regular file");
     }
     if (!Files.isReadable(path)) {

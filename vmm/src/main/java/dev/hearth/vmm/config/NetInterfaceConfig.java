@@ -2,6 +2,7 @@ package dev.hearth.vmm.config;
 
 import dev.hearth.vmm.devices.virtio.net.MacAddress;
 import dev.hearth.vmm.ratelimit.RateLimiterConfig;
+import java.util.regex.Pattern;
 
 /**
  * A virtio-net interface backed by an existing host tap, which the VMM opens by name ({@code
@@ -23,13 +24,15 @@ public record NetInterfaceConfig(
   /** IFNAMSIZ less the terminating NUL. */
   public static final int MAX_TAP_NAME = 15;
 
+  private static final Pattern TAP_NAME = Pattern.compile("[^/:\\s]+");
+
   public NetInterfaceConfig {
     DeviceIds.check("netInterfaces", id);
     String field = "netInterfaces[" + id + "]";
     if (tapName == null
         || tapName.isEmpty()
         || tapName.length() > MAX_TAP_NAME
-        || !tapName.matches("[^/:\\s]+")
+        || !TAP_NAME.matcher(tapName).matches()
         || tapName.equals(".")
         || tapName.equals("..")) {
       throw new ConfigException(

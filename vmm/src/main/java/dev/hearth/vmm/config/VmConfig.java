@@ -1,6 +1,7 @@
 package dev.hearth.vmm.config;
 
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Everything that describes one microVM, immutable and checked when made: a value out of range
@@ -32,8 +33,11 @@ public record VmConfig(
   /** Keep no console output in the VM (so that a console is not held twice). */
   public static final int NO_CONSOLE_BUFFER = 0;
 
+  // Compiled once: a node makes a config for every VM it starts.
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,63}");
+
   public VmConfig {
-    if (name == null || name.isEmpty() || !name.matches("[A-Za-z0-9._-]{1,63}")) {
+    if (name == null || !NAME.matcher(name).matches()) {
       throw new ConfigException(
           "name", "'" + name + "' must be 1 to 63 letters, digits, '.', '_' or '-'");
     }

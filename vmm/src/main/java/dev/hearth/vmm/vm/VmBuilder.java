@@ -43,7 +43,9 @@ import java.util.List;
  */
 final class VmBuilder {
   private static final System.Logger LOG = System.getLogger(VmBuilder.class.getName());
+  // The host KVM's, the same for every VM of this process: asked once.
   private static volatile List<CpuidEntry> supportedCpuid;
+  private static volatile int maxVcpus;
 
   private final VmParts p;
   private final OutputStream consoleSink;
@@ -76,12 +78,15 @@ final class VmBuilder {
 
   private void createVm() {
     try (Kvm kvm = Kvm.open()) {
-      if (p.config.vcpus() > kvm.maxVcpus()) {
+      if (maxVcpus == 0) {
+        maxVcpus = kvm.maxVcpus();
+      }
+      if (p.config.vcpus() > maxVcpus) {
         throw new VmException(
             "vcpus: "
                 + p.config.vcpus()
                 + " is more than this host's KVM allows ("
-                + kvm.maxVcpus()
+                + maxVcpus
                 + ")");
       }
       if (supportedCpuid == null) {

@@ -40,8 +40,16 @@ final class BareKvm {
 
   private BareKvm() {}
 
-  /** What one bare run measured: times in nanoseconds from its start, and console bytes. */
-  record Run(long firstExitNanos, long endNanos, long closedNanos, int consoleBytes) {}
+  /**
+   * What one bare run measured: times in nanoseconds from its start, this process's CPU time at the
+   * first exit ({@link HostStats#processCpuNanos}), and console bytes.
+   */
+  record Run(
+      long firstExitNanos,
+      long firstExitCpuNanos,
+      long endNanos,
+      long closedNanos,
+      int consoleBytes) {}
 
   /**
    * Runs {@code elf} with {@code cmdline}: to its end, or only to its first console byte when
@@ -76,6 +84,7 @@ final class BareKvm {
     vcpu.setSregs(LongMode.apply(vcpu.getSregs()));
     vcpu.setRegs(Regs.entry(entry, X86Layout.BOOT_STACK_POINTER, X86Layout.ZERO_PAGE_START));
     long firstExit = 0;
+    long firstExitCpu = 0;
     int bytes = 0;
     boolean running = true;
     while (running) {
@@ -84,6 +93,7 @@ final class BareKvm {
         case VcpuExit.IoOut out when out.port() == SERIAL -> {
           if (bytes++ == 0) {
             firstExit = System.nanoTime() - t0;
+            firstExitCpu = HostStats.processCpuNanos();
             running = !toFirstExit;
           }
         }
@@ -98,7 +108,7 @@ final class BareKvm {
     vcpu.close();
     mem.close();
     vm.close();
-    return new Run(firstExit, end, System.nanoTime() - t0, bytes);
+    return new Run(firstExit, firstExitCpu, end, System.nanoTime() - t0, bytes);
   }
 
   /** Copies the ELF's loadable segments to their physical addresses; returns the entry point. */
