@@ -55,4 +55,9 @@ record InNamespaceRuntime(VmRuntime delegate, String netns) implements VmRuntime
   }
 
   private record Started(RunningVm vm, VmStartException failure) {}
+
+  @Override
+  public void close() {
+    delegate().close();
+  }
 }

@@ -312,9 +312,7 @@ final class AgentCommand implements Callable<Integer> {
                     () -> {
                       daemon.stop(
                           "the node agent received SIGTERM; it boots the VM again when it restarts");
-                      if (runtime instanceof VmmProcessRuntime processes) {
-                        processes.close(); // after the VMs were suspended or stopped
-                      }
+                      runtime.close(); // after the VMs were suspended or stopped
                       client.close();
                       stopped.countDown();
                     }));

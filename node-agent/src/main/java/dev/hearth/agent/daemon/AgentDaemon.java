@@ -146,6 +146,7 @@ public final class AgentDaemon implements AutoCloseable {
       ReadinessProber.Connector probes)
       throws Exception {
     AgentMetrics metrics = new AgentMetrics();
+    metrics.vmmProcesses(runtime);
     HealthChecks health = new HealthChecks();
     ConsoleRegistry consoles = new ConsoleRegistry(settings.consoleBufferBytes());
     ServingCertificate certificate =

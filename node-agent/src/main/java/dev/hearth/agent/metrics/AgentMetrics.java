@@ -1,5 +1,6 @@
 package dev.hearth.agent.metrics;
 
+import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -44,6 +45,22 @@ public final class AgentMetrics {
             .minimumExpectedValue(Duration.ofMillis(1))
             .maximumExpectedValue(Duration.ofMinutes(5))
             .register(registry);
+  }
+
+  /**
+   * Gauges of {@code runtime}'s VMM processes: how many run, and the most VMs one of them holds
+   * (both 0 when VMs run in the agent's JVM).
+   */
+  public void vmmProcesses(VmRuntime runtime) {
+    Gauge.builder("hearth.vmm.processes", runtime, r -> r.vmsPerVmmProcess().size())
+        .description("VMM processes (child JVMs running this node's VMs) alive")
+        .register(registry);
+    Gauge.builder(
+            "hearth.vmm.process.vms.max",
+            runtime,
+            r -> r.vmsPerVmmProcess().stream().mapToInt(Integer::intValue).max().orElse(0))
+        .description("The most VMs one VMM process holds or is starting")
+        .register(registry);
   }
 
   public MeterRegistry registry() {

@@ -4,7 +4,7 @@ package dev.hearth.agent.runtime;
  * What boots VMs for the agent. The agent's reconcile logic depends only on this, so it is tested
  * with a fake; the real implementation adapts the embedded VMM ({@code dev.hearth.vmm}).
  */
-public interface VmRuntime {
+public interface VmRuntime extends AutoCloseable {
   /** What this runtime can do; the agent rejects specs that ask for more, with a condition. */
   Capabilities capabilities();
 
@@ -24,6 +24,21 @@ public interface VmRuntime {
    *     does not fit {@code launch}, or a start reason when KVM refuses
    */
   RunningVm restore(java.nio.file.Path dir, VmLaunch launch) throws VmStartException;
+
+  /**
+   * How many VMs each live VMM process of this runtime holds or is starting, one entry per process;
+   * empty for a runtime that runs VMs in the agent's own JVM.
+   */
+  default java.util.List<Integer> vmsPerVmmProcess() {
+    return java.util.List.of();
+  }
+
+  /**
+   * Releases what the runtime holds beyond its VMs (the VMM processes, say), once the agent has
+   * suspended or stopped them; VMs still running end with it. Nothing, by default.
+   */
+  @Override
+  default void close() {}
 
   /** Limits of a runtime. */
   record Capabilities(int maxVcpus, boolean initrd, boolean vsock, int maxDrives, int maxNics) {}

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * (other than the first) is closed after {@link #IDLE_CLOSE}. What each VM can do is what the
  * embedded {@link VmmRuntime} can, which each process runs.
  */
-public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
+public final class VmmProcessRuntime implements VmRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(VmmProcessRuntime.class);
   static final Duration IDLE_CLOSE = Duration.ofSeconds(30);
   // After a VMM process failed to start, VMs fail at once with its reason for this long.
@@ -289,6 +289,11 @@ public final class VmmProcessRuntime implements VmRuntime, AutoCloseable {
   /** The live VMM processes' pids, first started first. */
   public synchronized List<Long> pids() {
     return processes.stream().filter(VmmProcess::alive).map(VmmProcess::pid).toList();
+  }
+
+  @Override
+  public synchronized List<Integer> vmsPerVmmProcess() {
+    return processes.stream().filter(VmmProcess::alive).map(VmmProcess::load).toList();
   }
 
   /**

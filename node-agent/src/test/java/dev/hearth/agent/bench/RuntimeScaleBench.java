@@ -60,12 +60,8 @@ class RuntimeScaleBench {
           perProcess == 0
               ? new VmmRuntime(vsock)
               : new VmmProcessRuntime(perProcess, vsock, SeccompMode.ENFORCE, javaOptions);
-      try {
+      try (runtime) {
         results.add(measure(runtime, perProcess, n, idle));
-      } finally {
-        if (runtime instanceof VmmProcessRuntime p) {
-          p.close();
-        }
       }
     }
     Result base = results.getFirst();

@@ -114,4 +114,9 @@ final class TimedRuntime implements VmRuntime {
     }
     return out;
   }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.agent.metrics.AgentMetrics;
 import dev.hearth.agent.metrics.VmMeters;
 import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
@@ -107,6 +108,12 @@ class VmmProcessRuntimeTest {
       a.stop(Duration.ofSeconds(1), "room");
       runtime.start(launch("ns/4", new Console()));
       assertThat(runtime.pids()).hasSize(2);
+      assertThat(runtime.vmsPerVmmProcess()).containsExactlyInAnyOrder(2, 1);
+      AgentMetrics metrics = new AgentMetrics();
+      metrics.vmmProcesses(runtime);
+      assertThat(metrics.scrape())
+          .contains("hearth_vmm_processes 2.0")
+          .contains("hearth_vmm_process_vms_max 2.0");
     }
   }
 
