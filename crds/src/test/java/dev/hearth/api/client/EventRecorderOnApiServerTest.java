@@ -18,22 +18,26 @@ import org.junit.jupiter.api.Test;
  * Event is counted on the one written before.
  */
 class EventRecorderOnApiServerTest {
+  private final ControlPlane plane = ControlPlane.shared();
+
+  /** What the Events are about. */
+  private static ConfigMap configMap(KubernetesClient client, String ns) {
+    return client
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("x")
+                .withNamespace(ns)
+                .endMetadata()
+                .build())
+        .create();
+  }
 
   @Test
   void anAsyncRecorderWritesEventsAndDropsWhatOverflowsItsQueue() throws Exception {
-    ControlPlane plane = ControlPlane.shared();
     KubernetesClient client = plane.client();
     String ns = plane.createNamespace("events");
-    ConfigMap about =
-        client
-            .resource(
-                new ConfigMapBuilder()
-                    .withNewMetadata()
-                    .withName("x")
-                    .withNamespace(ns)
-                    .endMetadata()
-                    .build())
-            .create();
+    ConfigMap about = configMap(client, ns);
     List<String> failures = new CopyOnWriteArrayList<>();
     int burst = 50;
     try (EventRecorder events =
@@ -57,19 +61,9 @@ class EventRecorderOnApiServerTest {
 
   @Test
   void aRepeatRaisesTheCountOfTheEventItRepeats() {
-    ControlPlane plane = ControlPlane.shared();
     KubernetesClient client = plane.client();
     String ns = plane.createNamespace("events");
-    ConfigMap about =
-        client
-            .resource(
-                new ConfigMapBuilder()
-                    .withNewMetadata()
-                    .withName("x")
-                    .withNamespace(ns)
-                    .endMetadata()
-                    .build())
-            .create();
+    ConfigMap about = configMap(client, ns);
     List<String> failures = new CopyOnWriteArrayList<>();
     MutableInstant clock = new MutableInstant(Instant.parse("2026-01-01T00:00:00Z"));
     try (EventRecorder events = new EventRecorder(client, clock, "test", null, failures::add)) {
