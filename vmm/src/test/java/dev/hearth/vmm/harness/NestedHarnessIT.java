@@ -40,12 +40,15 @@ class NestedHarnessIT {
             .withTimeout(Duration.ofMinutes(6));
 
     // A QEMU guest with 2 vCPUs has frozen L1 now and then: L1's kernel then reports soft lockups
-    // of both its CPUs inside that QEMU's KVM_RUN (QEMU's software AMD-V below L1). A run that goes
-    // silent is stopped after 2 minutes and tried once more in a fresh L1, as the KVM suites do.
+    // of both its CPUs inside that QEMU's KVM_RUN (QEMU's software AMD-V below L1). Once, L1's
+    // kernel overflowed its stack in an interrupt while that QEMU left KVM_RUN, and panicked. A
+    // run that goes silent is stopped after 2 minutes, and one that goes silent or loses L1 is
+    // tried once more in a fresh L1, as the KVM suites do.
     NestedKvm watched = harness.withQuietLimit(Duration.ofMinutes(2));
     NestedRun run = watched.run(job);
-    if (run.outcome() == Outcome.TIMEOUT) {
-      System.out.println("NestedHarnessIT: L1 stalled; running the job again: " + run.describe());
+    if (run.outcome() == Outcome.TIMEOUT || run.outcome() == Outcome.L1_CRASHED) {
+      System.out.println(
+          "NestedHarnessIT: L1 stalled or died; running the job again: " + run.describe());
       run = watched.run(job);
     }
     run.requireJobExit();
