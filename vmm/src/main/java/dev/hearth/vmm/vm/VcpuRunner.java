@@ -88,11 +88,18 @@ final class VcpuRunner {
     // The caller's stop or pause flag must be visible before immediate_exit is: the runner reads
     // the flags after clearing immediate_exit.
     VarHandle.fullFence();
-    vcpu.setImmediateExit(true);
     synchronized (kickLock) {
+      // Only while the runner holds its thread. Once it has left, the VM's close (on another
+      // thread, joining the runners) may have unmapped kvm_run already: writing immediate_exit
+      // there crashed the JVM when a paused VM was stopped, its vCPUs leaving at the stop flag
+      // before this kick. A runner not yet started reads the flags before its first KVM_RUN.
+      if (!alive) {
+        return;
+      }
+      vcpu.setImmediateExit(true);
       // On the runner's own thread (the guest ended itself through a device) the vCPU is not in
       // KVM_RUN, and the loop reads the flags before it enters again: no signal is needed.
-      if (alive && pthreadId != ThreadSignals.currentThreadId()) {
+      if (pthreadId != ThreadSignals.currentThreadId()) {
         ThreadSignals.kick(pthreadId);
       }
     }
