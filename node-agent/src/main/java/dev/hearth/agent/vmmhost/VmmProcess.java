@@ -9,6 +9,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class VmmProcess implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VmmProcess.class);
+  // How long a child that broke the protocol may take to exit by itself (a crash report).
+  private static final Duration CRASH_REPORT_GRACE = Duration.ofSeconds(2);
   private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(60);
   // Every variable a JVM reads options from.
   private static final List<String> INHERITED_JVM_OPTIONS =
@@ -103,6 +106,21 @@ final class VmmProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /**
+   * Where the JVM of VMM process {@code name} writes its report if it crashes ({@code
+   * -XX:ErrorFile}; {@code %p} is its pid): in the temporary directory, not the working directory
+   * it inherits, which a container may not let it write.
+   */
+  static String crashReportPattern(String name) {
+    return Path.of(System.getProperty("java.io.tmpdir"), "hearth-" + name + "-hs_err_pid%p.log")
+        .toString();
+  }
+
+  /** The crash report VMM process {@code name} with {@code pid} would have written. */
+  static Path crashReport(String name, long pid) {
+    return Path.of(crashReportPattern(name).replace("%p", Long.toString(pid)));
   }
 
   boolean alive() {
@@ -210,6 +228,21 @@ final class VmmProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Kills the child unless it exits within {@code grace}: a JVM that crashed prints the start of
+   * its report where the frames go, then writes the report file, and a kill at once would cut it.
+   */
+  private void killAfter(Duration grace) {
+    try {
+      if (process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process.destroyForcibly();
+  }
+
   /** The reader thread: frames from the child until it ends or breaks the protocol. */
   private void read(InputStream in) {
     String why;
@@ -221,7 +254,7 @@ final class VmmProcess implements AutoCloseable {
       why = "it closed its output";
     } catch (IOException | RuntimeException e) {
       why = "its frames could not be read (" + e.getMessage() + ")";
-      process.destroyForcibly();
+      killAfter(CRASH_REPORT_GRACE);
     }
     finish(why);
   }
@@ -269,8 +302,17 @@ final class VmmProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       exit = "unknown exit";
     }
+    Path report = crashReport(name, process.pid());
     String message =
-        "VMM process " + name + " (pid " + process.pid() + ") ended: " + why + ", " + exit;
+        "VMM process "
+            + name
+            + " (pid "
+            + process.pid()
+            + ") ended: "
+            + why
+            + ", "
+            + exit
+            + (Files.exists(report) ? "; its JVM crashed, its report is " + report : "");
     if (!ended.complete(message)) {
       return;
     }

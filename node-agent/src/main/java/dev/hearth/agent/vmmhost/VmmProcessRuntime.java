@@ -99,6 +99,7 @@ public final class VmmProcessRuntime implements VmRuntime {
     c.add("-XX:+UseSerialGC");
     c.add("-Xms4m"); // the heap grows as its VMs need; a large initial one is touched memory
     c.add("-XX:+ExitOnOutOfMemoryError");
+    c.add("-XX:ErrorFile=" + VmmProcess.crashReportPattern(name));
     c.add("-XX:MaxHeapFreeRatio=30"); // give back heap a burst of starts grew
     c.add("-XX:MinHeapFreeRatio=10");
     c.add("-Xmx" + heapMiB + "m");

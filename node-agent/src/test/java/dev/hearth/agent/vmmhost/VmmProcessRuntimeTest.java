@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -130,6 +131,32 @@ class VmmProcessRuntimeTest {
     assertThat(snapshot.resolve("fake-snapshot")).exists();
     runtime.close();
     child.onExit().get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aChildWhoseJvmCrashesEndsItsVmsNamingItsCrashReport() throws Exception {
+    try (VmmProcessRuntime runtime =
+        new VmmProcessRuntime(
+            2,
+            name -> {
+              List<String> command = new ArrayList<>(fakeHost(name));
+              command.add(1, "-XX:ErrorFile=" + VmmProcess.crashReportPattern(name));
+              command.add("crash");
+              return command;
+            })) {
+      RunningVm vm = runtime.start(launch("ns/crash", new Console()));
+      long pid = runtime.pids().getFirst();
+      Path report = VmmProcess.crashReport("vmm-1", pid);
+      try {
+        GuestExit exit = vm.exit().get(30, TimeUnit.SECONDS);
+        assertThat(exit.reason()).isEqualTo(HearthApi.Reasons.VMM_ERROR);
+        // The JVM's report began on the frames' stream; the child was let finish the file.
+        assertThat(exit.message()).contains("its JVM crashed, its report is " + report);
+        assertThat(report).content().contains("SIGSEGV");
+      } finally {
+        Files.deleteIfExists(report);
+      }
+    }
   }
 
   @Test
