@@ -103,8 +103,12 @@ public final class VmFd implements AutoCloseable, Snapshottable<KvmVmState> {
    * Raises an edge on interrupt line {@code irq}: {@code KVM_IRQ_LINE} high, then low, as an irqfd
    * does in the kernel. For a line signalled rarely (the serial port, which a polled console never
    * interrupts), this costs no eventfd and no irqfd per VM. Does nothing once the VM is closed.
+   *
+   * <p>Callable from any thread (console input arrives on the host's), so it holds the lock that
+   * {@link #close} takes: a pulse racing the close would otherwise reach the fd number after it was
+   * closed, which this process may have given to another VM meanwhile.
    */
-  public void pulseIrqLine(int irq) {
+  public synchronized void pulseIrqLine(int irq) {
     if (closed) {
       return;
     }
