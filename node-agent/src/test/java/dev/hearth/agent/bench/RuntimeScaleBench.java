@@ -125,7 +125,8 @@ class RuntimeScaleBench {
       }
     }
     ProcessTree after = ProcessTree.now();
-    System.out.printf("%n%s: %d VMs in %d processes%n", label, n, after.processes());
+    System.out.printf(
+        "%n%s: %d VMs, %d VMM processes beside this JVM%n", label, n, after.processes() - 1);
     for (int t = 0; t < 10; t++) {
       System.out.printf(
           "  tenth %d: start %.2f ms wall, %.2f ms CPU per VM%n",
