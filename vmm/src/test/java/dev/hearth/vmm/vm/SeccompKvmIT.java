@@ -134,22 +134,27 @@ class SeccompKvmIT {
   }
 
   /**
-   * What the filters cost a VM's life, create to exit of the hello guest, filtered and not in
-   * alternation within one run (the one-off class preload happens before, in the first test's VM).
+   * Filtered and unfiltered VMs of the hello guest, alternated within one run (which goes first
+   * alternates too), all boot and reset; what the filters cost a VM's life, create to exit, is
+   * printed. Not asserted: a time is a benchmark's figure, and on a shared machine this ratio
+   * ranged from 0.95 to 1.97 between runs of the same code; that a kept vCPU thread is not filtered
+   * again is {@code ThreadSandboxTest}'s.
    */
   @Test
-  void filtersCostLittleBootTime() throws Exception {
+  void filteredVmsBootAsUnfilteredOnesDoAndTheirCostIsPrinted() throws Exception {
     probe(SeccompMode.ENFORCE);
     int rounds = 30;
     long[][] nanos = new long[2][rounds];
     SeccompMode[] modes = {SeccompMode.ENFORCE, SeccompMode.OFF};
     for (int i = 0; i < rounds; i++) {
-      for (int m = 0; m < 2; m++) {
+      for (int k = 0; k < 2; k++) {
+        int m = (i + k) % 2;
         VmConfig config = TestGuests.config("hello", 1, 16, "console=ttyS0").withSeccomp(modes[m]);
         long t0 = System.nanoTime();
         try (MicroVm vm = MicroVm.create(config, null)) {
           vm.start();
           assertThat(vm.waitForExit(Duration.ofSeconds(30)).orElseThrow().reason())
+              .as("a VM with seccomp %s", modes[m])
               .isEqualTo(ExitReason.RESET);
         }
         nanos[m][i] = System.nanoTime() - t0;
@@ -163,7 +168,5 @@ class SeccompKvmIT {
         "seccomp boot cost: median create-to-exit %.2f ms filtered, %.2f ms unfiltered, ratio %.3f"
             + " (%d rounds each, alternated)%n",
         on, off, on / off, rounds);
-    // Loose: two filter installs per VM cost microseconds; a large ratio means something else.
-    assertThat(on / off).isLessThan(1.5);
   }
 }
