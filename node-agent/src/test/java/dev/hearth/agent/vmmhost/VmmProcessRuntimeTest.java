@@ -109,6 +109,10 @@ class VmmProcessRuntimeTest {
       a.stop(Duration.ofSeconds(1), "room");
       runtime.start(launch("ns/4", new Console()));
       assertThat(runtime.pids()).hasSize(2);
+      // Three VMs run; the stopped one's process hears of its exit on its own time.
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> runtime.vmsPerVmmProcess().stream().mapToInt(Integer::intValue).sum() == 3);
       assertThat(runtime.vmsPerVmmProcess()).containsExactlyInAnyOrder(2, 1);
       AgentMetrics metrics = new AgentMetrics();
       metrics.vmmProcesses(runtime);
