@@ -17,8 +17,9 @@ import java.util.List;
  */
 public final class Kvm implements AutoCloseable {
   private static final int MAX_MSR_INDICES = 1024;
-  // The list is the host KVM's, the same for every VM of this process.
+  // The host KVM's, the same for every VM of this process: asked once.
   private static volatile List<Integer> msrIndices;
+  private static volatile int maxVcpus;
 
   private static final int MAX_CPUID_ENTRIES = 256;
 
@@ -74,10 +75,15 @@ public final class Kvm implements AutoCloseable {
     return LibC.ioctl(fd, KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
   }
 
-  /** The most vCPUs one VM may have on this host. */
+  /** The most vCPUs one VM may have on this host (asked of KVM once per process). */
   public int maxVcpus() {
-    int max = checkExtension(KVM_CAP_MAX_VCPUS);
-    return max > 0 ? max : Math.max(checkExtension(KVM_CAP_NR_VCPUS), 4);
+    int known = maxVcpus;
+    if (known == 0) {
+      int max = checkExtension(KVM_CAP_MAX_VCPUS);
+      known = max > 0 ? max : Math.max(checkExtension(KVM_CAP_NR_VCPUS), 4);
+      maxVcpus = known;
+    }
+    return known;
   }
 
   /** Size of each vCPU's {@code kvm_run} mapping. */

@@ -43,9 +43,7 @@ import java.util.List;
  */
 final class VmBuilder {
   private static final System.Logger LOG = System.getLogger(VmBuilder.class.getName());
-  // The host KVM's, the same for every VM of this process: asked once.
   private static volatile List<CpuidEntry> supportedCpuid;
-  private static volatile int maxVcpus;
 
   private final VmParts p;
   private final OutputStream consoleSink;
@@ -78,15 +76,12 @@ final class VmBuilder {
 
   private void createVm() {
     try (Kvm kvm = Kvm.open()) {
-      if (maxVcpus == 0) {
-        maxVcpus = kvm.maxVcpus();
-      }
-      if (p.config.vcpus() > maxVcpus) {
+      if (p.config.vcpus() > kvm.maxVcpus()) {
         throw new VmException(
             "vcpus: "
                 + p.config.vcpus()
                 + " is more than this host's KVM allows ("
-                + maxVcpus
+                + kvm.maxVcpus()
                 + ")");
       }
       if (supportedCpuid == null) {
