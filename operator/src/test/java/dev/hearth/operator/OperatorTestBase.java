@@ -8,6 +8,7 @@ import dev.hearth.operator.scheduling.SchedulerConfig;
 import dev.hearth.operator.scheduling.SchedulingStrategy;
 import dev.hearth.testkit.ChartRbac;
 import dev.hearth.testkit.ControlPlane;
+import dev.hearth.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -3,10 +3,12 @@ package dev.hearth.api.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hearth.testkit.ControlPlane;
+import dev.hearth.testkit.MutableClock;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -65,10 +67,10 @@ class EventRecorderOnApiServerTest {
     String ns = plane.createNamespace("events");
     ConfigMap about = configMap(client, ns);
     List<String> failures = new CopyOnWriteArrayList<>();
-    MutableInstant clock = new MutableInstant(Instant.parse("2026-01-01T00:00:00Z"));
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     try (EventRecorder events = new EventRecorder(client, clock, "test", null, failures::add)) {
       events.warning(about, "Failed", "disk full");
-      clock.now = clock.now.plusSeconds(30);
+      clock.advance(Duration.ofSeconds(30));
       events.warning(about, "Failed", "disk full");
       events.warning(about, "Failed", "disk full");
       events.warning(about, "Failed", "disk on fire");
@@ -95,19 +97,6 @@ class EventRecorderOnApiServerTest {
       assertThat(failures).isEmpty();
     } finally {
       client.namespaces().withName(ns).delete();
-    }
-  }
-
-  private static final class MutableInstant implements InstantSource {
-    volatile Instant now;
-
-    MutableInstant(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.hearth.operator;
+package dev.hearth.testkit;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand, so node-health tests never sleep through lease durations. */
+/**
+ * A clock tests move by hand, so that node-health tests never sleep through lease durations and
+ * Event timestamps are known.
+ */
 public final class MutableClock extends Clock {
   private volatile Instant now;
 
