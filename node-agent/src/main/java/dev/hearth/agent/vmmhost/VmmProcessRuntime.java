@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +39,9 @@ public final class VmmProcessRuntime implements VmRuntime {
   private final int vmsPerProcess;
   private final Function<String, List<String>> command;
   private final Capabilities capabilities;
-  private final List<VmmProcess> processes = new ArrayList<>(); // guarded by this
+  // Changed under this runtime's lock; read without it by the metrics and pids(), so that a scrape
+  // never waits for a JVM that place() is starting under the lock.
+  private final List<VmmProcess> processes = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService idle =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
@@ -288,12 +291,12 @@ public final class VmmProcessRuntime implements VmRuntime {
   }
 
   /** The live VMM processes' pids, first started first. */
-  public synchronized List<Long> pids() {
+  public List<Long> pids() {
     return processes.stream().filter(VmmProcess::alive).map(VmmProcess::pid).toList();
   }
 
   @Override
-  public synchronized List<Integer> vmsPerVmmProcess() {
+  public List<Integer> vmsPerVmmProcess() {
     return processes.stream().filter(VmmProcess::alive).map(VmmProcess::load).toList();
   }
 
