@@ -1,6 +1,7 @@
 package dev.hearth.agent.console;
 
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.ToIntFunction;
@@ -44,6 +45,14 @@ public final class ConsoleBuffer {
       long size = Math.max(upTo, Math.max(FIRST_SIZE, 2L * ring.length));
       ring = Arrays.copyOf(ring, (int) Math.min(capacity, size));
     }
+  }
+
+  /**
+   * What a reader of the console is shown where {@code n} bytes of the guest's output were lost (it
+   * fell behind, or they could not be carried to the agent in time).
+   */
+  public static byte[] droppedNotice(long n) {
+    return ("\n[hearth: " + n + " console bytes dropped]\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   /** Bytes from {@code from} (or the oldest still held) up to the end; see {@link Chunk}. */

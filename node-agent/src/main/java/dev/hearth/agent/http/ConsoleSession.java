@@ -30,7 +30,7 @@ final class ConsoleSession {
     ConsoleBuffer.Chunk chunk = buffer.tail();
     while (true) {
       if (chunk.dropped() > 0) {
-        out.write(dropped(chunk.dropped()));
+        out.write(ConsoleBuffer.droppedNotice(chunk.dropped()));
       }
       out.write(chunk.data());
       out.flush();
@@ -86,7 +86,7 @@ final class ConsoleSession {
       ConsoleBuffer.Chunk chunk = buffer.tail();
       while (true) {
         if (chunk.dropped() > 0) {
-          ws.write(WebSocket.BINARY, dropped(chunk.dropped()));
+          ws.write(WebSocket.BINARY, ConsoleBuffer.droppedNotice(chunk.dropped()));
         }
         byte[] data = chunk.data();
         for (int off = 0; off < data.length; off += MAX_OUTPUT_FRAME) {
@@ -105,9 +105,5 @@ final class ConsoleSession {
     } catch (IOException e) {
       // The client went away.
     }
-  }
-
-  private static byte[] dropped(long n) {
-    return ("\n[hearth: " + n + " console bytes dropped]\n").getBytes(StandardCharsets.UTF_8);
   }
 }

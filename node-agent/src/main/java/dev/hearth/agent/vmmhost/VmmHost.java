@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  */
 final class VmmHost {
   private static final Logger LOG = LoggerFactory.getLogger(VmmHost.class);
-  // Console output goes back in chunks no larger than this.
+  // Console output goes back in chunks no larger than this, and a VM may have this much waiting.
   private static final int CONSOLE_CHUNK = 16 << 10;
+  private static final int CONSOLE_BACKLOG = 64 << 10;
 
   private final VmRuntime runtime;
   private final InputStream in;
@@ -38,6 +39,11 @@ final class VmmHost {
   private final Map<Integer, RunningVm> vms = new ConcurrentHashMap<>();
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
   private final CountDownLatch served = new CountDownLatch(1);
+  private final ConsoleRelay console =
+      new ConsoleRelay(
+          CONSOLE_BACKLOG,
+          CONSOLE_CHUNK,
+          (key, b, off, len) -> send(Wire.Op.CONSOLE, new Wire.Out().i32(key).bytes(b, off, len)));
 
   VmmHost(VmRuntime runtime, InputStream in, OutputStream out) {
     this.runtime = runtime;
@@ -71,8 +77,9 @@ final class VmmHost {
         long req = b.i64();
         int key = b.i32();
         Path dir = f.op() == Wire.Op.RESTORE ? Path.of(b.str()) : null;
-        VmLaunch launch = LaunchCodec.read(b, new ConsoleFrames(key), new MeterFrames(key));
-        answer(req, () -> launch(key, dir, launch));
+        ConsoleRelay.Backlog output = console.open(key);
+        VmLaunch launch = LaunchCodec.read(b, output, new MeterFrames(key));
+        answer(req, () -> launch(key, dir, launch, output));
       }
       case STOP -> {
         long req = b.i64();
@@ -107,7 +114,8 @@ final class VmmHost {
     }
   }
 
-  private void launch(int key, Path dir, VmLaunch launch) throws VmStartException {
+  private void launch(int key, Path dir, VmLaunch launch, ConsoleRelay.Backlog output)
+      throws VmStartException {
     RunningVm vm = dir == null ? runtime.start(launch) : runtime.restore(dir, launch);
     vms.put(key, vm);
     vm.booted().thenAccept(d -> send(Wire.Op.BOOTED, new Wire.Out().i32(key).i64(d.toNanos())));
@@ -115,6 +123,7 @@ final class VmmHost {
         .thenAccept(
             e -> {
               vms.remove(key);
+              output.drain(); // the agent has the whole console when the exit arrives
               Wire.Out body = new Wire.Out().i32(key);
               LaunchCodec.write(body, e);
               send(Wire.Op.EXIT, body);
@@ -180,29 +189,7 @@ final class VmmHost {
       }
     }
     work.shutdown();
-  }
-
-  /** A VM's console output, sent back as {@link Wire.Op#CONSOLE} frames. */
-  private final class ConsoleFrames extends OutputStream {
-    private final int key;
-
-    ConsoleFrames(int key) {
-      this.key = key;
-    }
-
-    @Override
-    public void write(int b) {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      java.util.Objects.checkFromIndexSize(off, len, b.length);
-      for (int at = off; at < off + len; at += CONSOLE_CHUNK) {
-        int n = Math.min(CONSOLE_CHUNK, off + len - at);
-        send(Wire.Op.CONSOLE, new Wire.Out().i32(key).bytes(b, at, n));
-      }
-    }
+    console.close();
   }
 
   /** A VM's meters, sent back as {@link Wire.Op#METER} frames for the agent's registry. */

@@ -15,6 +15,17 @@ public final class TestLaunches {
   /** {@code kernel} with {@code memoryMiB}, its console output to {@code console}. */
   public static VmLaunch plain(
       String id, Path kernel, int memoryMiB, OutputStream console, VmMeters meters) {
+    return plain(id, kernel, memoryMiB, "", console, meters);
+  }
+
+  /** The same, with {@code extraCmdline} for the guest (its {@code key=value} switches). */
+  public static VmLaunch plain(
+      String id,
+      Path kernel,
+      int memoryMiB,
+      String extraCmdline,
+      OutputStream console,
+      VmMeters meters) {
     return new VmLaunch(
         id,
         1,
@@ -22,7 +33,7 @@ public final class TestLaunches {
         kernel,
         Optional.empty(),
         "console=ttyS0",
-        "",
+        extraCmdline,
         List.of(),
         List.of(),
         OptionalLong.empty(),
