@@ -6,6 +6,8 @@
 #   node-agent/src/bench/run-agent-bench.sh [VMs, default 200; 1000 and 4000 are the issue's] [CLASS]
 # CLASS RuntimeScaleBench starts the VMs through the runtime alone (no API server), with every VM
 # in one JVM and in VMM processes of HEARTH_BENCH_PER_PROCESS (default 0,250,1000; 0: one JVM).
+# CLASS ConsoleFloodBench times N short guests quiet and beside console flooders, with every VM
+# in the agent's JVM and in one VMM process.
 # AgentScaleBench runs its VMs in the agent's JVM, or in VMM processes of
 # HEARTH_BENCH_AGENT_PER_PROCESS (as the chart's agent does: 1000).
 # On a shared machine run it under nice and note the load average it prints.
