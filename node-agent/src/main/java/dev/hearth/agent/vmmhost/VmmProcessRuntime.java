@@ -46,7 +46,8 @@ public final class VmmProcessRuntime implements VmRuntime {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("hearth-vmm-process-idle").factory());
   private int started; // guarded by this
-  private CompletableFuture<VmmProcess> spare; // guarded by this: the next process, starting early
+  // The next process, starting early: written under this runtime's lock, read without it too.
+  private volatile CompletableFuture<VmmProcess> spare;
   private String lastFailure; // guarded by this: why the last process did not start
   private long lastFailureAt; // guarded by this
   private volatile boolean closed;
@@ -290,14 +291,25 @@ public final class VmmProcessRuntime implements VmRuntime {
             });
   }
 
-  /** The live VMM processes' pids, first started first. */
+  /** The live VMM processes' pids, first started first, the spare (once started) last. */
   public List<Long> pids() {
-    return processes.stream().filter(VmmProcess::alive).map(VmmProcess::pid).toList();
+    return live().stream().map(VmmProcess::pid).toList();
   }
 
+  /** Each live VMM process's VMs, as {@link #pids()} orders them: a started spare holds none. */
   @Override
   public List<Integer> vmsPerVmmProcess() {
-    return processes.stream().filter(VmmProcess::alive).map(VmmProcess::load).toList();
+    return live().stream().map(VmmProcess::load).toList();
+  }
+
+  /** The live processes and the spare if it has started; read without this runtime's lock. */
+  private List<VmmProcess> live() {
+    List<VmmProcess> all = new ArrayList<>(processes);
+    CompletableFuture<VmmProcess> s = spare;
+    if (s != null && s.isDone() && !s.isCompletedExceptionally()) {
+      all.add(s.join());
+    }
+    return all.stream().filter(VmmProcess::alive).toList();
   }
 
   /**
@@ -307,16 +319,23 @@ public final class VmmProcessRuntime implements VmRuntime {
   @Override
   public void close() {
     List<VmmProcess> all = new ArrayList<>();
+    CompletableFuture<VmmProcess> starting;
     synchronized (this) {
       closed = true;
       all.addAll(processes);
       processes.clear();
-      VmmProcess unused = takeSpare();
-      if (unused != null) {
-        all.add(unused);
-      }
+      starting = spare;
+      spare = null;
     }
     idle.shutdownNow();
+    if (starting != null) {
+      // Outside the lock: a spare still starting may take up to its greeting's timeout.
+      try {
+        all.add(starting.join());
+      } catch (java.util.concurrent.CompletionException e) {
+        // It did not start: nothing to close.
+      }
+    }
     all.parallelStream().forEach(VmmProcess::close);
   }
 }

@@ -91,18 +91,14 @@ class VmmProcessRuntimeTest {
     try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost)) {
       RunningVm a = runtime.start(launch("ns/1", new Console()));
       runtime.start(launch("ns/2", new Console()));
-      assertThat(runtime.pids()).hasSize(1);
-      // The first is full: the next process starts ahead of need, and the next VM goes there.
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .until(() -> ProcessHandle.current().children().count() == 2);
-      long spare =
-          ProcessHandle.current()
-              .children()
-              .filter(p -> !runtime.pids().contains(p.pid()))
-              .findFirst()
-              .orElseThrow()
-              .pid();
+      long first = runtime.pids().getFirst();
+      // The first is full: the next process starts ahead of need, counted once it has started
+      // (with no VMs), and the next VM goes there.
+      await().atMost(Duration.ofSeconds(20)).until(() -> runtime.pids().size() == 2);
+      assertThat(runtime.vmsPerVmmProcess()).containsExactly(2, 0);
+      long spare = runtime.pids().get(1);
+      assertThat(ProcessHandle.current().children().map(ProcessHandle::pid))
+          .containsExactlyInAnyOrder(first, spare);
       runtime.start(launch("ns/3", new Console()));
       assertThat(runtime.pids()).hasSize(2).contains(spare);
       // A VM that ends makes room in its process, which the next VM takes.
