@@ -195,8 +195,17 @@ public final class EventRecorder implements AutoCloseable {
     } catch (RuntimeException e) {
       // Also a closed client (a component being stopped): an Event is never worth an error.
       onFailure.accept(
-          "could not record event " + reason + " on " + ns + "/" + name + ": " + e.getMessage());
+          "could not record event " + reason + " on " + ns + "/" + name + ": " + describe(e));
     }
+  }
+
+  /** The client's message with its deepest cause: its own is often only "An error has occurred." */
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
   }
 
   /** False when the Event of the series no longer exists. */
