@@ -22,6 +22,9 @@ final class Image implements AutoCloseable {
   private final long size;
   private final FileChannel file;
   private final byte[] bytes;
+  // The start of the file as head() read it: header reads within it need no system call (an
+  // ELF's header and program headers are there).
+  private byte[] head = new byte[0];
 
   private Image(String name, long size, FileChannel file, byte[] bytes) {
     this.name = name;
@@ -66,13 +69,21 @@ final class Image implements AutoCloseable {
       System.arraycopy(bytes, (int) offset, out, 0, len);
       return out;
     }
+    if (offset + len <= head.length) {
+      System.arraycopy(head, (int) offset, out, 0, len);
+      return out;
+    }
     fill(ByteBuffer.wrap(out), offset);
     return out;
   }
 
   /** Up to {@code max} bytes from the start (fewer if the image is shorter). */
   byte[] head(int max) {
-    return read(0, (int) Math.min(max, size));
+    byte[] h = read(0, (int) Math.min(max, size));
+    if (h.length > head.length) {
+      head = h.clone(); // a copy: the caller may change its own
+    }
+    return h;
   }
 
   /** Copies the image's {@code [offset, offset + len)} into guest memory at {@code at}. */
