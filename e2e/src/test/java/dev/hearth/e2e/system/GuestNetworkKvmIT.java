@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -289,11 +290,33 @@ class GuestNetworkKvmIT {
     }
   }
 
+  /** Waits for {@code text} on the VM's console; on a timeout, says what the console held. */
   private static void awaitConsole(String ns, String name, String text) {
-    await()
-        .atMost(HearthSystem.PATIENCE)
-        .pollInterval(Duration.ofMillis(500))
-        .until(() -> node.console(ns, name).body().contains(text));
+    String[] last = {""};
+    try {
+      await()
+          .atMost(HearthSystem.PATIENCE)
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                last[0] = node.console(ns, name).body();
+                return last[0].contains(text);
+              });
+    } catch (ConditionTimeoutException e) {
+      String held = last[0];
+      throw new AssertionError(
+          "no "
+              + text
+              + " on the console of "
+              + ns
+              + "/"
+              + name
+              + " within "
+              + HearthSystem.PATIENCE
+              + "; it ended with:\n"
+              + held.substring(Math.max(0, held.length() - 4096)),
+          e);
+    }
   }
 
   private static boolean inSubnet(String ip) throws IOException {

@@ -119,10 +119,31 @@ public final class FakeVmRuntime implements VmRuntime {
       limitUpdates.add(limits);
     }
 
+    /**
+     * With {@value #FAREWELL} in its extra command line, a stopped VM prints {@value
+     * #FAREWELL_LINES} numbered lines as it ends, then exits: a test of what reaches the console
+     * before the exit does.
+     */
     @Override
     public void stop(Duration grace, String reason) {
       stopReason = reason;
+      if (launch.extraCmdline().contains(FAREWELL)) {
+        try {
+          for (int i = 0; i < FAREWELL_LINES; i++) {
+            launch.console().write(farewellLine(i).getBytes(StandardCharsets.US_ASCII));
+          }
+        } catch (IOException e) {
+          throw new AssertionError(e);
+        }
+      }
       exit.complete(new GuestExit("Stopped", reason, true));
+    }
+
+    public static final String FAREWELL = "farewell=1";
+    public static final int FAREWELL_LINES = 1000;
+
+    public static String farewellLine(int i) {
+      return String.format("farewell line %05d%n", i);
     }
 
     @Override

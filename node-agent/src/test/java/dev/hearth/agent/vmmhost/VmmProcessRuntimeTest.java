@@ -10,6 +10,7 @@ import dev.hearth.agent.runtime.GuestExit;
 import dev.hearth.agent.runtime.RunningVm;
 import dev.hearth.agent.runtime.VmLaunch;
 import dev.hearth.agent.runtime.VmStartException;
+import dev.hearth.agent.testing.FakeVmRuntime;
 import dev.hearth.agent.testing.TestLaunches;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.vmm.config.SeccompMode;
@@ -67,6 +68,37 @@ class VmmProcessRuntimeTest {
       assertThat(e.reason()).isEqualTo("Stopped");
       assertThat(e.message()).isEqualTo("done with it");
     }
+  }
+
+  @Test
+  void whatAVmPrintsAsItEndsReachesTheAgentBeforeItsExit() throws Exception {
+    try (VmmProcessRuntime runtime = new VmmProcessRuntime(2, VmmProcessRuntimeTest::fakeHost)) {
+      for (int round = 0; round < 5; round++) {
+        Console console = new Console();
+        RunningVm vm =
+            runtime.start(
+                TestLaunches.plain(
+                    "ns/bye-" + round,
+                    Path.of("/nonexistent/vmlinux"),
+                    16,
+                    FakeVmRuntime.FakeVm.FAREWELL,
+                    console,
+                    VmMeters.NONE));
+        vm.stop(Duration.ofSeconds(1), "done");
+        vm.exit().get(10, TimeUnit.SECONDS);
+        // Read at the exit: the whole farewell (19 KiB, two of the relay's chunks) is there.
+        String text = console.text();
+        assertThat(text).endsWith(farewell(FakeVmRuntime.FakeVm.FAREWELL_LINES));
+      }
+    }
+  }
+
+  private static String farewell(int lines) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < lines; i++) {
+      b.append(FakeVmRuntime.FakeVm.farewellLine(i));
+    }
+    return b.toString();
   }
 
   @Test
