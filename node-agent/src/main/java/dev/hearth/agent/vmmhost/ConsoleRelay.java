@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Carries the console output of a VMM process's VMs to the agent. A guest's write only copies into
@@ -17,6 +19,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * ConsoleBuffer#droppedNotice}, as a console follower that fell behind is told.
  */
 final class ConsoleRelay implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ConsoleRelay.class);
+
   /** Sends one console frame to the agent. */
   interface Frames {
     void send(int key, byte[] b, int off, int len);
@@ -56,7 +60,12 @@ final class ConsoleRelay implements AutoCloseable {
   private void run() {
     try {
       for (Backlog b = ready.take(); b != stop; b = ready.take()) {
-        b.sendOne();
+        try {
+          b.sendOne();
+        } catch (RuntimeException e) {
+          // One chunk lost; the relay serves every VM of the process, so it goes on.
+          LOG.warn("console output of VM {} could not be sent: {}", b.key, e.toString());
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -188,15 +197,18 @@ final class ConsoleRelay implements AutoCloseable {
     /** The relay's turn for this VM: one chunk, then back in the queue if more is waiting. */
     private void sendOne() {
       synchronized (sending) {
-        byte[] chunk = take();
-        if (chunk != null) {
-          frames.send(key, chunk, 0, chunk.length);
-        }
-        synchronized (this) {
-          if (size > 0 || dropped > 0) {
-            ready.add(this);
-          } else {
-            queued = false;
+        try {
+          byte[] chunk = take();
+          if (chunk != null) {
+            frames.send(key, chunk, 0, chunk.length);
+          }
+        } finally {
+          synchronized (this) {
+            if (size > 0 || dropped > 0) {
+              ready.add(this);
+            } else {
+              queued = false;
+            }
           }
         }
       }

@@ -11,8 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class ConsoleRelayTest {
@@ -109,6 +111,28 @@ class ConsoleRelayTest {
       assertThat(agent.firstFrameOf(2)).isBetween(1, 2);
       assertThat(agent.of(2)).isEqualTo("login: ");
       assertThat(agent.of(1)).isEqualTo("x" + "f".repeat(BACKLOG));
+    }
+  }
+
+  @Test
+  void aChunkThatCannotBeSentCostsThatChunkAloneNotTheRelay() throws Exception {
+    List<String> got = new CopyOnWriteArrayList<>();
+    AtomicBoolean failed = new AtomicBoolean();
+    ConsoleRelay.Frames frames =
+        (key, b, off, len) -> {
+          if (failed.compareAndSet(false, true)) {
+            throw new IllegalStateException("a frame that cannot be written");
+          }
+          got.add(key + ":" + new String(b, off, len, StandardCharsets.US_ASCII));
+        };
+    try (ConsoleRelay relay = new ConsoleRelay(BACKLOG, CHUNK, frames)) {
+      ConsoleRelay.Backlog vm = relay.open(1);
+      vm.write("lost".getBytes(StandardCharsets.US_ASCII));
+      await().atMost(Duration.ofSeconds(10)).until(failed::get);
+      vm.write("kept".getBytes(StandardCharsets.US_ASCII));
+      relay.open(2).write("other".getBytes(StandardCharsets.US_ASCII));
+      await().atMost(Duration.ofSeconds(10)).until(() -> got.size() == 2);
+      assertThat(got).containsExactlyInAnyOrder("1:kept", "2:other");
     }
   }
 
