@@ -7,6 +7,8 @@
  * speak length-prefixed frames over the child's stdin and stdout ({@link
  * dev.hearth.agent.vmmhost.Wire}); the child ({@link dev.hearth.agent.vmmhost.VmmHostMain}) runs
  * the embedded runtime ({@code runtime.VmmRuntime}) and runs no Kubernetes client. The agent reads
- * its children's frames as hostile input: a VMM process runs guest-facing code.
+ * its children's frames as hostile input: a VMM process runs guest-facing code. A child's console
+ * output goes through its {@link dev.hearth.agent.vmmhost.ConsoleRelay}, so that no guest's
+ * printing waits on, or holds up, the one pipe its neighbours share.
  */
 package dev.hearth.agent.vmmhost;
