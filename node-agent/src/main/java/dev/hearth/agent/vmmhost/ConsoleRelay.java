@@ -153,7 +153,7 @@ final class ConsoleRelay implements AutoCloseable {
             new byte
                 [Math.min(
                     backlogBytes, Math.max(size + len, Math.max(FIRST_SIZE, 2 * buf.length)))];
-        copyOut(next, size);
+        copyOut(next, 0, size);
         buf = next;
         head = 0;
       }
@@ -166,11 +166,11 @@ final class ConsoleRelay implements AutoCloseable {
       }
     }
 
-    /** Copies the oldest {@code n} unsent bytes to the start of {@code into}. */
-    private void copyOut(byte[] into, int n) {
+    /** Copies the oldest {@code n} unsent bytes to {@code into} at {@code at}. */
+    private void copyOut(byte[] into, int at, int n) {
       int first = Math.min(n, buf.length - head);
-      System.arraycopy(buf, head, into, 0, first);
-      System.arraycopy(buf, 0, into, first, n - first);
+      System.arraycopy(buf, head, into, at, first);
+      System.arraycopy(buf, 0, into, at + first, n - first);
     }
 
     /** The next chunk to send (the notice of drops first), or null when nothing waits. */
@@ -182,9 +182,7 @@ final class ConsoleRelay implements AutoCloseable {
       int n = Math.min(size, chunkBytes);
       byte[] chunk = new byte[notice.length + n];
       System.arraycopy(notice, 0, chunk, 0, notice.length);
-      int first = Math.min(n, buf.length - head);
-      System.arraycopy(buf, head, chunk, notice.length, first);
-      System.arraycopy(buf, 0, chunk, notice.length + first, n - first);
+      copyOut(chunk, notice.length, n);
       head = size == n ? 0 : (head + n) % buf.length;
       size -= n;
       dropped = 0;
