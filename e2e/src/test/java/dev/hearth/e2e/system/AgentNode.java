@@ -1,5 +1,7 @@
 package dev.hearth.e2e.system;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.hearth.agent.daemon.AgentDaemon;
 import dev.hearth.agent.daemon.AgentSettings;
 import dev.hearth.agent.image.Destinations;
@@ -30,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One node of the system under test: a node agent ({@link AgentDaemon}, the same wiring as {@code
@@ -252,6 +255,38 @@ final class AgentNode implements AutoCloseable {
   HttpResponse<String> console(String namespace, String name) throws Exception {
     return ConsoleAccess.read(
         api.plane(), daemon.context().consoles().endpoint().orElseThrow(), namespace, name);
+  }
+
+  /**
+   * Waits, at most {@link HearthSystem#PATIENCE}, for {@code text} on the VM's {@link #console}; on
+   * a timeout, says what the console held.
+   */
+  void awaitConsole(String namespace, String name, String text) {
+    String[] last = {""};
+    try {
+      await()
+          .atMost(HearthSystem.PATIENCE)
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                last[0] = console(namespace, name).body();
+                return last[0].contains(text);
+              });
+    } catch (ConditionTimeoutException e) {
+      String held = last[0];
+      throw new AssertionError(
+          "no "
+              + text
+              + " on the console of "
+              + namespace
+              + "/"
+              + name
+              + " within "
+              + HearthSystem.PATIENCE
+              + "; it ended with:\n"
+              + held.substring(Math.max(0, held.length() - 4096)),
+          e);
+    }
   }
 
   /** Runs iproute2 and nftables in the node's network namespace. */

@@ -274,7 +274,7 @@ class GuestIsolationKvmIT {
             .getNetwork()
             .getFirst()
             .getIp();
-    awaitConsole(ns, name, "HEARTH-HOLD");
+    node.awaitConsole(ns, name, "HEARTH-HOLD");
     return ip;
   }
 
@@ -289,7 +289,7 @@ class GuestIsolationKvmIT {
             "hearth.check=net,ping hearth.probe=" + String.join(",", probes) + HOLD,
             customize));
     system.awaitPhase(ns, name, MicroVMPhase.Running);
-    awaitConsole(ns, name, "HEARTH-PROBES-DONE");
+    node.awaitConsole(ns, name, "HEARTH-PROBES-DONE");
     return node.console(ns, name).body();
   }
 
@@ -306,12 +306,5 @@ class GuestIsolationKvmIT {
           s.getKernel().setCmdline(cmdline);
           return customize.apply(Manifests.never(s));
         });
-  }
-
-  private static void awaitConsole(String ns, String name, String text) {
-    await()
-        .atMost(HearthSystem.PATIENCE)
-        .pollInterval(Duration.ofMillis(500))
-        .until(() -> node.console(ns, name).body().contains(text));
   }
 }

@@ -37,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -123,7 +122,7 @@ class GuestNetworkKvmIT {
     String ip = nic.getIp();
     assertThat(inSubnet(ip)).as(ip + " in " + SUBNET).isTrue();
     assertThat(node.linkDetails(nic.getTap())).contains("master hearth0", "tun type tap");
-    awaitConsole(ns, "pingable", "HEARTH-HOLD");
+    node.awaitConsole(ns, "pingable", "HEARTH-HOLD");
     await()
         .atMost(HearthSystem.PATIENCE)
         .pollInterval(Duration.ofMillis(500))
@@ -171,13 +170,13 @@ class GuestNetworkKvmIT {
     assertThat(nic.getMac()).isEqualTo("02:48:45:00:00:01");
     assertThat(inSubnet(nic.getIp())).as(nic.getIp() + " in " + SUBNET).isTrue();
     assertThat(node.vmDirectories()).contains(uid);
-    awaitConsole(ns, "linux-1", "HEARTH-VSOCK listening port=" + VSOCK_PORT);
+    node.awaitConsole(ns, "linux-1", "HEARTH-VSOCK listening port=" + VSOCK_PORT);
     Path socket = onlyVsockSocket();
     HybridVsockClient.Exchange echo =
         HybridVsockClient.exchange(socket, VSOCK_PORT, "hello from " + NODE);
     assertThat(echo.connected()).as("the device's answer to CONNECT").matches("OK \\d+");
     assertThat(echo.reply()).isEqualTo("HEARTH-ECHO hello from " + NODE);
-    awaitConsole(ns, "linux-1", "HEARTH-HOLD");
+    node.awaitConsole(ns, "linux-1", "HEARTH-HOLD");
     await()
         .atMost(HearthSystem.PATIENCE)
         .pollInterval(Duration.ofMillis(500))
@@ -230,7 +229,7 @@ class GuestNetworkKvmIT {
     MicroVM vm = system.awaitPhase(ns, "served", MicroVMPhase.Running);
     String ip = vm.getStatus().getNetwork().getFirst().getIp();
     // Booting under nested KVM takes its time: first the server, then the probe's verdict.
-    awaitConsole(ns, "served", "HEARTH-SERVE listening port=8080");
+    node.awaitConsole(ns, "served", "HEARTH-SERVE listening port=8080");
     await()
         .atMost(HearthSystem.PATIENCE)
         .untilAsserted(
@@ -241,7 +240,7 @@ class GuestNetworkKvmIT {
     assertThat(fetch(ip, "/")).endsWith("\r\n\r\nHello from Hearth VM served\n");
 
     assertThat(fetch(ip, "/stop")).startsWith("HTTP/1.0 200 OK");
-    awaitConsole(ns, "served", "HEARTH-SERVE stopped port=8080");
+    node.awaitConsole(ns, "served", "HEARTH-SERVE stopped port=8080");
     await()
         .atMost(HearthSystem.PATIENCE)
         .untilAsserted(() -> assertThat(ready(ns, "served")).isEqualTo("False ProbeFailed"));
@@ -287,35 +286,6 @@ class GuestNetworkKvmIT {
       List<Path> sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
       assertThat(sockets).as("vsock sockets in " + vsockDir()).hasSize(1);
       return sockets.getFirst();
-    }
-  }
-
-  /** Waits for {@code text} on the VM's console; on a timeout, says what the console held. */
-  private static void awaitConsole(String ns, String name, String text) {
-    String[] last = {""};
-    try {
-      await()
-          .atMost(HearthSystem.PATIENCE)
-          .pollInterval(Duration.ofMillis(500))
-          .until(
-              () -> {
-                last[0] = node.console(ns, name).body();
-                return last[0].contains(text);
-              });
-    } catch (ConditionTimeoutException e) {
-      String held = last[0];
-      throw new AssertionError(
-          "no "
-              + text
-              + " on the console of "
-              + ns
-              + "/"
-              + name
-              + " within "
-              + HearthSystem.PATIENCE
-              + "; it ended with:\n"
-              + held.substring(Math.max(0, held.length() - 4096)),
-          e);
     }
   }
 
