@@ -132,9 +132,48 @@ public final class KvmSuiteInsideL1 {
                 throw new TestAbortedException("that run inside L1 stalled: " + first);
               }));
     }
+    List<TestResult> results = LauncherFeed.parse(run.stdout());
+    // A Linux guest under QEMU's software AMD-V now and then faults or stops making progress, in a
+    // different test each time (a guest triple fault, a console line that never comes). A class
+    // with a failed test runs once more in a fresh L1, and its tests count from that run: a
+    // failure there fails the suite. The first run's failures stay in the report as aborted.
+    NestedRun rerun = null;
+    List<String> failedClasses = LauncherFeed.failedContainers(results);
+    if (!failedClasses.isEmpty() && run.outcome() == Outcome.JOB_EXIT) {
+      System.out.println("KVM suite: " + failedClasses + " failed inside L1; running them again");
+      rerun =
+          harness.runJUnitSuite(
+              testClasses,
+              LauncherFeed.classNamePattern(failedClasses),
+              EXCLUDE,
+              includeTag,
+              HANGS_INSIDE_L1,
+              job);
+      for (TestResult r : results) {
+        if (r.status() == Status.FAILED) {
+          tests.add(
+              DynamicTest.dynamicTest(
+                  r.displayName() + " [inside L1, failed, run again]",
+                  () -> {
+                    throw new TestAbortedException(
+                        "failed in the first run inside L1, run again in a fresh one: "
+                            + r.detail());
+                  }));
+        }
+      }
+      List<TestResult> kept = new ArrayList<>();
+      for (TestResult r : results) {
+        if (!failedClasses.contains(r.container())) {
+          kept.add(r);
+        }
+      }
+      kept.addAll(LauncherFeed.parse(rerun.stdout()));
+      results = kept;
+    }
     List<String> out = run.stdout();
-    List<TestResult> results = LauncherFeed.parse(out);
     NestedRun finalRun = run;
+    NestedRun finalRerun = rerun;
+    List<TestResult> finalResults = results;
 
     for (String name : testsMarked(testClasses, KvmSuiteInsideL1::hangsInsideL1)) {
       tests.add(
@@ -149,7 +188,7 @@ public final class KvmSuiteInsideL1 {
                         + " KVM of its own");
               }));
     }
-    for (TestResult r : results) {
+    for (TestResult r : finalResults) {
       tests.add(DynamicTest.dynamicTest(r.displayName() + " [inside L1]", () -> report(r)));
     }
     tests.add(
@@ -160,10 +199,20 @@ public final class KvmSuiteInsideL1 {
                   .as("tests that started inside L1 but never finished; %s", finalRun.describe())
                   .isEmpty();
               assertThat(finalRun.outcome()).as(finalRun::describe).isEqualTo(Outcome.JOB_EXIT);
-              assertThat(results)
+              assertThat(finalResults)
                   .as("tests that ran inside L1; %s", finalRun.describe())
                   .isNotEmpty();
-              assertThat(finalRun.exitCode()).as(finalRun::describe).isZero();
+              if (finalRerun == null) {
+                assertThat(finalRun.exitCode()).as(finalRun::describe).isZero();
+              } else {
+                // The first run failed (its failures were run again): the rerun decides.
+                assertThat(LauncherFeed.unfinished(finalRerun.stdout()))
+                    .as(
+                        "tests that started in the rerun but never finished; %s",
+                        finalRerun.describe())
+                    .isEmpty();
+                assertThat(finalRerun.succeeded()).as(finalRerun::describe).isTrue();
+              }
             }));
     return tests.stream();
   }

@@ -51,6 +51,28 @@ final class LauncherFeed {
     return results;
   }
 
+  /** The classes (simple names, sorted, each once) with a failed test among {@code results}. */
+  static List<String> failedContainers(List<TestResult> results) {
+    return results.stream()
+        .filter(r -> r.status() == Status.FAILED)
+        .map(TestResult::container)
+        .distinct()
+        .sorted()
+        .toList();
+  }
+
+  /**
+   * A console-launcher class-name pattern (matched against fully qualified names) for exactly the
+   * classes with these simple names.
+   */
+  static String classNamePattern(List<String> simpleNames) {
+    StringBuilder sb = new StringBuilder(".*\\.(");
+    for (int i = 0; i < simpleNames.size(); i++) {
+      sb.append(i == 0 ? "" : "|").append(Pattern.quote(simpleNames.get(i)));
+    }
+    return sb.append(')').toString();
+  }
+
   /** Tests that started but never finished: where a run that timed out was stuck. */
   static List<String> unfinished(List<String> lines) {
     List<String> open = new ArrayList<>();

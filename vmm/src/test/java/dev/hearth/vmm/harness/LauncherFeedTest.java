@@ -44,4 +44,17 @@ class LauncherFeedTest {
   void namesTheTestsThatNeverFinished() {
     assertThat(LauncherFeed.unfinished(OUTPUT)).containsExactly("TeardownKvmIT.twoHundredVms()");
   }
+
+  @Test
+  void theClassesToRunAgainAreThoseWithAFailedTestAndTheirPatternSelectsOnlyThem() {
+    List<String> failed = LauncherFeed.failedContainers(LauncherFeed.parse(OUTPUT));
+    assertThat(failed).containsExactly("MicroVmKvmIT");
+
+    String pattern = LauncherFeed.classNamePattern(List.of("GuestNetworkKvmIT", "MicroVmKvmIT"));
+    assertThat("dev.hearth.vmm.vm.MicroVmKvmIT").matches(pattern);
+    assertThat("dev.hearth.e2e.system.GuestNetworkKvmIT").matches(pattern);
+    assertThat("dev.hearth.vmm.vm.OtherMicroVmKvmIT").doesNotMatch(pattern);
+    assertThat("dev.hearth.vmm.vm.MicroVmKvmITx").doesNotMatch(pattern);
+    assertThat("dev.hearth.vmm.vm.ExamplesKvmIT").doesNotMatch(pattern);
+  }
 }
