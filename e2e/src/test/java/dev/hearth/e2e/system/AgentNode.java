@@ -18,8 +18,10 @@ import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.probe.ReadinessProber;
 import dev.hearth.agent.runtime.VmRuntime;
 import dev.hearth.api.v1alpha1.HearthApi;
+import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.e2e.ConsoleAccess;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -283,9 +285,21 @@ final class AgentNode implements AutoCloseable {
               + name
               + " within "
               + HearthSystem.PATIENCE
-              + "; it ended with:\n"
+              + " (VM status: "
+              + statusOf(namespace, name)
+              + "); it ended with:\n"
               + held.substring(Math.max(0, held.length() - 4096)),
           e);
+    }
+  }
+
+  /** The VM's status as JSON, for a failure's message: whether it ran, exited or restarted. */
+  private String statusOf(String namespace, String name) {
+    try {
+      MicroVM vm = client.resources(MicroVM.class).inNamespace(namespace).withName(name).get();
+      return vm == null ? "no such VM" : Serialization.asJson(vm.getStatus());
+    } catch (RuntimeException e) {
+      return "unreadable: " + e;
     }
   }
 
