@@ -111,27 +111,10 @@ public final class KvmSuiteInsideL1 {
       job = job.withEnv("CI", ci);
     }
     job = prepare.apply(job);
-    NestedKvm harness = NestedKvm.locate().withQuietLimit(STALL_LIMIT);
-    NestedRun run =
-        harness.runJUnitSuite(testClasses, include(), EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+    SuiteJob suite =
+        new SuiteJob(NestedKvm.locate().withQuietLimit(STALL_LIMIT), testClasses, includeTag, job);
     List<DynamicTest> tests = new ArrayList<>();
-    // QEMU's software AMD-V stalls a whole L1 now and then, at a different test each time (most
-    // often while KVM tears a VM down); a fresh L1 tells that apart from a test that hangs. A run
-    // fails only if every one of them stalls.
-    for (int rerun = 1; rerun <= STALL_RERUNS && stalled(run); rerun++) {
-      String where = String.join(", ", LauncherFeed.unfinished(run.stdout()));
-      String first = run.describe();
-      System.out.println(
-          "KVM suite: L1 stalled during " + where + "; running the suite again (" + rerun + ")");
-      run =
-          harness.runJUnitSuite(testClasses, include(), EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
-      tests.add(
-          DynamicTest.dynamicTest(
-              "L1 run " + rerun + " stalled during " + where + " [run again]",
-              () -> {
-                throw new TestAbortedException("that run inside L1 stalled: " + first);
-              }));
-    }
+    NestedRun run = suite.run(include(), tests);
     List<TestResult> results = LauncherFeed.parse(run.stdout());
     // A Linux guest under QEMU's software AMD-V now and then faults or stops making progress, in a
     // different test each time (a guest triple fault, a console line that never comes). A class
@@ -141,14 +124,7 @@ public final class KvmSuiteInsideL1 {
     List<String> failedClasses = LauncherFeed.failedContainers(results);
     if (!failedClasses.isEmpty() && run.outcome() == Outcome.JOB_EXIT) {
       System.out.println("KVM suite: " + failedClasses + " failed inside L1; running them again");
-      rerun =
-          harness.runJUnitSuite(
-              testClasses,
-              LauncherFeed.classNamePattern(failedClasses),
-              EXCLUDE,
-              includeTag,
-              HANGS_INSIDE_L1,
-              job);
+      rerun = suite.run(LauncherFeed.classNamePattern(failedClasses), tests);
       for (TestResult r : results) {
         if (r.status() == Status.FAILED) {
           tests.add(
@@ -217,14 +193,55 @@ public final class KvmSuiteInsideL1 {
     return tests.stream();
   }
 
+  /** One suite's runs inside L1: the classes, the tag that selects tests, and the job. */
+  private record SuiteJob(
+      NestedKvm harness, Path testClasses, Optional<String> includeTag, NestedJob job) {
+    /**
+     * Runs the classes {@code include} matches in a fresh L1. QEMU's software AMD-V stalls or
+     * crashes a whole L1 now and then, at a different test each time (most often while KVM tears a
+     * VM down); a fresh L1 tells that apart from a test that hangs, so such a run is run again, up
+     * to {@link #STALL_RERUNS} times, each lost run listed in {@code tests} as aborted.
+     */
+    NestedRun run(String include, List<DynamicTest> tests) throws Exception {
+      NestedRun run = once(include);
+      for (int again = 1; again <= STALL_RERUNS && lostL1(run); again++) {
+        String where = String.join(", ", LauncherFeed.unfinished(run.stdout()));
+        String lost = run.describe();
+        System.out.println(
+            "KVM suite: L1 lost ("
+                + run.outcome()
+                + ") during "
+                + (where.isEmpty() ? "no test" : where)
+                + "; running again ("
+                + again
+                + ")");
+        run = once(include);
+        tests.add(
+            DynamicTest.dynamicTest(
+                "L1 run " + again + " lost during " + where + " [run again]",
+                () -> {
+                  throw new TestAbortedException("that run inside L1 was lost: " + lost);
+                }));
+      }
+      return run;
+    }
+
+    private NestedRun once(String include) throws Exception {
+      return harness.runJUnitSuite(testClasses, include, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
+    }
+  }
+
   private static String include() {
     return System.getProperty(INCLUDE_PROPERTY, INCLUDE);
   }
 
-  /** A run that ran out of time or lost L1 with a test still running in it. */
-  private static boolean stalled(NestedRun run) {
-    return (run.outcome() == Outcome.TIMEOUT || run.outcome() == Outcome.L1_CRASHED)
-        && !LauncherFeed.unfinished(run.stdout()).isEmpty();
+  /**
+   * A run whose L1 crashed, or that ran out of time with a test still running in it: the machine
+   * failed, not (or not yet shown to be) a test.
+   */
+  private static boolean lostL1(NestedRun run) {
+    return run.outcome() == Outcome.L1_CRASHED
+        || (run.outcome() == Outcome.TIMEOUT && !LauncherFeed.unfinished(run.stdout()).isEmpty());
   }
 
   private static boolean hangsInsideL1(Class<?> c, Method m) {
