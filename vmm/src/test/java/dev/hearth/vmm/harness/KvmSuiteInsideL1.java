@@ -125,6 +125,7 @@ public final class KvmSuiteInsideL1 {
     if (!failedClasses.isEmpty() && run.outcome() == Outcome.JOB_EXIT) {
       System.out.println("KVM suite: " + failedClasses + " failed inside L1; running them again");
       rerun = suite.run(LauncherFeed.classNamePattern(failedClasses), tests);
+      List<TestResult> kept = new ArrayList<>();
       for (TestResult r : results) {
         if (r.status() == Status.FAILED) {
           tests.add(
@@ -136,9 +137,6 @@ public final class KvmSuiteInsideL1 {
                             + r.detail());
                   }));
         }
-      }
-      List<TestResult> kept = new ArrayList<>();
-      for (TestResult r : results) {
         if (!failedClasses.contains(r.container())) {
           kept.add(r);
         }
