@@ -40,6 +40,7 @@ class MicroVMSchedulingTest extends OperatorTestBase {
         List.of(new Taint("NoSchedule", "dedicated", null, "gpu")));
     node("small-node", 1, 256);
     startOperator(config());
+    awaitReady("ssd-node", "gpu-node", "small-node");
 
     MicroVM ssd = vm("wants-ssd", 2, 512);
     ssd.getSpec().setNodeSelector(Map.of("disk", "ssd"));

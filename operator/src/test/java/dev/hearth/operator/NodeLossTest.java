@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.hearth.api.client.StatusApply;
 import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
-import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMStatus;
 import dev.hearth.api.v1alpha1.RestartPolicy;
@@ -17,13 +16,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NodeLossTest extends OperatorTestBase {
-
-  private String readyOf(String node) {
-    MicroVMNode n = client.resources(MicroVMNode.class).withName(nodeName(node)).get();
-    return n.getStatus() == null
-        ? null
-        : n.getStatus().condition(HearthApi.Conditions.READY).map(c -> c.getStatus()).orElse(null);
-  }
 
   /** Events about a cluster-scoped MicroVMNode land in the default namespace. */
   private List<Event> nodeEvents(String node, String reason) {

@@ -2,6 +2,7 @@ package dev.hearth.operator;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.hearth.api.v1alpha1.HearthApi;
 import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.operator.scheduling.SchedulerConfig;
@@ -163,6 +164,27 @@ abstract class OperatorTestBase {
       String name, int vcpus, long memMiB, Map<String, String> labels, List<Taint> taints) {
     nodes.add(nodeName(name));
     return Fixtures.node(client, clock, ns, nodeName(name), vcpus, memMiB, labels, taints);
+  }
+
+  /**
+   * The status of node {@code nodeName(name)}'s Ready condition; null before the operator wrote
+   * one.
+   */
+  protected String readyOf(String name) {
+    MicroVMNode n = client.resources(MicroVMNode.class).withName(nodeName(name)).get();
+    return n == null || n.getStatus() == null
+        ? null
+        : n.getStatus().condition(HearthApi.Conditions.READY).map(c -> c.getStatus()).orElse(null);
+  }
+
+  /**
+   * Waits until the operator has found each node's Lease and marked it Ready: until then the
+   * scheduler rightly counts it "not Ready", which a test of its messages must not race.
+   */
+  protected void awaitReady(String... names) {
+    for (String name : names) {
+      await().atMost(TIMEOUT).until(() -> "True".equals(readyOf(name)));
+    }
   }
 
   /** Renews the Lease of node {@code nodeName(name)} for 40 s from the test clock's now. */
