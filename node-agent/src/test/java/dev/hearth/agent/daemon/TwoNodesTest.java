@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.hearth.agent.ipam.Cidr;
 import dev.hearth.agent.net.CommandRunner;
 import dev.hearth.agent.net.HostCommands;
+import dev.hearth.agent.net.HostTools;
 import dev.hearth.agent.net.TunTapFactory;
 import dev.hearth.agent.node.HostProbe;
 import dev.hearth.agent.node.NodeRegistration;
@@ -36,6 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +53,13 @@ class TwoNodesTest {
   private final CommandRunner host = HostCommands.host();
   private final List<String> namespaces = new ArrayList<>();
   private final List<Process> servers = new ArrayList<>();
+
+  @BeforeAll
+  static void tools() throws Exception {
+    // socat plays the guests' servers and clients; a fresh machine has none.
+    HostTools.ensureInstalled();
+    HostTools.ensureInstalled(Map.of("socat", "socat"));
+  }
 
   @Test
   void eachNodeRoutesTheOthersGuestsAndTheGuestsReachEachOtherAsTheirPoliciesSay()

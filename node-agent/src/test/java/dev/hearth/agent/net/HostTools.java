@@ -4,35 +4,50 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Makes sure the host tools the networking code drives (iproute2's {@code ip}, nftables' {@code
- * nft}) are installed, installing the Debian packages with apt-get when one is missing. Root tests
- * call it first, so a fresh machine needs no manual step.
+ * nft}) and those a test drives besides are installed, installing the Debian packages with apt-get
+ * when one is missing. Root tests call it first, so a fresh machine needs no manual step.
  */
 public final class HostTools {
-  private static final List<String> TOOLS = List.of("ip", "nft");
-  private static final List<String> PACKAGES = List.of("iproute2", "nftables");
+  private static final Map<String, String> NETWORKING = Map.of("ip", "iproute2", "nft", "nftables");
 
   private HostTools() {}
 
-  public static synchronized void ensureInstalled() throws IOException, InterruptedException {
-    if (TOOLS.stream().allMatch(HostTools::onPath)) {
+  /** The tools the agent's networking code runs. */
+  public static void ensureInstalled() throws IOException, InterruptedException {
+    ensureInstalled(NETWORKING);
+  }
+
+  /** Each tool of {@code packages}'s keys, from the Debian package it maps to where missing. */
+  public static synchronized void ensureInstalled(Map<String, String> packages)
+      throws IOException, InterruptedException {
+    List<String> missing =
+        packages.entrySet().stream()
+            .filter(e -> !onPath(e.getKey()))
+            .map(Map.Entry::getValue)
+            .distinct()
+            .sorted()
+            .toList();
+    if (missing.isEmpty()) {
       return;
     }
-    if (!apt("install") && !(apt("update") && apt("install"))) {
+    if (!apt("install", missing) && !(apt("update", missing) && apt("install", missing))) {
       throw new IllegalStateException(
-          "cannot install " + PACKAGES + " with apt-get; install them to run the network tests");
+          "cannot install " + missing + " with apt-get; install them to run the network tests");
     }
   }
 
-  private static boolean apt(String verb) throws IOException, InterruptedException {
+  private static boolean apt(String verb, List<String> packages)
+      throws IOException, InterruptedException {
     List<String> cmd =
         verb.equals("update")
             ? List.of("apt-get", "update", "-q")
             : concat(
-                List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"), PACKAGES);
+                List.of("apt-get", "install", "-y", "-q", "--no-install-recommends"), packages);
     Process p = new ProcessBuilder(cmd).inheritIO().start();
     return p.waitFor(10, TimeUnit.MINUTES) && p.exitValue() == 0;
   }
