@@ -11,6 +11,7 @@ import java.util.List;
 public final class KernelCmdline {
   private final int capacity;
   private final List<String> parts = new ArrayList<>();
+  private int length; // of the line so far: the parts and a space between each two
 
   /** A builder for lines of at most {@code capacity - 1} bytes (the last holds the NUL). */
   public KernelCmdline(int capacity) {
@@ -43,15 +44,13 @@ public final class KernelCmdline {
     if (quotes % 2 != 0) {
       throw new LoaderException("kernel command line has an unbalanced quote in: " + t);
     }
-    parts.add(t);
-    if (length() >= capacity) {
-      parts.removeLast();
+    int grown = parts.isEmpty() ? t.length() : length + 1 + t.length();
+    if (grown >= capacity) {
       throw new LoaderException(
-          "kernel command line would be "
-              + (length() + 1 + t.length())
-              + " bytes, over the limit of "
-              + (capacity - 1));
+          "kernel command line would be " + grown + " bytes, over the limit of " + (capacity - 1));
     }
+    parts.add(t);
+    length = grown;
     return this;
   }
 
@@ -72,9 +71,5 @@ public final class KernelCmdline {
     byte[] out = new byte[text.length + 1];
     System.arraycopy(text, 0, out, 0, text.length);
     return out;
-  }
-
-  private int length() {
-    return toString().length();
   }
 }

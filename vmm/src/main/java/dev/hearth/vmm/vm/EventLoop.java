@@ -41,7 +41,10 @@ public final class EventLoop implements AutoCloseable, Executor {
   private boolean startRequested;
   private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-  private final Thread thread;
+  private final String name;
+  // Made with the epoll (a Thread costs about as much to make as the rest of a VM's legacy
+  // devices), before epoll is published; null in a loop that never had work.
+  private volatile Thread thread;
   private final Consumer<String> onDeath;
   private final ThreadSandbox sandbox;
   private volatile boolean stopping;
@@ -57,7 +60,7 @@ public final class EventLoop implements AutoCloseable, Executor {
   public EventLoop(String name, Consumer<String> onDeath, ThreadSandbox sandbox) {
     this.onDeath = Objects.requireNonNull(onDeath, "onDeath");
     this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
-    thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+    this.name = Objects.requireNonNull(name, "name");
   }
 
   /** An unfiltered loop whose death {@code onDeath} hears (tests). */
@@ -78,7 +81,7 @@ public final class EventLoop implements AutoCloseable, Executor {
   /** Starts the loop's thread, now if it has work, else with its first fd or task. */
   public synchronized void start() {
     startRequested = true;
-    if (epoll != null && !thread.isAlive() && !stopping) {
+    if (epoll != null && thread.getState() == Thread.State.NEW && !stopping) {
       thread.start();
     }
   }
@@ -106,6 +109,7 @@ public final class EventLoop implements AutoCloseable, Executor {
       }
       throw failed;
     }
+    thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
     epoll = e;
     if (startRequested && !stopping) {
       thread.start();
@@ -158,7 +162,7 @@ public final class EventLoop implements AutoCloseable, Executor {
 
   /** Whether the calling thread is this loop's. */
   public boolean inLoop() {
-    return Thread.currentThread() == thread;
+    return thread == Thread.currentThread();
   }
 
   private void run() {
@@ -167,7 +171,7 @@ public final class EventLoop implements AutoCloseable, Executor {
       serve();
     } catch (Throwable t) {
       stopping = true;
-      String why = "event loop " + thread.getName() + " died: " + t;
+      String why = "event loop " + name + " died: " + t;
       LOG.log(Level.ERROR, why, t);
       onDeath.accept(why);
     }
@@ -214,12 +218,13 @@ public final class EventLoop implements AutoCloseable, Executor {
    */
   public synchronized void stop() {
     stopping = true;
-    if (thread.isAlive()) {
+    Thread t = thread;
+    if (t != null && t.isAlive()) {
       wake.signal(); // alive, so open() made it
       boolean interrupted = false;
-      while (thread.isAlive()) {
+      while (t.isAlive()) {
         try {
-          thread.join();
+          t.join();
         } catch (InterruptedException e) {
           interrupted = true;
         }
