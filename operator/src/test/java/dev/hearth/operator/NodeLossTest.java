@@ -30,7 +30,7 @@ class NodeLossTest extends OperatorTestBase {
   void lostNodeGoesNotReadyThenItsVmsMoveFailOrLoseTheirFinalizer() {
     node("doomed", 8, 8192);
     startOperator(config());
-    await().atMost(TIMEOUT).until(() -> "True".equals(readyOf("doomed")));
+    awaitReady("doomed");
 
     MicroVM always = vm("always", 1, 128);
     client.resource(always).create();

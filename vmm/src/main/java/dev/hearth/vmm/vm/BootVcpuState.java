@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * here (a paravirtualised KVM reads MXCSR back as 0 even after setting it).
  */
 final class BootVcpuState {
-  static final int FCW = 0x37f;
-  static final int MXCSR = 0x1f80;
+  private static final int FCW = 0x37f;
+  private static final int MXCSR = 0x1f80;
 
   private static final Map<Integer, byte[]> LAPIC_PAGES = new ConcurrentHashMap<>();
 

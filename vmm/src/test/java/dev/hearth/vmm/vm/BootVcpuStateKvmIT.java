@@ -2,6 +2,7 @@ package dev.hearth.vmm.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hearth.vmm.arch.x86_64.Cpuid;
 import dev.hearth.vmm.arch.x86_64.Lapic;
 import dev.hearth.vmm.kvm.Kvm;
 import dev.hearth.vmm.kvm.VcpuFd;
@@ -27,6 +28,13 @@ class BootVcpuStateKvmIT {
     return (ByteBuffer.wrap(lapic).order(ByteOrder.LITTLE_ENDIAN).getInt(register) >> 8) & 7;
   }
 
+  /** A vCPU as {@link VmBuilder#vcpus} makes it: its CPUID set for a VM of {@code vcpus}. */
+  private static VcpuFd vcpu(Kvm kvm, VmFd vm, int id, int vcpus) {
+    VcpuFd vcpu = vm.createVcpu(id);
+    vcpu.setCpuid(Cpuid.forVcpu(kvm.supportedCpuid(), id, vcpus));
+    return vcpu;
+  }
+
   @Test
   void aNewVcpusLapicPageIsTheSameInEveryVmForItsId() {
     try (Kvm kvm = Kvm.open();
@@ -34,10 +42,11 @@ class BootVcpuStateKvmIT {
         VmFd b = kvm.createVm()) {
       a.createIrqchip();
       b.createIrqchip();
-      try (VcpuFd a0 = a.createVcpu(0);
-          VcpuFd a1 = a.createVcpu(1);
-          VcpuFd b0 = b.createVcpu(0);
-          VcpuFd b1 = b.createVcpu(1)) {
+      // VMs of two sizes: their CPUID topology differs, the page must not.
+      try (VcpuFd a0 = vcpu(kvm, a, 0, 2);
+          VcpuFd a1 = vcpu(kvm, a, 1, 2);
+          VcpuFd b0 = vcpu(kvm, b, 0, 4);
+          VcpuFd b1 = vcpu(kvm, b, 1, 4)) {
         assertThat(b0.getLapic()).isEqualTo(a0.getLapic());
         assertThat(b1.getLapic()).isEqualTo(a1.getLapic());
         assertThat(a1.getLapic()).as("the APIC ID differs").isNotEqualTo(a0.getLapic());
@@ -52,7 +61,7 @@ class BootVcpuStateKvmIT {
           VmFd v = kvm.createVm()) {
         v.createIrqchip();
         for (int id = 0; id < 2; id++) {
-          try (VcpuFd vcpu = v.createVcpu(id)) {
+          try (VcpuFd vcpu = vcpu(kvm, v, id, 2)) {
             byte[] fresh = vcpu.getLapic();
             BootVcpuState.apply(vcpu);
             byte[] lapic = vcpu.getLapic();
