@@ -5,6 +5,7 @@ import static dev.hearth.vmm.arch.x86_64.X86Layout.*;
 import dev.hearth.vmm.arch.x86_64.BootMsrs;
 import dev.hearth.vmm.arch.x86_64.Cpuid;
 import dev.hearth.vmm.arch.x86_64.GuestRam;
+import dev.hearth.vmm.arch.x86_64.Lapic;
 import dev.hearth.vmm.arch.x86_64.LongMode;
 import dev.hearth.vmm.arch.x86_64.MpTable;
 import dev.hearth.vmm.config.VmConfig;
@@ -190,7 +191,8 @@ final class VmBuilder {
       vcpu.setMsrs(BootMsrs.entries());
       vcpu.setRegs(Regs.entry(kernel.entry(), BOOT_STACK_POINTER, ZERO_PAGE_START));
       vcpu.setSregs(LongMode.apply(vcpu.getSregs()));
-      BootVcpuState.apply(vcpu);
+      vcpu.setFpu(0x37f, 0x1f80);
+      vcpu.setLapic(Lapic.withLint(vcpu.getLapic()));
     }
     return p;
   }
