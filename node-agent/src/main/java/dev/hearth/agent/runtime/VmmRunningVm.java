@@ -17,9 +17,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One embedded {@link MicroVm} as the agent sees it, made by {@link VmmRuntime}. */
 final class VmmRunningVm implements RunningVm {
+  private static final Logger LOG = LoggerFactory.getLogger(VmmRunningVm.class);
+
   /**
    * Publishes every running VM's counters: one thread for all VMs of the JVM, not one per VM. A
    * virtual thread, so it never keeps the JVM alive.
@@ -54,6 +58,10 @@ final class VmmRunningVm implements RunningVm {
 
   private void ended(VmExit e, Throwable failure) {
     publishing.cancel(false);
+    if (e != null && e.registers().isPresent()) {
+      // Status carries the reason; where the guest was when it crashed goes only to the node's log.
+      LOG.warn("VM {} crashed: {}", vm.config().name(), e);
+    }
     try {
       vm.close(); // every vCPU thread, fd and mapping is released before the agent hears of it
       // The last counts land before the agent hears of the exit and drops the VM's meters.
