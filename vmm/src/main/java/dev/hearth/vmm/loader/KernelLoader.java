@@ -14,7 +14,8 @@ public final class KernelLoader {
   private KernelLoader() {}
 
   /**
-   * Loads the kernel at {@code path} into {@code memory}.
+   * Loads the kernel at {@code path} into {@code memory}, which must be fresh (all zero, as a new
+   * VM's is): what the image leaves unwritten, such as an ELF's bss, is taken to read zero.
    *
    * @throws LoaderException if the file is unreadable, larger than guest memory, of neither format,
    *     or malformed
@@ -25,7 +26,7 @@ public final class KernelLoader {
     }
   }
 
-  /** Loads {@code image} (named {@code name} in messages) into {@code memory}. */
+  /** Loads {@code image} (named {@code name} in messages) into fresh {@code memory}. */
   public static LoadedKernel load(byte[] image, GuestMemory memory, String name) {
     return load(Image.of(image, name), memory);
   }
