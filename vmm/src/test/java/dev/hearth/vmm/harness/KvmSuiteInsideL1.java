@@ -55,6 +55,18 @@ public final class KvmSuiteInsideL1 {
   private static final Duration STALL_LIMIT = Duration.ofMinutes(2);
   private static final int STALL_RERUNS = 2;
 
+  // A class with a failed test runs again in a fresh L1 once, and a second time when its rerun
+  // failed only on GUEST_FAULT.
+  private static final int CLASS_RERUNS = 2;
+
+  /**
+   * How a Linux guest's triple fault reads in a failure. Two Linux guests running side by side in
+   * L1 triple-fault now and then at any point of their boot, under QEMU as L2's VMM as well as
+   * under Hearth (2026-12-06: 5 of 16 QEMU boots in pairs with a chatty console, none of 70 with a
+   * quiet one, none of 120 Hearth boots one at a time); it is QEMU's software AMD-V, not the test.
+   */
+  static final String GUEST_FAULT = "triple-faulted";
+
   private KvmSuiteInsideL1() {}
 
   /**
@@ -119,21 +131,30 @@ public final class KvmSuiteInsideL1 {
     // A Linux guest under QEMU's software AMD-V now and then faults or stops making progress, in a
     // different test each time (a guest triple fault, a console line that never comes). A class
     // with a failed test runs once more in a fresh L1, and its tests count from that run: a
-    // failure there fails the suite. The first run's failures stay in the report as aborted.
+    // failure there fails the suite. The first run's failures stay in the report as aborted. A
+    // class whose rerun failed only on guest triple faults gets one run more (see GUEST_FAULT).
     NestedRun rerun = null;
-    List<String> failedClasses = LauncherFeed.failedContainers(results);
-    if (!failedClasses.isEmpty() && run.outcome() == Outcome.JOB_EXIT) {
+    List<TestResult> lastResults = results;
+    for (int round = 1; round <= CLASS_RERUNS; round++) {
+      List<String> failedClasses = LauncherFeed.failedContainers(lastResults);
+      NestedRun last = rerun == null ? run : rerun;
+      if (failedClasses.isEmpty() || last.outcome() != Outcome.JOB_EXIT) {
+        break;
+      }
+      if (round > 1 && !onlyGuestFaults(lastResults)) {
+        break;
+      }
       System.out.println("KVM suite: " + failedClasses + " failed inside L1; running them again");
       rerun = suite.run(LauncherFeed.classNamePattern(failedClasses), tests);
       List<TestResult> kept = new ArrayList<>();
       for (TestResult r : results) {
-        if (r.status() == Status.FAILED) {
+        if (r.status() == Status.FAILED && failedClasses.contains(r.container())) {
           tests.add(
               DynamicTest.dynamicTest(
                   r.displayName() + " [inside L1, failed, run again]",
                   () -> {
                     throw new TestAbortedException(
-                        "failed in the first run inside L1, run again in a fresh one: "
+                        "failed in an earlier run inside L1, run again in a fresh one: "
                             + r.detail());
                   }));
         }
@@ -141,7 +162,8 @@ public final class KvmSuiteInsideL1 {
           kept.add(r);
         }
       }
-      kept.addAll(LauncherFeed.parse(rerun.stdout()));
+      lastResults = LauncherFeed.parse(rerun.stdout());
+      kept.addAll(lastResults);
       results = kept;
     }
     List<String> out = run.stdout();
@@ -227,6 +249,13 @@ public final class KvmSuiteInsideL1 {
     private NestedRun once(String include) throws Exception {
       return harness.runJUnitSuite(testClasses, include, EXCLUDE, includeTag, HANGS_INSIDE_L1, job);
     }
+  }
+
+  /** Whether every failure in {@code results} is a guest's triple fault ({@link #GUEST_FAULT}). */
+  static boolean onlyGuestFaults(List<TestResult> results) {
+    List<TestResult> failed = results.stream().filter(r -> r.status() == Status.FAILED).toList();
+    return !failed.isEmpty()
+        && failed.stream().allMatch(r -> r.detail() != null && r.detail().contains(GUEST_FAULT));
   }
 
   private static String include() {
