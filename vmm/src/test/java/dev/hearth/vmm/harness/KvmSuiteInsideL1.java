@@ -55,9 +55,10 @@ public final class KvmSuiteInsideL1 {
   private static final Duration STALL_LIMIT = Duration.ofMinutes(2);
   private static final int STALL_RERUNS = 2;
 
-  // A class with a failed test runs again in a fresh L1 once, and a second time when its rerun
-  // failed only on GUEST_FAULT.
-  private static final int CLASS_RERUNS = 2;
+  // A class with a failed test runs again in a fresh L1 once, and up to twice more while its
+  // reruns fail only on GUEST_FAULT: GuestIsolationKvmIT, five Linux guests with up to three at
+  // once, lost about every second run to one on 2026-12-06 (five of eleven).
+  private static final int CLASS_RERUNS = 3;
 
   /**
    * How a Linux guest's triple fault reads in a failure. Two Linux guests running side by side in
@@ -132,7 +133,7 @@ public final class KvmSuiteInsideL1 {
     // different test each time (a guest triple fault, a console line that never comes). A class
     // with a failed test runs once more in a fresh L1, and its tests count from that run: a
     // failure there fails the suite. The first run's failures stay in the report as aborted. A
-    // class whose rerun failed only on guest triple faults gets one run more (see GUEST_FAULT).
+    // class whose reruns fail only on guest triple faults gets up to two runs more (GUEST_FAULT).
     NestedRun rerun = null;
     List<TestResult> lastResults = results;
     for (int round = 1; round <= CLASS_RERUNS; round++) {
