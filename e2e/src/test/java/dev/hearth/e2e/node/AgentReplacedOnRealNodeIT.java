@@ -1,5 +1,8 @@
 package dev.hearth.e2e.node;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
+import static dev.hearth.vmm.testing.ConsoleCounts.first;
+import static dev.hearth.vmm.testing.ConsoleCounts.last;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,14 +10,13 @@ import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMNode;
 import dev.hearth.api.v1alpha1.RunState;
 import dev.hearth.api.v1alpha1.RunStateTransition;
+import dev.hearth.vmm.testing.ConsoleCounts;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,7 +48,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(SharedRealNode.class)
 class AgentReplacedOnRealNodeIT {
-  private static final Pattern TICK = Pattern.compile("(?m)^tick (\\d+)\n");
   private static final String VM = "ticker";
   private static final String AGENT_LABEL = "app.kubernetes.io/component";
 
@@ -87,7 +88,7 @@ class AgentReplacedOnRealNodeIT {
     node.kubectl("apply", "-f", manifest.toString()).orFail("kubectl apply ticker");
     await()
         .atMost(Duration.ofSeconds(90))
-        .untilAsserted(() -> assertThat(lastTick(console())).isGreaterThanOrEqualTo(20));
+        .untilAsserted(() -> assertThat(last(TICK, console())).isGreaterThanOrEqualTo(20));
   }
 
   @Test
@@ -95,14 +96,14 @@ class AgentReplacedOnRealNodeIT {
   void helmUpgradeReplacesTheAgentAndTheCountGoesOn() {
     String oldPod = agentPod().getMetadata().getName();
     int restarts = restartCount();
-    long before = lastTick(console());
+    long before = last(TICK, console());
     Timed.run(
         "helm upgrade, agent replaced",
         () -> release.upgrade("agent.podAnnotations.hearth\\.dev/restarted=r" + System.nanoTime()));
     assertThat(agentPod().getMetadata().getName()).as("a new agent pod").isNotEqualTo(oldPod);
     RunStateTransition t = awaitRestoredFrom(RunState.Suspended);
     String out = console();
-    long first = firstTick(out);
+    long first = first(TICK, out);
     System.err.printf(
         "hearth-node: agent replaced by helm upgrade: last tick seen before %d, first after %d;"
             + " %s %s->%s, stopped %d ms, restore %d ms%n",
@@ -114,7 +115,7 @@ class AgentReplacedOnRealNodeIT {
         t.getPausedMillis(),
         t.getDurationMillis());
     assertThat(first)
-        .as("the count goes on, not from 0 (console:%n%s)", head(out))
+        .as("the count goes on, not from 0 (console:%n%s)", ConsoleCounts.head(out))
         .isGreaterThan(before);
     assertThat(t.getReason()).isEqualTo("AgentStarted");
     assertThat(t.getPausedMillis()).as("pausedMillis").isNotNull().isPositive();
@@ -128,7 +129,7 @@ class AgentReplacedOnRealNodeIT {
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> vm().getStatus().getRunState() == RunState.Suspended);
-    long counted = lastTick(console());
+    long counted = last(TICK, console());
     int restarts = restartCount();
     // The snapshot is on the node's disk, in the chart's hostPath data folder: it outlives the pod.
     Path vmDir = NodeGuests.DATA_DIR.resolve("vms").resolve(vm().getMetadata().getUid());
@@ -159,16 +160,16 @@ class AgentReplacedOnRealNodeIT {
     assertThat(vm().getStatus().getRunState()).isEqualTo(RunState.Suspended);
     setRunState(RunState.Running);
     RunStateTransition t = awaitRestoredFrom(RunState.Suspended);
-    await().atMost(Duration.ofSeconds(30)).until(() -> lastTick(console()) > counted + 5);
+    await().atMost(Duration.ofSeconds(30)).until(() -> last(TICK, console()) > counted + 5);
     String out = console();
-    long first = firstTick(out);
+    long first = first(TICK, out);
     System.err.printf(
         "hearth-node: suspended, agent killed, resumed: last tick %d, first after %d; %s,"
             + " suspended %d ms, restore %d ms%n",
         counted, first, t.getReason(), t.getPausedMillis(), t.getDurationMillis());
     // The guest printed at most the line it was in the middle of after the console was read.
     assertThat(first)
-        .as("the count goes on (console:%n%s)", head(out))
+        .as("the count goes on (console:%n%s)", ConsoleCounts.head(out))
         .isBetween(counted + 1, counted + 2);
     assertThat(t.getReason()).isEqualTo("SpecChanged");
     assertThat(t.getPausedMillis()).isPositive();
@@ -215,7 +216,7 @@ class AgentReplacedOnRealNodeIT {
               assertThat(t).isNotNull();
               assertThat(t.getFrom()).isEqualTo(from);
               assertThat(t.getTo()).isEqualTo(RunState.Running);
-              assertThat(lastTick(console())).isGreaterThanOrEqualTo(0);
+              assertThat(last(TICK, console())).isGreaterThanOrEqualTo(0);
             });
   }
 
@@ -276,24 +277,5 @@ class AgentReplacedOnRealNodeIT {
 
   private String console() {
     return NodeHost.console(node.plane(), "default", VM);
-  }
-
-  private static long lastTick(String out) {
-    Matcher m = TICK.matcher(out);
-    long last = -1;
-    while (m.find()) {
-      last = Long.parseLong(m.group(1));
-    }
-    return last;
-  }
-
-  private static long firstTick(String out) {
-    Matcher m = TICK.matcher(out);
-    assertThat(m.find()).as("a tick on the console:%n%s", head(out)).isTrue();
-    return Long.parseLong(m.group(1));
-  }
-
-  private static String head(String out) {
-    return out.length() <= 400 ? out : out.substring(0, 400) + "...";
   }
 }

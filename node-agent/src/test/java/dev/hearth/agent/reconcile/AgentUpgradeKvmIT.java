@@ -1,5 +1,8 @@
 package dev.hearth.agent.reconcile;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
+import static dev.hearth.vmm.testing.ConsoleCounts.first;
+import static dev.hearth.vmm.testing.ConsoleCounts.last;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,8 +30,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresKvm
 class AgentUpgradeKvmIT {
-  private static final Pattern TICK = Pattern.compile("tick (\\d+)\n");
 
   @TempDir Path state;
   private String ns;
@@ -127,27 +127,18 @@ class AgentUpgradeKvmIT {
         .orElse("");
   }
 
-  private static long lastTick(String out) {
-    Matcher m = TICK.matcher(out);
-    long last = -1;
-    while (m.find()) {
-      last = Long.parseLong(m.group(1));
-    }
-    return last;
-  }
-
   @Test
   void aReplacedAgentRestoresItsGuestWhichCountsOnWithoutRebooting() throws Exception {
     ConsoleRegistry before = new ConsoleRegistry(64 * 1024);
     agent = newAgent(before);
     createTicker();
-    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(before, ns)) >= 50);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> last(TICK, text(before, ns)) >= 50);
 
     // SIGTERM: the old agent suspends the VM to disk and frees it.
     agent.shutdown("the node agent received SIGTERM", Duration.ofSeconds(30));
     agent.close();
     agent = null;
-    long counted = lastTick(text(before, ns));
+    long counted = last(TICK, text(before, ns));
     assertThat(KvmResources.vcpuThreads()).isZero();
     assertThat(get().getStatus().getRunState()).isEqualTo(RunState.Suspended);
     Path snapshot = state.resolve("vms").resolve(get().getMetadata().getUid()).resolve("snapshot");
@@ -162,12 +153,11 @@ class AgentUpgradeKvmIT {
     await()
         .atMost(60, TimeUnit.SECONDS)
         .until(() -> get().getStatus().getRunState() == RunState.Running);
-    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(after, ns)) > counted + 50);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> last(TICK, text(after, ns)) > counted + 50);
     String out = text(after, ns);
-    Matcher first = TICK.matcher(out);
-    assertThat(first.find()).as(out.substring(0, Math.min(200, out.length()))).isTrue();
     // The count goes on from where the old agent left it: no tick 0, no boot.
-    assertThat(Long.parseLong(first.group(1))).isBetween(counted + 1, counted + 2);
+    long resumedAt = first(TICK, out);
+    assertThat(resumedAt).isBetween(counted + 1, counted + 2);
     assertThat(out).doesNotContain("tick 0\n");
     RunStateTransition t = get().getStatus().getRunStateTransition();
     assertThat(t.getFrom()).isEqualTo(RunState.Suspended);
@@ -178,7 +168,7 @@ class AgentUpgradeKvmIT {
     assertThat(get().getStatus().getRestartCount()).isZero();
     System.out.printf(
         "agent upgrade: guest paused %d ms, restore took %d ms, ticks %d -> %d%n",
-        t.getPausedMillis(), t.getDurationMillis(), counted, Long.parseLong(first.group(1)));
+        t.getPausedMillis(), t.getDurationMillis(), counted, resumedAt);
 
     client.resources(MicroVM.class).inNamespace(ns).withName("ticker").delete();
     await().atMost(60, TimeUnit.SECONDS).until(() -> get() == null);
@@ -191,21 +181,21 @@ class AgentUpgradeKvmIT {
     ConsoleRegistry first = new ConsoleRegistry(1 << 20);
     agent = newAgent(first);
     createTicker();
-    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(first, ns)) >= 20);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> last(TICK, text(first, ns)) >= 20);
 
     setRunState(RunState.Paused);
-    long paused = lastTick(text(first, ns));
+    long paused = last(TICK, text(first, ns));
     Thread.sleep(500);
-    assertThat(lastTick(text(first, ns))).as("no tick while paused").isEqualTo(paused);
+    assertThat(last(TICK, text(first, ns))).as("no tick while paused").isEqualTo(paused);
     assertThat(KvmResources.vcpuThreads()).isEqualTo(1); // still in memory
 
     setRunState(RunState.Running);
-    await().atMost(30, TimeUnit.SECONDS).until(() -> lastTick(text(first, ns)) > paused + 10);
+    await().atMost(30, TimeUnit.SECONDS).until(() -> last(TICK, text(first, ns)) > paused + 10);
     assertThat(get().getStatus().getRunStateTransition().getPausedMillis())
         .isGreaterThanOrEqualTo(500L);
 
     setRunState(RunState.Suspended);
-    long counted = lastTick(text(first, ns));
+    long counted = last(TICK, text(first, ns));
     assertThat(KvmResources.vcpuThreads()).as("the VM is freed").isZero();
     // The agent dies without a shutdown of its own (nothing runs that it could suspend).
     agent.close();
@@ -218,10 +208,8 @@ class AgentUpgradeKvmIT {
     assertThat(get().getStatus().getRunState()).isEqualTo(RunState.Suspended);
 
     setRunState(RunState.Running);
-    await().atMost(60, TimeUnit.SECONDS).until(() -> lastTick(text(second, ns)) > counted + 10);
-    Matcher m = TICK.matcher(text(second, ns));
-    assertThat(m.find()).isTrue();
-    assertThat(Long.parseLong(m.group(1))).isBetween(counted + 1, counted + 2);
+    await().atMost(60, TimeUnit.SECONDS).until(() -> last(TICK, text(second, ns)) > counted + 10);
+    assertThat(first(TICK, text(second, ns))).isBetween(counted + 1, counted + 2);
     RunStateTransition t = get().getStatus().getRunStateTransition();
     assertThat(t.getFrom()).isEqualTo(RunState.Suspended);
     assertThat(t.getReason()).isEqualTo(HearthApi.Reasons.SPEC_CHANGED);

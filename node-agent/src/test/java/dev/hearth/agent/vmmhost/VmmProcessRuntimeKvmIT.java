@@ -1,5 +1,9 @@
 package dev.hearth.agent.vmmhost;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
+import static dev.hearth.vmm.testing.ConsoleCounts.all;
+import static dev.hearth.vmm.testing.ConsoleCounts.first;
+import static dev.hearth.vmm.testing.ConsoleCounts.last;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -19,12 +23,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresKvm
 class VmmProcessRuntimeKvmIT {
-  private static final Pattern TICK = Pattern.compile("tick (\\d+)\n");
 
   @TempDir Path dir;
   private VmmProcessRuntime runtime;
@@ -92,19 +92,19 @@ class VmmProcessRuntimeKvmIT {
     Console console = new Console();
     Meters meters = new Meters();
     RunningVm vm = runtime.start(launch("ns/ticker", "ticker", console, meters));
-    await().atMost(Duration.ofSeconds(30)).until(() -> lastTick(console) > 5);
+    await().atMost(Duration.ofSeconds(30)).until(() -> last(TICK, console.text()) > 5);
 
     vm.pause();
-    long paused = lastTick(console);
+    long paused = last(TICK, console.text());
     Thread.sleep(300);
-    assertThat(lastTick(console)).as("no tick while paused").isEqualTo(paused);
+    assertThat(last(TICK, console.text())).as("no tick while paused").isEqualTo(paused);
     vm.resume();
-    await().atMost(Duration.ofSeconds(30)).until(() -> lastTick(console) > paused);
+    await().atMost(Duration.ofSeconds(30)).until(() -> last(TICK, console.text()) > paused);
 
     Path snapshot = dir.resolve("snapshot");
     vm.suspend(snapshot);
     assertThat(vm.exit()).isDone();
-    long suspendedAt = lastTick(console);
+    long suspendedAt = last(TICK, console.text());
     assertThat(meters.exits.get()).as("vCPU exits metered across the process").isPositive();
 
     // The first process now has room again; make it full so that the restore lands elsewhere.
@@ -112,14 +112,14 @@ class VmmProcessRuntimeKvmIT {
     RunningVm b = runtime.start(launch("ns/idle-b", "idle", new Console(), VmMeters.NONE));
     Console after = new Console();
     RunningVm restored = runtime.restore(snapshot, launch("ns/ticker", "ticker", after, meters));
-    await().atMost(Duration.ofSeconds(30)).until(() -> lastTick(after) > suspendedAt + 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> last(TICK, after.text()) > suspendedAt + 3);
     // The suspend may cut a line: its first part ends the old console, the rest opens the new.
-    assertThat(firstTick(after))
+    assertThat(first(TICK, after.text()))
         .as("the restored guest goes on counting from where it was suspended")
         .isBetween(suspendedAt + 1, suspendedAt + 2);
-    assertThat(ticks(console.text() + after.text()))
+    assertThat(all(TICK, console.text() + after.text()))
         .as("the two consoles together: every tick once, in order")
-        .isEqualTo(LongStream.rangeClosed(0, lastTick(after)).boxed().toList());
+        .isEqualTo(LongStream.rangeClosed(0, last(TICK, after.text())).boxed().toList());
     assertThat(runtime.pids()).hasSize(2);
 
     restored.stop(Duration.ofSeconds(1), "test done");
@@ -178,25 +178,6 @@ class VmmProcessRuntimeKvmIT {
     assertThatThrownBy(() -> runtime.start(launch("ns/late", "idle", new Console(), null)))
         .isInstanceOf(VmStartException.class)
         .hasMessageContaining("closing");
-  }
-
-  private static long lastTick(Console c) {
-    List<Long> all = ticks(c.text());
-    return all.isEmpty() ? -1 : all.getLast();
-  }
-
-  private static List<Long> ticks(String text) {
-    List<Long> all = new ArrayList<>();
-    Matcher m = TICK.matcher(text);
-    while (m.find()) {
-      all.add(Long.parseLong(m.group(1)));
-    }
-    return all;
-  }
-
-  private static long firstTick(Console c) {
-    Matcher m = TICK.matcher(c.text());
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private static VmLaunch launch(String id, String guest, OutputStream console, VmMeters meters) {

@@ -1,5 +1,8 @@
 package dev.hearth.vmm.vm;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
+import static dev.hearth.vmm.testing.ConsoleCounts.first;
+import static dev.hearth.vmm.testing.ConsoleCounts.last;
 import static dev.hearth.vmm.vm.MicroVmKvmIT.awaitConsole;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,7 +21,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,28 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 @Timeout(180)
 class DiffSnapshotKvmIT {
-  private static final Pattern TICK = Pattern.compile("tick (\\d+)\n");
   private static final Pattern ROUND = Pattern.compile("round (\\d+) blk ok rng ok\n");
 
   @TempDir Path dir;
 
   private static VmConfig ticker() {
     return TestGuests.config("ticker", 1, 16, "console=ttyS0");
-  }
-
-  private static long last(Pattern p, String text) {
-    Matcher m = p.matcher(text);
-    long n = -1;
-    while (m.find()) {
-      n = Long.parseLong(m.group(1));
-    }
-    return n;
-  }
-
-  private static long first(Pattern p, String text) {
-    Matcher m = p.matcher(text);
-    assertThat(m.find()).as("%s in %s", p, text).isTrue();
-    return Long.parseLong(m.group(1));
   }
 
   /** Bytes of the non-zero pages of a (sparse) full memory file: what it really holds. */
