@@ -10,6 +10,7 @@ import dev.hearth.agent.testing.Loopback;
 import dev.hearth.api.v1alpha1.EgressPort;
 import dev.hearth.api.v1alpha1.EgressProtocol;
 import dev.hearth.api.v1alpha1.ImageSource;
+import dev.hearth.api.v1alpha1.MicroVM;
 import dev.hearth.api.v1alpha1.MicroVMPhase;
 import dev.hearth.api.v1alpha1.MicroVMSpec;
 import dev.hearth.api.v1alpha1.NetworkPolicySpec;
@@ -36,6 +37,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +84,9 @@ class GuestIsolationKvmIT {
   private static String outsideNs;
   private static final List<AutoCloseable> listeners = new ArrayList<>();
   private static final ConcurrentLinkedQueue<String> datagrams = new ConcurrentLinkedQueue<>();
+
+  /** The guests a test booted, as namespace and name: deleted when it ends. */
+  private final List<String[]> booted = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -191,6 +196,20 @@ class GuestIsolationKvmIT {
     }
   }
 
+  /**
+   * Each test's guests go when it ends, so that the next boots alone: Linux guests booting beside
+   * busy ones are what the nested harness sometimes faults (docs/architecture.md, "Testing").
+   */
+  @AfterEach
+  void deleteGuests() {
+    for (String[] vm : booted) {
+      system.client().resources(MicroVM.class).inNamespace(vm[0]).withName(vm[1]).delete();
+    }
+    for (String[] vm : booted) {
+      system.awaitGone(vm[0], vm[1]);
+    }
+  }
+
   @Test
   void aGuestReachesTheOutsideAndItsNamespaceAndNothingElse() throws Exception {
     String ns = system.namespace("iso-a");
@@ -264,9 +283,9 @@ class GuestIsolationKvmIT {
   }
 
   /** Boots a held guest with one interface and returns its address once it is up. */
-  private static String held(String ns, String name, UnaryOperator<MicroVMSpec> customize)
+  private String held(String ns, String name, UnaryOperator<MicroVMSpec> customize)
       throws Exception {
-    system.apply(linuxVm(ns, name, "hearth.check=net" + HOLD, customize));
+    boot(linuxVm(ns, name, "hearth.check=net" + HOLD, customize));
     String ip =
         system
             .awaitPhase(ns, name, MicroVMPhase.Running)
@@ -279,10 +298,10 @@ class GuestIsolationKvmIT {
   }
 
   /** Boots a guest that runs {@code probes} and returns its console once they are done. */
-  private static String probe(
+  private String probe(
       String ns, String name, UnaryOperator<MicroVMSpec> customize, String... probes)
       throws Exception {
-    system.apply(
+    boot(
         linuxVm(
             ns,
             name,
@@ -293,7 +312,12 @@ class GuestIsolationKvmIT {
     return node.console(ns, name).body();
   }
 
-  private static dev.hearth.api.v1alpha1.MicroVM linuxVm(
+  private void boot(MicroVM vm) {
+    booted.add(new String[] {vm.getMetadata().getNamespace(), vm.getMetadata().getName()});
+    system.apply(vm);
+  }
+
+  private static MicroVM linuxVm(
       String ns, String name, String cmdline, UnaryOperator<MicroVMSpec> customize) {
     return Manifests.vm(
         ns,
