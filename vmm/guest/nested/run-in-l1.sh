@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs COMMAND inside L1: a Debian cloud kernel in QEMU TCG with an emulated AMD-V CPU, where
-# kvm_amd (nested=1) gives a working /dev/kvm that runs real Linux guests. COMMAND runs with
-# /bin/sh -c in a root made of the base image (JDK 25 as `java`, qemu-system-x86_64, busybox)
-# with every --add PATH overlaid at the same absolute path.
+# kvm_amd (nested=1, npt=0: see lib/l1.sh) gives a working /dev/kvm that runs real Linux guests.
+# COMMAND runs with /bin/sh -c in a root made of the base image (JDK 25 as `java`,
+# qemu-system-x86_64, busybox) with every --add PATH overlaid at the same absolute path.
 #
 # Usage: run-in-l1.sh [options] -- COMMAND...
 #   --timeout S        limit in seconds for the run, from QEMU's start (default 600)

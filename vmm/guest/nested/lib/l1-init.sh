@@ -36,7 +36,7 @@ if [ ! -c /dev/kvm ]; then
   dmesg | grep -i -E 'kvm|svm' | sed 's/^/H|dmesg /'
   finish 121
 fi
-h "kvm-ready $(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null)"
+h "kvm-ready $(up) nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null),npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
 
 # Loopback: jobs run servers on localhost (the mock Kubernetes API server, for one).
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
