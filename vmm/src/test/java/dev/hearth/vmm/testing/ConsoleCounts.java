@@ -18,6 +18,9 @@ public final class ConsoleCounts {
   /** The ticker guest's lines, its count in group 1. */
   public static final Pattern TICK = Pattern.compile("(?m)^tick (\\d+)\n");
 
+  /** The device exerciser's rounds, each with its disk and entropy checks passed. */
+  public static final Pattern ROUND = Pattern.compile("round (\\d+) blk ok rng ok\n");
+
   private ConsoleCounts() {}
 
   /** Every count {@code line} matches in {@code text}, in order. */
@@ -32,8 +35,12 @@ public final class ConsoleCounts {
 
   /** The last count in {@code text}, or -1 when there is none yet. */
   public static long last(Pattern line, String text) {
-    List<Long> counts = all(line, text);
-    return counts.isEmpty() ? -1 : counts.getLast();
+    Matcher m = line.matcher(text);
+    long count = -1;
+    while (m.find()) {
+      count = Long.parseLong(m.group(1));
+    }
+    return count;
   }
 
   /** The first count in {@code text}; fails the test when there is none. */

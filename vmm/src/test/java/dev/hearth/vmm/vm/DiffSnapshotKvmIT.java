@@ -1,5 +1,6 @@
 package dev.hearth.vmm.vm;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.ROUND;
 import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
 import static dev.hearth.vmm.testing.ConsoleCounts.first;
 import static dev.hearth.vmm.testing.ConsoleCounts.last;
@@ -21,7 +22,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 @Timeout(180)
 class DiffSnapshotKvmIT {
-  private static final Pattern ROUND = Pattern.compile("round (\\d+) blk ok rng ok\n");
 
   @TempDir Path dir;
 

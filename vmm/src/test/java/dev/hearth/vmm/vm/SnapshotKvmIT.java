@@ -1,5 +1,6 @@
 package dev.hearth.vmm.vm;
 
+import static dev.hearth.vmm.testing.ConsoleCounts.ROUND;
 import static dev.hearth.vmm.testing.ConsoleCounts.TICK;
 import static dev.hearth.vmm.testing.ConsoleCounts.first;
 import static dev.hearth.vmm.testing.ConsoleCounts.last;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 @Timeout(180)
 class SnapshotKvmIT {
-  private static final Pattern ROUND = Pattern.compile("round (\\d+) blk ok rng ok\n");
 
   @TempDir Path dir;
 
