@@ -85,8 +85,8 @@ class GuestIsolationKvmIT {
   private static final List<AutoCloseable> listeners = new ArrayList<>();
   private static final ConcurrentLinkedQueue<String> datagrams = new ConcurrentLinkedQueue<>();
 
-  /** The guests a test booted, as namespace and name: deleted when it ends. */
-  private final List<String[]> booted = new ArrayList<>();
+  /** The guests a test booted: deleted when it ends. */
+  private final List<MicroVM> booted = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -202,11 +202,11 @@ class GuestIsolationKvmIT {
    */
   @AfterEach
   void deleteGuests() {
-    for (String[] vm : booted) {
-      system.client().resources(MicroVM.class).inNamespace(vm[0]).withName(vm[1]).delete();
+    for (MicroVM vm : booted) {
+      system.client().resource(vm).delete();
     }
-    for (String[] vm : booted) {
-      system.awaitGone(vm[0], vm[1]);
+    for (MicroVM vm : booted) {
+      system.awaitGone(vm.getMetadata().getNamespace(), vm.getMetadata().getName());
     }
   }
 
@@ -313,7 +313,7 @@ class GuestIsolationKvmIT {
   }
 
   private void boot(MicroVM vm) {
-    booted.add(new String[] {vm.getMetadata().getNamespace(), vm.getMetadata().getName()});
+    booted.add(vm);
     system.apply(vm);
   }
 
